@@ -1,0 +1,157 @@
+# tinyfleet: one entry point for building, testing and measuring everything.
+# Outputs go to build/. `make help` lists the targets.
+
+CC        ?= cc
+CLANG     ?= clang
+CROSS_CC  ?= arm-none-eabi-gcc
+CROSS_SIZE ?= arm-none-eabi-size
+CROSS_NM  ?= arm-none-eabi-nm
+B         := build
+
+WARN := -Wall -Wextra -Wpedantic -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+        -Wformat=2 -Wundef -Wvla -Wcast-align -Wpointer-arith -Wimplicit-fallthrough -fno-common
+# proto/ runs on microcontrollers: silent narrowing there is a real bug.
+WARN_STRICT := $(WARN) -Wconversion -Wsign-conversion -Wdouble-promotion
+
+HARDEN := -O2 -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE
+HARDEN_LD := -pie -Wl,-z,relro,-z,now
+SAN := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+
+PROTO_CFLAGS  := -std=c99 $(WARN_STRICT) -Iproto/include
+DAEMON_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) -Iproto/include -Idaemon
+TEST_CFLAGS   := -std=c11 -D_GNU_SOURCE $(WARN) -Iproto/include -Idaemon -Itests
+
+PKGS    := libcjson
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+PROTO_SRC  := $(wildcard proto/src/*.c)
+# Every daemon/*.c except the programs' main files goes into one library the tests link.
+DAEMON_MAINS := daemon/tinyfleet.c
+DAEMON_SRC := $(filter-out $(DAEMON_MAINS),$(wildcard daemon/*.c))
+UNIT_SRC   := $(wildcard tests/unit/test_*.c)
+FUZZ_SRC   := $(wildcard tests/fuzz/fuzz_*.c)
+
+# Two variants share the rules below: the release build in build/ and the
+# AddressSanitizer/UBSan build in build/asan/.
+define variant
+$(1)/obj/proto/%.o: proto/src/%.c $$(wildcard proto/include/proto/*.h) | $(1)/obj/proto
+	$$(CC) $(2) $$(PROTO_CFLAGS) -c $$< -o $$@
+$(1)/obj/daemon/%.o: daemon/%.c $$(wildcard daemon/*.h proto/include/proto/*.h) | $(1)/obj/daemon
+	$$(CC) $(2) $$(DAEMON_CFLAGS) $$(PKG_CFLAGS) -c $$< -o $$@
+$(1)/libproto.a: $$(PROTO_SRC:proto/src/%.c=$(1)/obj/proto/%.o)
+	rm -f $$@ && ar rcs $$@ $$^
+$(1)/libdaemon.a: $$(DAEMON_SRC:daemon/%.c=$(1)/obj/daemon/%.o) $(1)/libproto.a
+	rm -f $$@ && ar rcs $$@ $$(filter %.o,$$^)
+$(1)/tinyfleet: $(1)/obj/daemon/tinyfleet.o $(1)/libdaemon.a $(1)/libproto.a
+	$$(CC) $(2) $(3) -o $$@ $$^ $$(PKG_LIBS)
+$(1)/tests/test_%: tests/unit/test_%.c $(1)/libdaemon.a $(1)/libproto.a $$(wildcard tests/vectors/*.h) | $(1)/tests
+	$$(CC) $(2) $$(TEST_CFLAGS) $$(PKG_CFLAGS) -o $$@ $$< $(1)/libdaemon.a $(1)/libproto.a $$(PKG_LIBS) -lcmocka
+$(1)/obj/proto $(1)/obj/daemon $(1)/tests:
+	mkdir -p $$@
+endef
+
+$(eval $(call variant,$(B),$(HARDEN),$(HARDEN_LD)))
+$(eval $(call variant,$(B)/asan,$(SAN),$(SAN)))
+
+UNIT_BIN      := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
+UNIT_BIN_ASAN := $(UNIT_SRC:tests/unit/%.c=$(B)/asan/tests/%)
+FUZZ_BIN      := $(FUZZ_SRC:tests/fuzz/%.c=$(B)/fuzz/%)
+
+.PHONY: all deps test unit unit-asan integration fuzz fuzz-smoke proto-mcu size-proto \
+        bench bench-proto vectors fmt fmt-check tidy clean help
+
+all: $(B)/libproto.a $(B)/tinyfleet
+
+help:
+	@echo "make demo       run the whole system on this machine (first command of the README)"
+	@echo "make test       build everything and run every check"
+	@echo "make deps       install the Debian packages the project needs (idempotent)"
+	@echo "make fuzz       run each fuzz target for 60 s"
+	@echo "make bench      run the benchmarks (bench-proto so far)"
+	@echo "make size-proto Cortex-M4 size of proto/ (node side and gateway side)"
+	@echo "make vectors    regenerate tests/vectors from the independent lora-packet implementation"
+	@echo "make fmt        format the C sources with clang-format"
+
+deps:
+	@sh tools/deps.sh
+
+# --- tests --------------------------------------------------------------------------------
+test: deps
+	$(MAKE) all unit unit-asan proto-mcu fmt-check integration fuzz-smoke
+
+unit: $(UNIT_BIN)
+	@sh tools/run-units.sh $(UNIT_BIN)
+
+unit-asan: $(UNIT_BIN_ASAN)
+	@UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 ASAN_OPTIONS=detect_leaks=1 \
+	    sh tools/run-units.sh $(UNIT_BIN_ASAN)
+
+integration: all
+	@sh tools/run-integration.sh $(B)
+
+# --- fuzzing (libFuzzer, clang) -------------------------------------------------------------
+FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+              -std=c11 -D_GNU_SOURCE -Iproto/include -Idaemon
+
+$(B)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(PROTO_SRC) $(wildcard proto/include/proto/*.h)
+	@mkdir -p $(@D)
+	$(CLANG) $(FUZZ_FLAGS) -o $@ $< $(PROTO_SRC)
+
+fuzz-smoke: $(FUZZ_BIN)
+	@sh tools/run-fuzz.sh 10 $(FUZZ_BIN)
+
+fuzz: $(FUZZ_BIN)
+	@sh tools/run-fuzz.sh 60 $(FUZZ_BIN)
+
+# --- proto/ on the microcontroller -----------------------------------------------------------
+MCU_FLAGS := -mcpu=cortex-m4 -mthumb -Os -ffreestanding -ffunction-sections -fdata-sections \
+             $(PROTO_CFLAGS)
+MCU_OBJ := $(PROTO_SRC:proto/src/%.c=$(B)/mcu/%.o)
+
+$(B)/mcu/%.o: proto/src/%.c $(wildcard proto/include/proto/*.h)
+	@mkdir -p $(@D)
+	$(CROSS_CC) $(MCU_FLAGS) -c $< -o $@
+
+# proto/ must link on a bare microcontroller: linked into one relocatable object, it may
+# leave only the mem* functions undefined (the issue allows memcpy, memset and memcmp).
+$(B)/mcu/proto.o: $(MCU_OBJ)
+	$(CROSS_CC) -mcpu=cortex-m4 -mthumb -r -nostdlib -o $@ $^
+
+proto-mcu: $(B)/mcu/proto.o
+	@undef=$$($(CROSS_NM) -u $< | awk '{print $$NF}' | sort -u | tr '\n' ' '); \
+	bad=$$(echo $$undef | tr ' ' '\n' | grep -vxE 'memcpy|memset|memcmp' | grep .); \
+	if [ -n "$$bad" ]; then echo "proto/ needs symbols a microcontroller lacks: $$bad"; exit 1; fi; \
+	echo "proto-mcu: Cortex-M4 build links; undefined symbols: $$undef"
+
+size-proto: $(MCU_OBJ)
+	@sh tools/size-proto.sh $(B)/mcu
+
+# --- benchmarks ---------------------------------------------------------------------------
+bench: bench-proto
+
+bench-proto: $(B)/bench/bench_proto
+	@sh tools/bench-proto.sh $(B)/bench/bench_proto
+
+$(B)/bench/bench_proto: tests/bench/bench_proto.c $(B)/libproto.a
+	@mkdir -p $(@D)
+	$(CC) -O2 -g -std=c11 -D_GNU_SOURCE $(WARN) -Iproto/include -o $@ $^ -lcrypto
+
+# --- vectors from an implementation we did not write ---------------------------------------
+vectors:
+	@sh tools/deps.sh --npm
+	cd tests/vectors && node gen-lorawan.js > lorawan_vectors.h
+
+# --- formatting -----------------------------------------------------------------------------
+FMT_SRC = $(shell git ls-files '*.c' '*.h' 2>/dev/null)
+fmt:
+	clang-format -i $(FMT_SRC)
+
+fmt-check:
+	@clang-format --dry-run --Werror $(FMT_SRC) && echo "fmt-check: $(words $(FMT_SRC)) files formatted"
+
+tidy:
+	clang-tidy $(PROTO_SRC) -- $(PROTO_CFLAGS)
+
+clean:
+	rm -rf $(B)

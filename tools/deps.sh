@@ -1,0 +1,48 @@
+#!/bin/sh
+# Install the Debian packages tinyfleet needs, and the npm packages of tests/vectors.
+# Idempotent and silent when everything is present, so `make test` and `make demo` can
+# run it every time. Installing needs root (CI runs as root) or sudo.
+set -eu
+
+# One line per purpose; later issues add theirs here.
+PACKAGES="
+build-essential pkg-config git
+libcmocka-dev libcjson-dev
+clang libclang-rt-14-dev clang-format clang-tidy
+gcc-arm-none-eabi libnewlib-arm-none-eabi binutils-arm-none-eabi
+valgrind libssl-dev
+"
+# lora-packet, the independent LoRaWAN implementation the tests compare against, runs on
+# Node.js; Debian's nodejs is enough, but a machine that already has node keeps its own.
+command -v node >/dev/null 2>&1 || PACKAGES="$PACKAGES nodejs"
+command -v npm >/dev/null 2>&1 || PACKAGES="$PACKAGES npm"
+
+missing=""
+for p in $PACKAGES; do
+    status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+    case "$status" in
+    *" installed") ;;
+    *) missing="$missing $p" ;;
+    esac
+done
+
+if [ -n "$missing" ]; then
+    echo "deps: installing:$missing"
+    if [ "$(id -u)" -eq 0 ]; then
+        sudo=""
+    elif command -v sudo >/dev/null 2>&1; then
+        sudo="sudo"
+    else
+        echo "deps: need root to install:$missing" >&2
+        exit 1
+    fi
+    $sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+    # shellcheck disable=SC2086 # word splitting of the package list is intended
+    $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing >/dev/null
+fi
+
+top=$(dirname "$0")/..
+if [ ! -d "$top/tests/vectors/node_modules" ]; then
+    echo "deps: npm ci in tests/vectors"
+    (cd "$top/tests/vectors" && npm ci --silent --no-audit --no-fund)
+fi
