@@ -140,7 +140,7 @@ $(B)/bench/bench_proto: tests/bench/bench_proto.c $(B)/libproto.a
 # --- vectors from an implementation we did not write ---------------------------------------
 vectors:
 	@sh tools/deps.sh --npm
-	cd tests/vectors && node gen-lorawan.js > lorawan_vectors.h
+	cd tests/vectors && node gen-lorawan.js > lorawan_vectors.h.tmp && mv lorawan_vectors.h.tmp lorawan_vectors.h
 
 # --- formatting -----------------------------------------------------------------------------
 FMT_SRC = $(shell git ls-files '*.c' '*.h' 2>/dev/null)

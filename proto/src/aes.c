@@ -7,6 +7,8 @@
  */
 #include "proto/aes.h"
 
+#include <stddef.h>
+
 static const uint8_t sbox[256] = {
     0x63, 0x7c, 0x77, 0x7b, 0xf2, 0x6b, 0x6f, 0xc5, 0x30, 0x01, 0x67, 0x2b, 0xfe, 0xd7, 0xab, 0x76,
     0xca, 0x82, 0xc9, 0x7d, 0xfa, 0x59, 0x47, 0xf0, 0xad, 0xd4, 0xa2, 0xaf, 0x9c, 0xa4, 0x72, 0xc0,
@@ -69,7 +71,7 @@ void proto_aes128_init(struct proto_aes128 *ctx, const uint8_t key[PROTO_AES_KEY
 {
     uint32_t rcon = 0x01000000u;
 
-    for (unsigned i = 0; i < 4; i++) {
+    for (size_t i = 0; i < 4; i++) {
         ctx->rk[i] = load_be32(key + 4 * i);
     }
     for (unsigned i = 4; i < 44; i++) {
@@ -89,22 +91,22 @@ void proto_aes128_encrypt(const struct proto_aes128 *ctx, const uint8_t in[PROTO
     uint32_t s[4];
     uint32_t t[4];
 
-    for (unsigned c = 0; c < 4; c++) {
+    for (size_t c = 0; c < 4; c++) {
         s[c] = load_be32(in + 4 * c) ^ rk[c];
     }
-    for (unsigned round = 1; round <= 10; round++) {
+    for (size_t round = 1; round <= 10; round++) {
         /* SubBytes and ShiftRows: row r of column c comes from column c + r. */
-        for (unsigned c = 0; c < 4; c++) {
+        for (size_t c = 0; c < 4; c++) {
             t[c] = (uint32_t)sbox[s[c] >> 24] << 24 |
                    (uint32_t)sbox[(s[(c + 1) & 3] >> 16) & 0xffu] << 16 |
                    (uint32_t)sbox[(s[(c + 2) & 3] >> 8) & 0xffu] << 8 |
                    (uint32_t)sbox[s[(c + 3) & 3] & 0xffu];
         }
-        for (unsigned c = 0; c < 4; c++) {
+        for (size_t c = 0; c < 4; c++) {
             s[c] = (round < 10 ? mix_column(t[c]) : t[c]) ^ rk[4 * round + c];
         }
     }
-    for (unsigned c = 0; c < 4; c++) {
+    for (size_t c = 0; c < 4; c++) {
         store_be32(out + 4 * c, s[c]);
     }
 }

@@ -67,7 +67,7 @@ int proto_tfp_encode(const struct proto_tfp_msg *msg, uint8_t *buf, size_t cap)
 
     if (msg->port == PROTO_TFP_PORT_DETECTIONS) {
         buf[0] = (uint8_t)(PROTO_TFP_VERSION << VERSION_SHIFT | msg->u.det.count);
-        for (unsigned i = 0; i < msg->u.det.count; i++) {
+        for (size_t i = 0; i < msg->u.det.count; i++) {
             const struct proto_tfp_detection *r = &msg->u.det.rec[i];
             uint8_t *p = buf + 1 + i * PROTO_TFP_RECORD_LEN;
 
@@ -105,7 +105,7 @@ int proto_tfp_encode(const struct proto_tfp_msg *msg, uint8_t *buf, size_t cap)
 
 static int decode_detections(const uint8_t *buf, size_t len, struct proto_tfp_msg *out)
 {
-    unsigned count;
+    size_t count;
 
     if (len > PROTO_TFP_DET_MAX_LEN) {
         return PROTO_ETOOLONG;
@@ -124,7 +124,7 @@ static int decode_detections(const uint8_t *buf, size_t len, struct proto_tfp_ms
         return PROTO_ETRAILING;
     }
     out->u.det.count = (uint8_t)count;
-    for (unsigned i = 0; i < count; i++) {
+    for (size_t i = 0; i < count; i++) {
         const uint8_t *p = buf + 1 + i * PROTO_TFP_RECORD_LEN;
         struct proto_tfp_detection *r = &out->u.det.rec[i];
 
