@@ -78,7 +78,7 @@ deps:
 
 # --- tests --------------------------------------------------------------------------------
 test: deps
-	$(MAKE) all unit unit-asan proto-mcu fmt-check integration fuzz-smoke
+	$(MAKE) all unit unit-asan proto-mcu fmt-check tidy integration fuzz-smoke
 
 unit: $(UNIT_BIN)
 	@sh tools/run-units.sh $(UNIT_BIN)
@@ -150,8 +150,14 @@ fmt:
 fmt-check:
 	@clang-format --dry-run --Werror $(FMT_SRC) && echo "fmt-check: $(words $(FMT_SRC)) files formatted"
 
+# One file per run, so a finding names its file; output only when something is found.
 tidy:
-	clang-tidy $(PROTO_SRC) -- $(PROTO_CFLAGS)
+	@for f in $(PROTO_SRC); do \
+	    out=$$(clang-tidy --quiet $$f -- $(PROTO_CFLAGS) 2>&1) || { echo "$$out"; exit 1; }; done
+	@for f in $(DAEMON_SRC) $(DAEMON_MAINS); do \
+	    out=$$(clang-tidy --quiet $$f -- $(DAEMON_CFLAGS) $(PKG_CFLAGS) 2>&1) || \
+	    { echo "$$out"; exit 1; }; done
+	@echo "tidy: proto/ and daemon/ clean"
 
 clean:
 	rm -rf $(B)

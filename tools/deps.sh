@@ -10,7 +10,7 @@ build-essential pkg-config git
 libcmocka-dev libcjson-dev
 clang libclang-rt-14-dev clang-format clang-tidy
 gcc-arm-none-eabi libnewlib-arm-none-eabi binutils-arm-none-eabi
-valgrind libssl-dev
+valgrind libssl-dev python3
 "
 # lora-packet, the independent LoRaWAN implementation the tests compare against, runs on
 # Node.js; Debian's nodejs is enough, but a machine that already has node keeps its own.
