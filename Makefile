@@ -21,16 +21,23 @@ PROTO_CFLAGS  := -std=c99 $(WARN_STRICT) -Iproto/include
 DAEMON_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) -Iproto/include -Idaemon
 TEST_CFLAGS   := -std=c11 -D_GNU_SOURCE $(WARN) -Iproto/include -Idaemon -Itests
 
-PKGS    := libcjson
+# libcoap's gnutls build: the one with DTLS-PSK (ARCHITECTURE.md, facts about the platform).
+PKGS    := libcjson libuv sqlite3 inih libcoap-3-gnutls
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
 PROTO_SRC  := $(wildcard proto/src/*.c)
 # Every daemon/*.c except the programs' main files goes into one library the tests link.
-DAEMON_MAINS := daemon/tinyfleet.c
+DAEMON_MAINS := daemon/tinyfleet.c daemon/tinyfleetd.c
 DAEMON_SRC := $(filter-out $(DAEMON_MAINS),$(wildcard daemon/*.c))
 UNIT_SRC   := $(wildcard tests/unit/test_*.c)
 FUZZ_SRC   := $(wildcard tests/fuzz/fuzz_*.c)
+# The SQL files of migrations/ are compiled into the binaries as one generated C file.
+MIGRATIONS := $(wildcard migrations/*.sql)
+
+$(B)/gen/migrations.c: tools/embed-migrations.sh $(MIGRATIONS)
+	@mkdir -p $(@D)
+	sh tools/embed-migrations.sh $(MIGRATIONS) > $@.tmp && mv $@.tmp $@
 
 # Two variants share the rules below: the release build in build/ and the
 # AddressSanitizer/UBSan build in build/asan/.
@@ -41,9 +48,14 @@ $(1)/obj/daemon/%.o: daemon/%.c $$(wildcard daemon/*.h proto/include/proto/*.h) 
 	$$(CC) $(2) $$(DAEMON_CFLAGS) $$(PKG_CFLAGS) -c $$< -o $$@
 $(1)/libproto.a: $$(PROTO_SRC:proto/src/%.c=$(1)/obj/proto/%.o)
 	rm -f $$@ && ar rcs $$@ $$^
-$(1)/libdaemon.a: $$(DAEMON_SRC:daemon/%.c=$(1)/obj/daemon/%.o) $(1)/libproto.a
+$(1)/obj/gen/migrations.o: $(B)/gen/migrations.c $$(wildcard daemon/*.h) | $(1)/obj/daemon
+	@mkdir -p $$(@D)
+	$$(CC) $(2) $$(DAEMON_CFLAGS) -c $$< -o $$@
+$(1)/libdaemon.a: $$(DAEMON_SRC:daemon/%.c=$(1)/obj/daemon/%.o) $$(if $$(MIGRATIONS),$(1)/obj/gen/migrations.o) $(1)/libproto.a
 	rm -f $$@ && ar rcs $$@ $$(filter %.o,$$^)
 $(1)/tinyfleet: $(1)/obj/daemon/tinyfleet.o $(1)/libdaemon.a $(1)/libproto.a
+	$$(CC) $(2) $(3) -o $$@ $$^ $$(PKG_LIBS)
+$(1)/tinyfleetd: $(1)/obj/daemon/tinyfleetd.o $(1)/libdaemon.a $(1)/libproto.a
 	$$(CC) $(2) $(3) -o $$@ $$^ $$(PKG_LIBS)
 $(1)/tests/test_%: tests/unit/test_%.c $(1)/libdaemon.a $(1)/libproto.a $$(wildcard tests/vectors/*.h) | $(1)/tests
 	$$(CC) $(2) $$(TEST_CFLAGS) $$(PKG_CFLAGS) -o $$@ $$< $(1)/libdaemon.a $(1)/libproto.a $$(PKG_LIBS) -lcmocka
@@ -58,10 +70,10 @@ UNIT_BIN      := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 UNIT_BIN_ASAN := $(UNIT_SRC:tests/unit/%.c=$(B)/asan/tests/%)
 FUZZ_BIN      := $(FUZZ_SRC:tests/fuzz/%.c=$(B)/fuzz/%)
 
-.PHONY: all deps test unit unit-asan integration fuzz fuzz-smoke proto-mcu size-proto \
+.PHONY: all deps demo test unit unit-asan integration fuzz fuzz-smoke fuzz-corpus proto-mcu size-proto \
         bench bench-proto vectors fmt fmt-check tidy clean help
 
-all: $(B)/libproto.a $(B)/tinyfleet
+all: $(B)/libproto.a $(B)/tinyfleet $(if $(wildcard daemon/tinyfleetd.c),$(B)/tinyfleetd)
 
 help:
 	@echo "make demo       run the whole system on this machine (first command of the README)"
@@ -75,6 +87,10 @@ help:
 
 deps:
 	@sh tools/deps.sh
+
+demo: deps
+	@$(MAKE) -s all
+	@sh tools/demo.sh $(B)
 
 # --- tests --------------------------------------------------------------------------------
 test: deps
@@ -91,12 +107,35 @@ integration: all
 	@sh tools/run-integration.sh $(B)
 
 # --- fuzzing (libFuzzer, clang) -------------------------------------------------------------
-FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
-              -std=c11 -D_GNU_SOURCE -Iproto/include -Idaemon
+FUZZ_FLAGS := -g -O1 -fsanitize=address,undefined -fno-sanitize-recover=all -D_GNU_SOURCE
+FUZZ_OBJ := $(PROTO_SRC:proto/src/%.c=$(B)/fuzz/obj/proto/%.o) \
+            $(DAEMON_SRC:daemon/%.c=$(B)/fuzz/obj/daemon/%.o) \
+            $(if $(MIGRATIONS),$(B)/fuzz/obj/gen/migrations.o)
 
-$(B)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(PROTO_SRC) $(wildcard proto/include/proto/*.h)
+$(B)/fuzz/obj/proto/%.o: proto/src/%.c $(wildcard proto/include/proto/*.h)
 	@mkdir -p $(@D)
-	$(CLANG) $(FUZZ_FLAGS) -o $@ $< $(PROTO_SRC)
+	$(CLANG) $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link -std=c99 -Iproto/include -c $< -o $@
+$(B)/fuzz/obj/daemon/%.o: daemon/%.c $(wildcard daemon/*.h proto/include/proto/*.h)
+	@mkdir -p $(@D)
+	$(CLANG) $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link -std=c11 -Iproto/include -Idaemon $(PKG_CFLAGS) -c $< -o $@
+$(B)/fuzz/obj/gen/migrations.o: $(B)/gen/migrations.c
+	@mkdir -p $(@D)
+	$(CLANG) $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link -std=c11 -Iproto/include -Idaemon -c $< -o $@
+# An archive, so each target links only the objects it reaches.
+$(B)/fuzz/libfuzzdeps.a: $(FUZZ_OBJ)
+	rm -f $@ && ar rcs $@ $^
+$(B)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(B)/fuzz/libfuzzdeps.a
+	@mkdir -p $(@D)
+	$(CLANG) $(FUZZ_FLAGS) -fsanitize=fuzzer -std=c11 -Iproto/include -Idaemon $(PKG_CFLAGS) \
+	    -o $@ $< $(B)/fuzz/libfuzzdeps.a $(PKG_LIBS)
+
+# Regenerate the fuzz seeds; their frames are built with OpenSSL, independently of proto/.
+fuzz-corpus: $(B)/fuzz/make-corpus
+	rm -rf tests/fuzz/corpus/fuzz_frame tests/fuzz/corpus/fuzz_tfp
+	$(B)/fuzz/make-corpus tests/fuzz/corpus
+$(B)/fuzz/make-corpus: tests/fuzz/make-corpus.c
+	@mkdir -p $(@D)
+	$(CC) -O1 -g -std=c11 -D_GNU_SOURCE $(WARN) -o $@ $< -lcrypto
 
 fuzz-smoke: $(FUZZ_BIN)
 	@sh tools/run-fuzz.sh 10 $(FUZZ_BIN)
@@ -154,7 +193,7 @@ fmt-check:
 tidy:
 	@for f in $(PROTO_SRC); do \
 	    out=$$(clang-tidy --quiet $$f -- $(PROTO_CFLAGS) 2>&1) || { echo "$$out"; exit 1; }; done
-	@for f in $(DAEMON_SRC) $(DAEMON_MAINS); do \
+	@for f in $(DAEMON_SRC) $(wildcard $(DAEMON_MAINS)); do \
 	    out=$$(clang-tidy --quiet $$f -- $(DAEMON_CFLAGS) $(PKG_CFLAGS) 2>&1) || \
 	    { echo "$$out"; exit 1; }; done
 	@echo "tidy: proto/ and daemon/ clean"

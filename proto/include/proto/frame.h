@@ -35,7 +35,8 @@
 struct proto_frame {
     const uint8_t *phy;         /* the whole PHYPayload */
     size_t phy_len;             /* its length in bytes, MIC included */
-    uint8_t mhdr;               /* PROTO_MHDR_UNCONFIRMED_UP or PROTO_MHDR_CONFIRMED_UP */
+    uint8_t mhdr;               /* raw MHDR: MType (mask 0xE0) is one of the two data-up
+                                   types; the RFU bits are kept as received, the MIC covers them */
     uint32_t devaddr;           /* as written on the device, e.g. 0x26011F00 */
     uint8_t fctrl;              /* raw FCtrl; see PROTO_FCTRL_* */
     const uint8_t *fopts;       /* FOpts, kept but not interpreted */
