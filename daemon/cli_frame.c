@@ -140,7 +140,7 @@ static void errf(const char *sub, const char *fmt, ...)
 static int usage_error(void)
 {
     (void)fputs("Try 'tinyfleet frame --help'.\n", stderr);
-    return CLI_FRAME_EXIT_USAGE;
+    return CLI_EXIT_USAGE;
 }
 
 /* Reports what getopt_long() refused; @c is its '?' or ':' return value. */
@@ -196,7 +196,7 @@ static int parse_uint(const char *s, unsigned long long max, unsigned long long 
     return 0;
 }
 
-/* parse_uint() for option @name, with the message; 0 or CLI_FRAME_EXIT_USAGE. */
+/* parse_uint() for option @name, with the message; 0 or CLI_EXIT_USAGE. */
 static int option_uint(const char *sub, const char *name, const char *s, unsigned long long max,
                        unsigned long long *out)
 {
@@ -207,17 +207,17 @@ static int option_uint(const char *sub, const char *name, const char *s, unsigne
     } else if (rc < 0) {
         errf(sub, "--%s: '%s' is not a number (decimal, or hex after 0x)", name, s);
     }
-    return rc < 0 ? CLI_FRAME_EXIT_USAGE : 0;
+    return rc < 0 ? CLI_EXIT_USAGE : 0;
 }
 
-/* hex_decode_key() for option @name; 0 or CLI_FRAME_EXIT_USAGE. */
+/* hex_decode_key() for option @name; 0 or CLI_EXIT_USAGE. */
 static int option_key(const char *sub, const char *name, const char *s, uint8_t key[PROTO_AES_KEY])
 {
     char why[HEX_ERR_LEN];
 
     if (hex_decode_key(s, key, why, sizeof(why)) < 0) {
         errf(sub, "--%s: %s", name, why);
-        return CLI_FRAME_EXIT_USAGE;
+        return CLI_EXIT_USAGE;
     }
     return 0;
 }
@@ -227,9 +227,9 @@ static int flush_stdout(const char *sub)
 {
     if (fflush(stdout) != 0 || ferror(stdout)) {
         errf(sub, "cannot write the output: %s", strerror(errno));
-        return CLI_FRAME_EXIT_FAIL;
+        return CLI_EXIT_FAIL;
     }
-    return CLI_FRAME_EXIT_OK;
+    return CLI_EXIT_OK;
 }
 
 static int frame_encode(int argc, char **argv)
@@ -254,7 +254,7 @@ static int frame_encode(int argc, char **argv)
     size_t max_payload;
     int payload_len;
     int fopts_len = 0;
-    int ret = CLI_FRAME_EXIT_USAGE;
+    int ret = CLI_EXIT_USAGE;
     int c;
     int n;
 
@@ -366,7 +366,7 @@ static int frame_encode(int argc, char **argv)
         goto out;
     }
 
-    ret = CLI_FRAME_EXIT_FAIL;
+    ret = CLI_EXIT_FAIL;
     n = proto_frame_build(&up, nwkskey, appskey, frame, sizeof(frame));
     if (n < 0) {
         errf(sub, "cannot build the frame: %s", proto_strerror(n));
@@ -537,7 +537,7 @@ static int frame_decode(int argc, char **argv)
     cJSON *json = NULL;
     char *text = NULL;
     bool mic_bad = false;
-    int ret = CLI_FRAME_EXIT_USAGE;
+    int ret = CLI_EXIT_USAGE;
     int len;
     int rc;
     int c;
@@ -588,7 +588,7 @@ static int frame_decode(int argc, char **argv)
     }
     phy_s = argv[optind];
 
-    ret = CLI_FRAME_EXIT_FAIL;
+    ret = CLI_EXIT_FAIL;
     len = hex_decode(phy_s, phy, sizeof(phy), why, sizeof(why));
     if (len < 0) {
         errf(sub, "PHYPAYLOAD_HEX: %s", why);
@@ -608,9 +608,9 @@ static int frame_decode(int argc, char **argv)
     }
     (void)printf("%s\n", text);
     ret = flush_stdout(sub);
-    if (ret == CLI_FRAME_EXIT_OK && mic_bad) {
+    if (ret == CLI_EXIT_OK && mic_bad) {
         errf(sub, "MIC mismatch: wrong NwkSKey, wrong --fcnt-last, or a corrupted frame");
-        ret = CLI_FRAME_EXIT_FAIL;
+        ret = CLI_EXIT_FAIL;
     }
 
 out:
@@ -627,7 +627,7 @@ int cli_frame_main(int argc, char **argv)
     if (sub == NULL) {
         (void)fputs("tinyfleet: frame: missing subverb, encode or decode\n", stderr);
         cli_frame_usage(stderr);
-        return CLI_FRAME_EXIT_USAGE;
+        return CLI_EXIT_USAGE;
     }
     if (strcmp(sub, "encode") == 0) {
         return frame_encode(argc - 1, argv + 1);
@@ -637,9 +637,9 @@ int cli_frame_main(int argc, char **argv)
     }
     if (strcmp(sub, "-h") == 0 || strcmp(sub, "--help") == 0 || strcmp(sub, "help") == 0) {
         cli_frame_usage(stdout);
-        return fflush(stdout) == 0 ? CLI_FRAME_EXIT_OK : CLI_FRAME_EXIT_FAIL;
+        return fflush(stdout) == 0 ? CLI_EXIT_OK : CLI_EXIT_FAIL;
     }
     (void)fprintf(stderr, "tinyfleet: frame: unknown subverb '%s' (encode or decode)\n", sub);
     (void)fputs("Try 'tinyfleet frame --help'.\n", stderr);
-    return CLI_FRAME_EXIT_USAGE;
+    return CLI_EXIT_USAGE;
 }

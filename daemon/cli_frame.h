@@ -8,12 +8,7 @@
 
 #include <stdio.h>
 
-/* Exit statuses of the tinyfleet CLI; every verb returns one of these. */
-enum cli_frame_exit {
-    CLI_FRAME_EXIT_OK = 0,
-    CLI_FRAME_EXIT_FAIL = 1,  /* runtime failure, malformed input, wrong MIC */
-    CLI_FRAME_EXIT_USAGE = 2, /* unknown/missing option, bad option value */
-};
+#include "cli.h"
 
 /*
  * cli_frame_main() - run `frame SUBVERB [options]`.
@@ -21,7 +16,7 @@ enum cli_frame_exit {
  *               here, so the caller may have used getopt_long before.
  * Writes results to stdout and diagnostics, prefixed "tinyfleet: frame <subverb>: ", to
  * stderr. Key material given on the command line is never printed.
- * Return: an enum cli_frame_exit value, to be used as the process's exit status.
+ * Return: an enum cli_exit value (cli.h), to be used as the process's exit status.
  * Main thread only (getopt is not reentrant).
  */
 int cli_frame_main(int argc, char **argv);

@@ -1,31 +1,27 @@
 /* SPDX-License-Identifier: MIT
  * tinyfleet, the operator CLI: `tinyfleet [-c FILE | --db PATH] VERB ...`. This file owns
- * the global options, the verb table and the exit statuses (0 success, 1 runtime failure or
- * malformed input, 2 usage error); each verb lives in its own cli_<verb>.c. Verbs that will
- * read the gateway's SQLite file (node, events, alerts, stats) find it through -c (the
- * daemon's config, [storage] path) or --db; `frame` needs neither and ignores them.
+ * the global options and the verb table; the exit statuses (0 success, 1 runtime failure or
+ * malformed input, 2 usage error) and what the verbs share are in cli.h, and each verb lives
+ * in its own cli_<verb>.c. Verbs that read the gateway's SQLite file (node, events, stats)
+ * find it through -c (the daemon's config, [storage] path) or --db; `frame` needs neither
+ * and ignores them.
  */
 #include <getopt.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "cli.h"
 #include "cli_frame.h"
 
-#define EXIT_OK    CLI_FRAME_EXIT_OK
-#define EXIT_FAIL  CLI_FRAME_EXIT_FAIL
-#define EXIT_USAGE CLI_FRAME_EXIT_USAGE
-
-/* What the global options selected; read-only for the verbs. */
-struct global_opts {
-    const char *config_path; /* -c FILE, NULL when not given */
-    const char *db_path;     /* --db PATH, NULL when not given */
-};
+#define EXIT_OK    CLI_EXIT_OK
+#define EXIT_FAIL  CLI_EXIT_FAIL
+#define EXIT_USAGE CLI_EXIT_USAGE
 
 /*
  * One verb. @run gets the words from the verb on (argv[0] is the verb) and returns an exit
- * status. Verbs that need the database (node, events, stats) will open it from -c or --db
- * through the store module; `frame` works on its arguments alone.
+ * status. Verbs that need the database (node, events, stats) open it from -c or --db with
+ * cli_open(); `frame` works on its arguments alone.
  */
 struct verb {
     const char *name;
@@ -40,6 +36,10 @@ static int run_frame(const struct global_opts *g, int argc, char **argv)
 }
 
 static const struct verb verbs[] = {
+    {"node", "register, list, show or remove nodes (add|list|show|remove)", cli_node_main},
+    {"events", "the stored events, newest first (--since, --node, --class, --json)",
+     cli_events_main},
+    {"stats", "accepted and refused frames by reason and bearer", cli_stats_main},
     {"frame", "encode or decode a LoRaWAN data-up frame (no database needed)", run_frame},
 };
 

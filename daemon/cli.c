@@ -1,0 +1,192 @@
+/* SPDX-License-Identifier: MIT
+ * The helpers the CLI's database verbs share (see cli.h): where the database is, opening it
+ * without ever creating an empty one by mistake, class names, RFC 3339 time stamps, and the
+ * message conventions of `tinyfleet frame` ("tinyfleet: VERB: ...", exit 2 for usage).
+ */
+#include "cli.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "config.h"
+#include "store.h"
+#include "tfp_json.h"
+
+/* Long enough for any store_open() message (a path of PATH_MAX plus SQLite's text). */
+#define OPEN_ERR_LEN (PATH_MAX + 256)
+
+void cli_errf(const char *verb, const char *fmt, ...)
+{
+    va_list ap;
+
+    (void)fprintf(stderr, "tinyfleet: %s: ", verb);
+    va_start(ap, fmt);
+    (void)vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    (void)fputc('\n', stderr);
+}
+
+int cli_usage_error(const char *verb)
+{
+    char word[32];
+
+    /* "node list" -> "node": the help is per verb. */
+    (void)snprintf(word, sizeof(word), "%s", verb);
+    word[strcspn(word, " ")] = '\0';
+    (void)fprintf(stderr, "Try 'tinyfleet %s --help'.\n", word);
+    return CLI_EXIT_USAGE;
+}
+
+int cli_bad_option(const char *verb, int c, char **argv)
+{
+    const char *word = optind > 0 ? argv[optind - 1] : "?";
+
+    if (c == ':') {
+        cli_errf(verb, "option '%s' needs a value", word);
+    } else if (optopt > CHAR_MAX) {
+        /* getopt_long() sets optopt to the option's value for "--flag=x". */
+        cli_errf(verb, "option '%s' takes no value", word);
+    } else if (optopt != 0) {
+        cli_errf(verb, "unknown option '-%c'", optopt);
+    } else {
+        cli_errf(verb, "unknown option '%s'", word);
+    }
+    return cli_usage_error(verb);
+}
+
+int cli_flush_stdout(const char *verb)
+{
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        cli_errf(verb, "cannot write the output: %s", strerror(errno));
+        return CLI_EXIT_FAIL;
+    }
+    return CLI_EXIT_OK;
+}
+
+void cli_format_time(int64_t ms, char out[CLI_TIME_LEN])
+{
+    /* Floor division, so times before 1970 still get a millisecond part of 0..999. */
+    int64_t sec = ms / 1000 - (ms % 1000 < 0 ? 1 : 0);
+    int milli = (int)(ms - sec * 1000);
+    time_t t = (time_t)sec;
+    struct tm tm;
+    char date[24];
+
+    if (gmtime_r(&t, &tm) == NULL || strftime(date, sizeof(date), "%Y-%m-%dT%H:%M:%S", &tm) == 0) {
+        (void)snprintf(out, CLI_TIME_LEN, "@%lld", (long long)ms);
+        return;
+    }
+    (void)snprintf(out, CLI_TIME_LEN, "%s.%03dZ", date, milli);
+}
+
+int64_t cli_now_ms(void)
+{
+    struct timespec ts;
+
+    if (clock_gettime(CLOCK_REALTIME, &ts) != 0) {
+        return 0; /* cannot fail with CLOCK_REALTIME; 0 is "the epoch", harmless here */
+    }
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static const char *class_name(const struct cli_db *db, uint8_t class_id)
+{
+    if (db != NULL && db->config != NULL) {
+        return config_class_name(db->config, class_id);
+    }
+    return tfp_json_default_class_name(NULL, class_id);
+}
+
+const char *cli_class_name(void *arg, uint8_t class_id)
+{
+    return class_name(arg, class_id);
+}
+
+int cli_class_id(const struct cli_db *db, const char *name)
+{
+    unsigned long v;
+    char *end = NULL;
+    unsigned i;
+
+    for (i = 0; i <= UINT8_MAX; i++) {
+        const char *known = class_name(db, (uint8_t)i);
+
+        if (known != NULL && strcmp(known, name) == 0) {
+            return (int)i;
+        }
+    }
+    if (strncmp(name, "class_", 6) == 0 && name[6] >= '0' && name[6] <= '9') {
+        errno = 0;
+        v = strtoul(name + 6, &end, 10);
+        if (errno == 0 && *end == '\0' && v <= UINT8_MAX) {
+            return (int)v;
+        }
+    }
+    return -1;
+}
+
+int cli_open(const struct global_opts *g, const char *verb, enum cli_open_mode mode,
+             struct cli_db *out)
+{
+    const char *config_path = g->config_path != NULL ? g->config_path : CONFIG_DEFAULT_PATH;
+    char err[OPEN_ERR_LEN];
+    const char *path = g->db_path;
+    int synchronous = CONFIG_SYNC_FULL; /* a CLI writes rarely: durable at once is cheap */
+    int rc;
+
+    memset(out, 0, sizeof(*out));
+    if (path == NULL) {
+        /* The config is large (class, zone and rule tables): not for the stack. */
+        out->config = calloc(1, sizeof(*out->config));
+        if (out->config == NULL) {
+            cli_errf(verb, "out of memory");
+            return CLI_EXIT_FAIL;
+        }
+        rc = config_load(config_path, out->config, err, sizeof(err));
+        if (rc < 0) {
+            if (rc == -EINVAL) {
+                cli_errf(verb, "%s", err);
+            } else {
+                cli_errf(verb, "cannot read the config %s: %s%s", config_path, strerror(-rc),
+                         g->config_path == NULL ? " (give -c FILE or --db PATH)" : "");
+            }
+            cli_close(out);
+            return CLI_EXIT_FAIL;
+        }
+        path = out->config->storage_path;
+        synchronous = out->config->storage_synchronous;
+    }
+    if (mode == CLI_OPEN_CREATE) {
+        rc = store_open(path, synchronous, &out->store, err, sizeof(err));
+    } else {
+        rc = store_open_existing(path, synchronous, &out->store, err, sizeof(err));
+    }
+    if (rc < 0) {
+        if (rc == -ENOENT && mode == CLI_OPEN_EXISTING) {
+            cli_errf(verb,
+                     "no database at %s (it is created by tinyfleetd or `tinyfleet node add`)",
+                     path);
+        } else {
+            cli_errf(verb, "cannot open the database: %s", err);
+        }
+        cli_close(out);
+        return CLI_EXIT_FAIL;
+    }
+    return CLI_EXIT_OK;
+}
+
+void cli_close(struct cli_db *db)
+{
+    store_close(db->store);
+    if (db->config != NULL) {
+        explicit_bzero(db->config, sizeof(*db->config)); /* it holds the MQTT password */
+    }
+    free(db->config);
+    memset(db, 0, sizeof(*db));
+}

@@ -1,0 +1,105 @@
+/* SPDX-License-Identifier: MIT
+ * What the verbs of the operator CLI `tinyfleet` share: the global options, the exit
+ * statuses, finding and opening the gateway's database (--db PATH, or -c FILE and its
+ * [storage] path), class names (the config's table, or the built-in one), time stamps and
+ * the error and output conventions. Main thread only: getopt and stdio are not reentrant.
+ */
+#ifndef PROJ_DAEMON_CLI_H
+#define PROJ_DAEMON_CLI_H
+
+#include <stdint.h>
+
+#include "store.h"
+
+/* Exit statuses of the tinyfleet CLI; every verb returns one of these. */
+enum cli_exit {
+    CLI_EXIT_OK = 0,
+    CLI_EXIT_FAIL = 1,  /* runtime failure, malformed input, wrong MIC, missing database */
+    CLI_EXIT_USAGE = 2, /* unknown/missing option, bad option value */
+};
+
+/* What the global options selected; read-only for the verbs. */
+struct global_opts {
+    const char *config_path; /* -c FILE, NULL when not given */
+    const char *db_path;     /* --db PATH, NULL when not given */
+};
+
+/* How a verb needs the database. */
+enum cli_open_mode {
+    CLI_OPEN_EXISTING, /* read verbs and remove: a missing file is an error */
+    CLI_OPEN_CREATE,   /* node add: may create the file (before the daemon's first start) */
+};
+
+struct config;
+
+/* An open database and the configuration it was found through. */
+struct cli_db {
+    struct store *store;
+    struct config *config; /* loaded from -c (or the default config), NULL with --db */
+};
+
+/* "2026-11-25T20:55:25.123Z" and its NUL. */
+#define CLI_TIME_LEN 32
+
+/*
+ * cli_open() - open the database the global options name: --db PATH, else the [storage]
+ * path of -c FILE, else of CONFIG_DEFAULT_PATH. With --db the writes use synchronous FULL;
+ * with a config, its [storage] synchronous.
+ * @verb: in, e.g. "node list", for messages ("tinyfleet: node list: ...").
+ * @out:  out, filled on success; release with cli_close().
+ * Writes the reason to stderr on failure.
+ * Return: CLI_EXIT_OK or CLI_EXIT_FAIL.
+ */
+int cli_open(const struct global_opts *g, const char *verb, enum cli_open_mode mode,
+             struct cli_db *out);
+
+/* cli_close() - close what cli_open() opened; a zeroed struct is fine. */
+void cli_close(struct cli_db *db);
+
+/*
+ * cli_class_name() - a tfp_json_class_name_cb: the config's class table when @arg is a
+ * struct cli_db with a config, else the built-in one (tfp_json_default_class_name).
+ */
+const char *cli_class_name(void *arg, uint8_t class_id);
+
+/*
+ * cli_class_id() - the class id of @name in the same table as cli_class_name(), also
+ * accepting "class_<id>" (what the JSON shows for an id without a name).
+ * Return: 0..255, or -1 when the name is unknown.
+ */
+int cli_class_id(const struct cli_db *db, const char *name);
+
+/* cli_format_time() - Unix ms as RFC 3339 UTC with milliseconds into @out. */
+void cli_format_time(int64_t ms, char out[CLI_TIME_LEN]);
+
+/* cli_now_ms() - the wall clock, Unix ms. */
+int64_t cli_now_ms(void);
+
+/* cli_errf() - "tinyfleet: VERB: message\n" on stderr. */
+void cli_errf(const char *verb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* cli_usage_error() - the "Try 'tinyfleet VERB --help'." line; returns CLI_EXIT_USAGE. */
+int cli_usage_error(const char *verb);
+
+/*
+ * cli_bad_option() - report what getopt_long() refused (@c is its ':' or '?').
+ * Return: CLI_EXIT_USAGE.
+ */
+int cli_bad_option(const char *verb, int c, char **argv);
+
+/* cli_flush_stdout() - flush stdout; a failed write (full disk, closed pipe) is reported.
+ * Return: CLI_EXIT_OK or CLI_EXIT_FAIL. */
+int cli_flush_stdout(const char *verb);
+
+/*
+ * The verbs. @argc, @argv: the words from the verb on (argv[0] is "node", "events" or
+ * "stats"); getopt state is reset inside. Return: an enum cli_exit value.
+ *   node add|list|show|remove   the node registry (cli_node.c)
+ *   events                      stored events, newest first (cli_events.c)
+ *   stats                       accepted and refused counts (cli_stats.c)
+ */
+int cli_node_main(const struct global_opts *g, int argc, char **argv);
+int cli_events_main(const struct global_opts *g, int argc, char **argv);
+int cli_stats_main(const struct global_opts *g, int argc, char **argv);
+
+#endif

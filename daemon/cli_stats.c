@@ -1,0 +1,155 @@
+/* SPDX-License-Identifier: MIT
+ * `tinyfleet stats`: how many frames and datagrams tinyfleetd accepted and refused, by
+ * reason and bearer, as of its last commit (the daemon keeps counts in memory and writes
+ * them with each batch). A table of every reason, or one JSON object per bearer.
+ */
+#include "cli.h"
+
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "store.h"
+
+enum opt_id {
+    OPT_JSON = 256,
+};
+
+static const struct option options[] = {
+    {"json", no_argument, NULL, OPT_JSON},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
+};
+
+static const char verb[] = "stats";
+
+static void usage(FILE *out)
+{
+    (void)fputs(
+        "usage: tinyfleet [-c FILE | --db PATH] stats [--json]\n"
+        "\n"
+        "Frames and datagrams tinyfleetd counted, by reason and bearer (coap, lora),\n"
+        "as of its last commit. Reasons: accepted (stored); duplicate (a copy from\n"
+        "another forwarder); refused as malformed, unknown_node, bad_mic, replay,\n"
+        "bad_payload (a TFP message that does not decode), bad_datagram (forwarder\n"
+        "datagram: oversized, bad JSON or base64, wrong version); storage_failed\n"
+        "(passed the checks, but the database write failed; the node retries).\n"
+        "  --json  one object per bearer and line: {\"bearer\":\"coap\",\"accepted\":N,...}\n"
+        "          with every reason\n"
+        "\n"
+        "Exit status: 0 success; 1 failure (no database); 2 usage error.\n",
+        out);
+}
+
+static int print_json(uint64_t counts[STORE_BEARER_COUNT][STORE_REASON_COUNT])
+{
+    int b;
+    int r;
+
+    for (b = 0; b < STORE_BEARER_COUNT; b++) {
+        cJSON *obj = cJSON_CreateObject();
+        char *text = NULL;
+        bool ok =
+            obj != NULL &&
+            cJSON_AddStringToObject(obj, "bearer", store_bearer_name((enum store_bearer)b)) != NULL;
+
+        for (r = 0; ok && r < STORE_REASON_COUNT; r++) {
+            /* A double holds every count below 2^53: decades of frames at any real rate. */
+            ok = cJSON_AddNumberToObject(obj, store_reason_name((enum store_reason)r),
+                                         (double)counts[b][r]) != NULL;
+        }
+        text = ok ? cJSON_PrintUnformatted(obj) : NULL;
+        if (text != NULL) {
+            (void)printf("%s\n", text);
+        }
+        cJSON_free(text);
+        cJSON_Delete(obj);
+        if (text == NULL) {
+            cli_errf(verb, "out of memory");
+            return CLI_EXIT_FAIL;
+        }
+    }
+    return CLI_EXIT_OK;
+}
+
+static void print_table(uint64_t counts[STORE_BEARER_COUNT][STORE_REASON_COUNT])
+{
+    int b;
+    int r;
+
+    (void)printf("%-16s", "REASON");
+    for (b = 0; b < STORE_BEARER_COUNT; b++) {
+        char name[16];
+        size_t i;
+
+        (void)snprintf(name, sizeof(name), "%s", store_bearer_name((enum store_bearer)b));
+        for (i = 0; name[i] != '\0'; i++) {
+            name[i] = (char)(name[i] >= 'a' && name[i] <= 'z' ? name[i] - 'a' + 'A' : name[i]);
+        }
+        (void)printf("  %12s", name);
+    }
+    (void)printf("  %12s\n", "TOTAL");
+    for (r = 0; r < STORE_REASON_COUNT; r++) {
+        uint64_t total = 0;
+
+        (void)printf("%-16s", store_reason_name((enum store_reason)r));
+        for (b = 0; b < STORE_BEARER_COUNT; b++) {
+            (void)printf("  %12" PRIu64, counts[b][r]);
+            total += counts[b][r];
+        }
+        (void)printf("  %12" PRIu64 "\n", total);
+    }
+}
+
+int cli_stats_main(const struct global_opts *g, int argc, char **argv)
+{
+    uint64_t counts[STORE_BEARER_COUNT][STORE_REASON_COUNT];
+    struct cli_db db = {NULL, NULL};
+    bool json = false;
+    int ret;
+    int c;
+
+    optind = 0; /* GNU: restart scanning with this optstring */
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":h", options, NULL)) != -1) {
+        switch (c) {
+        case OPT_JSON:
+            json = true;
+            break;
+        case 'h':
+            usage(stdout);
+            return cli_flush_stdout(verb);
+        default:
+            return cli_bad_option(verb, c, argv);
+        }
+    }
+    if (optind < argc) {
+        cli_errf(verb, "unexpected argument '%s'", argv[optind]);
+        return cli_usage_error(verb);
+    }
+    ret = cli_open(g, verb, CLI_OPEN_EXISTING, &db);
+    if (ret != CLI_EXIT_OK) {
+        return ret;
+    }
+    if (store_stats(db.store, counts) < 0) {
+        cli_errf(verb, "%s", store_errmsg(db.store));
+        ret = CLI_EXIT_FAIL;
+        goto out;
+    }
+    if (json) {
+        ret = print_json(counts);
+    } else {
+        print_table(counts);
+        ret = CLI_EXIT_OK;
+    }
+    if (ret == CLI_EXIT_OK) {
+        ret = cli_flush_stdout(verb);
+    }
+out:
+    cli_close(&db);
+    return ret;
+}

@@ -1,0 +1,143 @@
+/* SPDX-License-Identifier: MIT
+ * tinyfleetd's configuration: the INI file of ARCHITECTURE.md ("Configuration"), parsed with
+ * inih into one fixed-size struct (no allocation per key, so a reload is a plain copy).
+ * Everything is checked at load time: an unknown section or key, a bad value or a missing
+ * required key is an error that names FILE:LINE, the section and the key, and the daemon
+ * refuses to start (or, on SIGHUP, keeps the config it runs with).
+ */
+#ifndef PROJ_DAEMON_CONFIG_H
+#define PROJ_DAEMON_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#if defined(__GNUC__)
+#define CONFIG_MUST_CHECK __attribute__((warn_unused_result))
+#else
+#define CONFIG_MUST_CHECK
+#endif
+
+#define CONFIG_DEFAULT_PATH "/etc/tinyfleet/tinyfleetd.conf"
+#define CONFIG_ERR_LEN      512u /* a buffer this large holds any config_load() message */
+#define CONFIG_NAME_MAX     32u  /* bytes of a class, zone or rule name, NUL included */
+#define CONFIG_CLASS_MAX    256u /* class ids are one byte on the wire */
+#define CONFIG_ZONE_MAX     64u  /* [zone.*] sections */
+#define CONFIG_POLYGON_MAX  32u  /* corners of one zone polygon */
+#define CONFIG_RULE_MAX     32u  /* [rule.*] sections */
+
+/* Values of `storage_synchronous`, as SQLite's PRAGMA synchronous numbers them. */
+enum config_sync { CONFIG_SYNC_OFF = 0, CONFIG_SYNC_NORMAL = 1, CONFIG_SYNC_FULL = 2 };
+
+struct config_mqtt {
+    char host[128];      /* broker host name or address; empty = MQTT disabled */
+    unsigned port;       /* TCP port, 1..65535; default 1883 */
+    char client_id[64];  /* default "tinyfleetd-<gateway id>" */
+    char username[64];   /* empty = none */
+    char password[128];  /* empty = none; needs a username */
+    char tls_ca[256];    /* CA file; non-empty turns TLS on */
+    char tls_cert[256];  /* client certificate file, with tls_key */
+    char tls_key[256];   /* client key file, with tls_cert */
+    char prefix[128];    /* topic prefix; default "tinyfleet/<site>" */
+    bool publish_events; /* publish each stored detection (QoS 0) */
+};
+
+struct config_health {
+    unsigned offline_after_s; /* a node silent this long raises a health alert; 0 = never */
+    unsigned battery_low_mv;  /* battery at or below this raises one; 0 = never */
+};
+
+/* [zone.<name>]: a circle (lat, lon, radius_m) or a polygon, never both. */
+struct config_zone {
+    char name[CONFIG_NAME_MAX];
+    bool critical;        /* a warning here is critical (ARCHITECTURE.md, Fusion) */
+    bool has_circle;      /* lat, lon, radius_m are valid */
+    double lat;           /* centre, degrees WGS84 */
+    double lon;           /* centre, degrees WGS84 */
+    double radius_m;      /* metres */
+    unsigned polygon_len; /* corners in polygon; 0 when the zone is a circle */
+    double polygon[CONFIG_POLYGON_MAX][2]; /* corners {lat, lon}, degrees, in order */
+};
+
+enum config_rule_type {
+    CONFIG_RULE_CLUSTER = 0,    /* detections of a class, grouped by zone in a window */
+    CONFIG_RULE_PERSISTENCE = 1 /* per node, k of the last n anomaly summaries */
+};
+
+/* [rule.<name>]: parameters of one fusion rule. Defaults in config/tinyfleetd.conf. */
+struct config_rule {
+    char name[CONFIG_NAME_MAX];
+    enum config_rule_type type;
+    uint8_t class_id;           /* `class`, resolved against the class table */
+    unsigned window_s;          /* sliding window, s */
+    unsigned min_nodes;         /* distinct nodes for `warning` */
+    double watch_confidence;    /* 0..1: one node at or above -> watch */
+    double warning_confidence;  /* 0..1: fused at or above (with min_nodes) -> warning */
+    double critical_confidence; /* 0..1: fused (cluster) or score/255 (persistence) -> critical */
+    unsigned clear_after_s;     /* quiet time before `cleared`, s */
+    unsigned update_interval_s; /* least time between two `update` transitions, s */
+    unsigned k;                 /* persistence: anomalous summaries among the last n */
+    unsigned n;                 /* persistence: summaries considered, 1..64 */
+};
+
+struct config {
+    char gateway_id[64];       /* [gateway] id; default: the host name */
+    char site[64];             /* [gateway] site; default "default" */
+    char storage_path[256];    /* [storage] path of the SQLite file */
+    unsigned retention_days;   /* [storage] events older than this are pruned; 0 = keep */
+    int storage_synchronous;   /* [storage] synchronous: enum config_sync; default full */
+    char coap_listen[80];      /* [coap] listen "host:port"; empty = disabled */
+    char coap_dtls_listen[80]; /* [coap] dtls_listen "host:port"; empty (default) = disabled */
+    char lora_listen[80];      /* [lora] listen "host:port"; empty = disabled */
+    unsigned dedup_window_ms;  /* [lora] same frame from several forwarders, ms */
+    struct config_mqtt mqtt;
+    struct config_health health;
+    /* Class names by id; "" = no class with that id. Use config_class_name(). */
+    char class_names[CONFIG_CLASS_MAX][CONFIG_NAME_MAX];
+    unsigned zone_count;
+    struct config_zone zones[CONFIG_ZONE_MAX];
+    unsigned rule_count;
+    struct config_rule rules[CONFIG_RULE_MAX];
+};
+
+/*
+ * config_defaults() - fill @out with the values used for every key the file leaves out,
+ * including the default class table (0 unknown, 1 elephant, 2 whale, 3 machine_anomaly,
+ * 4 human, 5 vehicle, 6 gunshot, 7 ship), no zones and no rules. Any thread.
+ */
+void config_defaults(struct config *out);
+
+/*
+ * config_load() - read and check the file at @path.
+ * @out: out, the configuration; unspecified on error (keep the old one for a reload).
+ * @err: out, on error one line such as
+ *       "tinyfleetd.conf:12: [lora] dedup_window_ms: not a number: 'abc'" (@path as given),
+ *       truncated to @err_len (CONFIG_ERR_LEN is always enough); may be NULL.
+ * Return: 0; -EINVAL for any content error; the negative errno of fopen() when the file
+ * cannot be read (-ENOENT, -EACCES, ...). Any thread; resolves host names of listen
+ * addresses (getaddrinfo), so it may block briefly.
+ */
+CONFIG_MUST_CHECK int config_load(const char *path, struct config *out, char *err, size_t err_len);
+
+/*
+ * config_parse_addr() - turn "1.2.3.4:5683", "[::1]:5683" or "localhost:1700" into a
+ * socket address. Host names are resolved (first result; UDP). The port must be 0..65535.
+ * @out: out, the address (sockaddr_in or sockaddr_in6); unchanged on error.
+ * Return: 0; -EINVAL for a malformed string, a bad port or a host that does not resolve.
+ */
+CONFIG_MUST_CHECK int config_parse_addr(const char *hostport, struct sockaddr_storage *out);
+
+/* config_class_name() - the name of class @id, or NULL when the table has none. */
+const char *config_class_name(const struct config *c, uint8_t id);
+
+/* config_class_id() - the id of the class named @name (exact match), or -1. */
+int config_class_id(const struct config *c, const char *name);
+
+/* config_zone_find() - the zone named @name, or NULL. The pointer lives as long as @c. */
+const struct config_zone *config_zone_find(const struct config *c, const char *name);
+
+/* config_sync_name() - "off", "normal" or "full" for an enum config_sync value ("?" else). */
+const char *config_sync_name(int synchronous);
+
+#endif

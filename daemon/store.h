@@ -1,0 +1,240 @@
+/* SPDX-License-Identifier: MIT
+ * The gateway's SQLite storage: node registry, reception metadata, events, gateway health,
+ * counters. One file in WAL mode, shared by tinyfleetd and the tinyfleet CLI. Schema only
+ * through migrations/ (embedded at build time, applied at open, PRAGMA user_version).
+ *
+ * Writes from the daemon are grouped: the first write opens a transaction (the batch),
+ * store_flush() commits it. Nothing a write function touched may be acknowledged to a node
+ * or forwarder before the store_flush() that holds it has returned 0.
+ * All functions: loop thread only (one connection, not shared between threads).
+ */
+#ifndef PROJ_DAEMON_STORE_H
+#define PROJ_DAEMON_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "proto/frame.h"
+#include "proto/tfp.h"
+
+#if defined(__GNUC__)
+#define STORE_MUST_CHECK __attribute__((warn_unused_result))
+#else
+#define STORE_MUST_CHECK
+#endif
+
+struct store;
+
+enum store_bearer { STORE_BEARER_COAP = 0, STORE_BEARER_LORA = 1, STORE_BEARER_COUNT };
+
+/* Why a frame or datagram was accepted or refused; the `stats` counters are keyed by these. */
+enum store_reason {
+    STORE_ACCEPTED = 0,   /* stored as an event (detection, health, anomaly or raw) */
+    STORE_DUPLICATE,      /* same frame from another forwarder inside the dedup window */
+    STORE_MALFORMED,      /* not a LoRaWAN data-up frame (proto_frame_parse failed) */
+    STORE_UNKNOWN_NODE,   /* DevAddr not in the registry */
+    STORE_BAD_MIC,        /* MIC does not verify with the node's NwkSKey */
+    STORE_REPLAY,         /* counter not above the last accepted (or beyond the max gap) */
+    STORE_BAD_PAYLOAD,    /* known FPort and version, but the TFP payload does not decode */
+    STORE_BAD_DATAGRAM,   /* forwarder datagram: oversized, bad JSON/base64, wrong version */
+    STORE_STORAGE_FAILED, /* accepted by the checks but the database write failed */
+    STORE_REASON_COUNT
+};
+
+/* Stable lower-case names used in logs, `tinyfleet stats` and its JSON. */
+const char *store_bearer_name(enum store_bearer b);
+const char *store_reason_name(enum store_reason r);
+
+struct store_node {
+    uint32_t devaddr;               /* as written on the device */
+    char name[64];                  /* operator's name, may be empty */
+    char profile[32];               /* elephant, whale, turbine, ... may be empty */
+    bool has_position;              /* lat/lon valid */
+    double lat;                     /* degrees, WGS84 */
+    double lon;                     /* degrees, WGS84 */
+    char zone[64];                  /* zone name from the config, may be empty */
+    uint8_t nwkskey[PROTO_AES_KEY]; /* MIC key */
+    uint8_t appskey[PROTO_AES_KEY]; /* FRMPayload key */
+    bool has_fcnt;                  /* false until the first frame is accepted */
+    uint32_t last_fcnt;             /* last accepted 32-bit uplink counter */
+    int64_t last_seen_ms;           /* Unix ms of the last accepted frame, 0 = never */
+    int32_t battery_mv;             /* from the last health message, -1 = unknown */
+    int64_t created_ms;             /* Unix ms of `node add` */
+};
+
+/* Reception metadata of one copy of a frame. */
+struct store_rx {
+    enum store_bearer bearer;
+    char gateway[40]; /* forwarder EUI as 16 hex digits, or the CoAP peer "ip:port" */
+    int64_t time_ms;  /* Unix ms when the gateway received it */
+    bool has_radio;   /* the fields below are valid (LoRa only) */
+    int32_t rssi_dbm;
+    double snr_db;
+    uint32_t freq_hz;
+    char datr[16]; /* data rate, e.g. "SF7BW125" */
+};
+
+/* One accepted frame, ready to be stored. */
+struct store_uplink {
+    uint32_t devaddr;
+    uint32_t fcnt; /* reconstructed 32-bit counter */
+    uint8_t fport;
+    bool confirmed;
+    const uint8_t *payload; /* decrypted FRMPayload, @payload_len bytes */
+    size_t payload_len;
+    const struct proto_tfp_msg
+        *msg;                  /* decoded message, or NULL: stored raw (unknown FPort or version) */
+    const struct store_rx *rx; /* the first copy's reception */
+};
+
+/*
+ * store_open() - open (creating if needed) the database at @path and apply the embedded
+ * migrations in order. Sets WAL mode, a busy timeout, foreign keys, and @synchronous
+ * (0 OFF, 1 NORMAL, 2 FULL).
+ * @out: receives the handle.  @err: receives a message for the operator on failure.
+ * Migrations are applied one per transaction, each with its user_version; a process that
+ * finds the schema current takes no write lock, so the CLI can open while the daemon writes.
+ * Waits up to 5 s for another connection's write lock (busy timeout), here and in every call.
+ * Return: 0; -EPROTO when the database's user_version is newer than this binary knows
+ * (the message says so and names both versions); -EINVAL for @synchronous outside 0..2;
+ * -ENOMEM; -EIO for SQLite errors (a file that is not a database, a failed migration).
+ */
+STORE_MUST_CHECK int store_open(const char *path, int synchronous, struct store **out, char *err,
+                                size_t err_len);
+
+/*
+ * store_open_existing() - store_open() for a database that must already exist: the CLI's
+ * read verbs use it so that a mistyped path is an error, not a new empty database.
+ * Return: as store_open(), and -ENOENT (or the errno of the failed open, e.g. -EACCES)
+ * when @path cannot be opened; nothing is created then.
+ */
+STORE_MUST_CHECK int store_open_existing(const char *path, int synchronous, struct store **out,
+                                         char *err, size_t err_len);
+
+/* store_close() - flush a pending batch, finalise statements, close. NULL is a no-op.
+ * A flush that fails here rolls the batch back, as store_flush() does. */
+void store_close(struct store *s);
+
+/* store_errmsg() - SQLite's text for the last failure on @s ("" if none yet); valid until
+ * the next failure on @s. */
+const char *store_errmsg(const struct store *s);
+
+/* store_schema_version() - PRAGMA user_version after migration; the binary's own count is
+ * store_schema_latest() (the number of embedded migrations). */
+int store_schema_version(struct store *s);
+int store_schema_latest(void);
+
+/* ---- node registry (daemon and CLI) ---- */
+
+/* Return: 0, -EEXIST when the DevAddr is registered, -EINVAL for a value the schema refuses
+ * (latitude beyond +-90, longitude beyond +-180), -EBUSY while a batch is open, -EIO.
+ * Writes in its own transaction. */
+STORE_MUST_CHECK int store_node_add(struct store *s, const struct store_node *n);
+/* Return: 0, -ENOENT, -EIO. Sees the open batch's writes (same connection). */
+STORE_MUST_CHECK int store_node_get(struct store *s, uint32_t devaddr, struct store_node *out);
+/* Return: 0, -ENOENT, -EBUSY while a batch is open, -EIO. Also deletes the node's frames,
+ * events and receptions, in the same transaction. */
+STORE_MUST_CHECK int store_node_remove(struct store *s, uint32_t devaddr);
+/* Calls @cb for each node in DevAddr order; a non-zero return from @cb stops and is returned.
+ * Return: 0, @cb's value, -EBUSY (called from its own callback), -EIO. */
+typedef int (*store_node_cb)(const struct store_node *n, void *arg);
+STORE_MUST_CHECK int store_node_foreach(struct store *s, store_node_cb cb, void *arg);
+
+/* ---- the ingest write path (daemon): all inside the open batch ---- */
+
+/*
+ * store_uplink() - store one accepted frame: its reception, its event(s) (one row per
+ * detection record, or one health, anomaly or raw row), and the node's new last_fcnt,
+ * last_seen and, for health, battery. Opens the batch if none is open.
+ * @frame_id: out, the id later copies refer to (store_reception()).
+ * The frame is stored whole or not at all (a savepoint inside the batch): a refused frame
+ * leaves the rest of the batch as it was, to be committed by the next store_flush().
+ * Return: 0; -EEXIST when (devaddr, fcnt) is already stored or fcnt is not above the node's
+ * stored last_fcnt (UNIQUE(devaddr, fcnt) in the schema: the last defence against storing a
+ * frame twice); -ENOENT when the node is no longer registered; -EINVAL for a message with
+ * a port other than 1..3 or a detection count outside 1..8; -EIO for other SQLite errors.
+ * Should SQLite have rolled back the whole transaction (I/O error, full disk), every write
+ * fails with -EIO until store_flush() reports the loss with -EIO.
+ */
+STORE_MUST_CHECK int store_uplink(struct store *s, const struct store_uplink *up,
+                                  int64_t *frame_id);
+
+/* store_reception() - add the reception metadata of a later copy of frame @frame_id, in the
+ * batch. Return: 0, -ENOENT (no such frame), -EIO. */
+STORE_MUST_CHECK int store_reception(struct store *s, int64_t frame_id, const struct store_rx *rx);
+
+/* store_gateway_stat() - keep a forwarder's `stat` object (JSON text) as gateway health, in
+ * the batch. Return: 0 or -EIO. */
+STORE_MUST_CHECK int store_gateway_stat(struct store *s, const char *gateway, int64_t time_ms,
+                                        const char *stat_json);
+
+/* store_count() - count one frame or datagram by bearer and reason; kept in memory and
+ * written with the next store_flush(). Never fails; out-of-range values are ignored.
+ * Count STORE_ACCEPTED in the batch that holds the frame (after its store_uplink(), before
+ * the store_flush()): when that flush fails, the frames were not stored, so the batch's
+ * accepted count is moved to storage_failed; no count is ever lost or counted twice. */
+void store_count(struct store *s, enum store_bearer b, enum store_reason r);
+
+/* store_pending() - true when a batch is open or counters wait to be written. */
+bool store_pending(const struct store *s);
+
+/*
+ * store_flush() - commit the open batch (and the counters). When it returns 0, everything
+ * written since the previous flush is durable to the degree `synchronous` gives.
+ * Return: 0 (also when nothing was pending); -EIO when the commit failed: the batch was
+ * rolled back, nothing in it may be acknowledged, and the nodes' counters are as before it.
+ * The in-memory counts are kept for the next flush (see store_count()).
+ */
+STORE_MUST_CHECK int store_flush(struct store *s);
+
+/*
+ * store_prune() - delete up to @max_rows rows received before @before_ms (Unix ms), in its
+ * own short transaction, so a large backlog is removed in small steps: events first, then
+ * receptions, then frames left without either, then gateway_stats. Nodes keep their counter.
+ * It refuses to run inside an open batch rather than commit it: only store_flush() commits a
+ * batch, so that its caller learns whether the frames in it may be acknowledged. Call it
+ * between batches, right after a store_flush().
+ * Return: the number of rows deleted (0 when nothing is left); -EINVAL for @max_rows < 1;
+ * -EBUSY while a batch is open; -EIO.
+ */
+STORE_MUST_CHECK int store_prune(struct store *s, int64_t before_ms, int max_rows);
+
+/* ---- reads for the CLI ---- */
+
+struct store_event_filter {
+    int64_t since_ms; /* received at or after; 0 = all */
+    bool has_devaddr;
+    uint32_t devaddr;
+    int class_id; /* detections of this class only; -1 = any kind */
+    int limit;    /* newest first up to this many; 0 = no limit */
+};
+
+struct store_event {
+    int64_t id;
+    uint32_t devaddr;
+    uint32_t fcnt;
+    int64_t received_ms;      /* when the gateway received the frame */
+    int64_t time_ms;          /* when it happened: received minus age_s for detections */
+    const char *kind;         /* "detection", "health", "anomaly", "raw" */
+    struct proto_tfp_msg msg; /* for detection: port 1 and count 1 (this record only);
+                                 health/anomaly: the message; raw: port = the FPort */
+    const uint8_t *raw;       /* raw events: the payload; valid during the callback */
+    size_t raw_len;
+};
+
+/*
+ * store_events_foreach() - call @cb for each event matching @f, newest first (received_ms,
+ * then insertion order). A non-zero return from @cb stops the walk and is returned.
+ * @cb may call other store functions, but not store_events_foreach() (-EBUSY).
+ * Return: 0, @cb's value, -EBUSY, -EIO.
+ */
+typedef int (*store_event_cb)(const struct store_event *e, void *arg);
+STORE_MUST_CHECK int store_events_foreach(struct store *s, const struct store_event_filter *f,
+                                          store_event_cb cb, void *arg);
+
+/* Counters as last flushed by the daemon: counts[bearer][reason]. Return: 0 or -EIO. */
+STORE_MUST_CHECK int store_stats(struct store *s,
+                                 uint64_t counts[STORE_BEARER_COUNT][STORE_REASON_COUNT]);
+
+#endif
