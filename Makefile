@@ -71,7 +71,7 @@ UNIT_BIN_ASAN := $(UNIT_SRC:tests/unit/%.c=$(B)/asan/tests/%)
 FUZZ_BIN      := $(FUZZ_SRC:tests/fuzz/%.c=$(B)/fuzz/%)
 
 .PHONY: all deps demo test unit unit-asan integration fuzz fuzz-smoke fuzz-corpus proto-mcu size-proto \
-        bench bench-proto vectors fmt fmt-check tidy clean help
+        bench bench-proto bench-coap vectors fmt fmt-check tidy clean help
 
 all: $(B)/libproto.a $(B)/tinyfleet $(if $(wildcard daemon/tinyfleetd.c),$(B)/tinyfleetd)
 
@@ -80,7 +80,7 @@ help:
 	@echo "make test       build everything and run every check"
 	@echo "make deps       install the Debian packages the project needs (idempotent)"
 	@echo "make fuzz       run each fuzz target for 60 s"
-	@echo "make bench      run the benchmarks (bench-proto so far)"
+	@echo "make bench      run the benchmarks (proto, CoAP ingest)"
 	@echo "make size-proto Cortex-M4 size of proto/ (node side and gateway side)"
 	@echo "make vectors    regenerate tests/vectors from the independent lora-packet implementation"
 	@echo "make fmt        format the C sources with clang-format"
@@ -167,7 +167,15 @@ size-proto: $(MCU_OBJ)
 	@sh tools/size-proto.sh $(B)/mcu
 
 # --- benchmarks ---------------------------------------------------------------------------
-bench: bench-proto
+bench: bench-proto bench-coap
+
+bench-coap: $(B)/bench/bench_coap $(B)/tinyfleetd
+	@sh tools/bench-coap.sh $(B)
+
+$(B)/bench/bench_coap: tests/bench/bench_coap.c $(B)/libdaemon.a $(B)/libproto.a
+	@mkdir -p $(@D)
+	$(CC) -O2 -g -std=c11 -D_GNU_SOURCE $(WARN) -Iproto/include -Idaemon $(PKG_CFLAGS) -o $@ $< \
+	    $(B)/libdaemon.a $(B)/libproto.a $(PKG_LIBS)
 
 bench-proto: $(B)/bench/bench_proto
 	@sh tools/bench-proto.sh $(B)/bench/bench_proto

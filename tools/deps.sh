@@ -10,7 +10,7 @@ build-essential pkg-config git
 libcmocka-dev libcjson-dev
 clang libclang-rt-14-dev clang-format clang-tidy
 gcc-arm-none-eabi libnewlib-arm-none-eabi binutils-arm-none-eabi
-valgrind libssl-dev python3
+valgrind libssl-dev openssl python3
 libuv1-dev libsqlite3-dev sqlite3 libinih-dev libcoap3-dev libcoap3-bin
 "
 # lora-packet, the independent LoRaWAN implementation the tests compare against, runs on
