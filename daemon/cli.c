@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT
- * The helpers the CLI's database verbs share (see cli.h): where the database is, opening it
- * without ever creating an empty one by mistake, class names, RFC 3339 time stamps, and the
- * message conventions of `tinyfleet frame` ("tinyfleet: VERB: ...", exit 2 for usage).
+ * The helpers the CLI's verbs share (see cli.h): where the database is, opening it without
+ * ever creating an empty one by mistake, class names, RFC 3339 time stamps, scanning a verb's
+ * options and operands, and the message conventions ("tinyfleet: VERB: ...", exit 2 for
+ * usage).
  */
 #include "cli.h"
 
@@ -9,12 +10,14 @@
 #include <getopt.h>
 #include <limits.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "config.h"
+#include "hex.h"
 #include "store.h"
 #include "tfp_json.h"
 
@@ -43,7 +46,8 @@ int cli_usage_error(const char *verb)
     return CLI_EXIT_USAGE;
 }
 
-int cli_bad_option(const char *verb, int c, char **argv)
+/* Reports what getopt_long() refused; @c is its ':' or '?'. */
+static int bad_option(const char *verb, int c, char **argv)
 {
     const char *word = optind > 0 ? argv[optind - 1] : "?";
 
@@ -67,6 +71,65 @@ int cli_flush_stdout(const char *verb)
         return CLI_EXIT_FAIL;
     }
     return CLI_EXIT_OK;
+}
+
+bool cli_is_help(const char *word)
+{
+    return strcmp(word, "-h") == 0 || strcmp(word, "--help") == 0 || strcmp(word, "help") == 0;
+}
+
+void cli_getopt_begin(void)
+{
+    optind = 0;
+    opterr = 0;
+}
+
+int cli_getopt(int argc, char **argv, const struct option *options)
+{
+    /* The leading ':' makes a missing value ':' rather than '?', so the message can say so. */
+    return getopt_long(argc, argv, ":h", options, NULL);
+}
+
+int cli_help_or_bad_option(const char *verb, int c, char **argv, cli_usage_cb usage)
+{
+    if (c == 'h') {
+        usage(stdout);
+        return cli_flush_stdout(verb);
+    }
+    return bad_option(verb, c, argv);
+}
+
+int cli_no_operands(const char *verb, int argc, char **argv)
+{
+    if (optind < argc) {
+        cli_errf(verb, "unexpected argument '%s'", argv[optind]);
+        return cli_usage_error(verb);
+    }
+    return 0;
+}
+
+int cli_one_operand(const char *verb, int argc, char **argv, const char *what)
+{
+    if (optind >= argc) {
+        cli_errf(verb, "missing %s", what);
+        return cli_usage_error(verb);
+    }
+    if (optind + 1 < argc) {
+        cli_errf(verb, "unexpected argument '%s'", argv[optind + 1]);
+        return cli_usage_error(verb);
+    }
+    return 0;
+}
+
+int cli_option_key(const char *verb, const char *name, const char *s, uint8_t key[HEX_KEY_LEN])
+{
+    char why[HEX_ERR_LEN];
+
+    if (hex_decode_key(s, key, why, sizeof(why)) < 0) {
+        cli_errf(verb, "--%s: %s", name, why);
+        return CLI_EXIT_USAGE;
+    }
+    return 0;
 }
 
 void cli_format_time(int64_t ms, char out[CLI_TIME_LEN])

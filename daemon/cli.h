@@ -2,13 +2,18 @@
  * What the verbs of the operator CLI `tinyfleet` share: the global options, the exit
  * statuses, finding and opening the gateway's database (--db PATH, or -c FILE and its
  * [storage] path), class names (the config's table, or the built-in one), time stamps and
- * the error and output conventions. Main thread only: getopt and stdio are not reentrant.
+ * how verbs scan their options and operands, and the error and output conventions. Main
+ * thread only: getopt and stdio are not reentrant.
  */
 #ifndef PROJ_DAEMON_CLI_H
 #define PROJ_DAEMON_CLI_H
 
+#include <getopt.h>
+#include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 
+#include "hex.h"
 #include "store.h"
 
 /* Exit statuses of the tinyfleet CLI; every verb returns one of these. */
@@ -81,15 +86,71 @@ void cli_errf(const char *verb, const char *fmt, ...) __attribute__((format(prin
 /* cli_usage_error() - the "Try 'tinyfleet VERB --help'." line; returns CLI_EXIT_USAGE. */
 int cli_usage_error(const char *verb);
 
-/*
- * cli_bad_option() - report what getopt_long() refused (@c is its ':' or '?').
- * Return: CLI_EXIT_USAGE.
- */
-int cli_bad_option(const char *verb, int c, char **argv);
-
 /* cli_flush_stdout() - flush stdout; a failed write (full disk, closed pipe) is reported.
  * Return: CLI_EXIT_OK or CLI_EXIT_FAIL. */
 int cli_flush_stdout(const char *verb);
+
+/* cli_is_help() - whether a subverb position holds -h, --help or help. */
+bool cli_is_help(const char *word);
+
+/* A verb's usage text, written to @out: stdout for --help, stderr along with an error. */
+typedef void (*cli_usage_cb)(FILE *out);
+
+/*
+ * Each verb scans its own words the same way:
+ *
+ *     cli_getopt_begin();
+ *     while ((c = cli_getopt(argc, argv, options)) != -1) {
+ *         switch (c) {
+ *         case OPT_...: ...
+ *         default:
+ *             return cli_help_or_bad_option(verb, c, argv, usage);
+ *         }
+ *     }
+ *
+ * then checks its operands with cli_no_operands() or cli_one_operand(). @options must have
+ * {"help", no_argument, NULL, 'h'}; -h is added here.
+ */
+
+/*
+ * cli_getopt_begin() - make the next cli_getopt() scan from argv[1] (GNU getopt: optind 0
+ * also re-reads the option string), with getopt's own messages off.
+ */
+void cli_getopt_begin(void);
+
+/*
+ * cli_getopt() - the next option: getopt_long() with @options and -h. ':' for an option
+ * without its value, '?' for an unknown one (or a value given to a flag).
+ * Return: the option's value, or -1 after the last option (optind indexes the first operand).
+ */
+int cli_getopt(int argc, char **argv, const struct option *options);
+
+/*
+ * cli_help_or_bad_option() - the default case of a verb's option switch: for 'h' the usage
+ * text on stdout, for anything else what getopt_long() refused, on stderr.
+ * Return: cli_flush_stdout() after the help, CLI_EXIT_USAGE after a refused option.
+ */
+int cli_help_or_bad_option(const char *verb, int c, char **argv, cli_usage_cb usage);
+
+/*
+ * cli_no_operands() - after the options, no word may be left.
+ * Return: 0, or CLI_EXIT_USAGE after saying which word was unexpected.
+ */
+int cli_no_operands(const char *verb, int argc, char **argv);
+
+/*
+ * cli_one_operand() - after the options, exactly one word must be left (argv[optind]).
+ * @what: in, the operand as the message names it: "missing WHAT".
+ * Return: 0, or CLI_EXIT_USAGE after saying what is missing or unexpected.
+ */
+int cli_one_operand(const char *verb, int argc, char **argv, const char *what);
+
+/*
+ * cli_option_key() - the value @s of the key option --@name (32 hex digits) into @key. The
+ * message names the option and what is wrong, never the value.
+ * Return: 0 or CLI_EXIT_USAGE.
+ */
+int cli_option_key(const char *verb, const char *name, const char *s, uint8_t key[HEX_KEY_LEN]);
 
 /*
  * The verbs. @argc, @argv: the words from the verb on (argv[0] is "node", "events" or

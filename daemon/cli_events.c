@@ -255,9 +255,8 @@ int cli_events_main(const struct global_opts *g, int argc, char **argv)
     int rc;
     int c;
 
-    optind = 0; /* GNU: restart scanning with this optstring */
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, ":h", options, NULL)) != -1) {
+    cli_getopt_begin();
+    while ((c = cli_getopt(argc, argv, options)) != -1) {
         switch (c) {
         case OPT_SINCE:
             rc = parse_duration(optarg, &since);
@@ -290,16 +289,12 @@ int cli_events_main(const struct global_opts *g, int argc, char **argv)
         case OPT_JSON:
             ctx.json = true;
             break;
-        case 'h':
-            usage(stdout);
-            return cli_flush_stdout(verb);
         default:
-            return cli_bad_option(verb, c, argv);
+            return cli_help_or_bad_option(verb, c, argv, usage);
         }
     }
-    if (optind < argc) {
-        cli_errf(verb, "unexpected argument '%s'", argv[optind]);
-        return cli_usage_error(verb);
+    if (cli_no_operands(verb, argc, argv) != 0) {
+        return CLI_EXIT_USAGE;
     }
 
     ret = cli_open(g, verb, CLI_OPEN_EXISTING, &db);

@@ -10,8 +10,6 @@
 
 #include <errno.h>
 #include <getopt.h>
-#include <limits.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -23,6 +21,7 @@
 #include "proto/err.h"
 #include "proto/frame.h"
 #include "proto/tfp.h"
+#include "cli.h"
 #include "hex.h"
 #include "tfp_json.h"
 
@@ -124,43 +123,6 @@ void cli_frame_usage(FILE *out)
         out);
 }
 
-static void errf(const char *sub, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void errf(const char *sub, const char *fmt, ...)
-{
-    va_list ap;
-
-    (void)fprintf(stderr, "tinyfleet: frame %s: ", sub);
-    va_start(ap, fmt);
-    (void)vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    (void)fputc('\n', stderr);
-}
-
-static int usage_error(void)
-{
-    (void)fputs("Try 'tinyfleet frame --help'.\n", stderr);
-    return CLI_EXIT_USAGE;
-}
-
-/* Reports what getopt_long() refused; @c is its '?' or ':' return value. */
-static int bad_option(const char *sub, int c, char **argv)
-{
-    const char *word = optind > 0 ? argv[optind - 1] : "?";
-
-    if (c == ':') {
-        errf(sub, "option '%s' needs a value", word);
-    } else if (optopt > CHAR_MAX) {
-        /* getopt_long() sets optopt to the option's value for "--flag=x". */
-        errf(sub, "option '%s' takes no value", word);
-    } else if (optopt != 0) {
-        errf(sub, "unknown option '-%c'", optopt);
-    } else {
-        errf(sub, "unknown option '%s'", word);
-    }
-    return usage_error();
-}
-
 /*
  * Parses an unsigned number up to @max: decimal, or hex after "0x". Signs, spaces and
  * octal-looking leading zeros are not special ("010" is ten), so what the operator typed is
@@ -197,44 +159,22 @@ static int parse_uint(const char *s, unsigned long long max, unsigned long long 
 }
 
 /* parse_uint() for option @name, with the message; 0 or CLI_EXIT_USAGE. */
-static int option_uint(const char *sub, const char *name, const char *s, unsigned long long max,
+static int option_uint(const char *verb, const char *name, const char *s, unsigned long long max,
                        unsigned long long *out)
 {
     int rc = parse_uint(s, max, out);
 
     if (rc == -ERANGE) {
-        errf(sub, "--%s: '%s' is out of range 0..%llu", name, s, max);
+        cli_errf(verb, "--%s: '%s' is out of range 0..%llu", name, s, max);
     } else if (rc < 0) {
-        errf(sub, "--%s: '%s' is not a number (decimal, or hex after 0x)", name, s);
+        cli_errf(verb, "--%s: '%s' is not a number (decimal, or hex after 0x)", name, s);
     }
     return rc < 0 ? CLI_EXIT_USAGE : 0;
 }
 
-/* hex_decode_key() for option @name; 0 or CLI_EXIT_USAGE. */
-static int option_key(const char *sub, const char *name, const char *s, uint8_t key[PROTO_AES_KEY])
-{
-    char why[HEX_ERR_LEN];
-
-    if (hex_decode_key(s, key, why, sizeof(why)) < 0) {
-        errf(sub, "--%s: %s", name, why);
-        return CLI_EXIT_USAGE;
-    }
-    return 0;
-}
-
-/* Writes the whole of stdout or says why not: a full disk must not look like success. */
-static int flush_stdout(const char *sub)
-{
-    if (fflush(stdout) != 0 || ferror(stdout)) {
-        errf(sub, "cannot write the output: %s", strerror(errno));
-        return CLI_EXIT_FAIL;
-    }
-    return CLI_EXIT_OK;
-}
-
 static int frame_encode(int argc, char **argv)
 {
-    static const char sub[] = "encode";
+    static const char verb[] = "frame encode";
     const char *devaddr_s = NULL;
     const char *fcnt_s = NULL;
     const char *fport_s = NULL;
@@ -258,9 +198,8 @@ static int frame_encode(int argc, char **argv)
     int c;
     int n;
 
-    optind = 0; /* GNU: restart scanning with this optstring */
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, ":h", encode_options, NULL)) != -1) {
+    cli_getopt_begin();
+    while ((c = cli_getopt(argc, argv, encode_options)) != -1) {
         switch (c) {
         case OPT_DEVADDR:
             devaddr_s = optarg;
@@ -292,16 +231,12 @@ static int frame_encode(int argc, char **argv)
         case OPT_FOPTS:
             fopts_s = optarg;
             break;
-        case 'h':
-            cli_frame_usage(stdout);
-            return flush_stdout(sub);
         default:
-            return bad_option(sub, c, argv);
+            return cli_help_or_bad_option(verb, c, argv, cli_frame_usage);
         }
     }
-    if (optind < argc) {
-        errf(sub, "unexpected argument '%s'", argv[optind]);
-        return usage_error();
+    if (cli_no_operands(verb, argc, argv) != 0) {
+        return CLI_EXIT_USAGE;
     }
 
     {
@@ -317,24 +252,24 @@ static int frame_encode(int argc, char **argv)
 
         for (i = 0; i < sizeof(required) / sizeof(required[0]); i++) {
             if (required[i].value == NULL) {
-                errf(sub, "missing required option --%s", required[i].name);
+                cli_errf(verb, "missing required option --%s", required[i].name);
                 missing = true;
             }
         }
         if (missing) {
-            return usage_error();
+            return cli_usage_error(verb);
         }
     }
 
     if (hex_decode_devaddr(devaddr_s, &up.devaddr, why, sizeof(why)) < 0) {
-        errf(sub, "--devaddr: %s", why);
+        cli_errf(verb, "--devaddr: %s", why);
         goto out;
     }
-    if (option_uint(sub, "fcnt", fcnt_s, UINT32_MAX, &num) != 0) {
+    if (option_uint(verb, "fcnt", fcnt_s, UINT32_MAX, &num) != 0) {
         goto out;
     }
     up.fcnt = (uint32_t)num;
-    if (option_uint(sub, "fport", fport_s, UINT8_MAX, &num) != 0) {
+    if (option_uint(verb, "fport", fport_s, UINT8_MAX, &num) != 0) {
         goto out;
     }
     up.has_fport = true;
@@ -342,7 +277,7 @@ static int frame_encode(int argc, char **argv)
     if (fopts_s != NULL) {
         fopts_len = hex_decode(fopts_s, fopts, sizeof(fopts), why, sizeof(why));
         if (fopts_len < 0) {
-            errf(sub, "--fopts: %s", why);
+            cli_errf(verb, "--fopts: %s", why);
             goto out;
         }
         up.fopts = fopts;
@@ -350,34 +285,34 @@ static int frame_encode(int argc, char **argv)
     }
     payload_len = hex_decode(payload_s, payload, sizeof(payload), why, sizeof(why));
     if (payload_len < 0) {
-        errf(sub, "--payload: %s", why);
+        cli_errf(verb, "--payload: %s", why);
         goto out;
     }
     max_payload = PROTO_FRAME_MAX_LEN - FRAME_OVERHEAD_WITH_PORT - (size_t)fopts_len;
     if ((size_t)payload_len > max_payload) {
-        errf(sub, "--payload: too long: %d bytes, at most %zu (a frame is at most %u bytes)",
-             payload_len, max_payload, PROTO_FRAME_MAX_LEN);
+        cli_errf(verb, "--payload: too long: %d bytes, at most %zu (a frame is at most %u bytes)",
+                 payload_len, max_payload, PROTO_FRAME_MAX_LEN);
         goto out;
     }
     up.payload = payload;
     up.payload_len = (size_t)payload_len;
-    if (option_key(sub, "nwkskey", nwkskey_s, nwkskey) != 0 ||
-        option_key(sub, "appskey", appskey_s, appskey) != 0) {
+    if (cli_option_key(verb, "nwkskey", nwkskey_s, nwkskey) != 0 ||
+        cli_option_key(verb, "appskey", appskey_s, appskey) != 0) {
         goto out;
     }
 
     ret = CLI_EXIT_FAIL;
     n = proto_frame_build(&up, nwkskey, appskey, frame, sizeof(frame));
     if (n < 0) {
-        errf(sub, "cannot build the frame: %s", proto_strerror(n));
+        cli_errf(verb, "cannot build the frame: %s", proto_strerror(n));
         goto out;
     }
     if (hex_encode(frame, (size_t)n, frame_hex, sizeof(frame_hex)) < 0) {
-        errf(sub, "cannot format the frame");
+        cli_errf(verb, "cannot format the frame");
         goto out;
     }
     (void)printf("%s\n", frame_hex);
-    ret = flush_stdout(sub);
+    ret = cli_flush_stdout(verb);
 
 out:
     explicit_bzero(nwkskey, sizeof(nwkskey));
@@ -388,7 +323,7 @@ out:
 /* Says what proto_frame_parse() refused, in terms of the bytes the operator supplied. */
 static void report_parse_error(int rc, const uint8_t *phy, size_t len)
 {
-    static const char sub[] = "decode";
+    static const char verb[] = "frame decode";
 
     switch (rc) {
     case PROTO_ETOOSHORT:
@@ -396,25 +331,26 @@ static void report_parse_error(int rc, const uint8_t *phy, size_t len)
         if (len > 5 && (phy[5] & PROTO_FCTRL_FOPTS_LEN) != 0) {
             unsigned fopts = phy[5] & PROTO_FCTRL_FOPTS_LEN;
 
-            errf(sub, "truncated frame: %zu bytes, its header needs %u (%u + %u bytes of FOpts)",
-                 len, PROTO_FRAME_MIN_LEN + fopts, PROTO_FRAME_MIN_LEN, fopts);
+            cli_errf(verb,
+                     "truncated frame: %zu bytes, its header needs %u (%u + %u bytes of FOpts)",
+                     len, PROTO_FRAME_MIN_LEN + fopts, PROTO_FRAME_MIN_LEN, fopts);
         } else {
-            errf(sub, "truncated frame: %zu bytes, a data-up frame has at least %u", len,
-                 PROTO_FRAME_MIN_LEN);
+            cli_errf(verb, "truncated frame: %zu bytes, a data-up frame has at least %u", len,
+                     PROTO_FRAME_MIN_LEN);
         }
         break;
     case PROTO_ETOOLONG:
-        errf(sub, "frame too long: %zu bytes, at most %u", len, PROTO_FRAME_MAX_LEN);
+        cli_errf(verb, "frame too long: %zu bytes, at most %u", len, PROTO_FRAME_MAX_LEN);
         break;
     case PROTO_EMTYPE:
-        errf(sub, "not a data-up frame: MHDR %02X (unconfirmed up is 40, confirmed up 80)",
-             len > 0 ? (unsigned)phy[0] : 0u);
+        cli_errf(verb, "not a data-up frame: MHDR %02X (unconfirmed up is 40, confirmed up 80)",
+                 len > 0 ? (unsigned)phy[0] : 0u);
         break;
     case PROTO_EMAJOR:
-        errf(sub, "MHDR %02X: Major is not LoRaWAN R1", len > 0 ? (unsigned)phy[0] : 0u);
+        cli_errf(verb, "MHDR %02X: Major is not LoRaWAN R1", len > 0 ? (unsigned)phy[0] : 0u);
         break;
     default:
-        errf(sub, "malformed frame (%zu bytes): %s", len, proto_strerror(rc));
+        cli_errf(verb, "malformed frame (%zu bytes): %s", len, proto_strerror(rc));
         break;
     }
 }
@@ -526,7 +462,7 @@ static cJSON *frame_json(const struct proto_frame *f, uint32_t fcnt32,
 
 static int frame_decode(int argc, char **argv)
 {
-    static const char sub[] = "decode";
+    static const char verb[] = "frame decode";
     struct session_keys keys = {0};
     struct proto_frame f;
     uint8_t phy[PROTO_FRAME_MAX_LEN];
@@ -542,24 +478,23 @@ static int frame_decode(int argc, char **argv)
     int rc;
     int c;
 
-    optind = 0; /* GNU: restart scanning with this optstring */
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, ":h", decode_options, NULL)) != -1) {
+    cli_getopt_begin();
+    while ((c = cli_getopt(argc, argv, decode_options)) != -1) {
         switch (c) {
         case OPT_NWKSKEY:
-            if (option_key(sub, "nwkskey", optarg, keys.nwk) != 0) {
+            if (cli_option_key(verb, "nwkskey", optarg, keys.nwk) != 0) {
                 goto out;
             }
             keys.have_nwk = true;
             break;
         case OPT_APPSKEY:
-            if (option_key(sub, "appskey", optarg, keys.app) != 0) {
+            if (cli_option_key(verb, "appskey", optarg, keys.app) != 0) {
                 goto out;
             }
             keys.have_app = true;
             break;
         case OPT_FCNT_LAST:
-            if (option_uint(sub, "fcnt-last", optarg, UINT32_MAX, &num) != 0) {
+            if (option_uint(verb, "fcnt-last", optarg, UINT32_MAX, &num) != 0) {
                 goto out;
             }
             fcnt_last = (uint32_t)num;
@@ -567,23 +502,19 @@ static int frame_decode(int argc, char **argv)
         case OPT_JSON:
             /* JSON is the only output of decode; accepted like every verb's --json. */
             break;
-        case 'h':
-            cli_frame_usage(stdout);
-            ret = flush_stdout(sub);
-            goto out;
         default:
-            ret = bad_option(sub, c, argv);
+            ret = cli_help_or_bad_option(verb, c, argv, cli_frame_usage);
             goto out;
         }
     }
     if (optind >= argc) {
-        errf(sub, "missing PHYPAYLOAD_HEX, the frame to decode");
-        ret = usage_error();
+        cli_errf(verb, "missing PHYPAYLOAD_HEX, the frame to decode");
+        ret = cli_usage_error(verb);
         goto out;
     }
     if (optind + 1 < argc) {
-        errf(sub, "unexpected argument '%s' (one frame at a time)", argv[optind + 1]);
-        ret = usage_error();
+        cli_errf(verb, "unexpected argument '%s' (one frame at a time)", argv[optind + 1]);
+        ret = cli_usage_error(verb);
         goto out;
     }
     phy_s = argv[optind];
@@ -591,7 +522,7 @@ static int frame_decode(int argc, char **argv)
     ret = CLI_EXIT_FAIL;
     len = hex_decode(phy_s, phy, sizeof(phy), why, sizeof(why));
     if (len < 0) {
-        errf(sub, "PHYPAYLOAD_HEX: %s", why);
+        cli_errf(verb, "PHYPAYLOAD_HEX: %s", why);
         goto out;
     }
     rc = proto_frame_parse(phy, (size_t)len, &f);
@@ -603,13 +534,13 @@ static int frame_decode(int argc, char **argv)
     json = frame_json(&f, proto_frame_fcnt_expand(fcnt_last, f.fcnt16), &keys, &mic_bad);
     text = json != NULL ? cJSON_PrintUnformatted(json) : NULL;
     if (text == NULL) {
-        errf(sub, "out of memory");
+        cli_errf(verb, "out of memory");
         goto out;
     }
     (void)printf("%s\n", text);
-    ret = flush_stdout(sub);
+    ret = cli_flush_stdout(verb);
     if (ret == CLI_EXIT_OK && mic_bad) {
-        errf(sub, "MIC mismatch: wrong NwkSKey, wrong --fcnt-last, or a corrupted frame");
+        cli_errf(verb, "MIC mismatch: wrong NwkSKey, wrong --fcnt-last, or a corrupted frame");
         ret = CLI_EXIT_FAIL;
     }
 
@@ -625,7 +556,7 @@ int cli_frame_main(int argc, char **argv)
     const char *sub = argc > 1 ? argv[1] : NULL;
 
     if (sub == NULL) {
-        (void)fputs("tinyfleet: frame: missing subverb, encode or decode\n", stderr);
+        cli_errf("frame", "missing subverb, encode or decode");
         cli_frame_usage(stderr);
         return CLI_EXIT_USAGE;
     }
@@ -635,11 +566,10 @@ int cli_frame_main(int argc, char **argv)
     if (strcmp(sub, "decode") == 0) {
         return frame_decode(argc - 1, argv + 1);
     }
-    if (strcmp(sub, "-h") == 0 || strcmp(sub, "--help") == 0 || strcmp(sub, "help") == 0) {
+    if (cli_is_help(sub)) {
         cli_frame_usage(stdout);
         return fflush(stdout) == 0 ? CLI_EXIT_OK : CLI_EXIT_FAIL;
     }
-    (void)fprintf(stderr, "tinyfleet: frame: unknown subverb '%s' (encode or decode)\n", sub);
-    (void)fputs("Try 'tinyfleet frame --help'.\n", stderr);
-    return CLI_EXIT_USAGE;
+    cli_errf("frame", "unknown subverb '%s' (encode or decode)", sub);
+    return cli_usage_error("frame");
 }

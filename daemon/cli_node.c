@@ -54,6 +54,9 @@ static const struct option read_options[] = {
     {NULL, 0, NULL, 0},
 };
 
+/* What node add, show and remove take after their options. */
+static const char devaddr_operand[] = "DEVADDR (8 hex digits, e.g. 26011F00)";
+
 static void usage(FILE *out)
 {
     (void)fputs(
@@ -86,21 +89,25 @@ static void usage(FILE *out)
         out);
 }
 
-/* Names and zones go into one-line tables and JSON: no control characters, bounded. */
-static int check_text(const char *verb, const char *opt, const char *s, size_t cap)
+/*
+ * The value @s of option --@opt into @dst (@cap bytes). Names and zones go into one-line
+ * tables and JSON: no control characters, bounded. Return: 0 or CLI_EXIT_USAGE.
+ */
+static int option_text(const char *verb, const char *opt, const char *s, char *dst, size_t cap)
 {
     const unsigned char *p;
 
     if (strlen(s) >= cap) {
         cli_errf(verb, "--%s: too long (at most %zu bytes)", opt, cap - 1);
-        return CLI_EXIT_USAGE;
+        return cli_usage_error(verb);
     }
     for (p = (const unsigned char *)s; *p != '\0'; p++) {
         if (*p < 0x20 || *p == 0x7F) {
             cli_errf(verb, "--%s: control characters are not allowed", opt);
-            return CLI_EXIT_USAGE;
+            return cli_usage_error(verb);
         }
     }
+    (void)snprintf(dst, cap, "%s", s);
     return 0;
 }
 
@@ -272,7 +279,6 @@ static int node_add(const struct global_opts *g, int argc, char **argv)
     const char *lon_s = NULL;
     struct store_node n;
     struct cli_db db = {NULL, NULL};
-    char why[HEX_ERR_LEN];
     char devaddr[HEX_DEVADDR_STR_LEN];
     bool show_keys = false;
     bool json = false;
@@ -283,9 +289,8 @@ static int node_add(const struct global_opts *g, int argc, char **argv)
 
     memset(&n, 0, sizeof(n));
     n.battery_mv = -1;
-    optind = 0; /* GNU: restart scanning with this optstring */
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, ":h", add_options, NULL)) != -1) {
+    cli_getopt_begin();
+    while ((c = cli_getopt(argc, argv, add_options)) != -1) {
         switch (c) {
         case OPT_NWKSKEY:
             nwkskey_s = optarg;
@@ -294,16 +299,14 @@ static int node_add(const struct global_opts *g, int argc, char **argv)
             appskey_s = optarg;
             break;
         case OPT_NAME:
-            if (check_text(verb, "name", optarg, sizeof(n.name)) != 0) {
-                return cli_usage_error(verb);
+            if (option_text(verb, "name", optarg, n.name, sizeof(n.name)) != 0) {
+                return CLI_EXIT_USAGE;
             }
-            (void)snprintf(n.name, sizeof(n.name), "%s", optarg);
             break;
         case OPT_PROFILE:
-            if (check_text(verb, "profile", optarg, sizeof(n.profile)) != 0) {
-                return cli_usage_error(verb);
+            if (option_text(verb, "profile", optarg, n.profile, sizeof(n.profile)) != 0) {
+                return CLI_EXIT_USAGE;
             }
-            (void)snprintf(n.profile, sizeof(n.profile), "%s", optarg);
             break;
         case OPT_LAT:
             lat_s = optarg;
@@ -312,10 +315,9 @@ static int node_add(const struct global_opts *g, int argc, char **argv)
             lon_s = optarg;
             break;
         case OPT_ZONE:
-            if (check_text(verb, "zone", optarg, sizeof(n.zone)) != 0) {
-                return cli_usage_error(verb);
+            if (option_text(verb, "zone", optarg, n.zone, sizeof(n.zone)) != 0) {
+                return CLI_EXIT_USAGE;
             }
-            (void)snprintf(n.zone, sizeof(n.zone), "%s", optarg);
             break;
         case OPT_SHOW_KEYS:
             show_keys = true;
@@ -323,20 +325,12 @@ static int node_add(const struct global_opts *g, int argc, char **argv)
         case OPT_JSON:
             json = true;
             break;
-        case 'h':
-            usage(stdout);
-            return cli_flush_stdout(verb);
         default:
-            return cli_bad_option(verb, c, argv);
+            return cli_help_or_bad_option(verb, c, argv, usage);
         }
     }
-    if (optind >= argc) {
-        cli_errf(verb, "missing DEVADDR (8 hex digits, e.g. 26011F00)");
-        return cli_usage_error(verb);
-    }
-    if (optind + 1 < argc) {
-        cli_errf(verb, "unexpected argument '%s'", argv[optind + 1]);
-        return cli_usage_error(verb);
+    if (cli_one_operand(verb, argc, argv, devaddr_operand) != 0) {
+        return CLI_EXIT_USAGE;
     }
     if (parse_devaddr(verb, argv[optind], &n.devaddr) != 0) {
         return cli_usage_error(verb);
@@ -357,13 +351,8 @@ static int node_add(const struct global_opts *g, int argc, char **argv)
         n.has_position = true;
     }
     if (nwkskey_s != NULL) {
-        if (hex_decode_key(nwkskey_s, n.nwkskey, why, sizeof(why)) < 0) {
-            cli_errf(verb, "--nwkskey: %s", why);
-            ret = cli_usage_error(verb);
-            goto out;
-        }
-        if (hex_decode_key(appskey_s, n.appskey, why, sizeof(why)) < 0) {
-            cli_errf(verb, "--appskey: %s", why);
+        if (cli_option_key(verb, "nwkskey", nwkskey_s, n.nwkskey) != 0 ||
+            cli_option_key(verb, "appskey", appskey_s, n.appskey) != 0) {
             ret = cli_usage_error(verb);
             goto out;
         }
@@ -604,9 +593,8 @@ static int node_read(const struct global_opts *g, const char *sub, int argc, cha
     int c;
 
     (void)snprintf(verb, sizeof(verb), "node %s", sub);
-    optind = 0;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, ":h", read_options, NULL)) != -1) {
+    cli_getopt_begin();
+    while ((c = cli_getopt(argc, argv, read_options)) != -1) {
         switch (c) {
         case OPT_SHOW_KEYS:
             if (!is_show) {
@@ -622,26 +610,17 @@ static int node_read(const struct global_opts *g, const char *sub, int argc, cha
             }
             json = true;
             break;
-        case 'h':
-            usage(stdout);
-            return cli_flush_stdout(verb);
         default:
-            return cli_bad_option(verb, c, argv);
+            return cli_help_or_bad_option(verb, c, argv, usage);
         }
     }
     if (is_list) {
-        if (optind < argc) {
-            cli_errf(verb, "unexpected argument '%s'", argv[optind]);
-            return cli_usage_error(verb);
+        if (cli_no_operands(verb, argc, argv) != 0) {
+            return CLI_EXIT_USAGE;
         }
     } else {
-        if (optind >= argc) {
-            cli_errf(verb, "missing DEVADDR (8 hex digits, e.g. 26011F00)");
-            return cli_usage_error(verb);
-        }
-        if (optind + 1 < argc) {
-            cli_errf(verb, "unexpected argument '%s'", argv[optind + 1]);
-            return cli_usage_error(verb);
+        if (cli_one_operand(verb, argc, argv, devaddr_operand) != 0) {
+            return CLI_EXIT_USAGE;
         }
         if (parse_devaddr(verb, argv[optind], &devaddr) != 0) {
             return cli_usage_error(verb);
@@ -678,7 +657,7 @@ int cli_node_main(const struct global_opts *g, int argc, char **argv)
     if (strcmp(sub, "list") == 0 || strcmp(sub, "show") == 0 || strcmp(sub, "remove") == 0) {
         return node_read(g, sub, argc - 1, argv + 1);
     }
-    if (strcmp(sub, "-h") == 0 || strcmp(sub, "--help") == 0 || strcmp(sub, "help") == 0) {
+    if (cli_is_help(sub)) {
         usage(stdout);
         return cli_flush_stdout("node");
     }

@@ -8,68 +8,19 @@
 # Run from the repository root: BUILD=/abs/build sh tests/integration/cli_node.sh
 # JSON is checked by parsing it with python3, never by matching text.
 
+# shellcheck disable=SC2317 # helpers are run by check and eval, which shellcheck does not follow
 set -u
 
 NAME=cli_node
-: "${BUILD:?set BUILD to the absolute build directory}"
-T="$BUILD/tinyfleet"
+# shellcheck source=tests/integration/common.inc
+. tests/integration/common.inc
 
-NK=2B7E151628AED2A6ABF7158809CF4F3C
-AK=000102030405060708090A0B0C0D0E0F
-DEV=26011F00
 DEV2=26011F01
 DEV_NUM=637607680 # 0x26011F00
 DEV2_NUM=637607681
 
-pass=0
-fail=0
-tmp=$(mktemp -d) || exit 1
-trap 'rm -rf "$tmp"' EXIT
-trap 'exit 1' INT TERM
 DB="$tmp/gw.db"
 
-# run ARGS...: runs tinyfleet, keeping stdout, stderr and the exit status.
-run() {
-    "$T" "$@" >"$tmp/out" 2>"$tmp/err"
-    rc=$?
-}
-
-ok() {
-    pass=$((pass + 1))
-    echo "ok   - $1"
-}
-
-nok() {
-    fail=$((fail + 1))
-    echo "FAIL - $1 (exit $rc)"
-    sed 's/^/       stdout: /' "$tmp/out"
-    sed 's/^/       stderr: /' "$tmp/err"
-}
-
-# check DESCRIPTION COMMAND...: one line of output for the check.
-check() {
-    what=$1
-    shift
-    if "$@"; then ok "$what"; else nok "$what"; fi
-}
-
-# jsonl EXPR: every line of the last run's stdout is a JSON object j, there are N lines
-# (N is bound), and the Python expression EXPR is true; js is the list of all objects.
-jsonl() {
-    python3 -c 'import json, re, sys
-lines = open(sys.argv[1]).read().splitlines()
-js = [json.loads(l) for l in lines]
-N = len(js)
-j = js[0] if js else None
-ms = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
-sys.exit(0 if all(isinstance(x, dict) for x in js) and eval("(" + sys.argv[2] + ")") else 1)' \
-        "$tmp/out" "$1" 2>/dev/null
-}
-
-rc_is() { [ "$rc" -eq "$1" ]; }
-stderr_has() { grep -qi -- "$1" "$tmp/err"; }
-stdout_has() { grep -qi -- "$1" "$tmp/out"; }
-stdout_empty() { [ ! -s "$tmp/out" ]; }
 # No 32-hex-digit string (a session key) anywhere in the output.
 no_key_printed() { ! grep -qiE '[0-9A-F]{32}' "$tmp/out" "$tmp/err"; }
 keys_printed() { [ "$(grep -cE '^(nwkskey|appskey) +[0-9A-F]{32}$' "$tmp/out")" -eq 2 ]; }
@@ -79,87 +30,87 @@ sql() { sqlite3 -batch "$DB" "$@"; }
 for verb in "node list" "node show $DEV" "node remove $DEV" "events" "stats"; do
     # shellcheck disable=SC2086 # the verb's words are meant to split
     run --db "$DB" $verb
-    check "$verb on a missing database: exit 1, says so, creates nothing" \
+    check_run "$verb on a missing database: exit 1, says so, creates nothing" \
         eval 'rc_is 1 && stderr_has "no database at" && stdout_empty && [ ! -e "$DB" ]'
 done
 
 # --- node add: generated keys -----------------------------------------------------------------
 run --db "$DB" node add "$DEV" --name "waterhole east" --profile elephant --lat -1.2921 \
     --lon 36.8219 --zone village
-check "node add (generated keys): exit 0, creates the database" \
+check_run "node add (generated keys): exit 0, creates the database" \
     eval 'rc_is 0 && stdout_has "node $DEV added" && [ -e "$DB" ]'
-check "node add (generated keys): no key printed without --show-keys" no_key_printed
+check_run "node add (generated keys): no key printed without --show-keys" no_key_printed
 run --db "$DB" node show "$DEV" --show-keys
-check "node show --show-keys: both keys, once each" eval 'rc_is 0 && keys_printed'
+check_run "node show --show-keys: both keys, once each" eval 'rc_is 0 && keys_printed'
 gen_nk=$(sed -n 's/^nwkskey *//p' "$tmp/out")
 gen_ak=$(sed -n 's/^appskey *//p' "$tmp/out")
-check "generated NwkSKey and AppSKey differ" [ "$gen_nk" != "$gen_ak" ]
-check "generated keys are stored as 16-byte blobs" \
+check_run "generated NwkSKey and AppSKey differ" [ "$gen_nk" != "$gen_ak" ]
+check_run "generated keys are stored as 16-byte blobs" \
     [ "$(sql "SELECT hex(nwkskey) || ' ' || hex(appskey) FROM nodes WHERE devaddr = $DEV_NUM")" = "$gen_nk $gen_ak" ]
 
 run --db "$DB" node add 26011F0A --show-keys
 other_nk=$(sed -n 's/^nwkskey *//p' "$tmp/out")
-check "node add --show-keys prints the generated keys once; another node gets other keys" \
+check_run "node add --show-keys prints the generated keys once; another node gets other keys" \
     eval 'rc_is 0 && keys_printed && [ "$other_nk" != "$gen_nk" ]'
 run --db "$DB" node remove 26011F0A
 
 # --- node add: given keys ---------------------------------------------------------------------
 run --db "$DB" node add "$DEV2" --nwkskey "$NK" --appskey "$(echo "$AK" | tr 'A-F' 'a-f')" \
     --profile turbine
-check "node add (given keys, lower-case hex): exit 0, keys not echoed" \
+check_run "node add (given keys, lower-case hex): exit 0, keys not echoed" \
     eval 'rc_is 0 && no_key_printed'
 run --db "$DB" node show "$DEV2" --json --show-keys
-check "node show --json --show-keys: the given keys, upper case" \
+check_run "node show --json --show-keys: the given keys, upper case" \
     jsonl 'N == 1 and j["devaddr"] == "26011F01" and j["nwkskey"] == "'"$NK"'" and j["appskey"] == "'"$AK"'"'
 
 # --- duplicates and usage errors --------------------------------------------------------------
 run --db "$DB" node add "$DEV" --nwkskey "$NK" --appskey "$AK"
-check "duplicate DevAddr: exit 1, clear message" \
+check_run "duplicate DevAddr: exit 1, clear message" \
     eval 'rc_is 1 && stderr_has "$DEV is already registered" && stdout_empty'
-check "duplicate DevAddr: the registered keys are unchanged" \
+check_run "duplicate DevAddr: the registered keys are unchanged" \
     [ "$(sql "SELECT hex(nwkskey) FROM nodes WHERE devaddr = $DEV_NUM")" = "$gen_nk" ]
 run --db "$DB" node add 26011F02 --nwkskey "$NK"
-check "only one key given: usage error (exit 2)" eval 'rc_is 2 && stderr_has "both --nwkskey and --appskey"'
+check_run "only one key given: usage error (exit 2)" eval 'rc_is 2 && stderr_has "both --nwkskey and --appskey"'
 run --db "$DB" node add 26011F02 --lat 10
-check "--lat without --lon: exit 2" eval 'rc_is 2 && stderr_has "--lat and --lon"'
+check_run "--lat without --lon: exit 2" eval 'rc_is 2 && stderr_has "--lat and --lon"'
 run --db "$DB" node add 26011F02 --lat 91 --lon 0
-check "latitude 91: exit 2" eval 'rc_is 2 && stderr_has "--lat"'
+check_run "latitude 91: exit 2" eval 'rc_is 2 && stderr_has "--lat"'
 run --db "$DB" node add 26011F0 --name x
-check "DevAddr of 7 digits: exit 2" eval 'rc_is 2 && stderr_has "8 hex digits"'
+check_run "DevAddr of 7 digits: exit 2" eval 'rc_is 2 && stderr_has "8 hex digits"'
 run --db "$DB" node add 26011F02 --nwkskey "${NK}00" --appskey "$AK"
-check "a 17-byte key: exit 2, the key is not repeated" \
+check_run "a 17-byte key: exit 2, the key is not repeated" \
     eval 'rc_is 2 && stderr_has "32 hex digits" && no_key_printed'
 run --db "$DB" node add
-check "node add without DEVADDR: exit 2" eval 'rc_is 2 && stderr_has "missing DEVADDR"'
+check_run "node add without DEVADDR: exit 2" eval 'rc_is 2 && stderr_has "missing DEVADDR"'
 run --db "$DB" node frobnicate
-check "unknown node subverb: exit 2" eval 'rc_is 2 && stderr_has "unknown subverb"'
-check "no node was added by the refused commands" [ "$(sql 'SELECT count(*) FROM nodes')" -eq 2 ]
+check_run "unknown node subverb: exit 2" eval 'rc_is 2 && stderr_has "unknown subverb"'
+check_run "no node was added by the refused commands" [ "$(sql 'SELECT count(*) FROM nodes')" -eq 2 ]
 
 # --- list and show: no keys -------------------------------------------------------------------
 run --db "$DB" node list
-check "node list: a heading and one line per node, no keys" \
+check_run "node list: a heading and one line per node, no keys" \
     eval 'rc_is 0 && [ "$(wc -l <"$tmp/out")" -eq 3 ] && stdout_has "waterhole east" && no_key_printed'
 run --db "$DB" node list --json
-check "node list --json: one object per node, no key fields" \
+check_run "node list --json: one object per node, no key fields" \
     jsonl 'N == 2 and [x["devaddr"] for x in js] == ["26011F00", "26011F01"] and all("nwkskey" not in x and "appskey" not in x for x in js) and js[0]["lat"] == -1.2921 and js[0]["zone"] == "village" and js[1]["lat"] is None and js[0]["last_fcnt"] is None and ms.match(js[0]["created"])'
 run --db "$DB" node show "$DEV"
-check "node show: the node, keys hidden" \
+check_run "node show: the node, keys hidden" \
     eval 'rc_is 0 && stdout_has "waterhole east" && stdout_has "hidden" && no_key_printed'
 run --db "$DB" node show "$DEV" --json
-check "node show --json: no key fields" jsonl 'N == 1 and "nwkskey" not in j and j["profile"] == "elephant"'
+check_run "node show --json: no key fields" jsonl 'N == 1 and "nwkskey" not in j and j["profile"] == "elephant"'
 run --db "$DB" node list --show-keys
-check "node list --show-keys is refused (exit 2)" eval 'rc_is 2 && no_key_printed'
+check_run "node list --show-keys is refused (exit 2)" eval 'rc_is 2 && no_key_printed'
 
 # --- events and stats on a database without any ------------------------------------------------
 run --db "$DB" events
-check "events, none stored: exit 0, says so" eval 'rc_is 0 && stdout_has "(no events)"'
+check_run "events, none stored: exit 0, says so" eval 'rc_is 0 && stdout_has "(no events)"'
 run --db "$DB" events --json
-check "events --json, none stored: exit 0, no output" eval 'rc_is 0 && stdout_empty'
+check_run "events --json, none stored: exit 0, no output" eval 'rc_is 0 && stdout_empty'
 run --db "$DB" stats
-check "stats, nothing counted: exit 0, every reason at 0" \
+check_run "stats, nothing counted: exit 0, every reason at 0" \
     eval 'rc_is 0 && stdout_has "^accepted  *0  *0  *0$" && stdout_has "^storage_failed  *0"'
 run --db "$DB" stats --json
-check "stats --json: one object per bearer, all zero" \
+check_run "stats --json: one object per bearer, all zero" \
     jsonl 'N == 2 and [x["bearer"] for x in js] == ["coap", "lora"] and all(v == 0 for x in js for k, v in x.items() if k != "bearer") and "unknown_node" in j'
 
 # --- events written as tinyfleetd writes them --------------------------------------------------
@@ -193,57 +144,56 @@ sql "INSERT INTO frames (id, devaddr, fcnt, fport, confirmed, received_ms, paylo
        VALUES ('coap', 'accepted', 3), ('lora', 'accepted', 2), ('lora', 'bad_mic', 4);"
 
 run --db "$DB" events --json
-check "events --json: five events, newest first, the fields of the architecture" \
+check_run "events --json: five events, newest first, the fields of the architecture" \
     jsonl 'N == 5 and [x["kind"] for x in js] == ["raw", "health", "detection", "detection", "detection"] and all(set(["devaddr", "fcnt", "received", "time", "kind"]) <= set(x) and ms.match(x["received"]) and ms.match(x["time"]) and re.match(r"^[0-9A-F]{8}$", x["devaddr"]) for x in js)'
-check "events --json: a detection has class by name, confidence 0..1, time = received - age" \
+check_run "events --json: a detection has class by name, confidence 0..1, time = received - age" \
     jsonl 'js[2]["class"] == "human" and js[2]["confidence"] == 1 and js[2]["age_s"] == 4660 and js[2]["fcnt"] == 7 and js[3]["class"] == "elephant" and abs(js[3]["confidence"] - 200/255) < 1e-9 and js[3]["received"] > js[3]["time"] and js[4]["class"] == "whale"'
-check "events --json: health fields and raw fport/payload" \
+check_run "events --json: health fields and raw fport/payload" \
     jsonl 'js[1]["battery_mv"] == 3300 and js[1]["uptime_s"] == 86400 and js[1]["time"] == js[1]["received"] and js[0]["fport"] == 9 and js[0]["payload"] == "CAFE"'
 
 # The same frame through `frame decode`: the field names and values match.
-frame=$("$T" frame encode --devaddr "$DEV" --fcnt 7 --fport 1 --payload "$DET" --nwkskey "$NK" \
-    --appskey "$AK")
+frame=$(encode_frame 7 1 "$DET")
 "$T" frame decode --nwkskey "$NK" --appskey "$AK" "$frame" >"$tmp/decoded" 2>/dev/null
 run --db "$DB" events --json --node "$DEV" --class elephant
-check "events --json uses the record fields of frame decode, with the same values" \
+check_run "events --json uses the record fields of frame decode, with the same values" \
     python3 -c 'import json, sys
 d = json.load(open(sys.argv[1]))["tfp"]["records"][0]
 e = json.loads(open(sys.argv[2]).read())
 sys.exit(0 if all(e[k] == v for k, v in d.items()) else 1)' "$tmp/decoded" "$tmp/out"
 
 run --db "$DB" events --since 2h --json
-check "events --since 2h: only the last two" jsonl 'N == 2 and js[1]["kind"] == "health"'
+check_run "events --since 2h: only the last two" jsonl 'N == 2 and js[1]["kind"] == "health"'
 run --db "$DB" events --since 1d --json
-check "events --since 1d: not the detection of two days ago" jsonl 'N == 4'
+check_run "events --since 1d: not the detection of two days ago" jsonl 'N == 4'
 run --db "$DB" events --node "$DEV2" --json
-check "events --node: that node only" jsonl 'N == 1 and j["devaddr"] == "26011F01" and j["class"] == "whale"'
+check_run "events --node: that node only" jsonl 'N == 1 and j["devaddr"] == "26011F01" and j["class"] == "whale"'
 run --db "$DB" events --class human --json
-check "events --class human: detections of that class only" jsonl 'N == 1 and j["class_id"] == 4'
+check_run "events --class human: detections of that class only" jsonl 'N == 1 and j["class_id"] == 4'
 run --db "$DB" events --limit 2 --json
-check "events --limit 2: the two newest" jsonl 'N == 2 and j["kind"] == "raw"'
+check_run "events --limit 2: the two newest" jsonl 'N == 2 and j["kind"] == "raw"'
 run --db "$DB" events
-check "events (table): a heading and one line per event" \
+check_run "events (table): a heading and one line per event" \
     eval 'rc_is 0 && [ "$(wc -l <"$tmp/out")" -eq 6 ] && stdout_has "elephant p=0.78 age=10s" && stdout_has "battery=3300mV" && stdout_has "fport=9 payload=CAFE"'
 run --db "$DB" events --class zebra
-check "events --class with an unknown name: exit 2" eval 'rc_is 2 && stderr_has "unknown class"'
+check_run "events --class with an unknown name: exit 2" eval 'rc_is 2 && stderr_has "unknown class"'
 run --db "$DB" events --since 5x
-check "events --since 5x: exit 2" eval 'rc_is 2 && stderr_has "not a duration"'
+check_run "events --since 5x: exit 2" eval 'rc_is 2 && stderr_has "not a duration"'
 
 run --db "$DB" stats
-check "stats: counts by reason and bearer, with totals" \
+check_run "stats: counts by reason and bearer, with totals" \
     eval 'rc_is 0 && stdout_has "^accepted  *3  *2  *5$" && stdout_has "^bad_mic  *0  *4  *4$"'
 run --db "$DB" stats --json
-check "stats --json: counts per bearer" \
+check_run "stats --json: counts per bearer" \
     jsonl 'js[0]["accepted"] == 3 and js[1]["accepted"] == 2 and js[1]["bad_mic"] == 4 and js[0]["bad_mic"] == 0'
 
 # --- -c FILE: the database is the config's [storage] path, classes from the config -----------
-printf '[storage]\npath = %s\n\n[class.zebra]\nid = 2\n' "$DB" >"$tmp/tinyfleetd.conf"
-run -c "$tmp/tinyfleetd.conf" events --class zebra --json
-check "-c FILE: the [storage] path and the config's class names" \
+printf '[storage]\npath = %s\n\n[class.zebra]\nid = 2\n' "$DB" >"$conf"
+run -c "$conf" events --class zebra --json
+check_run "-c FILE: the [storage] path and the config's class names" \
     jsonl 'N == 1 and j["class"] == "zebra" and j["devaddr"] == "26011F01"'
 printf '[storage]\npath = %s/none.db\n' "$tmp" >"$tmp/other.conf"
 run -c "$tmp/other.conf" node list
-check "-c FILE naming a missing database: exit 1, nothing created" \
+check_run "-c FILE naming a missing database: exit 1, nothing created" \
     eval 'rc_is 1 && stderr_has "no database" && [ ! -e "$tmp/none.db" ]'
 
 # --- the daemon holds the write lock: reads go on, a write waits for it --------------------------
@@ -252,30 +202,29 @@ printf 'BEGIN IMMEDIATE;\nUPDATE nodes SET battery_mv = 3000 WHERE devaddr = %s;
 locker=$!
 sleep 0.5
 run --db "$DB" node list --json
-check "node list while another process holds the write lock: exit 0, committed data" \
+check_run "node list while another process holds the write lock: exit 0, committed data" \
     jsonl 'N == 2 and j["battery_mv"] is None'
 run --db "$DB" node add 26011F03
-check "node add while another process holds the write lock: waits, then succeeds" \
+check_run "node add while another process holds the write lock: waits, then succeeds" \
     eval 'rc_is 0 && [ "$(sql "SELECT battery_mv FROM nodes WHERE devaddr = $DEV_NUM")" -eq 3000 ]'
 wait "$locker"
 
 # --- remove ------------------------------------------------------------------------------------
 run --db "$DB" node remove "$DEV"
-check "node remove: exit 0" eval 'rc_is 0 && stdout_has "removed"'
+check_run "node remove: exit 0" eval 'rc_is 0 && stdout_has "removed"'
 run --db "$DB" node show "$DEV"
-check "node show after remove: exit 1" eval 'rc_is 1 && stderr_has "no node $DEV"'
+check_run "node show after remove: exit 1" eval 'rc_is 1 && stderr_has "no node $DEV"'
 run --db "$DB" node remove "$DEV"
-check "node remove again: exit 1" eval 'rc_is 1 && stderr_has "no node $DEV"'
+check_run "node remove again: exit 1" eval 'rc_is 1 && stderr_has "no node $DEV"'
 run --db "$DB" events --json
-check "its frames and events went with it; other nodes' stay" \
+check_run "its frames and events went with it; other nodes' stay" \
     eval 'jsonl "N == 1 and j[\"devaddr\"] == \"26011F01\"" && [ "$(sql "SELECT count(*) FROM frames")" -eq 1 ] && [ "$(sql "SELECT count(*) FROM receptions")" -eq 0 ]'
 
 # --- a database newer than this binary ---------------------------------------------------------
 latest=$(sql 'PRAGMA user_version')
 sql "PRAGMA user_version = $((latest + 1))"
 run --db "$DB" node list
-check "a database of a newer schema: exit 1, the message names both versions" \
+check_run "a database of a newer schema: exit 1, the message names both versions" \
     eval 'rc_is 1 && stderr_has "version $((latest + 1))" && stderr_has "($latest)"'
 
-echo "$NAME: $pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish

@@ -6,99 +6,19 @@
 # with a broken file (keeps running) and a good one, refusals to start, SIGTERM/SIGINT -> 0.
 # Run from the repository root: BUILD=/abs/build sh tests/integration/daemon_lifecycle.sh
 
+# shellcheck disable=SC2317 # helpers are run by check and eval, which shellcheck does not follow
 set -u
 
 NAME=daemon_lifecycle
-: "${BUILD:?set BUILD to the absolute build directory}"
-D="$BUILD/tinyfleetd"
-
-pass=0
-fail=0
-pids=""
-tmp=$(mktemp -d) || exit 1
-
-cleanup() {
-    for p in $pids; do
-        kill -KILL "$p" 2>/dev/null
-    done
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM HUP
-
-ok() {
-    pass=$((pass + 1))
-    echo "ok   - $1"
-}
-
-nok() {
-    fail=$((fail + 1))
-    echo "FAIL - $1"
-    if [ -n "${2:-}" ] && [ -f "$2" ]; then
-        sed 's/^/       | /' "$2"
-    fi
-}
-
-# check DESCRIPTION FILE-TO-SHOW-ON-FAILURE COMMAND...
-check() {
-    what=$1
-    show=$2
-    shift 2
-    if "$@"; then ok "$what"; else nok "$what" "$show"; fi
-}
-
-# wait_for FILE FIXED-STRING [SECONDS]: true once FILE contains the string.
-wait_for() {
-    n=0
-    while [ "$n" -lt "$((${3:-5} * 20))" ]; do
-        if grep -qF -- "$2" "$1" 2>/dev/null; then
-            return 0
-        fi
-        sleep 0.05
-        n=$((n + 1))
-    done
-    return 1
-}
+# shellcheck source=tests/integration/common.inc
+. tests/integration/common.inc
 
 # count FILE FIXED-STRING: lines of FILE containing the string.
 count() {
     grep -cF -- "$2" "$1" 2>/dev/null || true
 }
 
-# wait_exit PID SECONDS: wait until PID has exited (a zombie counts) and reap it; the exit
-# status lands in $rc, "timeout" (after SIGKILL) when it took longer.
-wait_exit() {
-    n=0
-    while [ "$n" -lt "$(($2 * 20))" ]; do
-        st=$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null)
-        if [ -z "$st" ] || [ "$st" = Z ]; then
-            wait "$1"
-            rc=$?
-            return 0
-        fi
-        sleep 0.05
-        n=$((n + 1))
-    done
-    kill -KILL "$1" 2>/dev/null
-    wait "$1"
-    rc=timeout
-    return 1
-}
-
-alive() {
-    st=$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null)
-    [ -n "$st" ] && [ "$st" != Z ]
-}
-
-# Free UDP ports on loopback: bound to port 0 together, so they differ, then released.
-set -- $(python3 -c 'import socket
-s = [socket.socket(socket.AF_INET, socket.SOCK_DGRAM) for _ in range(3)]
-for x in s:
-    x.bind(("127.0.0.1", 0))
-print(" ".join(str(x.getsockname()[1]) for x in s))')
-COAP_PORT=$1
-LORA_PORT=$2
-OTHER_PORT=$3
+free_ports COAP_PORT LORA_PORT OTHER_PORT
 
 # notify_listen ADDRESS OUT: a datagram socket like systemd's (path or @abstract); each
 # datagram becomes one line of OUT, newlines shown as '|'. Sets $listener.
@@ -136,21 +56,11 @@ d = s.recv(64)
 sys.exit(0 if len(d) >= 4 and d[0] & 0xF0 == 0x70 and d[2:4] == bytes([0xBE, 0xEF]) else 1)' "$1" 2>/dev/null
 }
 
-# write_conf FILE LORA-PORT RETENTION DB: a small valid config.
-write_conf() {
-    cat >"$1" <<EOF
-; written by $NAME
-[gateway]
-id = lifecycle
-[storage]
-path = $4
-retention_days = $3
-synchronous = normal
-[coap]
-listen = 127.0.0.1:$COAP_PORT
-[lora]
-listen = 127.0.0.1:$2
-dedup_window_ms = 200
+# lifecycle_conf FILE LORA-PORT RETENTION DB: a small valid config, with a zone and a rule.
+lifecycle_conf() {
+    write_conf "$1" lifecycle "$4" "127.0.0.1:$COAP_PORT" "127.0.0.1:$2" retention_days="$3" \
+        dedup_window_ms=200
+    cat >>"$1" <<EOF
 [zone.camp]
 lat = -2.7
 lon = 37.2
@@ -161,11 +71,9 @@ class = elephant
 EOF
 }
 
-conf="$tmp/tinyfleetd.conf"
 bad="$tmp/bad.conf"
-log="$tmp/daemon.log"
 notes="$tmp/notify.log"
-write_conf "$conf" "$LORA_PORT" 90 "$tmp/tinyfleet.db"
+lifecycle_conf "$conf" "$LORA_PORT" 90 "$db"
 printf '[gateway]\nid = x\n[lora]\ndedup_window_ms = abc\n' >"$bad"
 
 # --- --check --------------------------------------------------------------------------------
@@ -183,7 +91,7 @@ check "--check refuses a bad one (exit 1) naming file:line, section and key" "$o
 rc=$?
 check "--check on a missing file: exit 1, the file named" "$out" \
     test "$rc:$(cat "$out")" = "1:$tmp/missing.conf: cannot open: No such file or directory"
-[ ! -e "$tmp/tinyfleet.db" ]
+[ ! -e "$db" ]
 check "--check opens no database" "$out" test $? -eq 0
 
 # --- start ----------------------------------------------------------------------------------
@@ -195,9 +103,8 @@ fi
 NOTIFY_SOCKET="@tinyfleet-test-$$" WATCHDOG_USEC=400000 \
     sh -c 'WATCHDOG_PID=$$ exec "$0" -c "$1"' "$D" "$conf" 2>"$log" &
 dpid=$!
-pids="$pids $dpid"
 check "starts and logs '<6>tinyfleetd: listening coap=... lora=... db=...'" "$log" \
-    wait_for "$log" "<6>tinyfleetd: listening coap=127.0.0.1:$COAP_PORT coap_dtls=off lora=127.0.0.1:$LORA_PORT db=$tmp/tinyfleet.db"
+    wait_for "$log" "<6>tinyfleetd: listening coap=127.0.0.1:$COAP_PORT coap_dtls=off lora=127.0.0.1:$LORA_PORT db=$db"
 check "READY=1 on NOTIFY_SOCKET once listening" "$notes" wait_for "$notes" "READY=1"
 check "WATCHDOG=1 at half of WATCHDOG_USEC (WATCHDOG_PID = its pid)" "$notes" \
     wait_for "$notes" "WATCHDOG=1" 2
@@ -206,7 +113,7 @@ check "the CoAP port answers a CoAP ping" "$log" coap_ping "$COAP_PORT"
 
 # A second daemon on the same addresses must not start (and must not steal traffic).
 log2="$tmp/second.log"
-write_conf "$tmp/second.conf" "$LORA_PORT" 90 "$tmp/second.db"
+lifecycle_conf "$tmp/second.conf" "$LORA_PORT" 90 "$tmp/second.db"
 "$D" -c "$tmp/second.conf" 2>"$log2" &
 p2=$!
 pids="$pids $p2"
@@ -225,7 +132,7 @@ alive "$dpid"
 check "... and keeps running" "$log" test $? -eq 0
 check "... serving the old configuration" "$log" pull_ack "$LORA_PORT"
 
-write_conf "$conf" "$OTHER_PORT" 30 "$tmp/tinyfleet.db"
+lifecycle_conf "$conf" "$OTHER_PORT" 30 "$db"
 kill -HUP "$dpid"
 check "SIGHUP with a good file reloads it" "$log" \
     wait_for "$log" "<6>tinyfleetd: reloaded $conf: 8 classes, 1 zones, 1 rules, retention 30 days"
@@ -235,13 +142,12 @@ check "READY=1 after each reload" "$notes" test "$(count "$notes" "READY=1")" -g
 check "... still on the old port" "$log" pull_ack "$LORA_PORT"
 
 # --- SIGTERM --------------------------------------------------------------------------------
-kill -TERM "$dpid"
-wait_exit "$dpid" 5
+stop_daemon TERM 5
 check "SIGTERM: exit status 0 within 5 s" "$log" test "$rc" = 0
 check "STOPPING=1 on NOTIFY_SOCKET" "$notes" wait_for "$notes" "STOPPING=1" 2
 check "the log ends with 'stopped'" "$log" test "$(tail -n 1 "$log")" = "<6>tinyfleetd: stopped"
 check "no error was logged" "$log" test "$(count "$log" "<3>")" -eq 1
-check "the database file was created" "$log" test -s "$tmp/tinyfleet.db"
+check "the database file was created" "$log" test -s "$db"
 kill "$listener" 2>/dev/null
 
 # --- refusals to start ----------------------------------------------------------------------
@@ -249,7 +155,7 @@ kill "$listener" 2>/dev/null
 rc=$?
 check "a bad config: exit 1 with '<3>tinyfleetd: FILE:LINE: [section] key: ...'" "$out" \
     test "$rc:$(cat "$out")" = "1:<3>tinyfleetd: $bad:4: [lora] dedup_window_ms: not a number: 'abc'"
-write_conf "$tmp/nodb.conf" "$LORA_PORT" 90 "$tmp/no/such/dir/x.db"
+lifecycle_conf "$tmp/nodb.conf" "$LORA_PORT" 90 "$tmp/no/such/dir/x.db"
 "$D" -c "$tmp/nodb.conf" 2>"$out"
 rc=$?
 check "an unusable database: exit 1 with the store's message" "$out" \
@@ -276,5 +182,4 @@ check "STOPPING=1 on the path socket" "$notes2" wait_for "$notes2" "STOPPING=1" 
 check "no WATCHDOG=1 when WATCHDOG_PID is not the daemon" "$notes2" test "$(count "$notes2" "WATCHDOG=1")" -eq 0
 kill "$listener" 2>/dev/null
 
-echo "$NAME: $pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish

@@ -11,99 +11,25 @@
 # restart every frame whose 2.04 a client saw is stored.
 # Run from the repository root: BUILD=/abs/build sh tests/integration/ingest_coap.sh
 
+# shellcheck disable=SC2317 # helpers are run by check and eval, which shellcheck does not follow
 set -u
 
 NAME=ingest_coap
-: "${BUILD:?set BUILD to the absolute build directory}"
-D="$BUILD/tinyfleetd"
-T="$BUILD/tinyfleet"
+# shellcheck source=tests/integration/common.inc
+. tests/integration/common.inc
+
 CLIENT=coap-client-notls
 DCLIENT=coap-client-gnutls
 
-NK=2B7E151628AED2A6ABF7158809CF4F3C
-AK=000102030405060708090A0B0C0D0E0F
-NK_WRONG=2B7E151628AED2A6ABF7158809CF4F3D
-DEV=26011F00
 DEV2=26011F01
-
-pass=0
-fail=0
-dpid=""
-tmp=$(mktemp -d) || exit 1
-
-cleanup() {
-    if [ -n "$dpid" ]; then
-        kill -KILL "$dpid" 2>/dev/null
-    fi
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM HUP
-
-ok() {
-    pass=$((pass + 1))
-    echo "ok   - $1"
-}
-
-nok() {
-    fail=$((fail + 1))
-    echo "FAIL - $1"
-    if [ -n "${2:-}" ] && [ -f "$2" ]; then
-        sed 's/^/       | /' "$2"
-    fi
-}
-
-# check DESCRIPTION FILE-TO-SHOW-ON-FAILURE COMMAND...
-check() {
-    what=$1
-    show=$2
-    shift 2
-    if "$@"; then ok "$what"; else nok "$what" "$show"; fi
-}
 
 for tool in "$CLIENT" "$DCLIENT" openssl python3; do
     if ! command -v "$tool" >/dev/null 2>&1; then
         echo "$NAME: $tool is missing (Debian packages libcoap3-bin, openssl, python3)"
-        echo "$NAME: 0 passed, 1 failed"
-        exit 1
+        fail=1
+        finish
     fi
 done
-
-# wait_for FILE FIXED-STRING [SECONDS]: true once FILE contains the string.
-wait_for() {
-    n=0
-    while [ "$n" -lt "$((${3:-5} * 20))" ]; do
-        if grep -qF -- "$2" "$1" 2>/dev/null; then
-            return 0
-        fi
-        sleep 0.05
-        n=$((n + 1))
-    done
-    return 1
-}
-
-alive() {
-    st=$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null)
-    [ -n "$st" ] && [ "$st" != Z ]
-}
-
-# wait_exit PID SECONDS: reap PID; its status lands in $rc ("timeout" after a SIGKILL).
-wait_exit() {
-    n=0
-    while [ "$n" -lt "$(($2 * 20))" ]; do
-        if ! alive "$1"; then
-            wait "$1"
-            rc=$?
-            return 0
-        fi
-        sleep 0.05
-        n=$((n + 1))
-    done
-    kill -KILL "$1" 2>/dev/null
-    wait "$1"
-    rc=timeout
-    return 1
-}
 
 # unhex HEXFILE BINFILE: the bytes a line of hex digits stands for.
 unhex() {
@@ -113,8 +39,7 @@ open(sys.argv[2], "wb").write(bytes.fromhex(open(sys.argv[1]).read()))' "$1" "$2
 
 # frame FILE FCNT FPORT PAYLOAD [NWKSKEY] [DEVADDR]: the binary frame into FILE.
 frame() {
-    "$T" frame encode --devaddr "${6:-$DEV}" --fcnt "$2" --fport "$3" --payload "$4" \
-        --nwkskey "${5:-$NK}" --appskey "$AK" >"$1.hex" && unhex "$1.hex" "$1"
+    encode_frame "$2" "$3" "$4" "${5:-$NK}" "${6:-$DEV}" >"$1.hex" && unhex "$1.hex" "$1"
 }
 
 # code_of LOG: the response code coap-client logged at -v 7 ("v:1 t:ACK c:2.04 ..."), the
@@ -150,37 +75,6 @@ psk() {
         tr -d ' \n' | tr 'a-f' 'A-F'
 }
 
-# snap FILE: every number a refusal must leave alone, as one JSON object: row counts, the
-# nodes' counters, and the `stats --json` counters as "bearer.reason".
-snap() {
-    "$T" --db "$db" stats --json >"$tmp/stats.json" 2>"$tmp/stats.err" || return 1
-    python3 -c 'import json, sqlite3, sys
-db, stats, out = sys.argv[1:4]
-c = sqlite3.connect("file:" + db + "?mode=ro", uri=True)
-s = {}
-for t in ("frames", "events", "receptions", "nodes"):
-    s[t] = c.execute("SELECT count(*) FROM " + t).fetchone()[0]
-for devaddr, last, has in c.execute("SELECT devaddr, last_fcnt, has_fcnt FROM nodes"):
-    s["fcnt.%08X" % devaddr] = last if has else -1
-for line in open(stats):
-    j = json.loads(line)
-    for k, v in j.items():
-        if k != "bearer":
-            s[j["bearer"] + "." + k] = v
-json.dump(s, open(out, "w"), sort_keys=True)' "$db" "$tmp/stats.json" "$1"
-}
-
-# delta_is BEFORE AFTER KEY=N...: AFTER differs from BEFORE by exactly these amounts.
-delta_is() {
-    python3 -c 'import json, sys
-a, b = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
-want = {k: int(v) for k, v in (x.split("=") for x in sys.argv[3:])}
-got = {k: b[k] - a.get(k, 0) for k in b if b[k] != a.get(k, 0)}
-if got != want:
-    print("changed: %s, expected: %s" % (got, want))
-    sys.exit(1)' "$@" >"$tmp/delta" 2>&1
-}
-
 # code_and_delta WANT BEFORE AFTER KEY=N...: the last response was WANT and the counters moved
 # by exactly these amounts.
 code_and_delta() {
@@ -191,14 +85,6 @@ code_and_delta() {
         return 1
     fi
     delta_is "$@"
-}
-
-# events_json PYTHON-EXPR: `events --json` lines parsed into a list ev, EXPR true.
-events_json() {
-    "$T" --db "$db" events --json >"$tmp/events" 2>&1 || return 1
-    python3 -c 'import json, sys
-ev = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
-sys.exit(0 if eval("(" + sys.argv[2] + ")") else 1)' "$tmp/events" "$1"
 }
 
 # refusal WHAT WANT-CODE REASON FILE [CLIENT-ARGS...]: one POST gets WANT-CODE and moves only
@@ -225,39 +111,13 @@ refusal() {
     fi
 }
 
-# Two free UDP ports on loopback, found by binding port 0 (both held until both are known).
-set -- $(python3 -c 'import socket
-a = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-b = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-a.bind(("127.0.0.1", 0))
-b.bind(("127.0.0.1", 0))
-print(a.getsockname()[1], b.getsockname()[1])')
-PORT=$1
-DPORT=$2
-db="$tmp/tinyfleet.db"
-conf="$tmp/tinyfleetd.conf"
-log="$tmp/daemon.log"
-cat >"$conf" <<EOF
-; written by $NAME
-[gateway]
-id = test
-site = test
-[storage]
-path = $db
-synchronous = normal
-[coap]
-listen = 127.0.0.1:$PORT
-dtls_listen = 127.0.0.1:$DPORT
-[lora]
-listen =
-EOF
+free_ports PORT DPORT
+write_conf "$conf" test "$db" "127.0.0.1:$PORT" "" site=test dtls_listen="127.0.0.1:$DPORT"
 
 # --- setup ----------------------------------------------------------------------------------
-"$T" --db "$db" node add "$DEV" --nwkskey "$NK" --appskey "$AK" >"$tmp/out" 2>&1
-check "node $DEV registered with known keys" "$tmp/out" test $? -eq 0
-"$T" --db "$db" node add "$DEV2" --nwkskey "$NK" --appskey "$AK" >"$tmp/out" 2>&1
+check "node $DEV registered with known keys" "$tmp/out" add_node "$DEV"
 check "node $DEV2 registered with the same keys (for the DTLS identity check)" "$tmp/out" \
-    test $? -eq 0
+    add_node "$DEV2"
 
 frame "$tmp/f1" 1 1 2201C80A00050C04FF3412FF00   # detections, 2 records
 frame "$tmp/f2" 2 2 01D00C19100E00000100030500020000 # health
@@ -273,9 +133,7 @@ head -c 300 /dev/zero | tr '\0' '\100' >"$tmp/oversized"
 check "frames encoded" /dev/null test -s "$tmp/f1" -a -s "$tmp/f2" -a -s "$tmp/f3" \
     -a -s "$tmp/f4" -a -s "$tmp/unknown" -a -s "$tmp/badmic" -a -s "$tmp/count0"
 
-"$D" -c "$conf" 2>"$log" &
-dpid=$!
-check "tinyfleetd starts and logs 'listening'" "$log" wait_for "$log" "listening" 10
+check "tinyfleetd starts and logs 'listening'" "$log" start_daemon "$log"
 
 # libcoap binds with SO_REUSEADDR: a stranger on the port would answer too. The empty POST
 # is counted in our database only if our daemon answered it.
@@ -381,18 +239,7 @@ check "DTLS session of $DEV posting a frame of $DEV2: 4.01, counted, nothing sto
 # --- the database locked: 5.03 --------------------------------------------------------------
 # Another process holds the write lock; the daemon's write waits out SQLite's busy timeout
 # and fails. NON, so the client does not retransmit into the next lock-free moment.
-python3 -c 'import sqlite3, sys, time
-c = sqlite3.connect(sys.argv[1], isolation_level=None, timeout=10)
-c.execute("BEGIN EXCLUSIVE")
-open(sys.argv[2], "w").close()
-time.sleep(float(sys.argv[3]))
-c.execute("ROLLBACK")' "$db" "$tmp/locked" 8 &
-lockpid=$!
-n=0
-while [ ! -e "$tmp/locked" ] && [ "$n" -lt 100 ]; do
-    sleep 0.05
-    n=$((n + 1))
-done
+lock_db 8
 snap "$tmp/l0.json"
 post "$tmp/f6" -N -B 20
 check "database locked: 5.03 (the node sends again later)" "$tmp/post.log" test "$code" = 5.03
@@ -411,13 +258,11 @@ check "the same frame once the lock is gone: 2.04, stored once, the 5.03 counted
 STREAM=""
 i=0
 for dev in 2601AA00 2601AA01 2601AA02 2601AA03; do
-    "$T" --db "$db" node add "$dev" --nwkskey "$NK" --appskey "$AK" >"$tmp/out" 2>&1 ||
-        nok "stream node $dev registered" "$tmp/out"
+    add_node "$dev" || nok "stream node $dev registered" "$tmp/out"
     mkdir -p "$tmp/s$i"
     n=1
     while [ "$n" -le 100 ]; do
-        "$T" frame encode --devaddr "$dev" --fcnt "$n" --fport 1 --payload 2101C80A00050C \
-            --nwkskey "$NK" --appskey "$AK" >"$tmp/s$i/$n.hex"
+        encode_frame "$n" 1 2101C80A00050C "$NK" "$dev" >"$tmp/s$i/$n.hex"
         n=$((n + 1))
     done
     STREAM="$STREAM $dev"
@@ -460,9 +305,8 @@ check "kill -9 landed mid-stream ($acked_at_kill of 400 frames acknowledged)" "$
 
 # Restart on the same database, with libcoap's separate responses this time (the other
 # reply mode, see daemon/ingest_coap.c).
-TINYFLEETD_COAP_REPLY=separate "$D" -c "$conf" 2>"$log.2" &
-dpid=$!
-check "tinyfleetd restarts on the same database" "$log.2" wait_for "$log.2" "listening" 10
+check "tinyfleetd restarts on the same database" "$log.2" \
+    start_daemon "$log.2" TINYFLEETD_COAP_REPLY=separate
 check "every frame whose 2.04 was received is stored" "$tmp/acked" python3 -c '
 import sqlite3, sys
 c = sqlite3.connect("file:" + sys.argv[1] + "?mode=ro", uri=True)
@@ -496,12 +340,9 @@ len([e for e in ev if e["devaddr"] == "2601AA00" and e["fcnt"] in ('$((last + 1)
 
 # --- the end --------------------------------------------------------------------------------
 check "tinyfleetd still running" "$log.2" alive "$dpid"
-kill -TERM "$dpid"
-wait_exit "$dpid" 10
+stop_daemon TERM 10
 check "SIGTERM: exit 0" "$log.2" test "$rc" = 0
-dpid=""
 check "no error lines in the daemon's logs but the locked database's" "$log" \
     sh -c "! grep -h '^<[0-3]>' '$log' '$log.2' | grep -v 'storage_failed'"
 
-echo "$NAME: $pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish

@@ -10,132 +10,25 @@
 # daemon alive at the end and exiting 0 on SIGTERM.
 # Run from the repository root: BUILD=/abs/build sh tests/integration/ingest_lora.sh
 
+# shellcheck disable=SC2317 # helpers are run by check and eval, which shellcheck does not follow
 set -u
 
 NAME=ingest_lora
-: "${BUILD:?set BUILD to the absolute build directory}"
-D="$BUILD/tinyfleetd"
-T="$BUILD/tinyfleet"
+# shellcheck source=tests/integration/common.inc
+. tests/integration/common.inc
+
 EMU="python3 tests/tools/pfwd_emu.py"
 
-NK=2B7E151628AED2A6ABF7158809CF4F3C
-AK=000102030405060708090A0B0C0D0E0F
-NK_WRONG=2B7E151628AED2A6ABF7158809CF4F3D
-DEV=26011F00
 GW1=AA555A0000000101
 GW2=AA555A0000000102
 
-pass=0
-fail=0
-dpid=""
-tmp=$(mktemp -d) || exit 1
-
-cleanup() {
-    if [ -n "$dpid" ]; then
-        kill -KILL "$dpid" 2>/dev/null
-    fi
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM HUP
-
-ok() {
-    pass=$((pass + 1))
-    echo "ok   - $1"
-}
-
-nok() {
-    fail=$((fail + 1))
-    echo "FAIL - $1"
-    if [ -n "${2:-}" ] && [ -f "$2" ]; then
-        sed 's/^/       | /' "$2"
-    fi
-}
-
-# check DESCRIPTION FILE-TO-SHOW-ON-FAILURE COMMAND...
-check() {
-    what=$1
-    show=$2
-    shift 2
-    if "$@"; then ok "$what"; else nok "$what" "$show"; fi
-}
-
-# wait_for FILE FIXED-STRING [SECONDS]: true once FILE contains the string.
-wait_for() {
-    n=0
-    while [ "$n" -lt "$((${3:-5} * 20))" ]; do
-        if grep -qF -- "$2" "$1" 2>/dev/null; then
-            return 0
-        fi
-        sleep 0.05
-        n=$((n + 1))
-    done
-    return 1
-}
-
-alive() {
-    st=$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null)
-    [ -n "$st" ] && [ "$st" != Z ]
-}
-
-# wait_exit PID SECONDS: reap PID; its status lands in $rc ("timeout" after a SIGKILL).
-wait_exit() {
-    n=0
-    while [ "$n" -lt "$(($2 * 20))" ]; do
-        if ! alive "$1"; then
-            wait "$1"
-            rc=$?
-            return 0
-        fi
-        sleep 0.05
-        n=$((n + 1))
-    done
-    kill -KILL "$1" 2>/dev/null
-    wait "$1"
-    rc=timeout
-    return 1
-}
-
-# encode FCNT FPORT PAYLOAD [NWKSKEY] [DEVADDR]: a frame in hex on stdout.
-encode() {
-    "$T" frame encode --devaddr "${5:-$DEV}" --fcnt "$1" --fport "$2" --payload "$3" \
-        --nwkskey "${4:-$NK}" --appskey "$AK"
-}
+# The snapshots: the forwarders' stat objects too, and the one node's counter.
+SNAP_TABLES="frames events receptions gateway_stats nodes"
+SNAP_NODE=$DEV
 
 # emu ARGS...: the emulator against the daemon; its output goes to $tmp/emu.
 emu() {
     $EMU --server "127.0.0.1:$PORT" "$@" >"$tmp/emu" 2>&1
-}
-
-# snap FILE: every number a refusal must leave alone, as one JSON object: row counts, the
-# node's counter, and the `stats --json` counters as "bearer.reason".
-snap() {
-    "$T" --db "$db" stats --json >"$tmp/stats.json" 2>"$tmp/stats.err" || return 1
-    python3 -c 'import json, sqlite3, sys
-db, stats, out = sys.argv[1:4]
-c = sqlite3.connect("file:" + db + "?mode=ro", uri=True)
-s = {}
-for t in ("frames", "events", "receptions", "gateway_stats", "nodes"):
-    s[t] = c.execute("SELECT count(*) FROM " + t).fetchone()[0]
-s["last_fcnt"], s["has_fcnt"] = c.execute(
-    "SELECT last_fcnt, has_fcnt FROM nodes WHERE devaddr = ?", (int(sys.argv[4], 16),)).fetchone()
-for line in open(stats):
-    j = json.loads(line)
-    for k, v in j.items():
-        if k != "bearer":
-            s[j["bearer"] + "." + k] = v
-json.dump(s, open(out, "w"), sort_keys=True)' "$db" "$tmp/stats.json" "$1" "$DEV"
-}
-
-# delta_is BEFORE AFTER KEY=N...: AFTER differs from BEFORE by exactly these amounts.
-delta_is() {
-    python3 -c 'import json, sys
-a, b = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
-want = {k: int(v) for k, v in (x.split("=") for x in sys.argv[3:])}
-got = {k: b[k] - a.get(k, 0) for k in b if b[k] != a.get(k, 0)}
-if got != want:
-    print("changed: %s, expected: %s" % (got, want))
-    sys.exit(1)' "$@" >"$tmp/delta" 2>&1
 }
 
 # refusal WHAT REASON EMU-ARGS...: one datagram from one forwarder changes only the lora
@@ -156,14 +49,6 @@ refusal() {
     fi
 }
 
-# events_json PYTHON-EXPR: `events --json` lines parsed into a list ev, EXPR true.
-events_json() {
-    "$T" --db "$db" events --json >"$tmp/events" 2>&1 || return 1
-    python3 -c 'import json, sys
-ev = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
-sys.exit(0 if eval("(" + sys.argv[2] + ")") else 1)' "$tmp/events" "$1"
-}
-
 # sql PYTHON-EXPR: rows of the receptions table (as dicts) in rx, the gateway_stats rows in
 # gs; EXPR true.
 sql() {
@@ -176,44 +61,21 @@ gs = [dict(r) for r in c.execute("SELECT * FROM gateway_stats ORDER BY id")]
 sys.exit(0 if eval("(" + sys.argv[2] + ")") else 1)' "$db" "$1"
 }
 
-# Free UDP port on loopback: bound to port 0, then released for the daemon.
-PORT=$(python3 -c 'import socket
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.bind(("127.0.0.1", 0))
-print(s.getsockname()[1])')
-db="$tmp/tinyfleet.db"
-conf="$tmp/tinyfleetd.conf"
-log="$tmp/daemon.log"
-cat >"$conf" <<EOF
-; written by $NAME
-[gateway]
-id = test
-site = test
-[storage]
-path = $db
-synchronous = normal
-[coap]
-listen =
-[lora]
-listen = 127.0.0.1:$PORT
-dedup_window_ms = 200
-EOF
+free_ports PORT
+write_conf "$conf" test "$db" "" "127.0.0.1:$PORT" site=test dedup_window_ms=200
 
 # --- setup ----------------------------------------------------------------------------------
-"$T" --db "$db" node add "$DEV" --nwkskey "$NK" --appskey "$AK" >"$tmp/out" 2>&1
-check "node $DEV registered with known keys" "$tmp/out" test $? -eq 0
+check "node $DEV registered with known keys" "$tmp/out" add_node "$DEV"
 
 # Detections (2 records), health, anomaly summary: the three TFP messages.
-F1=$(encode 1 1 2201C80A00050C04FF3412FF00)
-F2=$(encode 2 2 01D00C19100E00000100030500020000)
-F3=$(encode 3 3 01100380F0044008)
-F4=$(encode 4 1 2106E60100020A)
-F5=$(encode 5 1 2107800200030B)
+F1=$(encode_frame 1 1 2201C80A00050C04FF3412FF00)
+F2=$(encode_frame 2 2 01D00C19100E00000100030500020000)
+F3=$(encode_frame 3 3 01100380F0044008)
+F4=$(encode_frame 4 1 2106E60100020A)
+F5=$(encode_frame 5 1 2107800200030B)
 check "frames encoded" /dev/null test -n "$F1" -a -n "$F2" -a -n "$F3" -a -n "$F4" -a -n "$F5"
 
-"$D" -c "$conf" 2>"$log" &
-dpid=$!
-check "tinyfleetd starts and logs 'listening'" "$log" wait_for "$log" "listening" 10
+check "tinyfleetd starts and logs 'listening'" "$log" start_daemon "$log"
 
 # --- the forwarders -------------------------------------------------------------------------
 emu --eui "$GW1" --eui "$GW2" --pull
@@ -259,10 +121,10 @@ check "both frames of the datagram stored once, their copies counted" "$tmp/delt
     lora.accepted=2 lora.duplicate=2
 
 # --- refusals: one forwarder, so the reason alone moves --------------------------------------
-UNKNOWN=$(encode 6 1 2101C80A00050C 2B7E151628AED2A6ABF7158809CF4F3C 26011F99)
-BADMIC=$(encode 6 1 2101C80A00050C "$NK_WRONG")
-REPLAY=$(encode 5 1 2101C80A00050C)
-COUNT0=$(encode 6 1 20)
+UNKNOWN=$(encode_frame 6 1 2101C80A00050C 2B7E151628AED2A6ABF7158809CF4F3C 26011F99)
+BADMIC=$(encode_frame 6 1 2101C80A00050C "$NK_WRONG")
+REPLAY=$(encode_frame 5 1 2101C80A00050C)
+COUNT0=$(encode_frame 6 1 20)
 refusal "unknown DevAddr (26011F99), PUSH_ACK still sent" unknown_node "$UNKNOWN"
 refusal "bad MIC (NwkSKey off by one bit), PUSH_ACK still sent" bad_mic "$BADMIC"
 refusal "replayed counter (fcnt 5 again, new payload), PUSH_ACK still sent" replay "$REPLAY"
@@ -282,7 +144,7 @@ check "malformed datagrams logged with their reason" "$log" \
     grep -q "lora: dropped datagram from 127.0.0.1:[0-9]* ([0-9]* bytes): bad base64" "$log"
 
 # A good frame still goes through after all that.
-F6=$(encode 6 2 01D00C19100E00000100030500020000)
+F6=$(encode_frame 6 2 01D00C19100E00000100030500020000)
 emu --eui "$GW1" --eui "$GW2" "$F6"
 check "a good frame after the refusals: accepted, PUSH_ACKs" "$tmp/emu" test $? -eq 0
 check "events --json: 7 events, one health for fcnt 6" "$tmp/events" events_json '
@@ -292,19 +154,8 @@ len(ev) == 7 and [e["kind"] for e in ev if e["fcnt"] == 6] == ["health"]'
 # Another process holds the write lock: the daemon's write and then its commit each wait out
 # the busy timeout (5 s) and fail. The forwarder must get no PUSH_ACK, and nothing is stored.
 check "no error lines in the daemon's log so far" "$log" sh -c "! grep -q '^<[0-3]>' '$log'"
-python3 -c 'import sqlite3, sys, time
-c = sqlite3.connect(sys.argv[1], isolation_level=None, timeout=10)
-c.execute("BEGIN EXCLUSIVE")
-open(sys.argv[2], "w").close()
-time.sleep(float(sys.argv[3]))
-c.execute("ROLLBACK")' "$db" "$tmp/locked" 12 &
-lockpid=$!
-n=0
-while [ ! -e "$tmp/locked" ] && [ "$n" -lt 100 ]; do
-    sleep 0.05
-    n=$((n + 1))
-done
-F7=$(encode 7 1 2101C80A00050C)
+lock_db 12
+F7=$(encode_frame 7 1 2101C80A00050C)
 snap "$tmp/l0.json"
 emu --eui "$GW1" --timeout 14 "$F7"
 emu_rc=$?
@@ -324,10 +175,7 @@ len(ev) == 8 and [e["kind"] for e in ev if e["fcnt"] == 7] == ["detection"]'
 
 # --- the end --------------------------------------------------------------------------------
 check "tinyfleetd still running" "$log" alive "$dpid"
-kill -TERM "$dpid"
-wait_exit "$dpid" 10
+stop_daemon TERM 10
 check "SIGTERM: exit 0" "$log" test "$rc" = 0
-dpid=""
 
-echo "$NAME: $pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish

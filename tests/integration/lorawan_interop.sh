@@ -8,16 +8,11 @@
 #   BUILD=/abs/build/dir sh tests/integration/lorawan_interop.sh
 set -u
 
-: "${BUILD:?BUILD must name the build directory}"
+NAME=lorawan_interop
+# shellcheck source=tests/integration/common.inc
+. tests/integration/common.inc
 VEC=tests/vectors
 VERIFY=$VEC/verify-lorawan.js
-TF=$BUILD/tinyfleet
-NAME=lorawan_interop
-
-# Session keys and address of one ABP node (the AES key of FIPS-197 appendix A as NwkSKey).
-DEVADDR=26011F00
-NWK=2B7E151628AED2A6ABF7158809CF4F3C
-APP=000102030405060708090A0B0C0D0E0F
 
 # TFP v1 payloads (ARCHITECTURE.md, "The frame").
 DET1=2101E60C000412
@@ -27,27 +22,16 @@ ANOMALY=013C072ADB0D5802
 RAW17=000102030405060708090A0B0C0D0E0F10
 RAW33=A5A5A5A5A5A5A5A5A5A5A5A5A5A5A5A5A5A5A5A5A5A5A5A5A5A5A5A5A5A5A5A5A5
 
-passed=0
-failed=0
-
+# This script's lines carry its name: "lorawan_interop: ok   LABEL", "...: FAIL LABEL: WHY".
 ok() {
-    passed=$((passed + 1))
+    pass=$((pass + 1))
     echo "$NAME: ok   $1"
 }
 
 bad() {
-    failed=$((failed + 1))
+    fail=$((fail + 1))
     echo "$NAME: FAIL $1: $2"
 }
-
-finish() {
-    echo "$NAME: $passed passed, $failed failed"
-    [ "$failed" -eq 0 ]
-    exit
-}
-
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
 
 if ! command -v node >/dev/null 2>&1; then
     bad "setup" "node not found (tools/deps.sh installs it)"
@@ -109,22 +93,22 @@ encode_case() {
     fport=$3
     payload=$4
     shift 4
-    if ! phy=$("$TF" frame encode --devaddr "$DEVADDR" --fcnt "$fcnt" --fport "$fport" \
-        --payload "$payload" --nwkskey "$NWK" --appskey "$APP" "$@" 2>"$tmp/err"); then
+    if ! phy=$("$T" frame encode --devaddr "$DEV" --fcnt "$fcnt" --fport "$fport" \
+        --payload "$payload" --nwkskey "$NK" --appskey "$AK" "$@" 2>"$tmp/err"); then
         bad "$label" "tinyfleet frame encode failed: $(head -n 1 "$tmp/err")"
         return
     fi
-    out=$(node "$VERIFY" "$NWK" "$APP" "$phy" "$fcnt" 2>"$tmp/err")
+    out=$(node "$VERIFY" "$NK" "$AK" "$phy" "$fcnt" 2>"$tmp/err")
     rc=$?
     if [ "$rc" -ne 0 ]; then
         bad "$label" "verify-lorawan.js exit $rc for $phy: $out $(head -n 1 "$tmp/err")"
         return
     fi
-    json_expect "$label" "$out" "{\"mic_ok\":true,\"devaddr\":\"$DEVADDR\",\"fcnt\":$((fcnt)),\
+    json_expect "$label" "$out" "{\"mic_ok\":true,\"devaddr\":\"$DEV\",\"fcnt\":$((fcnt)),\
 \"fport\":$fport,\"payload\":\"$payload\"}"
 }
 
-if [ -x "$TF" ]; then
+if [ -x "$T" ]; then
     encode_case "detections 1 record, fcnt 0" 0 1 "$DET1"
     encode_case "health, confirmed, fcnt 65535" 65535 2 "$HEALTH" --confirmed
     encode_case "anomaly, fcnt 65536" 65536 3 "$ANOMALY"
@@ -136,15 +120,15 @@ if [ -x "$TF" ]; then
     encode_case "FPort without payload, fcnt 2" 2 5 ""
 
     # A corrupted tinyfleet frame must not pass lora-packet.
-    if phy=$("$TF" frame encode --devaddr "$DEVADDR" --fcnt 70000 --fport 1 --payload "$DET1" \
-        --nwkskey "$NWK" --appskey "$APP" 2>"$tmp/err"); then
-        if node "$VERIFY" "$NWK" "$APP" "$(flip_bit "$phy")" 70000 >"$tmp/out" 2>&1; then
+    if phy=$("$T" frame encode --devaddr "$DEV" --fcnt 70000 --fport 1 --payload "$DET1" \
+        --nwkskey "$NK" --appskey "$AK" 2>"$tmp/err"); then
+        if node "$VERIFY" "$NK" "$AK" "$(flip_bit "$phy")" 70000 >"$tmp/out" 2>&1; then
             bad "encode, flipped bit refused" "lora-packet accepted $(cat "$tmp/out")"
         else
             ok "encode, flipped bit refused"
         fi
         # Nor the right frame with the counter's upper 16 bits left out.
-        if node "$VERIFY" "$NWK" "$APP" "$phy" >"$tmp/out" 2>&1; then
+        if node "$VERIFY" "$NK" "$AK" "$phy" >"$tmp/out" 2>&1; then
             bad "encode, upper counter bits matter" "lora-packet accepted $(cat "$tmp/out")"
         else
             ok "encode, upper counter bits matter"
@@ -153,13 +137,13 @@ if [ -x "$TF" ]; then
         bad "encode, flipped bit refused" "tinyfleet frame encode failed: $(head -n 1 "$tmp/err")"
     fi
 else
-    bad "encode" "$TF missing: build it with make $BUILD/tinyfleet"
+    bad "encode" "$T missing: build it with make $BUILD/tinyfleet"
 fi
 
 # --- (b) lora-packet builds, tinyfleet decodes --------------------------------------------
 # lp_build FCNT [FPORT PAYLOAD] [--confirmed]: PHYPayload hex from lora-packet.
 lp_build() {
-    node "$VERIFY" --build --devaddr "$DEVADDR" --nwkskey "$NWK" --appskey "$APP" --fcnt "$@"
+    node "$VERIFY" --build --devaddr "$DEV" --nwkskey "$NK" --appskey "$AK" --fcnt "$@"
 }
 
 # decode_case LABEL FCNT FPORT PAYLOAD MTYPE TFP_KIND [DECODE OPTIONS...]
@@ -177,11 +161,11 @@ decode_case() {
         confirmed=--confirmed
     fi
     if [ "$fport" = - ]; then
-        want="{\"mic_ok\":true,\"mtype\":\"$mtype\",\"devaddr\":\"$DEVADDR\",\"fcnt\":$((fcnt)),\
+        want="{\"mic_ok\":true,\"mtype\":\"$mtype\",\"devaddr\":\"$DEV\",\"fcnt\":$((fcnt)),\
 \"fport\":null}"
         phy=$(lp_build "$fcnt" $confirmed 2>"$tmp/err") || phy=""
     else
-        want="{\"mic_ok\":true,\"mtype\":\"$mtype\",\"devaddr\":\"$DEVADDR\",\"fcnt\":$((fcnt)),\
+        want="{\"mic_ok\":true,\"mtype\":\"$mtype\",\"devaddr\":\"$DEV\",\"fcnt\":$((fcnt)),\
 \"fport\":$fport,\"payload\":\"$payload\",\"tfp_kind\":$kind}"
         phy=$(lp_build "$fcnt" --fport "$fport" --payload "$payload" $confirmed 2>"$tmp/err") ||
             phy=""
@@ -190,16 +174,16 @@ decode_case() {
         bad "$label" "lora-packet build failed: $(head -n 1 "$tmp/err")"
         return
     fi
-    if [ ! -x "$TF" ]; then
+    if [ ! -x "$T" ]; then
         # The lora-packet side alone: the frame it built must pass its own check.
-        if node "$VERIFY" "$NWK" "$APP" "$phy" "$fcnt" >/dev/null; then
+        if node "$VERIFY" "$NK" "$AK" "$phy" "$fcnt" >/dev/null; then
             ok "$label (lora-packet side only)"
         else
             bad "$label" "lora-packet rejects its own frame $phy"
         fi
         return
     fi
-    out=$("$TF" frame decode --nwkskey "$NWK" --appskey "$APP" "$@" "$phy" 2>"$tmp/err")
+    out=$("$T" frame decode --nwkskey "$NK" --appskey "$AK" "$@" "$phy" 2>"$tmp/err")
     rc=$?
     if [ "$rc" -ne 0 ]; then
         bad "$label" "tinyfleet frame decode exit $rc for $phy: $out $(head -n 1 "$tmp/err")"
@@ -223,8 +207,8 @@ decode_case "detections, fcnt 65536 after 65535" 65536 1 "$DET1" unconfirmed_up 
     --fcnt-last 65535
 
 # A corrupted lora-packet frame must not pass tinyfleet.
-if [ -x "$TF" ] && phy=$(lp_build 11 --fport 2 --payload "$HEALTH"); then
-    if "$TF" frame decode --nwkskey "$NWK" --appskey "$APP" "$(flip_bit "$phy")" \
+if [ -x "$T" ] && phy=$(lp_build 11 --fport 2 --payload "$HEALTH"); then
+    if "$T" frame decode --nwkskey "$NK" --appskey "$AK" "$(flip_bit "$phy")" \
         >"$tmp/out" 2>/dev/null; then
         bad "decode, flipped bit refused" "exit 0: $(cat "$tmp/out")"
     else
