@@ -71,7 +71,7 @@ UNIT_BIN_ASAN := $(UNIT_SRC:tests/unit/%.c=$(B)/asan/tests/%)
 FUZZ_BIN      := $(FUZZ_SRC:tests/fuzz/%.c=$(B)/fuzz/%)
 
 .PHONY: all deps demo test unit unit-asan integration fuzz fuzz-smoke fuzz-corpus proto-mcu size-proto \
-        bench bench-proto bench-coap vectors fmt fmt-check tidy clean help
+        bench bench-proto bench-coap bench-ingest vectors fmt fmt-check tidy clean help
 
 all: $(B)/libproto.a $(B)/tinyfleet $(if $(wildcard daemon/tinyfleetd.c),$(B)/tinyfleetd)
 
@@ -80,7 +80,7 @@ help:
 	@echo "make test       build everything and run every check"
 	@echo "make deps       install the Debian packages the project needs (idempotent)"
 	@echo "make fuzz       run each fuzz target for 60 s"
-	@echo "make bench      run the benchmarks (proto, CoAP ingest)"
+	@echo "make bench      run the benchmarks (proto, CoAP ingest, forwarder ingest)"
 	@echo "make size-proto Cortex-M4 size of proto/ (node side and gateway side)"
 	@echo "make vectors    regenerate tests/vectors from the independent lora-packet implementation"
 	@echo "make fmt        format the C sources with clang-format"
@@ -167,7 +167,14 @@ size-proto: $(MCU_OBJ)
 	@sh tools/size-proto.sh $(B)/mcu
 
 # --- benchmarks ---------------------------------------------------------------------------
-bench: bench-proto bench-coap
+bench: bench-proto bench-coap bench-ingest
+
+bench-ingest: $(B)/bench/bench_lora $(B)/tinyfleetd $(B)/tinyfleet
+	@sh tools/bench-ingest.sh $(B)
+
+$(B)/bench/bench_lora: tests/bench/bench_lora.c $(B)/libproto.a
+	@mkdir -p $(@D)
+	$(CC) -O2 -g -std=c11 -D_GNU_SOURCE $(WARN) -Iproto/include -o $@ $^
 
 bench-coap: $(B)/bench/bench_coap $(B)/tinyfleetd
 	@sh tools/bench-coap.sh $(B)

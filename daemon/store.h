@@ -96,6 +96,8 @@ struct store_uplink {
  * Migrations are applied one per transaction, each with its user_version; a process that
  * finds the schema current takes no write lock, so the CLI can open while the daemon writes.
  * Waits up to 5 s for another connection's write lock (busy timeout), here and in every call.
+ * The first call in a process turns SQLite's memory statistics off (SQLITE_CONFIG_MEMSTATUS:
+ * sqlite3_memory_used() then reads 0), which takes a global mutex off every allocation.
  * Return: 0; -EPROTO when the database's user_version is newer than this binary knows
  * (the message says so and names both versions); -EINVAL for @synchronous outside 0..2;
  * -ENOMEM; -EIO for SQLite errors (a file that is not a database, a failed migration).
@@ -148,14 +150,17 @@ STORE_MUST_CHECK int store_node_foreach(struct store *s, store_node_cb cb, void 
  * detection record, or one health, anomaly or raw row), and the node's new last_fcnt,
  * last_seen and, for health, battery. Opens the batch if none is open.
  * @frame_id: out, the id later copies refer to (store_reception()).
- * The frame is stored whole or not at all (a savepoint inside the batch): a refused frame
- * leaves the rest of the batch as it was, to be committed by the next store_flush().
+ * The frame is stored whole or not at all (what was written of a refused frame is deleted
+ * again inside the batch): a refused frame leaves the rest of the batch as it was, to be
+ * committed by the next store_flush().
  * Return: 0; -EEXIST when (devaddr, fcnt) is already stored or fcnt is not above the node's
  * stored last_fcnt (UNIQUE(devaddr, fcnt) in the schema: the last defence against storing a
  * frame twice); -ENOENT when the node is no longer registered; -EINVAL for a message with
  * a port other than 1..3 or a detection count outside 1..8; -EIO for other SQLite errors.
  * Should SQLite have rolled back the whole transaction (I/O error, full disk), every write
- * fails with -EIO until store_flush() reports the loss with -EIO.
+ * fails with -EIO until store_flush() reports the loss with -EIO; so too after any other
+ * -EIO (a damaged file), since what a statement wrote before failing cannot be undone row
+ * by row.
  */
 STORE_MUST_CHECK int store_uplink(struct store *s, const struct store_uplink *up,
                                   int64_t *frame_id);

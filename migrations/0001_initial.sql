@@ -64,7 +64,13 @@ CREATE INDEX receptions_frame ON receptions (frame_id);
 
 -- events: what the frames said, one row per detection record, or one per health message,
 -- anomaly summary or raw payload. devaddr and received_ms repeat the frame's so that the
--- CLI's queries (newest first, by node, by class) each run on one index without a join.
+-- CLI's queries newest first and by class each run on one index without a join. By node
+-- they go through frames (devaddr, fcnt) and events_frame instead of an index of their own:
+-- an index on (devaddr, ...) takes each node's rows at a different place, so a batch of
+-- frames from N nodes dirties N of its pages, each written whole to the WAL at the commit.
+-- Measured (forwarder ingest, 1,000 nodes, 200,000 frames): with it, 6.7 kB written and
+-- 5.5 kB read per frame instead of 3.4 kB and 1.9 kB, and 44 k instead of 58 k frames per
+-- second of the daemon's CPU time (median of three).
 -- time_ms is when it happened: received minus age_s for a detection, received otherwise.
 -- The message fields are typed columns, NULL where a kind has no such field, rather than a
 -- JSON text or a blob: SQL (fusion's reload of its windows, the sqlite3 shell, a CHECK) can
@@ -75,7 +81,11 @@ CREATE TABLE events (
     id          INTEGER PRIMARY KEY,
     frame_id    INTEGER NOT NULL REFERENCES frames (id) ON DELETE CASCADE,
     devaddr     INTEGER NOT NULL,
-    kind        TEXT    NOT NULL CHECK (kind IN ('detection', 'health', 'anomaly', 'raw')),
+    -- Spelled out with OR: SQLite codes `kind IN (four constants)` in a CHECK as a temporary
+    -- b-tree built for every row inserted, measured at 29 k instructions per event (more
+    -- than the rest of the insert); the comparisons cost a few dozen.
+    kind        TEXT    NOT NULL CHECK (kind = 'detection' OR kind = 'health' OR kind = 'anomaly'
+                                        OR kind = 'raw'),
     received_ms INTEGER NOT NULL,
     time_ms     INTEGER NOT NULL,
     -- detection (FPort 1), one record
@@ -103,7 +113,6 @@ CREATE TABLE events (
     CHECK ((kind = 'detection') = (class_id IS NOT NULL))
 ) STRICT;
 CREATE INDEX events_received ON events (received_ms);
-CREATE INDEX events_devaddr ON events (devaddr, received_ms);
 CREATE INDEX events_class ON events (class_id, received_ms) WHERE class_id IS NOT NULL;
 CREATE INDEX events_frame ON events (frame_id);
 

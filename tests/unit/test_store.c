@@ -736,6 +736,40 @@ static void test_store_uplink_refuses_duplicate(void **state)
     assert_int_equal(sql_int(fx->path, "SELECT count(*) FROM frames"), 2);
 }
 
+/* A frame refused after some of its rows went in (the node's counter is checked last) is
+ * deleted again, all of it, and the frames around it in the batch are untouched. */
+static void test_store_uplink_refused_frame_undone(void **state)
+{
+    struct fixture *fx = *state;
+    struct proto_tfp_msg det = detections(1, 4);
+    struct proto_tfp_msg h = health(3100);
+    struct store_node n;
+
+    open_ok(fx);
+    add_node(fx->s, DEV_A, "");
+    add_node(fx->s, DEV_B, "");
+    assert_int_equal(uplink(fx->s, DEV_A, 5, 0, &det, 10000), 0);
+    /* Counter 3: the frame, its reception and both detections are written, then the node's
+     * update finds 5 stored and refuses; all four rows go again. */
+    assert_int_equal(uplink(fx->s, DEV_A, 3, 0, &det, 11000), -EEXIST);
+    assert_non_null(strstr(store_errmsg(fx->s), "not above"));
+    assert_int_equal(uplink(fx->s, DEV_B, 1, 0, &det, 12000), 0);
+    assert_int_equal(uplink(fx->s, DEV_A, 6, 0, &h, 13000), 0);
+    assert_int_equal(store_flush(fx->s), 0);
+    assert_int_equal(sql_int(fx->path, "SELECT count(*) FROM frames"), 3);
+    assert_int_equal(sql_int(fx->path, "SELECT count(*) FROM frames WHERE fcnt = 3"), 0);
+    assert_int_equal(sql_int(fx->path, "SELECT count(*) FROM receptions"), 3);
+    assert_int_equal(sql_int(fx->path, "SELECT count(*) FROM events"), 5);
+    assert_int_equal(sql_int(fx->path, "SELECT count(*) FROM events WHERE received_ms = 11000"), 0);
+    assert_int_equal(sql_int(fx->path, "SELECT count(*) FROM events e WHERE NOT EXISTS"
+                                       " (SELECT 1 FROM frames f WHERE f.id = e.frame_id)"),
+                     0);
+    assert_int_equal(store_node_get(fx->s, DEV_A, &n), 0);
+    assert_int_equal(n.last_fcnt, 6);
+    assert_int_equal(n.last_seen_ms, 13000);
+    assert_int_equal(n.battery_mv, 3100);
+}
+
 static void test_store_reception_and_gateway_stat(void **state)
 {
     struct fixture *fx = *state;
@@ -996,6 +1030,7 @@ int main(void)
         T(test_store_node_remove_deletes_history),
         T(test_store_uplink_flush_events),
         T(test_store_uplink_refuses_duplicate),
+        T(test_store_uplink_refused_frame_undone),
         T(test_store_reception_and_gateway_stat),
         T(test_store_flush_failure_keeps_state),
         T(test_store_uplink_busy_database),

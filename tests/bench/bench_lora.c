@@ -1,0 +1,573 @@
+/* SPDX-License-Identifier: MIT
+ * Load generator for tinyfleetd's packet-forwarder ingest, driven by tools/bench-ingest.sh.
+ *   bench_lora sql NODES           SQL that registers NODES nodes (keys derived from the
+ *                                  DevAddr by node_keys()), for `sqlite3 DB`
+ *   bench_lora load [OPTIONS] PORT PUSH_DATA to 127.0.0.1:PORT, see usage()
+ * Every frame is built before the clock starts (proto_frame_build, proto_tfp_encode). Loopback
+ * only, bounded in frames and seconds; the daemon acks a PUSH_DATA only after the commit that
+ * holds it, so a window of outstanding datagrams is what keeps it busy.
+ * Output is `key=value` lines for the script to lay out.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include "proto/err.h"
+#include "proto/frame.h"
+#include "proto/tfp.h"
+
+#define DEVADDR_BASE   0x26200000u
+#define NODES_MAX      1000000u
+#define FRAMES_MAX     10000000u
+#define EUI_MAX        4u
+#define PER_MAX        32u /* rxpk per PUSH_DATA */
+#define WINDOW_MAX     4096u
+#define FRAME_MAX      32u  /* a one-record detection frame is 20 bytes */
+#define B64_STRIDE     48u  /* base64 of FRAME_MAX bytes (44) and a NUL, rounded */
+#define RXPK_MAX       320u /* one rxpk object as written by add_rxpk() */
+#define DGRAM_MAX      (12u + 16u + PER_MAX * RXPK_MAX)
+#define NO_DGRAM       UINT32_MAX
+#define ACK_TIMEOUT_NS 5000000000LL
+
+/* ---- keys, frames, base64 ---------------------------------------------------------------- */
+
+/* splitmix64 (Steele, Lea, Flood 2014): any fixed function of the DevAddr would do; this one
+ * gives every node distinct, unremarkable keys. bench-ingest.sh registers what this says. */
+static uint64_t mix(uint64_t *x)
+{
+    uint64_t z = (*x += 0x9E3779B97F4A7C15ull);
+
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+
+static void node_keys(uint32_t devaddr, uint8_t nwk[PROTO_AES_KEY], uint8_t app[PROTO_AES_KEY])
+{
+    uint64_t x = devaddr;
+    uint64_t v = 0;
+    unsigned j;
+
+    for (j = 0; j < 2u * PROTO_AES_KEY; j++) {
+        if (j % 8u == 0) {
+            v = mix(&x);
+        }
+        if (j < PROTO_AES_KEY) {
+            nwk[j] = (uint8_t)(v >> (j % 8u * 8u));
+        } else {
+            app[j - PROTO_AES_KEY] = (uint8_t)(v >> (j % 8u * 8u));
+        }
+    }
+}
+
+/* The 64 digits, then the pad character at index 64. */
+static const char b64_alphabet[] =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=";
+
+/* RFC 4648 section 4, padded; @out needs 4 * ceil(len / 3) + 1 bytes. */
+static void b64_encode(const uint8_t *in, size_t len, char *out)
+{
+    size_t i;
+    size_t o = 0;
+
+    for (i = 0; i + 2 < len; i += 3) {
+        uint32_t v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8 | in[i + 2];
+
+        out[o++] = b64_alphabet[v >> 18 & 63];
+        out[o++] = b64_alphabet[v >> 12 & 63];
+        out[o++] = b64_alphabet[v >> 6 & 63];
+        out[o++] = b64_alphabet[v & 63];
+    }
+    if (i < len) {
+        uint32_t v = (uint32_t)in[i] << 16 | (i + 1 < len ? (uint32_t)in[i + 1] << 8 : 0u);
+
+        out[o++] = b64_alphabet[v >> 18 & 63];
+        out[o++] = b64_alphabet[v >> 12 & 63];
+        out[o++] = b64_alphabet[i + 1 < len ? v >> 6 & 63 : 64];
+        out[o++] = '=';
+    }
+    out[o] = '\0';
+}
+
+static int64_t now_ns(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+/* ---- sql ------------------------------------------------------------------------------------ */
+
+static void put_hex(const uint8_t *p, size_t n)
+{
+    size_t i;
+
+    for (i = 0; i < n; i++) {
+        printf("%02X", p[i]);
+    }
+}
+
+/* One multi-row INSERT per 500 nodes inside one transaction: 10,000 nodes in well under a
+ * second, against minutes through `tinyfleet node add` (a process each). */
+static int cmd_sql(uint32_t nodes)
+{
+    uint8_t nwk[PROTO_AES_KEY];
+    uint8_t app[PROTO_AES_KEY];
+    uint32_t i;
+
+    printf("BEGIN;\n");
+    for (i = 0; i < nodes; i++) {
+        node_keys(DEVADDR_BASE + i, nwk, app);
+        if (i % 500u == 0) {
+            printf("%sINSERT INTO nodes (devaddr, name, nwkskey, appskey, created_ms) VALUES\n",
+                   i > 0 ? ";\n" : "");
+        } else {
+            printf(",\n");
+        }
+        printf("(%" PRIu32 ", 'bench-%" PRIu32 "', X'", DEVADDR_BASE + i, i);
+        put_hex(nwk, sizeof(nwk));
+        printf("', X'");
+        put_hex(app, sizeof(app));
+        printf("', 0)");
+    }
+    printf("%sCOMMIT;\n", nodes > 0 ? ";\n" : "");
+    return fflush(stdout) == 0 ? 0 : 1;
+}
+
+/* ---- load ----------------------------------------------------------------------------------- */
+
+struct load {
+    uint32_t nodes;              /* distinct DevAddrs */
+    uint32_t frames;             /* frames to send, in datagrams of @per */
+    uint32_t per;                /* rxpk per PUSH_DATA */
+    uint32_t window;             /* PUSH_DATA outstanding at most, all EUIs together */
+    uint32_t euis;               /* forwarders, one socket each, datagrams dealt round-robin */
+    double max_s;                /* stop sending after this long */
+    char *b64;                   /* frames * B64_STRIDE: each frame's base64, NUL-terminated */
+    uint8_t *phy_len;            /* per frame: PHYPayload bytes (the rxpk `size`) */
+    uint32_t ndgram;             /* datagrams the frames make */
+    int64_t *sent_ns;            /* per datagram: when sent, 0 = not yet */
+    uint8_t *done;               /* per datagram: acked or given up */
+    uint32_t *by_token[EUI_MAX]; /* per EUI: token -> datagram, NO_DGRAM when free */
+    int fd[EUI_MAX];             /* per EUI: a UDP socket connected to the daemon, or -1 */
+    uint16_t token[EUI_MAX];     /* per EUI: the last token used */
+    uint64_t acked;              /* PUSH_ACKs matched to a datagram */
+    uint64_t lost;               /* datagrams without an ack after ACK_TIMEOUT_NS */
+    uint64_t stray;              /* datagrams received that were not a PUSH_ACK we wait for */
+    uint64_t frames_acked;       /* frames in the acknowledged datagrams */
+    uint64_t bytes_sent;         /* UDP payload bytes */
+    uint64_t lat_sum_ns;         /* send to ack, summed over acknowledged datagrams, ns */
+    int64_t lat_max_ns;          /* the longest of them, ns */
+};
+
+/* Frame k: node k % nodes, counter 1 + k / nodes, so one node's frames are `nodes` frames
+ * apart and a window of fewer frames than nodes can never reorder one node's counters. The
+ * payload is a one-record detection (one event per frame). */
+static int build_frames(struct load *ld)
+{
+    struct proto_tfp_msg msg;
+    struct proto_uplink up;
+    uint8_t nwk[PROTO_AES_KEY];
+    uint8_t app[PROTO_AES_KEY];
+    uint8_t payload[PROTO_TFP_MAX_LEN];
+    uint8_t phy[FRAME_MAX];
+    uint32_t k;
+    int plen;
+    int n;
+
+    for (k = 0; k < ld->frames; k++) {
+        uint32_t node = k % ld->nodes;
+
+        memset(&msg, 0, sizeof(msg));
+        msg.port = PROTO_TFP_PORT_DETECTIONS;
+        msg.u.det.count = 1;
+        msg.u.det.rec[0].class_id = (uint8_t)(1u + k % 7u);
+        msg.u.det.rec[0].confidence = (uint8_t)(128u + k % 128u);
+        msg.u.det.rec[0].age_s = (uint16_t)(k % 30u);
+        msg.u.det.rec[0].duration_s = 3;
+        msg.u.det.rec[0].level_db = 20;
+        plen = proto_tfp_encode(&msg, payload, sizeof(payload));
+        if (plen < 0) {
+            fprintf(stderr, "bench_lora: proto_tfp_encode: %s\n", proto_strerror(plen));
+            return -1;
+        }
+        memset(&up, 0, sizeof(up));
+        up.devaddr = DEVADDR_BASE + node;
+        up.fcnt = 1u + k / ld->nodes;
+        up.has_fport = true;
+        up.fport = PROTO_TFP_PORT_DETECTIONS;
+        up.payload = payload;
+        up.payload_len = (size_t)plen;
+        node_keys(up.devaddr, nwk, app);
+        n = proto_frame_build(&up, nwk, app, phy, sizeof(phy));
+        if (n < 0) {
+            fprintf(stderr, "bench_lora: proto_frame_build: %s\n", proto_strerror(n));
+            return -1;
+        }
+        ld->phy_len[k] = (uint8_t)n;
+        (void)b64_encode(phy, (size_t)n, ld->b64 + (size_t)k * B64_STRIDE);
+    }
+    return 0;
+}
+
+/* Appends @s without its NUL (the datagram is not a C string). */
+static char *put_str(char *p, const char *s)
+{
+    while (*s != '\0') {
+        *p++ = *s++;
+    }
+    return p;
+}
+
+static char *put_uint(char *p, uint64_t v)
+{
+    char tmp[24];
+    size_t n = 0;
+
+    do {
+        tmp[n++] = (char)('0' + v % 10u);
+        v /= 10u;
+    } while (v > 0);
+    while (n > 0) {
+        *p++ = tmp[--n];
+    }
+    return p;
+}
+
+/* One rxpk as the reference forwarder writes it (PROTOCOL.TXT section 4), frame @k. */
+static char *add_rxpk(const struct load *ld, char *p, uint32_t k, uint32_t eui)
+{
+    static const char freqs[3][6] = {"868.1", "868.3", "868.5"};
+
+    p = put_str(p, "{\"time\":\"2024-05-01T12:00:00.000000Z\",\"tmst\":");
+    p = put_uint(p, (uint64_t)k * 1000u % 4294967296u);
+    p = put_str(p, ",\"chan\":");
+    p = put_uint(p, k % 8u);
+    p = put_str(p, ",\"rfch\":0,\"freq\":");
+    p = put_str(p, freqs[k % 3u]);
+    p = put_str(p, ",\"stat\":1,\"modu\":\"LORA\",\"datr\":\"SF7BW125\",\"codr\":\"4/5\","
+                   "\"rssi\":-");
+    p = put_uint(p, 40u + 9u * eui + k % 3u);
+    p = put_str(p, ",\"lsnr\":9.5,\"size\":");
+    p = put_uint(p, ld->phy_len[k]);
+    p = put_str(p, ",\"data\":\"");
+    p = put_str(p, ld->b64 + (size_t)k * B64_STRIDE);
+    return put_str(p, "\"}");
+}
+
+/* PUSH_DATA @d (frames d * per ...) into @buf; returns its length. */
+static size_t build_push(const struct load *ld, uint32_t d, uint32_t eui, uint16_t token,
+                         uint8_t *buf)
+{
+    char *p = (char *)buf + 12;
+    uint32_t first = d * ld->per;
+    uint32_t k;
+
+    buf[0] = 2; /* protocol version */
+    buf[1] = (uint8_t)(token >> 8);
+    buf[2] = (uint8_t)token;
+    buf[3] = 0; /* PUSH_DATA */
+    memcpy(buf + 4, "\xAA\x55\x5A\x00\x00\x00\x0B", 7);
+    buf[11] = (uint8_t)(eui + 1u);
+    p = put_str(p, "{\"rxpk\":[");
+    for (k = first; k < first + ld->per && k < ld->frames; k++) {
+        if (k > first) {
+            *p++ = ',';
+        }
+        p = add_rxpk(ld, p, k, eui);
+    }
+    p = put_str(p, "]}");
+    return (size_t)(p - (char *)buf);
+}
+
+/* Reads every PUSH_ACK waiting on @e's socket. */
+static void read_acks(struct load *ld, uint32_t e, int64_t now)
+{
+    uint8_t buf[64];
+    ssize_t n;
+
+    for (;;) {
+        n = recv(ld->fd[e], buf, sizeof(buf), MSG_DONTWAIT);
+        if (n < 0) {
+            return; /* EAGAIN; ECONNREFUSED shows as lost datagrams */
+        }
+        if (n == 4 && buf[0] == 2 && buf[3] == 1) {
+            uint16_t token = (uint16_t)(buf[1] << 8 | buf[2]);
+            uint32_t d = ld->by_token[e][token];
+
+            if (d != NO_DGRAM && !ld->done[d]) {
+                int64_t lat = now - ld->sent_ns[d];
+
+                ld->done[d] = 1;
+                ld->by_token[e][token] = NO_DGRAM;
+                ld->acked++;
+                ld->frames_acked += d == ld->ndgram - 1 ? ld->frames - d * ld->per : ld->per;
+                ld->lat_sum_ns += (uint64_t)lat;
+                if (lat > ld->lat_max_ns) {
+                    ld->lat_max_ns = lat;
+                }
+                continue;
+            }
+        }
+        ld->stray++;
+    }
+}
+
+static int open_sockets(struct load *ld, uint16_t port)
+{
+    struct sockaddr_in sa;
+    uint32_t e;
+
+    memset(&sa, 0, sizeof(sa));
+    sa.sin_family = AF_INET;
+    sa.sin_port = htons(port);
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    for (e = 0; e < ld->euis; e++) {
+        ld->fd[e] = socket(AF_INET, SOCK_DGRAM, 0);
+        if (ld->fd[e] < 0 || connect(ld->fd[e], (struct sockaddr *)&sa, sizeof(sa)) != 0) {
+            perror("bench_lora: socket");
+            return -1;
+        }
+        ld->by_token[e] = malloc(65536u * sizeof(uint32_t));
+        if (ld->by_token[e] == NULL) {
+            return -1;
+        }
+        memset(ld->by_token[e], 0xFF, 65536u * sizeof(uint32_t));
+    }
+    return 0;
+}
+
+static int run_load(struct load *ld)
+{
+    static uint8_t dgram[DGRAM_MAX];
+    struct pollfd pfd[EUI_MAX];
+    const int64_t t0 = now_ns();
+    const int64_t stop_sending = t0 + (int64_t)(ld->max_s * 1e9);
+    int64_t t_end = t0;
+    uint32_t next = 0;   /* next datagram to send */
+    uint32_t oldest = 0; /* first datagram neither acked nor given up */
+    uint32_t outstanding = 0;
+    uint32_t e;
+
+    if (ld->euis == 0 || ld->euis > EUI_MAX || ld->per == 0) {
+        return -1; /* cmd_load() checked; here for the analyser */
+    }
+    for (e = 0; e < ld->euis; e++) {
+        pfd[e].fd = ld->fd[e];
+        pfd[e].events = POLLIN;
+    }
+    while (oldest < next || (next < ld->ndgram && now_ns() < stop_sending)) {
+        int64_t now = now_ns();
+
+        while (outstanding < ld->window && next < ld->ndgram && now < stop_sending) {
+            uint32_t eui = next % ld->euis;
+            uint16_t token = ++ld->token[eui];
+            size_t len = build_push(ld, next, eui, token, dgram);
+
+            if (ld->by_token[eui][token] != NO_DGRAM) {
+                ld->token[eui]--; /* its previous datagram still waits: let it time out */
+                break;
+            }
+            if (send(ld->fd[eui], dgram, len, 0) != (ssize_t)len) {
+                if (errno == EAGAIN || errno == ENOBUFS || errno == ECONNREFUSED) {
+                    ld->token[eui]--;
+                    break;
+                }
+                perror("bench_lora: send");
+                return -1;
+            }
+            ld->bytes_sent += len;
+            ld->sent_ns[next] = now;
+            ld->by_token[eui][token] = next;
+            outstanding++;
+            next++;
+        }
+        if (poll(pfd, ld->euis, 20) < 0 && errno != EINTR) {
+            perror("bench_lora: poll");
+            return -1;
+        }
+        now = now_ns();
+        for (e = 0; e < ld->euis; e++) {
+            read_acks(ld, e, now);
+        }
+        /* Retire from the oldest end: acked ones, and any older than the ack timeout. */
+        while (oldest < next && (ld->done[oldest] || now - ld->sent_ns[oldest] > ACK_TIMEOUT_NS)) {
+            if (!ld->done[oldest]) {
+                ld->done[oldest] = 1;
+                ld->lost++;
+            }
+            oldest++;
+        }
+        outstanding = 0;
+        for (e = oldest; e < next; e++) {
+            outstanding += ld->done[e] ? 0u : 1u;
+        }
+        if (ld->acked > 0) {
+            t_end = now;
+        }
+    }
+    printf("datagrams_sent=%" PRIu32 "\n", next);
+    printf("frames_sent=%" PRIu64 "\n",
+           next == ld->ndgram ? (uint64_t)ld->frames : (uint64_t)next * ld->per);
+    printf("acks=%" PRIu64 "\n", ld->acked);
+    printf("frames_acked=%" PRIu64 "\n", ld->frames_acked);
+    printf("lost=%" PRIu64 "\n", ld->lost);
+    printf("stray=%" PRIu64 "\n", ld->stray);
+    printf("bytes_sent=%" PRIu64 "\n", ld->bytes_sent);
+    printf("elapsed_s=%.3f\n", (double)(t_end - t0) / 1e9);
+    printf("frames_per_s=%.0f\n",
+           t_end > t0 ? (double)ld->frames_acked / ((double)(t_end - t0) / 1e9) : 0.0);
+    printf("ack_latency_mean_ms=%.2f\n",
+           ld->acked > 0 ? (double)ld->lat_sum_ns / (double)ld->acked / 1e6 : 0.0);
+    printf("ack_latency_max_ms=%.2f\n", (double)ld->lat_max_ns / 1e6);
+    return ld->lost == 0 && ld->acked == next ? 0 : 1;
+}
+
+static void usage(void)
+{
+    fprintf(stderr,
+            "usage: bench_lora sql NODES\n"
+            "       bench_lora load [-n NODES] [-f FRAMES] [-p PER] [-w WINDOW] [-e EUIS]\n"
+            "                       [-t SECONDS] PORT\n"
+            "  -n  distinct nodes (default 1000); register them with `bench_lora sql`\n"
+            "  -f  frames to send (default 100000), one detection event each\n"
+            "  -p  rxpk per PUSH_DATA (default 8, at most %u)\n"
+            "  -w  PUSH_DATA awaiting their PUSH_ACK, all forwarders together (default 64)\n"
+            "  -e  forwarder EUIs, one socket each, datagrams dealt in turn (default 1)\n"
+            "  -t  stop sending after SECONDS (default 60); the acks are still awaited\n"
+            "Exit 0 when every datagram sent was acknowledged.\n",
+            PER_MAX);
+}
+
+static int parse_u32(const char *s, uint32_t lo, uint32_t hi, uint32_t *out)
+{
+    char *end = NULL;
+    unsigned long v;
+
+    errno = 0;
+    v = strtoul(s, &end, 10);
+    if (errno != 0 || end == s || *end != '\0' || v < lo || v > hi) {
+        fprintf(stderr, "bench_lora: '%s' is not a number in %" PRIu32 "..%" PRIu32 "\n", s, lo,
+                hi);
+        return -1;
+    }
+    *out = (uint32_t)v;
+    return 0;
+}
+
+static int cmd_load(int argc, char **argv)
+{
+    struct load ld;
+    uint32_t port = 0;
+    uint32_t secs = 60;
+    int64_t t0;
+    int opt;
+    int rc = 1;
+
+    memset(&ld, 0, sizeof(ld));
+    for (uint32_t e = 0; e < EUI_MAX; e++) {
+        ld.fd[e] = -1;
+    }
+    ld.nodes = 1000;
+    ld.frames = 100000;
+    ld.per = 8;
+    ld.window = 64;
+    ld.euis = 1;
+    while ((opt = getopt(argc, argv, "n:f:p:w:e:t:")) != -1) {
+        int bad;
+
+        switch (opt) {
+        case 'n':
+            bad = parse_u32(optarg, 1, NODES_MAX, &ld.nodes);
+            break;
+        case 'f':
+            bad = parse_u32(optarg, 1, FRAMES_MAX, &ld.frames);
+            break;
+        case 'p':
+            bad = parse_u32(optarg, 1, PER_MAX, &ld.per);
+            break;
+        case 'w':
+            bad = parse_u32(optarg, 1, WINDOW_MAX, &ld.window);
+            break;
+        case 'e':
+            bad = parse_u32(optarg, 1, EUI_MAX, &ld.euis);
+            break;
+        case 't':
+            bad = parse_u32(optarg, 1, 3600, &secs);
+            break;
+        default:
+            bad = 1;
+            break;
+        }
+        if (bad != 0) {
+            usage();
+            return 2;
+        }
+    }
+    if (optind + 1 != argc || parse_u32(argv[optind], 1, 65535, &port) != 0) {
+        usage();
+        return 2;
+    }
+    if ((uint64_t)ld.window * ld.per > ld.nodes) {
+        fprintf(stderr,
+                "bench_lora: window x per (%" PRIu32 ") must not exceed the nodes (%" PRIu32
+                "): a node's frames could overtake each other\n",
+                ld.window * ld.per, ld.nodes);
+        return 2;
+    }
+    ld.max_s = secs;
+    ld.ndgram = (ld.frames + ld.per - 1) / ld.per;
+    ld.b64 = malloc((size_t)ld.frames * B64_STRIDE);
+    ld.phy_len = malloc(ld.frames);
+    ld.sent_ns = calloc(ld.ndgram, sizeof(*ld.sent_ns));
+    ld.done = calloc(ld.ndgram, 1);
+    if (ld.b64 == NULL || ld.phy_len == NULL || ld.sent_ns == NULL || ld.done == NULL) {
+        fprintf(stderr, "bench_lora: out of memory\n");
+        goto out;
+    }
+    t0 = now_ns();
+    if (build_frames(&ld) != 0 || open_sockets(&ld, (uint16_t)port) != 0) {
+        goto out;
+    }
+    printf("build_s=%.3f\n", (double)(now_ns() - t0) / 1e9);
+    rc = run_load(&ld);
+out:
+    for (uint32_t e = 0; e < ld.euis; e++) {
+        if (ld.fd[e] >= 0) {
+            close(ld.fd[e]);
+        }
+        free(ld.by_token[e]);
+    }
+    free(ld.b64);
+    free(ld.phy_len);
+    free(ld.sent_ns);
+    free(ld.done);
+    return rc;
+}
+
+int main(int argc, char **argv)
+{
+    uint32_t nodes;
+
+    if (argc == 3 && strcmp(argv[1], "sql") == 0) {
+        if (parse_u32(argv[2], 0, NODES_MAX, &nodes) != 0) {
+            return 2;
+        }
+        return cmd_sql(nodes);
+    }
+    if (argc >= 2 && strcmp(argv[1], "load") == 0) {
+        return cmd_load(argc - 1, argv + 1);
+    }
+    usage();
+    return 2;
+}
