@@ -27,12 +27,9 @@ rounds=${BENCH_ROUNDS:-3}
 window=${BENCH_WINDOW:-64}
 nodes=${BENCH_NODES:-1000}
 n=${BENCH_N:-2000}
-for tool in valgrind python3; do
-    if ! command -v "$tool" >/dev/null 2>&1; then
-        echo "bench-coap: $tool not found" >&2
-        exit 1
-    fi
-done
+BENCH_NAME=bench-coap
+. tools/bench.inc
+need valgrind python3
 work=$(mktemp -d "${TMPDIR:-/tmp}/tinyfleet-bench-coap.XXXXXX") || exit 1
 spid=""
 cleanup() {
@@ -43,28 +40,6 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
-
-free_port() {
-    python3 -c 'import socket
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.bind(("127.0.0.1", 0))
-print(s.getsockname()[1])'
-}
-
-# wait_for FILE STRING SECONDS
-wait_for() {
-    i=0
-    while [ "$i" -lt "$(($3 * 20))" ]; do
-        if grep -qF -- "$2" "$1" 2>/dev/null; then
-            return 0
-        fi
-        sleep 0.05
-        i=$((i + 1))
-    done
-    echo "bench-coap: no '$2' in $1 after $3 s:" >&2
-    cat "$1" >&2
-    return 1
-}
 
 # stop_server: SIGTERM, then wait (callgrind writes its file at exit).
 stop_server() {

@@ -27,12 +27,9 @@ rss_events=${BENCH_RSS_EVENTS:-1000000}
 cg_frames=${BENCH_CG_FRAMES:-20000}
 window=${BENCH_WINDOW:-64}
 euis=${BENCH_EUIS:-2}
-for tool in valgrind callgrind_annotate sqlite3 python3; do
-    if ! command -v "$tool" >/dev/null 2>&1; then
-        echo "bench-ingest: $tool not found" >&2
-        exit 1
-    fi
-done
+BENCH_NAME=bench-ingest
+. tools/bench.inc
+need valgrind callgrind_annotate sqlite3 python3
 hz=$(getconf CLK_TCK)
 work=$(mktemp -d "${TMPDIR:-/tmp}/tinyfleet-bench-ingest.XXXXXX") || exit 1
 dpid=""
@@ -45,28 +42,6 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
-
-free_port() {
-    python3 -c 'import socket
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.bind(("127.0.0.1", 0))
-print(s.getsockname()[1])'
-}
-
-# wait_for FILE STRING SECONDS
-wait_for() {
-    i=0
-    while [ "$i" -lt "$(($3 * 20))" ]; do
-        if grep -qF -- "$2" "$1" 2>/dev/null; then
-            return 0
-        fi
-        sleep 0.05
-        i=$((i + 1))
-    done
-    echo "bench-ingest: no '$2' in $1 after $3 s:" >&2
-    cat "$1" >&2
-    return 1
-}
 
 # template NODES: a database with NODES nodes whose keys are bench_lora's. `tinyfleet node
 # add` creates it (the migrations run as they would for an operator); the registry is then
