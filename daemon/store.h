@@ -118,6 +118,12 @@ STORE_MUST_CHECK int store_open_existing(const char *path, int synchronous, stru
  * A flush that fails here rolls the batch back, as store_flush() does. */
 void store_close(struct store *s);
 
+/* store_daemon_mode() - set @s up for the daemon's ingest: foreign keys off on this connection
+ * (they hold by construction, see store.c) and node reads open the batch, so a node read and
+ * the frame written for it share one write transaction. The CLI does not call it. Call right
+ * after store_open(), loop thread. Return: 0, -EBUSY while a batch is open, -EIO. */
+STORE_MUST_CHECK int store_daemon_mode(struct store *s);
+
 /* store_errmsg() - SQLite's text for the last failure on @s ("" if none yet); valid until
  * the next failure on @s. */
 const char *store_errmsg(const struct store *s);
@@ -135,6 +141,9 @@ int store_schema_latest(void);
 STORE_MUST_CHECK int store_node_add(struct store *s, const struct store_node *n);
 /* Return: 0, -ENOENT, -EIO. Sees the open batch's writes (same connection). */
 STORE_MUST_CHECK int store_node_get(struct store *s, uint32_t devaddr, struct store_node *out);
+/* store_node_auth() - store_node_get() for the frame check: fills only devaddr, nwkskey,
+ * appskey, has_fcnt and last_fcnt of @out (the rest zero). Return: as store_node_get(). */
+STORE_MUST_CHECK int store_node_auth(struct store *s, uint32_t devaddr, struct store_node *out);
 /* Return: 0, -ENOENT, -EBUSY while a batch is open, -EIO. Also deletes the node's frames,
  * events and receptions, in the same transaction. */
 STORE_MUST_CHECK int store_node_remove(struct store *s, uint32_t devaddr);

@@ -439,6 +439,11 @@ static int run(struct daemon *d)
         log_error("cannot open the database %s: %s", d->cfg.storage_path, err);
         goto out;
     }
+    rc = store_daemon_mode(d->store);
+    if (rc < 0) {
+        log_error("cannot set up the database %s: %s", d->cfg.storage_path, store_errmsg(d->store));
+        goto out;
+    }
     rc = start_bearers(d);
     if (rc < 0) {
         goto out;

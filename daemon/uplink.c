@@ -103,7 +103,7 @@ enum store_reason uplink_process(struct store *s, const uint8_t *phy, size_t len
     }
     out->devaddr = f.devaddr;
 
-    rc = store_node_get(s, f.devaddr, &node);
+    rc = store_node_auth(s, f.devaddr, &node);
     if (rc == -ENOENT) {
         return finish(s, rx, out, STORE_UNKNOWN_NODE, 0);
     }

@@ -446,6 +446,45 @@ static void test_store_open_wal_and_foreign_keys(void **state)
     assert_int_equal(store_flush(fx->s), 0);
 }
 
+/* The daemon's connection: foreign keys off, integrity held by the store itself. */
+static void test_store_daemon_mode_keeps_integrity(void **state)
+{
+    struct fixture *fx = *state;
+    struct store_node n;
+    struct store_rx rx = rx_at(6000);
+    int64_t frame_id = 0;
+
+    open_ok(fx);
+    add_node(fx->s, DEV_A, "north");
+    assert_int_equal(store_daemon_mode(fx->s), 0);
+    assert_int_equal(store_node_auth(fx->s, DEV_A, &n), 0);
+    assert_int_equal(n.devaddr, DEV_A);
+    assert_int_equal(n.nwkskey[0], 0x11);
+    assert_int_equal(n.appskey[15], 0x22);
+    assert_false(n.has_fcnt);
+    assert_string_equal(n.zone, "");
+    assert_int_equal(store_node_auth(fx->s, DEV_B, &n), -ENOENT);
+    /* A frame of a node that is not there is refused (the node's UPDATE finds no row) and
+     * leaves nothing behind. */
+    assert_int_not_equal(uplink(fx->s, DEV_B, 1, 9, NULL, 5000), 0);
+    assert_int_equal(uplink(fx->s, DEV_A, 1, 9, NULL, 5000), 0);
+    /* A later copy of a frame that is gone. */
+    assert_int_equal(store_reception(fx->s, 999999, &rx), -ENOENT);
+    assert_int_equal(store_flush(fx->s), 0);
+    assert_int_equal(store_node_auth(fx->s, DEV_A, &n), 0);
+    assert_true(n.has_fcnt);
+    assert_int_equal(n.last_fcnt, 1);
+    frame_id = sql_int(fx->path, "SELECT id FROM frames WHERE devaddr = 637607680");
+    assert_int_equal(store_reception(fx->s, frame_id, &rx), 0);
+    assert_int_equal(store_flush(fx->s), 0);
+    assert_int_equal(sql_int(fx->path, "SELECT count(*) FROM frames"), 1);
+    assert_int_equal(sql_int(fx->path, "SELECT count(*) FROM receptions"), 2);
+    assert_int_equal(sql_int(fx->path, "SELECT count(*) FROM events"), 1);
+    assert_int_equal(sql_int(fx->path, "SELECT count(*) FROM receptions r WHERE NOT EXISTS"
+                                       " (SELECT 1 FROM frames f WHERE f.id = r.frame_id)"),
+                     0);
+}
+
 static void test_store_open_refuses_newer_schema(void **state)
 {
     struct fixture *fx = *state;
@@ -1023,6 +1062,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         T(test_store_open_migrates_empty_and_reopens),
         T(test_store_open_wal_and_foreign_keys),
+        T(test_store_daemon_mode_keeps_integrity),
         T(test_store_open_refuses_newer_schema),
         T(test_store_open_existing_missing),
         T(test_store_open_not_a_database),
