@@ -128,39 +128,12 @@ split() {
     "$bin" count "$port" "$2" 16 "$nodes" >"$work/count.$1.$2" 2>&1
     stop_server
     python3 - "$out" "$(val "$work/count.$1.$2" ok_204)" >"$work/split.$1.$2" <<'EOF'
-import collections, re, sys
+import sys
+sys.path.insert(0, "tools")
+from callgrind_edges import read_edges
 
 path, ok = sys.argv[1], sys.argv[2]
-tables = {"ob": {}, "fn": {}}
-def name(kind, text):
-    m = re.match(r"\((\d+)\)\s?(.*)", text.strip())
-    if not m:
-        return text.strip()
-    if m.group(2):
-        tables[kind][m.group(1)] = m.group(2)
-    return tables[kind].get(m.group(1), "?")
-
-edges = collections.Counter()
-ob = cob = fn = cfn = None
-in_call = False
-total = 0
-for line in open(path):
-    if line.startswith("ob="):
-        ob = name("ob", line[3:])
-    elif line.startswith("fn="):
-        fn = (ob, name("fn", line[3:]))
-    elif line.startswith("cob="):
-        cob = name("ob", line[4:])
-    elif line.startswith("cfn="):
-        cfn = (cob if cob is not None else ob, name("fn", line[4:]))
-    elif line.startswith("calls="):
-        in_call = True
-    elif line.startswith(("summary:", "totals:")):
-        total = int(line.split()[1])
-    elif in_call and line[:1] and (line[0].isdigit() or line[0] in "+-*"):
-        edges[(fn, cfn)] += int(line.split()[1])
-        in_call = False
-        cob = None
+edges, _, total = read_edges(path)
 
 def sql(f): return "libsqlite3" in (f[0] or "")
 def coap(f): return "libcoap" in (f[0] or "")

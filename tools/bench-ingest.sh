@@ -204,45 +204,13 @@ cg idle 0
 cg load "$cg_frames"
 python3 - "$work/cg.idle" "$work/cg.load" "$work/ann.idle" "$work/ann.load" \
     "$(cat "$work/acc.load")" <<'EOF'
-import collections, re, sys
+import re, sys
+sys.path.insert(0, "tools")
+from callgrind_edges import read_edges
 
 def split(path):
     """Total, and the inclusive cost of calls from the daemon's own code into each group."""
-    names = {"ob": {}, "fn": {}}
-
-    def name(kind, text):
-        m = re.match(r"\((\d+)\)\s?(.*)", text.strip())
-        if not m:
-            return text.strip()
-        if m.group(2):
-            names[kind][m.group(1)] = m.group(2)
-        return names[kind].get(m.group(1), "?")
-
-    edges = collections.Counter()
-    calls = collections.Counter()
-    ob = cob = fn = cfn = None
-    ncalls = 0
-    in_call = False
-    total = 0
-    for line in open(path):
-        if line.startswith("ob="):
-            ob = name("ob", line[3:])
-        elif line.startswith("fn="):
-            fn = (ob, name("fn", line[3:]))
-        elif line.startswith("cob="):
-            cob = name("ob", line[4:])
-        elif line.startswith("cfn="):
-            cfn = (cob if cob is not None else ob, name("fn", line[4:]))
-        elif line.startswith("calls="):
-            in_call = True
-            ncalls = int(line[6:].split()[0])
-        elif line.startswith(("summary:", "totals:")):
-            total = int(line.split()[1])
-        elif in_call and line[:1] and (line[0].isdigit() or line[0] in "+-*"):
-            edges[(fn, cfn)] += int(line.split()[1])
-            calls[cfn] += ncalls
-            in_call = False
-            cob = None
+    edges, calls, total = read_edges(path)
 
     def ours(f): return (f[0] or "").endswith("/tinyfleetd")
     def sql(f): return "libsqlite3" in (f[0] or "")
@@ -280,7 +248,7 @@ print("%-22s %9s %8.0f%% %8.0f%% %11.0f%% %8.0f%%" % ("share", "", 100 * sql / t
       100 * crypto / total, 100 * json / total, 100 * rest / total))
 print("    (%d frames accepted, %d commits: %.0f frames per commit)" % (
     frames, f1 - f0, frames / max(1, f1 - f0)))
-fns = ["on_recv", "pfwd_parse", "uplink_process", "store_node_get", "store_uplink",
+fns = ["on_recv", "pfwd_parse", "uplink_process", "store_node_auth", "store_uplink",
        "store_flush", "dedup_lookup"]
 a, b = inclusive(sys.argv[3], fns), inclusive(sys.argv[4], fns)
 print("    inclusive per frame (callgrind_annotate --inclusive=yes): " + ", ".join(
