@@ -24,17 +24,12 @@
 #include "store.h"
 #include "uplink.h"
 
+#include "fuzz_check.h"
+
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 size_t LLVMFuzzerCustomMutator(uint8_t *data, size_t size, size_t max_size, unsigned int seed);
 size_t LLVMFuzzerMutate(uint8_t *data, size_t size, size_t max_size);
-
-#define CHECK(cond)                                                                                \
-    do {                                                                                           \
-        if (!(cond)) {                                                                             \
-            fail(__LINE__, #cond);                                                                 \
-        }                                                                                          \
-    } while (0)
 
 /* The node of the seed corpus (tests/fuzz/corpus/fuzz_coap_up/, made with
  * `tinyfleet frame encode` and these keys). */
@@ -60,12 +55,6 @@ static char db_path[sizeof(dir) + 16];
 static unsigned inputs;
 static uint32_t next_fcnt;                         /* above the node's last accepted counter */
 static unsigned long verdicts[STORE_REASON_COUNT]; /* uplink_process() results, for the summary */
-
-static void fail(int line, const char *what)
-{
-    fprintf(stderr, "fuzz_coap_up.c:%d: invariant broken: %s\n", line, what);
-    __builtin_trap();
-}
 
 static void cleanup(void)
 {

@@ -19,6 +19,8 @@
 #include "proto/frame.h"
 #include "proto/tfp.h"
 
+#include "fuzz_check.h"
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 size_t LLVMFuzzerCustomMutator(uint8_t *data, size_t size, size_t max_size, unsigned int seed);
 size_t LLVMFuzzerMutate(uint8_t *data, size_t size, size_t max_size);
@@ -32,34 +34,6 @@ static const uint8_t appskey[PROTO_AES_KEY] = {0x00, 0x01, 0x02, 0x03, 0x04, 0x0
 /* MHDR bits 4..2. SPEC.md: "kept, ignored"; frame.h's struct comment says mhdr is 0x40 or
  * 0x80, and proto_uplink cannot set them, so such a frame cannot be rebuilt bit for bit. */
 #define MHDR_RFU 0x1Cu
-
-/* Bit for each error code in a set of codes a given input may legitimately produce. */
-#define ERRBIT(e) (1u << (unsigned)-(e))
-
-/* Name the broken invariant before trapping: the line is the first thing to read in a
- * crash report. */
-#define CHECK(cond)                                                                                \
-    do {                                                                                           \
-        if (!(cond)) {                                                                             \
-            fail(__LINE__, #cond);                                                                 \
-        }                                                                                          \
-    } while (0)
-
-static void fail(int line, const char *what)
-{
-    fprintf(stderr, "fuzz_frame.c:%d: invariant broken: %s\n", line, what);
-    __builtin_trap();
-}
-
-static uint16_t le16(const uint8_t *p)
-{
-    return (uint16_t)(p[0] | p[1] << 8);
-}
-
-static uint32_t le32(const uint8_t *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
 
 static void put_le32(uint8_t *p, uint32_t v)
 {

@@ -19,20 +19,9 @@
 #include "base64.h"
 #include "pfwd.h"
 
+#include "fuzz_check.h"
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(cond)                                                                                \
-    do {                                                                                           \
-        if (!(cond)) {                                                                             \
-            fail(__LINE__, #cond);                                                                 \
-        }                                                                                          \
-    } while (0)
-
-static void fail(int line, const char *what)
-{
-    fprintf(stderr, "fuzz_pfwd.c:%d: invariant broken: %s\n", line, what);
-    __builtin_trap();
-}
 
 /* Two parse targets: the input's, and the rewritten datagram's. */
 static struct pfwd_msg first;

@@ -14,35 +14,9 @@
 #include "proto/err.h"
 #include "proto/tfp.h"
 
+#include "fuzz_check.h"
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-/* Bit for each error code in a set of codes a given input may legitimately produce. */
-#define ERRBIT(e) (1u << (unsigned)-(e))
-
-/* Name the broken invariant before trapping: the line is the first thing to read in a
- * crash report. */
-#define CHECK(cond)                                                                                \
-    do {                                                                                           \
-        if (!(cond)) {                                                                             \
-            fail(__LINE__, #cond);                                                                 \
-        }                                                                                          \
-    } while (0)
-
-static void fail(int line, const char *what)
-{
-    fprintf(stderr, "fuzz_tfp.c:%d: invariant broken: %s\n", line, what);
-    __builtin_trap();
-}
-
-static uint16_t le16(const uint8_t *p)
-{
-    return (uint16_t)(p[0] | p[1] << 8);
-}
-
-static uint32_t le32(const uint8_t *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
 
 /*
  * The one code proto/SPEC.md section 2.4 gives @port/@buf: it fixes the order of the checks
