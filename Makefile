@@ -70,10 +70,18 @@ UNIT_BIN      := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 UNIT_BIN_ASAN := $(UNIT_SRC:tests/unit/%.c=$(B)/asan/tests/%)
 FUZZ_BIN      := $(FUZZ_SRC:tests/fuzz/%.c=$(B)/fuzz/%)
 
+# nodefw/ brings its own make fragments (firmware core, model pipeline, boards). Each adds its
+# programs to ALL_TARGETS, its checks to TEST_TARGETS and its benchmarks to BENCH_TARGETS.
+ALL_TARGETS :=
+TEST_TARGETS :=
+BENCH_TARGETS :=
+.DEFAULT_GOAL := all
+include $(sort $(wildcard nodefw/*.mk nodefw/*/*.mk))
+
 .PHONY: all deps demo test unit unit-asan integration fuzz fuzz-smoke fuzz-corpus proto-mcu size-proto \
         bench bench-proto bench-coap bench-ingest vectors fmt fmt-check tidy clean help
 
-all: $(B)/libproto.a $(B)/tinyfleet $(if $(wildcard daemon/tinyfleetd.c),$(B)/tinyfleetd)
+all: $(B)/libproto.a $(B)/tinyfleet $(B)/tinyfleetd $(ALL_TARGETS)
 
 help:
 	@echo "make demo       run the whole system on this machine (first command of the README)"
@@ -94,7 +102,7 @@ demo: deps
 
 # --- tests --------------------------------------------------------------------------------
 test: deps
-	$(MAKE) all unit unit-asan proto-mcu fmt-check tidy integration fuzz-smoke
+	$(MAKE) all unit unit-asan proto-mcu fmt-check tidy integration fuzz-smoke $(TEST_TARGETS)
 
 unit: $(UNIT_BIN)
 	@sh tools/run-units.sh $(UNIT_BIN)
@@ -167,7 +175,7 @@ size-proto: $(MCU_OBJ)
 	@sh tools/size-proto.sh $(B)/mcu
 
 # --- benchmarks ---------------------------------------------------------------------------
-bench: bench-proto bench-coap bench-ingest
+bench: bench-proto bench-coap bench-ingest $(BENCH_TARGETS)
 
 bench-ingest: $(B)/bench/bench_lora $(B)/tinyfleetd $(B)/tinyfleet
 	@sh tools/bench-ingest.sh $(B)
