@@ -12,6 +12,8 @@ clang libclang-rt-14-dev clang-format clang-tidy
 gcc-arm-none-eabi libnewlib-arm-none-eabi binutils-arm-none-eabi
 valgrind libssl-dev openssl python3
 libuv1-dev libsqlite3-dev sqlite3 libinih-dev libcoap3-dev libcoap3-bin
+libmosquitto-dev mosquitto mosquitto-clients
+qemu-system-arm
 "
 # lora-packet, the independent LoRaWAN implementation the tests compare against, runs on
 # Node.js; Debian's nodejs is enough, but a machine that already has node keeps its own.
