@@ -70,13 +70,15 @@ UNIT_BIN      := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 UNIT_BIN_ASAN := $(UNIT_SRC:tests/unit/%.c=$(B)/asan/tests/%)
 FUZZ_BIN      := $(FUZZ_SRC:tests/fuzz/%.c=$(B)/fuzz/%)
 
-# nodefw/ brings its own make fragments (firmware core, model pipeline, boards). Each adds its
-# programs to ALL_TARGETS, its checks to TEST_TARGETS and its benchmarks to BENCH_TARGETS.
+# nodefw/ brings its own make fragments, included in this order because later ones use what
+# earlier ones define: the firmware core library, the node program, the model pipeline, the
+# boards. Each adds its programs to ALL_TARGETS, its checks to TEST_TARGETS and its benchmarks
+# to BENCH_TARGETS.
 ALL_TARGETS :=
 TEST_TARGETS :=
 BENCH_TARGETS :=
 .DEFAULT_GOAL := all
-include $(sort $(wildcard nodefw/*.mk nodefw/*/*.mk))
+include $(wildcard nodefw/core.mk nodefw/node.mk nodefw/train/train.mk nodefw/boards/boards.mk)
 
 .PHONY: all deps demo test unit unit-asan integration fuzz fuzz-smoke fuzz-corpus proto-mcu size-proto \
         bench bench-proto bench-coap bench-ingest vectors fmt fmt-check tidy clean help
