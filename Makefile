@@ -22,9 +22,9 @@ DAEMON_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) -Iproto/include -Idaemon
 TEST_CFLAGS   := -std=c11 -D_GNU_SOURCE $(WARN) -Iproto/include -Idaemon -Itests
 
 # libcoap's gnutls build: the one with DTLS-PSK (ARCHITECTURE.md, facts about the platform).
-PKGS    := libcjson libuv sqlite3 inih libcoap-3-gnutls
+PKGS    := libcjson libuv sqlite3 inih libcoap-3-gnutls libmosquitto
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
 
 PROTO_SRC  := $(wildcard proto/src/*.c)
 # Every daemon/*.c except the programs' main files goes into one library the tests link.

@@ -132,20 +132,21 @@ int cli_option_key(const char *verb, const char *name, const char *s, uint8_t ke
     return 0;
 }
 
-void cli_format_time(int64_t ms, char out[CLI_TIME_LEN])
+int cli_parse_limit(const char *s, int *out)
 {
-    /* Floor division, so times before 1970 still get a millisecond part of 0..999. */
-    int64_t sec = ms / 1000 - (ms % 1000 < 0 ? 1 : 0);
-    int milli = (int)(ms - sec * 1000);
-    time_t t = (time_t)sec;
-    struct tm tm;
-    char date[24];
+    unsigned long v;
+    char *end = NULL;
 
-    if (gmtime_r(&t, &tm) == NULL || strftime(date, sizeof(date), "%Y-%m-%dT%H:%M:%S", &tm) == 0) {
-        (void)snprintf(out, CLI_TIME_LEN, "@%lld", (long long)ms);
-        return;
+    if (s[0] < '0' || s[0] > '9') {
+        return -EINVAL;
     }
-    (void)snprintf(out, CLI_TIME_LEN, "%s.%03dZ", date, milli);
+    errno = 0;
+    v = strtoul(s, &end, 10);
+    if (errno != 0 || *end != '\0' || v > INT_MAX) {
+        return -EINVAL;
+    }
+    *out = (int)v;
+    return 0;
 }
 
 int64_t cli_now_ms(void)

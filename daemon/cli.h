@@ -43,9 +43,6 @@ struct cli_db {
     struct config *config; /* loaded from -c (or the default config), NULL with --db */
 };
 
-/* "2026-11-25T20:55:25.123Z" and its NUL. */
-#define CLI_TIME_LEN 32
-
 /*
  * cli_open() - open the database the global options name: --db PATH, else the [storage]
  * path of -c FILE, else of CONFIG_DEFAULT_PATH. With --db the writes use synchronous FULL;
@@ -74,11 +71,11 @@ const char *cli_class_name(void *arg, uint8_t class_id);
  */
 int cli_class_id(const struct cli_db *db, const char *name);
 
-/* cli_format_time() - Unix ms as RFC 3339 UTC with milliseconds into @out. */
-void cli_format_time(int64_t ms, char out[CLI_TIME_LEN]);
-
 /* cli_now_ms() - the wall clock, Unix ms. */
 int64_t cli_now_ms(void);
+
+/* cli_parse_limit() - a --limit value: decimal digits only, 0..INT_MAX. Return: 0 or -EINVAL. */
+int cli_parse_limit(const char *s, int *out);
 
 /* cli_errf() - "tinyfleet: VERB: message\n" on stderr. */
 void cli_errf(const char *verb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -162,5 +159,6 @@ int cli_option_key(const char *verb, const char *name, const char *s, uint8_t ke
 int cli_node_main(const struct global_opts *g, int argc, char **argv);
 int cli_events_main(const struct global_opts *g, int argc, char **argv);
 int cli_stats_main(const struct global_opts *g, int argc, char **argv);
+int cli_alerts_main(const struct global_opts *g, int argc, char **argv);
 
 #endif

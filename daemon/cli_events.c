@@ -20,6 +20,7 @@
 #include "proto/frame.h"
 #include "proto/tfp.h"
 #include "hex.h"
+#include "rfc3339.h"
 #include "store.h"
 #include "tfp_json.h"
 
@@ -117,9 +118,9 @@ struct print_ctx {
 
 static bool add_time(cJSON *obj, const char *key, int64_t ms)
 {
-    char t[CLI_TIME_LEN];
+    char t[RFC3339_LEN];
 
-    cli_format_time(ms, t);
+    rfc3339_format(ms, t);
     return cJSON_AddStringToObject(obj, key, t) != NULL;
 }
 
@@ -210,7 +211,7 @@ static int print_event(const struct store_event *e, void *arg)
 {
     struct print_ctx *ctx = arg;
     char devaddr[HEX_DEVADDR_STR_LEN];
-    char received[CLI_TIME_LEN];
+    char received[RFC3339_LEN];
     char text[PAYLOAD_HEX_LEN + 32];
 
     ctx->count++;
@@ -218,27 +219,10 @@ static int print_event(const struct store_event *e, void *arg)
         return print_json(e, ctx->db);
     }
     hex_format_devaddr(e->devaddr, devaddr);
-    cli_format_time(e->received_ms, received);
+    rfc3339_format(e->received_ms, received);
     details(e, ctx->db, text, sizeof(text));
     (void)printf("%-24s  %-8s  %10" PRIu32 "  %-9s  %s\n", received, devaddr, e->fcnt, e->kind,
                  text);
-    return 0;
-}
-
-static int parse_limit(const char *s, int *out)
-{
-    unsigned long v;
-    char *end = NULL;
-
-    if (s[0] < '0' || s[0] > '9') {
-        return -EINVAL;
-    }
-    errno = 0;
-    v = strtoul(s, &end, 10);
-    if (errno != 0 || *end != '\0' || v > INT_MAX) {
-        return -EINVAL;
-    }
-    *out = (int)v;
     return 0;
 }
 
@@ -281,7 +265,7 @@ int cli_events_main(const struct global_opts *g, int argc, char **argv)
             class_s = optarg;
             break;
         case OPT_LIMIT:
-            if (parse_limit(optarg, &f.limit) < 0) {
+            if (cli_parse_limit(optarg, &f.limit) < 0) {
                 cli_errf(verb, "--limit: '%s' is not a number 0..%d", optarg, INT_MAX);
                 return cli_usage_error(verb);
             }

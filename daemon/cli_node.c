@@ -18,6 +18,7 @@
 #include <cjson/cJSON.h>
 
 #include "hex.h"
+#include "rfc3339.h"
 #include "store.h"
 
 enum opt_id {
@@ -164,9 +165,9 @@ static int generate_keys(const char *verb, struct store_node *n)
 
 static bool add_time(cJSON *obj, const char *key, int64_t ms)
 {
-    char t[CLI_TIME_LEN];
+    char t[RFC3339_LEN];
 
-    cli_format_time(ms, t);
+    rfc3339_format(ms, t);
     return cJSON_AddStringToObject(obj, key, t) != NULL;
 }
 
@@ -440,7 +441,7 @@ static int print_row(const struct store_node *n, void *arg)
     struct list_ctx *ctx = arg;
     const struct widths *w = ctx->w;
     char devaddr[HEX_DEVADDR_STR_LEN];
-    char seen[CLI_TIME_LEN] = "never";
+    char seen[RFC3339_LEN] = "never";
     char fcnt[16] = "-";
     char battery[16] = "-";
 
@@ -453,7 +454,7 @@ static int print_row(const struct store_node *n, void *arg)
         (void)snprintf(fcnt, sizeof(fcnt), "%u", (unsigned)n->last_fcnt);
     }
     if (n->last_seen_ms != 0) {
-        cli_format_time(n->last_seen_ms, seen);
+        rfc3339_format(n->last_seen_ms, seen);
         /* Seconds are enough in a table; --json has the milliseconds. */
         (void)snprintf(seen + 19, sizeof(seen) - 19, "Z");
     }
@@ -499,7 +500,7 @@ static int node_list(struct store *s, bool json)
 static void print_node(const struct store_node *n, bool keys)
 {
     char devaddr[HEX_DEVADDR_STR_LEN];
-    char t[CLI_TIME_LEN];
+    char t[RFC3339_LEN];
 
     hex_format_devaddr(n->devaddr, devaddr);
     (void)printf("devaddr    %s\n", devaddr);
@@ -517,7 +518,7 @@ static void print_node(const struct store_node *n, bool keys)
         (void)printf("last fcnt  - (no frame yet)\n");
     }
     if (n->last_seen_ms != 0) {
-        cli_format_time(n->last_seen_ms, t);
+        rfc3339_format(n->last_seen_ms, t);
         (void)printf("last seen  %s\n", t);
     } else {
         (void)printf("last seen  never\n");
@@ -527,7 +528,7 @@ static void print_node(const struct store_node *n, bool keys)
     } else {
         (void)printf("battery    -\n");
     }
-    cli_format_time(n->created_ms, t);
+    rfc3339_format(n->created_ms, t);
     (void)printf("created    %s\n", t);
     if (keys) {
         print_keys(n);

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT
  * `tinyfleet stats`: how many frames and datagrams tinyfleetd accepted and refused, by
  * reason and bearer, as of its last commit (the daemon keeps counts in memory and writes
- * them with each batch). A table of every reason, or one JSON object per bearer.
+ * them with each batch), and the MQTT outbox: messages waiting for the broker's
+ * acknowledgement and messages dropped at its size bound. A table of every reason, or one
+ * JSON object per bearer and one for the outbox.
  */
 #include "cli.h"
 
@@ -13,7 +15,14 @@
 
 #include <cjson/cJSON.h>
 
+#include "rfc3339.h"
 #include "store.h"
+
+struct outbox_stats {
+    int64_t depth;     /* rows waiting */
+    int64_t oldest_ms; /* created_ms of the oldest, 0 when empty */
+    uint64_t dropped;  /* rows dropped at [mqtt] outbox_max, ever */
+};
 
 enum opt_id {
     OPT_JSON = 256,
@@ -38,42 +47,63 @@ static void usage(FILE *out)
         "bad_payload (a TFP message that does not decode), bad_datagram (forwarder\n"
         "datagram: oversized, bad JSON or base64, wrong version); storage_failed\n"
         "(passed the checks, but the database write failed; the node retries).\n"
+        "Then the MQTT outbox: alert messages waiting for the broker's acknowledgement,\n"
+        "the oldest one's age, and messages dropped because the outbox was full.\n"
         "  --json  one object per bearer and line: {\"bearer\":\"coap\",\"accepted\":N,...}\n"
-        "          with every reason\n"
+        "          with every reason, then {\"outbox\":N,\"outbox_oldest\":TIME|null,\n"
+        "          \"outbox_dropped\":N}\n"
         "\n"
         "Exit status: 0 success; 1 failure (no database); 2 usage error.\n",
         out);
 }
 
-static int print_json(uint64_t counts[STORE_BEARER_COUNT][STORE_REASON_COUNT])
+/* Prints @obj (consumed) as one line. Return: 0 or CLI_EXIT_FAIL (out of memory). */
+static int print_line(cJSON *obj, bool ok)
 {
+    char *text = ok ? cJSON_PrintUnformatted(obj) : NULL;
+
+    if (text != NULL) {
+        (void)printf("%s\n", text);
+    }
+    cJSON_free(text);
+    cJSON_Delete(obj);
+    if (text == NULL) {
+        cli_errf(verb, "out of memory");
+        return CLI_EXIT_FAIL;
+    }
+    return CLI_EXIT_OK;
+}
+
+static int print_json(uint64_t counts[STORE_BEARER_COUNT][STORE_REASON_COUNT],
+                      const struct outbox_stats *ob)
+{
+    char when[RFC3339_LEN];
+    cJSON *obj;
+    bool ok;
     int b;
     int r;
 
     for (b = 0; b < STORE_BEARER_COUNT; b++) {
-        cJSON *obj = cJSON_CreateObject();
-        char *text = NULL;
-        bool ok =
-            obj != NULL &&
-            cJSON_AddStringToObject(obj, "bearer", store_bearer_name((enum store_bearer)b)) != NULL;
+        obj = cJSON_CreateObject();
+        ok = obj != NULL && cJSON_AddStringToObject(
+                                obj, "bearer", store_bearer_name((enum store_bearer)b)) != NULL;
 
         for (r = 0; ok && r < STORE_REASON_COUNT; r++) {
             /* A double holds every count below 2^53: decades of frames at any real rate. */
             ok = cJSON_AddNumberToObject(obj, store_reason_name((enum store_reason)r),
                                          (double)counts[b][r]) != NULL;
         }
-        text = ok ? cJSON_PrintUnformatted(obj) : NULL;
-        if (text != NULL) {
-            (void)printf("%s\n", text);
-        }
-        cJSON_free(text);
-        cJSON_Delete(obj);
-        if (text == NULL) {
-            cli_errf(verb, "out of memory");
+        if (print_line(obj, ok) != CLI_EXIT_OK) {
             return CLI_EXIT_FAIL;
         }
     }
-    return CLI_EXIT_OK;
+    obj = cJSON_CreateObject();
+    rfc3339_format(ob->oldest_ms, when);
+    ok = obj != NULL && cJSON_AddNumberToObject(obj, "outbox", (double)ob->depth) != NULL &&
+         (ob->depth > 0 ? cJSON_AddStringToObject(obj, "outbox_oldest", when)
+                        : cJSON_AddNullToObject(obj, "outbox_oldest")) != NULL &&
+         cJSON_AddNumberToObject(obj, "outbox_dropped", (double)ob->dropped) != NULL;
+    return print_line(obj, ok);
 }
 
 static void print_table(uint64_t counts[STORE_BEARER_COUNT][STORE_REASON_COUNT])
@@ -105,9 +135,22 @@ static void print_table(uint64_t counts[STORE_BEARER_COUNT][STORE_REASON_COUNT])
     }
 }
 
+static void print_outbox(const struct outbox_stats *ob)
+{
+    char when[RFC3339_LEN];
+
+    (void)printf("\nmqtt outbox: %" PRId64 " waiting", ob->depth);
+    if (ob->depth > 0) {
+        rfc3339_format(ob->oldest_ms, when);
+        (void)printf(" (oldest %s)", when);
+    }
+    (void)printf(", %" PRIu64 " dropped\n", ob->dropped);
+}
+
 int cli_stats_main(const struct global_opts *g, int argc, char **argv)
 {
     uint64_t counts[STORE_BEARER_COUNT][STORE_REASON_COUNT];
+    struct outbox_stats ob = {0, 0, 0};
     struct cli_db db = {NULL, NULL};
     bool json = false;
     int ret;
@@ -130,15 +173,18 @@ int cli_stats_main(const struct global_opts *g, int argc, char **argv)
     if (ret != CLI_EXIT_OK) {
         return ret;
     }
-    if (store_stats(db.store, counts) < 0) {
+    if (store_stats(db.store, counts) < 0 ||
+        store_outbox_depth(db.store, &ob.depth, &ob.oldest_ms) < 0 ||
+        store_outbox_dropped(db.store, &ob.dropped) < 0) {
         cli_errf(verb, "%s", store_errmsg(db.store));
         ret = CLI_EXIT_FAIL;
         goto out;
     }
     if (json) {
-        ret = print_json(counts);
+        ret = print_json(counts, &ob);
     } else {
         print_table(counts);
+        print_outbox(&ob);
         ret = CLI_EXIT_OK;
     }
     if (ret == CLI_EXIT_OK) {

@@ -82,6 +82,8 @@ static const struct key_spec mqtt_keys[] = {
     {"tls_key", V_STR, FIELD(struct config, mqtt.tls_key), 0, 0},
     {"prefix", V_TOPIC, FIELD(struct config, mqtt.prefix), 0, 0},
     {"publish_events", V_BOOL, FIELD(struct config, mqtt.publish_events), 0, 0},
+    {"outbox_max", V_UINT, FIELD(struct config, mqtt.outbox_max), 100, 10000000},
+    {"reconnect_max_s", V_UINT, FIELD(struct config, mqtt.reconnect_max_s), 1, 3600},
 };
 
 static const struct key_spec health_keys[] = {
@@ -282,6 +284,8 @@ void config_defaults(struct config *out)
     copy_str(out->lora_listen, sizeof(out->lora_listen), "0.0.0.0:1700");
     out->dedup_window_ms = 200;
     out->mqtt.port = 1883;
+    out->mqtt.outbox_max = 100000;
+    out->mqtt.reconnect_max_s = 30;
     (void)snprintf(out->mqtt.client_id, sizeof(out->mqtt.client_id), "tinyfleetd-%.40s",
                    out->gateway_id);
     (void)snprintf(out->mqtt.prefix, sizeof(out->mqtt.prefix), "tinyfleet/%.60s", out->site);

@@ -31,16 +31,18 @@
 enum config_sync { CONFIG_SYNC_OFF = 0, CONFIG_SYNC_NORMAL = 1, CONFIG_SYNC_FULL = 2 };
 
 struct config_mqtt {
-    char host[128];      /* broker host name or address; empty = MQTT disabled */
-    unsigned port;       /* TCP port, 1..65535; default 1883 */
-    char client_id[64];  /* default "tinyfleetd-<gateway id>" */
-    char username[64];   /* empty = none */
-    char password[128];  /* empty = none; needs a username */
-    char tls_ca[256];    /* CA file; non-empty turns TLS on */
-    char tls_cert[256];  /* client certificate file, with tls_key */
-    char tls_key[256];   /* client key file, with tls_cert */
-    char prefix[128];    /* topic prefix; default "tinyfleet/<site>" */
-    bool publish_events; /* publish each stored detection (QoS 0) */
+    char host[128];           /* broker host name or address; empty = MQTT disabled */
+    unsigned port;            /* TCP port, 1..65535; default 1883 */
+    char client_id[64];       /* default "tinyfleetd-<gateway id>" */
+    char username[64];        /* empty = none */
+    char password[128];       /* empty = none; needs a username */
+    char tls_ca[256];         /* CA file; non-empty turns TLS on */
+    char tls_cert[256];       /* client certificate file, with tls_key */
+    char tls_key[256];        /* client key file, with tls_cert */
+    char prefix[128];         /* topic prefix; default "tinyfleet/<site>" */
+    bool publish_events;      /* publish each stored detection (QoS 0) */
+    unsigned outbox_max;      /* rows the outbox may hold; see store_outbox_trim() */
+    unsigned reconnect_max_s; /* cap of the reconnect backoff, s */
 };
 
 struct config_health {

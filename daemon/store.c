@@ -38,6 +38,9 @@
  * frames (devaddr, fcnt) and events_frame: events has no index on devaddr, see the schema). */
 #define EVENT_ORDER " ORDER BY e.received_ms DESC, e.id DESC LIMIT ?4"
 
+#define ALERT_COLUMNS                                                                              \
+    "SELECT id, class, topic_key, level, state, seq, opened_ms, changed_ms, json FROM alerts"
+
 #define NODE_COLUMNS                                                                               \
     "SELECT devaddr, name, profile, lat, lon, zone, nwkskey, appskey, has_fcnt, last_fcnt,"        \
     " last_seen_ms, battery_mv, created_ms FROM nodes"
@@ -70,6 +73,20 @@ enum stmt_id {
     ST_PRUNE_RX,
     ST_PRUNE_FRAMES,
     ST_PRUNE_GWSTATS,
+    ST_PRUNE_TRANSITIONS,
+    ST_PRUNE_ALERTS,
+    ST_ALERT_PUT,
+    ST_TRANSITION_ADD,
+    ST_ALERT_MAX_ID,
+    ST_ALERTS_ACTIVE,
+    ST_ALERTS_RECENT,
+    ST_OUTBOX_ADD,
+    ST_OUTBOX_NEXT,
+    ST_OUTBOX_DELETE,
+    ST_OUTBOX_DEPTH,
+    ST_OUTBOX_SUPERSEDED,
+    ST_OUTBOX_OLDEST,
+    ST_COUNTER_GET,
     ST_COUNT
 };
 
@@ -136,6 +153,40 @@ static const char *const stmt_sql[ST_COUNT] = {
                         " ORDER BY f.received_ms LIMIT ?2)",
     [ST_PRUNE_GWSTATS] = "DELETE FROM gateway_stats WHERE id IN (SELECT id FROM gateway_stats"
                          " WHERE time_ms < ?1 ORDER BY time_ms LIMIT ?2)",
+    [ST_PRUNE_TRANSITIONS] = "DELETE FROM alert_transitions WHERE (alert_id, seq) IN"
+                             " (SELECT alert_id, seq FROM alert_transitions WHERE time_ms < ?1"
+                             " ORDER BY time_ms LIMIT ?2)",
+    /* An active alert stays whatever its age: fusion continues it after a restart. */
+    [ST_PRUNE_ALERTS] =
+        "DELETE FROM alerts WHERE id IN (SELECT a.id FROM alerts a"
+        " WHERE a.state = 'cleared' AND a.changed_ms < ?1"
+        " AND NOT EXISTS (SELECT 1 FROM alert_transitions t WHERE t.alert_id = a.id)"
+        " ORDER BY a.changed_ms LIMIT ?2)",
+    /* seq only rises: a transition older than the stored one never overwrites it. */
+    [ST_ALERT_PUT] = "INSERT INTO alerts (id, class, topic_key, level, state, seq, opened_ms,"
+                     " changed_ms, json) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
+                     " ON CONFLICT (id) DO UPDATE SET level = excluded.level,"
+                     " state = excluded.state, seq = excluded.seq,"
+                     " changed_ms = excluded.changed_ms, json = excluded.json"
+                     " WHERE excluded.seq > alerts.seq",
+    [ST_TRANSITION_ADD] = "INSERT INTO alert_transitions (alert_id, seq, time_ms, json)"
+                          " VALUES (?1, ?2, ?3, ?4)",
+    [ST_ALERT_MAX_ID] = "SELECT coalesce(max(id), 0) FROM alerts",
+    [ST_ALERTS_ACTIVE] = ALERT_COLUMNS " WHERE state <> 'cleared' ORDER BY id",
+    [ST_ALERTS_RECENT] = ALERT_COLUMNS " ORDER BY changed_ms DESC, id DESC LIMIT ?1",
+    [ST_OUTBOX_ADD] = "INSERT INTO outbox (topic, payload, retain, created_ms)"
+                      " VALUES (?1, ?2, ?3, ?4)",
+    [ST_OUTBOX_NEXT] = "SELECT id, topic, payload, retain FROM outbox WHERE id > ?1"
+                       " ORDER BY id LIMIT ?2",
+    [ST_OUTBOX_DELETE] = "DELETE FROM outbox WHERE id = ?1",
+    [ST_OUTBOX_DEPTH] = "SELECT count(*), coalesce(min(created_ms), 0) FROM outbox",
+    [ST_OUTBOX_SUPERSEDED] = "DELETE FROM outbox WHERE id IN (SELECT o.id FROM outbox o"
+                             " WHERE o.retain = 1 AND EXISTS (SELECT 1 FROM outbox n"
+                             " WHERE n.topic = o.topic AND n.id > o.id)"
+                             " ORDER BY o.id LIMIT ?1)",
+    [ST_OUTBOX_OLDEST] = "DELETE FROM outbox WHERE id IN (SELECT id FROM outbox ORDER BY id"
+                         " LIMIT ?1)",
+    [ST_COUNTER_GET] = "SELECT count FROM counters WHERE bearer = ?1 AND reason = ?2",
 };
 
 struct store {
@@ -147,6 +198,8 @@ struct store {
     bool daemon_mode;   /* store_daemon_mode(): foreign keys off, node reads open the batch */
     int schema_version; /* PRAGMA user_version after migration */
     uint64_t delta[STORE_BEARER_COUNT][STORE_REASON_COUNT]; /* counts since the last commit */
+    store_uplink_hook uplink_hook;                          /* store_set_uplink_hook() */
+    void *uplink_hook_arg;
     char errmsg[ERRMSG_LEN];
 };
 
@@ -1077,6 +1130,17 @@ int store_uplink(struct store *s, const struct store_uplink *up, int64_t *frame_
      * so a frame is undone by undo_rows() instead.
      */
     ret = uplink_rows(s, up, &rows);
+    if (ret == 0 && s->uplink_hook != NULL) {
+        ret = s->uplink_hook(s->uplink_hook_arg, up);
+        if (ret != 0) {
+            /* The node's row has moved on already, so the frame cannot be undone row by row:
+             * the whole batch goes (store.h). */
+            (void)snprintf(s->errmsg, sizeof(s->errmsg), "after storing the frame: %s",
+                           strerror(ret < 0 ? -ret : ret));
+            s->batch_lost = true;
+            return -EIO;
+        }
+    }
     if (ret == 0) {
         *frame_id = rows.frame;
         return 0;
@@ -1244,8 +1308,8 @@ fail:
 
 int store_prune(struct store *s, int64_t before_ms, int max_rows)
 {
-    static const enum stmt_id steps[] = {ST_PRUNE_EVENTS, ST_PRUNE_RX, ST_PRUNE_FRAMES,
-                                         ST_PRUNE_GWSTATS};
+    static const enum stmt_id steps[] = {ST_PRUNE_EVENTS,  ST_PRUNE_RX,          ST_PRUNE_FRAMES,
+                                         ST_PRUNE_GWSTATS, ST_PRUNE_TRANSITIONS, ST_PRUNE_ALERTS};
     struct binder b;
     int left = max_rows;
     size_t i;
@@ -1430,5 +1494,305 @@ int store_stats(struct store *s, uint64_t counts[STORE_BEARER_COUNT][STORE_REASO
         ret = err_from_sqlite(s, rc) == -ENOMEM ? -ENOMEM : -EIO;
     }
     (void)sqlite3_reset(st);
+    return ret;
+}
+
+void store_set_uplink_hook(struct store *s, store_uplink_hook hook, void *arg)
+{
+    assert(s != NULL);
+    s->uplink_hook = hook;
+    s->uplink_hook_arg = arg;
+}
+
+/* ---- alerts and the outbox ---- */
+
+/* Steps a one-row, one-column integer query (bound already). */
+static int query_int(struct store *s, enum stmt_id id, int64_t *out)
+{
+    sqlite3_stmt *st = s->st[id];
+    int rc = sqlite3_step(st);
+    int ret = 0;
+
+    if (rc == SQLITE_ROW) {
+        *out = sqlite3_column_int64(st, 0);
+    } else if (rc == SQLITE_DONE) {
+        *out = 0;
+    } else {
+        ret = err_from_sqlite(s, rc) == -ENOMEM ? -ENOMEM : -EIO;
+    }
+    (void)sqlite3_reset(st);
+    (void)sqlite3_clear_bindings(st);
+    return ret;
+}
+
+/* A failed write inside the batch: did it take the batch with it? (see check_batch()) */
+static int batch_write_failed(struct store *s, int ret)
+{
+    check_batch(s);
+    return ret;
+}
+
+int store_alert_transition(struct store *s, const struct store_alert *a)
+{
+    struct binder b;
+    int ret;
+
+    assert(s != NULL && a != NULL && a->json != NULL);
+    ret = batch_begin(s);
+    if (ret < 0) {
+        return ret;
+    }
+    b = bind_start(s, ST_ALERT_PUT);
+    bind_int(&b, 1, a->id);
+    bind_text(&b, 2, a->class_name);
+    bind_text(&b, 3, a->topic_key);
+    bind_text(&b, 4, a->level);
+    bind_text(&b, 5, a->state);
+    bind_int(&b, 6, a->seq);
+    bind_int(&b, 7, a->opened_ms);
+    bind_int(&b, 8, a->changed_ms);
+    bind_text(&b, 9, a->json);
+    ret = bind_done(s, &b);
+    ret = ret < 0 ? ret : run(s, ST_ALERT_PUT);
+    if (ret == 0 && sqlite3_changes(s->db) == 0) {
+        (void)snprintf(s->errmsg, sizeof(s->errmsg),
+                       "alert %lld: seq %u is not above the stored one", (long long)a->id,
+                       (unsigned)a->seq);
+        return -EEXIST;
+    }
+    if (ret == 0) {
+        b = bind_start(s, ST_TRANSITION_ADD);
+        bind_int(&b, 1, a->id);
+        bind_int(&b, 2, a->seq);
+        bind_int(&b, 3, a->changed_ms);
+        bind_text(&b, 4, a->json);
+        ret = bind_done(s, &b);
+        ret = ret < 0 ? ret : run(s, ST_TRANSITION_ADD);
+    }
+    return ret < 0 ? batch_write_failed(s, ret) : 0;
+}
+
+int store_outbox_add(struct store *s, const char *topic, const char *payload, bool retain,
+                     int64_t now_ms)
+{
+    struct binder b;
+    int ret;
+
+    assert(s != NULL && topic != NULL && payload != NULL);
+    ret = batch_begin(s);
+    if (ret < 0) {
+        return ret;
+    }
+    b = bind_start(s, ST_OUTBOX_ADD);
+    bind_text(&b, 1, topic);
+    bind_blob(&b, 2, payload, strlen(payload));
+    bind_int(&b, 3, retain ? 1 : 0);
+    bind_int(&b, 4, now_ms);
+    ret = bind_done(s, &b);
+    ret = ret < 0 ? ret : run(s, ST_OUTBOX_ADD);
+    return ret < 0 ? batch_write_failed(s, ret) : 0;
+}
+
+int store_outbox_foreach(struct store *s, int64_t after_id, int limit, store_outbox_cb cb,
+                         void *arg)
+{
+    sqlite3_stmt *st;
+    struct store_outbox_msg m;
+    struct binder b;
+    int ret;
+    int rc;
+
+    assert(s != NULL && cb != NULL);
+    st = s->st[ST_OUTBOX_NEXT];
+    if (sqlite3_stmt_busy(st)) {
+        return -EBUSY;
+    }
+    b = bind_start(s, ST_OUTBOX_NEXT);
+    bind_int(&b, 1, after_id);
+    bind_int(&b, 2, limit > 0 ? limit : -1);
+    ret = bind_done(s, &b);
+    if (ret < 0) {
+        return ret;
+    }
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        m.id = sqlite3_column_int64(st, 0);
+        m.topic = (const char *)sqlite3_column_text(st, 1);
+        m.payload = sqlite3_column_blob(st, 2);
+        m.payload_len = (size_t)sqlite3_column_bytes(st, 2);
+        m.retain = sqlite3_column_int(st, 3) != 0;
+        if (m.topic == NULL) {
+            ret = -ENOMEM;
+            break;
+        }
+        ret = cb(&m, arg);
+        if (ret != 0) {
+            break;
+        }
+    }
+    if (ret == 0 && rc != SQLITE_DONE) {
+        ret = err_from_sqlite(s, rc) == -ENOMEM ? -ENOMEM : -EIO;
+    }
+    (void)sqlite3_reset(st);
+    (void)sqlite3_clear_bindings(st);
+    return ret;
+}
+
+int store_outbox_delete(struct store *s, int64_t id)
+{
+    struct binder b;
+    int ret;
+
+    assert(s != NULL);
+    ret = batch_begin(s);
+    if (ret < 0) {
+        return ret;
+    }
+    b = bind_start(s, ST_OUTBOX_DELETE);
+    bind_int(&b, 1, id);
+    ret = bind_done(s, &b);
+    ret = ret < 0 ? ret : run(s, ST_OUTBOX_DELETE);
+    return ret < 0 ? batch_write_failed(s, ret) : 0;
+}
+
+int store_outbox_depth(struct store *s, int64_t *rows, int64_t *oldest_ms)
+{
+    sqlite3_stmt *st;
+    int rc;
+    int ret = 0;
+
+    assert(s != NULL && rows != NULL);
+    st = s->st[ST_OUTBOX_DEPTH];
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        *rows = sqlite3_column_int64(st, 0);
+        if (oldest_ms != NULL) {
+            *oldest_ms = sqlite3_column_int64(st, 1);
+        }
+    } else {
+        ret = err_from_sqlite(s, rc) == -ENOMEM ? -ENOMEM : -EIO;
+    }
+    (void)sqlite3_reset(st);
+    return ret;
+}
+
+/* Deletes up to @n rows with statement @id (?1 = the limit); adds the count to *@done. */
+static int trim_step(struct store *s, enum stmt_id id, int64_t n, int64_t *done)
+{
+    struct binder b = bind_start(s, id);
+    int ret;
+
+    bind_int(&b, 1, n);
+    ret = bind_done(s, &b);
+    ret = ret < 0 ? ret : run(s, id);
+    if (ret == 0) {
+        *done += sqlite3_changes(s->db);
+    }
+    return ret;
+}
+
+int store_outbox_trim(struct store *s, int64_t max_rows, int64_t *dropped)
+{
+    struct binder b;
+    int64_t rows = 0;
+    int64_t gone = 0;
+    int ret;
+
+    assert(s != NULL && dropped != NULL && max_rows >= 1);
+    *dropped = 0;
+    ret = store_outbox_depth(s, &rows, NULL);
+    if (ret < 0 || rows <= max_rows) {
+        return ret;
+    }
+    ret = batch_begin(s);
+    if (ret < 0) {
+        return ret;
+    }
+    ret = trim_step(s, ST_OUTBOX_SUPERSEDED, rows - max_rows, &gone);
+    if (ret == 0 && rows - gone > max_rows) {
+        ret = trim_step(s, ST_OUTBOX_OLDEST, rows - gone - max_rows, &gone);
+    }
+    if (ret == 0 && gone > 0) {
+        b = bind_start(s, ST_COUNTER_ADD);
+        bind_text(&b, 1, "mqtt");
+        bind_text(&b, 2, "outbox_dropped");
+        bind_int(&b, 3, gone);
+        ret = bind_done(s, &b);
+        ret = ret < 0 ? ret : run(s, ST_COUNTER_ADD);
+    }
+    if (ret < 0) {
+        return batch_write_failed(s, ret);
+    }
+    *dropped = gone;
+    return 0;
+}
+
+int store_outbox_dropped(struct store *s, uint64_t *out)
+{
+    struct binder b = bind_start(s, ST_COUNTER_GET);
+    int64_t v = 0;
+    int ret;
+
+    assert(s != NULL && out != NULL);
+    bind_text(&b, 1, "mqtt");
+    bind_text(&b, 2, "outbox_dropped");
+    ret = bind_done(s, &b);
+    ret = ret < 0 ? ret : query_int(s, ST_COUNTER_GET, &v);
+    *out = v > 0 ? (uint64_t)v : 0;
+    return ret;
+}
+
+int store_alert_max_id(struct store *s, int64_t *out)
+{
+    assert(s != NULL && out != NULL);
+    return query_int(s, ST_ALERT_MAX_ID, out);
+}
+
+int store_alerts_foreach(struct store *s, bool active_only, int limit, store_alert_cb cb, void *arg)
+{
+    enum stmt_id id = active_only ? ST_ALERTS_ACTIVE : ST_ALERTS_RECENT;
+    sqlite3_stmt *st = s->st[id];
+    struct store_alert a;
+    struct binder b;
+    int ret = 0;
+    int rc;
+
+    assert(s != NULL && cb != NULL);
+    if (sqlite3_stmt_busy(st)) {
+        return -EBUSY;
+    }
+    if (!active_only) {
+        b = bind_start(s, id);
+        bind_int(&b, 1, limit > 0 ? limit : -1);
+        ret = bind_done(s, &b);
+        if (ret < 0) {
+            return ret;
+        }
+    }
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        memset(&a, 0, sizeof(a));
+        a.id = sqlite3_column_int64(st, 0);
+        a.class_name = (const char *)sqlite3_column_text(st, 1);
+        a.topic_key = (const char *)sqlite3_column_text(st, 2);
+        a.level = (const char *)sqlite3_column_text(st, 3);
+        a.state = (const char *)sqlite3_column_text(st, 4);
+        a.seq = (uint32_t)sqlite3_column_int64(st, 5);
+        a.opened_ms = sqlite3_column_int64(st, 6);
+        a.changed_ms = sqlite3_column_int64(st, 7);
+        a.json = (const char *)sqlite3_column_text(st, 8);
+        if (a.class_name == NULL || a.topic_key == NULL || a.level == NULL || a.state == NULL ||
+            a.json == NULL) {
+            ret = -ENOMEM;
+            break;
+        }
+        ret = cb(&a, arg);
+        if (ret != 0) {
+            break;
+        }
+    }
+    if (ret == 0 && rc != SQLITE_DONE) {
+        ret = err_from_sqlite(s, rc) == -ENOMEM ? -ENOMEM : -EIO;
+    }
+    (void)sqlite3_reset(st);
+    (void)sqlite3_clear_bindings(st);
     return ret;
 }

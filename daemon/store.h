@@ -174,6 +174,16 @@ STORE_MUST_CHECK int store_node_foreach(struct store *s, store_node_cb cb, void 
 STORE_MUST_CHECK int store_uplink(struct store *s, const struct store_uplink *up,
                                   int64_t *frame_id);
 
+/*
+ * store_set_uplink_hook() - have @hook called inside store_uplink(), after the frame's rows are
+ * written and in the same batch, with the accepted frame (@up->msg decoded, or NULL for raw).
+ * The daemon feeds fusion from it, so an alert transition commits with the frame that caused
+ * it. A non-zero return refuses the frame and loses the batch (store_uplink() returns -EIO,
+ * store_flush() then reports -EIO): nothing of it may be acknowledged. NULL removes the hook.
+ */
+typedef int (*store_uplink_hook)(void *arg, const struct store_uplink *up);
+void store_set_uplink_hook(struct store *s, store_uplink_hook hook, void *arg);
+
 /* store_reception() - add the reception metadata of a later copy of frame @frame_id, in the
  * batch. Return: 0, -ENOENT (no such frame), -EIO. */
 STORE_MUST_CHECK int store_reception(struct store *s, int64_t frame_id, const struct store_rx *rx);
@@ -205,7 +215,8 @@ STORE_MUST_CHECK int store_flush(struct store *s);
 /*
  * store_prune() - delete up to @max_rows rows received before @before_ms (Unix ms), in its
  * own short transaction, so a large backlog is removed in small steps: events first, then
- * receptions, then frames left without either, then gateway_stats. Nodes keep their counter.
+ * receptions, then frames left without either, then gateway_stats, then alert
+ * transitions, then cleared alerts left without any. Nodes keep their counter; active alerts stay.
  * It refuses to run inside an open batch rather than commit it: only store_flush() commits a
  * batch, so that its caller learns whether the frames in it may be acknowledged. Call it
  * between batches, right after a store_flush().
@@ -213,6 +224,79 @@ STORE_MUST_CHECK int store_flush(struct store *s);
  * -EBUSY while a batch is open; -EIO.
  */
 STORE_MUST_CHECK int store_prune(struct store *s, int64_t before_ms, int max_rows);
+
+/* ---- alerts and the MQTT outbox (ARCHITECTURE.md "MQTT"; schema 0002_alerts.sql) ---- */
+
+/* One alert transition, or (store_alerts_foreach()) an alert's latest stored state. */
+struct store_alert {
+    int64_t id;             /* fusion's alert id */
+    uint32_t seq;           /* this transition's number, 1 at open */
+    const char *class_name; /* e.g. "elephant", "node_offline" */
+    const char *topic_key;  /* the topic segment after the class: zone or DevAddr */
+    const char *level;      /* "watch", "warning", "critical" */
+    const char *state;      /* "open", "escalate", "update", "cleared" */
+    int64_t opened_ms;      /* Unix ms the alert opened */
+    int64_t changed_ms;     /* Unix ms of this transition */
+    const char *json;       /* the transition's message as published */
+};
+
+/*
+ * store_alert_transition() - record a transition in the batch: the alert's row (inserted or
+ * brought to this state) and a row of alert_transitions. Return: 0; -EEXIST when @a->seq is
+ * not above the stored seq of that alert (nothing written); -EIO.
+ */
+STORE_MUST_CHECK int store_alert_transition(struct store *s, const struct store_alert *a);
+
+/* Return: the highest alert id stored (0 when none) in *@out; 0 or -EIO. */
+STORE_MUST_CHECK int store_alert_max_id(struct store *s, int64_t *out);
+
+/* Calls @cb for each alert: the active ones (state not "cleared") in id order, or, with
+ * @active_only false, the @limit most recently changed (0 = all), newest first. The strings
+ * live during the callback. Return: 0, @cb's value, -EBUSY (nested), -EIO. */
+typedef int (*store_alert_cb)(const struct store_alert *a, void *arg);
+STORE_MUST_CHECK int store_alerts_foreach(struct store *s, bool active_only, int limit,
+                                          store_alert_cb cb, void *arg);
+
+/* One outbox row. */
+struct store_outbox_msg {
+    int64_t id; /* rises with every row ever written (AUTOINCREMENT) */
+    const char *topic;
+    const void *payload; /* may be empty: clears a retained topic */
+    size_t payload_len;
+    bool retain;
+};
+
+/* store_outbox_add() - queue a QoS 1 message in the batch; @payload is text ("" clears a
+ * retained topic). Return: 0 or -EIO. */
+STORE_MUST_CHECK int store_outbox_add(struct store *s, const char *topic, const char *payload,
+                                      bool retain, int64_t now_ms);
+
+/* Calls @cb for up to @limit rows (0 = all) with id above @after_id, in id order; what @cb is
+ * given lives during the call. Sees the open batch's rows: call it between batches to read
+ * only committed ones. Return: 0, @cb's value, -EBUSY (nested), -EIO. */
+typedef int (*store_outbox_cb)(const struct store_outbox_msg *m, void *arg);
+STORE_MUST_CHECK int store_outbox_foreach(struct store *s, int64_t after_id, int limit,
+                                          store_outbox_cb cb, void *arg);
+
+/* store_outbox_delete() - delete row @id (its PUBACK came) in the batch; a row already gone
+ * is no error. Return: 0 or -EIO. */
+STORE_MUST_CHECK int store_outbox_delete(struct store *s, int64_t id);
+
+/* Rows in the outbox and the creation time of the oldest (0 when empty). @oldest_ms may be
+ * NULL. Return: 0 or -EIO. */
+STORE_MUST_CHECK int store_outbox_depth(struct store *s, int64_t *rows, int64_t *oldest_ms);
+
+/*
+ * store_outbox_trim() - the outbox's size bound, in the batch: when it holds more than
+ * @max_rows rows, delete first retained messages that a newer row for the same topic
+ * supersedes (a subscriber of that state topic loses nothing), then the oldest rows, until
+ * @max_rows remain. Every row deleted is counted (store_outbox_dropped()).
+ * @dropped: out, rows deleted now. Return: 0 or -EIO.
+ */
+STORE_MUST_CHECK int store_outbox_trim(struct store *s, int64_t max_rows, int64_t *dropped);
+
+/* Rows store_outbox_trim() has ever dropped, as committed. Return: 0 or -EIO. */
+STORE_MUST_CHECK int store_outbox_dropped(struct store *s, uint64_t *out);
 
 /* ---- reads for the CLI ---- */
 

@@ -2,7 +2,7 @@
  * tinyfleet, the operator CLI: `tinyfleet [-c FILE | --db PATH] VERB ...`. This file owns
  * the global options and the verb table; the exit statuses (0 success, 1 runtime failure or
  * malformed input, 2 usage error) and what the verbs share are in cli.h, and each verb lives
- * in its own cli_<verb>.c. Verbs that read the gateway's SQLite file (node, events, stats)
+ * in its own cli_<verb>.c. Verbs that read the gateway's SQLite file (node, events, alerts, stats)
  * find it through -c (the daemon's config, [storage] path) or --db; `frame` needs neither
  * and ignores them.
  */
@@ -20,7 +20,7 @@
 
 /*
  * One verb. @run gets the words from the verb on (argv[0] is the verb) and returns an exit
- * status. Verbs that need the database (node, events, stats) open it from -c or --db with
+ * status. Verbs that need the database (node, events, alerts, stats) open it from -c or --db with
  * cli_open(); `frame` works on its arguments alone.
  */
 struct verb {
@@ -39,7 +39,8 @@ static const struct verb verbs[] = {
     {"node", "register, list, show or remove nodes (add|list|show|remove)", cli_node_main},
     {"events", "the stored events, newest first (--since, --node, --class, --json)",
      cli_events_main},
-    {"stats", "accepted and refused frames by reason and bearer", cli_stats_main},
+    {"alerts", "alerts fusion raised, newest first (--active, --limit, --json)", cli_alerts_main},
+    {"stats", "accepted and refused frames by reason and bearer, the MQTT outbox", cli_stats_main},
     {"frame", "encode or decode a LoRaWAN data-up frame (no database needed)", run_frame},
 };
 

@@ -18,6 +18,7 @@
 #include <uv.h>
 
 #include "config.h"
+#include "fanout.h"
 #include "ingest_coap.h"
 #include "ingest_lora.h"
 #include "log.h"
@@ -48,6 +49,7 @@ struct daemon {
     struct store *store;
     struct ingest_coap *coap;
     struct ingest_lora *lora;
+    struct fanout *fanout; /* fusion, alerts, MQTT */
     bool stopping;
     int exit_status;
     uint64_t pruned; /* rows deleted in the current retention round */
@@ -109,6 +111,9 @@ static int group_commit(struct daemon *d)
     if (d->lora != NULL) {
         ingest_lora_committed(d->lora, rc);
     }
+    if (d->fanout != NULL) {
+        fanout_committed(d->fanout, rc);
+    }
     return rc;
 }
 
@@ -164,6 +169,8 @@ static void begin_stop(struct daemon *d, const char *why)
         d->exit_status = EXIT_FAILURE;
     }
     stop_bearers(d);
+    fanout_stop(d->fanout);
+    d->fanout = NULL;
     (void)log_limit_flush(&d->flush_limit, 0, true);
     (void)log_limit_flush(&d->prune_limit, 0, true);
     close_handles(d);
@@ -223,7 +230,8 @@ static bool mqtt_differs(const struct config_mqtt *a, const struct config_mqtt *
            strcmp(a->client_id, b->client_id) != 0 || strcmp(a->username, b->username) != 0 ||
            strcmp(a->password, b->password) != 0 || strcmp(a->tls_ca, b->tls_ca) != 0 ||
            strcmp(a->tls_cert, b->tls_cert) != 0 || strcmp(a->tls_key, b->tls_key) != 0 ||
-           strcmp(a->prefix, b->prefix) != 0 || a->publish_events != b->publish_events;
+           strcmp(a->prefix, b->prefix) != 0 || a->publish_events != b->publish_events ||
+           a->outbox_max != b->outbox_max || a->reconnect_max_s != b->reconnect_max_s;
 }
 
 static void apply_reload(struct daemon *d)
@@ -269,6 +277,9 @@ static void apply_reload(struct daemon *d)
     }
     for (i = 0; i < CONFIG_CLASS_MAX; i++) {
         classes += c->class_names[i][0] != '\0';
+    }
+    if (d->fanout != NULL) {
+        fanout_reload(d->fanout);
     }
     log_info("reloaded %s: %u classes, %u zones, %u rules, retention %u days", d->config_path,
              classes, c->zone_count, c->rule_count, c->retention_days);
@@ -444,6 +455,13 @@ static int run(struct daemon *d)
         log_error("cannot set up the database %s: %s", d->cfg.storage_path, store_errmsg(d->store));
         goto out;
     }
+    /* Before the bearers: the first frame stored already feeds fusion. */
+    rc = fanout_start(&d->loop, &d->cfg, d->store, &d->fanout);
+    if (rc < 0) {
+        log_error("cannot start alert fusion and MQTT: %s",
+                  rc == -EIO ? store_errmsg(d->store) : strerror(-rc));
+        goto out;
+    }
     rc = start_bearers(d);
     if (rc < 0) {
         goto out;
@@ -465,6 +483,8 @@ out:
         /* A start that failed half-way: nothing was received, so nothing to commit. */
         d->exit_status = EXIT_FAILURE;
         stop_bearers(d);
+        fanout_stop(d->fanout);
+        d->fanout = NULL;
         close_handles(d);
     }
     if (loop_ok) {

@@ -108,10 +108,11 @@ run --db "$DB" events --json
 check_run "events --json, none stored: exit 0, no output" eval 'rc_is 0 && stdout_empty'
 run --db "$DB" stats
 check_run "stats, nothing counted: exit 0, every reason at 0" \
-    eval 'rc_is 0 && stdout_has "^accepted  *0  *0  *0$" && stdout_has "^storage_failed  *0"'
+    eval 'rc_is 0 && stdout_has "^accepted  *0  *0  *0$" && stdout_has "^storage_failed  *0" &&
+          stdout_has "^mqtt outbox: 0 waiting, 0 dropped$"'
 run --db "$DB" stats --json
-check_run "stats --json: one object per bearer, all zero" \
-    jsonl 'N == 2 and [x["bearer"] for x in js] == ["coap", "lora"] and all(v == 0 for x in js for k, v in x.items() if k != "bearer") and "unknown_node" in j'
+check_run "stats --json: one object per bearer, all zero, then an empty outbox" \
+    jsonl 'N == 3 and [x["bearer"] for x in js[:2]] == ["coap", "lora"] and all(v == 0 for x in js[:2] for k, v in x.items() if k != "bearer") and "unknown_node" in js[1] and js[2] == {"outbox": 0, "outbox_oldest": None, "outbox_dropped": 0}'
 
 # --- events written as tinyfleetd writes them --------------------------------------------------
 # Frame 7 of DEV, received 3 hours ago: the detections of `frame encode --payload $DET` (the

@@ -1,0 +1,395 @@
+/* SPDX-License-Identifier: MIT
+ * From a stored frame to fusion and MQTT (see fanout.h).
+ */
+#include "fanout.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <cjson/cJSON.h>
+
+#include "alerts.h"
+#include "fusion.h"
+#include "log.h"
+#include "mqtt.h"
+#include "rfc3339.h"
+#include "tfp_json.h"
+
+#define TICK_MS     1000u
+#define NODE_TTL_MS 30000 /* how long a cached position and zone are trusted */
+#define NODE_SLOTS  1024u /* first size of the node cache; doubles when half full */
+#define TOPIC_LEN   256u
+
+/* A node's position and zone as the registry had them, for fusion's inputs. The registry
+ * belongs to the CLI as much as to the daemon (`tinyfleet node add` runs in another
+ * process), so an entry is read again after NODE_TTL_MS: a node added with a new zone
+ * counts in it within half a minute, without a query per frame. */
+struct node_info {
+    uint32_t devaddr;
+    bool used;
+    bool has_position;
+    double lat;
+    double lon;
+    char zone[sizeof(((struct store_node *)0)->zone)];
+    int64_t loaded_ms;
+};
+
+struct fanout {
+    uv_loop_t *loop;
+    const struct config *cfg;
+    struct store *store;
+    struct fusion *fusion;
+    struct mqtt *mqtt; /* NULL without [mqtt] host */
+    uv_timer_t tick;
+    struct node_info *nodes;
+    size_t node_slots;
+    size_t node_used;
+    struct log_limit fail_limit;
+};
+
+static int64_t unix_ms(void)
+{
+    struct timespec ts;
+
+    if (clock_gettime(CLOCK_REALTIME, &ts) != 0) {
+        return 0;
+    }
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* ---- the node cache: open addressing, linear probing ---- */
+
+static size_t slot_of(const struct fanout *f, uint32_t devaddr)
+{
+    size_t i = (size_t)(devaddr * 2654435761u) & (f->node_slots - 1);
+
+    while (f->nodes[i].used && f->nodes[i].devaddr != devaddr) {
+        i = (i + 1) & (f->node_slots - 1);
+    }
+    return i;
+}
+
+static int grow(struct fanout *f)
+{
+    struct node_info *old = f->nodes;
+    size_t old_slots = f->node_slots;
+    size_t i;
+
+    f->node_slots = old_slots != 0 ? old_slots * 2 : NODE_SLOTS;
+    f->nodes = calloc(f->node_slots, sizeof(*f->nodes));
+    if (f->nodes == NULL) {
+        f->nodes = old;
+        f->node_slots = old_slots;
+        return -ENOMEM;
+    }
+    for (i = 0; i < old_slots; i++) {
+        if (old[i].used) {
+            f->nodes[slot_of(f, old[i].devaddr)] = old[i];
+        }
+    }
+    free(old);
+    return 0;
+}
+
+static void fill_info(struct node_info *ni, const struct store_node *n, int64_t now_ms)
+{
+    ni->devaddr = n->devaddr;
+    ni->used = true;
+    ni->has_position = n->has_position;
+    ni->lat = n->lat;
+    ni->lon = n->lon;
+    (void)snprintf(ni->zone, sizeof(ni->zone), "%s", n->zone);
+    ni->loaded_ms = now_ms;
+}
+
+/* The cached entry of @devaddr, read from the registry when missing or stale; NULL when the
+ * node cannot be read (then fusion gets it without position and zone). */
+static const struct node_info *node_info(struct fanout *f, uint32_t devaddr, int64_t now_ms)
+{
+    struct store_node n;
+    struct node_info *ni;
+    size_t i;
+
+    if (f->node_used * 2 >= f->node_slots && grow(f) < 0) {
+        return NULL;
+    }
+    i = slot_of(f, devaddr);
+    ni = &f->nodes[i];
+    if (ni->used && now_ms - ni->loaded_ms < NODE_TTL_MS) {
+        return ni;
+    }
+    if (store_node_get(f->store, devaddr, &n) < 0) {
+        return NULL;
+    }
+    if (!ni->used) {
+        f->node_used++;
+    }
+    fill_info(ni, &n, now_ms);
+    explicit_bzero(&n, sizeof(n));
+    return ni;
+}
+
+static struct fusion_node fusion_node_of(const struct node_info *ni, uint32_t devaddr)
+{
+    struct fusion_node fn = {devaddr, false, 0, 0, NULL};
+
+    if (ni != NULL) {
+        fn.has_position = ni->has_position;
+        fn.lat = ni->lat;
+        fn.lon = ni->lon;
+        fn.zone = ni->zone;
+    }
+    return fn;
+}
+
+/* ---- fusion's transitions ---- */
+
+static int on_alert(const struct fusion_alert *a, void *arg)
+{
+    struct fanout *f = arg;
+    int rc = alerts_record(f->store, f->mqtt, f->cfg, a);
+
+    if (rc < 0) {
+        (void)log_limited(&f->fail_limit, LOG_ERR,
+                          "alert %" PRId64 " seq %" PRIu32 " not stored, fusion retries it: %s",
+                          a->id, a->seq, rc == -EIO ? store_errmsg(f->store) : strerror(-rc));
+    }
+    return rc;
+}
+
+/* ---- the QoS 0 messages of stored events ---- */
+
+static const char *class_name(void *arg, uint8_t class_id)
+{
+    return config_class_name(arg, class_id);
+}
+
+/* Queues @o (consumed) on @topic, with the frame's common fields first. */
+static void queue_json(struct fanout *f, const char *topic, cJSON *o, const struct store_uplink *up,
+                       bool retain)
+{
+    char hex[9];
+    char when[RFC3339_LEN];
+    char *text = NULL;
+
+    (void)snprintf(hex, sizeof(hex), "%08" PRIX32, up->devaddr);
+    rfc3339_format(up->rx->time_ms, when);
+    if (o != NULL && cJSON_AddStringToObject(o, "devaddr", hex) != NULL &&
+        cJSON_AddNumberToObject(o, "fcnt", up->fcnt) != NULL &&
+        cJSON_AddStringToObject(o, "received", when) != NULL) {
+        text = cJSON_PrintUnformatted(o);
+    }
+    if (text != NULL) {
+        mqtt_queue_volatile(f->mqtt, topic, text, retain);
+        cJSON_free(text);
+    }
+    cJSON_Delete(o);
+}
+
+static void publish_detection(struct fanout *f, const struct store_uplink *up,
+                              const struct proto_tfp_detection *d)
+{
+    char topic[TOPIC_LEN];
+    char when[RFC3339_LEN];
+    const char *name = config_class_name(f->cfg, d->class_id);
+    cJSON *o = cJSON_CreateObject();
+    int n;
+
+    n = name != NULL ? snprintf(topic, sizeof(topic), "%s/event/%s/%08" PRIX32, f->cfg->mqtt.prefix,
+                                name, up->devaddr)
+                     : snprintf(topic, sizeof(topic), "%s/event/class_%u/%08" PRIX32,
+                                f->cfg->mqtt.prefix, d->class_id, up->devaddr);
+    rfc3339_format(up->rx->time_ms - (int64_t)d->age_s * 1000, when);
+    if (n < 0 || (size_t)n >= sizeof(topic) || o == NULL ||
+        cJSON_AddStringToObject(o, "kind", "detection") == NULL ||
+        cJSON_AddStringToObject(o, "time", when) == NULL ||
+        tfp_json_add_detection(o, d, class_name, (void *)f->cfg) < 0) {
+        cJSON_Delete(o);
+        return;
+    }
+    queue_json(f, topic, o, up, false);
+}
+
+static void publish_health(struct fanout *f, const struct store_uplink *up,
+                           const struct proto_tfp_health *h)
+{
+    char topic[TOPIC_LEN];
+    cJSON *o = cJSON_CreateObject();
+    int n = snprintf(topic, sizeof(topic), "%s/node/%08" PRIX32 "/health", f->cfg->mqtt.prefix,
+                     up->devaddr);
+
+    if (n < 0 || (size_t)n >= sizeof(topic) || o == NULL ||
+        cJSON_AddStringToObject(o, "kind", "health") == NULL || tfp_json_add_health(o, h) < 0) {
+        cJSON_Delete(o);
+        return;
+    }
+    queue_json(f, topic, o, up, true);
+}
+
+/* ---- the store hook ---- */
+
+static void note_fusion_failure(struct fanout *f, int rc, uint32_t devaddr)
+{
+    /* An emit failure is logged by on_alert() and retried by fusion; -ENOMEM drops one input.
+     * Neither is a reason to refuse a frame that is stored. */
+    if (rc == -ENOMEM) {
+        (void)log_limited(&f->fail_limit, LOG_ERR,
+                          "node %08" PRIX32 ": out of memory in fusion, "
+                          "an input was dropped",
+                          devaddr);
+    }
+}
+
+static int on_uplink(void *arg, const struct store_uplink *up)
+{
+    struct fanout *f = arg;
+    const struct proto_tfp_msg *m = up->msg;
+    int64_t now = up->rx->time_ms;
+    struct fusion_node fn = fusion_node_of(node_info(f, up->devaddr, now), up->devaddr);
+    bool events = f->mqtt != NULL && f->cfg->mqtt.publish_events;
+    unsigned i;
+    int rc = 0;
+
+    if (m == NULL) {
+        rc = fusion_seen(f->fusion, &fn, now);
+    } else if (m->port == PROTO_TFP_PORT_DETECTIONS) {
+        for (i = 0; i < m->u.det.count; i++) {
+            const struct proto_tfp_detection *d = &m->u.det.rec[i];
+            int r = fusion_detection(f->fusion, &fn, d->class_id, d->confidence,
+                                     now - (int64_t)d->age_s * 1000, now);
+
+            rc = rc != 0 ? rc : r;
+            if (events) {
+                publish_detection(f, up, d);
+            }
+        }
+    } else if (m->port == PROTO_TFP_PORT_HEALTH) {
+        rc = fusion_health(f->fusion, &fn, m->u.health.battery_mv, now);
+        if (f->mqtt != NULL) {
+            publish_health(f, up, &m->u.health);
+        }
+    } else if (m->port == PROTO_TFP_PORT_ANOMALY) {
+        rc = fusion_anomaly(f->fusion, &fn, &m->u.anomaly, now);
+    }
+    note_fusion_failure(f, rc, up->devaddr);
+    return 0;
+}
+
+static void on_tick(uv_timer_t *t)
+{
+    struct fanout *f = t->data;
+
+    /* A failed transition was logged by on_alert(); fusion retries it at the next tick. */
+    int rc = fusion_tick(f->fusion, unix_ms());
+
+    (void)rc;
+}
+
+/* ---- start and stop ---- */
+
+struct known_ctx {
+    struct fanout *f;
+    int64_t now_ms;
+};
+
+static int add_known(const struct store_node *n, void *arg)
+{
+    struct known_ctx *k = arg;
+    struct fusion_node fn = {n->devaddr, n->has_position, n->lat, n->lon, n->zone};
+    int rc = fusion_node_known(k->f->fusion, &fn, n->last_seen_ms, k->now_ms);
+
+    if (rc == -ENOSPC) {
+        log_warning("node %08" PRIX32 ": beyond fusion's node limit, no per-node alerts",
+                    n->devaddr);
+        return 0;
+    }
+    return rc;
+}
+
+int fanout_start(uv_loop_t *loop, const struct config *cfg, struct store *s, struct fanout **out)
+{
+    struct fusion_opts opts = {0};
+    struct known_ctx known;
+    struct fanout *f = calloc(1, sizeof(*f));
+    int restored;
+    int rc;
+
+    if (f == NULL) {
+        return -ENOMEM;
+    }
+    f->loop = loop;
+    f->cfg = cfg;
+    f->store = s;
+    log_limit_init(&f->fail_limit, "fusion failures", 5, 60000);
+    opts.emit = on_alert;
+    opts.arg = f;
+    rc = fusion_new(cfg, &opts, &f->fusion);
+    if (rc < 0) {
+        free(f);
+        return rc;
+    }
+    restored = alerts_restore(s, f->fusion);
+    known.f = f;
+    known.now_ms = unix_ms();
+    rc = restored < 0 ? restored : store_node_foreach(s, add_known, &known);
+    if (rc == 0 && cfg->mqtt.host[0] != '\0') {
+        rc = mqtt_start(loop, cfg, s, &f->mqtt);
+    }
+    if (rc < 0) {
+        fusion_free(f->fusion);
+        free(f);
+        return rc == -ENOMEM || rc == -EINVAL ? rc : -EIO;
+    }
+    if (restored > 0) {
+        log_info("fusion: continuing %d active alerts", restored);
+    }
+    (void)uv_timer_init(loop, &f->tick);
+    f->tick.data = f;
+    (void)uv_timer_start(&f->tick, on_tick, TICK_MS, TICK_MS);
+    store_set_uplink_hook(s, on_uplink, f);
+    *out = f;
+    return 0;
+}
+
+void fanout_committed(struct fanout *f, int rc)
+{
+    if (f->mqtt != NULL) {
+        mqtt_committed(f->mqtt, rc);
+    }
+}
+
+void fanout_reload(struct fanout *f)
+{
+    if (fusion_set_config(f->fusion, f->cfg, unix_ms()) != 0) {
+        log_warning("fusion: some alerts of removed rules could not be cleared yet");
+    }
+    f->node_used = 0;
+    if (f->nodes != NULL) {
+        memset(f->nodes, 0, f->node_slots * sizeof(*f->nodes));
+    }
+}
+
+static void on_tick_closed(uv_handle_t *h)
+{
+    struct fanout *f = h->data;
+
+    fusion_free(f->fusion);
+    free(f->nodes);
+    free(f);
+}
+
+void fanout_stop(struct fanout *f)
+{
+    if (f == NULL) {
+        return;
+    }
+    store_set_uplink_hook(f->store, NULL, NULL);
+    mqtt_stop(f->mqtt);
+    f->mqtt = NULL;
+    (void)uv_timer_stop(&f->tick);
+    uv_close((uv_handle_t *)&f->tick, on_tick_closed);
+}
