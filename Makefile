@@ -81,7 +81,7 @@ BENCH_TARGETS :=
 include $(wildcard nodefw/core.mk nodefw/node.mk nodefw/train/train.mk nodefw/boards/boards.mk)
 
 .PHONY: all deps demo test unit unit-asan integration fuzz fuzz-smoke fuzz-corpus proto-mcu size-proto \
-        bench bench-proto bench-coap bench-ingest vectors fmt fmt-check tidy clean help
+        bench bench-proto bench-coap bench-ingest bench-alert vectors fmt fmt-check tidy clean help
 
 all: $(B)/libproto.a $(B)/tinyfleet $(B)/tinyfleetd $(ALL_TARGETS)
 
@@ -90,7 +90,7 @@ help:
 	@echo "make test       build everything and run every check"
 	@echo "make deps       install the Debian packages the project needs (idempotent)"
 	@echo "make fuzz       run each fuzz target for 60 s"
-	@echo "make bench      run the benchmarks (proto, CoAP ingest, forwarder ingest)"
+	@echo "make bench      run the benchmarks (proto, CoAP ingest, forwarder ingest, alert latency)"
 	@echo "make size-proto Cortex-M4 size of proto/ (node side and gateway side)"
 	@echo "make vectors    regenerate tests/vectors from the independent lora-packet implementation"
 	@echo "make fmt        format the C sources with clang-format"
@@ -177,14 +177,22 @@ size-proto: $(MCU_OBJ)
 	@sh tools/size-proto.sh $(B)/mcu
 
 # --- benchmarks ---------------------------------------------------------------------------
-bench: bench-proto bench-coap bench-ingest $(BENCH_TARGETS)
+bench: bench-proto bench-coap bench-ingest bench-alert $(BENCH_TARGETS)
 
 bench-ingest: $(B)/bench/bench_lora $(B)/tinyfleetd $(B)/tinyfleet
 	@sh tools/bench-ingest.sh $(B)
 
-$(B)/bench/bench_lora: tests/bench/bench_lora.c $(B)/libproto.a
+$(B)/bench/bench_lora: tests/bench/bench_lora.c tests/bench/bench_frames.h $(B)/libproto.a
 	@mkdir -p $(@D)
-	$(CC) -O2 -g -std=c11 -D_GNU_SOURCE $(WARN) -Iproto/include -o $@ $^
+	$(CC) -O2 -g -std=c11 -D_GNU_SOURCE $(WARN) -Iproto/include -Itests -o $@ $< $(B)/libproto.a
+
+bench-alert: $(B)/bench/bench_alert $(B)/tinyfleetd $(B)/tinyfleet
+	@sh tools/bench-alert.sh $(B)
+
+$(B)/bench/bench_alert: tests/bench/bench_alert.c tests/bench/bench_frames.h $(B)/libproto.a
+	@mkdir -p $(@D)
+	$(CC) -O2 -g -std=c11 -D_GNU_SOURCE $(WARN) -Iproto/include -Itests -o $@ $< $(B)/libproto.a \
+	    -lmosquitto -lpthread
 
 bench-coap: $(B)/bench/bench_coap $(B)/tinyfleetd
 	@sh tools/bench-coap.sh $(B)

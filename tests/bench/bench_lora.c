@@ -25,6 +25,8 @@
 #include "proto/frame.h"
 #include "proto/tfp.h"
 
+#include "bench/bench_frames.h"
+
 #define DEVADDR_BASE   0x26200000u
 #define NODES_MAX      1000000u
 #define FRAMES_MAX     10000000u
@@ -32,115 +34,16 @@
 #define PER_MAX        32u /* rxpk per PUSH_DATA */
 #define WINDOW_MAX     4096u
 #define FRAME_MAX      32u  /* a one-record detection frame is 20 bytes */
-#define B64_STRIDE     48u  /* base64 of FRAME_MAX bytes (44) and a NUL, rounded */
 #define RXPK_MAX       320u /* one rxpk object as written by add_rxpk() */
 #define DGRAM_MAX      (12u + 16u + PER_MAX * RXPK_MAX)
 #define NO_DGRAM       UINT32_MAX
 #define ACK_TIMEOUT_NS 5000000000LL
 
-/* ---- keys, frames, base64 ---------------------------------------------------------------- */
-
-/* splitmix64 (Steele, Lea, Flood 2014): any fixed function of the DevAddr would do; this one
- * gives every node distinct, unremarkable keys. bench-ingest.sh registers what this says. */
-static uint64_t mix(uint64_t *x)
-{
-    uint64_t z = (*x += 0x9E3779B97F4A7C15ull);
-
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-}
-
-static void node_keys(uint32_t devaddr, uint8_t nwk[PROTO_AES_KEY], uint8_t app[PROTO_AES_KEY])
-{
-    uint64_t x = devaddr;
-    uint64_t v = 0;
-    unsigned j;
-
-    for (j = 0; j < 2u * PROTO_AES_KEY; j++) {
-        if (j % 8u == 0) {
-            v = mix(&x);
-        }
-        if (j < PROTO_AES_KEY) {
-            nwk[j] = (uint8_t)(v >> (j % 8u * 8u));
-        } else {
-            app[j - PROTO_AES_KEY] = (uint8_t)(v >> (j % 8u * 8u));
-        }
-    }
-}
-
-/* The 64 digits, then the pad character at index 64. */
-static const char b64_alphabet[] =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=";
-
-/* RFC 4648 section 4, padded; @out needs 4 * ceil(len / 3) + 1 bytes. */
-static void b64_encode(const uint8_t *in, size_t len, char *out)
-{
-    size_t i;
-    size_t o = 0;
-
-    for (i = 0; i + 2 < len; i += 3) {
-        uint32_t v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8 | in[i + 2];
-
-        out[o++] = b64_alphabet[v >> 18 & 63];
-        out[o++] = b64_alphabet[v >> 12 & 63];
-        out[o++] = b64_alphabet[v >> 6 & 63];
-        out[o++] = b64_alphabet[v & 63];
-    }
-    if (i < len) {
-        uint32_t v = (uint32_t)in[i] << 16 | (i + 1 < len ? (uint32_t)in[i + 1] << 8 : 0u);
-
-        out[o++] = b64_alphabet[v >> 18 & 63];
-        out[o++] = b64_alphabet[v >> 12 & 63];
-        out[o++] = b64_alphabet[i + 1 < len ? v >> 6 & 63 : 64];
-        out[o++] = '=';
-    }
-    out[o] = '\0';
-}
-
-static int64_t now_ns(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
 /* ---- sql ------------------------------------------------------------------------------------ */
 
-static void put_hex(const uint8_t *p, size_t n)
-{
-    size_t i;
-
-    for (i = 0; i < n; i++) {
-        printf("%02X", p[i]);
-    }
-}
-
-/* One multi-row INSERT per 500 nodes inside one transaction: 10,000 nodes in well under a
- * second, against minutes through `tinyfleet node add` (a process each). */
 static int cmd_sql(uint32_t nodes)
 {
-    uint8_t nwk[PROTO_AES_KEY];
-    uint8_t app[PROTO_AES_KEY];
-    uint32_t i;
-
-    printf("BEGIN;\n");
-    for (i = 0; i < nodes; i++) {
-        node_keys(DEVADDR_BASE + i, nwk, app);
-        if (i % 500u == 0) {
-            printf("%sINSERT INTO nodes (devaddr, name, nwkskey, appskey, created_ms) VALUES\n",
-                   i > 0 ? ";\n" : "");
-        } else {
-            printf(",\n");
-        }
-        printf("(%" PRIu32 ", 'bench-%" PRIu32 "', X'", DEVADDR_BASE + i, i);
-        put_hex(nwk, sizeof(nwk));
-        printf("', X'");
-        put_hex(app, sizeof(app));
-        printf("', 0)");
-    }
-    printf("%sCOMMIT;\n", nodes > 0 ? ";\n" : "");
+    bench_sql_nodes(DEVADDR_BASE, nodes, NULL, false);
     return fflush(stdout) == 0 ? 0 : 1;
 }
 
@@ -175,47 +78,20 @@ struct load {
  * payload is a one-record detection (one event per frame). */
 static int build_frames(struct load *ld)
 {
-    struct proto_tfp_msg msg;
-    struct proto_uplink up;
-    uint8_t nwk[PROTO_AES_KEY];
-    uint8_t app[PROTO_AES_KEY];
-    uint8_t payload[PROTO_TFP_MAX_LEN];
     uint8_t phy[FRAME_MAX];
     uint32_t k;
-    int plen;
     int n;
 
     for (k = 0; k < ld->frames; k++) {
-        uint32_t node = k % ld->nodes;
-
-        memset(&msg, 0, sizeof(msg));
-        msg.port = PROTO_TFP_PORT_DETECTIONS;
-        msg.u.det.count = 1;
-        msg.u.det.rec[0].class_id = (uint8_t)(1u + k % 7u);
-        msg.u.det.rec[0].confidence = (uint8_t)(128u + k % 128u);
-        msg.u.det.rec[0].age_s = (uint16_t)(k % 30u);
-        msg.u.det.rec[0].duration_s = 3;
-        msg.u.det.rec[0].level_db = 20;
-        plen = proto_tfp_encode(&msg, payload, sizeof(payload));
-        if (plen < 0) {
-            fprintf(stderr, "bench_lora: proto_tfp_encode: %s\n", proto_strerror(plen));
-            return -1;
-        }
-        memset(&up, 0, sizeof(up));
-        up.devaddr = DEVADDR_BASE + node;
-        up.fcnt = 1u + k / ld->nodes;
-        up.has_fport = true;
-        up.fport = PROTO_TFP_PORT_DETECTIONS;
-        up.payload = payload;
-        up.payload_len = (size_t)plen;
-        node_keys(up.devaddr, nwk, app);
-        n = proto_frame_build(&up, nwk, app, phy, sizeof(phy));
+        n = bench_detection_frame(DEVADDR_BASE + k % ld->nodes, 1u + k / ld->nodes,
+                                  (uint8_t)(1u + k % 7u), (uint8_t)(128u + k % 128u),
+                                  (uint16_t)(k % 30u), phy, sizeof(phy));
         if (n < 0) {
-            fprintf(stderr, "bench_lora: proto_frame_build: %s\n", proto_strerror(n));
+            fprintf(stderr, "bench_lora: building frame %" PRIu32 ": %s\n", k, proto_strerror(n));
             return -1;
         }
         ld->phy_len[k] = (uint8_t)n;
-        (void)b64_encode(phy, (size_t)n, ld->b64 + (size_t)k * B64_STRIDE);
+        bench_b64_encode(phy, (size_t)n, ld->b64 + (size_t)k * B64_STRIDE);
     }
     return 0;
 }
@@ -351,7 +227,7 @@ static int run_load(struct load *ld)
 {
     static uint8_t dgram[DGRAM_MAX];
     struct pollfd pfd[EUI_MAX];
-    const int64_t t0 = now_ns();
+    const int64_t t0 = bench_now_ns();
     const int64_t stop_sending = t0 + (int64_t)(ld->max_s * 1e9);
     int64_t t_end = t0;
     uint32_t next = 0;   /* next datagram to send */
@@ -366,8 +242,8 @@ static int run_load(struct load *ld)
         pfd[e].fd = ld->fd[e];
         pfd[e].events = POLLIN;
     }
-    while (oldest < next || (next < ld->ndgram && now_ns() < stop_sending)) {
-        int64_t now = now_ns();
+    while (oldest < next || (next < ld->ndgram && bench_now_ns() < stop_sending)) {
+        int64_t now = bench_now_ns();
 
         while (outstanding < ld->window && next < ld->ndgram && now < stop_sending) {
             uint32_t eui = next % ld->euis;
@@ -396,7 +272,7 @@ static int run_load(struct load *ld)
             perror("bench_lora: poll");
             return -1;
         }
-        now = now_ns();
+        now = bench_now_ns();
         for (e = 0; e < ld->euis; e++) {
             read_acks(ld, e, now);
         }
@@ -535,11 +411,11 @@ static int cmd_load(int argc, char **argv)
         fprintf(stderr, "bench_lora: out of memory\n");
         goto out;
     }
-    t0 = now_ns();
+    t0 = bench_now_ns();
     if (build_frames(&ld) != 0 || open_sockets(&ld, (uint16_t)port) != 0) {
         goto out;
     }
-    printf("build_s=%.3f\n", (double)(now_ns() - t0) / 1e9);
+    printf("build_s=%.3f\n", (double)(bench_now_ns() - t0) / 1e9);
     rc = run_load(&ld);
 out:
     for (uint32_t e = 0; e < ld.euis; e++) {
