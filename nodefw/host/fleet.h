@@ -1,0 +1,75 @@
+/* SPDX-License-Identifier: MIT
+ * `tinyfleet-node fleet --scenario FILE`: many firmware instances in one process on a
+ * simulated clock, each hearing the scenario's signals (a herd walking past, a whale
+ * crossing a line of hydrophones, a bearing that degrades) over its background noise, and
+ * sending to the gateway over its bearer. The scenario format is documented in
+ * nodefw/NODE.md; config/scenarios/ has examples.
+ */
+#ifndef NODEFW_HOST_FLEET_H
+#define NODEFW_HOST_FLEET_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define FLEET_MAX_NODES   64
+#define FLEET_MAX_SOURCES 16
+
+/* A signal source of the scenario. */
+struct fleet_source {
+    char name[48];
+    int kind;         /* enum synth_kind */
+    double start_s;   /* simulated time of the first call, or of the fault's onset */
+    double x0, y0;    /* metres: where it starts */
+    double x1, y1;    /* where it goes (a source that does not move: the same point) */
+    double speed_mps; /* along the line; 0: stays at (x0, y0) */
+    double every_s;   /* seconds between calls while it moves (event kinds) */
+    double snr_db;    /* signal-to-noise ratio heard at range_m */
+    double range_m;
+    char node[48]; /* turbine faults: the node whose machine has the fault */
+    double severity_from, severity_to, ramp_s;
+    uint64_t seed;
+};
+
+struct fleet_node_cfg {
+    char name[48];
+    uint32_t devaddr;
+    uint8_t nwkskey[16], appskey[16];
+    int has_keys;
+    int profile; /* enum dsp_profile */
+    int bearer;  /* enum bearer_kind; -1: the [fleet] default */
+    double x, y; /* metres */
+};
+
+struct fleet_scenario {
+    double speed;      /* simulated seconds per real second */
+    double duration_s; /* simulated seconds to run */
+    uint64_t seed;
+    char coap[256];      /* coap://HOST:PORT/up, or empty */
+    char forwarder[256]; /* HOST:PORT, or empty */
+    uint8_t gateway_eui[8];
+    int bearer; /* default enum bearer_kind */
+    uint8_t nwkskey[16], appskey[16];
+    int has_keys;
+    long health_s;       /* -1: node default */
+    long batch_s;        /* -1: node default */
+    long sf;             /* 0: node default */
+    double noise;        /* background gain (full scale 1.0 = gain 10 of SYNTH_REF_RMS) */
+    char state_dir[256]; /* NV files per node, or empty for memory */
+    struct fleet_node_cfg nodes[FLEET_MAX_NODES];
+    int n_nodes;
+    struct fleet_source sources[FLEET_MAX_SOURCES];
+    int n_sources;
+};
+
+/*
+ * fleet_load() - parse a scenario file (INI, inih) into @sc; @coap and @forwarder, when not
+ * NULL, replace the file's [fleet] coap and forwarder.
+ * Return: 0, or -1 after printing "FILE:LINE: [section] key: what is wrong" to stderr.
+ */
+int fleet_load(const char *path, struct fleet_scenario *sc, const char *coap,
+               const char *forwarder);
+
+/* fleet_main() - the `fleet` command. Return: the exit status. */
+int fleet_main(int argc, char **argv);
+
+#endif

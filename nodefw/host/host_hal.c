@@ -1,0 +1,475 @@
+/* SPDX-License-Identifier: MIT
+ * The POSIX host HAL (see host_hal.h). The forwarder speaks the Semtech UDP protocol v2
+ * (lora_pkt_fwd PROTOCOL.TXT): PUSH_DATA = version 2, random token, 0x00, gateway EUI, JSON
+ * {"rxpk":[...]}; PUSH_ACK = version 2, the same token, 0x01.
+ */
+#include "host_hal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+void host_clock_init(struct host_clock *c, double speed, bool manual)
+{
+    memset(c, 0, sizeof(*c));
+    c->speed = speed > 0 ? speed : 1.0;
+    c->manual = manual;
+    clock_gettime(CLOCK_MONOTONIC, &c->t0);
+}
+
+uint64_t host_clock_now(const struct host_clock *c)
+{
+    struct timespec t;
+    double real_ms;
+
+    if (c->manual) {
+        return c->manual_ms;
+    }
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    real_ms = (double)(t.tv_sec - c->t0.tv_sec) * 1e3 + (double)(t.tv_nsec - c->t0.tv_nsec) / 1e6;
+    return c->sim0_ms + (uint64_t)(real_ms * c->speed);
+}
+
+static struct host_node *node_of(void *ctx)
+{
+    return ctx;
+}
+
+static uint64_t h_now(void *ctx)
+{
+    return host_clock_now(node_of(ctx)->clock);
+}
+
+static void h_sleep(void *ctx, uint32_t ms)
+{
+    struct host_node *hn = node_of(ctx);
+    struct pollfd p;
+    int real_ms;
+
+    if (hn->clock->manual) {
+        return;
+    }
+    real_ms = (int)((double)ms / hn->clock->speed);
+    if (real_ms < 1) {
+        real_ms = 1;
+    }
+    /* Wake early for a datagram, as an MCU wakes from WFI on the network interrupt. */
+    p.fd = hn->coap_fd;
+    p.events = POLLIN;
+    p.revents = 0;
+    if (poll(&p, hn->coap_fd >= 0 ? 1 : 0, real_ms) < 0 && errno != EINTR) {
+        usleep((useconds_t)real_ms * 1000u);
+    }
+}
+
+static int h_sensor_start(void *ctx, uint32_t rate_hz)
+{
+    struct host_node *hn = node_of(ctx);
+
+    if (hn->rate_hz != 0u && hn->rate_hz != rate_hz) {
+        return HAL_EINVAL; /* the source was made for another rate */
+    }
+    hn->rate_hz = rate_hz;
+    hn->sensor_start_ms = host_clock_now(hn->clock);
+    hn->delivered = 0;
+    return HAL_OK;
+}
+
+static int h_sensor_read(void *ctx, int16_t *buf, size_t n)
+{
+    struct host_node *hn = node_of(ctx);
+    uint64_t now = host_clock_now(hn->clock);
+    uint64_t due;
+    size_t k;
+    size_t got;
+
+    if (hn->source == NULL || hn->rate_hz == 0u) {
+        return HAL_EIO;
+    }
+    if (hn->source_eof) {
+        return HAL_EEOF;
+    }
+    /* Samples become available as the clock passes their time. */
+    due = (now - hn->sensor_start_ms) * hn->rate_hz / 1000u;
+    if (due <= hn->delivered) {
+        return 0;
+    }
+    k = due - hn->delivered < n ? (size_t)(due - hn->delivered) : n;
+    got = hn->source(hn->source_arg, buf, k);
+    hn->delivered += got;
+    if (got < k) {
+        hn->source_eof = true;
+        return got > 0 ? (int)got : HAL_EEOF;
+    }
+    return (int)got;
+}
+
+void host_base64(const uint8_t *in, size_t n, char *out)
+{
+    static const char tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    size_t i;
+    size_t o = 0;
+
+    for (i = 0; i + 2 < n; i += 3) {
+        uint32_t v = ((uint32_t)in[i] << 16) | ((uint32_t)in[i + 1] << 8) | in[i + 2];
+
+        out[o++] = tab[(v >> 18) & 63];
+        out[o++] = tab[(v >> 12) & 63];
+        out[o++] = tab[(v >> 6) & 63];
+        out[o++] = tab[v & 63];
+    }
+    if (i < n) {
+        uint32_t v = (uint32_t)in[i] << 16;
+
+        if (i + 1 < n) {
+            v |= (uint32_t)in[i + 1] << 8;
+        }
+        out[o++] = tab[(v >> 18) & 63];
+        out[o++] = tab[(v >> 12) & 63];
+        if (i + 1 < n) {
+            out[o++] = tab[(v >> 6) & 63];
+        } else {
+            out[o++] = '=';
+        }
+        out[o++] = '=';
+    }
+    out[o] = 0;
+}
+
+static void h_log(void *ctx, const char *line)
+{
+    struct host_node *hn = node_of(ctx);
+
+    if (hn->verbose) {
+        fprintf(stderr, "%s: %s\n", hn->name, line);
+    }
+}
+
+/* The simulated forwarder: one PUSH_DATA with one rxpk, then wait for its PUSH_ACK. */
+static int h_radio_send(void *ctx, const struct hal_lora_tx *tx, const uint8_t *phy, size_t len)
+{
+    struct host_node *hn = node_of(ctx);
+    struct host_fwd *fw = hn->fwd;
+    char b64[360];
+    char json[700];
+    uint8_t dgram[800];
+    uint8_t ack[64];
+    char tbuf[40];
+    struct timeval tv;
+    struct tm tm;
+    uint16_t token;
+    int jlen;
+    int waited = 0;
+
+    if (fw == NULL || fw->fd < 0) {
+        return HAL_ENOTSUP;
+    }
+    if (len > 255u) {
+        return HAL_EINVAL;
+    }
+    host_base64(phy, len, b64);
+    gettimeofday(&tv, NULL);
+    gmtime_r(&tv.tv_sec, &tm);
+    strftime(tbuf, sizeof(tbuf), "%Y-%m-%dT%H:%M:%S", &tm);
+    fw->tmst += 1000u + (uint32_t)(hn->rng & 0xFFFu);
+    jlen = snprintf(json, sizeof(json),
+                    "{\"rxpk\":[{\"time\":\"%s.%06ldZ\",\"tmst\":%u,\"chan\":0,\"rfch\":0,"
+                    "\"freq\":%.4f,\"stat\":1,\"modu\":\"LORA\",\"datr\":\"SF%uBW%u\","
+                    "\"codr\":\"4/%u\",\"rssi\":%d,\"lsnr\":%.1f,\"size\":%zu,\"data\":\"%s\"}]}",
+                    tbuf, (long)tv.tv_usec, fw->tmst, tx->freq_hz / 1e6, tx->sf, tx->bw_khz,
+                    4u + tx->cr, hn->rssi, hn->lsnr_x10 / 10.0, len, b64);
+    if (jlen < 0 || (size_t)jlen >= sizeof(json)) {
+        return HAL_EINVAL;
+    }
+    token = (uint16_t)(hn->rng >> 16);
+    hn->rng = hn->rng * 6364136223846793005ull + 1442695040888963407ull;
+    dgram[0] = 2;
+    dgram[1] = (uint8_t)(token >> 8);
+    dgram[2] = (uint8_t)token;
+    dgram[3] = 0x00; /* PUSH_DATA */
+    memcpy(dgram + 4, fw->eui, 8);
+    memcpy(dgram + 12, json, (size_t)jlen);
+    if (send(fw->fd, dgram, 12u + (size_t)jlen, 0) < 0) {
+        return HAL_EIO;
+    }
+    /* The gateway acknowledges after its commit: a few milliseconds. Other datagrams (a
+     * late ACK of an earlier PUSH_DATA) are skipped. */
+    while (waited < fw->ack_timeout_ms) {
+        struct pollfd p = {.fd = fw->fd, .events = POLLIN, .revents = 0};
+        ssize_t n;
+
+        if (poll(&p, 1, 10) <= 0) {
+            waited += 10;
+            continue;
+        }
+        n = recv(fw->fd, ack, sizeof(ack), 0);
+        if (n >= 4 && ack[0] == 2 && ack[3] == 0x01 && ack[1] == (uint8_t)(token >> 8) &&
+            ack[2] == (uint8_t)token) {
+            fw->acks++;
+            hn->push_acks++;
+            return HAL_OK;
+        }
+        if (n < 0 && errno != EAGAIN && errno != EINTR) {
+            break;
+        }
+    }
+    fw->timeouts++;
+    hn->push_timeouts++;
+    return HAL_ETIMEDOUT;
+}
+
+static int h_dgram_send(void *ctx, const uint8_t *buf, size_t len)
+{
+    struct host_node *hn = node_of(ctx);
+
+    if (hn->coap_fd < 0) {
+        return HAL_ENOTSUP;
+    }
+    if (len > HAL_DGRAM_MAX) {
+        return HAL_ENOSPC;
+    }
+    return send(hn->coap_fd, buf, len, 0) < 0 ? HAL_EIO : HAL_OK;
+}
+
+static int h_dgram_recv(void *ctx, uint8_t *buf, size_t cap)
+{
+    struct host_node *hn = node_of(ctx);
+    uint8_t tmp[2048];
+    ssize_t n;
+
+    if (hn->coap_fd < 0) {
+        return HAL_ENOTSUP;
+    }
+    n = recv(hn->coap_fd, tmp, sizeof(tmp), MSG_DONTWAIT);
+    if (n < 0) {
+        /* ECONNREFUSED: an ICMP port unreachable from an earlier send; a lost datagram. */
+        return errno == EAGAIN || errno == EWOULDBLOCK || errno == ECONNREFUSED ? 0 : HAL_EIO;
+    }
+    if ((size_t)n > cap) {
+        return 0;
+    }
+    memcpy(buf, tmp, (size_t)n);
+    return (int)n;
+}
+
+static int h_nv_read(void *ctx, uint8_t *buf, size_t cap)
+{
+    struct host_node *hn = node_of(ctx);
+    FILE *f;
+    size_t n;
+
+    if (hn->nv_path[0] == 0) {
+        if ((size_t)hn->nv_len > cap) {
+            return HAL_ENOSPC;
+        }
+        memcpy(buf, hn->nv_mem, (size_t)hn->nv_len);
+        return hn->nv_len;
+    }
+    f = fopen(hn->nv_path, "rb");
+    if (f == NULL) {
+        return errno == ENOENT ? 0 : HAL_EIO;
+    }
+    n = fread(buf, 1, cap, f);
+    if (ferror(f)) {
+        fclose(f);
+        return HAL_EIO;
+    }
+    fclose(f);
+    return (int)n;
+}
+
+/* Write to a temporary file, fsync, rename: a crash leaves the old or the new record. */
+static int h_nv_write(void *ctx, const uint8_t *buf, size_t len)
+{
+    struct host_node *hn = node_of(ctx);
+    char tmp[300];
+    int fd;
+    int ok;
+
+    if (len > HAL_NV_MAX) {
+        return HAL_ENOSPC;
+    }
+    if (hn->nv_path[0] == 0) {
+        memcpy(hn->nv_mem, buf, len);
+        hn->nv_len = (int)len;
+        return HAL_OK;
+    }
+    snprintf(tmp, sizeof(tmp), "%s.tmp", hn->nv_path);
+    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        return HAL_EIO;
+    }
+    ok = write(fd, buf, len) == (ssize_t)len && fsync(fd) == 0;
+    if (close(fd) != 0 || !ok || rename(tmp, hn->nv_path) != 0) {
+        unlink(tmp);
+        return HAL_EIO;
+    }
+    return HAL_OK;
+}
+
+static uint32_t h_random(void *ctx)
+{
+    struct host_node *hn = node_of(ctx);
+
+    /* xorshift64* */
+    hn->rng ^= hn->rng >> 12;
+    hn->rng ^= hn->rng << 25;
+    hn->rng ^= hn->rng >> 27;
+    return (uint32_t)((hn->rng * 2685821657736338717ull) >> 32);
+}
+
+static uint16_t h_battery(void *ctx)
+{
+    return node_of(ctx)->battery_mv;
+}
+
+static int8_t h_temp(void *ctx)
+{
+    return node_of(ctx)->temp_c;
+}
+
+static const struct hal_ops host_ops = {
+    .now_ms = h_now,
+    .sleep_ms = h_sleep,
+    .sensor_start = h_sensor_start,
+    .sensor_read = h_sensor_read,
+    .radio_send = h_radio_send,
+    .dgram_send = h_dgram_send,
+    .dgram_recv = h_dgram_recv,
+    .nv_read = h_nv_read,
+    .nv_write = h_nv_write,
+    .random_u32 = h_random,
+    .battery_mv = h_battery,
+    .temp_c = h_temp,
+    .log = h_log,
+};
+
+void host_node_init(struct host_node *hn, struct host_clock *clock, const char *name, uint64_t seed)
+{
+    memset(hn, 0, sizeof(*hn));
+    hn->hal.ops = &host_ops;
+    hn->hal.ctx = hn;
+    hn->clock = clock;
+    hn->name = name;
+    hn->coap_fd = -1;
+    hn->rng = seed != 0u ? seed : 0x9E3779B97F4A7C15ull;
+    hn->battery_mv = 3600;
+    hn->temp_c = 25;
+    hn->rssi = -95;
+    hn->lsnr_x10 = 55;
+}
+
+int host_udp_connect(const char *host, const char *port, char *err, size_t errlen)
+{
+    struct addrinfo hints;
+    struct addrinfo *res = NULL;
+    struct addrinfo *ai;
+    int fd = -1;
+    int rc;
+
+    memset(&hints, 0, sizeof(hints));
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_DGRAM;
+    rc = getaddrinfo(host, port, &hints, &res);
+    if (rc != 0) {
+        snprintf(err, errlen, "%s:%s: %s", host, port, gai_strerror(rc));
+        return -1;
+    }
+    for (ai = res; ai != NULL; ai = ai->ai_next) {
+        fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        if (fd < 0) {
+            continue;
+        }
+        if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0) {
+            break;
+        }
+        close(fd);
+        fd = -1;
+    }
+    freeaddrinfo(res);
+    if (fd < 0) {
+        snprintf(err, errlen, "%s:%s: %s", host, port, strerror(errno));
+    }
+    return fd;
+}
+
+int host_split_hostport(const char *s, char *host, size_t hostlen, char *port, size_t portlen)
+{
+    const char *colon;
+    size_t hl;
+
+    if (s[0] == '[') {
+        const char *end = strchr(s, ']');
+
+        if (end == NULL || end[1] != ':') {
+            return -1;
+        }
+        hl = (size_t)(end - s - 1);
+        s++;
+        colon = end + 1;
+    } else {
+        colon = strrchr(s, ':');
+        if (colon == NULL) {
+            return -1;
+        }
+        hl = (size_t)(colon - s);
+    }
+    if (hl == 0 || hl >= hostlen || strlen(colon + 1) == 0 || strlen(colon + 1) >= portlen) {
+        return -1;
+    }
+    memcpy(host, s, hl);
+    host[hl] = 0;
+    snprintf(port, portlen, "%s", colon + 1);
+    return 0;
+}
+
+int host_parse_coap_uri(const char *uri, char *host, size_t hostlen, char *port, size_t portlen)
+{
+    char hp[300];
+    const char *p;
+    const char *slash;
+    size_t n;
+
+    if (strncmp(uri, "coap://", 7) != 0) {
+        return -1;
+    }
+    p = uri + 7;
+    slash = strchr(p, '/');
+    if (slash != NULL && strcmp(slash, "/up") != 0) {
+        return -1;
+    }
+    n = slash != NULL ? (size_t)(slash - p) : strlen(p);
+    if (n == 0 || n >= sizeof(hp)) {
+        return -1;
+    }
+    memcpy(hp, p, n);
+    hp[n] = 0;
+    if (host_split_hostport(hp, host, hostlen, port, portlen) == 0) {
+        return 0;
+    }
+    /* No port: the CoAP default. */
+    if (strchr(hp, ':') != NULL && hp[0] != '[') {
+        return -1;
+    }
+    if (hp[0] == '[') {
+        if (hp[n - 1] != ']' || n - 2 >= hostlen) {
+            return -1;
+        }
+        memcpy(host, hp + 1, n - 2);
+        host[n - 2] = 0;
+    } else {
+        if (n >= hostlen) {
+            return -1;
+        }
+        snprintf(host, hostlen, "%s", hp);
+    }
+    snprintf(port, portlen, "5683");
+    return 0;
+}

@@ -1,0 +1,91 @@
+/* SPDX-License-Identifier: MIT
+ * The HAL on a POSIX host, one instance per simulated node: a clock that runs at a speed
+ * factor (or is stepped by the fleet loop), a sensor fed by a sample source (a WAV file or
+ * the signal synthesis) at the clock's pace, CoAP datagrams over a UDP socket of its own,
+ * a "radio" that is a simulated Semtech packet forwarder (PUSH_DATA with an rxpk, then the
+ * PUSH_ACK awaited), and the non-volatile record in a file (or in memory).
+ */
+#ifndef NODEFW_HOST_HOST_HAL_H
+#define NODEFW_HOST_HOST_HAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "nodefw/hal.h"
+
+/* Simulated time: sim0 + real elapsed * speed, or stepped by hand (fleet). */
+struct host_clock {
+    double speed;       /* simulated ms per real ms (> 0) */
+    struct timespec t0; /* real time at sim0 */
+    uint64_t sim0_ms;   /* simulated time at t0 */
+    bool manual;        /* true: now is manual_ms, sleep does not wait */
+    uint64_t manual_ms;
+};
+
+void host_clock_init(struct host_clock *c, double speed, bool manual);
+uint64_t host_clock_now(const struct host_clock *c);
+
+/* The packet forwarder shared by the nodes it hears. */
+struct host_fwd {
+    int fd;             /* UDP socket connected to the gateway's forwarder port */
+    uint8_t eui[8];     /* gateway EUI of the PUSH_DATA header */
+    uint32_t tmst;      /* concentrator microsecond counter */
+    uint32_t acks;      /* PUSH_ACKs received */
+    uint32_t timeouts;  /* PUSH_DATA without PUSH_ACK in time */
+    int ack_timeout_ms; /* real milliseconds to wait for a PUSH_ACK */
+};
+
+/* Produces the next @n samples of a node's input. Return: samples written; fewer than @n
+ * means the input ends there. */
+typedef size_t (*host_source_fn)(void *arg, int16_t *buf, size_t n);
+
+struct host_node {
+    struct hal hal; /* what the firmware gets: ops + this struct as ctx */
+    struct host_clock *clock;
+    const char *name; /* log prefix */
+    bool verbose;     /* log lines go to stderr */
+    host_source_fn source;
+    void *source_arg;
+    uint32_t rate_hz; /* from sensor_start */
+    uint64_t sensor_start_ms;
+    uint64_t delivered; /* samples handed to the firmware */
+    bool source_eof;
+    int coap_fd;            /* connected UDP socket to the CoAP endpoint, or -1 */
+    struct host_fwd *fwd;   /* the forwarder, or NULL */
+    uint32_t push_acks;     /* this node's frames the forwarder got a PUSH_ACK for */
+    uint32_t push_timeouts; /* ... and did not */
+    int16_t rssi;           /* what the forwarder reports for this node */
+    int16_t lsnr_x10;
+    char nv_path[256]; /* empty: the record lives in nv_mem */
+    uint8_t nv_mem[HAL_NV_MAX];
+    int nv_len;
+    uint64_t rng; /* xorshift64* state */
+    uint16_t battery_mv;
+    int8_t temp_c;
+};
+
+/* host_node_init() - a node HAL with no network, no source and storage in memory. */
+void host_node_init(struct host_node *hn, struct host_clock *clock, const char *name,
+                    uint64_t seed);
+
+/*
+ * host_udp_connect() - a non-blocking UDP socket connected to @host:@port.
+ * Return: the descriptor, or -1 with a message in @err.
+ */
+int host_udp_connect(const char *host, const char *port, char *err, size_t errlen);
+
+/*
+ * host_parse_coap_uri() - split "coap://HOST[:PORT][/up]" (IPv6 in brackets).
+ * Return: 0, or -1 for another scheme or a path other than /up.
+ */
+int host_parse_coap_uri(const char *uri, char *host, size_t hostlen, char *port, size_t portlen);
+
+/* host_split_hostport() - "HOST:PORT" or "[V6]:PORT". Return: 0 or -1. */
+int host_split_hostport(const char *s, char *host, size_t hostlen, char *port, size_t portlen);
+
+/* base64 of @n bytes into @out (4 * ceil(n / 3) + 1 bytes). */
+void host_base64(const uint8_t *in, size_t n, char *out);
+
+#endif

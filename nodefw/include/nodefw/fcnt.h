@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: MIT
+ * The LoRaWAN uplink frame counter, kept in non-volatile storage so that no counter value is
+ * ever used twice under the same session keys (a reused counter reuses the AES keystream and
+ * is refused by the gateway as a replay). Flash wears out, so the counter is not written per
+ * frame: the record holds a limit that no used counter reaches; when the counter meets the
+ * limit, limit + K is written first. After a reboot the node continues at the stored limit,
+ * skipping at most K values. K must stay below LoRaWAN's MAX_FCNT_GAP (16384), or the gateway
+ * would refuse the first frame after a reboot.
+ *
+ * Record (10 bytes): 'T' 'F', version 1, K's log (unused, 0), limit u32 LE, CRC-16/CCITT of
+ * the first 8 bytes, LE.
+ */
+#ifndef NODEFW_INCLUDE_NODEFW_FCNT_H
+#define NODEFW_INCLUDE_NODEFW_FCNT_H
+
+#include <stdint.h>
+
+#include "nodefw/hal.h"
+
+#define FCNT_RECORD_LEN 10u
+#define FCNT_MAX_K      16383u /* below PROTO_FCNT_MAX_GAP */
+
+enum fcnt_err {
+    FCNT_OK = 0,
+    FCNT_EINVAL = -30,    /* K is 0 or above FCNT_MAX_K */
+    FCNT_ECORRUPT = -31,  /* the stored record fails its check: the counter is unknown */
+    FCNT_EIO = -32,       /* the storage failed; nothing may be sent */
+    FCNT_EXHAUSTED = -33, /* the 32-bit counter is used up: new session keys are needed */
+};
+
+struct fcnt {
+    const struct hal *hal; /* where the record lives */
+    uint32_t next;         /* the counter the next frame gets */
+    uint32_t limit;        /* stored: every counter used is below it */
+    uint16_t k;            /* counters per storage write */
+    uint32_t writes;       /* storage writes since init */
+};
+
+/*
+ * fcnt_init() - load the counter: a blank storage starts at 0; otherwise at the stored
+ * limit (counters between the last used one and the limit are skipped).
+ * @hal: the board; must outlive @f. @k: counters per write, 1..FCNT_MAX_K.
+ * Return: FCNT_OK; FCNT_EINVAL; FCNT_ECORRUPT (a record that fails its CRC: the node must
+ * not guess, it stays silent until provisioned again); FCNT_EIO.
+ */
+HAL_MUST_CHECK int fcnt_init(struct fcnt *f, const struct hal *hal, uint16_t k);
+
+/*
+ * fcnt_take() - the counter for the next frame, persisting a new limit first when needed.
+ * @out: out, the counter to use; never handed out twice, across reboots too.
+ * Return: FCNT_OK; FCNT_EIO (the new limit could not be stored: no counter is handed out);
+ * FCNT_EXHAUSTED.
+ */
+HAL_MUST_CHECK int fcnt_take(struct fcnt *f, uint32_t *out);
+
+/*
+ * fcnt_provision() - write a fresh record starting at @start (factory or re-provisioning
+ * after new session keys). Return: FCNT_OK, FCNT_EIO.
+ */
+HAL_MUST_CHECK int fcnt_provision(const struct hal *hal, uint32_t start);
+
+#endif

@@ -1,0 +1,254 @@
+/* SPDX-License-Identifier: MIT
+ * The node's main loop body: samples -> classify -> aggregator -> TFP -> LoRaWAN frame ->
+ * bearer. Integer only; the one frame buffer and the TFP buffer live on the stack of
+ * node_step() (under 400 bytes).
+ */
+#include "nodefw/node.h"
+
+#include <string.h>
+
+#include "proto/frame.h"
+#include "proto/tfp.h"
+
+/* MHDR (1) + DevAddr (4) + FCtrl (1) + FCnt (2) + FPort (1) + MIC (4), no FOpts. */
+#define FRAME_OVERHEAD 13u
+/* Sample steps classified per node_step() at most, so a backlog cannot starve the bearer. */
+#define STEPS_PER_CALL 4u
+/* After a counter storage failure, the next attempt waits this long. */
+#define FCNT_RETRY_MS 60000u
+
+void node_default_config(struct node_config *cfg, enum dsp_profile profile, enum bearer_kind b)
+{
+    memset(cfg, 0, sizeof(*cfg));
+    cfg->profile = (uint8_t)profile;
+    cfg->bearer = (uint8_t)b;
+    cfg->region = DUTYCYCLE_REGION_EU868;
+    cfg->lora.freq_hz = 868100000u;
+    cfg->lora.sf = 9;
+    cfg->lora.bw_khz = 125;
+    cfg->lora.cr = 1;
+    cfg->lora.preamble = 8;
+    cfg->lora.explicit_header = true;
+    cfg->lora.crc = true;
+    cfg->lora.low_dr_optimize = false;
+    cfg->lora.power_dbm = 14;
+    cfg->fcnt_k = 64;
+    aggregator_default_config(&cfg->agg);
+    /* The model's own minimum confidence decides what counts (classify.h "detected"). */
+    cfg->agg.on_conf = 0;
+    if (profile == DSP_PROFILE_TURBINE) {
+        cfg->agg.anomaly_period_ms = 600000u;
+    }
+}
+
+int node_init(struct node *n, const struct node_config *cfg, const struct hal *hal)
+{
+    const struct dsp_profile_info *prof = dsp_profile_get((enum dsp_profile)cfg->profile);
+
+    if (prof == NULL || cfg->bearer > BEARER_COAP || cfg->fcnt_k == 0u ||
+        cfg->fcnt_k > FCNT_MAX_K) {
+        return NODE_EINVAL;
+    }
+    memset(n, 0, sizeof(*n));
+    n->cfg = *cfg;
+    n->hal = hal;
+    n->rate_hz = prof->sample_rate_hz;
+    if (node_classify_init(&n->cls, (enum dsp_profile)cfg->profile) != NODE_CLASSIFY_OK) {
+        return NODE_EMODEL;
+    }
+    (void)node_classify_model_info((enum dsp_profile)cfg->profile, &n->model_id, &n->model_ver);
+    if (fcnt_init(&n->fcnt, hal, cfg->fcnt_k) != FCNT_OK) {
+        hal_log(hal, "node: frame counter record unreadable; not sending");
+        return NODE_EFCNT;
+    }
+    if (hal_sensor_start(hal, n->rate_hz) != HAL_OK) {
+        return NODE_ESENSOR;
+    }
+    n->start_ms = hal_now_ms(hal);
+    n->last_ms = n->start_ms;
+    aggregator_init(&n->agg, &cfg->agg, n->start_ms);
+    bearer_init(&n->bearer, (enum bearer_kind)cfg->bearer, hal, &cfg->lora,
+                (enum dutycycle_region)cfg->region);
+    return 0;
+}
+
+/* Node-clock time of the end of the samples consumed so far (sample accurate). */
+static uint64_t sample_time_ms(const struct node *n, uint64_t samples)
+{
+    return n->start_ms + samples * 1000u / n->rate_hz;
+}
+
+static void on_result(struct node *n, const struct node_classify_result *r)
+{
+    struct agg_window w;
+
+    memset(&w, 0, sizeof(w));
+    w.end_ms = sample_time_ms(n, n->samples);
+    w.start_ms = n->samples >= (uint64_t)FEAT_WINDOW_SAMPLES
+                     ? sample_time_ms(n, n->samples - (uint64_t)FEAT_WINDOW_SAMPLES)
+                     : n->start_ms;
+    w.level_db = r->level_db;
+    w.peak_band = r->peak_band;
+    if (r->is_anomaly_model) {
+        /* The turbine reports through anomaly summaries (the gateway's persistence rule),
+         * not per-episode records. */
+        w.scored = true;
+        w.anomalous = r->anomalous != 0u;
+        w.score = r->anomaly_score;
+    } else if (r->detected) {
+        w.class_id = r->class_id;
+        w.confidence = r->confidence;
+    }
+    n->stats.windows++;
+    if (r->detected) {
+        n->stats.detections++;
+    }
+    aggregator_window(&n->agg, &w);
+    if (n->on_window != NULL) {
+        n->on_window(n->on_window_arg, w.end_ms, r);
+    }
+}
+
+/* Read and classify what the sensor has ready. Return: true if anything was consumed. */
+static bool take_samples(struct node *n)
+{
+    struct node_classify_result res;
+    bool did = false;
+    uint32_t steps = 0;
+    int got;
+
+    while (!n->eof && steps < STEPS_PER_CALL) {
+        got = hal_sensor_read(n->hal, &n->block[n->fill], FEAT_STEP_SAMPLES - n->fill);
+        if (got == HAL_EEOF) {
+            n->eof = true;
+            aggregator_flush(&n->agg, sample_time_ms(n, n->samples));
+            break;
+        }
+        if (got <= 0) {
+            break; /* nothing ready, or a sensor fault: try again next turn */
+        }
+        did = true;
+        n->fill += (uint32_t)got;
+        if (n->fill < FEAT_STEP_SAMPLES) {
+            continue;
+        }
+        n->fill = 0;
+        n->samples += FEAT_STEP_SAMPLES;
+        steps++;
+        if (node_classify_step(&n->cls, n->block, FEAT_STEP_SAMPLES, &res) == 1) {
+            on_result(n, &res);
+        }
+    }
+    return did;
+}
+
+static void lost(struct node *n)
+{
+    n->stats.tx_failed++;
+    aggregator_tx_failure(&n->agg);
+}
+
+/* Send the due message @msg. Return: true if a frame went out (or was lost trying). */
+static bool send_msg(struct node *n, uint64_t now, struct proto_tfp_msg *msg)
+{
+    uint8_t payload[PROTO_TFP_MAX_LEN];
+    uint8_t frame[PROTO_FRAME_MAX_LEN];
+    struct proto_uplink up;
+    uint32_t wait_ms;
+    uint32_t fcnt;
+    int plen;
+    int flen;
+    int rc;
+
+    if (msg->port == PROTO_TFP_PORT_HEALTH) {
+        uint64_t up_s = (now - n->start_ms) / 1000u;
+
+        msg->u.health.battery_mv = hal_battery_mv(n->hal);
+        msg->u.health.temp_c = hal_temp_c(n->hal);
+        msg->u.health.uptime_s = (uint32_t)(up_s > UINT32_MAX ? UINT32_MAX : up_s);
+        msg->u.health.model_id = n->model_id;
+        msg->u.health.model_ver = n->model_ver;
+    }
+    plen = proto_tfp_encode(msg, payload, sizeof(payload));
+    if (plen < 0) {
+        aggregator_commit(&n->agg, now, msg); /* cannot happen for our messages; drop it */
+        return false;
+    }
+    rc = bearer_admit(&n->bearer, now, FRAME_OVERHEAD + (size_t)plen, &wait_ms);
+    if (rc == BEARER_EBUSY) {
+        return false;
+    }
+    if (rc == BEARER_EBUDGET) {
+        n->stats.budget_refused++;
+        aggregator_tx_failure(&n->agg);
+        if (wait_ms == UINT32_MAX) {
+            aggregator_commit(&n->agg, now, msg); /* can never fit: drop it */
+            lost(n);
+        } else {
+            n->send_after_ms = now + wait_ms;
+        }
+        return false;
+    }
+    if (rc != 0) {
+        aggregator_commit(&n->agg, now, msg);
+        lost(n);
+        return false;
+    }
+    if (fcnt_take(&n->fcnt, &fcnt) != FCNT_OK) {
+        n->stats.fcnt_errors++;
+        n->send_after_ms = now + FCNT_RETRY_MS;
+        return false;
+    }
+    memset(&up, 0, sizeof(up));
+    up.devaddr = n->cfg.devaddr;
+    up.fcnt = fcnt;
+    up.has_fport = true;
+    up.fport = msg->port;
+    up.payload = payload;
+    up.payload_len = (size_t)plen;
+    flen = proto_frame_build(&up, n->cfg.nwkskey, n->cfg.appskey, frame, sizeof(frame));
+    aggregator_commit(&n->agg, now, msg);
+    if (flen < 0 || bearer_send(&n->bearer, now, frame, (size_t)flen) != 0) {
+        lost(n);
+        return true;
+    }
+    n->stats.frames++;
+    return true;
+}
+
+int node_step(struct node *n)
+{
+    struct proto_tfp_msg msg;
+    uint64_t now;
+    bool busy;
+    int ev;
+
+    busy = take_samples(n);
+    now = hal_now_ms(n->hal);
+    n->last_ms = now;
+
+    ev = bearer_poll(&n->bearer, now);
+    if (ev == BEARER_DELIVERED) {
+        n->stats.delivered++;
+        busy = true;
+    } else if (ev == BEARER_FAILED) {
+        lost(n);
+        busy = true;
+    }
+    if (!bearer_busy(&n->bearer) && now >= n->send_after_ms &&
+        aggregator_peek(&n->agg, now, &msg)) {
+        if (send_msg(n, now, &msg)) {
+            busy = true;
+        }
+    }
+    if (n->eof && !bearer_busy(&n->bearer) && !aggregator_peek(&n->agg, now, &msg)) {
+        return NODE_DONE;
+    }
+    return busy ? NODE_BUSY : NODE_IDLE;
+}
+
+void node_flush(struct node *n)
+{
+    n->eof = true;
+    aggregator_flush(&n->agg, sample_time_ms(n, n->samples));
+}
