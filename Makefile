@@ -80,7 +80,7 @@ BENCH_TARGETS :=
 .DEFAULT_GOAL := all
 include $(wildcard nodefw/core.mk nodefw/node.mk nodefw/train/train.mk nodefw/boards/boards.mk)
 
-.PHONY: all deps demo test unit unit-asan integration fuzz fuzz-smoke fuzz-corpus proto-mcu size-proto \
+.PHONY: all deps demo install soak test unit unit-asan integration fuzz fuzz-smoke fuzz-corpus proto-mcu size-proto \
         bench bench-proto bench-coap bench-ingest bench-alert vectors fmt fmt-check tidy clean help
 
 all: $(B)/libproto.a $(B)/tinyfleet $(B)/tinyfleetd $(ALL_TARGETS)
@@ -97,6 +97,17 @@ help:
 
 deps:
 	@sh tools/deps.sh
+
+# Binaries, the systemd unit with its sysusers and tmpfiles snippets, the example config and
+# the man pages, under $(DESTDIR)$(PREFIX) (and /etc, /usr/lib/systemd relative to DESTDIR).
+PREFIX ?= /usr/local
+install: all
+	@sh tools/install.sh "$(B)" "$(DESTDIR)" "$(PREFIX)"
+
+# Not in `make test`: thousands of simulated nodes for half an hour, RSS and queue depths
+# printed each minute.
+soak: all
+	@sh tools/soak.sh $(B)
 
 demo: deps
 	@$(MAKE) -s all
