@@ -907,6 +907,53 @@ static void test_store_flush_failure_keeps_state(void **state)
     fault_vfs_remove();
 }
 
+/* The daemon's node cache: another connection's change is seen at the next batch (PRAGMA
+ * data_version), the daemon's own counter moves with its frames, and a batch that failed to
+ * commit leaves no cached counter ahead of the file. */
+static void test_store_node_auth_cache(void **state)
+{
+    struct fixture *fx = *state;
+    struct store_node n;
+
+    fault_vfs_install();
+    open_ok(fx);
+    add_node(fx->s, DEV_A, "");
+    assert_int_equal(store_daemon_mode(fx->s), 0);
+    assert_int_equal(store_node_auth(fx->s, DEV_A, &n), 0);
+    assert_int_equal(n.nwkskey[0], 0x11);
+    assert_int_equal(uplink(fx->s, DEV_A, 1, 9, NULL, 5000), 0);
+    assert_int_equal(store_node_auth(fx->s, DEV_A, &n), 0);
+    assert_true(n.has_fcnt);
+    assert_int_equal(n.last_fcnt, 1);
+    assert_int_equal(store_flush(fx->s), 0);
+
+    /* The CLI re-registers the node with new keys and a new counter state. */
+    sql_exec(fx->path, "UPDATE nodes SET nwkskey = zeroblob(16), has_fcnt = 0, last_fcnt = 0");
+    assert_int_equal(store_node_auth(fx->s, DEV_A, &n), 0);
+    assert_int_equal(n.nwkskey[0], 0x00);
+    assert_false(n.has_fcnt);
+    assert_int_equal(store_flush(fx->s), 0);
+    /* ... and removes it: unknown from the next batch on. */
+    sql_exec(fx->path, "DELETE FROM nodes");
+    assert_int_equal(store_node_auth(fx->s, DEV_A, &n), -ENOENT);
+    assert_int_equal(store_flush(fx->s), 0);
+    add_node(fx->s, DEV_A, "");
+    assert_int_equal(store_node_auth(fx->s, DEV_A, &n), 0);
+
+    /* A frame whose batch fails to commit: the next batch reads the counter from the file. */
+    assert_int_equal(uplink(fx->s, DEV_A, 7, 9, NULL, 6000), 0);
+    fail_wal_writes = true;
+    assert_int_equal(store_flush(fx->s), -EIO);
+    fail_wal_writes = false;
+    assert_int_equal(store_node_auth(fx->s, DEV_A, &n), 0);
+    assert_false(n.has_fcnt);
+    assert_int_equal(store_flush(fx->s), 0);
+
+    store_close(fx->s);
+    fx->s = NULL;
+    fault_vfs_remove();
+}
+
 /* Another connection holds the write lock past the busy timeout: the first write of a
  * batch fails after waiting, and leaves no batch behind. */
 static void test_store_uplink_busy_database(void **state)
@@ -1063,6 +1110,7 @@ int main(void)
         T(test_store_open_migrates_empty_and_reopens),
         T(test_store_open_wal_and_foreign_keys),
         T(test_store_daemon_mode_keeps_integrity),
+        T(test_store_node_auth_cache),
         T(test_store_open_refuses_newer_schema),
         T(test_store_open_existing_missing),
         T(test_store_open_not_a_database),
