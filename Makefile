@@ -92,6 +92,9 @@ help:
 	@echo "make fuzz       run each fuzz target for 60 s"
 	@echo "make bench      run the benchmarks (proto, CoAP ingest, forwarder ingest, alert latency)"
 	@echo "make size-proto Cortex-M4 size of proto/ (node side and gateway side)"
+	@echo "make firmware   Cortex-M4 images for every board and profile (build/nodefw/)"
+	@echo "make firmware-size  flash, RAM and worst stack per image"
+	@echo "make bench-nodefw   instructions per window, host and QEMU"
 	@echo "make vectors    regenerate tests/vectors from the independent lora-packet implementation"
 	@echo "make fmt        format the C sources with clang-format"
 

@@ -1,0 +1,25 @@
+/* SPDX-License-Identifier: MIT
+ * What every board offers the programs linked for it (the firmware main files): its HAL
+ * instance and its processor clock. Each board directory has one board.c defining these,
+ * besides the start-up hooks of cortex-m4/cm4.h.
+ */
+#ifndef NODEFW_BOARDS_COMMON_BOARD_H
+#define NODEFW_BOARDS_COMMON_BOARD_H
+
+#include <stdint.h>
+
+#include "nodefw/hal.h"
+
+/* board_hal() - the board's HAL (static; valid forever after board_init()). */
+const struct hal *board_hal(void);
+
+/* Processor clock, Hz. */
+extern const uint32_t board_clock_hz;
+
+/*
+ * board_ticks() - ticks of board_clock_hz since board_init(), modulo 2^32, from a counter
+ * that never goes backwards (for measuring intervals). Context: main loop.
+ */
+uint32_t board_ticks(void);
+
+#endif

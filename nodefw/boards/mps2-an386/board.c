@@ -1,0 +1,227 @@
+/* SPDX-License-Identifier: MIT
+ * ARM MPS2 AN386 (Cortex-M4) as QEMU models it: the HAL of a node with no radio on the
+ * board. Time is SysTick at the 25 MHz processor clock (milliseconds) and a CMSDK timer
+ * at the same 25 MHz (board_ticks()); the "sensor" plays the test signal
+ * baked into the image at the rate the node asks for, paced by that clock; the "radio"
+ * and the log print over semihosting, which is also where the exit status goes. NV storage
+ * is a RAM record (it survives a warm reset only, as QEMU keeps no flash contents).
+ */
+#include "board.h"
+#include "classify_run.h"
+#include "cm4.h"
+#include "semihost.h"
+#include "signal.h"
+
+#include <string.h>
+
+#define TICKS_PER_MS 25000u
+
+/* CMSDK APB timer 1 (ARM DDI 0479C 4.4), on the 25 MHz peripheral clock: board_ticks(). */
+#define CMSDK_TIMER1_CTRL   CM4_REG(0x40001000u)
+#define CMSDK_TIMER1_VALUE  CM4_REG(0x40001004u)
+#define CMSDK_TIMER1_RELOAD CM4_REG(0x40001008u)
+#define CMSDK_TIMER_ENABLE  1u
+
+const uint32_t board_clock_hz = 25000000u;
+
+static volatile uint32_t ms_now;
+static uint32_t ms_high; /* wraps of ms_now, for the 64-bit clock */
+static uint32_t ms_last;
+static uint32_t sensor_rate;
+static uint64_t sensor_start_ms;
+static uint32_t sensor_taken;
+static uint8_t nv_record[HAL_NV_MAX];
+static size_t nv_len;
+static uint32_t rng_state = 0x9E3779B9u;
+
+void cm4_systick_isr(void)
+{
+    ms_now++;
+}
+
+void board_init(void)
+{
+    CM4_SYST_RVR = TICKS_PER_MS - 1u;
+    CM4_SYST_CVR = 0;
+    CM4_SYST_CSR = CM4_SYST_CSR_ENABLE | CM4_SYST_CSR_TICKINT | CM4_SYST_CSR_CLKSOURCE;
+    CMSDK_TIMER1_RELOAD = 0xFFFFFFFFu;
+    CMSDK_TIMER1_VALUE = 0xFFFFFFFFu;
+    CMSDK_TIMER1_CTRL = CMSDK_TIMER_ENABLE;
+}
+
+void board_exit(int status)
+{
+    semihost_exit(status);
+}
+
+void board_fault(uint32_t ipsr)
+{
+    char digits[24];
+
+    semihost_puts("fault: exception ");
+    semihost_puts(board_utoa(ipsr, digits + sizeof(digits)));
+    semihost_puts("\n");
+    semihost_exit(70);
+}
+
+/* Free-running count of the CMSDK timer: no interrupt, no race with the millisecond tick. */
+uint32_t board_ticks(void)
+{
+    return 0xFFFFFFFFu - CMSDK_TIMER1_VALUE;
+}
+
+static uint64_t now_ms(void *ctx)
+{
+    uint32_t ms = ms_now;
+
+    (void)ctx;
+    if (ms < ms_last) {
+        ms_high++;
+    }
+    ms_last = ms;
+    return ((uint64_t)ms_high << 32) | ms;
+}
+
+static void sleep_ms(void *ctx, uint32_t ms)
+{
+    uint64_t until = now_ms(ctx) + ms;
+
+    while (now_ms(ctx) < until) {
+        __asm__ volatile("wfi");
+    }
+}
+
+static int sensor_start(void *ctx, uint32_t rate_hz)
+{
+    if (rate_hz != board_signal_rate) {
+        return HAL_EINVAL;
+    }
+    sensor_rate = rate_hz;
+    sensor_start_ms = now_ms(ctx);
+    sensor_taken = 0;
+    return HAL_OK;
+}
+
+/* Samples become ready as time passes, like a DMA buffer filling at the sample rate. */
+static int sensor_read(void *ctx, int16_t *buf, size_t n)
+{
+    uint64_t due;
+
+    if (sensor_rate == 0) {
+        return HAL_EIO;
+    }
+    if (sensor_taken >= board_signal_len) {
+        return HAL_EEOF;
+    }
+    due = (now_ms(ctx) - sensor_start_ms) * sensor_rate / 1000u;
+    if (due > board_signal_len) {
+        due = board_signal_len;
+    }
+    if (due - sensor_taken < n) {
+        n = (size_t)(due - sensor_taken);
+    }
+    memcpy(buf, &board_signal[sensor_taken], n * sizeof(buf[0]));
+    sensor_taken += (uint32_t)n;
+    return (int)n;
+}
+
+static const char hex[] = "0123456789abcdef";
+
+/* No radio on the board: the frame is printed as "radio SF BW FREQ HEX". */
+static int radio_send(void *ctx, const struct hal_lora_tx *tx, const uint8_t *phy, size_t len)
+{
+    char text[2 * 255 + 1];
+    char digits[24];
+    size_t i;
+
+    (void)ctx;
+    if (len == 0 || len > 255u) {
+        return HAL_EINVAL;
+    }
+    for (i = 0; i < len; i++) {
+        text[2 * i] = hex[phy[i] >> 4];
+        text[2 * i + 1] = hex[phy[i] & 0x0Fu];
+    }
+    text[2 * len] = '\0';
+    semihost_puts("radio sf=");
+    semihost_puts(board_utoa(tx->sf, digits + sizeof(digits)));
+    semihost_puts(" freq=");
+    semihost_puts(board_utoa(tx->freq_hz, digits + sizeof(digits)));
+    semihost_puts(" phy=");
+    semihost_puts(text);
+    semihost_puts("\n");
+    return HAL_OK;
+}
+
+static int dgram_send(void *ctx, const uint8_t *buf, size_t len)
+{
+    (void)ctx;
+    (void)buf;
+    (void)len;
+    return HAL_ENOTSUP;
+}
+
+static int dgram_recv(void *ctx, uint8_t *buf, size_t cap)
+{
+    (void)ctx;
+    (void)buf;
+    (void)cap;
+    return HAL_ENOTSUP;
+}
+
+static int nv_read(void *ctx, uint8_t *buf, size_t cap)
+{
+    (void)ctx;
+    if (nv_len > cap) {
+        return HAL_ENOSPC;
+    }
+    memcpy(buf, nv_record, nv_len);
+    return (int)nv_len;
+}
+
+static int nv_write(void *ctx, const uint8_t *buf, size_t len)
+{
+    (void)ctx;
+    if (len > sizeof(nv_record)) {
+        return HAL_ENOSPC;
+    }
+    memcpy(nv_record, buf, len);
+    nv_len = len;
+    return HAL_OK;
+}
+
+/* xorshift32: QEMU has no TRNG; the node only needs CoAP tokens and jitter from it. */
+static uint32_t random_u32(void *ctx)
+{
+    (void)ctx;
+    rng_state ^= rng_state << 13;
+    rng_state ^= rng_state >> 17;
+    rng_state ^= rng_state << 5;
+    return rng_state;
+}
+
+static uint16_t battery_mv(void *ctx)
+{
+    (void)ctx;
+    return 3300u; /* the board runs from a bench supply */
+}
+
+static void log_line(void *ctx, const char *text)
+{
+    (void)ctx;
+    semihost_puts("log ");
+    semihost_puts(text);
+    semihost_puts("\n");
+}
+
+static const struct hal_ops mps2_ops = {
+    now_ms,  sleep_ms, sensor_start, sensor_read, radio_send, dgram_send, dgram_recv,
+    nv_read, nv_write, random_u32,   battery_mv,  NULL,       log_line,
+};
+
+static const struct hal mps2_hal = {&mps2_ops, NULL};
+
+const struct hal *board_hal(void)
+{
+    return &mps2_hal;
+}
