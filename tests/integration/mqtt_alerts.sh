@@ -7,8 +7,8 @@
 # the retained state topic and its clearing, the detection events; the broker stopped for
 # 20 s during a burst of alerts and started again: every transition stored arrives, in seq
 # order per alert; kill -9 of the daemon with undelivered rows: they arrive after the
-# restart, and the active alerts continue with the same id; a TLS listener with a test CA
-# and client certificates made here.
+# restart, and the active alerts continue with the same id; a TLS listener with a test CA,
+# client certificates and a password file made here (a wrong password is refused and logged).
 # Run from the repository root: BUILD=/abs/build sh tests/integration/mqtt_alerts.sh
 
 # shellcheck disable=SC2317 # helpers are run by check and eval, which shellcheck does not follow
@@ -314,25 +314,41 @@ mkdir -p "$pki"
         openssl x509 -req -in client.csr -CA ca.crt -CAkey ca.key -CAcreateserial \
             -out client.crt -days 2
 ) >"$tmp/pki.log" 2>&1 || nok "openssl makes the test PKI" "$tmp/pki.log"
+: >"$pki/passwd"
+mosquitto_passwd -b "$pki/passwd" gw-t 's3cret pass' 2>>"$tmp/pki.log"
+mosquitto_passwd -b "$pki/passwd" watcher watcher-pass 2>>"$tmp/pki.log"
 tcp_port TPORT
 start_broker "$TPORT" "cafile $pki/ca.crt
 certfile $pki/server.crt
 keyfile $pki/server.key
-require_certificate true" || nok "mosquitto with a TLS listener starts" "$tmp/mosquitto-$TPORT.log"
+require_certificate true
+allow_anonymous false
+password_file $pki/passwd" || nok "mosquitto with a TLS listener starts" "$tmp/mosquitto-$TPORT.log"
 mosquitto_sub -h 127.0.0.1 -p "$TPORT" --cafile "$pki/ca.crt" --cert "$pki/client.crt" \
-    --key "$pki/client.key" -t "$PREFIX/#" -F '%r %t %p' >"$tmp/tls.out" 2>"$tmp/tls.err" &
+    --key "$pki/client.key" -u watcher -P watcher-pass -t "$PREFIX/#" -F '%r %t %p' \
+    >"$tmp/tls.out" 2>"$tmp/tls.err" &
 pids="$pids $!"
-sed -i "s/^port = $BPORT$/port = $TPORT/" "$conf"
-printf 'tls_ca = %s\ntls_cert = %s\ntls_key = %s\n' "$pki/ca.crt" "$pki/client.crt" \
-    "$pki/client.key" >>"$tmp/tls.keys"
-python3 - "$conf" "$tmp/tls.keys" <<'EOF'
-import sys
-conf = open(sys.argv[1]).read()
-conf = conf.replace("[mqtt]\n", "[mqtt]\n" + open(sys.argv[2]).read(), 1)
-open(sys.argv[1], "w").write(conf)
+# tls_settings PASSWORD: the [mqtt] section points at the TLS listener with these credentials.
+tls_settings() {
+    python3 - "$conf" "$TPORT" "$pki" "$1" <<'EOF'
+import re, sys
+path, port, pki, password = sys.argv[1:5]
+conf = open(path).read()
+conf = re.sub(r"(?m)^(port|tls_ca|tls_cert|tls_key|username|password) = .*\n", "", conf)
+conf = conf.replace("[mqtt]\n", "[mqtt]\nport = %s\ntls_ca = %s/ca.crt\ntls_cert = %s/client.crt\n"
+                    "tls_key = %s/client.key\nusername = gw-t\npassword = %s\n"
+                    % (port, pki, pki, pki, password), 1)
+open(path, "w").write(conf)
 EOF
+}
+tls_settings wrong
+start_daemon "$log.4" || nok "tinyfleetd starts with a wrong MQTT password" "$log.4"
+check "a wrong password: the broker's refusal is logged, the daemon keeps running" "$log.4" \
+    wait_for "$log.4" "refused the connection" 10
+stop_daemon TERM 10
+tls_settings 's3cret pass'
 start_daemon "$log.4" || nok "tinyfleetd starts with TLS settings" "$log.4"
-check "TLS with client certificates: the daemon connects, its birth message arrives" \
+check "TLS with client certificates and a password: the daemon connects, its birth message arrives" \
     "$log.4" wait_for "$tmp/tls.out" " $PREFIX/gateway/gw-t/status {\"state\":\"online\"" 15
 stop_daemon TERM 10
 check "SIGTERM: exit 0" "$log.4" test "$rc" = 0
