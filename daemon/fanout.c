@@ -310,6 +310,48 @@ static int add_known(const struct store_node *n, void *arg)
     return rc;
 }
 
+struct replay_ctx {
+    struct fanout *f;
+    int64_t now_ms;
+};
+
+static int replay_one(const struct store_event *e, void *arg)
+{
+    struct replay_ctx *r = arg;
+    const struct proto_tfp_detection *d = &e->msg.u.det.rec[0];
+    struct fusion_node fn;
+
+    if (strcmp(e->kind, "detection") != 0) {
+        return 0;
+    }
+    fn = fusion_node_of(node_info(r->f, e->devaddr, r->now_ms), e->devaddr);
+    return fusion_replay_detection(r->f->fusion, &fn, d->class_id, d->confidence, e->time_ms,
+                                   r->now_ms);
+}
+
+/* The detections of the longest cluster window go back into the restored alerts' windows
+ * (fusion_replay_detection()), so that a restart does not lower what the next detection
+ * makes of an alert. */
+static int replay_windows(struct fanout *f, int64_t now_ms)
+{
+    struct store_event_filter filter = {0};
+    struct replay_ctx r = {f, now_ms};
+    unsigned window_s = 0;
+    unsigned i;
+
+    for (i = 0; i < f->cfg->rule_count; i++) {
+        if (f->cfg->rules[i].type == CONFIG_RULE_CLUSTER && f->cfg->rules[i].window_s > window_s) {
+            window_s = f->cfg->rules[i].window_s;
+        }
+    }
+    if (window_s == 0) {
+        return 0;
+    }
+    filter.since_ms = now_ms - (int64_t)window_s * 1000;
+    filter.class_id = -1;
+    return store_events_foreach(f->store, &filter, replay_one, &r);
+}
+
 int fanout_start(uv_loop_t *loop, const struct config *cfg, struct store *s, struct fanout **out)
 {
     struct fusion_opts opts = {0};
@@ -336,6 +378,9 @@ int fanout_start(uv_loop_t *loop, const struct config *cfg, struct store *s, str
     known.f = f;
     known.now_ms = unix_ms();
     rc = restored < 0 ? restored : store_node_foreach(s, add_known, &known);
+    if (rc == 0 && restored > 0) {
+        rc = replay_windows(f, known.now_ms);
+    }
     if (rc == 0 && cfg->mqtt.host[0] != '\0') {
         rc = mqtt_start(loop, cfg, s, &f->mqtt);
     }

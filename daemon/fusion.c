@@ -1344,6 +1344,39 @@ int fusion_detection(struct fusion *f, const struct fusion_node *in, uint8_t cla
     return first_error(rc, group_eval(f, g, &e, now_ms));
 }
 
+int fusion_replay_detection(struct fusion *f, const struct fusion_node *in, uint8_t class_id,
+                            uint8_t confidence, int64_t time_ms, int64_t now_ms)
+{
+    char zone[FUSION_NAME_LEN];
+    struct entry e;
+    struct group *g;
+    int rule;
+
+    if (f == NULL || in == NULL) {
+        return -EINVAL;
+    }
+    rule = f->cluster_rule[class_id];
+    if (rule < 0 || time_ms > now_ms ||
+        time_ms <= now_ms - (int64_t)f->cfg.rules[rule].window_s * 1000) {
+        return 0;
+    }
+    resolve_zone(f, in, zone);
+    g = group_find(f, rule, zone);
+    /* Only the window of an alert that was restored, and only what it already counted: a
+     * detection from before it opened belonged to an alert that has cleared since. */
+    if (g == NULL || !g->al.active || time_ms < g->al.pub.first_seen_ms) {
+        return 0;
+    }
+    memset(&e, 0, sizeof(e));
+    e.devaddr = in->devaddr;
+    e.has_position = in->has_position;
+    e.lat = in->lat;
+    e.lon = in->lon;
+    e.p = (double)confidence / 255.0;
+    e.time_ms = time_ms;
+    return window_push(f, g, &e);
+}
+
 int fusion_anomaly(struct fusion *f, const struct fusion_node *in,
                    const struct proto_tfp_anomaly *a, int64_t now_ms)
 {

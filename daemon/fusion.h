@@ -299,6 +299,20 @@ FUSION_MUST_CHECK int fusion_tick(struct fusion *f, int64_t now_ms);
 FUSION_MUST_CHECK int fusion_restore(struct fusion *f, const struct fusion_alert *a);
 
 /*
+ * fusion_replay_detection() - after fusion_restore(), put a stored detection back into the
+ * window of the restored cluster alert it belongs to, so that the alert's level goes on from
+ * what its window held before the restart (two nodes in the window, then a third arrives...).
+ * Nothing is emitted or counted, and the alert's quiet time does not restart. A detection
+ * is taken only when its class's cluster rule has a restored active alert for the node's zone,
+ * its time is inside the rule's window at @now_ms and not before the alert's first_seen (it
+ * was part of that alert). Call after fusion_restore() and before the first input, in any
+ * order of detections. Return: 0 (also for a detection not taken); -EINVAL; -ENOMEM.
+ */
+FUSION_MUST_CHECK int fusion_replay_detection(struct fusion *f, const struct fusion_node *n,
+                                              uint8_t class_id, uint8_t confidence, int64_t time_ms,
+                                              int64_t now_ms);
+
+/*
  * fusion_foreach_active() - call @cb for each active alert (its last published state,
  * message included), in no particular order; stop at and return the first non-zero return of
  * @cb. @cb must not call fusion functions that change @f. Return: 0 or @cb's value.

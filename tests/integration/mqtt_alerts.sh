@@ -275,7 +275,8 @@ check "after kill -9 and a restart: the undelivered rows arrive" "$tmp/delivered
 detect 26030001 230 1 >"$tmp/k2"
 send "$tmp/k2" || nok "frame after the restart acknowledged" "$tmp/emu.out"
 wait_for "$tmp/sub.out" "\"seq\":2,\"class\":\"elephant\",\"zone\":\"kz\"" 10
-check "the alert active before kill -9 continues: same id, seq 2, both nodes" "$tmp/sub.out" \
+check "the alert active before kill -9 continues: same id, seq 2 escalates it with both nodes" \
+    "$tmp/sub.out" \
     python3 - "$tmp/sub.out" "$PREFIX" <<'EOF'
 import json, sys
 msgs = [l.split(" ", 2) for l in open(sys.argv[1]).read().splitlines()]
@@ -285,6 +286,8 @@ for m in kz:
     first.setdefault(m["seq"], m)
 assert sorted(first) == [1, 2], first
 assert first[1]["id"] == first[2]["id"] and first[2]["nodes"] == ["26030000", "26030001"], first
+# The first node's detection was put back into the window at the restart: two nodes, warning.
+assert first[2]["state"] == "escalate" and first[2]["level"] == "warning", first
 EOF
 check "every transition so far was delivered" "$tmp/delivered.out" wait_delivered 10
 

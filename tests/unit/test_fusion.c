@@ -825,6 +825,43 @@ static void test_fusion_restore_continues(void **state)
     teardown(fx2);
 }
 
+/* After a restart the restored alert's window is filled again from the stored detections:
+ * one node before the restart and a second one after it make a warning, as without the
+ * restart. A detection from before the alert opened, or of another zone, is not taken. */
+static void test_fusion_replay_refills_the_window(void **state)
+{
+    struct fixture *fx = setup();
+    struct fixture *fx2;
+    struct fusion_node a = node_in(1, "reserve");
+    struct fusion_node other = node_in(7, "railway");
+    struct fusion_alert stored;
+    const struct fusion_alert *last_a;
+
+    (void)state;
+    assert_int_equal(detect(fx, 1, "reserve", 1, P060, T0), 0);
+    stored = fx->rec.a[0];
+    assert_int_equal(stored.level, FUSION_WATCH);
+    teardown(fx);
+
+    fx2 = setup();
+    assert_int_equal(fusion_restore(fx2->f, &stored), 0);
+    assert_int_equal(fusion_replay_detection(fx2->f, &a, 1, P060, T0, T0 + 10 * SEC), 0);
+    assert_int_equal(fusion_replay_detection(fx2->f, &a, 1, P060, T0 - SEC, T0 + 10 * SEC), 0);
+    assert_int_equal(fusion_replay_detection(fx2->f, &other, 1, P060, T0, T0 + 10 * SEC), 0);
+    assert_int_equal(fx2->rec.len, 0); /* replay emits nothing */
+    assert_int_equal(active_count(fx2), 1);
+    assert_int_equal(detect(fx2, 2, "reserve", 1, P060, T0 + 10 * SEC), 0);
+    last_a = last(&fx2->rec);
+    assert_int_equal(last_a->id, stored.id);
+    assert_int_equal(last_a->seq, 2);
+    assert_int_equal(last_a->state, FUSION_ESCALATE);
+    assert_int_equal(last_a->level, FUSION_WARNING);
+    near(last_a->confidence, 1.0 - (1.0 - p(P060)) * (1.0 - p(P060)));
+    /* Nothing was opened for railway by the replayed detection of node 7. */
+    assert_int_equal(active_count(fx2), 1);
+    teardown(fx2);
+}
+
 static struct fusion_alert stored_alert(int64_t id, uint32_t seq, const char *class_name,
                                         const char *zone, const char *key, const char *rule,
                                         enum fusion_level level)
@@ -1144,6 +1181,7 @@ int main(void)
         cmocka_unit_test(test_fusion_battery_low),
         cmocka_unit_test(test_fusion_node_forget_clears_its_alerts),
         cmocka_unit_test(test_fusion_restore_continues),
+        cmocka_unit_test(test_fusion_replay_refills_the_window),
         cmocka_unit_test(test_fusion_restore_persistence_and_gone_rule),
         cmocka_unit_test(test_fusion_restore_offline_before_node_known),
         cmocka_unit_test(test_fusion_emit_failure_leaves_state),
