@@ -369,6 +369,21 @@ static struct binder bind_start(struct store *s, enum stmt_id id)
     return b;
 }
 
+/*
+ * The end of a walk over a statement's rows: @rc is the last sqlite3_step() result, @ret
+ * what the walk returns so far (a callback's non-zero value stops it with a row pending).
+ * A step that failed becomes -ENOMEM or -EIO; the statement is reset and unbound.
+ */
+static int walk_end(struct store *s, sqlite3_stmt *st, int rc, int ret)
+{
+    if (ret == 0 && rc != SQLITE_DONE) {
+        ret = err_from_sqlite(s, rc) == -ENOMEM ? -ENOMEM : -EIO;
+    }
+    (void)sqlite3_reset(st);
+    (void)sqlite3_clear_bindings(st);
+    return ret;
+}
+
 /* ---- open, migrate, close ---- */
 
 static void set_err(char *err, size_t err_len, const char *fmt, ...)
@@ -1036,12 +1051,8 @@ int store_node_foreach(struct store *s, store_node_cb cb, void *arg)
             break;
         }
     }
-    if (ret == 0 && rc != SQLITE_DONE) {
-        ret = err_from_sqlite(s, rc) == -ENOMEM ? -ENOMEM : -EIO;
-    }
-    (void)sqlite3_reset(st);
     explicit_bzero(&n, sizeof(n));
-    return ret;
+    return walk_end(s, st, rc, ret);
 }
 
 /* ---- the ingest write path ---- */
@@ -1609,12 +1620,7 @@ int store_events_foreach(struct store *s, const struct store_event_filter *f, st
             break;
         }
     }
-    if (ret == 0 && rc != SQLITE_DONE) {
-        ret = err_from_sqlite(s, rc) == -ENOMEM ? -ENOMEM : -EIO;
-    }
-    (void)sqlite3_reset(st);
-    (void)sqlite3_clear_bindings(st);
-    return ret;
+    return walk_end(s, st, rc, ret);
 }
 
 int store_stats(struct store *s, uint64_t counts[STORE_BEARER_COUNT][STORE_REASON_COUNT])
@@ -1782,12 +1788,7 @@ int store_outbox_foreach(struct store *s, int64_t after_id, int limit, store_out
             break;
         }
     }
-    if (ret == 0 && rc != SQLITE_DONE) {
-        ret = err_from_sqlite(s, rc) == -ENOMEM ? -ENOMEM : -EIO;
-    }
-    (void)sqlite3_reset(st);
-    (void)sqlite3_clear_bindings(st);
-    return ret;
+    return walk_end(s, st, rc, ret);
 }
 
 int store_outbox_delete(struct store *s, int64_t id)
@@ -1942,10 +1943,5 @@ int store_alerts_foreach(struct store *s, bool active_only, int limit, store_ale
             break;
         }
     }
-    if (ret == 0 && rc != SQLITE_DONE) {
-        ret = err_from_sqlite(s, rc) == -ENOMEM ? -ENOMEM : -EIO;
-    }
-    (void)sqlite3_reset(st);
-    (void)sqlite3_clear_bindings(st);
-    return ret;
+    return walk_end(s, st, rc, ret);
 }
