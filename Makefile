@@ -89,6 +89,7 @@ help:
 	@echo "make demo       run the whole system on this machine (first command of the README)"
 	@echo "make test       build everything and run every check"
 	@echo "make deps       install the Debian packages the project needs (idempotent)"
+	@echo "make install    programs, man pages, systemd unit (PREFIX=/usr/local, DESTDIR=...)"
 	@echo "make fuzz       run each fuzz target for 60 s"
 	@echo "make bench      run the benchmarks (proto, CoAP ingest, forwarder ingest, alert latency)"
 	@echo "make size-proto Cortex-M4 size of proto/ (node side and gateway side)"
