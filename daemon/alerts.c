@@ -18,7 +18,7 @@
 #define TOPIC_LEN 256u
 
 /* Fewer digits than a double has: 0.93 rather than 0.92999999999999994, and positions to
- * about 0.1 m. */
+ * about 0.1 m (fusion.h: FUSION_CONFIDENCE_STEP, FUSION_DEGREE_STEP). */
 static double rounded(double v, double scale)
 {
     return round(v * scale) / scale;
@@ -52,7 +52,8 @@ char *alerts_json(const struct fusion_alert *a, const char *gateway_id)
          cJSON_AddStringToObject(o, "rule", a->rule) != NULL &&
          cJSON_AddStringToObject(o, "level", fusion_level_name(a->level)) != NULL &&
          cJSON_AddStringToObject(o, "state", fusion_state_name(a->state)) != NULL &&
-         cJSON_AddNumberToObject(o, "confidence", rounded(a->confidence, 1e4)) != NULL;
+         cJSON_AddNumberToObject(o, "confidence",
+                                 rounded(a->confidence, 1 / FUSION_CONFIDENCE_STEP)) != NULL;
     nodes = ok ? cJSON_AddArrayToObject(o, "nodes") : NULL;
     ok = nodes != NULL;
     for (i = 0; ok && i < a->node_count && i < FUSION_ALERT_NODES; i++) {
@@ -65,8 +66,8 @@ char *alerts_json(const struct fusion_alert *a, const char *gateway_id)
     ok = ok && cJSON_AddBoolToObject(o, "nodes_truncated", a->nodes_truncated) != NULL &&
          cJSON_AddNumberToObject(o, "detections", a->detections) != NULL;
     if (ok && a->has_position) {
-        ok = cJSON_AddNumberToObject(o, "lat", rounded(a->lat, 1e6)) != NULL &&
-             cJSON_AddNumberToObject(o, "lon", rounded(a->lon, 1e6)) != NULL;
+        ok = cJSON_AddNumberToObject(o, "lat", rounded(a->lat, 1 / FUSION_DEGREE_STEP)) != NULL &&
+             cJSON_AddNumberToObject(o, "lon", rounded(a->lon, 1 / FUSION_DEGREE_STEP)) != NULL;
     } else if (ok) {
         ok = cJSON_AddNullToObject(o, "lat") != NULL && cJSON_AddNullToObject(o, "lon") != NULL;
     }

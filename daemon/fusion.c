@@ -10,6 +10,7 @@
 #include "fusion.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -92,9 +93,11 @@ struct node {
 #define HASH_BITS  11u /* 2048 slots: at most half full (FUSION_WINDOW_MAX entries) */
 #define HASH_SLOTS (1u << HASH_BITS)
 _Static_assert(FUSION_WINDOW_MAX <= HASH_SLOTS / 2, "the window table must stay half empty");
-/* The fused product is taken in window order, which pruning can change: the same nodes can
- * then give a result one ulp apart. Rises smaller than this are rounding, not news. */
-#define CONF_EPS 1e-9
+/* Rises smaller than half the published step are rounding, not news: the fused product is
+ * taken in window order, which pruning can change (the same nodes then give a result one ulp
+ * apart), and a restored alert's confidence is the published, rounded one. */
+#define CONF_EPS (FUSION_CONFIDENCE_STEP / 2)
+#define POS_EPS  (FUSION_DEGREE_STEP / 2)
 
 struct slot {
     uint32_t devaddr;
@@ -326,8 +329,8 @@ static bool work_changed(const struct alert *al)
 
     return w->node_count != p->node_count || w->nodes_truncated != p->nodes_truncated ||
            memcmp(w->nodes, p->nodes, w->node_count * sizeof(w->nodes[0])) != 0 ||
-           w->confidence != p->confidence || w->has_position != p->has_position ||
-           w->lat != p->lat || w->lon != p->lon;
+           fabs(w->confidence - p->confidence) > CONF_EPS || w->has_position != p->has_position ||
+           fabs(w->lat - p->lat) > POS_EPS || fabs(w->lon - p->lon) > POS_EPS;
 }
 
 /* Start a work copy from nothing (an alert about to open). */
