@@ -90,6 +90,7 @@ help:
 	@echo "make test       build everything and run every check"
 	@echo "make deps       install the Debian packages the project needs (idempotent)"
 	@echo "make install    programs, man pages, systemd unit (PREFIX=/usr/local, DESTDIR=...)"
+	@echo "make flash IMAGE=DIR/nodefw.bin  program a provisioned STM32WL55 node (openocd, ST-LINK)"
 	@echo "make fuzz       run each fuzz target for 60 s"
 	@echo "make bench      run the benchmarks (proto, CoAP ingest, forwarder ingest, alert latency)"
 	@echo "make size-proto Cortex-M4 size of proto/ (node side and gateway side)"
@@ -107,6 +108,12 @@ deps:
 PREFIX ?= /usr/local
 install: all
 	@sh tools/install.sh "$(B)" "$(DESTDIR)" "$(PREFIX)"
+
+# Program a provisioned STM32WL55 image through an ST-LINK with openocd:
+#   make flash IMAGE=DIR/nodefw.bin   (DIR from `tinyfleet provision --board stm32wl55 --out DIR`)
+.PHONY: flash
+flash:
+	@sh tools/flash.sh "$(IMAGE)"
 
 # Not in `make test`: thousands of simulated nodes for half an hour, RSS and queue depths
 # printed each minute.

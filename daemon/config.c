@@ -22,6 +22,8 @@
 
 #include <ini.h>
 
+#include "hex.h"
+
 #define KEYS_MAX 16 /* keys of the largest section ([rule.*], [mqtt]) fit below this */
 
 enum vtype {
@@ -36,7 +38,8 @@ enum vtype {
     V_ADDR,      /* "host:port" with a port above 0, or empty (listener disabled) */
     V_RULE_TYPE, /* cluster, persistence */
     V_CLASS_REF, /* a class name, resolved once the whole file is read */
-    V_POLYGON    /* "lat lon, lat lon, ..." continued on indented lines */
+    V_POLYGON,   /* "lat lon, lat lon, ..." continued on indented lines */
+    V_DEVRANGE   /* DevAddr range: "26011F00/24" or "26011F00-26011FFF" */
 };
 
 struct key_spec {
@@ -53,6 +56,7 @@ struct key_spec {
 static const struct key_spec gateway_keys[] = {
     {"id", V_NAME, FIELD(struct config, gateway_id), 0, 0},
     {"site", V_NAME, FIELD(struct config, site), 0, 0},
+    {"devaddr_range", V_DEVRANGE, FIELD(struct config, devaddr_range), 0, 0},
 };
 
 static const struct key_spec storage_keys[] = {
@@ -564,6 +568,65 @@ static int parse_polygon(struct parse_ctx *ctx, const char *key, const char *val
     return 0;
 }
 
+/*
+ * "26011F00/24" (a prefix: the length's high bits fixed, the others free; bits below the
+ * prefix must be 0 in the address, as in CIDR) or "26011F00-26011FFF" (both ends included).
+ * DevAddrs are 8 hex digits, as hex_decode_devaddr() reads them everywhere else.
+ */
+static int parse_devaddr_range(struct parse_ctx *ctx, const char *key, const char *value,
+                               struct config_devaddr_range *out)
+{
+    char first_s[HEX_DEVADDR_STR_LEN];
+    char why[HEX_ERR_LEN];
+    const char *sep = strpbrk(value, "/-");
+    uint32_t first = 0;
+    uint32_t last = 0;
+
+    if (*value == '\0') {
+        out->set = false; /* empty: no range, as when the key is left out */
+        return 0;
+    }
+    if (sep == NULL || (size_t)(sep - value) != HEX_DEVADDR_STR_LEN - 1u) {
+        fail_key(ctx, key, "expected DEVADDR/BITS or FIRST-LAST (e.g. 26011F00/24): '%s'", value);
+        return -EINVAL;
+    }
+    memcpy(first_s, value, HEX_DEVADDR_STR_LEN - 1u);
+    first_s[HEX_DEVADDR_STR_LEN - 1u] = '\0';
+    if (hex_decode_devaddr(first_s, &first, why, sizeof(why)) < 0) {
+        fail_key(ctx, key, "'%s': %s", first_s, why);
+        return -EINVAL;
+    }
+    if (*sep == '/') {
+        unsigned long long bits = 0;
+        uint32_t host;
+
+        if (parse_uint(sep + 1, &bits) < 0 || bits < 1 || bits > 32) {
+            fail_key(ctx, key, "prefix length must be 1..32: '%s'", value);
+            return -EINVAL;
+        }
+        host = bits == 32 ? 0u : 0xFFFFFFFFu >> bits;
+        if ((first & host) != 0) {
+            fail_key(ctx, key, "'%s': the bits below the /%llu prefix must be 0 (%08X/%llu?)",
+                     value, bits, (unsigned)(first & ~host), bits);
+            return -EINVAL;
+        }
+        last = first | host;
+    } else {
+        if (hex_decode_devaddr(sep + 1, &last, why, sizeof(why)) < 0) {
+            fail_key(ctx, key, "'%s': %s", sep + 1, why);
+            return -EINVAL;
+        }
+        if (last < first) {
+            fail_key(ctx, key, "'%s': the last DevAddr is below the first", value);
+            return -EINVAL;
+        }
+    }
+    out->set = true;
+    out->first = first;
+    out->last = last;
+    return 0;
+}
+
 static bool valid_topic(const char *s)
 {
     size_t len = strlen(s);
@@ -688,6 +751,9 @@ static int set_value(struct parse_ctx *ctx, const struct key_spec *k, const char
         return 0;
     case V_POLYGON:
         return parse_polygon(ctx, k->key, value, (struct config_zone *)ctx->base);
+    case V_DEVRANGE:
+        return parse_devaddr_range(ctx, k->key, value,
+                                   (struct config_devaddr_range *)(void *)field);
     }
     return -EINVAL;
 }

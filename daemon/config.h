@@ -83,10 +83,19 @@ struct config_rule {
     unsigned n;                 /* persistence: summaries considered, 1..64 */
 };
 
+/* [gateway] devaddr_range: the DevAddrs `tinyfleet provision` hands out, lowest free first.
+ * The daemon itself does not use it: it accepts any registered node. */
+struct config_devaddr_range {
+    bool set;       /* false (default): none; provision then needs --devaddr */
+    uint32_t first; /* lowest DevAddr of the range */
+    uint32_t last;  /* highest, inclusive; >= first */
+};
+
 struct config {
-    char gateway_id[64];       /* [gateway] id; default: the host name */
-    char site[64];             /* [gateway] site; default "default" */
-    char storage_path[256];    /* [storage] path of the SQLite file */
+    char gateway_id[64];                       /* [gateway] id; default: the host name */
+    char site[64];                             /* [gateway] site; default "default" */
+    struct config_devaddr_range devaddr_range; /* [gateway] devaddr_range */
+    char storage_path[256];                    /* [storage] path of the SQLite file */
     unsigned retention_days;   /* [storage] events older than this are pruned; 0 = keep */
     int storage_synchronous;   /* [storage] synchronous: enum config_sync; default full */
     char coap_listen[80];      /* [coap] listen "host:port"; empty = disabled */

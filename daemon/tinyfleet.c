@@ -2,7 +2,8 @@
  * tinyfleet, the operator CLI: `tinyfleet [-c FILE | --db PATH] VERB ...`. This file owns
  * the global options and the verb table; the exit statuses (0 success, 1 runtime failure or
  * malformed input, 2 usage error) and what the verbs share are in cli.h, and each verb lives
- * in its own cli_<verb>.c. Verbs that read the gateway's SQLite file (node, events, alerts, stats)
+ * in its own cli_<verb>.c. Verbs that read the gateway's SQLite file (node, events, alerts, stats,
+ * provision)
  * find it through -c (the daemon's config, [storage] path) or --db; `frame` needs neither
  * and ignores them.
  */
@@ -42,6 +43,8 @@ static const struct verb verbs[] = {
     {"alerts", "alerts fusion raised, newest first (--active, --limit, --json)", cli_alerts_main},
     {"stats", "accepted and refused frames by reason and bearer, the MQTT outbox", cli_stats_main},
     {"frame", "encode or decode a LoRaWAN data-up frame (no database needed)", run_frame},
+    {"provision", "register a node and write its firmware image with its keys (--board, --out)",
+     cli_provision_main},
 };
 
 static void usage(FILE *out)

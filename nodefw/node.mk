@@ -23,7 +23,9 @@ NODE_TEST_fcnt := nodefw/src/fcnt.c
 NODE_TEST_dutycycle := nodefw/src/dutycycle.c
 NODE_TEST_coap_client := nodefw/src/coap_client.c
 NODE_TEST_wav := nodefw/host/wav.c
-NODE_TESTS := aggregator fcnt dutycycle coap_client wav node
+# The provisioning record (nodefw/src/provision.c, tests/integration/provision.sh).
+NODE_TEST_provision := nodefw/src/provision.c
+NODE_TESTS := aggregator fcnt dutycycle coap_client wav node provision
 
 # $(1) output root, $(2) compiler flags, $(3) linker flags: release in build/, sanitizers in
 # build/asan/.

@@ -90,13 +90,24 @@ ifneq ($$(BOARD_NODE_$(1)),)
 $(BOARD_OUT)/$(1)/$(2)/node-main.o: $(BOARD_DIR)/$$(BOARD_NODE_$(1)) $$(BOARD_HDR)
 	@mkdir -p $$(@D)
 	$$(CROSS_CC) $$(BOARD_CFLAGS) $$(BOARD_DEFS_$(1)_$(2)) -c $$< -o $$@
+# node.elf carries the integration tests' test record in its provisioning page (so QEMU
+# runs a provisioned node); node.bin is the same image without it: what `tinyfleet
+# provision` completes with a device's own record.
+$(BOARD_OUT)/$(1)/$(2)/test-record.c: $(BOARD_OUT)/tools/gen-record
+	@mkdir -p $$(@D)
+	$(BOARD_OUT)/tools/gen-record $(2) $$@
+$(BOARD_OUT)/$(1)/$(2)/test-record.o: $(BOARD_OUT)/$(1)/$(2)/test-record.c
+	$$(CROSS_CC) $$(BOARD_CFLAGS) -c $$< -o $$@
 $(BOARD_OUT)/$(1)/$(2)/node.elf: $$(filter-out %/main.o,$$(BOARD_OBJ_$(1)_$(2))) \
                                  $(BOARD_OUT)/$(1)/$(2)/node-main.o $$(BOARD_CORE_OBJ) \
+                                 $(BOARD_OUT)/$(1)/$(2)/test-record.o \
                                  $$(BOARD_PROTO_OBJ) $(BOARD_DIR)/$(1)/$(1).ld \
                                  $(BOARD_DIR)/cortex-m4/sections.ld
 	$$(CROSS_CC) $$(BOARD_LDFLAGS) -T $(BOARD_DIR)/$(1)/$(1).ld \
 	    -Wl,-Map=$(BOARD_OUT)/$(1)/$(2)/node.map -o $$@ $$(filter %.o,$$^)
-BOARD_IMAGES += $(BOARD_OUT)/$(1)/$(2)/node.elf
+$(BOARD_OUT)/$(1)/$(2)/node.bin: $(BOARD_OUT)/$(1)/$(2)/node.elf
+	$(CROSS_OBJCOPY) -O binary -R .provision $$< $$@
+BOARD_IMAGES += $(BOARD_OUT)/$(1)/$(2)/node.elf $(BOARD_OUT)/$(1)/$(2)/node.bin
 endif
 endef
 
@@ -121,6 +132,12 @@ $(BOARD_OUT)/signal/%.c $(BOARD_OUT)/signal/%.wav: $(BOARD_OUT)/tools/gen-signal
 	$(BOARD_OUT)/tools/gen-signal $* $(BOARD_OUT)/signal/$*.c $(BOARD_OUT)/signal/$*.wav
 .PRECIOUS: $(BOARD_OUT)/signal/%.c $(BOARD_OUT)/signal/%.wav
 
+# gen-record writes the QEMU node image's test record with the firmware's own encoder.
+$(BOARD_OUT)/tools/gen-record: $(BOARD_DIR)/tools/gen_record.c nodefw/src/provision.c \
+                               nodefw/src/profile.c nodefw/include/nodefw/provision.h
+	@mkdir -p $(@D)
+	$(CC) -O2 -g -std=c11 $(WARN) -Inodefw/include -o $@ $(filter %.c,$^)
+
 BOARD_HOST_CFLAGS = -O2 -g -std=c11 $(WARN) -Iproto/include -Inodefw/include -Inodefw/model \
                     -I$(BOARD_DIR)/common
 $(BOARD_OUT)/tools/classify-host: $(BOARD_DIR)/tools/classify_host.c \
@@ -135,8 +152,11 @@ BOARD_WAVS := $(BOARD_PROFILES:%=$(BOARD_OUT)/signal/%.wav)
 # builds only that.
 BOARD_QEMU_SET := $(BOARD_PROFILES:%=$(BOARD_OUT)/mps2-an386/%/nodefw.elf) \
                   $(BOARD_PROFILES:%=$(BOARD_OUT)/mps2-an386/%/node.elf) $(BOARD_WAVS) \
+                  $(BOARD_PROFILES:%=$(BOARD_OUT)/mps2-an386/%/node.bin) \
                   $(BOARD_OUT)/tools/classify-host
 ALL_TARGETS += $(BOARD_QEMU_SET)
+# What tests/integration/provision.sh puts a record into besides mps2-an386's node.bin.
+ALL_TARGETS += $(BOARD_PROFILES:%=$(BOARD_OUT)/stm32wl55/%/nodefw.bin)
 
 # --- the SX126x driver test (host, plain and ASan/UBSan) -------------------------------------
 BOARD_TEST_CFLAGS := -std=c11 $(WARN) -Iproto/include -Inodefw/include -I$(BOARD_DIR)/radio
@@ -171,7 +191,8 @@ BOARD_TIDY_MCU  := $(BOARD_DIR)/cortex-m4/startup.c $(BOARD_DIR)/cortex-m4/semih
                    $(BOARD_DIR)/stm32wl55/board.c $(BOARD_DIR)/stm32wl55/subghz.c \
                    $(BOARD_DIR)/stm32wl55/main_node.c $(BOARD_DIR)/common/model_one.c
 BOARD_TIDY_HOST := $(BOARD_DIR)/radio/sx126x.c $(BOARD_DIR)/common/classify_run.c \
-                   $(BOARD_DIR)/tools/gen_signal.c $(BOARD_DIR)/tools/classify_host.c
+                   $(BOARD_DIR)/tools/gen_signal.c $(BOARD_DIR)/tools/classify_host.c \
+                   $(BOARD_DIR)/tools/gen_record.c nodefw/src/provision.c
 BOARD_TIDY_ARM  := --target=arm-none-eabi -mcpu=cortex-m4 -mthumb -ffreestanding \
                    -isystem /usr/lib/arm-none-eabi/include
 nodefw-boards-tidy:

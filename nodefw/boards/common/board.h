@@ -13,6 +13,10 @@
 /* board_hal() - the board's HAL (static; valid forever after board_init()). */
 const struct hal *board_hal(void);
 
+/* The provisioning record's flash page (linker symbol, PROVISION_PAGE_LEN bytes): read with
+ * provision_parse() at start; see nodefw/include/nodefw/provision.h. */
+extern const uint8_t board_provision[];
+
 /* Processor clock, Hz. */
 extern const uint32_t board_clock_hz;
 

@@ -5,9 +5,14 @@
  * due has been sent. Run it with `-icount shift=0,sleep=off` so that virtual time skips
  * over the node's sleeps and the duty-cycle waits of the run take no wall-clock time.
  *
- * The identity is the integration tests' test node (tests/integration/common.inc):
- * DevAddr 26011F00, NwkSKey 2B7E1516..., AppSKey 00010203...: never a real device's.
- * BOARD_PROFILE (enum dsp_profile) comes from the build: one image per profile.
+ * The identity (DevAddr, session keys) comes from the provisioning record at
+ * board_provision (nodefw/include/nodefw/provision.h), as on the real board. Without one, or
+ * with a corrupt one, the node refuses to start: it prints "tinyfleet: no provisioning
+ * record" or "tinyfleet: provisioning record corrupt (CRC)" and exits 3. node.elf links the
+ * integration tests' test record (tools/gen_record.c: DevAddr 26011F00, the keys of
+ * tests/integration/common.inc); node.bin leaves the page empty for `tinyfleet provision`.
+ * BOARD_PROFILE (enum dsp_profile) comes from the build: one image per profile, and the
+ * record must name the same profile.
  */
 #include "board.h"
 #include "classify_run.h"
@@ -16,11 +21,10 @@
 #include <string.h>
 
 #include "nodefw/node.h"
+#include "nodefw/provision.h"
 
-static const uint8_t test_nwkskey[16] = {0x2B, 0x7E, 0x15, 0x16, 0x28, 0xAE, 0xD2, 0xA6,
-                                         0xAB, 0xF7, 0x15, 0x88, 0x09, 0xCF, 0x4F, 0x3C};
-static const uint8_t test_appskey[16] = {0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07,
-                                         0x08, 0x09, 0x0A, 0x0B, 0x0C, 0x0D, 0x0E, 0x0F};
+/* Exit status when the record is missing, corrupt or for another profile. */
+#define EXIT_NOT_PROVISIONED 3
 
 static struct node node;
 
@@ -32,16 +36,49 @@ static void print_stat(const char *key, uint32_t v)
     semihost_puts(board_utoa(v, digits + sizeof(digits)));
 }
 
+/* "DevAddr as written on the device": 8 upper-case hex digits, as the gateway prints it. */
+static void print_hex(const char *key, uint32_t v)
+{
+    static const char digits[] = "0123456789ABCDEF";
+    char text[9];
+    unsigned i;
+
+    for (i = 0; i < 8u; i++) {
+        text[i] = digits[(v >> (28u - 4u * i)) & 0xFu];
+    }
+    text[8] = '\0';
+    semihost_puts(key);
+    semihost_puts(text);
+}
+
 int main(void)
 {
     const struct hal *h = board_hal();
     struct node_config cfg;
+    struct provision_rec rec;
     int st;
 
+    st = provision_parse(board_provision, PROVISION_REC_LEN, &rec);
+    if (st != PROVISION_OK) {
+        semihost_puts("tinyfleet: ");
+        semihost_puts(provision_strerror(st));
+        semihost_puts("\n");
+        return EXIT_NOT_PROVISIONED;
+    }
+    if (rec.profile != (uint8_t)BOARD_PROFILE) {
+        print_stat("tinyfleet: provisioning record is for profile ", rec.profile);
+        print_stat(", this image runs profile ", (uint32_t)BOARD_PROFILE);
+        semihost_puts("\n");
+        return EXIT_NOT_PROVISIONED;
+    }
     node_default_config(&cfg, BOARD_PROFILE, BEARER_LORA);
-    cfg.devaddr = 0x26011F00u;
-    memcpy(cfg.nwkskey, test_nwkskey, sizeof(cfg.nwkskey));
-    memcpy(cfg.appskey, test_appskey, sizeof(cfg.appskey));
+    cfg.devaddr = rec.devaddr;
+    memcpy(cfg.nwkskey, rec.nwkskey, sizeof(cfg.nwkskey));
+    memcpy(cfg.appskey, rec.appskey, sizeof(cfg.appskey));
+    print_hex("provisioned devaddr=", rec.devaddr);
+    semihost_puts(" name=");
+    semihost_puts(rec.name);
+    semihost_puts("\n");
     st = node_init(&node, &cfg, h);
     if (st != 0) {
         print_stat("error: node_init ", (uint32_t)-st);

@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: MIT
  * The STM32WL55 node: the firmware's main loop (node.h) on this board's HAL, sending over
  * LoRa (EU868 defaults of node_default_config()). Its identity comes from the provisioning
- * page at the end of flash, written once per device by the programmer; an unprovisioned
- * board stays silent rather than send with made-up keys.
+ * record at board_provision (0x0803E800, nodefw/include/nodefw/provision.h), written into
+ * the image by `tinyfleet provision` and flashed with it. A board whose record is missing,
+ * corrupt (CRC) or for another profile stays in a safe loop without touching the radio:
+ * it has no console or LED to say so, and must never send with made-up keys.
  *
  * BOARD_PROFILE (enum dsp_profile) comes from the build: one image per profile.
  */
@@ -12,18 +14,7 @@
 #include <string.h>
 
 #include "nodefw/node.h"
-
-/* The provisioning record (little-endian, 40 bytes at the linker symbol board_provision). */
-#define PROVISION_MAGIC 0x31504654u /* "TFP1" */
-
-struct board_provision_rec {
-    uint32_t magic;
-    uint32_t devaddr;
-    uint8_t nwkskey[16];
-    uint8_t appskey[16];
-};
-
-extern const struct board_provision_rec board_provision;
+#include "nodefw/provision.h"
 
 static struct node node;
 
@@ -31,23 +22,30 @@ int main(void)
 {
     const struct hal *h = board_hal();
     struct node_config cfg;
+    struct provision_rec rec;
+    int st = provision_parse(board_provision, PROVISION_REC_LEN, &rec);
 
-    if (board_provision.magic != PROVISION_MAGIC) {
-        hal_log(h, "not provisioned: no DevAddr and keys at board_provision");
+    if (st == PROVISION_OK && rec.profile != (uint8_t)BOARD_PROFILE) {
+        st = PROVISION_EINVAL;
+    }
+    if (st != PROVISION_OK) {
+        /* Nothing ever reaches radio_send(): only the node sends, and it never starts.
+         * board_init() left the SX126x in standby; sleeping here costs what an idle node
+         * costs. */
+        hal_log(h, provision_strerror(st));
         for (;;) {
             hal_sleep_ms(h, 60000u);
         }
     }
     node_default_config(&cfg, BOARD_PROFILE, BEARER_LORA);
-    cfg.devaddr = board_provision.devaddr;
-    memcpy(cfg.nwkskey, board_provision.nwkskey, sizeof(cfg.nwkskey));
-    memcpy(cfg.appskey, board_provision.appskey, sizeof(cfg.appskey));
+    cfg.devaddr = rec.devaddr;
+    memcpy(cfg.nwkskey, rec.nwkskey, sizeof(cfg.nwkskey));
+    memcpy(cfg.appskey, rec.appskey, sizeof(cfg.appskey));
     if (node_init(&node, &cfg, h) != 0) {
         return 1; /* board_exit() resets; a bad model or counter record would repeat */
     }
     for (;;) {
-        int st = node_step(&node);
-
+        st = node_step(&node);
         if (st < 0) {
             return 1;
         }
