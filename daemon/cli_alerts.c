@@ -75,14 +75,14 @@ static int print_alert(const struct store_alert *a, void *arg)
         return 0;
     }
     if (p->printed == 1) {
-        (void)printf("%-6s %4s %-8s %-8s %-16s %-12s %5s %-24s %s\n", "ID", "SEQ", "STATE", "LEVEL",
+        (void)printf("%-6s %4s %-8s %-8s %-16s %-16s %5s %-24s %s\n", "ID", "SEQ", "STATE", "LEVEL",
                      "CLASS", "KEY", "CONF", "CHANGED", "MESSAGE");
     }
     o = cJSON_Parse(a->json);
     conf = cJSON_GetObjectItemCaseSensitive(o, "confidence");
     msg = cJSON_GetObjectItemCaseSensitive(o, "message");
     rfc3339_format(a->changed_ms, when);
-    (void)printf("%-6" PRId64 " %4" PRIu32 " %-8s %-8s %-16s %-12s %5.2f %-24s %s\n", a->id, a->seq,
+    (void)printf("%-6" PRId64 " %4" PRIu32 " %-8s %-8s %-16s %-16s %5.2f %-24s %s\n", a->id, a->seq,
                  a->state, a->level, a->class_name, a->topic_key,
                  cJSON_IsNumber(conf) ? conf->valuedouble : 0.0, when,
                  cJSON_IsString(msg) ? msg->valuestring : "");
