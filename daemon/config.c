@@ -121,6 +121,7 @@ static const struct key_spec rule_keys[] = {
     {"update_interval_s", V_UINT, FIELD(struct config_rule, update_interval_s), 0, 86400},
     {"k", V_UINT, FIELD(struct config_rule, k), 1, 64},
     {"n", V_UINT, FIELD(struct config_rule, n), 1, 64},
+    {"anomalous_ratio", V_DOUBLE, FIELD(struct config_rule, anomalous_ratio), 0, 1},
 };
 enum {
     RK_TYPE,

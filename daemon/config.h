@@ -81,6 +81,8 @@ struct config_rule {
     unsigned update_interval_s; /* least time between two `update` transitions, s */
     unsigned k;                 /* persistence: anomalous summaries among the last n */
     unsigned n;                 /* persistence: summaries considered, 1..64 */
+    double anomalous_ratio;     /* persistence: a summary is anomalous when anomalous/windows
+                                   exceeds this (0, the default: any anomalous window) */
 };
 
 /* [gateway] devaddr_range: the DevAddrs `tinyfleet provision` hands out, lowest free first.

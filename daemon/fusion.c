@@ -1398,7 +1398,11 @@ int fusion_anomaly(struct fusion *f, const struct fusion_node *in,
     if (n == NULL) {
         return rc;
     }
-    e.anomalous = a->anomalous > 0;
+    /* One anomalous window in a summary of thousands can be a model's false positive:
+     * [rule.*] anomalous_ratio says how many make the summary count (fusion.h). */
+    e.anomalous =
+        a->anomalous > 0 &&
+        (double)a->anomalous > f->cfg.rules[f->pers_rule].anomalous_ratio * (double)a->windows;
     e.score_max = a->score_max;
     e.time_ms = now_ms;
     if (ring_push(n, f->cfg.rules[f->pers_rule].n, &e) != 0) {

@@ -39,7 +39,8 @@
  * Persistence rules (type = persistence, class machine_anomaly): the anomaly summary of a
  * node is fed to the first persistence rule (any class id: the summary carries none; the
  * alert's class is the rule's class). Per node, a ring of the last n summaries remembers
- * for each whether it was anomalous (`anomalous > 0`) and its score_max. Level: warning
+ * for each whether it was anomalous (`anomalous > 0`, and above the rule's anomalous_ratio
+ * of its `windows`; the ratio is 0 by default) and its score_max. Level: warning
  * when at least k of the ring's summaries are anomalous; critical when some summary in the
  * ring has score_max / 255 > critical_confidence (strictly above, as the config says),
  * even before k are anomalous. Persistence alerts have no watch level. Contributing input:

@@ -646,6 +646,31 @@ static void test_fusion_turbine_k_of_n_and_critical_score(void **state)
 
 /* ---- node health ---- */
 
+/* [rule.*] anomalous_ratio: a summary counts only when more than that share of its windows
+ * were anomalous (2 of 10 is not above 0.2; 3 of 10 is). */
+static void test_fusion_turbine_anomalous_ratio(void **state)
+{
+    struct fixture *fx = setup();
+    int i;
+
+    (void)state;
+    fx->cfg.rules[2].anomalous_ratio = 0.2;
+    assert_int_equal(fusion_set_config(fx->f, &fx->cfg, T0), 0);
+    for (i = 0; i < 3; i++) {
+        assert_int_equal(anomaly(fx, 0x0B000001, 2, 100, T0 + i * 600 * SEC), 0);
+    }
+    assert_int_equal(fx->rec.len, 0);
+    for (i = 3; i < 5; i++) {
+        assert_int_equal(anomaly(fx, 0x0B000001, 3, 100, T0 + i * 600 * SEC), 0);
+    }
+    assert_int_equal(fx->rec.len, 0);
+    assert_int_equal(anomaly(fx, 0x0B000001, 3, 100, T0 + 5 * 600 * SEC), 0);
+    assert_int_equal(fx->rec.len, 1);
+    assert_int_equal(last(&fx->rec)->level, FUSION_WARNING);
+    assert_int_equal(last(&fx->rec)->detections, 3);
+    teardown(fx);
+}
+
 static void test_fusion_offline_and_heard_again(void **state)
 {
     struct fixture *fx = setup();
@@ -1185,6 +1210,7 @@ int main(void)
         cmocka_unit_test(test_fusion_seq_without_gaps),
         cmocka_unit_test(test_fusion_position_centroid_and_zone_lookup),
         cmocka_unit_test(test_fusion_turbine_k_of_n_and_critical_score),
+        cmocka_unit_test(test_fusion_turbine_anomalous_ratio),
         cmocka_unit_test(test_fusion_offline_and_heard_again),
         cmocka_unit_test(test_fusion_battery_low),
         cmocka_unit_test(test_fusion_node_forget_clears_its_alerts),
