@@ -12,20 +12,7 @@
 #include "nodefw/classify.h"
 #include "proto/tfp.h"
 
-static int passed;
-static int failed;
-
-#define CHECK(cond, ...)                                                                           \
-    do {                                                                                           \
-        if (cond) {                                                                                \
-            passed++;                                                                              \
-        } else {                                                                                   \
-            failed++;                                                                              \
-            printf("FAIL %s:%d: ", __FILE__, __LINE__);                                            \
-            printf(__VA_ARGS__);                                                                   \
-            printf("\n");                                                                          \
-        }                                                                                          \
-    } while (0)
+#include "check.h"
 
 enum signal_kind { SIG_NOISE, SIG_RUMBLE, SIG_UPCALL, SIG_HEALTHY, SIG_FAULT };
 
@@ -235,6 +222,5 @@ int main(void)
     test_warmup();
     test_consistency();
     test_signals();
-    printf("test_classify: %d passed, %d failed\n", passed, failed);
-    return failed != 0;
+    return check_finish("test_classify");
 }

@@ -14,20 +14,7 @@
 #include "nodefw/fft.h"
 #include "nodefw/profile.h"
 
-static int passed;
-static int failed;
-
-#define CHECK(cond, ...)                                                                           \
-    do {                                                                                           \
-        if (cond) {                                                                                \
-            passed++;                                                                              \
-        } else {                                                                                   \
-            failed++;                                                                              \
-            printf("FAIL %s:%d: ", __FILE__, __LINE__);                                            \
-            printf(__VA_ARGS__);                                                                   \
-            printf("\n");                                                                          \
-        }                                                                                          \
-    } while (0)
+#include "check.h"
 
 static uint32_t rng_state = 777u;
 
@@ -274,6 +261,5 @@ int main(void)
     test_frame_reference();
     test_streaming();
     test_level_and_peak();
-    printf("test_features: %d passed, %d failed\n", passed, failed);
-    return failed != 0;
+    return check_finish("test_features");
 }

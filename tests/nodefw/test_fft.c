@@ -9,20 +9,7 @@
 
 #include "nodefw/fft.h"
 
-static int passed;
-static int failed;
-
-#define CHECK(cond, ...)                                                                           \
-    do {                                                                                           \
-        if (cond) {                                                                                \
-            passed++;                                                                              \
-        } else {                                                                                   \
-            failed++;                                                                              \
-            printf("FAIL %s:%d: ", __FILE__, __LINE__);                                            \
-            printf(__VA_ARGS__);                                                                   \
-            printf("\n");                                                                          \
-        }                                                                                          \
-    } while (0)
+#include "check.h"
 
 static uint32_t rng_state = 12345u;
 
@@ -171,6 +158,5 @@ int main(void)
     test_noise_chirp_impulse();
     test_zero();
     test_hann();
-    printf("test_fft: %d passed, %d failed\n", passed, failed);
-    return failed != 0;
+    return check_finish("test_fft");
 }

@@ -14,20 +14,7 @@
 #include "model.h"
 #include "nodefw/nn.h"
 
-static int passed;
-static int failed;
-
-#define CHECK(cond, ...)                                                                           \
-    do {                                                                                           \
-        if (cond) {                                                                                \
-            passed++;                                                                              \
-        } else {                                                                                   \
-            failed++;                                                                              \
-            printf("FAIL %s:%d: ", __FILE__, __LINE__);                                            \
-            printf(__VA_ARGS__);                                                                   \
-            printf("\n");                                                                          \
-        }                                                                                          \
-    } while (0)
+#include "check.h"
 
 static uint32_t rng_state = 4242u;
 
@@ -559,6 +546,5 @@ int main(void)
     test_heads();
     test_tiny_model();
     test_linked_models();
-    printf("test_nn: %d passed, %d failed\n", passed, failed);
-    return failed != 0;
+    return check_finish("test_nn");
 }

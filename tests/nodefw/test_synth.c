@@ -10,20 +10,7 @@
 
 #include "synth.h"
 
-static int passed;
-static int failed;
-
-#define CHECK(cond, ...)                                                                           \
-    do {                                                                                           \
-        if (cond) {                                                                                \
-            passed++;                                                                              \
-        } else {                                                                                   \
-            failed++;                                                                              \
-            printf("FAIL %s:%d: ", __FILE__, __LINE__);                                            \
-            printf(__VA_ARGS__);                                                                   \
-            printf("\n");                                                                          \
-        }                                                                                          \
-    } while (0)
+#include "check.h"
 
 #define MAXN (4000 * 8)
 
@@ -208,6 +195,5 @@ int main(void)
     test_upcall_sweeps_up();
     test_faults();
     test_gain_and_pcm();
-    printf("test_synth: %d passed, %d failed\n", passed, failed);
-    return failed ? 1 : 0;
+    return check_finish("test_synth");
 }

@@ -23,20 +23,7 @@
 #include "quant.h"
 #include "synth.h"
 
-static int passed;
-static int failed;
-
-#define CHECK(cond, ...)                                                                           \
-    do {                                                                                           \
-        if (cond) {                                                                                \
-            passed++;                                                                              \
-        } else {                                                                                   \
-            failed++;                                                                              \
-            printf("FAIL %s:%d: ", __FILE__, __LINE__);                                            \
-            printf(__VA_ARGS__);                                                                   \
-            printf("\n");                                                                          \
-        }                                                                                          \
-    } while (0)
+#include "check.h"
 
 static void test_loss_falls(void)
 {
@@ -341,6 +328,5 @@ int main(void)
     test_bit_exact_trained();
     test_bit_exact_committed();
     test_retrain_from_wavs();
-    printf("test_train: %d passed, %d failed\n", passed, failed);
-    return failed ? 1 : 0;
+    return check_finish("test_train");
 }

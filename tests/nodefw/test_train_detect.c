@@ -14,20 +14,7 @@
 #include "nodefw/features.h"
 #include "synth.h"
 
-static int passed;
-static int failed;
-
-#define CHECK(cond, ...)                                                                           \
-    do {                                                                                           \
-        if (cond) {                                                                                \
-            passed++;                                                                              \
-        } else {                                                                                   \
-            failed++;                                                                              \
-            printf("FAIL %s:%d: ", __FILE__, __LINE__);                                            \
-            printf(__VA_ARGS__);                                                                   \
-            printf("\n");                                                                          \
-        }                                                                                          \
-    } while (0)
+#include "check.h"
 
 #define SECONDS 12
 
@@ -108,6 +95,5 @@ int main(void)
     }
     int d = detections(DSP_PROFILE_TURBINE, SYNTH_TURBINE_HEALTHY, 0.0, 0.0, 100600);
     CHECK(d <= 1, "healthy machine: %d anomalous windows of %d", d, SECONDS * 4 - 2);
-    printf("test_train_detect: %d passed, %d failed\n", passed, failed);
-    return failed ? 1 : 0;
+    return check_finish("test_train_detect");
 }
