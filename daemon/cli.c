@@ -7,6 +7,7 @@
 #include "cli.h"
 
 #include <errno.h>
+#include <math.h>
 #include <getopt.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -15,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/random.h>
 
 #include "config.h"
 #include "hex.h"
@@ -253,4 +255,73 @@ void cli_close(struct cli_db *db)
     }
     free(db->config);
     memset(db, 0, sizeof(*db));
+}
+
+int cli_option_text(const char *verb, const char *opt, const char *s, char *dst, size_t cap)
+{
+    const unsigned char *p;
+
+    if (strlen(s) >= cap) {
+        cli_errf(verb, "--%s: too long (at most %zu bytes)", opt, cap - 1);
+        return cli_usage_error(verb);
+    }
+    for (p = (const unsigned char *)s; *p != '\0'; p++) {
+        if (*p < 0x20 || *p == 0x7F) {
+            cli_errf(verb, "--%s: control characters are not allowed", opt);
+            return cli_usage_error(verb);
+        }
+    }
+    (void)snprintf(dst, cap, "%s", s);
+    return 0;
+}
+
+int cli_option_degrees(const char *verb, const char *opt, const char *s, double max, double *out)
+{
+    char *end = NULL;
+    double v;
+
+    errno = 0;
+    v = strtod(s, &end);
+    if (end == s || *end != '\0' || errno != 0 || !isfinite(v) || v < -max || v > max) {
+        cli_errf(verb, "--%s: '%s' is not a number of degrees in -%g..%g", opt, s, max, max);
+        return cli_usage_error(verb);
+    }
+    *out = v;
+    return 0;
+}
+
+/* Both keys at once from the kernel's CSPRNG (getrandom blocks only until it is seeded). */
+int cli_generate_keys(const char *verb, struct store_node *n)
+{
+    uint8_t buf[2 * PROTO_AES_KEY];
+    size_t got = 0;
+    ssize_t r;
+
+    while (got < sizeof(buf)) {
+        r = getrandom(buf + got, sizeof(buf) - got, 0);
+        if (r < 0 && errno == EINTR) {
+            continue;
+        }
+        if (r <= 0) {
+            cli_errf(verb, "getrandom: %s", r < 0 ? strerror(errno) : "no bytes");
+            explicit_bzero(buf, sizeof(buf));
+            return CLI_EXIT_FAIL;
+        }
+        got += (size_t)r;
+    }
+    memcpy(n->nwkskey, buf, PROTO_AES_KEY);
+    memcpy(n->appskey, buf + PROTO_AES_KEY, PROTO_AES_KEY);
+    explicit_bzero(buf, sizeof(buf));
+    return 0;
+}
+
+bool cli_json_add_key(cJSON *obj, const char *name, const uint8_t key[PROTO_AES_KEY])
+{
+    char text[2 * PROTO_AES_KEY + 1];
+    bool ok;
+
+    ok = hex_encode(key, PROTO_AES_KEY, text, sizeof(text)) >= 0 &&
+         cJSON_AddStringToObject(obj, name, text) != NULL;
+    explicit_bzero(text, sizeof(text));
+    return ok;
 }

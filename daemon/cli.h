@@ -13,6 +13,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include <cjson/cJSON.h>
+
 #include "hex.h"
 #include "store.h"
 
@@ -156,6 +158,21 @@ int cli_option_key(const char *verb, const char *name, const char *s, uint8_t ke
  *   events                      stored events, newest first (cli_events.c)
  *   stats                       accepted and refused counts (cli_stats.c)
  */
+/* cli_option_text() - copy option --@opt's value @s into @dst (@cap bytes): too long or with
+ * control characters is a usage error (message printed). Return: 0 or CLI_EXIT_USAGE. */
+int cli_option_text(const char *verb, const char *opt, const char *s, char *dst, size_t cap);
+
+/* cli_option_degrees() - option --@opt as degrees in -@max..@max (latitude 90, longitude 180).
+ * Return: 0 and *@out, or CLI_EXIT_USAGE (message printed). */
+int cli_option_degrees(const char *verb, const char *opt, const char *s, double max, double *out);
+
+/* cli_generate_keys() - a node's NwkSKey and AppSKey from getrandom(2).
+ * Return: 0 or CLI_EXIT_FAIL (message printed). */
+int cli_generate_keys(const char *verb, struct store_node *n);
+
+/* cli_json_add_key() - add a key as 32 hex digits to @obj (the text is wiped after). */
+bool cli_json_add_key(cJSON *obj, const char *name, const uint8_t key[PROTO_AES_KEY]);
+
 int cli_node_main(const struct global_opts *g, int argc, char **argv);
 int cli_events_main(const struct global_opts *g, int argc, char **argv);
 int cli_stats_main(const struct global_opts *g, int argc, char **argv);

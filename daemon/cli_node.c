@@ -8,12 +8,10 @@
 
 #include <errno.h>
 #include <getopt.h>
-#include <math.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 
 #include <cjson/cJSON.h>
 
@@ -90,43 +88,6 @@ static void usage(FILE *out)
         out);
 }
 
-/*
- * The value @s of option --@opt into @dst (@cap bytes). Names and zones go into one-line
- * tables and JSON: no control characters, bounded. Return: 0 or CLI_EXIT_USAGE.
- */
-static int option_text(const char *verb, const char *opt, const char *s, char *dst, size_t cap)
-{
-    const unsigned char *p;
-
-    if (strlen(s) >= cap) {
-        cli_errf(verb, "--%s: too long (at most %zu bytes)", opt, cap - 1);
-        return cli_usage_error(verb);
-    }
-    for (p = (const unsigned char *)s; *p != '\0'; p++) {
-        if (*p < 0x20 || *p == 0x7F) {
-            cli_errf(verb, "--%s: control characters are not allowed", opt);
-            return cli_usage_error(verb);
-        }
-    }
-    (void)snprintf(dst, cap, "%s", s);
-    return 0;
-}
-
-static int parse_degrees(const char *verb, const char *opt, const char *s, double max, double *out)
-{
-    char *end = NULL;
-    double v;
-
-    errno = 0;
-    v = strtod(s, &end);
-    if (end == s || *end != '\0' || errno != 0 || !isfinite(v) || v < -max || v > max) {
-        cli_errf(verb, "--%s: '%s' is not a number of degrees in -%g..%g", opt, s, max, max);
-        return CLI_EXIT_USAGE;
-    }
-    *out = v;
-    return 0;
-}
-
 static int parse_devaddr(const char *verb, const char *s, uint32_t *out)
 {
     char why[HEX_ERR_LEN];
@@ -138,48 +99,12 @@ static int parse_devaddr(const char *verb, const char *s, uint32_t *out)
     return 0;
 }
 
-/* Both keys at once from the kernel's CSPRNG (getrandom blocks only until it is seeded). */
-static int generate_keys(const char *verb, struct store_node *n)
-{
-    uint8_t buf[2 * PROTO_AES_KEY];
-    size_t got = 0;
-    ssize_t r;
-
-    while (got < sizeof(buf)) {
-        r = getrandom(buf + got, sizeof(buf) - got, 0);
-        if (r < 0 && errno == EINTR) {
-            continue;
-        }
-        if (r <= 0) {
-            cli_errf(verb, "getrandom: %s", r < 0 ? strerror(errno) : "no bytes");
-            explicit_bzero(buf, sizeof(buf));
-            return CLI_EXIT_FAIL;
-        }
-        got += (size_t)r;
-    }
-    memcpy(n->nwkskey, buf, PROTO_AES_KEY);
-    memcpy(n->appskey, buf + PROTO_AES_KEY, PROTO_AES_KEY);
-    explicit_bzero(buf, sizeof(buf));
-    return 0;
-}
-
 static bool add_time(cJSON *obj, const char *key, int64_t ms)
 {
     char t[RFC3339_LEN];
 
     rfc3339_format(ms, t);
     return cJSON_AddStringToObject(obj, key, t) != NULL;
-}
-
-static bool add_key(cJSON *obj, const char *name, const uint8_t key[PROTO_AES_KEY])
-{
-    char text[2 * PROTO_AES_KEY + 1];
-    bool ok;
-
-    ok = hex_encode(key, PROTO_AES_KEY, text, sizeof(text)) >= 0 &&
-         cJSON_AddStringToObject(obj, name, text) != NULL;
-    explicit_bzero(text, sizeof(text));
-    return ok;
 }
 
 /* The JSON of a node; NULL when out of memory. */
@@ -209,7 +134,8 @@ static cJSON *node_json(const struct store_node *n, bool keys)
                              : cJSON_AddNullToObject(obj, "battery_mv") != NULL) &&
          add_time(obj, "created", n->created_ms);
     if (ok && keys) {
-        ok = add_key(obj, "nwkskey", n->nwkskey) && add_key(obj, "appskey", n->appskey);
+        ok = cli_json_add_key(obj, "nwkskey", n->nwkskey) &&
+             cli_json_add_key(obj, "appskey", n->appskey);
     }
     if (!ok) {
         cJSON_Delete(obj);
@@ -300,12 +226,12 @@ static int node_add(const struct global_opts *g, int argc, char **argv)
             appskey_s = optarg;
             break;
         case OPT_NAME:
-            if (option_text(verb, "name", optarg, n.name, sizeof(n.name)) != 0) {
+            if (cli_option_text(verb, "name", optarg, n.name, sizeof(n.name)) != 0) {
                 return CLI_EXIT_USAGE;
             }
             break;
         case OPT_PROFILE:
-            if (option_text(verb, "profile", optarg, n.profile, sizeof(n.profile)) != 0) {
+            if (cli_option_text(verb, "profile", optarg, n.profile, sizeof(n.profile)) != 0) {
                 return CLI_EXIT_USAGE;
             }
             break;
@@ -316,7 +242,7 @@ static int node_add(const struct global_opts *g, int argc, char **argv)
             lon_s = optarg;
             break;
         case OPT_ZONE:
-            if (option_text(verb, "zone", optarg, n.zone, sizeof(n.zone)) != 0) {
+            if (cli_option_text(verb, "zone", optarg, n.zone, sizeof(n.zone)) != 0) {
                 return CLI_EXIT_USAGE;
             }
             break;
@@ -345,8 +271,8 @@ static int node_add(const struct global_opts *g, int argc, char **argv)
         return cli_usage_error(verb);
     }
     if (lat_s != NULL) {
-        if (parse_degrees(verb, "lat", lat_s, 90.0, &n.lat) != 0 ||
-            parse_degrees(verb, "lon", lon_s, 180.0, &n.lon) != 0) {
+        if (cli_option_degrees(verb, "lat", lat_s, 90.0, &n.lat) != 0 ||
+            cli_option_degrees(verb, "lon", lon_s, 180.0, &n.lon) != 0) {
             return cli_usage_error(verb);
         }
         n.has_position = true;
@@ -358,7 +284,7 @@ static int node_add(const struct global_opts *g, int argc, char **argv)
             goto out;
         }
     } else {
-        ret = generate_keys(verb, &n);
+        ret = cli_generate_keys(verb, &n);
         if (ret != 0) {
             goto out;
         }

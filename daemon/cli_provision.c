@@ -27,7 +27,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -422,38 +421,14 @@ static void default_firmware_dir(char *dst, size_t cap)
 
 /* ---- options ---- */
 
-static int text_option(const char *opt, const char *s, char *dst, size_t cap)
-{
-    const unsigned char *p;
-
-    if (strlen(s) >= cap) {
-        cli_errf(verb, "--%s: too long (at most %zu bytes)", opt, cap - 1u);
-        return cli_usage_error(verb);
-    }
-    for (p = (const unsigned char *)s; *p != '\0'; p++) {
-        if (*p < 0x20 || *p == 0x7F) {
-            cli_errf(verb, "--%s: control characters are not allowed", opt);
-            return cli_usage_error(verb);
-        }
-    }
-    (void)snprintf(dst, cap, "%s", s);
-    return 0;
-}
-
 static int degrees_option(const char *opt, const char *s, double max, double *deg, int32_t *ude)
 {
-    char *end = NULL;
-    double v;
+    int rc = cli_option_degrees(verb, opt, s, max, deg);
 
-    errno = 0;
-    v = strtod(s, &end);
-    if (end == s || *end != '\0' || errno != 0 || !isfinite(v) || v < -max || v > max) {
-        cli_errf(verb, "--%s: '%s' is not a number of degrees in -%g..%g", opt, s, max, max);
-        return cli_usage_error(verb);
+    if (rc == 0) {
+        *ude = (int32_t)lround(*deg * 1e6);
     }
-    *deg = v;
-    *ude = (int32_t)lround(v * 1e6);
-    return 0;
+    return rc;
 }
 
 /* ---- DevAddr ---- */
@@ -506,42 +481,7 @@ static int pick_devaddr(struct store *s, uint32_t first, uint32_t last, uint32_t
     return CLI_EXIT_OK;
 }
 
-static int generate_keys(struct store_node *n)
-{
-    uint8_t buf[2 * PROTO_AES_KEY];
-    size_t got = 0;
-    ssize_t r;
-
-    while (got < sizeof(buf)) {
-        r = getrandom(buf + got, sizeof(buf) - got, 0);
-        if (r < 0 && errno == EINTR) {
-            continue;
-        }
-        if (r <= 0) {
-            cli_errf(verb, "getrandom: %s", r < 0 ? strerror(errno) : "no bytes");
-            explicit_bzero(buf, sizeof(buf));
-            return CLI_EXIT_FAIL;
-        }
-        got += (size_t)r;
-    }
-    memcpy(n->nwkskey, buf, PROTO_AES_KEY);
-    memcpy(n->appskey, buf + PROTO_AES_KEY, PROTO_AES_KEY);
-    explicit_bzero(buf, sizeof(buf));
-    return CLI_EXIT_OK;
-}
-
 /* ---- node.json ---- */
-
-static bool add_key(cJSON *obj, const char *name, const uint8_t key[PROTO_AES_KEY])
-{
-    char text[2 * PROTO_AES_KEY + 1];
-    bool ok;
-
-    ok = hex_encode(key, PROTO_AES_KEY, text, sizeof(text)) >= 0 &&
-         cJSON_AddStringToObject(obj, name, text) != NULL;
-    explicit_bzero(text, sizeof(text));
-    return ok;
-}
 
 /* node.json's text (free with cJSON_free after wiping); NULL when out of memory. */
 static char *node_json(const struct node_prov *p, const char *image, bool keys)
@@ -568,7 +508,8 @@ static char *node_json(const struct node_prov *p, const char *image, bool keys)
          cJSON_AddStringToObject(obj, "image", image) != NULL &&
          cJSON_AddStringToObject(obj, "record_address", addr) != NULL;
     if (ok && keys) {
-        ok = add_key(obj, "nwkskey", p->n.nwkskey) && add_key(obj, "appskey", p->n.appskey);
+        ok = cli_json_add_key(obj, "nwkskey", p->n.nwkskey) &&
+             cli_json_add_key(obj, "appskey", p->n.appskey);
     }
     if (ok) {
         text = cJSON_PrintUnformatted(obj);
@@ -774,7 +715,7 @@ int cli_provision_main(const struct global_opts *g, int argc, char **argv)
             break;
         case OPT_NAME:
             /* The record's name field: 31 bytes and a NUL. */
-            if (text_option("name", optarg, p.n.name, REC_NAME_LEN) != 0) {
+            if (cli_option_text(verb, "name", optarg, p.n.name, REC_NAME_LEN) != 0) {
                 return CLI_EXIT_USAGE;
             }
             break;
@@ -785,7 +726,7 @@ int cli_provision_main(const struct global_opts *g, int argc, char **argv)
             a.lon = optarg;
             break;
         case OPT_ZONE:
-            if (text_option("zone", optarg, p.n.zone, sizeof(p.n.zone)) != 0) {
+            if (cli_option_text(verb, "zone", optarg, p.n.zone, sizeof(p.n.zone)) != 0) {
                 return CLI_EXIT_USAGE;
             }
             break;
@@ -839,7 +780,7 @@ int cli_provision_main(const struct global_opts *g, int argc, char **argv)
         goto out;
     }
 
-    ret = generate_keys(&p.n);
+    ret = cli_generate_keys(verb, &p.n);
     if (ret != CLI_EXIT_OK) {
         goto out;
     }
