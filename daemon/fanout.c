@@ -19,24 +19,8 @@
 #include "rfc3339.h"
 #include "tfp_json.h"
 
-#define TICK_MS     1000u
-#define NODE_TTL_MS 30000 /* how long a cached position and zone are trusted */
-#define NODE_SLOTS  1024u /* first size of the node cache; doubles when half full */
-#define TOPIC_LEN   256u
-
-/* A node's position and zone as the registry had them, for fusion's inputs. The registry
- * belongs to the CLI as much as to the daemon (`tinyfleet node add` runs in another
- * process), so an entry is read again after NODE_TTL_MS: a node added with a new zone
- * counts in it within half a minute, without a query per frame. */
-struct node_info {
-    uint32_t devaddr;
-    bool used;
-    bool has_position;
-    double lat;
-    double lon;
-    char zone[sizeof(((struct store_node *)0)->zone)];
-    int64_t loaded_ms;
-};
+#define TICK_MS   1000u
+#define TOPIC_LEN 256u
 
 struct fanout {
     uv_loop_t *loop;
@@ -45,9 +29,6 @@ struct fanout {
     struct fusion *fusion;
     struct mqtt *mqtt; /* NULL without [mqtt] host */
     uv_timer_t tick;
-    struct node_info *nodes;
-    size_t node_slots;
-    size_t node_used;
     struct log_limit fail_limit;
 };
 
@@ -61,87 +42,19 @@ static int64_t unix_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* ---- the node cache: open addressing, linear probing ---- */
-
-static size_t slot_of(const struct fanout *f, uint32_t devaddr)
-{
-    size_t i = (size_t)(devaddr * 2654435761u) & (f->node_slots - 1);
-
-    while (f->nodes[i].used && f->nodes[i].devaddr != devaddr) {
-        i = (i + 1) & (f->node_slots - 1);
-    }
-    return i;
-}
-
-static int grow(struct fanout *f)
-{
-    struct node_info *old = f->nodes;
-    size_t old_slots = f->node_slots;
-    size_t i;
-
-    f->node_slots = old_slots != 0 ? old_slots * 2 : NODE_SLOTS;
-    f->nodes = calloc(f->node_slots, sizeof(*f->nodes));
-    if (f->nodes == NULL) {
-        f->nodes = old;
-        f->node_slots = old_slots;
-        return -ENOMEM;
-    }
-    for (i = 0; i < old_slots; i++) {
-        if (old[i].used) {
-            f->nodes[slot_of(f, old[i].devaddr)] = old[i];
-        }
-    }
-    free(old);
-    return 0;
-}
-
-static void fill_info(struct node_info *ni, const struct store_node *n, int64_t now_ms)
-{
-    ni->devaddr = n->devaddr;
-    ni->used = true;
-    ni->has_position = n->has_position;
-    ni->lat = n->lat;
-    ni->lon = n->lon;
-    (void)snprintf(ni->zone, sizeof(ni->zone), "%s", n->zone);
-    ni->loaded_ms = now_ms;
-}
-
-/* The cached entry of @devaddr, read from the registry when missing or stale; NULL when the
- * node cannot be read (then fusion gets it without position and zone). */
-static const struct node_info *node_info(struct fanout *f, uint32_t devaddr, int64_t now_ms)
-{
-    struct store_node n;
-    struct node_info *ni;
-    size_t i;
-
-    if (f->node_used * 2 >= f->node_slots && grow(f) < 0) {
-        return NULL;
-    }
-    i = slot_of(f, devaddr);
-    ni = &f->nodes[i];
-    if (ni->used && now_ms - ni->loaded_ms < NODE_TTL_MS) {
-        return ni;
-    }
-    if (store_node_get(f->store, devaddr, &n) < 0) {
-        return NULL;
-    }
-    if (!ni->used) {
-        f->node_used++;
-    }
-    fill_info(ni, &n, now_ms);
-    explicit_bzero(&n, sizeof(n));
-    return ni;
-}
-
-static struct fusion_node fusion_node_of(const struct node_info *ni, uint32_t devaddr)
+/* The registry's position and zone of @devaddr for fusion (store_node_place(): cached in the
+ * store, current with the CLI's changes). A node that cannot be read goes to fusion without
+ * them. @place is the storage the zone points into. */
+static struct fusion_node fusion_node_of(struct fanout *f, uint32_t devaddr,
+                                         struct store_node *place)
 {
     struct fusion_node fn = {devaddr, false, 0, 0, NULL};
 
-    if (ni != NULL) {
-        fn.has_position = ni->has_position;
-        fn.lat = ni->lat;
-        fn.lon = ni->lon;
-        fn.zone = ni->zone;
+    if (store_node_place(f->store, devaddr, place) == 0) {
+        fn.has_position = place->has_position;
+        fn.lat = place->lat;
+        fn.lon = place->lon;
+        fn.zone = place->zone;
     }
     return fn;
 }
@@ -249,7 +162,8 @@ static int on_uplink(void *arg, const struct store_uplink *up)
     struct fanout *f = arg;
     const struct proto_tfp_msg *m = up->msg;
     int64_t now = up->rx->time_ms;
-    struct fusion_node fn = fusion_node_of(node_info(f, up->devaddr, now), up->devaddr);
+    struct store_node place;
+    struct fusion_node fn = fusion_node_of(f, up->devaddr, &place);
     bool events = f->mqtt != NULL && f->cfg->mqtt.publish_events;
     unsigned i;
     int rc = 0;
@@ -319,12 +233,13 @@ static int replay_one(const struct store_event *e, void *arg)
 {
     struct replay_ctx *r = arg;
     const struct proto_tfp_detection *d = &e->msg.u.det.rec[0];
+    struct store_node place;
     struct fusion_node fn;
 
     if (strcmp(e->kind, "detection") != 0) {
         return 0;
     }
-    fn = fusion_node_of(node_info(r->f, e->devaddr, r->now_ms), e->devaddr);
+    fn = fusion_node_of(r->f, e->devaddr, &place);
     return fusion_replay_detection(r->f->fusion, &fn, d->class_id, d->confidence, e->time_ms,
                                    r->now_ms);
 }
@@ -412,10 +327,6 @@ void fanout_reload(struct fanout *f)
     if (fusion_set_config(f->fusion, f->cfg, unix_ms()) != 0) {
         log_warning("fusion: some alerts of removed rules could not be cleared yet");
     }
-    f->node_used = 0;
-    if (f->nodes != NULL) {
-        memset(f->nodes, 0, f->node_slots * sizeof(*f->nodes));
-    }
 }
 
 static void on_tick_closed(uv_handle_t *h)
@@ -423,7 +334,6 @@ static void on_tick_closed(uv_handle_t *h)
     struct fanout *f = h->data;
 
     fusion_free(f->fusion);
-    free(f->nodes);
     free(f);
 }
 

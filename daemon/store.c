@@ -103,7 +103,8 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_NODE_GET] = NODE_COLUMNS " WHERE devaddr = ?1",
     /* The frame check's lookup: only what it reads. The whole row (three texts copied,
      * thirteen columns decoded) cost 7.3 k instructions per frame (callgrind, CoAP). */
-    [ST_NODE_AUTH] = "SELECT nwkskey, appskey, has_fcnt, last_fcnt FROM nodes WHERE devaddr = ?1",
+    [ST_NODE_AUTH] = "SELECT nwkskey, appskey, has_fcnt, last_fcnt, lat, lon, zone FROM nodes"
+                     " WHERE devaddr = ?1",
     [ST_NODE_LIST] = NODE_COLUMNS " ORDER BY devaddr",
     [ST_NODE_REMOVE] = "DELETE FROM nodes WHERE devaddr = ?1",
     /* The counter may only move forward: a second guard behind the check in uplink.c. */
@@ -191,14 +192,17 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_DATA_VERSION] = "PRAGMA data_version",
 };
 
-/* What the frame check reads of a node, cached in daemon mode (auth_find()). */
+/* What the frame check and fusion read of a node, cached in daemon mode (auth_clear()). */
 struct auth_entry {
     uint32_t devaddr;
-    bool used;
     bool has_fcnt;
+    bool has_position;
     uint32_t last_fcnt;
+    double lat;
+    double lon;
     uint8_t nwkskey[PROTO_AES_KEY];
     uint8_t appskey[PROTO_AES_KEY];
+    char zone[sizeof(((struct store_node *)0)->zone)];
 };
 
 /* Past this many nodes the cache starts again empty rather than grow without bound. */
@@ -213,9 +217,11 @@ struct store {
     bool daemon_mode;   /* store_daemon_mode(): foreign keys off, node reads open the batch */
     int schema_version; /* PRAGMA user_version after migration */
     uint64_t delta[STORE_BEARER_COUNT][STORE_REASON_COUNT]; /* counts since the last commit */
-    struct auth_entry *auth; /* daemon mode: store_node_auth()'s cache, see auth_clear() */
-    size_t auth_slots;       /* a power of two, or 0 before the first use */
+    struct auth_entry *auth; /* daemon mode: the node cache, auth_used of auth_cap entries */
+    size_t auth_cap;
     size_t auth_used;
+    uint32_t *auth_index; /* auth_slots (a power of two, or 0): entry index + 1, 0 = free */
+    size_t auth_slots;
     int64_t data_version;          /* PRAGMA data_version when the cache was last known valid */
     store_uplink_hook uplink_hook; /* store_set_uplink_hook() */
     void *uplink_hook_arg;
@@ -687,6 +693,7 @@ void store_close(struct store *s)
     close_db(s);
     auth_clear(s);
     free(s->auth);
+    free(s->auth_index);
     free(s);
 }
 
@@ -797,63 +804,85 @@ static int batch_begin(struct store *s);
 static void auth_clear(struct store *s)
 {
     if (s->auth != NULL) {
-        explicit_bzero(s->auth, s->auth_slots * sizeof(*s->auth));
+        explicit_bzero(s->auth, s->auth_used * sizeof(*s->auth));
+    }
+    if (s->auth_index != NULL) {
+        memset(s->auth_index, 0, s->auth_slots * sizeof(*s->auth_index));
     }
     s->auth_used = 0;
 }
 
-static struct auth_entry *auth_slot(const struct store *s, uint32_t devaddr)
+/* The index slot of @devaddr: its entry, or the free slot where it would go. The entries
+ * are kept dense and only the index is a hash table (of 4-byte slots), so 10,000 nodes cost
+ * about 1.3 MB of entries and 128 kB of index, not a half-empty table of whole entries. */
+static uint32_t *auth_slot(const struct store *s, uint32_t devaddr)
 {
     size_t i = (size_t)(devaddr * 2654435761u) & (s->auth_slots - 1);
 
-    while (s->auth[i].used && s->auth[i].devaddr != devaddr) {
+    while (s->auth_index[i] != 0 && s->auth[s->auth_index[i] - 1].devaddr != devaddr) {
         i = (i + 1) & (s->auth_slots - 1);
     }
-    return &s->auth[i];
+    return &s->auth_index[i];
 }
 
-/* Room for one more entry: doubles the table at half full; past AUTH_CACHE_MAX, empties it. */
+static struct auth_entry *auth_find(const struct store *s, uint32_t devaddr)
+{
+    uint32_t *slot;
+
+    if (s->auth_slots == 0) {
+        return NULL;
+    }
+    slot = auth_slot(s, devaddr);
+    return *slot != 0 ? &s->auth[*slot - 1] : NULL;
+}
+
+/* Room for one more entry (the index at most half full); past AUTH_CACHE_MAX nodes the cache
+ * starts again empty. Return: 0 or -ENOMEM (the cache is then simply not used for it). */
 static int auth_reserve(struct store *s)
 {
-    struct auth_entry *old = s->auth;
-    size_t old_slots = s->auth_slots;
     size_t i;
 
     if (s->auth_used >= AUTH_CACHE_MAX) {
         auth_clear(s);
     }
-    if (s->auth_slots != 0 && s->auth_used * 2 < s->auth_slots) {
-        return 0;
+    if (s->auth_used == s->auth_cap) {
+        size_t cap = s->auth_cap != 0 ? s->auth_cap * 2 : 256;
+        struct auth_entry *e = calloc(cap, sizeof(*e));
+
+        if (e == NULL) {
+            return -ENOMEM;
+        }
+        if (s->auth != NULL) {
+            memcpy(e, s->auth, s->auth_used * sizeof(*e));
+            explicit_bzero(s->auth, s->auth_cap * sizeof(*s->auth));
+        }
+        free(s->auth);
+        s->auth = e;
+        s->auth_cap = cap;
     }
-    s->auth_slots = old_slots != 0 ? old_slots * 2 : 1024;
-    s->auth = calloc(s->auth_slots, sizeof(*s->auth));
-    if (s->auth == NULL) {
-        s->auth = old;
-        s->auth_slots = old_slots;
-        return -ENOMEM;
-    }
-    for (i = 0; i < old_slots; i++) {
-        if (old[i].used) {
-            *auth_slot(s, old[i].devaddr) = old[i];
+    if ((s->auth_used + 1) * 2 > s->auth_slots) {
+        size_t slots = s->auth_slots != 0 ? s->auth_slots * 2 : 512;
+        uint32_t *index = calloc(slots, sizeof(*index));
+
+        if (index == NULL) {
+            return -ENOMEM;
+        }
+        free(s->auth_index);
+        s->auth_index = index;
+        s->auth_slots = slots;
+        for (i = 0; i < s->auth_used; i++) {
+            *auth_slot(s, s->auth[i].devaddr) = (uint32_t)(i + 1);
         }
     }
-    if (old != NULL) {
-        explicit_bzero(old, old_slots * sizeof(*old));
-    }
-    free(old);
     return 0;
 }
 
 /* After the frame's counter was written: the cached node moves with it. */
 static void auth_seen(struct store *s, uint32_t devaddr, uint32_t fcnt)
 {
-    struct auth_entry *e;
+    struct auth_entry *e = auth_find(s, devaddr);
 
-    if (s->auth_slots == 0) {
-        return;
-    }
-    e = auth_slot(s, devaddr);
-    if (e->used) {
+    if (e != NULL) {
         e->has_fcnt = true;
         e->last_fcnt = fcnt;
     }
@@ -947,7 +976,7 @@ int store_node_get(struct store *s, uint32_t devaddr, struct store_node *out)
     return node_lookup(s, ST_NODE_GET, devaddr, out, read_node);
 }
 
-/* Fills the keys and counter of @n from the current row of ST_NODE_AUTH. */
+/* Fills the keys, counter and place of @n from the current row of ST_NODE_AUTH. */
 static int read_node_auth(struct store *s, sqlite3_stmt *st, struct store_node *n)
 {
     const void *nwk = sqlite3_column_blob(st, 0);
@@ -964,12 +993,57 @@ static int read_node_auth(struct store *s, sqlite3_stmt *st, struct store_node *
     memcpy(n->appskey, app, PROTO_AES_KEY);
     n->has_fcnt = sqlite3_column_int(st, 2) != 0;
     n->last_fcnt = (uint32_t)sqlite3_column_int64(st, 3);
+    n->has_position = sqlite3_column_type(st, 4) != SQLITE_NULL;
+    n->lat = sqlite3_column_double(st, 4);
+    n->lon = sqlite3_column_double(st, 5);
+    copy_text(n->zone, sizeof(n->zone), sqlite3_column_text(st, 6));
     return 0;
+}
+
+/* The daemon's cached entry of @devaddr, read from the registry on a miss. */
+static int auth_get(struct store *s, uint32_t devaddr, const struct auth_entry **out)
+{
+    struct store_node n;
+    struct auth_entry *e;
+    int ret;
+
+    ret = batch_begin(s); /* first, so that the cache is checked against data_version */
+    if (ret < 0) {
+        return ret;
+    }
+    e = auth_find(s, devaddr);
+    if (e != NULL) {
+        *out = e;
+        return 0;
+    }
+    memset(&n, 0, sizeof(n));
+    n.devaddr = devaddr;
+    ret = node_lookup(s, ST_NODE_AUTH, devaddr, &n, read_node_auth);
+    if (ret == 0) {
+        ret = auth_reserve(s);
+    }
+    if (ret == 0) {
+        e = &s->auth[s->auth_used];
+        e->devaddr = devaddr;
+        e->has_fcnt = n.has_fcnt;
+        e->last_fcnt = n.last_fcnt;
+        e->has_position = n.has_position;
+        e->lat = n.lat;
+        e->lon = n.lon;
+        memcpy(e->nwkskey, n.nwkskey, PROTO_AES_KEY);
+        memcpy(e->appskey, n.appskey, PROTO_AES_KEY);
+        memcpy(e->zone, n.zone, sizeof(e->zone));
+        s->auth_used++;
+        *auth_slot(s, devaddr) = (uint32_t)s->auth_used;
+        *out = e;
+    }
+    explicit_bzero(&n, sizeof(n));
+    return ret;
 }
 
 int store_node_auth(struct store *s, uint32_t devaddr, struct store_node *out)
 {
-    struct auth_entry *e;
+    const struct auth_entry *e = NULL;
     int ret;
 
     assert(s != NULL && out != NULL);
@@ -978,30 +1052,36 @@ int store_node_auth(struct store *s, uint32_t devaddr, struct store_node *out)
     if (!s->daemon_mode) {
         return node_lookup(s, ST_NODE_AUTH, devaddr, out, read_node_auth);
     }
-    ret = batch_begin(s); /* first, so that the cache is checked against data_version */
-    if (ret < 0) {
+    ret = auth_get(s, devaddr, &e);
+    if (ret == 0) {
+        memcpy(out->nwkskey, e->nwkskey, PROTO_AES_KEY);
+        memcpy(out->appskey, e->appskey, PROTO_AES_KEY);
+        out->has_fcnt = e->has_fcnt;
+        out->last_fcnt = e->last_fcnt;
+    }
+    return ret;
+}
+
+int store_node_place(struct store *s, uint32_t devaddr, struct store_node *out)
+{
+    const struct auth_entry *e = NULL;
+    int ret;
+
+    assert(s != NULL && out != NULL);
+    memset(out, 0, sizeof(*out));
+    out->devaddr = devaddr;
+    if (!s->daemon_mode) {
+        ret = node_lookup(s, ST_NODE_AUTH, devaddr, out, read_node_auth);
+        explicit_bzero(out->nwkskey, sizeof(out->nwkskey));
+        explicit_bzero(out->appskey, sizeof(out->appskey));
         return ret;
     }
-    if (s->auth_slots != 0) {
-        e = auth_slot(s, devaddr);
-        if (e->used) {
-            memcpy(out->nwkskey, e->nwkskey, PROTO_AES_KEY);
-            memcpy(out->appskey, e->appskey, PROTO_AES_KEY);
-            out->has_fcnt = e->has_fcnt;
-            out->last_fcnt = e->last_fcnt;
-            return 0;
-        }
-    }
-    ret = node_lookup(s, ST_NODE_AUTH, devaddr, out, read_node_auth);
-    if (ret == 0 && auth_reserve(s) == 0) {
-        e = auth_slot(s, devaddr);
-        e->devaddr = devaddr;
-        e->used = true;
-        e->has_fcnt = out->has_fcnt;
-        e->last_fcnt = out->last_fcnt;
-        memcpy(e->nwkskey, out->nwkskey, PROTO_AES_KEY);
-        memcpy(e->appskey, out->appskey, PROTO_AES_KEY);
-        s->auth_used++;
+    ret = auth_get(s, devaddr, &e);
+    if (ret == 0) {
+        out->has_position = e->has_position;
+        out->lat = e->lat;
+        out->lon = e->lon;
+        memcpy(out->zone, e->zone, sizeof(out->zone));
     }
     return ret;
 }

@@ -141,9 +141,14 @@ int store_schema_latest(void);
 STORE_MUST_CHECK int store_node_add(struct store *s, const struct store_node *n);
 /* Return: 0, -ENOENT, -EIO. Sees the open batch's writes (same connection). */
 STORE_MUST_CHECK int store_node_get(struct store *s, uint32_t devaddr, struct store_node *out);
-/* store_node_auth() - store_node_get() for the frame check: fills only devaddr, nwkskey,
- * appskey, has_fcnt and last_fcnt of @out (the rest zero). Return: as store_node_get(). */
+/* store_node_auth() - store_node_get() for the frame check: fills devaddr, nwkskey, appskey,
+ * has_fcnt and last_fcnt of @out (the rest unspecified). In daemon mode from a cache kept
+ * current with PRAGMA data_version (store.c). Return: as store_node_get(). */
 STORE_MUST_CHECK int store_node_auth(struct store *s, uint32_t devaddr, struct store_node *out);
+/* store_node_place() - what fusion needs of a node: fills only devaddr, has_position, lat, lon
+ * and zone of @out (the rest zero); in daemon mode from the same cache as store_node_auth().
+ * Return: as store_node_get(). */
+STORE_MUST_CHECK int store_node_place(struct store *s, uint32_t devaddr, struct store_node *out);
 /* Return: 0, -ENOENT, -EBUSY while a batch is open, -EIO. Also deletes the node's frames,
  * events and receptions, in the same transaction. */
 STORE_MUST_CHECK int store_node_remove(struct store *s, uint32_t devaddr);

@@ -927,11 +927,22 @@ static void test_store_node_auth_cache(void **state)
     assert_int_equal(n.last_fcnt, 1);
     assert_int_equal(store_flush(fx->s), 0);
 
-    /* The CLI re-registers the node with new keys and a new counter state. */
-    sql_exec(fx->path, "UPDATE nodes SET nwkskey = zeroblob(16), has_fcnt = 0, last_fcnt = 0");
+    assert_int_equal(store_node_place(fx->s, DEV_A, &n), 0);
+    assert_string_equal(n.zone, "");
+    assert_false(n.has_position);
+    assert_int_equal(store_flush(fx->s), 0); /* reads open the batch: let the CLI write */
+
+    /* The CLI re-registers the node with new keys, a new counter state and a new place. */
+    sql_exec(fx->path, "UPDATE nodes SET nwkskey = zeroblob(16), has_fcnt = 0, last_fcnt = 0,"
+                       " zone = 'east', lat = -2.5, lon = 37.5");
     assert_int_equal(store_node_auth(fx->s, DEV_A, &n), 0);
     assert_int_equal(n.nwkskey[0], 0x00);
     assert_false(n.has_fcnt);
+    assert_int_equal(store_node_place(fx->s, DEV_A, &n), 0);
+    assert_string_equal(n.zone, "east");
+    assert_true(n.has_position && n.lat == -2.5 && n.lon == 37.5);
+    assert_int_equal(n.nwkskey[0], 0x00); /* place() gives no keys */
+    assert_int_equal(store_node_place(fx->s, DEV_B, &n), -ENOENT);
     assert_int_equal(store_flush(fx->s), 0);
     /* ... and removes it: unknown from the next batch on. */
     sql_exec(fx->path, "DELETE FROM nodes");
