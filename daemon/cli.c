@@ -151,16 +151,6 @@ int cli_parse_limit(const char *s, int *out)
     return 0;
 }
 
-int64_t cli_now_ms(void)
-{
-    struct timespec ts;
-
-    if (clock_gettime(CLOCK_REALTIME, &ts) != 0) {
-        return 0; /* cannot fail with CLOCK_REALTIME; 0 is "the epoch", harmless here */
-    }
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static const char *class_name(const struct cli_db *db, uint8_t class_id)
 {
     if (db != NULL && db->config != NULL) {

@@ -73,9 +73,6 @@ const char *cli_class_name(void *arg, uint8_t class_id);
  */
 int cli_class_id(const struct cli_db *db, const char *name);
 
-/* cli_now_ms() - the wall clock, Unix ms. */
-int64_t cli_now_ms(void);
-
 /* cli_parse_limit() - a --limit value: decimal digits only, 0..INT_MAX. Return: 0 or -EINVAL. */
 int cli_parse_limit(const char *s, int *out);
 

@@ -295,7 +295,7 @@ int cli_events_main(const struct global_opts *g, int argc, char **argv)
         }
     }
     if (has_since) {
-        f.since_ms = cli_now_ms() - since;
+        f.since_ms = rfc3339_now_ms() - since;
     }
     if (!ctx.json) {
         (void)printf("%-24s  %-8s  %10s  %-9s  %s\n", "RECEIVED (UTC)", "DEVADDR", "FCNT", "KIND",

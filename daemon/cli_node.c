@@ -290,7 +290,7 @@ static int node_add(const struct global_opts *g, int argc, char **argv)
         }
         generated = true;
     }
-    n.created_ms = cli_now_ms();
+    n.created_ms = rfc3339_now_ms();
 
     ret = cli_open(g, verb, CLI_OPEN_CREATE, &db);
     if (ret != CLI_EXIT_OK) {

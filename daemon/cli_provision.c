@@ -34,6 +34,7 @@
 
 #include "config.h"
 #include "hex.h"
+#include "rfc3339.h"
 #include "store.h"
 
 /* The record (nodefw/include/nodefw/provision.h): offsets and sizes. */
@@ -620,7 +621,7 @@ static int register_node(struct cli_db *db, const struct args *a, struct node_pr
             return CLI_EXIT_FAIL;
         }
         hex_format_devaddr(p->n.devaddr, devaddr);
-        p->n.created_ms = cli_now_ms();
+        p->n.created_ms = rfc3339_now_ms();
         rc = store_node_add(db->store, &p->n);
         if (rc == 0) {
             return CLI_EXIT_OK;

@@ -32,16 +32,6 @@ struct fanout {
     struct log_limit fail_limit;
 };
 
-static int64_t unix_ms(void)
-{
-    struct timespec ts;
-
-    if (clock_gettime(CLOCK_REALTIME, &ts) != 0) {
-        return 0;
-    }
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* The registry's position and zone of @devaddr for fusion (store_node_place(): cached in the
  * store, current with the CLI's changes). A node that cannot be read goes to fusion without
  * them. @place is the storage the zone points into. */
@@ -198,7 +188,7 @@ static void on_tick(uv_timer_t *t)
     struct fanout *f = t->data;
 
     /* A failed transition was logged by on_alert(); fusion retries it at the next tick. */
-    int rc = fusion_tick(f->fusion, unix_ms());
+    int rc = fusion_tick(f->fusion, rfc3339_now_ms());
 
     (void)rc;
 }
@@ -291,7 +281,7 @@ int fanout_start(uv_loop_t *loop, const struct config *cfg, struct store *s, str
     }
     restored = alerts_restore(s, f->fusion);
     known.f = f;
-    known.now_ms = unix_ms();
+    known.now_ms = rfc3339_now_ms();
     rc = restored < 0 ? restored : store_node_foreach(s, add_known, &known);
     if (rc == 0 && restored > 0) {
         rc = replay_windows(f, known.now_ms);
@@ -324,7 +314,7 @@ void fanout_committed(struct fanout *f, int rc)
 
 void fanout_reload(struct fanout *f)
 {
-    if (fusion_set_config(f->fusion, f->cfg, unix_ms()) != 0) {
+    if (fusion_set_config(f->fusion, f->cfg, rfc3339_now_ms()) != 0) {
         log_warning("fusion: some alerts of removed rules could not be cleared yet");
     }
 }

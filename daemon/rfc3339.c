@@ -8,6 +8,16 @@
 #include <string.h>
 #include <time.h>
 
+int64_t rfc3339_now_ms(void)
+{
+    struct timespec ts;
+
+    if (clock_gettime(CLOCK_REALTIME, &ts) != 0) {
+        return 0; /* cannot fail with CLOCK_REALTIME; 0 is "the epoch", harmless */
+    }
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 void rfc3339_format(int64_t ms, char out[RFC3339_LEN])
 {
     /* Floor division, so times before 1970 still get a millisecond part of 0..999. */

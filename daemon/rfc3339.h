@@ -9,6 +9,10 @@
 
 #define RFC3339_LEN 32u /* room for any time, NUL included */
 
+/* rfc3339_now_ms() - the wall clock (CLOCK_REALTIME) in Unix ms: the clock every stored and
+ * published time is on. */
+int64_t rfc3339_now_ms(void);
+
 /* rfc3339_format() - Unix ms @ms into @out; a time gmtime() cannot show becomes "@<ms>". */
 void rfc3339_format(int64_t ms, char out[RFC3339_LEN]);
 

@@ -23,6 +23,7 @@
 #include "ingest_lora.h"
 #include "log.h"
 #include "notify.h"
+#include "rfc3339.h"
 #include "store.h"
 
 #define EXIT_USAGE 2
@@ -71,16 +72,6 @@ static void usage(FILE *out)
                 "SIGHUP reloads classes, zones, rules, health and retention settings;\n"
                 "SIGTERM or SIGINT commits what was received and exits 0.\n",
                 out);
-}
-
-static int64_t unix_ms(void)
-{
-    struct timespec ts;
-
-    if (clock_gettime(CLOCK_REALTIME, &ts) != 0) {
-        return 0;
-    }
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 static const char *or_off(const char *addr)
@@ -192,7 +183,7 @@ static void on_retention(uv_timer_t *t)
     int n;
 
     if (d->cfg.retention_days > 0) {
-        before = unix_ms() - (int64_t)d->cfg.retention_days * DAY_MS;
+        before = rfc3339_now_ms() - (int64_t)d->cfg.retention_days * DAY_MS;
         /* store_prune() runs its own transaction, so the open batch is committed first
          * (and its acknowledgements released). */
         (void)group_commit(d);
