@@ -163,27 +163,61 @@ static enum synth_kind background_of(enum dsp_profile p)
                                       : SYNTH_BG_LAND;
 }
 
-static int scene_init(struct synth_scene *s, enum dsp_profile p, const char *event, double at_s,
-                      double snr_db, double severity, double seconds, uint64_t seed)
+/* What a scene renders: the options `synth` and `run --event` share (their defaults differ). */
+struct scene_opts {
+    const char *event; /* --event KIND, or NULL: the background alone */
+    double seconds;    /* --seconds */
+    double at;         /* --at: the event's start, s */
+    double snr;        /* --snr, dB */
+    double severity;   /* --severity, 0..1 (faults) */
+    unsigned long long seed;
+};
+
+/* Takes option @c into @o when it is one of the scene's.
+ * Return: 1 taken, 0 not a scene option, -1 a bad value (said on stderr). */
+static int scene_option(int c, const char *arg, struct scene_opts *o)
+{
+    switch (c) {
+    case 'e':
+        o->event = arg;
+        return 1;
+    case 's':
+        return hostutil_num("seconds", arg, 0.001, 86400, &o->seconds) != 0 ? -1 : 1;
+    case 'a':
+        return hostutil_num("at", arg, 0, 86400, &o->at) != 0 ? -1 : 1;
+    case 'n':
+        return hostutil_num("snr", arg, -60, 100, &o->snr) != 0 ? -1 : 1;
+    case 'S':
+        return hostutil_num("severity", arg, 0, 1, &o->severity) != 0 ? -1 : 1;
+    case 'r':
+        o->seed = strtoull(arg, NULL, 0);
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+static int scene_init(struct synth_scene *s, enum dsp_profile p, const struct scene_opts *o,
+                      uint64_t seed)
 {
     unsigned rate = synth_profile_rate((enum synth_profile)p);
 
     memset(s, 0, sizeof(*s));
-    s->total_n = (uint64_t)(seconds * rate);
-    s->at_n = (uint64_t)(at_s * rate);
+    s->total_n = (uint64_t)(o->seconds * rate);
+    s->at_n = (uint64_t)(o->at * rate);
     s->bg_gain = 0.2f;
     if (synth_source_init(&s->bg, background_of(p), rate, seed) != 0) {
         return -1;
     }
-    if (event != NULL) {
-        int k = hostutil_synth_kind(event);
+    if (o->event != NULL) {
+        int k = hostutil_synth_kind(o->event);
 
         if (k < 0 || synth_source_init(&s->ev, (enum synth_kind)k, rate, seed + 1u) != 0) {
-            fprintf(stderr, "tinyfleet-node: unknown signal kind '%s'\n", event);
+            fprintf(stderr, "tinyfleet-node: unknown signal kind '%s'\n", o->event);
             return -1;
         }
-        s->ev.severity = severity;
-        s->ev_gain = (float)(s->bg_gain * synth_snr_gain(snr_db));
+        s->ev.severity = o->severity;
+        s->ev_gain = (float)(s->bg_gain * synth_snr_gain(o->snr));
         s->has_event = true;
     }
     return 0;
@@ -225,59 +259,32 @@ static int cmd_synth(int argc, char **argv)
         {"event", required_argument, NULL, 'e'},   {"at", required_argument, NULL, 'a'},
         {"snr", required_argument, NULL, 'n'},     {"severity", required_argument, NULL, 'S'},
         {"seed", required_argument, NULL, 'r'},    {NULL, 0, NULL, 0}};
+    struct scene_opts so = {NULL, 30, 5, 15, 1, 1};
     struct synth_scene scene;
     int prof = -1;
-    double seconds = 30;
-    double at = 5;
-    double snr = 15;
-    double severity = 1;
-    unsigned long long seed = 1;
-    const char *event = NULL;
     int16_t *pcm;
     size_t n;
     int c;
     int rc;
 
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-        switch (c) {
-        case 'p':
-            prof = dsp_profile_from_name(optarg);
-            break;
-        case 's':
-            if (hostutil_num("seconds", optarg, 0.001, 86400, &seconds) != 0) {
-                return 2;
-            }
-            break;
-        case 'e':
-            event = optarg;
-            break;
-        case 'a':
-            if (hostutil_num("at", optarg, 0, 86400, &at) != 0) {
-                return 2;
-            }
-            break;
-        case 'n':
-            if (hostutil_num("snr", optarg, -60, 100, &snr) != 0) {
-                return 2;
-            }
-            break;
-        case 'S':
-            if (hostutil_num("severity", optarg, 0, 1, &severity) != 0) {
-                return 2;
-            }
-            break;
-        case 'r':
-            seed = strtoull(optarg, NULL, 0);
-            break;
-        default:
+        rc = scene_option(c, optarg, &so);
+        if (rc < 0) {
+            return 2;
+        }
+        if (rc > 0) {
+            continue;
+        }
+        if (c != 'p') {
             return usage(stderr, 2);
         }
+        prof = dsp_profile_from_name(optarg);
     }
     if (prof < 0 || optind != argc - 1) {
         fprintf(stderr, "tinyfleet-node synth: needs --profile P and an output file\n");
         return 2;
     }
-    if (scene_init(&scene, (enum dsp_profile)prof, event, at, snr, severity, seconds, seed) != 0) {
+    if (scene_init(&scene, (enum dsp_profile)prof, &so, so.seed) != 0) {
         return 2;
     }
     pcm = malloc(scene.total_n * sizeof(int16_t));
@@ -342,17 +349,13 @@ static int cmd_run(int argc, char **argv)
     const char *coap = NULL;
     const char *forwarder = NULL;
     const char *wavpath = NULL;
-    const char *event = NULL;
     const char *nv = NULL;
-    double seconds = 30;
-    double at = 5;
-    double snr = 20;
+    struct scene_opts so = {NULL, 30, 5, 20, 1, 0};
     double speed = 1;
     double health_s = -1;
     double batch_s = -1;
     double sf = 0;
     double k = 64;
-    unsigned long long seed = 0;
     int prof = -1;
     int have_dev = 0;
     int have_nk = 0;
@@ -372,6 +375,13 @@ static int cmd_run(int argc, char **argv)
     fwd.ack_timeout_ms = 3000;
     memcpy(fwd.eui, "\xAA\x55\x5A\x00\x00\x00\x00\x01", 8);
     while ((c = getopt_long(argc, argv, "v", opts, NULL)) != -1) {
+        rc = scene_option(c, optarg, &so);
+        if (rc < 0) {
+            return 2;
+        }
+        if (rc > 0) {
+            continue;
+        }
         switch (c) {
         case 'p':
             prof = dsp_profile_from_name(optarg);
@@ -393,24 +403,6 @@ static int cmd_run(int argc, char **argv)
             break;
         case 'w':
             wavpath = optarg;
-            break;
-        case 'e':
-            event = optarg;
-            break;
-        case 's':
-            if (hostutil_num("seconds", optarg, 0.001, 86400, &seconds) != 0) {
-                return 2;
-            }
-            break;
-        case 'a':
-            if (hostutil_num("at", optarg, 0, 86400, &at) != 0) {
-                return 2;
-            }
-            break;
-        case 'n':
-            if (hostutil_num("snr", optarg, -60, 100, &snr) != 0) {
-                return 2;
-            }
             break;
         case 'x':
             if (hostutil_num("speed", optarg, 0.001, 100000, &speed) != 0) {
@@ -446,9 +438,6 @@ static int cmd_run(int argc, char **argv)
                 return 2;
             }
             break;
-        case 'r':
-            seed = strtoull(optarg, NULL, 0);
-            break;
         case 'v':
             verbose = true;
             break;
@@ -466,7 +455,7 @@ static int cmd_run(int argc, char **argv)
                         "HOST:PORT\n");
         return 2;
     }
-    if ((wavpath == NULL) == (event == NULL)) {
+    if ((wavpath == NULL) == (so.event == NULL)) {
         fprintf(stderr, "tinyfleet-node run: give exactly one of --wav FILE and --event KIND\n");
         return 2;
     }
@@ -494,7 +483,7 @@ static int cmd_run(int argc, char **argv)
 
     host_clock_init(&clock, speed, false);
     host_node_init(&hn, &clock, "node",
-                   seed != 0 ? seed : ((uint64_t)cfg.devaddr << 20) ^ (uint64_t)time(NULL));
+                   so.seed != 0 ? so.seed : ((uint64_t)cfg.devaddr << 20) ^ (uint64_t)time(NULL));
     hn.verbose = verbose;
     if (nv != NULL) {
         snprintf(hn.nv_path, sizeof(hn.nv_path), "%s", nv);
@@ -530,8 +519,7 @@ static int cmd_run(int argc, char **argv)
         hn.source = wav_source;
         hn.source_arg = &w;
     } else {
-        if (scene_init(&scene, (enum dsp_profile)prof, event, at, snr, 1.0, seconds,
-                       seed != 0 ? seed : 1u) != 0) {
+        if (scene_init(&scene, (enum dsp_profile)prof, &so, so.seed != 0 ? so.seed : 1u) != 0) {
             return 2;
         }
         hn.source = scene_render;
