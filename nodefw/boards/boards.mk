@@ -35,9 +35,11 @@ BOARD_LDFLAGS = $(BOARD_ARCH) --specs=nano.specs -nostartfiles -Wl,--gc-sections
                 -L$(BOARD_DIR) -Wl,--no-warn-rwx-segments
 
 # Per board: its sources besides the per-profile main, and the main file.
-BOARD_SRC_stm32wl55    := stm32wl55/board.c stm32wl55/subghz.c radio/sx126x.c cortex-m4/startup.c
+BOARD_SRC_stm32wl55    := stm32wl55/board.c stm32wl55/subghz.c radio/sx126x.c cortex-m4/startup.c \
+                          cortex-m4/msclock.c
 BOARD_MAIN_stm32wl55   := stm32wl55/main_node.c
-BOARD_SRC_mps2-an386   := mps2-an386/board.c cortex-m4/startup.c cortex-m4/semihost.c \
+BOARD_SRC_mps2-an386   := mps2-an386/board.c cortex-m4/startup.c cortex-m4/msclock.c \
+                          cortex-m4/semihost.c \
                           common/classify_run.c
 BOARD_MAIN_mps2-an386  := mps2-an386/main_classify.c
 BOARD_SIGNAL_mps2-an386 := yes
@@ -186,6 +188,7 @@ firmware-check: $(BOARD_IMAGES)
 
 # clang-tidy for the board code: MCU files as Cortex-M4 code against newlib's headers.
 BOARD_TIDY_MCU  := $(BOARD_DIR)/cortex-m4/startup.c $(BOARD_DIR)/cortex-m4/semihost.c \
+                   $(BOARD_DIR)/cortex-m4/msclock.c \
                    $(BOARD_DIR)/mps2-an386/board.c $(BOARD_DIR)/mps2-an386/main_classify.c \
                    $(BOARD_DIR)/mps2-an386/main_node.c \
                    $(BOARD_DIR)/stm32wl55/board.c $(BOARD_DIR)/stm32wl55/subghz.c \

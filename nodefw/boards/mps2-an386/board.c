@@ -9,6 +9,7 @@
 #include "board.h"
 #include "classify_run.h"
 #include "cm4.h"
+#include "msclock.h"
 #include "semihost.h"
 #include "signal.h"
 
@@ -24,9 +25,6 @@
 
 const uint32_t board_clock_hz = 25000000u;
 
-static volatile uint32_t ms_now;
-static uint32_t ms_high; /* wraps of ms_now, for the 64-bit clock */
-static uint32_t ms_last;
 static uint32_t sensor_rate;
 static uint64_t sensor_start_ms;
 static uint32_t sensor_taken;
@@ -34,16 +32,9 @@ static uint8_t nv_record[HAL_NV_MAX];
 static size_t nv_len;
 static uint32_t rng_state = 0x9E3779B9u;
 
-void cm4_systick_isr(void)
-{
-    ms_now++;
-}
-
 void board_init(void)
 {
-    CM4_SYST_RVR = TICKS_PER_MS - 1u;
-    CM4_SYST_CVR = 0;
-    CM4_SYST_CSR = CM4_SYST_CSR_ENABLE | CM4_SYST_CSR_TICKINT | CM4_SYST_CSR_CLKSOURCE;
+    cm4_msclock_start(TICKS_PER_MS);
     CMSDK_TIMER1_RELOAD = 0xFFFFFFFFu;
     CMSDK_TIMER1_VALUE = 0xFFFFFFFFu;
     CMSDK_TIMER1_CTRL = CMSDK_TIMER_ENABLE;
@@ -72,23 +63,14 @@ uint32_t board_ticks(void)
 
 static uint64_t now_ms(void *ctx)
 {
-    uint32_t ms = ms_now;
-
     (void)ctx;
-    if (ms < ms_last) {
-        ms_high++;
-    }
-    ms_last = ms;
-    return ((uint64_t)ms_high << 32) | ms;
+    return cm4_now_ms();
 }
 
 static void sleep_ms(void *ctx, uint32_t ms)
 {
-    uint64_t until = now_ms(ctx) + ms;
-
-    while (now_ms(ctx) < until) {
-        __asm__ volatile("wfi");
-    }
+    (void)ctx;
+    cm4_sleep_ms(ms);
 }
 
 static int sensor_start(void *ctx, uint32_t rate_hz)

@@ -10,6 +10,7 @@
  */
 #include "board.h"
 #include "cm4.h"
+#include "msclock.h"
 #include "stm32wl55.h"
 #include "subghz.h"
 #include "sx126x.h"
@@ -26,9 +27,6 @@
 
 const uint32_t board_clock_hz = CLOCK_HZ;
 
-static volatile uint32_t ms_now;
-static uint32_t ms_high;
-static uint32_t ms_last;
 static uint16_t supply_mv = 3300u;
 
 /* The ISR writes ring[head]; sensor_read() consumes from tail. Single producer, single
@@ -51,11 +49,6 @@ __attribute__((section(".vectors.irq"), used)) static const cm4_vector irq_vecto
     [IRQ_TIM2] = tim2_isr,
     [IRQ_SUBGHZ_RADIO] = subghz_radio_isr,
 };
-
-void cm4_systick_isr(void)
-{
-    ms_now++;
-}
 
 void board_fault(uint32_t ipsr)
 {
@@ -84,9 +77,7 @@ static void clock_init(void)
     RCC_CR = (RCC_CR & ~RCC_CR_MSIRANGE_MASK) | RCC_CR_MSIRANGE_48MHZ | RCC_CR_MSIRGSEL;
     while ((RCC_CR & RCC_CR_MSIRDY) == 0) {
     }
-    CM4_SYST_RVR = TICKS_PER_MS - 1u;
-    CM4_SYST_CVR = 0;
-    CM4_SYST_CSR = CM4_SYST_CSR_ENABLE | CM4_SYST_CSR_TICKINT | CM4_SYST_CSR_CLKSOURCE;
+    cm4_msclock_start(TICKS_PER_MS);
 }
 
 static int adc_wait(uint32_t flag)
@@ -194,12 +185,12 @@ void board_init(void)
 uint32_t board_ticks(void)
 {
     for (;;) {
-        uint32_t ms = ms_now;
+        uint32_t ms = cm4_ms;
         uint32_t c1 = CM4_SYST_CVR;
         uint32_t pend = CM4_SCB_ICSR & CM4_SCB_ICSR_PENDSTSET;
         uint32_t c2 = CM4_SYST_CVR;
 
-        if (ms == ms_now && c2 <= c1) {
+        if (ms == cm4_ms && c2 <= c1) {
             return (ms + (pend != 0 ? 1u : 0u)) * TICKS_PER_MS + (TICKS_PER_MS - 1u - c1);
         }
     }
@@ -207,24 +198,14 @@ uint32_t board_ticks(void)
 
 static uint64_t now_ms(void *ctx)
 {
-    uint32_t ms = ms_now;
-
     (void)ctx;
-    if (ms < ms_last) {
-        ms_high++;
-    }
-    ms_last = ms;
-    return ((uint64_t)ms_high << 32) | ms;
+    return cm4_now_ms();
 }
 
 static void sleep_ms(void *ctx, uint32_t ms)
 {
-    uint64_t until = now_ms(ctx) + ms;
-
-    /* Sleep mode (not Stop): SysTick and TIM2 keep running and wake the core. */
-    while (now_ms(ctx) < until) {
-        __asm__ volatile("wfi");
-    }
+    (void)ctx;
+    cm4_sleep_ms(ms);
 }
 
 static int sensor_start(void *ctx, uint32_t rate_hz)
