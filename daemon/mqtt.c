@@ -420,6 +420,7 @@ static void free_pending(struct mqtt *m)
 
 void mqtt_committed(struct mqtt *m, int rc)
 {
+    bool sent = m->n_pending > 0;
     unsigned i;
 
     for (i = 0; i < m->n_pending; i++) {
@@ -434,9 +435,11 @@ void mqtt_committed(struct mqtt *m, int rc)
         }
     }
     free_pending(m);
+    /* Called after every turn of the loop: only when something was published does the
+     * socket's poll need a look (writable while the client has bytes queued). */
     if (rc == 0 && m->want_pump) {
         pump(m);
-    } else if (m->state == MQTT_CONNECTED) {
+    } else if (sent && m->state == MQTT_CONNECTED) {
         after_io(m, MOSQ_ERR_SUCCESS, "publish failed");
     }
 }
