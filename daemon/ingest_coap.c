@@ -4,7 +4,8 @@
  * from coap_io_prepare_epoll() backs it up. Group commit decides the shape of a reply:
  * a refusal changes nothing and is piggybacked at once (RFC 7252 section 5.2.1), but an
  * accepted frame sits in the open batch, so its 2.04 waits in a fixed-size list until
- * ingest_coap_committed() learns how the store_flush() holding it went.
+ * ingest_coap_committed() learns how the store_flush() holding it went and
+ * ingest_coap_durable() that the commit is on disk.
  */
 #include "ingest_coap.h"
 #include "ingest_coap_int.h"
@@ -44,7 +45,8 @@
 enum pend_state {
     PEND_FREE = 0,
     PEND_WAITING,   /* in the open batch (or a copy of a frame that is) */
-    PEND_READY_OK,  /* committed; 2.04 on its way */
+    PEND_COMMITTED, /* committed, not yet durable */
+    PEND_READY_OK,  /* durable; 2.04 on its way */
     PEND_READY_FAIL /* batch rolled back; 5.03 on its way */
 };
 
@@ -77,6 +79,7 @@ enum reply_mode { REPLY_PIGGYBACK = 0, REPLY_SEPARATE };
 struct pend {
     coap_session_t *session;     /* referenced while the entry is in use */
     struct ingest_coap__sig sig; /* of the frame, to join copies and fill the cache */
+    uint64_t gen;                /* PEND_COMMITTED: the commit holding the frame */
     coap_mid_t mid;              /* the request's message id (DIRECT: the ACK's) */
     uint16_t slot;               /* index of this entry in pend[] */
     uint16_t pos;                /* index in active[] while in use */
@@ -100,6 +103,7 @@ struct ingest_coap {
     int fd;                      /* libcoap's epoll descriptor (owned by ctx) */
     size_t active_count;         /* entries of pend[] in use, listed in active[] */
     size_t waiting;              /* of which PEND_WAITING */
+    size_t committed;            /* of which PEND_COMMITTED */
     size_t async_count;          /* of which PEND_ASYNC */
     uint64_t answered;           /* deferred answers sent: 2.04 or 5.03 */
     uint64_t withheld;           /* waiting entries dropped (session gone, stop) */
@@ -387,6 +391,8 @@ static void pend_free(struct ingest_coap *c, struct pend *p)
     c->pend[last].pos = p->pos;
     if (p->state == PEND_WAITING) {
         c->waiting--;
+    } else if (p->state == PEND_COMMITTED) {
+        c->committed--;
     }
     if (p->kind == PEND_ASYNC) {
         c->async_count--;
@@ -399,6 +405,12 @@ static void pend_free(struct ingest_coap *c, struct pend *p)
     c->free_list[c->free_count++] = p->slot;
 }
 
+static bool pend_unanswered(const struct pend *p)
+{
+    return p->state == PEND_WAITING || p->state == PEND_COMMITTED;
+}
+
+/* An entry for @sig whose answer is still to come: a copy then gets the same answer. */
 static struct pend *pend_find_waiting(struct ingest_coap *c, const struct ingest_coap__sig *sig)
 {
     size_t i;
@@ -406,7 +418,7 @@ static struct pend *pend_find_waiting(struct ingest_coap *c, const struct ingest
     for (i = 0; i < c->active_count; i++) {
         struct pend *p = &c->pend[c->active[i]];
 
-        if (p->state == PEND_WAITING && ingest_coap__sig_equal(&p->sig, sig)) {
+        if (pend_unanswered(p) && ingest_coap__sig_equal(&p->sig, sig)) {
             return p;
         }
     }
@@ -549,7 +561,7 @@ static bool answer_async(struct ingest_coap *c, coap_async_t *async,
     if (p == NULL || !has_sig || !ingest_coap__sig_equal(&p->sig, sig)) {
         return false;
     }
-    if (p->state == PEND_WAITING) {
+    if (pend_unanswered(p)) {
         return true;
     }
     coap_pdu_set_code(response, p->state == PEND_READY_OK ? COAP_RESPONSE_CODE_CHANGED
@@ -598,8 +610,8 @@ static void hnd_post_up(coap_resource_t *resource, coap_session_t *session,
      * losing the reply) is answered like the original and stored once. Counter-wise it is a
      * replay, and ARCHITECTURE.md answers replays 4.03; but a node that gets 4.03 for a
      * frame whose 2.04 it missed cannot tell whether the frame was stored. So a copy of
-     * the node's last committed frame gets 2.04 now, a copy of a frame in the open batch
-     * gets whatever that batch gets, and both are counted as duplicates. Only an older
+     * the node's last durable frame gets 2.04 now, a copy of a frame still waiting gets
+     * whatever that frame gets, and both are counted as duplicates. Only an older
      * frame, or the same counter with other bytes, is a replay (4.03). After a restart the
      * memory is empty and a copy gets 4.03: nodes treat 4.03 for a frame they already sent
      * as delivered (a replay is refused only once the counter was accepted).
@@ -774,7 +786,60 @@ static void on_idle(uv_idle_t *h)
     (void)h;
 }
 
-void ingest_coap_committed(struct ingest_coap *c, int flush_rc)
+/* Decides @p: for DIRECT the answer leaves now, for ASYNC libcoap is asked to call the
+ * handler with it. Return: true when an async was triggered (see answered()). */
+static bool answer(struct ingest_coap *c, struct pend *p, bool ok)
+{
+    coap_async_t *async;
+
+    if (p->state == PEND_WAITING) {
+        c->waiting--;
+    } else {
+        c->committed--;
+    }
+    p->state = ok ? PEND_READY_OK : PEND_READY_FAIL;
+    if (ok) {
+        cache_put(c, &p->sig);
+    }
+    if (p->kind == PEND_DIRECT) {
+        reply_direct(c, p,
+                     ok ? COAP_RESPONSE_CODE_CHANGED : COAP_RESPONSE_CODE_SERVICE_UNAVAILABLE);
+        pend_free(c, p);
+        return false;
+    }
+    async = pend_async(p);
+    if (async == NULL) {
+        c->withheld++;
+        pend_free(c, p);
+        return false;
+    }
+    coap_async_trigger(async);
+    return true;
+}
+
+/* After answer() calls: the triggered handlers run, and what they left behind goes. */
+static void answered(struct ingest_coap *c, bool triggered)
+{
+    size_t i;
+
+    /* coap_io_prepare_epoll() (in after_io()) runs the triggered handlers, and their
+     * responses leave before it returns. It reads no datagram, unlike coap_io_process():
+     * a frame read here would join a batch after the last commit before a shutdown. */
+    after_io(c);
+    if (!triggered) {
+        return;
+    }
+    for (i = c->active_count; i-- > 0;) {
+        struct pend *p = &c->pend[c->active[i]];
+
+        if (!pend_unanswered(p) && pend_async(p) == NULL) {
+            c->withheld++;
+            pend_free(c, p);
+        }
+    }
+}
+
+void ingest_coap_committed(struct ingest_coap *c, int flush_rc, uint64_t gen)
 {
     size_t i;
     bool triggered = false;
@@ -791,47 +856,34 @@ void ingest_coap_committed(struct ingest_coap *c, int flush_rc)
         if (p->state != PEND_WAITING) {
             continue;
         }
-        p->state = flush_rc == 0 ? PEND_READY_OK : PEND_READY_FAIL;
-        c->waiting--;
         if (flush_rc == 0) {
-            cache_put(c, &p->sig);
-        }
-        if (p->kind == PEND_DIRECT) {
-            reply_direct(c, p,
-                         flush_rc == 0 ? COAP_RESPONSE_CODE_CHANGED
-                                       : COAP_RESPONSE_CODE_SERVICE_UNAVAILABLE);
-            pend_free(c, p);
-            continue;
-        }
-        {
-            coap_async_t *async = pend_async(p);
-
-            if (async == NULL) {
-                c->withheld++;
-                pend_free(c, p);
-                continue;
-            }
-            coap_async_trigger(async);
-            triggered = true;
+            p->state = PEND_COMMITTED;
+            p->gen = gen;
+            c->waiting--;
+            c->committed++;
+        } else {
+            triggered |= answer(c, p, false);
         }
     }
-    if (triggered) {
-        /* coap_io_prepare_epoll() (in after_io()) runs the triggered handlers, and their
-         * responses leave before it returns. It reads no datagram, unlike
-         * coap_io_process(): a frame read here would join a batch after the last commit
-         * before a shutdown. */
-        after_io(c);
-        for (i = c->active_count; i-- > 0;) {
-            struct pend *p = &c->pend[c->active[i]];
+    answered(c, triggered);
+}
 
-            if (p->state != PEND_WAITING && pend_async(p) == NULL) {
-                c->withheld++;
-                pend_free(c, p);
-            }
-        }
+void ingest_coap_durable(struct ingest_coap *c, uint64_t gen)
+{
+    size_t i;
+    bool triggered = false;
+
+    if (c == NULL || c->closing || c->committed == 0) {
         return;
     }
-    after_io(c);
+    for (i = c->active_count; i-- > 0;) {
+        struct pend *p = &c->pend[c->active[i]];
+
+        if (p->state == PEND_COMMITTED && p->gen <= gen) {
+            triggered |= answer(c, p, true);
+        }
+    }
+    answered(c, triggered);
 }
 
 /* ---- start and stop ------------------------------------------------------------------------ */
@@ -850,7 +902,7 @@ static void destroy(struct ingest_coap *c)
     for (i = c->active_count; i-- > 0;) {
         struct pend *p = &c->pend[c->active[i]];
 
-        if (p->state == PEND_WAITING) {
+        if (pend_unanswered(p)) {
             c->withheld++;
         }
         pend_free(c, p);

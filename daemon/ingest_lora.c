@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT
  * LoRa ingest over the Semtech UDP protocol v2: one UDP socket, one receive buffer, one
  * parse target, all inside struct ingest_lora, so a datagram costs no allocation here.
- * PROTOCOL.TXT section 3.1 acknowledges at once; here a PUSH_ACK waits for the group commit
- * holding its frames (issue 3: nothing acknowledged before it is durable), which only delays
- * it by the commit interval: forwarders use acks only for statistics and never resend
+ * PROTOCOL.TXT section 3.1 acknowledges at once; here a PUSH_ACK waits until the group commit
+ * holding its frames is durable (issue 3: nothing acknowledged before), which only delays it
+ * by the commit interval and a disk sync: forwarders use acks only for statistics and never resend
  * (PROTOCOL.TXT section 1).
  */
 #include "ingest_lora.h"
@@ -23,7 +23,7 @@
 #include "pfwd.h"
 #include "uplink.h"
 
-/* PUSH_ACKs held per batch. When full, receiving pauses until the commit (the kernel's
+/* PUSH_ACKs held until durable. When full, receiving pauses until they leave (the kernel's
  * socket buffer holds the datagrams meanwhile) rather than losing an ack or a frame. */
 #define ACK_MAX 2048u
 /* Forwarders remembered by EUI for downlinks; the least recently heard one makes room. */
@@ -43,6 +43,7 @@ union peer {
 struct held_ack {
     union peer addr; /* where the PUSH_DATA came from */
     uint16_t token;  /* its token, echoed */
+    uint64_t gen;    /* the commit holding what it brought; set by ingest_lora_committed() */
 };
 
 struct forwarder {
@@ -59,6 +60,7 @@ struct ingest_lora {
     bool receiving;           /* uv_udp_recv_start() in effect */
     bool closing;             /* ingest_lora_stop() was called */
     size_t ack_count;         /* entries in acks[] */
+    size_t committed_count;   /* of which the first ones, committed and waiting for durability */
     size_t fwd_count;         /* entries in fwd[] */
     uint64_t datagrams;       /* received, any kind */
     uint64_t frames;          /* rxpk entries with stat 1 */
@@ -425,7 +427,7 @@ fail:
     return rc;
 }
 
-void ingest_lora_committed(struct ingest_lora *l, int flush_rc)
+void ingest_lora_committed(struct ingest_lora *l, int flush_rc, uint64_t gen)
 {
     size_t i;
 
@@ -433,23 +435,43 @@ void ingest_lora_committed(struct ingest_lora *l, int flush_rc)
         return;
     }
     if (flush_rc == 0) {
-        for (i = 0; i < l->ack_count; i++) {
-            send_ack(l, &l->acks[i].addr.sa, l->acks[i].token, true);
+        for (i = l->committed_count; i < l->ack_count; i++) {
+            l->acks[i].gen = gen;
         }
+        l->committed_count = l->ack_count;
     } else {
         /* Rolled back: the batch's frames are not stored, so their ids are void and a copy
          * still to come from another forwarder must be judged as a first. */
-        l->acks_withheld += l->ack_count;
+        l->acks_withheld += l->ack_count - l->committed_count;
         (void)dedup_rollback(l->dedup, l->batch_mark);
-        if (l->ack_count > 0) {
+        if (l->ack_count > l->committed_count) {
             log_limited_at(&l->lim_io, uv_now(l->udp.loop), LOG_WARNING,
                            "lora: commit failed (%d), %zu PUSH_ACKs withheld", flush_rc,
-                           l->ack_count);
+                           l->ack_count - l->committed_count);
         }
+        l->ack_count = l->committed_count;
     }
-    l->ack_count = 0;
     l->batch_mark = dedup_mark(l->dedup);
-    if (!l->receiving) {
+}
+
+void ingest_lora_durable(struct ingest_lora *l, uint64_t gen)
+{
+    size_t n = 0;
+
+    if (l == NULL || l->closing) {
+        return;
+    }
+    /* Commits are numbered in order, so the durable acks are a prefix. */
+    while (n < l->committed_count && l->acks[n].gen <= gen) {
+        send_ack(l, &l->acks[n].addr.sa, l->acks[n].token, true);
+        n++;
+    }
+    if (n > 0) {
+        memmove(l->acks, l->acks + n, (l->ack_count - n) * sizeof(l->acks[0]));
+        l->ack_count -= n;
+        l->committed_count -= n;
+    }
+    if (!l->receiving && l->ack_count < ACK_MAX) {
         if (uv_udp_recv_start(&l->udp, on_alloc, on_recv) == 0) {
             l->receiving = true;
         }

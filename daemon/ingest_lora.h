@@ -7,6 +7,8 @@
 #ifndef PROJ_DAEMON_INGEST_LORA_H
 #define PROJ_DAEMON_INGEST_LORA_H
 
+#include <stdint.h>
+
 #include <uv.h>
 
 #include "config.h"
@@ -29,19 +31,25 @@ int ingest_lora_start(uv_loop_t *loop, struct store *store, const struct config 
 
 /*
  * ingest_lora_committed() - the daemon calls this after each group commit with the return
- * value of store_flush(), and with 0 when nothing was pending (everything held is durable
- * then): PUSH_ACKs are sent from here only. @flush_rc 0: send the PUSH_ACKs held so far. Otherwise
- * the batch was rolled back: no PUSH_ACK is sent (the forwarder logs the missing ack), and the
- * frames of the batch are forgotten by dedup, so a later copy from another forwarder is processed
- * afresh. Either way receiving resumes if the table of held acks had filled. NULL: no-op.
- * Loop thread.
+ * value of store_flush() (0 when nothing was pending) and the number of the last commit
+ * that succeeded. @flush_rc 0: the PUSH_ACKs held since the previous call belong to commit
+ * @gen and leave with ingest_lora_durable(). Otherwise the batch was rolled back: its
+ * PUSH_ACKs are never sent (the forwarder logs the missing ack), and its frames are
+ * forgotten by dedup, so a later copy from another forwarder is processed afresh.
+ * NULL: no-op. Loop thread.
  */
-void ingest_lora_committed(struct ingest_lora *l, int flush_rc);
+void ingest_lora_committed(struct ingest_lora *l, int flush_rc, uint64_t gen);
+
+/*
+ * ingest_lora_durable() - commits up to @gen are durable: PUSH_ACKs are sent from here only.
+ * Receiving resumes if the table of held acks had filled. NULL: no-op. Loop thread.
+ */
+void ingest_lora_durable(struct ingest_lora *l, uint64_t gen);
 
 /*
  * ingest_lora_stop() - stop receiving and close the socket; @l is freed in the close
- * callback, so it must not be used after this call. PUSH_ACKs still held (the daemon did
- * not flush and call ingest_lora_committed() first) are dropped. NULL: no-op. Loop thread.
+ * callback, so it must not be used after this call. PUSH_ACKs still held (not yet released
+ * by ingest_lora_durable()) are dropped. NULL: no-op. Loop thread.
  */
 void ingest_lora_stop(struct ingest_lora *l);
 

@@ -14,6 +14,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <unistd.h>
 
 #include <sqlite3.h>
 
@@ -221,6 +223,7 @@ struct store {
     bool counts_dirty;  /* delta holds something */
     bool daemon_mode;   /* store_daemon_mode(): foreign keys off, node reads open the batch */
     int schema_version; /* PRAGMA user_version after migration */
+    int wal_fd;         /* store_wal_fd(), -1 until asked for */
     uint64_t delta[STORE_BEARER_COUNT][STORE_REASON_COUNT]; /* counts since the last commit */
     struct auth_entry *auth; /* daemon mode: the node cache, auth_used of auth_cap entries */
     size_t auth_cap;
@@ -230,6 +233,8 @@ struct store {
     int64_t data_version;          /* PRAGMA data_version when the cache was last known valid */
     store_uplink_hook uplink_hook; /* store_set_uplink_hook() */
     void *uplink_hook_arg;
+    store_wal_hook wal_hook; /* store_set_wal_hook() */
+    void *wal_hook_arg;
     char errmsg[ERRMSG_LEN];
 };
 
@@ -522,7 +527,7 @@ static int migrate(struct store *s, const char *path, char *err, size_t err_len)
 static int configure(struct store *s, const char *path, int synchronous, char *err, size_t err_len)
 {
     sqlite3_stmt *st = NULL;
-    char pragma[32];
+    char pragma[48];
     int ret;
     int rc;
 
@@ -565,14 +570,9 @@ static int configure(struct store *s, const char *path, int synchronous, char *e
     if (ret < 0) {
         goto fail;
     }
-    /* A checkpoint copies every page the WAL holds into the database file; between two of
-     * them the daemon rewrites the same hot pages (the last leaf of each table, the node
-     * rows, the leaves of frames (devaddr, fcnt)) at every commit. Four times SQLite's
-     * default of 1000 pages lets more of those versions collapse into one copy: measured
-     * with 1,000 nodes, 3.4 kB instead of 4.4 kB written and 1.9 kB instead of 2.9 kB read
-     * per frame, system time 0.91 s instead of 1.15 s per 200,000 frames (median of three).
-     * The WAL file grows to about 16 MB. */
-    ret = exec_sql(s, "PRAGMA wal_autocheckpoint = 4000");
+    (void)snprintf(pragma, sizeof(pragma), "PRAGMA wal_autocheckpoint = %d",
+                   STORE_CHECKPOINT_PAGES);
+    ret = exec_sql(s, pragma);
     if (ret < 0) {
         goto fail;
     }
@@ -634,6 +634,7 @@ static int open_common(const char *path, int flags, int synchronous, struct stor
         set_err(err, err_len, "%s: out of memory", path);
         return -ENOMEM;
     }
+    s->wal_fd = -1;
     /* SQLite's memory statistics take a global mutex around every malloc and free it makes,
      * about 36 per frame stored: 8.3 k of the 79 k instructions store.c spent per frame
      * (callgrind). Nothing here reads them. Only possible before SQLite initialises, so
@@ -696,6 +697,9 @@ void store_close(struct store *s)
         s->in_batch = false;
     }
     close_db(s);
+    if (s->wal_fd >= 0) {
+        (void)close(s->wal_fd);
+    }
     auth_clear(s);
     free(s->auth);
     free(s->auth_index);
@@ -941,6 +945,69 @@ int store_daemon_mode(struct store *s)
     }
     s->daemon_mode = true;
     return 0;
+}
+
+static int on_wal_commit(void *arg, sqlite3 *db, const char *schema, int wal_pages)
+{
+    struct store *s = arg;
+
+    (void)db;
+    (void)schema;
+    s->wal_hook(s->wal_hook_arg, wal_pages);
+    return SQLITE_OK;
+}
+
+void store_set_wal_hook(struct store *s, store_wal_hook hook, void *arg)
+{
+    assert(s != NULL);
+    s->wal_hook = hook;
+    s->wal_hook_arg = arg;
+    /* Replaces SQLite's own hook, the one that ran the automatic checkpoints. */
+    (void)sqlite3_wal_hook(s->db, hook != NULL ? on_wal_commit : NULL, s);
+}
+
+int store_checkpoint(struct store *s)
+{
+    int rc = sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+
+    if (rc != SQLITE_OK && rc != SQLITE_BUSY) {
+        return err_from_sqlite(s, rc) == -ENOMEM ? -ENOMEM : -EIO;
+    }
+    return 0;
+}
+
+const char *store_path(const struct store *s)
+{
+    const char *path = sqlite3_db_filename(s->db, "main");
+
+    return path != NULL ? path : "";
+}
+
+int store_wal_fd(struct store *s)
+{
+    const char *db_path = store_path(s);
+    char path[PATH_MAX];
+
+    if (s->wal_fd >= 0) {
+        return s->wal_fd;
+    }
+    if (db_path[0] == '\0' ||
+        snprintf(path, sizeof(path), "%s-wal", db_path) >= (int)sizeof(path)) {
+        (void)snprintf(s->errmsg, sizeof(s->errmsg), "the database has no WAL file name");
+        return -EINVAL;
+    }
+    /* The WAL exists from the first read in WAL mode (migrate() read user_version), and
+     * keeps its inode while this connection is open: SQLite deletes it only when the last
+     * connection closes, and a reset or TRUNCATE checkpoint shortens it in place. Linux
+     * flushes a file's pages through any descriptor of it, a read-only one too. */
+    s->wal_fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (s->wal_fd < 0) {
+        int e = errno;
+
+        (void)snprintf(s->errmsg, sizeof(s->errmsg), "%.200s: %s", path, strerror(e));
+        return -e;
+    }
+    return s->wal_fd;
 }
 
 /* Steps the node lookup @id for @devaddr; @read fills @out from its row. In daemon mode

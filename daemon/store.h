@@ -5,7 +5,9 @@
  *
  * Writes from the daemon are grouped: the first write opens a transaction (the batch),
  * store_flush() commits it. Nothing a write function touched may be acknowledged to a node
- * or forwarder before the store_flush() that holds it has returned 0.
+ * or forwarder before the store_flush() that holds it has returned 0 and, on a connection
+ * opened with synchronous 1 whose caller syncs the WAL itself (store_wal_fd()), before that
+ * sync has completed.
  * All functions: loop thread only (one connection, not shared between threads).
  */
 #ifndef PROJ_DAEMON_STORE_H
@@ -25,6 +27,16 @@
 #endif
 
 struct store;
+
+/* WAL size, in pages, at which a checkpoint starts (SQLite's wal_autocheckpoint, or the
+ * daemon's checkpoint.h). A checkpoint copies every page the WAL holds into the database
+ * file; between two of them the daemon rewrites the same hot pages (the last leaf of each
+ * table, the node rows, the leaves of frames (devaddr, fcnt)) at every commit. Four times
+ * SQLite's default of 1000 pages lets more of those versions collapse into one copy:
+ * measured with 1,000 nodes, 3.4 kB instead of 4.4 kB written and 1.9 kB instead of 2.9 kB
+ * read per frame, system time 0.91 s instead of 1.15 s per 200,000 frames (median of
+ * three). The WAL file grows to about 16 MB. */
+#define STORE_CHECKPOINT_PAGES 4000
 
 enum store_bearer { STORE_BEARER_COAP = 0, STORE_BEARER_LORA = 1, STORE_BEARER_COUNT };
 
@@ -124,6 +136,16 @@ void store_close(struct store *s);
  * after store_open(), loop thread. Return: 0, -EBUSY while a batch is open, -EIO. */
 STORE_MUST_CHECK int store_daemon_mode(struct store *s);
 
+/*
+ * store_wal_fd() - a descriptor of the database's WAL file, for a caller that makes commits
+ * durable itself. With synchronous 1 (normal) a commit returns once its pages are in the WAL
+ * file, which survives a crash of the process but not of the machine; an fdatasync() of this
+ * descriptor started after store_flush() returned makes that commit durable, as synchronous 2
+ * (full) would have inside the commit. Opened at the first call, closed by store_close().
+ * Return: the descriptor, or a negative errno (the message in store_errmsg()).
+ */
+STORE_MUST_CHECK int store_wal_fd(struct store *s);
+
 /* store_errmsg() - SQLite's text for the last failure on @s ("" if none yet); valid until
  * the next failure on @s. */
 const char *store_errmsg(const struct store *s);
@@ -188,6 +210,21 @@ STORE_MUST_CHECK int store_uplink(struct store *s, const struct store_uplink *up
  */
 typedef int (*store_uplink_hook)(void *arg, const struct store_uplink *up);
 void store_set_uplink_hook(struct store *s, store_uplink_hook hook, void *arg);
+
+/*
+ * store_set_wal_hook() - have @hook called after each commit on this connection with the
+ * number of pages the WAL holds. SQLite's automatic checkpoints on this connection stop:
+ * the caller checkpoints (checkpoint.h). NULL removes the hook; checkpoints stay off.
+ */
+typedef void (*store_wal_hook)(void *arg, int wal_pages);
+void store_set_wal_hook(struct store *s, store_wal_hook hook, void *arg);
+
+/* store_checkpoint() - a PASSIVE checkpoint on this connection, which may be inside @s's
+ * WAL hook. Return: 0 (also when another connection checkpoints right now), -EIO. */
+STORE_MUST_CHECK int store_checkpoint(struct store *s);
+
+/* store_path() - the database file's absolute path, as SQLite resolved it. */
+const char *store_path(const struct store *s);
 
 /* store_reception() - add the reception metadata of a later copy of frame @frame_id, in the
  * batch. Return: 0, -ENOENT (no such frame), -EIO. */

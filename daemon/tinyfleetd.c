@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: MIT
  * tinyfleetd, the gateway daemon: `tinyfleetd -c FILE [--check] [-v]`. One libuv loop on one
- * thread runs both bearers, the store and the timers. The rule everything here serves:
+ * thread runs both bearers, the store and the timers; libuv's worker threads only wait on
+ * the disk for it (the WAL sync below, checkpoint.h). The rule everything here serves:
  * a bearer holds its acknowledgements back until the group commit, a uv_check handle that
- * runs after each iteration's I/O, has flushed the store; only then are they released.
+ * runs after each iteration's I/O, has flushed the store, and until that commit is durable;
+ * only then are they released.
  * Signals: SIGTERM/SIGINT stop (commit, answer, close, exit 0), SIGHUP reloads the config.
  */
 #include <errno.h>
@@ -17,6 +19,7 @@
 
 #include <uv.h>
 
+#include "checkpoint.h"
 #include "config.h"
 #include "fanout.h"
 #include "ingest_coap.h"
@@ -42,6 +45,7 @@ struct daemon {
     uv_check_t commit;     /* the group commit, after each iteration's I/O callbacks */
     uv_timer_t watchdog;   /* WATCHDOG=1 at half of WATCHDOG_USEC */
     uv_timer_t retention;  /* store_prune() in small steps */
+    uv_fs_t wal_sync;      /* the fdatasync() of the WAL in flight, if wal_syncing */
     unsigned handles_init; /* how many of the handles above are initialised */
     bool handles_closed;   /* uv_close() was called on them */
     const char *config_path;
@@ -51,6 +55,14 @@ struct daemon {
     struct ingest_coap *coap;
     struct ingest_lora *lora;
     struct fanout *fanout; /* fusion, alerts, MQTT */
+    struct checkpointer *checkpointer;
+    bool sync_wal;        /* synchronous = full: commits made durable by wal_sync */
+    bool wal_syncing;     /* wal_sync is in flight */
+    bool wal_failed;      /* a WAL sync failed: nothing committed since may be acknowledged */
+    int wal_fd;           /* store_wal_fd() when sync_wal */
+    uint64_t commit_gen;  /* successful store_flush() calls so far */
+    uint64_t durable_gen; /* the last of them known durable */
+    uint64_t syncing_gen; /* the last of them the sync in flight covers */
     bool stopping;
     int exit_status;
     uint64_t pruned; /* rows deleted in the current retention round */
@@ -79,11 +91,77 @@ static const char *or_off(const char *addr)
     return addr[0] != '\0' ? addr : "off";
 }
 
+/* Acknowledgements of commits up to durable_gen leave now. */
+static void release_durable(struct daemon *d)
+{
+    ingest_coap_durable(d->coap, d->durable_gen);
+    ingest_lora_durable(d->lora, d->durable_gen);
+}
+
+static void on_wal_synced(uv_fs_t *req);
+
+/*
+ * With synchronous = full the connection commits without waiting for the disk and the WAL
+ * is synced here, on libuv's file-system thread, while the loop goes on ingesting: the
+ * commit's fsync no longer stalls every frame behind it (make bench-alert), and one sync
+ * covers every commit made before it started. At most one is in flight; commits made
+ * meanwhile wait for the next. SQLite syncs the WAL before each checkpoint and its header
+ * when it is reused, as in synchronous = normal.
+ */
+static void make_durable(struct daemon *d)
+{
+    int rc;
+
+    if (!d->sync_wal) {
+        d->durable_gen = d->commit_gen;
+    } else if (d->durable_gen < d->commit_gen && !d->wal_syncing && !d->wal_failed) {
+        d->syncing_gen = d->commit_gen;
+        d->wal_sync.data = d;
+        rc = uv_fs_fdatasync(&d->loop, &d->wal_sync, d->wal_fd, on_wal_synced);
+        if (rc < 0) {
+            log_error("cannot start a sync of the WAL: %s", uv_strerror(rc));
+            d->wal_failed = true;
+        } else {
+            d->wal_syncing = true;
+        }
+    }
+    release_durable(d);
+}
+
+static void begin_stop(struct daemon *d, const char *why);
+
+static void on_wal_synced(uv_fs_t *req)
+{
+    struct daemon *d = req->data;
+    ssize_t result = req->result;
+
+    uv_fs_req_cleanup(req);
+    d->wal_syncing = false;
+    if (result < 0) {
+        /* After a failed fdatasync() the kernel may have dropped the pages, and a retry can
+         * succeed without them: the commits since the last good sync cannot be trusted, so
+         * they are never acknowledged, and a restart recovers what the WAL really holds. */
+        log_error("cannot sync the WAL: %s; stopping, unacknowledged frames will be resent",
+                  uv_strerror((int)result));
+        d->wal_failed = true;
+        d->exit_status = EXIT_FAILURE;
+        begin_stop(d, "WAL sync failure");
+        return;
+    }
+    d->durable_gen = d->syncing_gen;
+    if (!d->stopping) {
+        make_durable(d);
+    }
+}
+
 /*
  * The group commit. A bearer may have written to the batch in any callback of this
- * iteration; flushing here and then telling both bearers the result is what lets them send
- * 2.04 / PUSH_ACK for exactly what is durable. They are told even when nothing was pending:
- * then everything they hold is already committed, and 0 is the truth.
+ * iteration; flushing here, telling both bearers the result, and releasing what is durable
+ * is what lets them send 2.04 / PUSH_ACK for exactly what is durable. They are told even
+ * when nothing was pending: then what they hold belongs to the last commit. Fusion's
+ * alerts and events are published at the commit, before the sync: a machine crash in
+ * between can lose a transition a subscriber saw, and the frame behind it, unacknowledged,
+ * is sent again and makes it anew (QoS 1 subscribers see duplicates anyway).
  */
 static int group_commit(struct daemon *d)
 {
@@ -94,17 +172,16 @@ static int group_commit(struct daemon *d)
         if (rc < 0) {
             (void)log_limited(&d->flush_limit, LOG_ERR, "commit failed, its frames are refused: %s",
                               store_errmsg(d->store));
+        } else {
+            d->commit_gen++;
         }
     }
-    if (d->coap != NULL) {
-        ingest_coap_committed(d->coap, rc);
-    }
-    if (d->lora != NULL) {
-        ingest_lora_committed(d->lora, rc);
-    }
+    ingest_coap_committed(d->coap, rc, d->commit_gen);
+    ingest_lora_committed(d->lora, rc, d->commit_gen);
     if (d->fanout != NULL) {
         fanout_committed(d->fanout, rc);
     }
+    make_durable(d);
     return rc;
 }
 
@@ -153,15 +230,29 @@ static void begin_stop(struct daemon *d, const char *why)
     d->stopping = true;
     log_info("%s: stopping", why);
     (void)notify_stopping();
-    /* Commit and answer what was received, then take no more input: nothing runs between
-     * these calls, so no frame arrives after the last commit. */
+    /* Commit, sync and answer what was received, then take no more input: nothing runs
+     * between these calls, so no frame arrives after the last commit. The sync is the
+     * loop's own here: a sync still in flight covers less, and waiting is all there is
+     * left to do. */
     if (group_commit(d) < 0) {
         log_error("the last commit failed; its frames were refused");
         d->exit_status = EXIT_FAILURE;
     }
+    if (d->sync_wal && !d->wal_failed && d->durable_gen < d->commit_gen) {
+        if (fdatasync(d->wal_fd) == 0) {
+            d->durable_gen = d->commit_gen;
+            release_durable(d);
+        } else {
+            log_error("cannot sync the WAL: %s; the last frames are not acknowledged",
+                      strerror(errno));
+            d->exit_status = EXIT_FAILURE;
+        }
+    }
     stop_bearers(d);
     fanout_stop(d->fanout);
     d->fanout = NULL;
+    checkpointer_stop(d->checkpointer);
+    d->checkpointer = NULL;
     (void)log_limit_flush(&d->flush_limit, 0, true);
     (void)log_limit_flush(&d->prune_limit, 0, true);
     close_handles(d);
@@ -436,7 +527,10 @@ static int run(struct daemon *d)
         log_error("cannot create loop handles: %s", uv_strerror(rc));
         goto out;
     }
-    rc = store_open(d->cfg.storage_path, d->cfg.storage_synchronous, &d->store, err, sizeof(err));
+    d->sync_wal = d->cfg.storage_synchronous == CONFIG_SYNC_FULL;
+    rc = store_open(d->cfg.storage_path,
+                    d->sync_wal ? CONFIG_SYNC_NORMAL : d->cfg.storage_synchronous, &d->store, err,
+                    sizeof(err));
     if (rc < 0) {
         log_error("cannot open the database %s: %s", d->cfg.storage_path, err);
         goto out;
@@ -445,6 +539,18 @@ static int run(struct daemon *d)
     if (rc < 0) {
         log_error("cannot set up the database %s: %s", d->cfg.storage_path, store_errmsg(d->store));
         goto out;
+    }
+    rc = checkpointer_start(&d->loop, d->store, STORE_CHECKPOINT_PAGES, &d->checkpointer);
+    if (rc < 0) {
+        log_error("out of memory");
+        goto out;
+    }
+    if (d->sync_wal) {
+        d->wal_fd = store_wal_fd(d->store);
+        if (d->wal_fd < 0) {
+            log_error("cannot open the WAL of %s: %s", d->cfg.storage_path, store_errmsg(d->store));
+            goto out;
+        }
     }
     /* Before the bearers: the first frame stored already feeds fusion. */
     rc = fanout_start(&d->loop, &d->cfg, d->store, &d->fanout);
@@ -476,6 +582,8 @@ out:
         stop_bearers(d);
         fanout_stop(d->fanout);
         d->fanout = NULL;
+        checkpointer_stop(d->checkpointer);
+        d->checkpointer = NULL;
         close_handles(d);
     }
     if (loop_ok) {
@@ -561,6 +669,10 @@ int main(int argc, char **argv)
         return check_config(path);
     }
     log_init("tinyfleetd", STDERR_FILENO, verbose ? LOG_DEBUG : LOG_INFO);
+    /* libuv's worker threads run only the WAL sync and the checkpoint, one of each at a
+     * time: two threads, not the default four, so a checkpoint never delays a sync. Read
+     * at the first request; a value set by the user stands. */
+    (void)setenv("UV_THREADPOOL_SIZE", "2", 0);
     /* Two copies of the config make this too big for comfort on the stack. */
     d = calloc(1, sizeof(*d));
     if (d == NULL) {
