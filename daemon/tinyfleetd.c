@@ -56,12 +56,13 @@ struct daemon {
     struct ingest_lora *lora;
     struct fanout *fanout; /* fusion, alerts, MQTT */
     struct checkpointer *checkpointer;
-    bool sync_wal;        /* synchronous = full: commits made durable by wal_sync */
+    bool acks_wait_sync;  /* synchronous = full: acknowledged once wal_sync covers them */
     bool wal_syncing;     /* wal_sync is in flight */
     bool wal_failed;      /* a WAL sync failed: nothing committed since may be acknowledged */
-    int wal_fd;           /* store_wal_fd() when sync_wal */
+    int wal_fd;           /* store_wal_fd(), or -1 with synchronous = off */
     uint64_t commit_gen;  /* successful store_flush() calls so far */
-    uint64_t durable_gen; /* the last of them known durable */
+    uint64_t durable_gen; /* the last of them that may be acknowledged */
+    uint64_t synced_gen;  /* the last of them a finished sync covers */
     uint64_t syncing_gen; /* the last of them the sync in flight covers */
     bool stopping;
     int exit_status;
@@ -101,20 +102,24 @@ static void release_durable(struct daemon *d)
 static void on_wal_synced(uv_fs_t *req);
 
 /*
- * With synchronous = full the connection commits without waiting for the disk and the WAL
- * is synced here, on libuv's file-system thread, while the loop goes on ingesting: the
- * commit's fsync no longer stalls every frame behind it (make bench-alert), and one sync
- * covers every commit made before it started. At most one is in flight; commits made
- * meanwhile wait for the next. SQLite syncs the WAL before each checkpoint and its header
- * when it is reused, as in synchronous = normal.
+ * The connection commits without waiting for the disk (synchronous = normal), and the WAL
+ * is synced here, on libuv's worker thread, while the loop goes on ingesting. One sync
+ * covers every commit made before it started; at most one is in flight, and commits made
+ * meanwhile wait for the next. With synchronous = full, acknowledgements wait for it: the
+ * commit's fsync no longer stalls every frame behind it (make bench-alert). With normal
+ * they do not, but the syncs still run: left dirty, the WAL piles up tens of MB that the
+ * next checkpoint must flush, and ext4 holds every write of the loop meanwhile (measured:
+ * alert p99 35 ms). SQLite syncs the WAL before each checkpoint and its header when it is
+ * reused, as in synchronous = normal.
  */
 static void make_durable(struct daemon *d)
 {
     int rc;
 
-    if (!d->sync_wal) {
+    if (!d->acks_wait_sync) {
         d->durable_gen = d->commit_gen;
-    } else if (d->durable_gen < d->commit_gen && !d->wal_syncing && !d->wal_failed) {
+    }
+    if (d->wal_fd >= 0 && d->synced_gen < d->commit_gen && !d->wal_syncing && !d->wal_failed) {
         d->syncing_gen = d->commit_gen;
         d->wal_sync.data = d;
         rc = uv_fs_fdatasync(&d->loop, &d->wal_sync, d->wal_fd, on_wal_synced);
@@ -148,7 +153,10 @@ static void on_wal_synced(uv_fs_t *req)
         begin_stop(d, "WAL sync failure");
         return;
     }
-    d->durable_gen = d->syncing_gen;
+    d->synced_gen = d->syncing_gen;
+    if (d->acks_wait_sync) {
+        d->durable_gen = d->synced_gen;
+    }
     if (!d->stopping) {
         make_durable(d);
     }
@@ -238,7 +246,7 @@ static void begin_stop(struct daemon *d, const char *why)
         log_error("the last commit failed; its frames were refused");
         d->exit_status = EXIT_FAILURE;
     }
-    if (d->sync_wal && !d->wal_failed && d->durable_gen < d->commit_gen) {
+    if (d->acks_wait_sync && !d->wal_failed && d->durable_gen < d->commit_gen) {
         if (fdatasync(d->wal_fd) == 0) {
             d->durable_gen = d->commit_gen;
             release_durable(d);
@@ -527,10 +535,11 @@ static int run(struct daemon *d)
         log_error("cannot create loop handles: %s", uv_strerror(rc));
         goto out;
     }
-    d->sync_wal = d->cfg.storage_synchronous == CONFIG_SYNC_FULL;
+    d->acks_wait_sync = d->cfg.storage_synchronous == CONFIG_SYNC_FULL;
+    d->wal_fd = -1;
     rc = store_open(d->cfg.storage_path,
-                    d->sync_wal ? CONFIG_SYNC_NORMAL : d->cfg.storage_synchronous, &d->store, err,
-                    sizeof(err));
+                    d->acks_wait_sync ? CONFIG_SYNC_NORMAL : d->cfg.storage_synchronous, &d->store,
+                    err, sizeof(err));
     if (rc < 0) {
         log_error("cannot open the database %s: %s", d->cfg.storage_path, err);
         goto out;
@@ -545,7 +554,7 @@ static int run(struct daemon *d)
         log_error("out of memory");
         goto out;
     }
-    if (d->sync_wal) {
+    if (d->cfg.storage_synchronous != CONFIG_SYNC_OFF) {
         d->wal_fd = store_wal_fd(d->store);
         if (d->wal_fd < 0) {
             log_error("cannot open the WAL of %s: %s", d->cfg.storage_path, store_errmsg(d->store));
