@@ -11,7 +11,6 @@
 #include "ingest_coap_int.h"
 
 #include <errno.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +18,7 @@
 #include <unistd.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 
 #include "hex.h"
@@ -31,9 +31,10 @@
  * at most DRAIN_MAX datagrams before the daemon flushes, so the list fills only when the
  * daemon stops flushing; the next request is then answered 5.03 rather than queued. */
 #define PEND_MAX 1024u
-/* coap_io_process() calls per wake-up: each reads about one datagram, and bounding them
- * bounds the batch and the time before the flush that answers it. */
-#define DRAIN_MAX 256u
+/* epoll_wait() rounds per wake-up: each reads about one datagram, and bounding them bounds
+ * the batch and the time before the flush that answers it. */
+#define DRAIN_MAX    256u
+#define EPOLL_EVENTS 16 /* per epoll_wait(): the endpoints and libcoap's timerfd */
 /* Last committed frame per node, direct-mapped by DevAddr (24 bytes a slot). */
 #define CACHE_SLOTS 16384u
 /* Idle server sessions libcoap keeps (least recently used go first); a session costs about
@@ -710,13 +711,6 @@ static const coap_bin_const_t *psk_for_identity(coap_bin_const_t *identity, coap
 static void on_timer(uv_timer_t *t);
 static void on_idle(uv_idle_t *h);
 
-static bool fd_readable(int fd)
-{
-    struct pollfd p = {.fd = fd, .events = POLLIN};
-
-    return poll(&p, 1, 0) > 0 && (p.revents & POLLIN) != 0;
-}
-
 /* After libcoap ran: its next timeout on the timer, and no blocking while frames wait. */
 static void after_io(struct ingest_coap *c)
 {
@@ -737,21 +731,31 @@ static void after_io(struct ingest_coap *c)
     }
 }
 
-/* Read what has arrived: one coap_io_process() reads about one datagram, so go on while
- * the epoll descriptor stays readable, up to DRAIN_MAX, so that one loop iteration
- * gathers a batch for one commit and still yields to the rest of the daemon. */
+/*
+ * Read what has arrived: epoll_wait() on libcoap's descriptor and coap_io_do_epoll() for
+ * what it returns (each endpoint gives one datagram per call), again while anything is
+ * ready, up to DRAIN_MAX, so that one loop iteration gathers a batch for one commit and
+ * still yields to the rest of the daemon. libcoap's timers are seen to once, in after_io().
+ * coap_io_process() would do both halves every time: it re-armed libcoap's timerfd twice a
+ * datagram, and asking whether more waited took a poll() more: 6.7 system calls a request
+ * instead of 4.8 (strace -c, 20,000 requests), 52 k instead of 58 k requests/s (make
+ * bench-coap).
+ */
 static void drain(struct ingest_coap *c)
 {
+    struct epoll_event events[EPOLL_EVENTS];
     unsigned i;
+    int n;
 
     for (i = 0; i < DRAIN_MAX; i++) {
-        if (coap_io_process(c->ctx, COAP_IO_NO_WAIT) < 0) {
-            log_limited_at(&c->lim_io, now_ms(c), LOG_ERR, "coap: coap_io_process failed");
+        n = epoll_wait(c->fd, events, EPOLL_EVENTS, 0);
+        if (n < 0 && errno != EINTR) {
+            log_limited_at(&c->lim_io, now_ms(c), LOG_ERR, "coap: epoll_wait: %s", strerror(errno));
+        }
+        if (n <= 0) {
             break;
         }
-        if (!fd_readable(c->fd)) {
-            break;
-        }
+        coap_io_do_epoll(c->ctx, events, (size_t)n);
     }
     after_io(c);
 }
@@ -823,7 +827,7 @@ static void answered(struct ingest_coap *c, bool triggered)
     size_t i;
 
     /* coap_io_prepare_epoll() (in after_io()) runs the triggered handlers, and their
-     * responses leave before it returns. It reads no datagram, unlike coap_io_process():
+     * responses leave before it returns. It reads no datagram, unlike drain():
      * a frame read here would join a batch after the last commit before a shutdown. */
     after_io(c);
     if (!triggered) {
@@ -1139,7 +1143,7 @@ void ingest_coap_stop(struct ingest_coap *c)
     if (c == NULL || c->closing) {
         return;
     }
-    /* Answers already handed to libcoap went out in coap_io_process(); whatever still waits
+    /* Answers already handed to libcoap went out then; whatever still waits
      * for a commit cannot be answered honestly and gets nothing (see destroy()). */
     (void)log_limit_flush(&c->lim_refuse, now_ms(c), true);
     (void)log_limit_flush(&c->lim_io, now_ms(c), true);

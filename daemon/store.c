@@ -58,12 +58,10 @@ enum stmt_id {
     ST_NODE_REMOVE,
     ST_NODE_SEEN,
     ST_FRAME_ADD,
-    ST_RX_ADD,
     ST_RX_ADD_LATER,
     ST_EVENT_ADD,
     ST_GWSTAT_ADD,
     ST_UNDO_EVENT,
-    ST_UNDO_RX,
     ST_UNDO_FRAME,
     ST_COUNTER_ADD,
     ST_COUNTERS,
@@ -114,15 +112,15 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_NODE_SEEN] = "UPDATE nodes SET has_fcnt = 1, last_fcnt = ?2, last_seen_ms = ?3,"
                      " battery_mv = coalesce(?4, battery_mv)"
                      " WHERE devaddr = ?1 AND (has_fcnt = 0 OR last_fcnt < ?2)",
-    [ST_FRAME_ADD] = "INSERT INTO frames (devaddr, fcnt, fport, confirmed, received_ms, payload)"
-                     " VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-    [ST_RX_ADD] = "INSERT INTO receptions (frame_id, bearer, gateway, time_ms, rssi, snr,"
-                  " freq_hz, datr) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    /* With its first reception (migrations/0003_first_reception.sql). */
+    [ST_FRAME_ADD] = "INSERT INTO frames (devaddr, fcnt, fport, confirmed, received_ms, payload,"
+                     " bearer, gateway, rssi, snr, freq_hz, datr)"
+                     " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
     /* A later copy refers to a frame of an earlier batch, which the CLI may have removed
      * since (node remove): with foreign keys off (store_daemon_mode()) the frame's
      * existence is checked here; no row inserted means no such frame. */
-    [ST_RX_ADD_LATER] = "INSERT INTO receptions (frame_id, bearer, gateway, time_ms, rssi, snr,"
-                        " freq_hz, datr) SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8"
+    [ST_RX_ADD_LATER] = "INSERT INTO later_receptions (frame_id, bearer, gateway, time_ms, rssi,"
+                        " snr, freq_hz, datr) SELECT ?1, ?2, ?3, ?8, ?4, ?5, ?6, ?7"
                         " WHERE EXISTS (SELECT 1 FROM frames WHERE id = ?1)",
     [ST_EVENT_ADD] = "INSERT INTO events (frame_id, devaddr, kind, received_ms, time_ms,"
                      " class_id, confidence, age_s, duration_s, level_db,"
@@ -134,7 +132,6 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_GWSTAT_ADD] = "INSERT INTO gateway_stats (gateway, time_ms, json) VALUES (?1, ?2, ?3)",
     /* store_uplink()'s undo of one frame: see undo_rows(). */
     [ST_UNDO_EVENT] = "DELETE FROM events WHERE id = ?1",
-    [ST_UNDO_RX] = "DELETE FROM receptions WHERE id = ?1",
     [ST_UNDO_FRAME] = "DELETE FROM frames WHERE id = ?1",
     [ST_COUNTER_ADD] = "INSERT INTO counters (bearer, reason, count) VALUES (?1, ?2, ?3)"
                        " ON CONFLICT (bearer, reason) DO UPDATE SET count = count + excluded.count",
@@ -145,17 +142,20 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_EV_NODE_CLASS] = EVENT_COLUMNS
     " WHERE f.devaddr = ?2 AND e.class_id = ?3 AND e.received_ms >= ?1" EVENT_ORDER,
     /* Oldest first, at most ?2 rows each; a frame goes only once nothing refers to it, so
-     * no cascade deletes more rows than the budget says. */
+     * no cascade deletes more rows than the budget says. Frames are taken oldest by id
+     * (ids rise with reception; an index on received_ms would cost every commit a page):
+     * after the clock went back, a frame is pruned once the ones before it are. */
     [ST_PRUNE_EVENTS] = "DELETE FROM events WHERE id IN (SELECT id FROM events"
                         " WHERE received_ms < ?1 ORDER BY received_ms LIMIT ?2)",
-    [ST_PRUNE_RX] = "DELETE FROM receptions WHERE id IN (SELECT r.id FROM frames f"
-                    " JOIN receptions r ON r.frame_id = f.id WHERE f.received_ms < ?1"
-                    " ORDER BY f.received_ms LIMIT ?2)",
-    [ST_PRUNE_FRAMES] = "DELETE FROM frames WHERE id IN (SELECT f.id FROM frames f"
-                        " WHERE f.received_ms < ?1"
-                        " AND NOT EXISTS (SELECT 1 FROM events e WHERE e.frame_id = f.id)"
-                        " AND NOT EXISTS (SELECT 1 FROM receptions r WHERE r.frame_id = f.id)"
-                        " ORDER BY f.received_ms LIMIT ?2)",
+    [ST_PRUNE_RX] = "DELETE FROM later_receptions WHERE frame_id IN (SELECT f.id FROM"
+                    " (SELECT id, received_ms FROM frames ORDER BY id LIMIT ?2) f"
+                    " WHERE f.received_ms < ?1)",
+    [ST_PRUNE_FRAMES] =
+        "DELETE FROM frames WHERE id IN (SELECT f.id FROM"
+        " (SELECT id, received_ms FROM frames ORDER BY id LIMIT ?2) f"
+        " WHERE f.received_ms < ?1"
+        " AND NOT EXISTS (SELECT 1 FROM events e WHERE e.frame_id = f.id)"
+        " AND NOT EXISTS (SELECT 1 FROM later_receptions r WHERE r.frame_id = f.id))",
     [ST_PRUNE_GWSTATS] = "DELETE FROM gateway_stats WHERE id IN (SELECT id FROM gateway_stats"
                          " WHERE time_ms < ?1 ORDER BY time_ms LIMIT ?2)",
     [ST_PRUNE_TRANSITIONS] = "DELETE FROM alert_transitions WHERE (alert_id, seq) IN"
@@ -235,6 +235,7 @@ struct store {
     void *uplink_hook_arg;
     store_wal_hook wal_hook; /* store_set_wal_hook() */
     void *wal_hook_arg;
+    int wal_pages; /* in the WAL after the last commit, as the WAL hook saw it */
     char errmsg[ERRMSG_LEN];
 };
 
@@ -953,8 +954,14 @@ static int on_wal_commit(void *arg, sqlite3 *db, const char *schema, int wal_pag
 
     (void)db;
     (void)schema;
+    s->wal_pages = wal_pages;
     s->wal_hook(s->wal_hook_arg, wal_pages);
     return SQLITE_OK;
+}
+
+int store_wal_pages(const struct store *s)
+{
+    return s->wal_pages;
 }
 
 void store_set_wal_hook(struct store *s, store_wal_hook hook, void *arg)
@@ -1238,23 +1245,17 @@ static void check_batch(struct store *s)
     }
 }
 
-static int insert_rx(struct store *s, enum stmt_id id, int64_t frame_id, const struct store_rx *rx)
+/* A reception's bearer, gateway and radio fields into parameters @first to @first + 5. */
+static void bind_rx(struct binder *b, int first, const struct store_rx *rx)
 {
-    struct binder b = bind_start(s, id);
-    int ret;
-
-    bind_int(&b, 1, frame_id);
-    bind_text(&b, 2, store_bearer_name(rx->bearer));
-    bind_text(&b, 3, rx->gateway);
-    bind_int(&b, 4, rx->time_ms);
+    bind_text(b, first, store_bearer_name(rx->bearer));
+    bind_text(b, first + 1, rx->gateway);
     if (rx->has_radio) {
-        bind_int(&b, 5, rx->rssi_dbm);
-        bind_double(&b, 6, rx->snr_db);
-        bind_int(&b, 7, rx->freq_hz);
-        bind_text(&b, 8, rx->datr);
+        bind_int(b, first + 2, rx->rssi_dbm);
+        bind_double(b, first + 3, rx->snr_db);
+        bind_int(b, first + 4, rx->freq_hz);
+        bind_text(b, first + 5, rx->datr);
     }
-    ret = bind_done(s, &b);
-    return ret < 0 ? ret : run(s, id);
 }
 
 /* One events row: @m NULL for raw, else its kind; @rec picks the detection record. */
@@ -1313,7 +1314,6 @@ static int insert_event(struct store *s, int64_t frame_id, const struct store_up
 /* The rows one frame added so far, to delete them again if a later statement fails. */
 struct frame_rows {
     int64_t frame;                        /* frames.id, 0 = none yet */
-    int64_t rx;                           /* receptions.id, 0 = none yet */
     int64_t event[PROTO_TFP_MAX_RECORDS]; /* events.id */
     unsigned events;                      /* entries in event[] */
 };
@@ -1329,11 +1329,9 @@ static int undo_rows(struct store *s, const struct frame_rows *r)
     unsigned i;
     int ret = 0;
 
-    for (i = 0; ret == 0 && i < r->events + 2u; i++) {
-        enum stmt_id id = i < r->events    ? ST_UNDO_EVENT
-                          : i == r->events ? ST_UNDO_RX
-                                           : ST_UNDO_FRAME;
-        int64_t row = i < r->events ? r->event[i] : i == r->events ? r->rx : r->frame;
+    for (i = 0; ret == 0 && i <= r->events; i++) {
+        enum stmt_id id = i < r->events ? ST_UNDO_EVENT : ST_UNDO_FRAME;
+        int64_t row = i < r->events ? r->event[i] : r->frame;
 
         if (row == 0) {
             continue;
@@ -1365,17 +1363,13 @@ static int uplink_rows(struct store *s, const struct store_uplink *up, struct fr
     bind_int(&b, 4, up->confirmed ? 1 : 0);
     bind_int(&b, 5, up->rx->time_ms);
     bind_blob(&b, 6, up->payload, up->payload_len);
+    bind_rx(&b, 7, up->rx);
     ret = bind_done(s, &b);
     ret = ret < 0 ? ret : run(s, ST_FRAME_ADD);
     if (ret < 0) {
         return ret; /* one row, checked before it is written: nothing to undo */
     }
     r->frame = sqlite3_last_insert_rowid(s->db);
-    ret = insert_rx(s, ST_RX_ADD, r->frame, up->rx);
-    if (ret < 0) {
-        return ret;
-    }
-    r->rx = sqlite3_last_insert_rowid(s->db);
     /* store_uplink() checked the count: at most PROTO_TFP_MAX_RECORDS rows. */
     n = m != NULL && m->port == PROTO_TFP_PORT_DETECTIONS ? m->u.det.count : 1u;
     for (i = 0; i < n; i++) {
@@ -1487,6 +1481,7 @@ int store_uplink(struct store *s, const struct store_uplink *up, int64_t *frame_
 
 int store_reception(struct store *s, int64_t frame_id, const struct store_rx *rx)
 {
+    struct binder b;
     int ret;
 
     assert(s != NULL && rx != NULL);
@@ -1494,7 +1489,12 @@ int store_reception(struct store *s, int64_t frame_id, const struct store_rx *rx
     if (ret < 0) {
         return ret;
     }
-    ret = insert_rx(s, ST_RX_ADD_LATER, frame_id, rx);
+    b = bind_start(s, ST_RX_ADD_LATER);
+    bind_int(&b, 1, frame_id);
+    bind_rx(&b, 2, rx);
+    bind_int(&b, 8, rx->time_ms);
+    ret = bind_done(s, &b);
+    ret = ret < 0 ? ret : run(s, ST_RX_ADD_LATER);
     if (ret < 0) {
         check_batch(s);
         return ret == -ENOENT || ret == -ENOMEM ? ret : -EIO;

@@ -221,6 +221,10 @@ void store_set_uplink_hook(struct store *s, store_uplink_hook hook, void *arg);
 typedef void (*store_wal_hook)(void *arg, int wal_pages);
 void store_set_wal_hook(struct store *s, store_wal_hook hook, void *arg);
 
+/* store_wal_pages() - pages in the WAL after this connection's last commit, as the WAL hook
+ * reported it (0 while no hook is set); fewer than before after SQLite restarted the WAL. */
+int store_wal_pages(const struct store *s);
+
 /* store_checkpoint() - a PASSIVE checkpoint on this connection, which may be inside @s's
  * WAL hook. Return: 0 (also when another connection checkpoints right now), -EIO. */
 STORE_MUST_CHECK int store_checkpoint(struct store *s);

@@ -123,14 +123,16 @@ r1=$((now - 3 * 3600 * 1000))
 r2=$((now - 60 * 1000))
 r3=$((now - 2 * 86400 * 1000))
 DET=2201C80A00050C04FF3412FF00
-sql "INSERT INTO frames (id, devaddr, fcnt, fport, confirmed, received_ms, payload) VALUES
-       (1, $DEV_NUM, 7, 1, 0, $r1, X'$DET'),
-       (2, $DEV_NUM, 8, 2, 0, $r2, X'01E40C15805101003412035802030000'),
-       (3, $DEV_NUM, 9, 9, 1, $r2 + 5, X'CAFE'),
-       (4, $DEV2_NUM, 1, 1, 0, $r3, X'2102EE00000102');
-     INSERT INTO receptions (frame_id, bearer, gateway, time_ms, rssi, snr, freq_hz, datr)
-       VALUES (1, 'lora', 'AA555A0000000001', $r1, -97, 7.5, 868100000, 'SF7BW125'),
-              (2, 'coap', '127.0.0.1:40000', $r2, NULL, NULL, NULL, NULL);
+sql "INSERT INTO frames (id, devaddr, fcnt, fport, confirmed, received_ms, payload, bearer,
+                         gateway, rssi, snr, freq_hz, datr) VALUES
+       (1, $DEV_NUM, 7, 1, 0, $r1, X'$DET', 'lora', 'AA555A0000000001', -97, 7.5, 868100000,
+        'SF7BW125'),
+       (2, $DEV_NUM, 8, 2, 0, $r2, X'01E40C15805101003412035802030000', 'coap',
+        '127.0.0.1:40000', NULL, NULL, NULL, NULL),
+       (3, $DEV_NUM, 9, 9, 1, $r2 + 5, X'CAFE', NULL, NULL, NULL, NULL, NULL, NULL),
+       (4, $DEV2_NUM, 1, 1, 0, $r3, X'2102EE00000102', NULL, NULL, NULL, NULL, NULL, NULL);
+     INSERT INTO later_receptions (frame_id, bearer, gateway, time_ms, rssi, snr, freq_hz, datr)
+       VALUES (1, 'lora', 'AA555A0000000002', $r1 + 40, -110, -2.5, 868100000, 'SF7BW125');
      INSERT INTO events (frame_id, devaddr, kind, received_ms, time_ms, class_id, confidence,
                          age_s, duration_s, level_db)
        VALUES (1, $DEV_NUM, 'detection', $r1, $r1 - 10000, 1, 200, 10, 5, 12),

@@ -56,7 +56,8 @@ sql() {
 c = sqlite3.connect("file:" + sys.argv[1] + "?mode=ro", uri=True)
 c.row_factory = sqlite3.Row
 rx = [dict(r) for r in c.execute(
-    "SELECT r.*, f.fcnt FROM receptions r JOIN frames f ON f.id = r.frame_id ORDER BY r.id")]
+    "SELECT r.*, f.fcnt FROM receptions r JOIN frames f ON f.id = r.frame_id"
+    " ORDER BY r.frame_id, r.time_ms")]
 gs = [dict(r) for r in c.execute("SELECT * FROM gateway_stats ORDER BY id")]
 sys.exit(0 if eval("(" + sys.argv[2] + ")") else 1)' "$db" "$1"
 }

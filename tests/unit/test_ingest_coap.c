@@ -236,7 +236,7 @@ static void on_check(uv_check_t *h)
     if (flushed) {
         rc = store_flush(fx->store);
     }
-    if (fx->fail_next) {
+    if (flushed && fx->fail_next) {
         fx->fail_next = 0;
         rc = -EIO;
     }

@@ -21,6 +21,7 @@
 #include <sqlite3.h>
 
 #include "store.h"
+#include "store_int.h"
 
 #define DEV_A 0x26011F00u
 #define DEV_B 0x26011F01u
@@ -413,9 +414,12 @@ static void test_store_open_migrates_empty_and_reopens(void **state)
     assert_int_equal(store_schema_version(fx->s), store_schema_latest());
     assert_int_equal(sql_int(fx->path, "PRAGMA user_version"), store_schema_latest());
     assert_int_equal(sql_int(fx->path, "SELECT count(*) FROM sqlite_schema WHERE type = 'table'"
-                                       " AND name IN ('nodes', 'frames', 'receptions', 'events',"
-                                       " 'gateway_stats', 'counters')"),
+                                       " AND name IN ('nodes', 'frames', 'later_receptions',"
+                                       " 'events', 'gateway_stats', 'counters')"),
                      6);
+    assert_int_equal(sql_int(fx->path, "SELECT count(*) FROM sqlite_schema WHERE type = 'view'"
+                                       " AND name = 'receptions'"),
+                     1);
     add_node(fx->s, DEV_A, "north");
     store_close(fx->s);
     fx->s = NULL;
@@ -425,6 +429,44 @@ static void test_store_open_migrates_empty_and_reopens(void **state)
     assert_int_equal(store_schema_version(fx->s), store_schema_latest());
     assert_int_equal(store_node_get(fx->s, DEV_A, &n), 0);
     assert_string_equal(n.zone, "north");
+}
+
+/* A database of schema 2 with frames heard once and twice: 0003 moves each frame's first
+ * reception into its row, keeps the later ones, and the view shows all of them. */
+static void test_store_migrates_receptions_of_schema_2(void **state)
+{
+    struct fixture *fx = *state;
+    size_t i;
+
+    for (i = 0; i < 2; i++) {
+        assert_int_equal(store__migrations[i].version, (int)i + 1);
+        sql_exec(fx->path, store__migrations[i].sql);
+    }
+    sql_exec(fx->path,
+             "PRAGMA user_version = 2;"
+             "INSERT INTO nodes (devaddr, nwkskey, appskey, has_fcnt, last_fcnt, created_ms)"
+             " VALUES (1, zeroblob(16), zeroblob(16), 1, 2, 0);"
+             "INSERT INTO frames (id, devaddr, fcnt, fport, confirmed, received_ms, payload)"
+             " VALUES (1, 1, 1, 1, 0, 1000, x''), (2, 1, 2, 1, 0, 2000, x'');"
+             "INSERT INTO receptions (frame_id, bearer, gateway, time_ms, rssi, snr, freq_hz,"
+             " datr) VALUES (1, 'coap', '10.0.0.1:5683', 1000, NULL, NULL, NULL, NULL),"
+             " (2, 'lora', 'AA555A0000000001', 2000, -97, 7.5, 868100000, 'SF7BW125'),"
+             " (2, 'lora', 'AA555A0000000002', 2030, -110, -2.5, 868100000, 'SF7BW125');");
+    open_ok(fx);
+    assert_int_equal(store_schema_version(fx->s), store_schema_latest());
+    assert_int_equal(sql_int(fx->path, "SELECT count(*) FROM frames WHERE id = 1 AND"
+                                       " bearer = 'coap' AND gateway = '10.0.0.1:5683'"
+                                       " AND rssi IS NULL"),
+                     1);
+    assert_int_equal(sql_int(fx->path, "SELECT count(*) FROM frames WHERE id = 2 AND"
+                                       " gateway = 'AA555A0000000001' AND rssi = -97"),
+                     1);
+    assert_int_equal(sql_int(fx->path, "SELECT count(*) FROM later_receptions WHERE frame_id = 2"
+                                       " AND gateway = 'AA555A0000000002' AND time_ms = 2030"),
+                     1);
+    assert_int_equal(sql_int(fx->path, "SELECT count(*) FROM later_receptions"), 1);
+    assert_int_equal(sql_int(fx->path, "SELECT count(*) FROM receptions"), 3);
+    assert_int_equal(sql_int(fx->path, "SELECT sum(time_ms) FROM receptions"), 5030);
 }
 
 static void test_store_open_wal_and_foreign_keys(void **state)
@@ -1062,10 +1104,13 @@ static void test_store_prune_batches(void **state)
 
     open_ok(fx);
     add_node(fx->s, DEV_A, "");
-    /* 25 old frames of 4 rows each (frame, reception, two events), 3 old forwarder stats,
-     * then 5 recent frames. */
+    /* 25 old frames of 4 rows each (frame with its first reception, a later reception, two
+     * events), 3 old forwarder stats, then 5 recent frames. */
     for (i = 1; i <= 25; i++) {
+        struct store_rx later = rx_at(1000 + i);
+
         assert_int_equal(uplink(fx->s, DEV_A, i, 0, &det, 1000 + i), 0);
+        assert_int_equal(store_reception(fx->s, i, &later), 0);
     }
     for (i = 0; i < 3; i++) {
         assert_int_equal(store_gateway_stat(fx->s, "AA555A0000000001", 2000 + i, "{}"), 0);
@@ -1119,6 +1164,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         T(test_store_open_migrates_empty_and_reopens),
+        T(test_store_migrates_receptions_of_schema_2),
         T(test_store_open_wal_and_foreign_keys),
         T(test_store_daemon_mode_keeps_integrity),
         T(test_store_node_auth_cache),
