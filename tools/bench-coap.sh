@@ -7,7 +7,9 @@
 # minus the handler it calls), crypto (proto_aes*, proto_cmac*), SQLite (libsqlite3) and the
 # rest (libuv, the daemon's own code, libc outside those). Each callgrind figure is
 # (I(2N) - I(N)) / N, so start-up and shutdown cancel. The daemon runs with synchronous =
-# normal (durable against a crash of the daemon; `full` adds an fsync per commit). The
+# normal (durable against a crash of the daemon; `full` also holds each 2.04 back until the
+# WAL sync beside the loop has covered its commit: with the clients' window of outstanding
+# requests that wait lowers the rate, to 0.41 of bare libcoap in one run). The
 # machine may be shared: the servers take turns for BENCH_ROUNDS rounds and each keeps its
 # best round, so a burst of foreign load does not decide the ratio.
 # Environment: BENCH_SECONDS (2), BENCH_ROUNDS (3), BENCH_WINDOW (64), BENCH_NODES (1000),
