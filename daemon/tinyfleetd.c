@@ -112,7 +112,7 @@ static void on_wal_synced(uv_fs_t *req);
  * they do not, but a sync still runs once SYNC_NORMAL_PAGES were written since the last:
  * left dirty, the WAL piles up tens of MB that the next checkpoint must flush, and ext4
  * holds every write of the loop meanwhile (measured: alert p99 35 ms); after every commit,
- * the syncs cost 7 % of the CoAP rate (make bench-coap). SQLite syncs the WAL before each
+ * the syncs cost 6 % of the CoAP rate (make bench-coap). SQLite syncs the WAL before each
  * checkpoint and its header when it is reused, as in synchronous = normal.
  */
 static void make_durable(struct daemon *d)
