@@ -45,49 +45,37 @@
 
 enum pend_state {
     PEND_FREE = 0,
-    PEND_WAITING,   /* in the open batch (or a copy of a frame that is) */
-    PEND_COMMITTED, /* committed, not yet durable */
-    PEND_READY_OK,  /* durable; 2.04 on its way */
-    PEND_READY_FAIL /* batch rolled back; 5.03 on its way */
+    PEND_WAITING,  /* in the open batch (or a copy of a frame that is) */
+    PEND_COMMITTED /* committed, not yet durable */
 };
 
 /*
- * How a waiting request gets its answer.
- * DIRECT (the default): nothing leaves now; after the commit the answer goes out as the ACK
- * of the CON request, piggybacked (RFC 7252 section 5.2.1), or as a NON response to a NON
- * request (5.2.3). The commit follows in the same loop iteration, microseconds to a few
- * milliseconds later, far inside the client's ACK_TIMEOUT (2 s, section 4.8); should it
- * take longer, the client retransmits and the copy joins the waiting entry by signature.
- * ASYNC (TINYFLEETD_COAP_REPLY=separate): libcoap's separate response (section 5.2.2): the
- * request is registered with coap_register_async(), libcoap sends an empty ACK for a CON
- * at once, and coap_async_trigger() after the commit calls the handler again to send the
- * answer as a CON (or NON) of its own, which libcoap retransmits until it is ACKed.
- * Why DIRECT is the default (measured with libcoap 4.3.1, see tools/bench-coap.sh):
+ * How a waiting request gets its answer: nothing leaves now; once the commit is durable the
+ * answer goes out as the ACK of the CON request, piggybacked (RFC 7252 section 5.2.1), or as
+ * a NON response to a NON request (5.2.3). That is microseconds to a few milliseconds later,
+ * far inside the client's ACK_TIMEOUT (2 s, section 4.8); should it take longer, the client
+ * retransmits and the copy joins the waiting entry by signature.
+ * Not libcoap's separate responses (5.2.2, coap_register_async()), which the daemon offered
+ * as a measurement switch until 2026-11 (measured with libcoap 4.3.1, make bench-coap, then
+ * 0.25 of a bare server against 0.43 for piggybacked answers):
  * - a client matches the ACK to its request by message id (section 4.2), but a separate
  *   response only by token (5.3.2), and libcoap answers any request that reuses the token
  *   of a registered async with an empty ACK without calling the handler. A node that
  *   restarts on the same port with the same first token while its predecessor's frame
  *   waits would take the predecessor's 2.04 for its own, never stored, frame;
- * - one datagram each way instead of two, and about half of libcoap's instructions (the
+ * - two datagrams each way instead of one, and about twice libcoap's instructions (the
  *   async list is searched linearly, the CON response is queued and retransmitted).
- * In ASYNC mode a request whose coap_register_async() fails (its token is taken) is
- * answered DIRECT.
  */
-enum pend_kind { PEND_ASYNC = 0, PEND_DIRECT };
-
-enum reply_mode { REPLY_PIGGYBACK = 0, REPLY_SEPARATE };
-
 struct pend {
     coap_session_t *session;     /* referenced while the entry is in use */
     struct ingest_coap__sig sig; /* of the frame, to join copies and fill the cache */
     uint64_t gen;                /* PEND_COMMITTED: the commit holding the frame */
-    coap_mid_t mid;              /* the request's message id (DIRECT: the ACK's) */
+    coap_mid_t mid;              /* the request's message id, the ACK's */
     uint16_t slot;               /* index of this entry in pend[] */
     uint16_t pos;                /* index in active[] while in use */
     uint8_t token[TOKEN_MAX];    /* the request's token, echoed (section 5.3.1) */
     uint8_t token_len;           /* 0..8 */
     uint8_t state;               /* enum pend_state */
-    uint8_t kind;                /* enum pend_kind */
     uint8_t con;                 /* the request was confirmable */
 };
 
@@ -98,14 +86,12 @@ struct ingest_coap {
     int open_handles;            /* handles not yet closed; the last close frees this */
     bool closing;                /* ingest_coap_stop() was called */
     bool coap_started;           /* coap_startup() was called */
-    enum reply_mode mode;        /* how accepted frames are answered */
     struct store *store;         /* not owned */
     coap_context_t *ctx;         /* owned; its resource /up points back here */
     int fd;                      /* libcoap's epoll descriptor (owned by ctx) */
     size_t active_count;         /* entries of pend[] in use, listed in active[] */
     size_t waiting;              /* of which PEND_WAITING */
     size_t committed;            /* of which PEND_COMMITTED */
-    size_t async_count;          /* of which PEND_ASYNC */
     uint64_t answered;           /* deferred answers sent: 2.04 or 5.03 */
     uint64_t withheld;           /* waiting entries dropped (session gone, stop) */
     struct log_limit lim_refuse; /* refusals decided here */
@@ -395,20 +381,12 @@ static void pend_free(struct ingest_coap *c, struct pend *p)
     } else if (p->state == PEND_COMMITTED) {
         c->committed--;
     }
-    if (p->kind == PEND_ASYNC) {
-        c->async_count--;
-    }
     if (p->session != NULL) {
         coap_session_release(p->session);
     }
     p->session = NULL;
     p->state = PEND_FREE;
     c->free_list[c->free_count++] = p->slot;
-}
-
-static bool pend_unanswered(const struct pend *p)
-{
-    return p->state == PEND_WAITING || p->state == PEND_COMMITTED;
 }
 
 /* An entry for @sig whose answer is still to come: a copy then gets the same answer. */
@@ -419,23 +397,14 @@ static struct pend *pend_find_waiting(struct ingest_coap *c, const struct ingest
     for (i = 0; i < c->active_count; i++) {
         struct pend *p = &c->pend[c->active[i]];
 
-        if (pend_unanswered(p) && ingest_coap__sig_equal(&p->sig, sig)) {
+        if (ingest_coap__sig_equal(&p->sig, sig)) {
             return p;
         }
     }
     return NULL;
 }
 
-static coap_async_t *pend_async(const struct pend *p)
-{
-    coap_bin_const_t token;
-
-    token.length = p->token_len;
-    token.s = p->token;
-    return coap_find_async(p->session, token);
-}
-
-/* The DIRECT answer: the ACK of a CON request, carrying the code (piggybacked, RFC 7252
+/* The answer: the ACK of a CON request, carrying the code (piggybacked, RFC 7252
  * section 5.2.1), or a NON response with a fresh message id to a NON request (5.2.3). */
 static void reply_direct(struct ingest_coap *c, struct pend *p, coap_pdu_code_t code)
 {
@@ -462,10 +431,10 @@ static void reply_direct(struct ingest_coap *c, struct pend *p, coap_pdu_code_t 
 }
 
 /*
- * Keep the request until the commit. On return the handler leaves the response code 0:
- * for ASYNC libcoap then sends the empty ACK of a CON request; for DIRECT the response is
- * made a NON with code 0, for which libcoap 4.3.1 sends nothing at all (measured: not even
- * the empty ACK it sends for a CON left without code), so the ACK can carry the answer.
+ * Keep the request until the commit is durable. On return the handler leaves the response
+ * code 0 and the response made a NON, for which libcoap 4.3.1 sends nothing at all
+ * (measured: not even the empty ACK it sends for a CON left without code), so the ACK can
+ * carry the answer.
  * Return: false when the list is full (the caller answers 5.03 at once).
  */
 static bool defer(struct ingest_coap *c, coap_session_t *session, const coap_pdu_t *request,
@@ -473,7 +442,6 @@ static bool defer(struct ingest_coap *c, coap_session_t *session, const coap_pdu
 {
     coap_bin_const_t token = coap_pdu_get_token(request);
     struct pend *p;
-    coap_async_t *async;
 
     if (token.length > TOKEN_MAX) {
         return false;
@@ -492,17 +460,6 @@ static bool defer(struct ingest_coap *c, coap_session_t *session, const coap_pdu
     }
     p->state = PEND_WAITING;
     c->waiting++;
-    if (c->mode == REPLY_SEPARATE) {
-        async = coap_register_async(session, request, 0);
-        if (async != NULL) {
-            coap_async_set_app_data(async, p);
-            p->kind = PEND_ASYNC;
-            c->async_count++;
-            return true;
-        }
-        /* Registered already: a second request with the token of one still waiting. */
-    }
-    p->kind = PEND_DIRECT;
     coap_pdu_set_type(response, COAP_MESSAGE_NON);
     return true;
 }
@@ -543,36 +500,6 @@ static void req_identity(coap_session_t *session, struct ingest_coap__req *req)
     req->identity_ok = hex_decode_devaddr(text, &req->identity, NULL, 0) == 0;
 }
 
-/*
- * Called with a request whose token has an async registered on this session. It is the
- * triggered call when the entry is answered (committed or rolled back) and the body is the
- * frame it holds: then set the answer, which libcoap sends as a message of its own, freeing
- * the async when this returns. A copy of the waiting frame with the same token is a
- * retransmission; libcoap 4.3.1 answers those with an empty ACK before any handler runs
- * (measured), and should one get here, the empty ACK libcoap sends for a CON left without
- * code is the right answer too: the separate response will answer both.
- * Return: false for anything else, a new request that only reuses the token of a waiting
- * one (a client restarted on the same port, say), which is then served like any other.
- */
-static bool answer_async(struct ingest_coap *c, coap_async_t *async,
-                         const struct ingest_coap__sig *sig, bool has_sig, coap_pdu_t *response)
-{
-    struct pend *p = coap_async_get_app_data(async);
-
-    if (p == NULL || !has_sig || !ingest_coap__sig_equal(&p->sig, sig)) {
-        return false;
-    }
-    if (pend_unanswered(p)) {
-        return true;
-    }
-    coap_pdu_set_code(response, p->state == PEND_READY_OK ? COAP_RESPONSE_CODE_CHANGED
-                                                          : COAP_RESPONSE_CODE_SERVICE_UNAVAILABLE);
-    coap_async_set_app_data(async, NULL);
-    c->answered++;
-    pend_free(c, p);
-    return true;
-}
-
 static void hnd_post_up(coap_resource_t *resource, coap_session_t *session,
                         const coap_pdu_t *request, const coap_string_t *query, coap_pdu_t *response)
 {
@@ -588,13 +515,6 @@ static void hnd_post_up(coap_resource_t *resource, coap_session_t *session,
     (void)query;
     ingest_coap__req_from_pdu(request, &req);
     has_sig = ingest_coap__sig(req.payload, req.len, &sig);
-    if (c->async_count > 0) {
-        coap_async_t *async = coap_find_async(session, coap_pdu_get_token(request));
-
-        if (async != NULL && answer_async(c, async, &sig, has_sig, response)) {
-            return;
-        }
-    }
 
     req_identity(session, &req);
     code = ingest_coap__check(&req, &why);
@@ -790,63 +710,19 @@ static void on_idle(uv_idle_t *h)
     (void)h;
 }
 
-/* Decides @p: for DIRECT the answer leaves now, for ASYNC libcoap is asked to call the
- * handler with it. Return: true when an async was triggered (see answered()). */
-static bool answer(struct ingest_coap *c, struct pend *p, bool ok)
+/* Answers @p now, 2.04 when @ok, else 5.03, and frees it. */
+static void answer(struct ingest_coap *c, struct pend *p, bool ok)
 {
-    coap_async_t *async;
-
-    if (p->state == PEND_WAITING) {
-        c->waiting--;
-    } else {
-        c->committed--;
-    }
-    p->state = ok ? PEND_READY_OK : PEND_READY_FAIL;
     if (ok) {
         cache_put(c, &p->sig);
     }
-    if (p->kind == PEND_DIRECT) {
-        reply_direct(c, p,
-                     ok ? COAP_RESPONSE_CODE_CHANGED : COAP_RESPONSE_CODE_SERVICE_UNAVAILABLE);
-        pend_free(c, p);
-        return false;
-    }
-    async = pend_async(p);
-    if (async == NULL) {
-        c->withheld++;
-        pend_free(c, p);
-        return false;
-    }
-    coap_async_trigger(async);
-    return true;
-}
-
-/* After answer() calls: the triggered handlers run, and what they left behind goes. */
-static void answered(struct ingest_coap *c, bool triggered)
-{
-    size_t i;
-
-    /* coap_io_prepare_epoll() (in after_io()) runs the triggered handlers, and their
-     * responses leave before it returns. It reads no datagram, unlike drain():
-     * a frame read here would join a batch after the last commit before a shutdown. */
-    after_io(c);
-    if (!triggered) {
-        return;
-    }
-    for (i = c->active_count; i-- > 0;) {
-        struct pend *p = &c->pend[c->active[i]];
-
-        if (!pend_unanswered(p) && pend_async(p) == NULL) {
-            c->withheld++;
-            pend_free(c, p);
-        }
-    }
+    reply_direct(c, p, ok ? COAP_RESPONSE_CODE_CHANGED : COAP_RESPONSE_CODE_SERVICE_UNAVAILABLE);
+    pend_free(c, p);
 }
 
 void ingest_coap_committed(struct ingest_coap *c, int flush_rc, uint64_t gen)
 {
     size_t i;
-    bool triggered = false;
 
     if (c == NULL || c->closing || c->waiting == 0) {
         return;
@@ -866,16 +742,15 @@ void ingest_coap_committed(struct ingest_coap *c, int flush_rc, uint64_t gen)
             c->waiting--;
             c->committed++;
         } else {
-            triggered |= answer(c, p, false);
+            answer(c, p, false);
         }
     }
-    answered(c, triggered);
+    after_io(c);
 }
 
 void ingest_coap_durable(struct ingest_coap *c, uint64_t gen)
 {
     size_t i;
-    bool triggered = false;
 
     if (c == NULL || c->closing || c->committed == 0) {
         return;
@@ -884,10 +759,10 @@ void ingest_coap_durable(struct ingest_coap *c, uint64_t gen)
         struct pend *p = &c->pend[c->active[i]];
 
         if (p->state == PEND_COMMITTED && p->gen <= gen) {
-            triggered |= answer(c, p, true);
+            answer(c, p, true);
         }
     }
-    answered(c, triggered);
+    after_io(c);
 }
 
 /* ---- start and stop ------------------------------------------------------------------------ */
@@ -906,9 +781,7 @@ static void destroy(struct ingest_coap *c)
     for (i = c->active_count; i-- > 0;) {
         struct pend *p = &c->pend[c->active[i]];
 
-        if (pend_unanswered(p)) {
-            c->withheld++;
-        }
+        c->withheld++;
         pend_free(c, p);
     }
     if (c->withheld > 0) {
@@ -1041,7 +914,6 @@ int ingest_coap_start(uv_loop_t *loop, struct store *store, const struct config 
                       struct ingest_coap **out)
 {
     struct ingest_coap *c;
-    const char *mode;
     size_t i;
     int rc;
 
@@ -1063,10 +935,6 @@ int ingest_coap_start(uv_loop_t *loop, struct store *store, const struct config 
     log_limit_init(&c->lim_refuse, "CoAP refusals", 10, 10000);
     log_limit_init(&c->lim_io, "CoAP I/O errors", 10, 10000);
     log_limit_init(&c->lim_dtls, "refused DTLS handshakes", 10, 10000);
-    /* A measurement switch, not configuration: piggybacked answers (the default) or libcoap's
-     * separate responses; tools/bench-coap.sh and the integration test use both. */
-    mode = getenv("TINYFLEETD_COAP_REPLY");
-    c->mode = mode != NULL && strcmp(mode, "separate") == 0 ? REPLY_SEPARATE : REPLY_PIGGYBACK;
 
     if (coap_users++ == 0) {
         coap_startup();
@@ -1127,8 +995,7 @@ int ingest_coap_start(uv_loop_t *loop, struct store *store, const struct config 
         return rc;
     }
     c->open_handles = 3;
-    log_info("coap: POST /up, %s responses",
-             c->mode == REPLY_SEPARATE ? "separate" : "piggybacked");
+    log_info("coap: POST /up, piggybacked responses");
     after_io(c);
     *out = c;
     return 0;

@@ -55,9 +55,9 @@ if ! "$bin" setup "$work/template.db" "$nodes" >"$work/setup.out" 2>&1; then
     exit 1
 fi
 
-# start KIND [WRAPPER...]: a server on a fresh port into $port and $spid. KIND is bare,
-# bare-separate, tinyfleetd or tinyfleetd-separate; tinyfleetd gets a fresh copy of the
-# database (every node's counter at the start), so the load's frames are all new.
+# start KIND [WRAPPER...]: a server on a fresh port into $port and $spid. KIND is bare or
+# tinyfleetd; tinyfleetd gets a fresh copy of the database (every node's counter at the
+# start), so the load's frames are all new.
 start() {
     kind=$1
     shift
@@ -68,11 +68,7 @@ start() {
         "$@" "$bin" bare "$port" >"$log" 2>&1 &
         spid=$!
         ;;
-    bare-separate)
-        "$@" "$bin" bare "$port" separate >"$log" 2>&1 &
-        spid=$!
-        ;;
-    tinyfleetd | tinyfleetd-separate)
+    tinyfleetd)
         rm -f "$work/db" "$work/db-wal" "$work/db-shm"
         cp "$work/template.db" "$work/db"
         cat >"$work/conf" <<EOF
@@ -88,11 +84,7 @@ listen = 127.0.0.1:$port
 [lora]
 listen =
 EOF
-        reply=piggyback
-        if [ "$kind" = tinyfleetd-separate ]; then
-            reply=separate
-        fi
-        TINYFLEETD_COAP_REPLY=$reply "$@" "$daemon" -c "$work/conf" >"$log" 2>&1 &
+        "$@" "$daemon" -c "$work/conf" >"$log" 2>&1 &
         spid=$!
         ;;
     esac
@@ -171,7 +163,7 @@ print("%.0f %.0f %.0f %.0f %.0f" % (total, coap, crypto, sql, total - coap - cry
 EOF
 }
 
-kinds="bare bare-separate tinyfleetd tinyfleetd-separate"
+kinds="bare tinyfleetd"
 echo "CoAP ingest: CON POST /up from $window UDP sockets (one request outstanding on each),"
 echo "frames of $nodes nodes with increasing counters, loopback; best of $rounds rounds of"
 echo "${secs} s per server, the servers taking turns"
@@ -189,9 +181,7 @@ for kind in $kinds; do
     f=$work/rate.$kind
     case $kind in
     bare) label="bare libcoap, piggybacked 2.04" ;;
-    bare-separate) label="bare libcoap, separate 2.04" ;;
     tinyfleetd) label="tinyfleetd (piggybacked, default)" ;;
-    tinyfleetd-separate) label="tinyfleetd (separate responses)" ;;
     esac
     r=$(val "$f" rate)
     io=$(python3 -c 'import sys; print("%.1f/%.1f" % (float(sys.argv[1]), float(sys.argv[2])))' \

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT
  * CoAP ingest load, driven by tools/bench-coap.sh (`make bench-coap`).
  *   bench_coap setup DB NODES        register NODES nodes (keys derived from the index)
- *   bench_coap bare PORT [separate]  a bare libcoap server: POST /up answered 2.04 without
- *                                    work, piggybacked (or as a separate response)
+ *   bench_coap bare PORT             a bare libcoap server: POST /up answered 2.04 without
+ *                                    work, piggybacked
  *   bench_coap load PORT SECONDS WINDOW NODES
  *                                    the load generator: WINDOW UDP sockets, one CON POST
  *                                    outstanding on each (each socket is one client, as
@@ -88,11 +88,6 @@ static int cmd_setup(const char *path, uint32_t nodes)
 /* ---- the bare server ------------------------------------------------------------------ */
 
 static volatile sig_atomic_t stop;
-static int bare_separate;
-static coap_session_t *bare_pending_session[WINDOW_MAX];
-static uint8_t bare_pending_token[WINDOW_MAX][8];
-static size_t bare_pending_token_len[WINDOW_MAX];
-static size_t bare_pending;
 
 static void on_signal(int sig)
 {
@@ -103,33 +98,19 @@ static void on_signal(int sig)
 static void bare_post(coap_resource_t *r, coap_session_t *session, const coap_pdu_t *request,
                       const coap_string_t *query, coap_pdu_t *response)
 {
-    coap_bin_const_t token = coap_pdu_get_token(request);
-
     (void)r;
+    (void)session;
+    (void)request;
     (void)query;
-    if (!bare_separate || coap_find_async(session, token) != NULL) {
-        coap_pdu_set_code(response, COAP_RESPONSE_CODE_CHANGED);
-        return;
-    }
-    if (bare_pending < WINDOW_MAX && token.length <= 8 &&
-        coap_register_async(session, request, 0) != NULL) {
-        bare_pending_session[bare_pending] = session;
-        memcpy(bare_pending_token[bare_pending], token.s, token.length);
-        bare_pending_token_len[bare_pending] = token.length;
-        bare_pending++;
-        return;
-    }
-    coap_pdu_set_code(response, COAP_RESPONSE_CODE_SERVICE_UNAVAILABLE);
+    coap_pdu_set_code(response, COAP_RESPONSE_CODE_CHANGED);
 }
 
-static int cmd_bare(unsigned port, int separate)
+static int cmd_bare(unsigned port)
 {
     coap_context_t *ctx;
     coap_resource_t *r;
     coap_address_t addr;
-    size_t i;
 
-    bare_separate = separate;
     signal(SIGTERM, on_signal);
     signal(SIGINT, on_signal);
     coap_startup();
@@ -153,17 +134,6 @@ static int cmd_bare(unsigned port, int separate)
         if (coap_io_process(ctx, 200) < 0) {
             break;
         }
-        /* Separate mode: answer everything taken in this round, as the daemon does after
-         * its commit; the triggered handlers run in the next coap_io_process(). */
-        for (i = 0; i < bare_pending; i++) {
-            coap_bin_const_t t = {bare_pending_token_len[i], bare_pending_token[i]};
-            coap_async_t *a = coap_find_async(bare_pending_session[i], t);
-
-            if (a != NULL) {
-                coap_async_trigger(a);
-            }
-        }
-        bare_pending = 0;
     }
     coap_free_context(ctx);
     coap_cleanup();
@@ -459,9 +429,8 @@ int main(int argc, char **argv)
     if (argc == 4 && strcmp(argv[1], "setup") == 0) {
         return cmd_setup(argv[2], (uint32_t)strtoul(argv[3], NULL, 10));
     }
-    if ((argc == 3 || argc == 4) && strcmp(argv[1], "bare") == 0) {
-        return cmd_bare((unsigned)strtoul(argv[2], NULL, 10),
-                        argc == 4 && strcmp(argv[3], "separate") == 0);
+    if (argc == 3 && strcmp(argv[1], "bare") == 0) {
+        return cmd_bare((unsigned)strtoul(argv[2], NULL, 10));
     }
     if (argc == 6 && strcmp(argv[1], "load") == 0) {
         double secs = strtod(argv[3], NULL);
@@ -476,7 +445,7 @@ int main(int argc, char **argv)
         return cmd_load((unsigned)strtoul(argv[2], NULL, 10), 0, (size_t)strtoul(argv[3], NULL, 10),
                         (unsigned)strtoul(argv[4], NULL, 10), (uint32_t)strtoul(argv[5], NULL, 10));
     }
-    fprintf(stderr, "usage: bench_coap setup DB NODES | bare PORT [separate] |\n"
+    fprintf(stderr, "usage: bench_coap setup DB NODES | bare PORT |\n"
                     "       load PORT SECONDS WINDOW NODES | count PORT N WINDOW NODES\n");
     return 2;
 }

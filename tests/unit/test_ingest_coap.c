@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT
  * The CoAP ingest: the pure parts (reply code table, request checks, what is taken from a
  * request, the frame signature, the DTLS PSK rule against OpenSSL's CMAC) and the module
- * itself on a real libuv loop on loopback with a temp SQLite file: the reply follows the
- * commit, piggybacked or separate, 5.03 when the commit failed, a busy address refused,
- * and the loop closes cleanly after ingest_coap_stop().
+ * itself on a real libuv loop on loopback with a temp SQLite file: the reply, piggybacked,
+ * follows the commit once it is durable, 5.03 when the commit failed, a busy address
+ * refused, and the loop closes cleanly after ingest_coap_stop().
  */
 #include <errno.h>
 #include <poll.h>
@@ -328,7 +328,6 @@ static int loop_teardown(void **state)
     unlink(side);
     snprintf(side, sizeof(side), "%s-shm", fx->path);
     unlink(side);
-    unsetenv("TINYFLEETD_COAP_REPLY");
     free(fx);
     return 0;
 }
@@ -377,11 +376,6 @@ static void receive(struct fixture *fx, unsigned *type, unsigned *code, uint16_t
         *type = (buf[0] >> 4) & 3u;
         *code = buf[1];
         *mid = (uint16_t)(buf[2] << 8 | buf[3]);
-        if (*type == COAP_MESSAGE_CON) { /* ACK a separate response */
-            uint8_t ack[4] = {0x60, 0, buf[2], buf[3]};
-
-            assert_int_equal(send(fx->client, ack, sizeof(ack), 0), 4);
-        }
         return;
     }
     fail_msg("no datagram from the ingest");
@@ -484,38 +478,6 @@ static void test_ingest_coap_piggybacked(void **state)
     assert_int_equal(mid, fx->mid);
 }
 
-static void test_ingest_coap_separate(void **state)
-{
-    struct fixture *fx = *state;
-    uint8_t f[PROTO_FRAME_MAX_LEN];
-    unsigned type;
-    unsigned code;
-    uint16_t mid;
-    size_t n;
-
-    assert_int_equal(setenv("TINYFLEETD_COAP_REPLY", "separate", 1), 0);
-    assert_int_equal(ingest_coap_start(&fx->loop, fx->store, &fx->cfg, &fx->coap), 0);
-    n = frame(f, DEVADDR, 1);
-    post(fx, true, f, n);
-    receive(fx, &type, &code, &mid);
-    assert_int_equal(type, COAP_MESSAGE_ACK); /* the empty ACK first (5.2.2) */
-    assert_int_equal(code, 0);
-    assert_int_equal(mid, fx->mid);
-    receive(fx, &type, &code, &mid);
-    assert_int_equal(type, COAP_MESSAGE_CON); /* then the answer, in a CON of its own */
-    assert_int_equal(code, COAP_RESPONSE_CODE(204));
-    assert_false(store_pending(fx->store));
-
-    n = frame(f, DEVADDR, 2);
-    fx->fail_next = 1;
-    post(fx, true, f, n);
-    receive(fx, &type, &code, &mid);
-    assert_int_equal(code, 0);
-    receive(fx, &type, &code, &mid);
-    assert_int_equal(type, COAP_MESSAGE_CON);
-    assert_int_equal(code, COAP_RESPONSE_CODE(503));
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -526,7 +488,6 @@ int main(void)
         cmocka_unit_test(test_ingest_coap__psk_matches_openssl),
         cmocka_unit_test_setup_teardown(test_ingest_coap_disabled, loop_setup, loop_teardown),
         cmocka_unit_test_setup_teardown(test_ingest_coap_piggybacked, loop_setup, loop_teardown),
-        cmocka_unit_test_setup_teardown(test_ingest_coap_separate, loop_setup, loop_teardown),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
