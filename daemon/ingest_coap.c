@@ -92,7 +92,6 @@ struct ingest_coap {
     size_t active_count;         /* entries of pend[] in use, listed in active[] */
     size_t waiting;              /* of which PEND_WAITING */
     size_t committed;            /* of which PEND_COMMITTED */
-    uint64_t answered;           /* deferred answers sent: 2.04 or 5.03 */
     uint64_t withheld;           /* waiting entries dropped (session gone, stop) */
     struct log_limit lim_refuse; /* refusals decided here */
     struct log_limit lim_io;     /* libcoap and send failures, full list */
@@ -425,9 +424,7 @@ static void reply_direct(struct ingest_coap *c, struct pend *p, coap_pdu_code_t 
         session_peer(p->session, peer, sizeof(peer));
         log_limited_at(&c->lim_io, now_ms(c), LOG_WARNING, "coap: cannot send the reply to %s",
                        peer);
-        return;
     }
-    c->answered++;
 }
 
 /*
