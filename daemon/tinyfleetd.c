@@ -62,7 +62,6 @@ struct daemon {
     bool wal_failed;      /* a WAL sync failed: nothing committed since may be acknowledged */
     int wal_fd;           /* store_wal_fd(), or -1 with synchronous = off */
     uint64_t commit_gen;  /* successful store_flush() calls so far */
-    uint64_t durable_gen; /* the last of them that may be acknowledged */
     uint64_t synced_gen;  /* the last of them a finished sync covers */
     uint64_t syncing_gen; /* the last of them the sync in flight covers */
     int synced_pages;     /* store_wal_pages() when the last sync started */
@@ -94,11 +93,17 @@ static const char *or_off(const char *addr)
     return addr[0] != '\0' ? addr : "off";
 }
 
-/* Acknowledgements of commits up to durable_gen leave now. */
+/* The last commit whose acknowledgements may leave. */
+static uint64_t durable_gen(const struct daemon *d)
+{
+    return d->acks_wait_sync ? d->synced_gen : d->commit_gen;
+}
+
+/* Acknowledgements of commits up to durable_gen() leave now. */
 static void release_durable(struct daemon *d)
 {
-    ingest_coap_durable(d->coap, d->durable_gen);
-    ingest_lora_durable(d->lora, d->durable_gen);
+    ingest_coap_durable(d->coap, durable_gen(d));
+    ingest_lora_durable(d->lora, durable_gen(d));
 }
 
 static void on_wal_synced(uv_fs_t *req);
@@ -122,7 +127,6 @@ static void make_durable(struct daemon *d)
     int rc;
 
     if (!d->acks_wait_sync) {
-        d->durable_gen = d->commit_gen;
         /* Fewer pages than at the last sync: SQLite started the WAL over since. */
         due = due && (pages < d->synced_pages || pages - d->synced_pages >= SYNC_NORMAL_PAGES);
     }
@@ -162,9 +166,6 @@ static void on_wal_synced(uv_fs_t *req)
         return;
     }
     d->synced_gen = d->syncing_gen;
-    if (d->acks_wait_sync) {
-        d->durable_gen = d->synced_gen;
-    }
     if (!d->stopping) {
         make_durable(d);
     }
@@ -254,9 +255,9 @@ static void begin_stop(struct daemon *d, const char *why)
         log_error("the last commit failed; its frames were refused");
         d->exit_status = EXIT_FAILURE;
     }
-    if (d->acks_wait_sync && !d->wal_failed && d->durable_gen < d->commit_gen) {
+    if (d->acks_wait_sync && !d->wal_failed && d->synced_gen < d->commit_gen) {
         if (fdatasync(d->wal_fd) == 0) {
-            d->durable_gen = d->commit_gen;
+            d->synced_gen = d->commit_gen;
             release_durable(d);
         } else {
             log_error("cannot sync the WAL: %s; the last frames are not acknowledged",
