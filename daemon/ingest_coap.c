@@ -628,7 +628,19 @@ static const coap_bin_const_t *psk_for_identity(coap_bin_const_t *identity, coap
 static void on_timer(uv_timer_t *t);
 static void on_idle(uv_idle_t *h);
 
-/* After libcoap ran: its next timeout on the timer, and no blocking while frames wait. */
+/* No blocking in the loop while frames wait for the commit (see on_idle()). */
+static void keep_awake(struct ingest_coap *c)
+{
+    if (c->waiting > 0) {
+        (void)uv_idle_start(&c->idle, on_idle);
+    } else {
+        (void)uv_idle_stop(&c->idle);
+    }
+}
+
+/* After libcoap read: its next timeout on the timer. Answers need no call into libcoap
+ * afterwards: coap_send() puts an ACK or a NON on the wire at once, and neither is
+ * retransmitted, so there is no timer to move. */
 static void after_io(struct ingest_coap *c)
 {
     coap_tick_t now;
@@ -641,11 +653,7 @@ static void after_io(struct ingest_coap *c)
     } else {
         (void)uv_timer_stop(&c->timer);
     }
-    if (c->waiting > 0) {
-        (void)uv_idle_start(&c->idle, on_idle);
-    } else {
-        (void)uv_idle_stop(&c->idle);
-    }
+    keep_awake(c);
 }
 
 /*
@@ -742,7 +750,7 @@ void ingest_coap_committed(struct ingest_coap *c, int flush_rc, uint64_t gen)
             answer(c, p, false);
         }
     }
-    after_io(c);
+    keep_awake(c);
 }
 
 void ingest_coap_durable(struct ingest_coap *c, uint64_t gen)
@@ -759,7 +767,6 @@ void ingest_coap_durable(struct ingest_coap *c, uint64_t gen)
             answer(c, p, true);
         }
     }
-    after_io(c);
 }
 
 /* ---- start and stop ------------------------------------------------------------------------ */
