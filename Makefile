@@ -1,89 +1,131 @@
 # tinyfleet: one entry point for building, testing and measuring everything.
-# Outputs go to build/. `make help` lists the targets.
+# Outputs go to build/. `make help` lists the targets. `V=1` shows the compiler lines.
+#
+# One style throughout: a source's flags follow from its top folder (CFLAGS_<folder>), every
+# object is built by one pattern rule per variant, and every test folder is a wildcard, so a
+# module or a test is added by adding its file.
 
-CC        ?= cc
-CLANG     ?= clang
-CROSS_CC  ?= arm-none-eabi-gcc
-CROSS_SIZE ?= arm-none-eabi-size
-CROSS_NM  ?= arm-none-eabi-nm
-B         := build
+CC         ?= cc
+CLANG      ?= clang
+CROSS_CC   ?= arm-none-eabi-gcc
+CROSS_NM   ?= arm-none-eabi-nm
+CROSS_OBJCOPY ?= arm-none-eabi-objcopy
+B          := build
+
+Q := $(if $(V),,@)
 
 WARN := -Wall -Wextra -Wpedantic -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
         -Wformat=2 -Wundef -Wvla -Wcast-align -Wpointer-arith -Wimplicit-fallthrough -fno-common
-# proto/ runs on microcontrollers: silent narrowing there is a real bug.
+# proto/ and nodefw/ run on microcontrollers: silent narrowing there is a real bug.
 WARN_STRICT := $(WARN) -Wconversion -Wsign-conversion -Wdouble-promotion
 
-HARDEN := -O2 -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE
+HARDEN    := -O2 -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE
 HARDEN_LD := -pie -Wl,-z,relro,-z,now
-SAN := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
-
-PROTO_CFLAGS  := -std=c99 $(WARN_STRICT) -Iproto/include
-DAEMON_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) -Iproto/include -Idaemon
-TEST_CFLAGS   := -std=c11 -D_GNU_SOURCE $(WARN) -Iproto/include -Idaemon -Itests
+SAN       := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+FUZZ      := -g -O1 -fsanitize=address,undefined -fno-sanitize-recover=all
 
 # libcoap's gnutls build: the one with DTLS-PSK (ARCHITECTURE.md, facts about the platform).
-PKGS    := libcjson libuv sqlite3 inih libcoap-3-gnutls libmosquitto
+PKGS       := libcjson libuv sqlite3 inih libcoap-3-gnutls libmosquitto
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
 
+# --- flags per top folder ------------------------------------------------------------------
+CFLAGS_proto  := -std=c99 $(WARN_STRICT) -Iproto/include
+CFLAGS_nodefw := -std=c99 $(WARN_STRICT) -Iproto/include -Inodefw/include -Inodefw/model
+CFLAGS_daemon := -std=c11 -D_GNU_SOURCE $(WARN) -Iproto/include -Idaemon $(PKG_CFLAGS)
+CFLAGS_cli    := $(CFLAGS_daemon) -Icli
+CFLAGS_build  := $(CFLAGS_daemon)
+CFLAGS_host   := -std=c11 -D_GNU_SOURCE $(WARN) -Iproto/include -Inodefw/include -Inodefw/model \
+                 -Inodefw -Ihost
+CFLAGS_tests  := -std=c11 -D_GNU_SOURCE $(WARN) -Iproto/include -Idaemon -Icli \
+                 -Inodefw/include -Inodefw/model -Ihost -Itests $(PKG_CFLAGS)
+layer_flags = $(CFLAGS_$(firstword $(subst /, ,$(1))))
+
+# --- sources -------------------------------------------------------------------------------
 PROTO_SRC  := $(wildcard proto/src/*.c)
-# Every daemon/*.c except the programs' main files goes into one library the tests link.
-DAEMON_MAINS := daemon/tinyfleet.c daemon/tinyfleetd.c
-DAEMON_SRC := $(filter-out $(DAEMON_MAINS),$(wildcard daemon/*.c))
-UNIT_SRC   := $(wildcard tests/unit/test_*.c)
-FUZZ_SRC   := $(wildcard tests/fuzz/fuzz_*.c)
+NODEFW_SRC := $(wildcard nodefw/app/*.c nodefw/dsp/*.c nodefw/nn/*.c nodefw/radio/*.c)
+DAEMON_SRC := $(filter-out daemon/tinyfleetd.c,$(wildcard daemon/*.c daemon/*/*.c))
+CLI_SRC    := $(filter-out cli/tinyfleet.c,$(wildcard cli/*.c))
+# The host library: WAV and helper code, and the signal synthesiser (simulator and trainer).
+HOST_SRC   := $(wildcard host/lib/*.c host/synth/*.c)
+TRAIN_SRC  := $(filter-out host/train/main.c,$(wildcard host/train/*.c))
+NODESIM_SRC := $(wildcard host/node/*.c)
 # The SQL files of migrations/ are compiled into the binaries as one generated C file.
 MIGRATIONS := $(wildcard migrations/*.sql)
+GEN_MIGRATIONS := $(B)/gen/migrations.c
 
-$(B)/gen/migrations.c: tools/embed-migrations.sh $(MIGRATIONS)
+TEST_DIRS := proto daemon nodefw host
+TEST_SRC  := $(foreach d,$(TEST_DIRS),$(wildcard tests/$(d)/test_*.c))
+FUZZ_SRC  := $(wildcard tests/fuzz/fuzz_*.c)
+# The libraries each test folder links, lowest layer last.
+TEST_LIBS_proto  := libproto.a
+TEST_LIBS_daemon := libdaemon.a libproto.a
+TEST_LIBS_nodefw := libnodefw.a libproto.a
+TEST_LIBS_host   := libtrain.a libhost.a libnodefw.a libproto.a
+test_libs = $(TEST_LIBS_$(firstword $(subst /, ,$(1))))
+
+$(GEN_MIGRATIONS): tools/embed-migrations.sh $(MIGRATIONS)
 	@mkdir -p $(@D)
-	sh tools/embed-migrations.sh $(MIGRATIONS) > $@.tmp && mv $@.tmp $@
+	$(Q)sh tools/embed-migrations.sh $(MIGRATIONS) > $@.tmp && mv $@.tmp $@
 
-# Two variants share the rules below: the release build in build/ and the
-# AddressSanitizer/UBSan build in build/asan/.
+# --- one variant: $(1) output root, $(2) compiler, $(3) compile flags, $(4) link flags -----
+# The release build lives in build/, AddressSanitizer+UBSan in build/asan/, the libFuzzer
+# build (clang) in build/fuzz/. Objects mirror the source tree under <root>/obj/.
 define variant
-$(1)/obj/proto/%.o: proto/src/%.c $$(wildcard proto/include/proto/*.h) | $(1)/obj/proto
-	$$(CC) $(2) $$(PROTO_CFLAGS) -c $$< -o $$@
-$(1)/obj/daemon/%.o: daemon/%.c $$(wildcard daemon/*.h proto/include/proto/*.h) | $(1)/obj/daemon
-	$$(CC) $(2) $$(DAEMON_CFLAGS) $$(PKG_CFLAGS) -c $$< -o $$@
-$(1)/libproto.a: $$(PROTO_SRC:proto/src/%.c=$(1)/obj/proto/%.o)
-	rm -f $$@ && ar rcs $$@ $$^
-$(1)/obj/gen/migrations.o: $(B)/gen/migrations.c $$(wildcard daemon/*.h) | $(1)/obj/daemon
+$(1)/obj/%.o: %.c
 	@mkdir -p $$(@D)
-	$$(CC) $(2) $$(DAEMON_CFLAGS) -c $$< -o $$@
-$(1)/libdaemon.a: $$(DAEMON_SRC:daemon/%.c=$(1)/obj/daemon/%.o) $$(if $$(MIGRATIONS),$(1)/obj/gen/migrations.o) $(1)/libproto.a
-	rm -f $$@ && ar rcs $$@ $$(filter %.o,$$^)
-$(1)/tinyfleet: $(1)/obj/daemon/tinyfleet.o $(1)/libdaemon.a $(1)/libproto.a
-	$$(CC) $(2) $(3) -o $$@ $$^ $$(PKG_LIBS)
+	$$(Q)$(2) $$(call layer_flags,$$<) $(3) -MMD -MP -c $$< -o $$@
+$(1)/libproto.a: $$(PROTO_SRC:%.c=$(1)/obj/%.o)
+$(1)/libnodefw.a: $$(NODEFW_SRC:%.c=$(1)/obj/%.o) $(1)/obj/nodefw/model/models.o
+$(1)/libdaemon.a: $$(DAEMON_SRC:%.c=$(1)/obj/%.o) $(1)/obj/$(GEN_MIGRATIONS:.c=.o)
+$(1)/libcli.a: $$(CLI_SRC:%.c=$(1)/obj/%.o)
+$(1)/libhost.a: $$(HOST_SRC:%.c=$(1)/obj/%.o)
+$(1)/libtrain.a: $$(TRAIN_SRC:%.c=$(1)/obj/%.o)
 $(1)/tinyfleetd: $(1)/obj/daemon/tinyfleetd.o $(1)/libdaemon.a $(1)/libproto.a
-	$$(CC) $(2) $(3) -o $$@ $$^ $$(PKG_LIBS)
-$(1)/tests/test_%: tests/unit/test_%.c $(1)/libdaemon.a $(1)/libproto.a $$(wildcard tests/vectors/*.h) | $(1)/tests
-	$$(CC) $(2) $$(TEST_CFLAGS) $$(PKG_CFLAGS) -o $$@ $$< $(1)/libdaemon.a $(1)/libproto.a $$(PKG_LIBS) -lcmocka
-$(1)/obj/proto $(1)/obj/daemon $(1)/tests:
-	mkdir -p $$@
+	$$(Q)$(2) $(3) $(4) -o $$@ $$^ $$(PKG_LIBS)
+$(1)/tinyfleet: $(1)/obj/cli/tinyfleet.o $(1)/libcli.a $(1)/libdaemon.a $(1)/libproto.a
+	$$(Q)$(2) $(3) $(4) -o $$@ $$^ $$(PKG_LIBS)
+$(1)/tinyfleet-node: $$(NODESIM_SRC:%.c=$(1)/obj/%.o) $(1)/libhost.a $(1)/libnodefw.a \
+                     $(1)/libproto.a
+	$$(Q)$(2) $(3) $(4) -o $$@ $$^ -linih -lm
+$(1)/tinyfleet-train: $(1)/obj/host/train/main.o $(1)/libtrain.a $(1)/libhost.a \
+                      $(1)/libnodefw.a
+	$$(Q)$(2) $(3) $(4) -o $$@ $$^ -lm
+$(1)/tests/%: $(1)/obj/tests/%.o $$$$(addprefix $(1)/,$$$$(call test_libs,$$$$*))
+	@mkdir -p $$(@D)
+	$$(Q)$(2) $(3) $(4) -o $$@ $$^ $$(PKG_LIBS) -lcmocka -lm
 endef
 
-$(eval $(call variant,$(B),$(HARDEN),$(HARDEN_LD)))
-$(eval $(call variant,$(B)/asan,$(SAN),$(SAN)))
+.SECONDEXPANSION:
+# Objects are kept between runs: they are what makes a rebuild incremental.
+.SECONDARY:
+%.a:
+	$(Q)rm -f $@ && ar rcs $@ $^
 
-UNIT_BIN      := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
-UNIT_BIN_ASAN := $(UNIT_SRC:tests/unit/%.c=$(B)/asan/tests/%)
+$(eval $(call variant,$(B),$$(CC),$(HARDEN),$(HARDEN_LD)))
+$(eval $(call variant,$(B)/asan,$$(CC),$(SAN),$(SAN)))
+# Warnings are the gcc builds' job; clang's own set differs.
+$(eval $(call variant,$(B)/fuzz,$$(CLANG),$(FUZZ) -fsanitize=fuzzer-no-link -w,$(FUZZ)))
+
+UNIT_BIN      := $(TEST_SRC:tests/%.c=$(B)/tests/%)
+UNIT_BIN_ASAN := $(TEST_SRC:tests/%.c=$(B)/asan/tests/%)
 FUZZ_BIN      := $(FUZZ_SRC:tests/fuzz/%.c=$(B)/fuzz/%)
+PROGRAMS      := $(addprefix $(B)/,tinyfleetd tinyfleet tinyfleet-node tinyfleet-train)
 
-# nodefw/ brings its own make fragments, included in this order because later ones use what
-# earlier ones define: the firmware core library, the node program, the model pipeline, the
-# boards. Each adds its programs to ALL_TARGETS, its checks to TEST_TARGETS and its benchmarks
-# to BENCH_TARGETS.
-ALL_TARGETS :=
-TEST_TARGETS :=
-BENCH_TARGETS :=
+$(B)/fuzz/fuzz_%: $(B)/fuzz/obj/tests/fuzz/fuzz_%.o $(B)/fuzz/libdaemon.a $(B)/fuzz/libproto.a
+	$(Q)$(CLANG) $(FUZZ) -fsanitize=fuzzer -o $@ $^ $(PKG_LIBS)
+
+-include $(shell find $(B) -name '*.d' 2>/dev/null)
+
 .DEFAULT_GOAL := all
-include $(wildcard nodefw/core.mk nodefw/node.mk nodefw/train/train.mk nodefw/boards/boards.mk)
+include nodefw/boards/boards.mk
 
-.PHONY: all deps demo install soak test unit unit-asan integration fuzz fuzz-smoke fuzz-corpus proto-mcu size-proto \
-        bench bench-proto bench-coap bench-ingest bench-alert vectors fmt fmt-check tidy clean help
+.PHONY: all deps demo install flash soak test unit unit-asan integration headers tidy mcu-check \
+        fuzz fuzz-smoke fuzz-corpus size-proto models models-check \
+        bench bench-proto bench-coap bench-ingest bench-alert bench-nodefw vectors fmt \
+        fmt-check clean help
 
-all: $(B)/libproto.a $(B)/tinyfleet $(B)/tinyfleetd $(ALL_TARGETS)
+all: $(PROGRAMS) $(BOARD_TEST_SET)
 
 help:
 	@echo "make demo       run the whole system on this machine (first command of the README)"
@@ -92,11 +134,11 @@ help:
 	@echo "make install    programs, man pages, systemd unit (PREFIX=/usr/local, DESTDIR=...)"
 	@echo "make flash IMAGE=DIR/nodefw.bin  program a provisioned STM32WL55 node (openocd, ST-LINK)"
 	@echo "make fuzz       run each fuzz target for 60 s"
-	@echo "make bench      run the benchmarks (proto, CoAP ingest, forwarder ingest, alert latency)"
+	@echo "make bench      run the benchmarks (proto, CoAP, forwarder, alerts, node firmware)"
+	@echo "make models     retrain the three models (headers, REPORT.md, plot)"
 	@echo "make size-proto Cortex-M4 size of proto/ (node side and gateway side)"
 	@echo "make firmware   Cortex-M4 images for every board and profile (build/nodefw/)"
 	@echo "make firmware-size  flash, RAM and worst stack per image"
-	@echo "make bench-nodefw   instructions per window, host and QEMU"
 	@echo "make vectors    regenerate tests/vectors from the independent lora-packet implementation"
 	@echo "make fmt        format the C sources with clang-format"
 
@@ -111,7 +153,6 @@ install: all
 
 # Program a provisioned STM32WL55 image through an ST-LINK with openocd:
 #   make flash IMAGE=DIR/nodefw.bin   (DIR from `tinyfleet provision --board stm32wl55 --out DIR`)
-.PHONY: flash
 flash:
 	@sh tools/flash.sh "$(IMAGE)"
 
@@ -126,7 +167,8 @@ demo: deps
 
 # --- tests --------------------------------------------------------------------------------
 test: deps
-	$(MAKE) all unit unit-asan proto-mcu fmt-check tidy integration fuzz-smoke $(TEST_TARGETS)
+	$(MAKE) all unit unit-asan headers mcu-check firmware-check fmt-check tidy models-check \
+	    integration fuzz-smoke
 
 unit: $(UNIT_BIN)
 	@sh tools/run-units.sh $(UNIT_BIN)
@@ -138,29 +180,47 @@ unit-asan: $(UNIT_BIN_ASAN)
 integration: all
 	@sh tools/run-integration.sh $(B)
 
-# --- fuzzing (libFuzzer, clang) -------------------------------------------------------------
-FUZZ_FLAGS := -g -O1 -fsanitize=address,undefined -fno-sanitize-recover=all -D_GNU_SOURCE
-FUZZ_OBJ := $(PROTO_SRC:proto/src/%.c=$(B)/fuzz/obj/proto/%.o) \
-            $(DAEMON_SRC:daemon/%.c=$(B)/fuzz/obj/daemon/%.o) \
-            $(if $(MIGRATIONS),$(B)/fuzz/obj/gen/migrations.o)
+# Every header compiles on its own with its layer's flags (STYLE.md section 5). Board
+# headers are checked where they are compiled: in the Cortex-M4 images.
+HEADERS := $(wildcard proto/include/proto/*.h nodefw/include/nodefw/*.h nodefw/model/*.h \
+           daemon/*.h daemon/*/*.h cli/*.h host/*/*.h)
+headers: $(HEADERS:%.h=$(B)/headers/%.ok)
+	@echo "headers: $(words $(HEADERS)) headers compile alone"
+$(B)/headers/%.ok: %.h
+	@mkdir -p $(@D)
+	$(Q)echo '#include "$<"' | $(CC) $(call layer_flags,$<) -I. -x c -fsyntax-only - && touch $@
 
-$(B)/fuzz/obj/proto/%.o: proto/src/%.c $(wildcard proto/include/proto/*.h)
+# clang-tidy, one file a rule so that a finding names its file, and a clean file is not
+# checked again until it changes. Board files are Cortex-M4 code against newlib's headers.
+TIDY_SRC := $(PROTO_SRC) $(NODEFW_SRC) $(DAEMON_SRC) daemon/tinyfleetd.c $(wildcard cli/*.c) \
+            $(HOST_SRC) $(TRAIN_SRC) $(wildcard host/*/main.c host/node/*.c host/board-tools/*.c) \
+            $(BOARD_TIDY_SRC)
+tidy: $(sort $(TIDY_SRC:%.c=$(B)/tidy/%.ok))
+	@echo "tidy: $(words $(sort $(TIDY_SRC))) files clean"
+$(B)/tidy/%.ok: %.c
 	@mkdir -p $(@D)
-	$(CLANG) $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link -std=c99 -Iproto/include -c $< -o $@
-$(B)/fuzz/obj/daemon/%.o: daemon/%.c $(wildcard daemon/*.h proto/include/proto/*.h)
-	@mkdir -p $(@D)
-	$(CLANG) $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link -std=c11 -Iproto/include -Idaemon $(PKG_CFLAGS) -c $< -o $@
-$(B)/fuzz/obj/gen/migrations.o: $(B)/gen/migrations.c
-	@mkdir -p $(@D)
-	$(CLANG) $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link -std=c11 -Iproto/include -Idaemon -c $< -o $@
-# An archive, so each target links only the objects it reaches.
-$(B)/fuzz/libfuzzdeps.a: $(FUZZ_OBJ)
-	rm -f $@ && ar rcs $@ $^
-$(B)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(B)/fuzz/libfuzzdeps.a
-	@mkdir -p $(@D)
-	$(CLANG) $(FUZZ_FLAGS) -fsanitize=fuzzer -std=c11 -Iproto/include -Idaemon $(PKG_CFLAGS) \
-	    -o $@ $< $(B)/fuzz/libfuzzdeps.a $(PKG_LIBS)
+	$(Q)out=$$(clang-tidy --quiet $< -- $(if $(filter nodefw/boards/%,$<),$(BOARD_TIDY_FLAGS),\
+	    $(call layer_flags,$<)) 2>&1) || { echo "$$out"; exit 1; }; touch $@
 
+# proto/ and the firmware must link on a bare Cortex-M4 with soft float: linked into one
+# relocatable object, they may leave undefined only the mem* functions, libgcc's integer
+# division helpers and the board's hal_*: a float operation would need __aeabi_f* or _d*.
+MCU_ALLOWED := memcpy|memmove|memset|memcmp|__aeabi_u?(l|i)div(mod)?|hal_[a-z0-9_]+
+mcu-check: $(B)/nodefw/proto.o $(B)/nodefw/core.o
+	@for o in $^; do \
+	    undef=$$($(CROSS_NM) -u $$o | awk '{print $$NF}' | sort -u | tr '\n' ' '); \
+	    bad=$$(echo $$undef | tr ' ' '\n' | grep -vxE '$(MCU_ALLOWED)' | grep .); \
+	    if [ -n "$$bad" ]; then echo "$$o needs symbols a microcontroller lacks: $$bad"; exit 1; fi; \
+	    echo "mcu-check: $$(basename $$o) links on Cortex-M4; undefined: $$undef"; done
+$(B)/nodefw/proto.o: $(MCU_PROTO_OBJ)
+	$(Q)$(CROSS_CC) $(MCU_ARCH) -r -nostdlib -o $@ $^
+$(B)/nodefw/core.o: $(MCU_PROTO_OBJ) $(MCU_NODEFW_OBJ) $(B)/nodefw/obj/nodefw/model/models.o
+	$(Q)$(CROSS_CC) $(MCU_ARCH) -r -nostdlib -o $@ $^
+
+size-proto: $(MCU_PROTO_OBJ)
+	@sh tools/size-proto.sh $(B)/nodefw/obj/proto/src
+
+# --- fuzzing (libFuzzer, clang) ------------------------------------------------------------
 # Regenerate the fuzz seeds; their frames are built with OpenSSL, independently of proto/.
 fuzz-corpus: $(B)/fuzz/make-corpus
 	rm -rf tests/fuzz/corpus/fuzz_frame tests/fuzz/corpus/fuzz_tfp
@@ -175,83 +235,70 @@ fuzz-smoke: $(FUZZ_BIN)
 fuzz: $(FUZZ_BIN)
 	@sh tools/run-fuzz.sh 60 $(FUZZ_BIN)
 
-# --- proto/ on the microcontroller -----------------------------------------------------------
-MCU_FLAGS := -mcpu=cortex-m4 -mthumb -Os -ffreestanding -ffunction-sections -fdata-sections \
-             $(PROTO_CFLAGS)
-MCU_OBJ := $(PROTO_SRC:proto/src/%.c=$(B)/mcu/%.o)
+# --- models --------------------------------------------------------------------------------
+# The seed `make models` uses; the committed headers and REPORT.md come from it.
+TRAIN_SEED := 1
+MODEL_FILES := elephant_model.h whale_model.h turbine_model.h REPORT.md tradeoff.png
 
-$(B)/mcu/%.o: proto/src/%.c $(wildcard proto/include/proto/*.h)
-	@mkdir -p $(@D)
-	$(CROSS_CC) $(MCU_FLAGS) -c $< -o $@
+# Regenerate the committed model headers, REPORT.md and the plot (fixed seed, one core).
+# clang-format runs on the headers so `make fmt-check` stays clean on generated code.
+models: $(B)/tinyfleet-train
+	@rm -rf $(B)/models && mkdir -p $(B)/models
+	$(B)/tinyfleet-train --profile all --seed $(TRAIN_SEED) --out $(B)/models
+	clang-format -i $(B)/models/*_model.h
+	cp $(addprefix $(B)/models/,$(MODEL_FILES)) nodefw/model/
 
-# proto/ must link on a bare microcontroller: linked into one relocatable object, it may
-# leave only the mem* functions undefined (the issue allows memcpy, memset and memcmp).
-$(B)/mcu/proto.o: $(MCU_OBJ)
-	$(CROSS_CC) -mcpu=cortex-m4 -mthumb -r -nostdlib -o $@ $^
+# The committed files must equal a fresh run byte for byte.
+models-check: $(B)/tinyfleet-train
+	@rm -rf $(B)/models-check && mkdir -p $(B)/models-check
+	@$(B)/tinyfleet-train --quiet --profile all --seed $(TRAIN_SEED) --out $(B)/models-check
+	@clang-format -i $(B)/models-check/*_model.h
+	@for f in $(MODEL_FILES); do \
+	    cmp -s $(B)/models-check/$$f nodefw/model/$$f || \
+	    { echo "models-check: nodefw/model/$$f differs from a fresh 'make models'"; exit 1; }; \
+	done
+	@echo "models-check: $(words $(MODEL_FILES)) files equal a fresh run"
 
-proto-mcu: $(B)/mcu/proto.o
-	@undef=$$($(CROSS_NM) -u $< | awk '{print $$NF}' | sort -u | tr '\n' ' '); \
-	bad=$$(echo $$undef | tr ' ' '\n' | grep -vxE 'memcpy|memset|memcmp' | grep .); \
-	if [ -n "$$bad" ]; then echo "proto/ needs symbols a microcontroller lacks: $$bad"; exit 1; fi; \
-	echo "proto-mcu: Cortex-M4 build links; undefined symbols: $$undef"
-
-size-proto: $(MCU_OBJ)
-	@sh tools/size-proto.sh $(B)/mcu
-
-# --- benchmarks ---------------------------------------------------------------------------
-bench: bench-proto bench-coap bench-ingest bench-alert $(BENCH_TARGETS)
+# --- benchmarks ----------------------------------------------------------------------------
+BENCH_CC = $(CC) -O2 -g $(CFLAGS_tests)
+bench: bench-proto bench-coap bench-ingest bench-alert bench-nodefw
 
 bench-ingest: $(B)/bench/bench_lora $(B)/tinyfleetd $(B)/tinyfleet
 	@sh tools/bench-ingest.sh $(B)
-
-$(B)/bench/bench_lora: tests/bench/bench_lora.c tests/bench/bench_frames.h $(B)/libproto.a
-	@mkdir -p $(@D)
-	$(CC) -O2 -g -std=c11 -D_GNU_SOURCE $(WARN) -Iproto/include -Itests -o $@ $< $(B)/libproto.a
-
 bench-alert: $(B)/bench/bench_alert $(B)/tinyfleetd $(B)/tinyfleet
 	@sh tools/bench-alert.sh $(B)
-
-$(B)/bench/bench_alert: tests/bench/bench_alert.c tests/bench/bench_frames.h $(B)/libproto.a
-	@mkdir -p $(@D)
-	$(CC) -O2 -g -std=c11 -D_GNU_SOURCE $(WARN) -Iproto/include -Itests -o $@ $< $(B)/libproto.a \
-	    -lmosquitto -lpthread
-
 bench-coap: $(B)/bench/bench_coap $(B)/tinyfleetd
 	@sh tools/bench-coap.sh $(B)
-
-$(B)/bench/bench_coap: tests/bench/bench_coap.c $(B)/libdaemon.a $(B)/libproto.a
-	@mkdir -p $(@D)
-	$(CC) -O2 -g -std=c11 -D_GNU_SOURCE $(WARN) -Iproto/include -Idaemon $(PKG_CFLAGS) -o $@ $< \
-	    $(B)/libdaemon.a $(B)/libproto.a $(PKG_LIBS)
-
 bench-proto: $(B)/bench/bench_proto
 	@sh tools/bench-proto.sh $(B)/bench/bench_proto
+bench-nodefw: $(BOARD_TEST_SET)
+	@sh tools/bench-nodefw.sh $(B)/nodefw
 
+$(B)/bench/bench_lora: tests/bench/bench_lora.c $(B)/libproto.a
+	@mkdir -p $(@D)
+	$(BENCH_CC) -o $@ $^
+$(B)/bench/bench_alert: tests/bench/bench_alert.c $(B)/libproto.a
+	@mkdir -p $(@D)
+	$(BENCH_CC) -o $@ $^ -lmosquitto -lpthread
+$(B)/bench/bench_coap: tests/bench/bench_coap.c $(B)/libdaemon.a $(B)/libproto.a
+	@mkdir -p $(@D)
+	$(BENCH_CC) -o $@ $^ $(PKG_LIBS)
 $(B)/bench/bench_proto: tests/bench/bench_proto.c $(B)/libproto.a
 	@mkdir -p $(@D)
-	$(CC) -O2 -g -std=c11 -D_GNU_SOURCE $(WARN) -Iproto/include -o $@ $^ -lcrypto
+	$(BENCH_CC) -o $@ $^ -lcrypto
 
 # --- vectors from an implementation we did not write ---------------------------------------
 vectors:
 	@sh tools/deps.sh --npm
 	cd tests/vectors && node gen-lorawan.js > lorawan_vectors.h.tmp && mv lorawan_vectors.h.tmp lorawan_vectors.h
 
-# --- formatting -----------------------------------------------------------------------------
+# --- formatting ----------------------------------------------------------------------------
 FMT_SRC = $(shell git ls-files '*.c' '*.h' 2>/dev/null)
 fmt:
 	clang-format -i $(FMT_SRC)
 
 fmt-check:
 	@clang-format --dry-run --Werror $(FMT_SRC) && echo "fmt-check: $(words $(FMT_SRC)) files formatted"
-
-# One file per run, so a finding names its file; output only when something is found.
-tidy:
-	@for f in $(PROTO_SRC); do \
-	    out=$$(clang-tidy --quiet $$f -- $(PROTO_CFLAGS) 2>&1) || { echo "$$out"; exit 1; }; done
-	@for f in $(DAEMON_SRC) $(wildcard $(DAEMON_MAINS)); do \
-	    out=$$(clang-tidy --quiet $$f -- $(DAEMON_CFLAGS) $(PKG_CFLAGS) 2>&1) || \
-	    { echo "$$out"; exit 1; }; done
-	@echo "tidy: proto/ and daemon/ clean"
 
 clean:
 	rm -rf $(B)

@@ -12,12 +12,12 @@
 
 #include <cjson/cJSON.h>
 
-#include "alerts.h"
-#include "fusion.h"
-#include "log.h"
-#include "mqtt.h"
-#include "rfc3339.h"
-#include "tfp_json.h"
+#include "alert/alerts.h"
+#include "alert/fusion.h"
+#include "util/log.h"
+#include "mqtt/mqtt.h"
+#include "util/rfc3339.h"
+#include "util/tfp_json.h"
 
 #define TICK_MS   1000u
 #define TOPIC_LEN 256u

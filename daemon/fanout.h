@@ -12,8 +12,8 @@
 
 #include <uv.h>
 
-#include "config.h"
-#include "store.h"
+#include "config/config.h"
+#include "store/store.h"
 
 struct fanout;
 

@@ -19,15 +19,15 @@
 
 #include <uv.h>
 
-#include "checkpoint.h"
-#include "config.h"
+#include "store/checkpoint.h"
+#include "config/config.h"
 #include "fanout.h"
-#include "ingest_coap.h"
-#include "ingest_lora.h"
-#include "log.h"
-#include "notify.h"
-#include "rfc3339.h"
-#include "store.h"
+#include "ingest/ingest_coap.h"
+#include "ingest/ingest_lora.h"
+#include "util/log.h"
+#include "util/notify.h"
+#include "util/rfc3339.h"
+#include "store/store.h"
 
 #define EXIT_USAGE 2
 

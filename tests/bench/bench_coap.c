@@ -27,7 +27,7 @@
 #include <coap3/coap.h>
 
 #include "proto/frame.h"
-#include "store.h"
+#include "store/store.h"
 
 #define DEVADDR_BASE  0x26100000u
 #define WINDOW_MAX    1024u

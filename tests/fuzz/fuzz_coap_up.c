@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT
- * libFuzzer target for the CoAP ingest's request path (daemon/ingest_coap.c): libcoap's
+ * libFuzzer target for the CoAP ingest's request path (daemon/ingest/ingest_coap.c): libcoap's
  * own PDU parser on raw datagrams, then what the handler of POST /up does with one: the
  * request checks, the frame check and store write of uplink_process() against a real
  * SQLite store (a temporary file with one registered node), the reply code, and the
@@ -18,11 +18,11 @@
 
 #include <coap3/coap.h>
 
-#include "ingest_coap_int.h"
-#include "log.h"
+#include "ingest/ingest_coap_int.h"
+#include "util/log.h"
 #include "proto/frame.h"
-#include "store.h"
-#include "uplink.h"
+#include "store/store.h"
+#include "ingest/uplink.h"
 
 #include "fuzz_check.h"
 

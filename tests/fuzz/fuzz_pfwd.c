@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT
- * libFuzzer target for the packet-forwarder datagram parser (daemon/pfwd.c) and the strict
+ * libFuzzer target for the packet-forwarder datagram parser (daemon/ingest/pfwd.c) and the strict
  * base64 under it. The input is one datagram as it would arrive on UDP 1700. Beyond "no
  * crash, no out-of-bounds read", it checks: only documented return codes; header fields
  * agree with the bytes; a PUSH_DATA that parses, written out again as JSON (a writer kept
@@ -18,8 +18,8 @@
 
 #include <cjson/cJSON.h>
 
-#include "base64.h"
-#include "pfwd.h"
+#include "ingest/base64.h"
+#include "ingest/pfwd.h"
 
 #include "fuzz_check.h"
 

@@ -167,7 +167,7 @@ sys.exit(0 if rows and all(b == "coap" and re.fullmatch(r"127\.0\.0\.1:\d+", g)
                            for b, g in rows) else 1)' "$db"
 
 # A node that lost the 2.04 posts the same bytes again (a new message id): answered 2.04,
-# stored once, counted as a duplicate (the choice is explained in daemon/ingest_coap.c).
+# stored once, counted as a duplicate (the choice is explained in daemon/ingest/ingest_coap.c).
 snap "$tmp/d0.json"
 post "$tmp/f3"
 snap "$tmp/d1.json"

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT
  * The test signal baked into a QEMU image at build time: a C array generated, together with
- * the WAV file the host build reads, by nodefw/boards/tools/gen_signal.c.
+ * the WAV file the host build reads, by host/board-tools/gen_signal.c.
  */
 #ifndef NODEFW_BOARDS_COMMON_SIGNAL_H
 #define NODEFW_BOARDS_COMMON_SIGNAL_H

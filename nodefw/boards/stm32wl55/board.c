@@ -13,7 +13,7 @@
 #include "msclock.h"
 #include "stm32wl55.h"
 #include "subghz.h"
-#include "sx126x.h"
+#include "nodefw/sx126x.h"
 
 #include <string.h>
 

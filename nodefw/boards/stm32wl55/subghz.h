@@ -8,7 +8,7 @@
 #include <stdint.h>
 
 #include "board.h"
-#include "sx126x.h"
+#include "nodefw/sx126x.h"
 
 /* The bus functions (xfer with NSS, BUSY wait, IRQ wait). */
 extern const struct sx126x_bus subghz_bus;

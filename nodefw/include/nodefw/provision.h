@@ -26,7 +26,7 @@
  * that does not match is "corrupt"; a good CRC over a version or field this code does not
  * accept is refused as well.
  *
- * The daemon's `tinyfleet provision` (daemon/cli_provision.c) writes the same bytes with its
+ * The daemon's `tinyfleet provision` (cli/cli_provision.c) writes the same bytes with its
  * own encoder (the daemon does not link nodefw/); this comment is the contract both follow.
  */
 #ifndef NODEFW_INCLUDE_NODEFW_PROVISION_H

@@ -1,0 +1,140 @@
+/* SPDX-License-Identifier: MIT
+ * `tinyfleet alerts [--active] [--limit N] [--json]`: the alerts fusion raised, each as its
+ * latest transition, newest first (or, with --active, those not yet cleared, oldest first).
+ * The JSON is the very message the daemon published (alerts.h), so what an operator reads
+ * here is what subscribers got.
+ */
+#include "cli.h"
+
+#include <getopt.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "util/rfc3339.h"
+#include "store/store.h"
+
+#define DEFAULT_LIMIT 50
+
+enum opt_id {
+    OPT_ACTIVE = 256,
+    OPT_LIMIT,
+    OPT_JSON,
+};
+
+static const struct option options[] = {
+    {"active", no_argument, NULL, OPT_ACTIVE},
+    {"limit", required_argument, NULL, OPT_LIMIT},
+    {"json", no_argument, NULL, OPT_JSON},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
+};
+
+static const char verb[] = "alerts";
+
+static void usage(FILE *out)
+{
+    (void)fputs(
+        "usage: tinyfleet [-c FILE | --db PATH] alerts [--active] [--limit N] [--json]\n"
+        "\n"
+        "The alerts tinyfleetd's fusion raised, each with its latest transition, the most\n"
+        "recently changed first. It works while tinyfleetd runs.\n"
+        "  --active   only alerts not yet cleared, oldest first (--limit does not apply)\n"
+        "  --limit N  at most N alerts; default 50; 0: no limit\n"
+        "  --json     one JSON object per line, as published on <prefix>/alert/<class>/<key>:\n"
+        "             id, seq, class, zone, key, rule, level (watch, warning, critical), state\n"
+        "             (open, escalate, update, cleared), confidence (0..1), nodes (DevAddrs),\n"
+        "             nodes_truncated, detections, lat, lon (null without a position),\n"
+        "             first_seen, last_seen, time (RFC 3339 UTC), gateway, message\n"
+        "\n"
+        "Exit status: 0 success (also when there are none); 1 failure (no database);\n"
+        "2 usage error.\n",
+        out);
+}
+
+struct print_ctx {
+    bool json;
+    unsigned printed;
+};
+
+static int print_alert(const struct store_alert *a, void *arg)
+{
+    struct print_ctx *p = arg;
+    char when[RFC3339_LEN];
+    cJSON *o;
+    const cJSON *conf;
+    const cJSON *msg;
+
+    p->printed++;
+    if (p->json) {
+        (void)printf("%s\n", a->json);
+        return 0;
+    }
+    if (p->printed == 1) {
+        (void)printf("%-6s %4s %-8s %-8s %-16s %-16s %5s %-24s %s\n", "ID", "SEQ", "STATE", "LEVEL",
+                     "CLASS", "KEY", "CONF", "CHANGED", "MESSAGE");
+    }
+    o = cJSON_Parse(a->json);
+    conf = cJSON_GetObjectItemCaseSensitive(o, "confidence");
+    msg = cJSON_GetObjectItemCaseSensitive(o, "message");
+    rfc3339_format(a->changed_ms, when);
+    (void)printf("%-6" PRId64 " %4" PRIu32 " %-8s %-8s %-16s %-16s %5.2f %-24s %s\n", a->id, a->seq,
+                 a->state, a->level, a->class_name, a->topic_key,
+                 cJSON_IsNumber(conf) ? conf->valuedouble : 0.0, when,
+                 cJSON_IsString(msg) ? msg->valuestring : "");
+    cJSON_Delete(o);
+    return 0;
+}
+
+int cli_alerts_main(const struct global_opts *g, int argc, char **argv)
+{
+    struct print_ctx p = {false, 0};
+    struct cli_db db = {NULL, NULL};
+    bool active = false;
+    int limit = DEFAULT_LIMIT;
+    int ret;
+    int c;
+
+    cli_getopt_begin();
+    while ((c = cli_getopt(argc, argv, options)) != -1) {
+        switch (c) {
+        case OPT_ACTIVE:
+            active = true;
+            break;
+        case OPT_LIMIT:
+            if (cli_parse_limit(optarg, &limit) < 0) {
+                cli_errf(verb, "--limit: '%s' is not a number 0..%d", optarg, INT_MAX);
+                return cli_usage_error(verb);
+            }
+            break;
+        case OPT_JSON:
+            p.json = true;
+            break;
+        default:
+            return cli_help_or_bad_option(verb, c, argv, usage);
+        }
+    }
+    if (cli_no_operands(verb, argc, argv) != 0) {
+        return CLI_EXIT_USAGE;
+    }
+    ret = cli_open(g, verb, CLI_OPEN_EXISTING, &db);
+    if (ret != CLI_EXIT_OK) {
+        return ret;
+    }
+    if (store_alerts_foreach(db.store, active, limit, print_alert, &p) < 0) {
+        cli_errf(verb, "%s", store_errmsg(db.store));
+        ret = CLI_EXIT_FAIL;
+        goto out;
+    }
+    if (p.printed == 0 && !p.json) {
+        (void)puts(active ? "(no active alerts)" : "(no alerts)");
+    }
+    ret = cli_flush_stdout(verb);
+out:
+    cli_close(&db);
+    return ret;
+}

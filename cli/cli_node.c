@@ -1,0 +1,593 @@
+/* SPDX-License-Identifier: MIT
+ * `tinyfleet node add|list|show|remove`: the gateway's node registry. Session keys are given
+ * or drawn from getrandom(2), and are printed only with --show-keys (for provisioning the
+ * node); lists never show them. Keys on the command line are visible in /proc/PID/cmdline
+ * while this runs, as any argument is; buffers that held them are wiped before returning.
+ */
+#include "cli.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "util/hex.h"
+#include "util/rfc3339.h"
+#include "store/store.h"
+
+enum opt_id {
+    OPT_NWKSKEY = 256, /* above any short option character */
+    OPT_APPSKEY,
+    OPT_NAME,
+    OPT_PROFILE,
+    OPT_LAT,
+    OPT_LON,
+    OPT_ZONE,
+    OPT_SHOW_KEYS,
+    OPT_JSON,
+};
+
+static const struct option add_options[] = {
+    {"nwkskey", required_argument, NULL, OPT_NWKSKEY},
+    {"appskey", required_argument, NULL, OPT_APPSKEY},
+    {"name", required_argument, NULL, OPT_NAME},
+    {"profile", required_argument, NULL, OPT_PROFILE},
+    {"lat", required_argument, NULL, OPT_LAT},
+    {"lon", required_argument, NULL, OPT_LON},
+    {"zone", required_argument, NULL, OPT_ZONE},
+    {"show-keys", no_argument, NULL, OPT_SHOW_KEYS},
+    {"json", no_argument, NULL, OPT_JSON},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
+};
+
+/* list, show and remove: a subset of these applies to each (checked in node_main). */
+static const struct option read_options[] = {
+    {"show-keys", no_argument, NULL, OPT_SHOW_KEYS},
+    {"json", no_argument, NULL, OPT_JSON},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
+};
+
+/* What node add, show and remove take after their options. */
+static const char devaddr_operand[] = "DEVADDR (8 hex digits, e.g. 26011F00)";
+
+static void usage(FILE *out)
+{
+    (void)fputs(
+        "usage: tinyfleet [-c FILE | --db PATH] node add DEVADDR [--nwkskey HEX32 --appskey "
+        "HEX32]\n"
+        "                     [--name NAME] [--profile P] [--lat DEG --lon DEG] [--zone Z]\n"
+        "                     [--show-keys] [--json]\n"
+        "       tinyfleet [-c FILE | --db PATH] node list [--json]\n"
+        "       tinyfleet [-c FILE | --db PATH] node show DEVADDR [--json] [--show-keys]\n"
+        "       tinyfleet [-c FILE | --db PATH] node remove DEVADDR\n"
+        "\n"
+        "The gateway's node registry (LoRaWAN ABP). It works while tinyfleetd runs.\n"
+        "  add     registers a node. DEVADDR is 8 hex digits as written on the device\n"
+        "          (26011F00) and must be new. Without --nwkskey/--appskey both session keys\n"
+        "          are generated from getrandom(2); give both or neither. --lat and --lon\n"
+        "          (degrees WGS84) go together; --zone names a zone of the config; --profile\n"
+        "          is elephant, whale, turbine... Creates the database if there is none.\n"
+        "  list    one line per node: devaddr, name, profile, zone, last frame counter, last\n"
+        "          seen (UTC), battery. Never keys.\n"
+        "  show    everything about one node; the keys only with --show-keys.\n"
+        "  remove  deletes the node and its stored frames and events.\n"
+        "  --show-keys  print the session keys (add, show): to provision the node. Keys are\n"
+        "               never printed otherwise.\n"
+        "  --json       one JSON object per line: devaddr, name, profile, zone, lat, lon,\n"
+        "               last_fcnt, last_seen, battery_mv, created (null when unknown), and\n"
+        "               nwkskey, appskey with --show-keys.\n"
+        "\n"
+        "Exit status: 0 success; 1 failure (duplicate or unknown DevAddr, no database);\n"
+        "2 usage error.\n",
+        out);
+}
+
+static int parse_devaddr(const char *verb, const char *s, uint32_t *out)
+{
+    char why[HEX_ERR_LEN];
+
+    if (hex_decode_devaddr(s, out, why, sizeof(why)) < 0) {
+        cli_errf(verb, "DEVADDR '%s': %s", s, why);
+        return CLI_EXIT_USAGE;
+    }
+    return 0;
+}
+
+static bool add_time(cJSON *obj, const char *key, int64_t ms)
+{
+    char t[RFC3339_LEN];
+
+    rfc3339_format(ms, t);
+    return cJSON_AddStringToObject(obj, key, t) != NULL;
+}
+
+/* The JSON of a node; NULL when out of memory. */
+static cJSON *node_json(const struct store_node *n, bool keys)
+{
+    char devaddr[HEX_DEVADDR_STR_LEN];
+    cJSON *obj = cJSON_CreateObject();
+    bool ok;
+
+    if (obj == NULL) {
+        return NULL;
+    }
+    hex_format_devaddr(n->devaddr, devaddr);
+    ok = cJSON_AddStringToObject(obj, "devaddr", devaddr) != NULL &&
+         cJSON_AddStringToObject(obj, "name", n->name) != NULL &&
+         cJSON_AddStringToObject(obj, "profile", n->profile) != NULL &&
+         cJSON_AddStringToObject(obj, "zone", n->zone) != NULL &&
+         (n->has_position ? cJSON_AddNumberToObject(obj, "lat", n->lat) != NULL &&
+                                cJSON_AddNumberToObject(obj, "lon", n->lon) != NULL
+                          : cJSON_AddNullToObject(obj, "lat") != NULL &&
+                                cJSON_AddNullToObject(obj, "lon") != NULL) &&
+         (n->has_fcnt ? cJSON_AddNumberToObject(obj, "last_fcnt", n->last_fcnt) != NULL
+                      : cJSON_AddNullToObject(obj, "last_fcnt") != NULL) &&
+         (n->last_seen_ms != 0 ? add_time(obj, "last_seen", n->last_seen_ms)
+                               : cJSON_AddNullToObject(obj, "last_seen") != NULL) &&
+         (n->battery_mv >= 0 ? cJSON_AddNumberToObject(obj, "battery_mv", n->battery_mv) != NULL
+                             : cJSON_AddNullToObject(obj, "battery_mv") != NULL) &&
+         add_time(obj, "created", n->created_ms);
+    if (ok && keys) {
+        ok = cli_json_add_key(obj, "nwkskey", n->nwkskey) &&
+             cli_json_add_key(obj, "appskey", n->appskey);
+    }
+    if (!ok) {
+        cJSON_Delete(obj);
+        return NULL;
+    }
+    return obj;
+}
+
+/* Wipes the key strings cJSON holds before it frees them. */
+static void wipe_keys(cJSON *obj)
+{
+    static const char *const names[] = {"nwkskey", "appskey"};
+    size_t i;
+
+    for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+        const cJSON *item = cJSON_GetObjectItemCaseSensitive(obj, names[i]);
+
+        if (cJSON_IsString(item) && item->valuestring != NULL) {
+            explicit_bzero(item->valuestring, strlen(item->valuestring));
+        }
+    }
+}
+
+/* Prints @n as one JSON line. */
+static int print_json(const char *verb, const struct store_node *n, bool keys)
+{
+    cJSON *obj = node_json(n, keys);
+    char *text = obj != NULL ? cJSON_PrintUnformatted(obj) : NULL;
+    int ret = CLI_EXIT_FAIL;
+
+    if (text == NULL) {
+        cli_errf(verb, "out of memory");
+        goto out;
+    }
+    (void)printf("%s\n", text);
+    ret = CLI_EXIT_OK;
+out:
+    if (text != NULL) {
+        explicit_bzero(text, strlen(text));
+    }
+    cJSON_free(text);
+    if (obj != NULL) {
+        wipe_keys(obj);
+    }
+    cJSON_Delete(obj);
+    return ret;
+}
+
+static void print_keys(const struct store_node *n)
+{
+    char text[2 * PROTO_AES_KEY + 1];
+
+    if (hex_encode(n->nwkskey, PROTO_AES_KEY, text, sizeof(text)) >= 0) {
+        (void)printf("nwkskey    %s\n", text);
+    }
+    if (hex_encode(n->appskey, PROTO_AES_KEY, text, sizeof(text)) >= 0) {
+        (void)printf("appskey    %s\n", text);
+    }
+    explicit_bzero(text, sizeof(text));
+}
+
+static int node_add(const struct global_opts *g, int argc, char **argv)
+{
+    static const char verb[] = "node add";
+    const char *nwkskey_s = NULL;
+    const char *appskey_s = NULL;
+    const char *lat_s = NULL;
+    const char *lon_s = NULL;
+    struct store_node n;
+    struct cli_db db = {NULL, NULL};
+    char devaddr[HEX_DEVADDR_STR_LEN];
+    bool show_keys = false;
+    bool json = false;
+    bool generated = false;
+    int ret = CLI_EXIT_USAGE;
+    int rc;
+    int c;
+
+    memset(&n, 0, sizeof(n));
+    n.battery_mv = -1;
+    cli_getopt_begin();
+    while ((c = cli_getopt(argc, argv, add_options)) != -1) {
+        switch (c) {
+        case OPT_NWKSKEY:
+            nwkskey_s = optarg;
+            break;
+        case OPT_APPSKEY:
+            appskey_s = optarg;
+            break;
+        case OPT_NAME:
+            if (cli_option_text(verb, "name", optarg, n.name, sizeof(n.name)) != 0) {
+                return CLI_EXIT_USAGE;
+            }
+            break;
+        case OPT_PROFILE:
+            if (cli_option_text(verb, "profile", optarg, n.profile, sizeof(n.profile)) != 0) {
+                return CLI_EXIT_USAGE;
+            }
+            break;
+        case OPT_LAT:
+            lat_s = optarg;
+            break;
+        case OPT_LON:
+            lon_s = optarg;
+            break;
+        case OPT_ZONE:
+            if (cli_option_text(verb, "zone", optarg, n.zone, sizeof(n.zone)) != 0) {
+                return CLI_EXIT_USAGE;
+            }
+            break;
+        case OPT_SHOW_KEYS:
+            show_keys = true;
+            break;
+        case OPT_JSON:
+            json = true;
+            break;
+        default:
+            return cli_help_or_bad_option(verb, c, argv, usage);
+        }
+    }
+    if (cli_one_operand(verb, argc, argv, devaddr_operand) != 0) {
+        return CLI_EXIT_USAGE;
+    }
+    if (parse_devaddr(verb, argv[optind], &n.devaddr) != 0) {
+        return cli_usage_error(verb);
+    }
+    if ((nwkskey_s == NULL) != (appskey_s == NULL)) {
+        cli_errf(verb, "give both --nwkskey and --appskey, or neither (both are generated)");
+        return cli_usage_error(verb);
+    }
+    if ((lat_s == NULL) != (lon_s == NULL)) {
+        cli_errf(verb, "give both --lat and --lon, or neither");
+        return cli_usage_error(verb);
+    }
+    if (lat_s != NULL) {
+        if (cli_option_degrees(verb, "lat", lat_s, 90.0, &n.lat) != 0 ||
+            cli_option_degrees(verb, "lon", lon_s, 180.0, &n.lon) != 0) {
+            return cli_usage_error(verb);
+        }
+        n.has_position = true;
+    }
+    if (nwkskey_s != NULL) {
+        if (cli_option_key(verb, "nwkskey", nwkskey_s, n.nwkskey) != 0 ||
+            cli_option_key(verb, "appskey", appskey_s, n.appskey) != 0) {
+            ret = cli_usage_error(verb);
+            goto out;
+        }
+    } else {
+        ret = cli_generate_keys(verb, &n);
+        if (ret != 0) {
+            goto out;
+        }
+        generated = true;
+    }
+    n.created_ms = rfc3339_now_ms();
+
+    ret = cli_open(g, verb, CLI_OPEN_CREATE, &db);
+    if (ret != CLI_EXIT_OK) {
+        goto out;
+    }
+    ret = CLI_EXIT_FAIL;
+    hex_format_devaddr(n.devaddr, devaddr);
+    rc = store_node_add(db.store, &n);
+    if (rc == -EEXIST) {
+        cli_errf(verb,
+                 "node %s is already registered (`tinyfleet node remove %s` first to "
+                 "replace it)",
+                 devaddr, devaddr);
+        goto out;
+    }
+    if (rc < 0) {
+        cli_errf(verb, "cannot add node %s: %s", devaddr, store_errmsg(db.store));
+        goto out;
+    }
+    if (json) {
+        ret = print_json(verb, &n, show_keys);
+        if (ret != CLI_EXIT_OK) {
+            goto out;
+        }
+    } else {
+        (void)printf("node %s added%s\n", devaddr,
+                     generated ? ", session keys generated" : ", session keys as given");
+        if (show_keys) {
+            print_keys(&n);
+        } else if (generated) {
+            (void)printf("the keys are not shown: `tinyfleet node show %s --show-keys` prints "
+                         "them for provisioning\n",
+                         devaddr);
+        }
+    }
+    ret = cli_flush_stdout(verb);
+out:
+    cli_close(&db);
+    explicit_bzero(&n, sizeof(n));
+    return ret;
+}
+
+/* ---- list ---- */
+
+struct widths {
+    int name;
+    int profile;
+    int zone;
+};
+
+static int max_int(int a, size_t b)
+{
+    return (size_t)a > b ? a : (int)b;
+}
+
+static int measure(const struct store_node *n, void *arg)
+{
+    struct widths *w = arg;
+
+    w->name = max_int(w->name, strlen(n->name));
+    w->profile = max_int(w->profile, strlen(n->profile));
+    w->zone = max_int(w->zone, strlen(n->zone));
+    return 0;
+}
+
+struct list_ctx {
+    const char *verb;
+    const struct widths *w; /* NULL for JSON */
+    int count;
+};
+
+static int print_row(const struct store_node *n, void *arg)
+{
+    struct list_ctx *ctx = arg;
+    const struct widths *w = ctx->w;
+    char devaddr[HEX_DEVADDR_STR_LEN];
+    char seen[RFC3339_LEN] = "never";
+    char fcnt[16] = "-";
+    char battery[16] = "-";
+
+    ctx->count++;
+    if (w == NULL) {
+        return print_json(ctx->verb, n, false) == CLI_EXIT_OK ? 0 : -ENOMEM;
+    }
+    hex_format_devaddr(n->devaddr, devaddr);
+    if (n->has_fcnt) {
+        (void)snprintf(fcnt, sizeof(fcnt), "%u", (unsigned)n->last_fcnt);
+    }
+    if (n->last_seen_ms != 0) {
+        rfc3339_format(n->last_seen_ms, seen);
+        /* Seconds are enough in a table; --json has the milliseconds. */
+        (void)snprintf(seen + 19, sizeof(seen) - 19, "Z");
+    }
+    if (n->battery_mv >= 0) {
+        (void)snprintf(battery, sizeof(battery), "%d mV", (int)n->battery_mv);
+    }
+    (void)printf("%-8s  %-*s  %-*s  %-*s  %10s  %-20s  %s\n", devaddr, w->name,
+                 n->name[0] != '\0' ? n->name : "-", w->profile,
+                 n->profile[0] != '\0' ? n->profile : "-", w->zone,
+                 n->zone[0] != '\0' ? n->zone : "-", fcnt, seen, battery);
+    return 0;
+}
+
+static int node_list(struct store *s, bool json)
+{
+    static const char verb[] = "node list";
+    struct widths w = {4, 7, 4}; /* the headings */
+    struct list_ctx ctx = {verb, NULL, 0};
+    int rc;
+
+    if (!json) {
+        /* Two passes (widths, then rows) rather than copies of every node's keys. */
+        rc = store_node_foreach(s, measure, &w);
+        if (rc < 0) {
+            cli_errf(verb, "%s", store_errmsg(s));
+            return CLI_EXIT_FAIL;
+        }
+        ctx.w = &w;
+        (void)printf("%-8s  %-*s  %-*s  %-*s  %10s  %-20s  %s\n", "DEVADDR", w.name, "NAME",
+                     w.profile, "PROFILE", w.zone, "ZONE", "LAST_FCNT", "LAST_SEEN (UTC)",
+                     "BATTERY");
+    }
+    rc = store_node_foreach(s, print_row, &ctx);
+    if (rc < 0) {
+        cli_errf(verb, "%s", rc == -ENOMEM ? "out of memory" : store_errmsg(s));
+        return CLI_EXIT_FAIL;
+    }
+    return cli_flush_stdout(verb);
+}
+
+/* ---- show ---- */
+
+static void print_node(const struct store_node *n, bool keys)
+{
+    char devaddr[HEX_DEVADDR_STR_LEN];
+    char t[RFC3339_LEN];
+
+    hex_format_devaddr(n->devaddr, devaddr);
+    (void)printf("devaddr    %s\n", devaddr);
+    (void)printf("name       %s\n", n->name[0] != '\0' ? n->name : "-");
+    (void)printf("profile    %s\n", n->profile[0] != '\0' ? n->profile : "-");
+    (void)printf("zone       %s\n", n->zone[0] != '\0' ? n->zone : "-");
+    if (n->has_position) {
+        (void)printf("position   %.6f, %.6f\n", n->lat, n->lon);
+    } else {
+        (void)printf("position   -\n");
+    }
+    if (n->has_fcnt) {
+        (void)printf("last fcnt  %u\n", (unsigned)n->last_fcnt);
+    } else {
+        (void)printf("last fcnt  - (no frame yet)\n");
+    }
+    if (n->last_seen_ms != 0) {
+        rfc3339_format(n->last_seen_ms, t);
+        (void)printf("last seen  %s\n", t);
+    } else {
+        (void)printf("last seen  never\n");
+    }
+    if (n->battery_mv >= 0) {
+        (void)printf("battery    %d mV\n", (int)n->battery_mv);
+    } else {
+        (void)printf("battery    -\n");
+    }
+    rfc3339_format(n->created_ms, t);
+    (void)printf("created    %s\n", t);
+    if (keys) {
+        print_keys(n);
+    } else {
+        (void)printf("keys       hidden (--show-keys prints them)\n");
+    }
+}
+
+static int node_show(struct store *s, uint32_t devaddr, bool json, bool keys)
+{
+    static const char verb[] = "node show";
+    struct store_node n;
+    int ret = CLI_EXIT_FAIL;
+    int rc;
+
+    rc = store_node_get(s, devaddr, &n);
+    if (rc == -ENOENT) {
+        cli_errf(verb, "no node %08X", (unsigned)devaddr);
+        return CLI_EXIT_FAIL;
+    }
+    if (rc < 0) {
+        cli_errf(verb, "%s", store_errmsg(s));
+        return CLI_EXIT_FAIL;
+    }
+    if (json) {
+        ret = print_json(verb, &n, keys);
+    } else {
+        print_node(&n, keys);
+        ret = CLI_EXIT_OK;
+    }
+    explicit_bzero(&n, sizeof(n));
+    return ret == CLI_EXIT_OK ? cli_flush_stdout(verb) : ret;
+}
+
+static int node_remove(struct store *s, uint32_t devaddr)
+{
+    static const char verb[] = "node remove";
+    int rc = store_node_remove(s, devaddr);
+
+    if (rc == -ENOENT) {
+        cli_errf(verb, "no node %08X", (unsigned)devaddr);
+        return CLI_EXIT_FAIL;
+    }
+    if (rc < 0) {
+        cli_errf(verb, "%s", store_errmsg(s));
+        return CLI_EXIT_FAIL;
+    }
+    (void)printf("node %08X removed, with its stored frames and events\n", (unsigned)devaddr);
+    return cli_flush_stdout(verb);
+}
+
+/* list, show and remove: options, then the database. */
+static int node_read(const struct global_opts *g, const char *sub, int argc, char **argv)
+{
+    char verb[32];
+    struct cli_db db = {NULL, NULL};
+    bool is_list = strcmp(sub, "list") == 0;
+    bool is_show = strcmp(sub, "show") == 0;
+    bool show_keys = false;
+    bool json = false;
+    uint32_t devaddr = 0;
+    int ret;
+    int c;
+
+    (void)snprintf(verb, sizeof(verb), "node %s", sub);
+    cli_getopt_begin();
+    while ((c = cli_getopt(argc, argv, read_options)) != -1) {
+        switch (c) {
+        case OPT_SHOW_KEYS:
+            if (!is_show) {
+                cli_errf(verb, "--show-keys is for `node show` and `node add`");
+                return cli_usage_error(verb);
+            }
+            show_keys = true;
+            break;
+        case OPT_JSON:
+            if (!is_list && !is_show) {
+                cli_errf(verb, "--json is for list and show");
+                return cli_usage_error(verb);
+            }
+            json = true;
+            break;
+        default:
+            return cli_help_or_bad_option(verb, c, argv, usage);
+        }
+    }
+    if (is_list) {
+        if (cli_no_operands(verb, argc, argv) != 0) {
+            return CLI_EXIT_USAGE;
+        }
+    } else {
+        if (cli_one_operand(verb, argc, argv, devaddr_operand) != 0) {
+            return CLI_EXIT_USAGE;
+        }
+        if (parse_devaddr(verb, argv[optind], &devaddr) != 0) {
+            return cli_usage_error(verb);
+        }
+    }
+
+    ret = cli_open(g, verb, CLI_OPEN_EXISTING, &db);
+    if (ret != CLI_EXIT_OK) {
+        return ret;
+    }
+    if (is_list) {
+        ret = node_list(db.store, json);
+    } else if (is_show) {
+        ret = node_show(db.store, devaddr, json, show_keys);
+    } else {
+        ret = node_remove(db.store, devaddr);
+    }
+    cli_close(&db);
+    return ret;
+}
+
+int cli_node_main(const struct global_opts *g, int argc, char **argv)
+{
+    const char *sub = argc > 1 ? argv[1] : NULL;
+
+    if (sub == NULL) {
+        cli_errf("node", "missing subverb: add, list, show or remove");
+        usage(stderr);
+        return CLI_EXIT_USAGE;
+    }
+    if (strcmp(sub, "add") == 0) {
+        return node_add(g, argc - 1, argv + 1);
+    }
+    if (strcmp(sub, "list") == 0 || strcmp(sub, "show") == 0 || strcmp(sub, "remove") == 0) {
+        return node_read(g, sub, argc - 1, argv + 1);
+    }
+    if (cli_is_help(sub)) {
+        usage(stdout);
+        return cli_flush_stdout("node");
+    }
+    cli_errf("node", "unknown subverb '%s' (add, list, show or remove)", sub);
+    return cli_usage_error("node");
+}

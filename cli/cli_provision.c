@@ -1,0 +1,844 @@
+/* SPDX-License-Identifier: MIT
+ * `tinyfleet provision`: put a node into service in one step. It registers the node in the
+ * gateway's database (as `node add` does: fresh session keys from getrandom(2), a DevAddr
+ * from [gateway] devaddr_range unless --devaddr names one) and writes the per-node image:
+ * the board's firmware for the node's profile with the provisioning record in its flash page,
+ * ready for `make flash IMAGE=DIR/nodefw.bin` (or QEMU for mps2-an386).
+ *
+ * The record's bytes follow the layout documented in nodefw/include/nodefw/provision.h; the
+ * daemon does not link nodefw/ (STYLE.md: no daemon <-> nodefw dependency), so it is encoded
+ * here, and tests/integration/provision.sh checks both ends: the image read back in Python
+ * against zlib's CRC-32, and the firmware accepting it in QEMU.
+ *
+ * Order: the node is registered first, then the files are written; if a write fails, the
+ * node is removed again and the files written so far are deleted, so a failed provision
+ * leaves neither a node without an image nor an image the gateway does not know. Every file
+ * holds the keys (node.json only with --show-keys) and is created mode 0600.
+ */
+#include "cli.h"
+
+#include <assert.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <math.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+
+#include "config/config.h"
+#include "util/hex.h"
+#include "util/rfc3339.h"
+#include "store/store.h"
+
+/* The record (nodefw/include/nodefw/provision.h): offsets and sizes. */
+#define REC_MAGIC    0x52504654u /* "TFPR" */
+#define REC_VERSION  1u
+#define REC_LEN      88u
+#define REC_CRC_OFF  84u
+#define REC_NAME_LEN 32u
+#define REC_PAGE_LEN 2048u
+
+/* The files written into --out DIR. */
+#define FILE_IMAGE  "nodefw.bin"
+#define FILE_HEX    "nodefw.hex"
+#define FILE_RECORD "record.bin"
+#define FILE_JSON   "node.json"
+
+static const char verb[] = "provision";
+
+/* A board: where its flash starts, where the record's page is, which build file to use. */
+struct board {
+    const char *name;
+    uint32_t flash_base;  /* address of byte 0 of the .bin */
+    uint32_t record_off;  /* the record page's offset from flash_base (page aligned) */
+    const char *firmware; /* file in <firmware-dir>/<board>/<profile>/ */
+    const char *how;      /* what to do with the image, for the summary: @how IMAGE @how_end */
+    const char *how_end;
+};
+
+static const struct board boards[] = {
+    /* RM0453: 256 KB flash at 0x08000000 in 2 KB pages; the record page is the third last
+     * (nodefw/boards/stm32wl55/stm32wl55.ld); the two after it hold the frame counter and
+     * are not part of the image, so flashing does not reset the counter. */
+    {"stm32wl55", 0x08000000u, 0x3E800u, "nodefw.bin", "flash it: make flash IMAGE=", ""},
+    /* QEMU's mps2-an386: the node image (node.bin: the whole node; nodefw.bin there is the
+     * classification benchmark) and the page at 0x000FF800 (mps2-an386.ld). */
+    {"mps2-an386", 0x00000000u, 0xFF800u, "node.bin",
+     "run it: qemu-system-arm -M mps2-an386 -nographic -semihosting -device loader,file=",
+     ",addr=0,force-raw=on"},
+};
+
+/* Profile ids as the firmware numbers them (enum dsp_profile in nodefw/profile.h). */
+static const char *const profiles[] = {"elephant", "whale", "turbine"};
+
+enum opt_id {
+    OPT_BOARD = 256,
+    OPT_PROFILE,
+    OPT_NAME,
+    OPT_LAT,
+    OPT_LON,
+    OPT_ZONE,
+    OPT_OUT,
+    OPT_DEVADDR,
+    OPT_FIRMWARE_DIR,
+    OPT_SHOW_KEYS,
+    OPT_JSON,
+};
+
+static const struct option options[] = {
+    {"board", required_argument, NULL, OPT_BOARD},
+    {"profile", required_argument, NULL, OPT_PROFILE},
+    {"name", required_argument, NULL, OPT_NAME},
+    {"lat", required_argument, NULL, OPT_LAT},
+    {"lon", required_argument, NULL, OPT_LON},
+    {"zone", required_argument, NULL, OPT_ZONE},
+    {"out", required_argument, NULL, OPT_OUT},
+    {"devaddr", required_argument, NULL, OPT_DEVADDR},
+    {"firmware-dir", required_argument, NULL, OPT_FIRMWARE_DIR},
+    {"show-keys", no_argument, NULL, OPT_SHOW_KEYS},
+    {"json", no_argument, NULL, OPT_JSON},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
+};
+
+static void usage(FILE *out)
+{
+    (void)fputs(
+        "usage: tinyfleet [-c FILE | --db PATH] provision --board BOARD --profile P\n"
+        "           --lat DEG --lon DEG --out DIR [--name NAME] [--zone Z] [--devaddr HEX8]\n"
+        "           [--firmware-dir DIR] [--show-keys] [--json]\n"
+        "\n"
+        "Registers a new node in the gateway's database with fresh session keys and writes\n"
+        "its image into DIR: the firmware with the provisioning record in its flash page.\n"
+        "  --board         stm32wl55 (Nucleo-WL55JC) or mps2-an386 (QEMU)\n"
+        "  --profile       elephant, whale or turbine: the image built for it is used\n"
+        "  --lat, --lon    the node's position, degrees WGS84 (stored to 1e-6 degrees)\n"
+        "  --name          at most 31 bytes; --zone: a zone of the gateway's config\n"
+        "  --out           the directory for the files (created if missing):\n"
+        "                    nodefw.bin  flash from its first address (STM32WL55: 0x08000000,\n"
+        "                                the record at 0x0803E800; mps2-an386: 0, record at\n"
+        "                                0x000FF800), gaps 0xFF\n"
+        "                    nodefw.hex  the same as Intel HEX, without the gaps\n"
+        "                    record.bin  the 88-byte record alone\n"
+        "                    node.json   devaddr, name, profile, zone, lat, lon, board, image\n"
+        "                  All of them hold the session keys (node.json only with\n"
+        "                  --show-keys) and are created mode 0600.\n"
+        "  --devaddr       use this DevAddr; without it the lowest free one of the config's\n"
+        "                  [gateway] devaddr_range is taken (an error when it is full)\n"
+        "  --firmware-dir  where the builds are (<dir>/<board>/<profile>/); default: nodefw/\n"
+        "                  next to this program, else ./build/nodefw\n"
+        "  --show-keys     print the session keys (and put them into node.json)\n"
+        "  --json          print node.json's object instead of the summary\n"
+        "\n"
+        "When a file cannot be written the node is removed again: nothing stays registered\n"
+        "without its image. Flash an STM32WL55 image with `make flash IMAGE=DIR/nodefw.bin`.\n"
+        "\n"
+        "Exit status: 0 success; 1 failure (missing firmware, range full, duplicate DevAddr,\n"
+        "database or file errors); 2 usage error.\n",
+        out);
+}
+
+/* ---- the record and the images ---- */
+
+static void put_u32(uint8_t *p, uint32_t v)
+{
+    p[0] = (uint8_t)v;
+    p[1] = (uint8_t)(v >> 8);
+    p[2] = (uint8_t)(v >> 16);
+    p[3] = (uint8_t)(v >> 24);
+}
+
+/* CRC-32 of IEEE 802.3, reflected, as zlib's crc32(0, p, n). */
+static uint32_t crc32_ieee(const uint8_t *p, size_t n)
+{
+    uint32_t crc = 0xFFFFFFFFu;
+    size_t i;
+    int bit;
+
+    for (i = 0; i < n; i++) {
+        crc ^= p[i];
+        for (bit = 0; bit < 8; bit++) {
+            crc = (crc >> 1) ^ (0xEDB88320u & (0u - (crc & 1u)));
+        }
+    }
+    return ~crc;
+}
+
+struct node_prov {
+    struct store_node n; /* what is registered */
+    const struct board *board;
+    int profile_id;  /* index into profiles[] */
+    int32_t lat_ude; /* position in the record, micro-degrees */
+    int32_t lon_ude;
+};
+
+static void encode_record(const struct node_prov *p, uint8_t rec[REC_LEN])
+{
+    memset(rec, 0, REC_LEN);
+    put_u32(rec + 0, REC_MAGIC);
+    rec[4] = (uint8_t)REC_VERSION;
+    rec[5] = (uint8_t)p->profile_id;
+    /* 6, 7: reserved, 0 */
+    put_u32(rec + 8, p->n.devaddr);
+    memcpy(rec + 12, p->n.nwkskey, PROTO_AES_KEY);
+    memcpy(rec + 28, p->n.appskey, PROTO_AES_KEY);
+    put_u32(rec + 44, (uint32_t)p->lat_ude);
+    put_u32(rec + 48, (uint32_t)p->lon_ude);
+    /* The name was checked to fit in 31 bytes: the field stays NUL-padded. */
+    memcpy(rec + 52, p->n.name, strlen(p->n.name));
+    put_u32(rec + REC_CRC_OFF, crc32_ieee(rec, REC_CRC_OFF));
+}
+
+/* One Intel HEX line: ":LLAAAATT<data>CC" (CC: two's complement of the byte sum). */
+static int hex_line(FILE *f, uint8_t type, uint16_t addr, const uint8_t *data, size_t len)
+{
+    unsigned sum = (unsigned)len + (addr >> 8) + (addr & 0xFFu) + type;
+    size_t i;
+
+    if (fprintf(f, ":%02X%04X%02X", (unsigned)len, (unsigned)addr, (unsigned)type) < 0) {
+        return -EIO;
+    }
+    for (i = 0; i < len; i++) {
+        sum += data[i];
+        if (fprintf(f, "%02X", (unsigned)data[i]) < 0) {
+            return -EIO;
+        }
+    }
+    return fprintf(f, "%02X\n", (unsigned)((0x100u - (sum & 0xFFu)) & 0xFFu)) < 0 ? -EIO : 0;
+}
+
+/* @len bytes of @data at absolute address @addr, 16 per line, never across a 64 KB boundary
+ * (a line's 16-bit address must not wrap), with an extended linear address record (type 04)
+ * whenever the upper half changes. @upper: in/out, the upper half in force (-1: none yet). */
+static int hex_block(FILE *f, uint32_t addr, const uint8_t *data, size_t len, long *upper)
+{
+    while (len > 0) {
+        size_t room = 0x10000u - (addr & 0xFFFFu);
+        size_t n = len < 16u ? len : 16u;
+
+        if (n > room) {
+            n = room;
+        }
+        if ((long)(addr >> 16) != *upper) {
+            uint8_t ela[2] = {(uint8_t)(addr >> 24), (uint8_t)(addr >> 16)};
+
+            if (hex_line(f, 0x04, 0, ela, sizeof(ela)) < 0) {
+                return -EIO;
+            }
+            *upper = (long)(addr >> 16);
+        }
+        if (hex_line(f, 0x00, (uint16_t)(addr & 0xFFFFu), data, n) < 0) {
+            return -EIO;
+        }
+        addr += (uint32_t)n;
+        data += n;
+        len -= n;
+    }
+    return 0;
+}
+
+/* ---- files ---- */
+
+/* The files written so far, to delete them again when a later step fails. */
+struct written {
+    char paths[4][PATH_MAX];
+    int count;
+};
+
+static int path_in(char *dst, const char *dir, const char *name)
+{
+    int n = snprintf(dst, PATH_MAX, "%s/%s", dir, name);
+
+    return n < 0 || n >= PATH_MAX ? -ENAMETOOLONG : 0;
+}
+
+/* Opens DIR/NAME for writing, mode 0600 (it holds keys), never through a symlink. */
+static FILE *open_out(const char *dir, const char *name, struct written *w)
+{
+    char *path = w->paths[w->count];
+    FILE *f;
+    int fd;
+
+    if (path_in(path, dir, name) < 0) {
+        cli_errf(verb, "%s/%s: path too long", dir, name);
+        return NULL;
+    }
+    fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        cli_errf(verb, "cannot create %s: %s", path, strerror(errno));
+        return NULL;
+    }
+    /* An existing file keeps its mode through O_TRUNC: it is about to hold keys. */
+    if (fchmod(fd, 0600) < 0) {
+        cli_errf(verb, "cannot chmod %s: %s", path, strerror(errno));
+        (void)close(fd);
+        return NULL;
+    }
+    w->count++;
+    f = fdopen(fd, "w");
+    if (f == NULL) {
+        cli_errf(verb, "%s: %s", path, strerror(errno));
+        (void)close(fd);
+    }
+    return f;
+}
+
+/* Flushes, syncs and closes @f; reports a failure (a full disk shows here). */
+static int close_out(FILE *f, const char *path, int rc)
+{
+    errno = 0;
+    if (rc == 0 && (fflush(f) != 0 || ferror(f) || fsync(fileno(f)) != 0)) {
+        rc = errno != 0 ? -errno : -EIO;
+    }
+    if (fclose(f) != 0 && rc == 0) {
+        rc = errno != 0 ? -errno : -EIO;
+    }
+    if (rc < 0) {
+        cli_errf(verb, "cannot write %s: %s", path, strerror(-rc));
+    }
+    return rc;
+}
+
+static int write_bytes(const char *dir, const char *name, const uint8_t *data, size_t len,
+                       struct written *w)
+{
+    FILE *f = open_out(dir, name, w);
+
+    if (f == NULL) {
+        return -EIO;
+    }
+    errno = 0;
+    return close_out(f, w->paths[w->count - 1],
+                     fwrite(data, 1, len, f) == len ? 0 : (errno != 0 ? -errno : -EIO));
+}
+
+static int write_hex(const char *dir, const struct board *b, const uint8_t *image, size_t fw_len,
+                     struct written *w)
+{
+    FILE *f = open_out(dir, FILE_HEX, w);
+    long upper = -1;
+    int rc;
+
+    if (f == NULL) {
+        return -EIO;
+    }
+    rc = hex_block(f, b->flash_base, image, fw_len, &upper);
+    if (rc == 0) {
+        rc = hex_block(f, b->flash_base + b->record_off, image + b->record_off, REC_LEN, &upper);
+    }
+    if (rc == 0) {
+        rc = hex_line(f, 0x01, 0, NULL, 0); /* end of file */
+    }
+    return close_out(f, w->paths[w->count - 1], rc);
+}
+
+static void remove_written(struct written *w)
+{
+    int i;
+
+    for (i = 0; i < w->count; i++) {
+        (void)unlink(w->paths[i]);
+    }
+    w->count = 0;
+}
+
+/* Reads the whole firmware file (at most @max bytes) into a new buffer of @cap bytes. */
+static int read_firmware(const char *path, size_t max, size_t cap, uint8_t **out, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    uint8_t *buf = NULL;
+    size_t n;
+    int ret = CLI_EXIT_FAIL;
+
+    if (f == NULL) {
+        if (errno == ENOENT) {
+            cli_errf(verb,
+                     "no firmware image %s (build it with `make firmware`, or point "
+                     "--firmware-dir at the build's nodefw directory)",
+                     path);
+        } else {
+            cli_errf(verb, "cannot read %s: %s", path, strerror(errno));
+        }
+        return CLI_EXIT_FAIL;
+    }
+    buf = malloc(cap);
+    if (buf == NULL) {
+        cli_errf(verb, "out of memory");
+        goto out;
+    }
+    n = fread(buf, 1, max + 1u, f);
+    if (ferror(f)) {
+        cli_errf(verb, "cannot read %s: %s", path, strerror(errno));
+        goto out;
+    }
+    if (n == 0) {
+        cli_errf(verb, "%s is empty", path);
+        goto out;
+    }
+    if (n > max) {
+        cli_errf(verb, "%s is larger than the flash below the record page (%zu bytes)", path, max);
+        goto out;
+    }
+    *out = buf;
+    *len = n;
+    buf = NULL;
+    ret = CLI_EXIT_OK;
+out:
+    free(buf);
+    (void)fclose(f);
+    return ret;
+}
+
+/* The default --firmware-dir: nodefw/ beside the running binary (build/tinyfleet ->
+ * build/nodefw), else ./build/nodefw. */
+static void default_firmware_dir(char *dst, size_t cap)
+{
+    char exe[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1u);
+    struct stat st;
+
+    if (n > 0) {
+        char *slash;
+
+        exe[n] = '\0';
+        slash = strrchr(exe, '/');
+        if (slash != NULL) {
+            *slash = '\0';
+            if (snprintf(dst, cap, "%s/nodefw", exe) < (int)cap && stat(dst, &st) == 0 &&
+                S_ISDIR(st.st_mode)) {
+                return;
+            }
+        }
+    }
+    (void)snprintf(dst, cap, "build/nodefw");
+}
+
+/* ---- options ---- */
+
+static int degrees_option(const char *opt, const char *s, double max, double *deg, int32_t *ude)
+{
+    int rc = cli_option_degrees(verb, opt, s, max, deg);
+
+    if (rc == 0) {
+        *ude = (int32_t)lround(*deg * 1e6);
+    }
+    return rc;
+}
+
+/* ---- DevAddr ---- */
+
+struct pick {
+    uint32_t first;
+    uint32_t last;
+    uint32_t next;  /* the lowest DevAddr not yet seen registered */
+    bool full;      /* every DevAddr of the range is registered */
+    unsigned taken; /* registered nodes inside the range */
+};
+
+/* store_node_foreach() visits nodes in DevAddr order: the first gap is the answer. */
+static int pick_cb(const struct store_node *n, void *arg)
+{
+    struct pick *p = arg;
+
+    if (n->devaddr < p->next) {
+        return 0;
+    }
+    if (n->devaddr != p->next || n->devaddr > p->last) {
+        return 1; /* a gap at p->next (or past the range) */
+    }
+    p->taken++;
+    if (p->next == p->last) {
+        p->full = true;
+        return 1;
+    }
+    p->next++;
+    return 0;
+}
+
+static int pick_devaddr(struct store *s, uint32_t first, uint32_t last, uint32_t *out)
+{
+    struct pick p = {first, last, first, false, 0};
+    int rc = store_node_foreach(s, pick_cb, &p);
+
+    if (rc < 0) {
+        cli_errf(verb, "cannot list the registered nodes: %s", store_errmsg(s));
+        return CLI_EXIT_FAIL;
+    }
+    if (p.full) {
+        cli_errf(verb,
+                 "the DevAddr range %08X-%08X is full (%u nodes registered): widen [gateway] "
+                 "devaddr_range or give --devaddr",
+                 (unsigned)first, (unsigned)last, p.taken);
+        return CLI_EXIT_FAIL;
+    }
+    *out = p.next;
+    return CLI_EXIT_OK;
+}
+
+/* ---- node.json ---- */
+
+/* node.json's text (free with cJSON_free after wiping); NULL when out of memory. */
+static char *node_json(const struct node_prov *p, const char *image, bool keys)
+{
+    char devaddr[HEX_DEVADDR_STR_LEN];
+    char addr[16];
+    cJSON *obj = cJSON_CreateObject();
+    char *text = NULL;
+    bool ok;
+
+    if (obj == NULL) {
+        return NULL;
+    }
+    hex_format_devaddr(p->n.devaddr, devaddr);
+    (void)snprintf(addr, sizeof(addr), "0x%08X",
+                   (unsigned)(p->board->flash_base + p->board->record_off));
+    ok = cJSON_AddStringToObject(obj, "devaddr", devaddr) != NULL &&
+         cJSON_AddStringToObject(obj, "name", p->n.name) != NULL &&
+         cJSON_AddStringToObject(obj, "profile", profiles[p->profile_id]) != NULL &&
+         cJSON_AddStringToObject(obj, "zone", p->n.zone) != NULL &&
+         cJSON_AddNumberToObject(obj, "lat", p->n.lat) != NULL &&
+         cJSON_AddNumberToObject(obj, "lon", p->n.lon) != NULL &&
+         cJSON_AddStringToObject(obj, "board", p->board->name) != NULL &&
+         cJSON_AddStringToObject(obj, "image", image) != NULL &&
+         cJSON_AddStringToObject(obj, "record_address", addr) != NULL;
+    if (ok && keys) {
+        ok = cli_json_add_key(obj, "nwkskey", p->n.nwkskey) &&
+             cli_json_add_key(obj, "appskey", p->n.appskey);
+    }
+    if (ok) {
+        text = cJSON_PrintUnformatted(obj);
+    }
+    if (keys) {
+        static const char *const names[] = {"nwkskey", "appskey"};
+        size_t i;
+
+        for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+            const cJSON *item = cJSON_GetObjectItemCaseSensitive(obj, names[i]);
+
+            if (cJSON_IsString(item) && item->valuestring != NULL) {
+                explicit_bzero(item->valuestring, strlen(item->valuestring));
+            }
+        }
+    }
+    cJSON_Delete(obj);
+    return text;
+}
+
+/* ---- the verb ---- */
+
+struct args {
+    const char *board;
+    const char *profile;
+    const char *lat;
+    const char *lon;
+    const char *out;
+    const char *devaddr;
+    const char *firmware_dir;
+    bool show_keys;
+    bool json;
+};
+
+static int check_args(const struct args *a, struct node_prov *p)
+{
+    size_t i;
+
+    if (a->board == NULL || a->profile == NULL || a->lat == NULL || a->lon == NULL ||
+        a->out == NULL) {
+        cli_errf(verb, "missing %s",
+                 a->board == NULL     ? "--board (stm32wl55 or mps2-an386)"
+                 : a->profile == NULL ? "--profile (elephant, whale or turbine)"
+                 : a->lat == NULL     ? "--lat"
+                 : a->lon == NULL     ? "--lon"
+                                      : "--out DIR");
+        return cli_usage_error(verb);
+    }
+    for (i = 0; i < sizeof(boards) / sizeof(boards[0]); i++) {
+        if (strcmp(a->board, boards[i].name) == 0) {
+            p->board = &boards[i];
+        }
+    }
+    if (p->board == NULL) {
+        cli_errf(verb, "--board: unknown board '%s' (stm32wl55 or mps2-an386)", a->board);
+        return cli_usage_error(verb);
+    }
+    p->profile_id = -1;
+    for (i = 0; i < sizeof(profiles) / sizeof(profiles[0]); i++) {
+        if (strcmp(a->profile, profiles[i]) == 0) {
+            p->profile_id = (int)i;
+        }
+    }
+    if (p->profile_id < 0) {
+        cli_errf(verb, "--profile: unknown profile '%s' (elephant, whale or turbine)", a->profile);
+        return cli_usage_error(verb);
+    }
+    (void)snprintf(p->n.profile, sizeof(p->n.profile), "%s", a->profile);
+    if (degrees_option("lat", a->lat, 90.0, &p->n.lat, &p->lat_ude) != 0 ||
+        degrees_option("lon", a->lon, 180.0, &p->n.lon, &p->lon_ude) != 0) {
+        return CLI_EXIT_USAGE;
+    }
+    p->n.has_position = true;
+    if (a->devaddr != NULL) {
+        char why[HEX_ERR_LEN];
+
+        if (hex_decode_devaddr(a->devaddr, &p->n.devaddr, why, sizeof(why)) < 0) {
+            cli_errf(verb, "--devaddr '%s': %s", a->devaddr, why);
+            return cli_usage_error(verb);
+        }
+    }
+    return 0;
+}
+
+/* Registers @p->n: with --devaddr as given, else the lowest free DevAddr of the range. A
+ * DevAddr taken between the pick and the insert (another provision at the same moment) is
+ * skipped. */
+static int register_node(struct cli_db *db, const struct args *a, struct node_prov *p)
+{
+    const struct config_devaddr_range *r = db->config != NULL ? &db->config->devaddr_range : NULL;
+    char devaddr[HEX_DEVADDR_STR_LEN];
+    int attempt;
+    int rc;
+
+    if (a->devaddr == NULL && (r == NULL || !r->set)) {
+        cli_errf(verb, "no DevAddr: set [gateway] devaddr_range in the config (-c FILE) or give "
+                       "--devaddr");
+        return CLI_EXIT_FAIL;
+    }
+    if (a->devaddr != NULL && r != NULL && r->set &&
+        (p->n.devaddr < r->first || p->n.devaddr > r->last)) {
+        cli_errf(verb, "--devaddr %08X is outside [gateway] devaddr_range %08X-%08X",
+                 (unsigned)p->n.devaddr, (unsigned)r->first, (unsigned)r->last);
+        return CLI_EXIT_FAIL;
+    }
+    for (attempt = 0; attempt < 16; attempt++) {
+        if (a->devaddr == NULL && pick_devaddr(db->store, r->first, r->last, &p->n.devaddr) != 0) {
+            return CLI_EXIT_FAIL;
+        }
+        hex_format_devaddr(p->n.devaddr, devaddr);
+        p->n.created_ms = rfc3339_now_ms();
+        rc = store_node_add(db->store, &p->n);
+        if (rc == 0) {
+            return CLI_EXIT_OK;
+        }
+        if (rc != -EEXIST) {
+            cli_errf(verb, "cannot register node %s: %s", devaddr, store_errmsg(db->store));
+            return CLI_EXIT_FAIL;
+        }
+        if (a->devaddr != NULL) {
+            cli_errf(verb, "node %s is already registered (`tinyfleet node remove %s` first)",
+                     devaddr, devaddr);
+            return CLI_EXIT_FAIL;
+        }
+    }
+    cli_errf(verb, "no free DevAddr after %d attempts: other provisioning runs took them", attempt);
+    return CLI_EXIT_FAIL;
+}
+
+static int make_dir(const char *dir)
+{
+    struct stat st;
+
+    if (mkdir(dir, 0700) == 0) {
+        return 0;
+    }
+    if (errno == EEXIST && stat(dir, &st) == 0 && S_ISDIR(st.st_mode)) {
+        return 0;
+    }
+    cli_errf(verb, "--out %s: %s", dir, errno == EEXIST ? "not a directory" : strerror(errno));
+    return CLI_EXIT_FAIL;
+}
+
+static void print_summary(const struct node_prov *p, const char *dir, size_t fw_len, bool keys)
+{
+    char devaddr[HEX_DEVADDR_STR_LEN];
+    char text[2 * PROTO_AES_KEY + 1];
+    char image[PATH_MAX];
+
+    hex_format_devaddr(p->n.devaddr, devaddr);
+    if (path_in(image, dir, FILE_IMAGE) < 0) {
+        image[0] = '\0';
+    }
+    (void)printf("node %s provisioned: %s, profile %s, session keys generated\n", devaddr,
+                 p->board->name, profiles[p->profile_id]);
+    (void)printf("image      %s (firmware %zu bytes, record at 0x%08X)\n", image, fw_len,
+                 (unsigned)(p->board->flash_base + p->board->record_off));
+    (void)printf("hex        %s/%s\n", dir, FILE_HEX);
+    (void)printf("record     %s/%s\n", dir, FILE_RECORD);
+    (void)printf("node       %s/%s\n", dir, FILE_JSON);
+    (void)printf("next       %s%s%s\n", p->board->how, image, p->board->how_end);
+    if (keys) {
+        if (hex_encode(p->n.nwkskey, PROTO_AES_KEY, text, sizeof(text)) >= 0) {
+            (void)printf("nwkskey    %s\n", text);
+        }
+        if (hex_encode(p->n.appskey, PROTO_AES_KEY, text, sizeof(text)) >= 0) {
+            (void)printf("appskey    %s\n", text);
+        }
+        explicit_bzero(text, sizeof(text));
+    }
+}
+
+int cli_provision_main(const struct global_opts *g, int argc, char **argv)
+{
+    struct args a;
+    struct node_prov p;
+    struct cli_db db = {NULL, NULL};
+    struct written w;
+    char fw_dir[PATH_MAX];
+    char fw_path[PATH_MAX];
+    char image_path[PATH_MAX];
+    uint8_t rec[REC_LEN];
+    uint8_t *image = NULL;
+    char *json = NULL;
+    size_t image_len = 0;
+    size_t fw_len = 0;
+    bool registered = false;
+    int ret = CLI_EXIT_USAGE;
+    int c;
+
+    memset(&a, 0, sizeof(a));
+    memset(&p, 0, sizeof(p));
+    memset(&w, 0, sizeof(w));
+    p.n.battery_mv = -1;
+    cli_getopt_begin();
+    while ((c = cli_getopt(argc, argv, options)) != -1) {
+        switch (c) {
+        case OPT_BOARD:
+            a.board = optarg;
+            break;
+        case OPT_PROFILE:
+            a.profile = optarg;
+            break;
+        case OPT_NAME:
+            /* The record's name field: 31 bytes and a NUL. */
+            if (cli_option_text(verb, "name", optarg, p.n.name, REC_NAME_LEN) != 0) {
+                return CLI_EXIT_USAGE;
+            }
+            break;
+        case OPT_LAT:
+            a.lat = optarg;
+            break;
+        case OPT_LON:
+            a.lon = optarg;
+            break;
+        case OPT_ZONE:
+            if (cli_option_text(verb, "zone", optarg, p.n.zone, sizeof(p.n.zone)) != 0) {
+                return CLI_EXIT_USAGE;
+            }
+            break;
+        case OPT_OUT:
+            a.out = optarg;
+            break;
+        case OPT_DEVADDR:
+            a.devaddr = optarg;
+            break;
+        case OPT_FIRMWARE_DIR:
+            a.firmware_dir = optarg;
+            break;
+        case OPT_SHOW_KEYS:
+            a.show_keys = true;
+            break;
+        case OPT_JSON:
+            a.json = true;
+            break;
+        default:
+            return cli_help_or_bad_option(verb, c, argv, usage);
+        }
+    }
+    if (cli_no_operands(verb, argc, argv) != 0) {
+        return CLI_EXIT_USAGE;
+    }
+    ret = check_args(&a, &p);
+    if (ret != 0) {
+        return ret;
+    }
+    assert(a.out != NULL && p.board != NULL); /* check_args() refuses anything else */
+
+    /* The firmware first: a missing build is the likeliest mistake and changes nothing. */
+    if (a.firmware_dir != NULL) {
+        (void)snprintf(fw_dir, sizeof(fw_dir), "%s", a.firmware_dir);
+    } else {
+        default_firmware_dir(fw_dir, sizeof(fw_dir));
+    }
+    if (snprintf(fw_path, sizeof(fw_path), "%s/%s/%s/%s", fw_dir, p.board->name, a.profile,
+                 p.board->firmware) >= (int)sizeof(fw_path) ||
+        path_in(image_path, a.out, FILE_IMAGE) < 0) {
+        cli_errf(verb, "path too long");
+        return CLI_EXIT_USAGE;
+    }
+    image_len = p.board->record_off + REC_PAGE_LEN;
+    ret = read_firmware(fw_path, p.board->record_off, image_len, &image, &fw_len);
+    if (ret != CLI_EXIT_OK) {
+        goto out;
+    }
+    ret = make_dir(a.out);
+    if (ret != CLI_EXIT_OK) {
+        goto out;
+    }
+
+    ret = cli_generate_keys(verb, &p.n);
+    if (ret != CLI_EXIT_OK) {
+        goto out;
+    }
+    ret = cli_open(g, verb, CLI_OPEN_CREATE, &db);
+    if (ret != CLI_EXIT_OK) {
+        goto out;
+    }
+    ret = register_node(&db, &a, &p);
+    if (ret != CLI_EXIT_OK) {
+        goto out;
+    }
+    registered = true;
+
+    /* The image: the firmware, erased flash (0xFF) up to the record page, the record, and
+     * the rest of the page erased. */
+    ret = CLI_EXIT_FAIL;
+    encode_record(&p, rec);
+    memset(image + fw_len, 0xFF, image_len - fw_len);
+    memcpy(image + p.board->record_off, rec, REC_LEN);
+    json = node_json(&p, image_path, a.show_keys);
+    if (json == NULL) {
+        cli_errf(verb, "out of memory");
+        goto out;
+    }
+    if (write_bytes(a.out, FILE_IMAGE, image, image_len, &w) < 0 ||
+        write_hex(a.out, p.board, image, fw_len, &w) < 0 ||
+        write_bytes(a.out, FILE_RECORD, rec, REC_LEN, &w) < 0 ||
+        write_bytes(a.out, FILE_JSON, (const uint8_t *)json, strlen(json), &w) < 0) {
+        goto out;
+    }
+    if (a.json) {
+        (void)printf("%s\n", json);
+    } else {
+        print_summary(&p, a.out, fw_len, a.show_keys);
+    }
+    ret = cli_flush_stdout(verb);
+    registered = false; /* done: it stays */
+out:
+    if (ret != CLI_EXIT_OK && registered) {
+        remove_written(&w);
+        if (store_node_remove(db.store, p.n.devaddr) < 0) {
+            cli_errf(verb, "and removing node %08X again failed: %s (`tinyfleet node remove`)",
+                     (unsigned)p.n.devaddr, store_errmsg(db.store));
+        } else {
+            cli_errf(verb, "node %08X not registered", (unsigned)p.n.devaddr);
+        }
+    }
+    cli_close(&db);
+    if (json != NULL) {
+        explicit_bzero(json, strlen(json));
+    }
+    cJSON_free(json);
+    if (image != NULL) {
+        explicit_bzero(image, image_len);
+    }
+    free(image);
+    explicit_bzero(rec, sizeof(rec));
+    explicit_bzero(&p, sizeof(p));
+    return ret;
+}

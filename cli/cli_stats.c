@@ -1,0 +1,196 @@
+/* SPDX-License-Identifier: MIT
+ * `tinyfleet stats`: how many frames and datagrams tinyfleetd accepted and refused, by
+ * reason and bearer, as of its last commit (the daemon keeps counts in memory and writes
+ * them with each batch), and the MQTT outbox: messages waiting for the broker's
+ * acknowledgement and messages dropped at its size bound. A table of every reason, or one
+ * JSON object per bearer and one for the outbox.
+ */
+#include "cli.h"
+
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "util/rfc3339.h"
+#include "store/store.h"
+
+struct outbox_stats {
+    int64_t depth;     /* rows waiting */
+    int64_t oldest_ms; /* created_ms of the oldest, 0 when empty */
+    uint64_t dropped;  /* rows dropped at [mqtt] outbox_max, ever */
+};
+
+enum opt_id {
+    OPT_JSON = 256,
+};
+
+static const struct option options[] = {
+    {"json", no_argument, NULL, OPT_JSON},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
+};
+
+static const char verb[] = "stats";
+
+static void usage(FILE *out)
+{
+    (void)fputs(
+        "usage: tinyfleet [-c FILE | --db PATH] stats [--json]\n"
+        "\n"
+        "Frames and datagrams tinyfleetd counted, by reason and bearer (coap, lora),\n"
+        "as of its last commit. Reasons: accepted (stored); duplicate (a copy from\n"
+        "another forwarder); refused as malformed, unknown_node, bad_mic, replay,\n"
+        "bad_payload (a TFP message that does not decode), bad_datagram (forwarder\n"
+        "datagram: oversized, bad JSON or base64, wrong version); storage_failed\n"
+        "(passed the checks, but the database write failed; the node retries).\n"
+        "Then the MQTT outbox: alert messages waiting for the broker's acknowledgement,\n"
+        "the oldest one's age, and messages dropped because the outbox was full.\n"
+        "  --json  one object per bearer and line: {\"bearer\":\"coap\",\"accepted\":N,...}\n"
+        "          with every reason, then {\"outbox\":N,\"outbox_oldest\":TIME|null,\n"
+        "          \"outbox_dropped\":N}\n"
+        "\n"
+        "Exit status: 0 success; 1 failure (no database); 2 usage error.\n",
+        out);
+}
+
+/* Prints @obj (consumed) as one line. Return: 0 or CLI_EXIT_FAIL (out of memory). */
+static int print_line(cJSON *obj, bool ok)
+{
+    char *text = ok ? cJSON_PrintUnformatted(obj) : NULL;
+
+    if (text != NULL) {
+        (void)printf("%s\n", text);
+    }
+    cJSON_free(text);
+    cJSON_Delete(obj);
+    if (text == NULL) {
+        cli_errf(verb, "out of memory");
+        return CLI_EXIT_FAIL;
+    }
+    return CLI_EXIT_OK;
+}
+
+static int print_json(uint64_t counts[STORE_BEARER_COUNT][STORE_REASON_COUNT],
+                      const struct outbox_stats *ob)
+{
+    char when[RFC3339_LEN];
+    cJSON *obj;
+    bool ok;
+    int b;
+    int r;
+
+    for (b = 0; b < STORE_BEARER_COUNT; b++) {
+        obj = cJSON_CreateObject();
+        ok = obj != NULL && cJSON_AddStringToObject(
+                                obj, "bearer", store_bearer_name((enum store_bearer)b)) != NULL;
+
+        for (r = 0; ok && r < STORE_REASON_COUNT; r++) {
+            /* A double holds every count below 2^53: decades of frames at any real rate. */
+            ok = cJSON_AddNumberToObject(obj, store_reason_name((enum store_reason)r),
+                                         (double)counts[b][r]) != NULL;
+        }
+        if (print_line(obj, ok) != CLI_EXIT_OK) {
+            return CLI_EXIT_FAIL;
+        }
+    }
+    obj = cJSON_CreateObject();
+    rfc3339_format(ob->oldest_ms, when);
+    ok = obj != NULL && cJSON_AddNumberToObject(obj, "outbox", (double)ob->depth) != NULL &&
+         (ob->depth > 0 ? cJSON_AddStringToObject(obj, "outbox_oldest", when)
+                        : cJSON_AddNullToObject(obj, "outbox_oldest")) != NULL &&
+         cJSON_AddNumberToObject(obj, "outbox_dropped", (double)ob->dropped) != NULL;
+    return print_line(obj, ok);
+}
+
+static void print_table(uint64_t counts[STORE_BEARER_COUNT][STORE_REASON_COUNT])
+{
+    int b;
+    int r;
+
+    (void)printf("%-16s", "REASON");
+    for (b = 0; b < STORE_BEARER_COUNT; b++) {
+        char name[16];
+        size_t i;
+
+        (void)snprintf(name, sizeof(name), "%s", store_bearer_name((enum store_bearer)b));
+        for (i = 0; name[i] != '\0'; i++) {
+            name[i] = (char)(name[i] >= 'a' && name[i] <= 'z' ? name[i] - 'a' + 'A' : name[i]);
+        }
+        (void)printf("  %12s", name);
+    }
+    (void)printf("  %12s\n", "TOTAL");
+    for (r = 0; r < STORE_REASON_COUNT; r++) {
+        uint64_t total = 0;
+
+        (void)printf("%-16s", store_reason_name((enum store_reason)r));
+        for (b = 0; b < STORE_BEARER_COUNT; b++) {
+            (void)printf("  %12" PRIu64, counts[b][r]);
+            total += counts[b][r];
+        }
+        (void)printf("  %12" PRIu64 "\n", total);
+    }
+}
+
+static void print_outbox(const struct outbox_stats *ob)
+{
+    char when[RFC3339_LEN];
+
+    (void)printf("\nmqtt outbox: %" PRId64 " waiting", ob->depth);
+    if (ob->depth > 0) {
+        rfc3339_format(ob->oldest_ms, when);
+        (void)printf(" (oldest %s)", when);
+    }
+    (void)printf(", %" PRIu64 " dropped\n", ob->dropped);
+}
+
+int cli_stats_main(const struct global_opts *g, int argc, char **argv)
+{
+    uint64_t counts[STORE_BEARER_COUNT][STORE_REASON_COUNT];
+    struct outbox_stats ob = {0, 0, 0};
+    struct cli_db db = {NULL, NULL};
+    bool json = false;
+    int ret;
+    int c;
+
+    cli_getopt_begin();
+    while ((c = cli_getopt(argc, argv, options)) != -1) {
+        switch (c) {
+        case OPT_JSON:
+            json = true;
+            break;
+        default:
+            return cli_help_or_bad_option(verb, c, argv, usage);
+        }
+    }
+    if (cli_no_operands(verb, argc, argv) != 0) {
+        return CLI_EXIT_USAGE;
+    }
+    ret = cli_open(g, verb, CLI_OPEN_EXISTING, &db);
+    if (ret != CLI_EXIT_OK) {
+        return ret;
+    }
+    if (store_stats(db.store, counts) < 0 ||
+        store_outbox_depth(db.store, &ob.depth, &ob.oldest_ms) < 0 ||
+        store_outbox_dropped(db.store, &ob.dropped) < 0) {
+        cli_errf(verb, "%s", store_errmsg(db.store));
+        ret = CLI_EXIT_FAIL;
+        goto out;
+    }
+    if (json) {
+        ret = print_json(counts, &ob);
+    } else {
+        print_table(counts);
+        print_outbox(&ob);
+        ret = CLI_EXIT_OK;
+    }
+    if (ret == CLI_EXIT_OK) {
+        ret = cli_flush_stdout(verb);
+    }
+out:
+    cli_close(&db);
+    return ret;
+}

@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: MIT
+ * The frame check both bearers share: parse, registry lookup, 32-bit counter, MIC, replay,
+ * decrypt, TFP decode, then store. One function, so a frame is judged the same way whether
+ * it came over CoAP or through a packet forwarder. Loop thread only.
+ */
+#ifndef PROJ_DAEMON_UPLINK_H
+#define PROJ_DAEMON_UPLINK_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "store/store.h"
+
+struct uplink_result {
+    enum store_reason reason; /* STORE_ACCEPTED or why the frame was refused */
+    int detail;               /* the proto_err or -errno behind the reason, 0 if none */
+    uint32_t devaddr;         /* valid when the frame parsed */
+    uint32_t fcnt;            /* reconstructed counter, valid from STORE_BAD_MIC on */
+    int64_t frame_id;         /* valid when accepted: for store_reception() of later copies */
+};
+
+/*
+ * uplink_process() - judge one PHYPayload and, when it passes, store it in the open batch.
+ * @s: the store (its node registry gives keys and the last counter).
+ * @phy, @len: the frame as received.
+ * @rx: reception metadata of this copy.
+ * @out: what happened; also counted with store_count() and logged (rate-limited) on refusal.
+ * Refusals change nothing in the store but the counters. A payload with an FPort or TFP
+ * version we do not know is accepted and stored raw (ARCHITECTURE.md: never guessed at).
+ * Return: out->reason.
+ */
+enum store_reason uplink_process(struct store *s, const uint8_t *phy, size_t len,
+                                 const struct store_rx *rx, struct uplink_result *out);
+
+#endif

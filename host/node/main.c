@@ -1,0 +1,586 @@
+/* SPDX-License-Identifier: MIT
+ * tinyfleet-node: the node firmware on a Linux host.
+ *   classify --profile P FILE.wav   one JSON line per window
+ *   synth    --profile P ... OUT.wav write a test signal from host/synth
+ *   run      ...                     one node, host HAL, to a CoAP URI or a forwarder address
+ *   fleet    --scenario FILE         many nodes, simulated clock (fleet.c)
+ * Usage errors exit 2, failures 1.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "fleet.h"
+#include "host_hal.h"
+#include "lib/hostutil.h"
+#include "nodefw/classify.h"
+#include "nodefw/node.h"
+#include "nodefw/profile.h"
+#include "synth/synth.h"
+#include "lib/wav.h"
+
+static int usage(FILE *out, int rc)
+{
+    fprintf(out,
+            "usage: tinyfleet-node classify --profile P FILE.wav\n"
+            "       tinyfleet-node synth --profile P --seconds S [--event KIND --at S --snr DB]\n"
+            "                            [--severity X] [--seed N] OUT.wav\n"
+            "       tinyfleet-node run --profile P --devaddr HEX8 --nwkskey HEX32 --appskey HEX32\n"
+            "                          (--coap coap://HOST[:PORT]/up | --forwarder HOST:PORT)\n"
+            "                          (--wav FILE | --event KIND [--seconds S --at S --snr DB])\n"
+            "                          [--speed X] [--nv FILE] [--health-s N] [--batch-s N]\n"
+            "                          [--sf N] [--eui HEX16] [--k N] [-v]\n"
+            "       tinyfleet-node fleet --scenario FILE [--speed X] [--duration-s N] [-v]\n"
+            "\n"
+            "Profiles and the input sample rate they need: elephant 1000 Hz, whale 2000 Hz,\n"
+            "turbine 4000 Hz; WAV input is mono 16-bit PCM. classify prints one JSON object\n"
+            "per window (1024 samples): t (s, end of the window), class (a class name,\n"
+            "\"machine_anomaly\" or \"none\"), confidence (0..1), class_id, level_db, and for the\n"
+            "turbine anomaly_score and peak_band. run and fleet print one JSON line of counters\n"
+            "per node at the end. Scenario files: nodefw/NODE.md, config/scenarios/.\n"
+            "Exit status: 0 success, 1 failure, 2 usage error.\n");
+    return rc;
+}
+
+/* --- classify ----------------------------------------------------------------------------- */
+
+static int open_checked(struct wav *w, const char *path, enum dsp_profile p)
+{
+    const struct dsp_profile_info *info = dsp_profile_get(p);
+    char err[200];
+
+    if (wav_open(w, path, err, sizeof(err)) != 0) {
+        fprintf(stderr, "tinyfleet-node: %s: %s\n", path, err);
+        return -1;
+    }
+    if (w->rate_hz != info->sample_rate_hz) {
+        fprintf(stderr,
+                "tinyfleet-node: %s: sample rate %" PRIu32 " Hz, but the %s profile needs %u "
+                "Hz (resample the file, e.g. sox IN.wav -r %u OUT.wav)\n",
+                path, w->rate_hz, info->name, (unsigned)info->sample_rate_hz,
+                (unsigned)info->sample_rate_hz);
+        wav_close(w);
+        return -1;
+    }
+    return 0;
+}
+
+static void print_result(double t, const struct node_classify_result *r)
+{
+    const char *cls = "none";
+
+    if (r->is_anomaly_model) {
+        cls = r->anomalous ? "machine_anomaly" : "none";
+    } else if (r->detected) {
+        cls = hostutil_class_name(r->class_id);
+    }
+    printf("{\"t\":%.3f,\"class\":\"%s\",\"confidence\":%.4f,\"best\":\"%s\",\"class_id\":%u,"
+           "\"level_db\":%u",
+           t, cls, r->confidence / 255.0,
+           r->is_anomaly_model || r->class_id == 0u ? "none" : hostutil_class_name(r->class_id),
+           r->detected ? r->class_id : 0u, r->level_db);
+    if (r->is_anomaly_model) {
+        printf(",\"anomaly_score\":%.4f,\"anomalous\":%s,\"peak_band\":%u",
+               r->anomaly_score / 255.0, r->anomalous ? "true" : "false", r->peak_band);
+    }
+    printf("}\n");
+}
+
+static int cmd_classify(int argc, char **argv)
+{
+    static const struct option opts[] = {{"profile", required_argument, NULL, 'p'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {NULL, 0, NULL, 0}};
+    static struct node_classify st;
+    int16_t block[FEAT_STEP_SAMPLES];
+    struct node_classify_result res;
+    struct wav w;
+    int prof = -1;
+    uint64_t samples = 0;
+    int c;
+
+    while ((c = getopt_long(argc, argv, "p:h", opts, NULL)) != -1) {
+        if (c == 'p') {
+            prof = dsp_profile_from_name(optarg);
+            if (prof < 0) {
+                fprintf(stderr,
+                        "tinyfleet-node: --profile: unknown profile '%s' (elephant, "
+                        "whale, turbine)\n",
+                        optarg);
+                return 2;
+            }
+        } else {
+            return usage(c == 'h' ? stdout : stderr, c == 'h' ? 0 : 2);
+        }
+    }
+    if (prof < 0 || optind != argc - 1) {
+        fprintf(stderr, "tinyfleet-node classify: needs --profile P and one WAV file\n");
+        return 2;
+    }
+    if (open_checked(&w, argv[optind], (enum dsp_profile)prof) != 0) {
+        return 1;
+    }
+    if (node_classify_init(&st, (enum dsp_profile)prof) != NODE_CLASSIFY_OK) {
+        fprintf(stderr, "tinyfleet-node: the %s model does not load\n", argv[optind]);
+        wav_close(&w);
+        return 1;
+    }
+    while (wav_read(&w, block, FEAT_STEP_SAMPLES) == FEAT_STEP_SAMPLES) {
+        samples += FEAT_STEP_SAMPLES;
+        if (node_classify_step(&st, block, FEAT_STEP_SAMPLES, &res) == 1) {
+            print_result((double)samples / w.rate_hz, &res);
+        }
+    }
+    wav_close(&w);
+    return fflush(stdout) == 0 ? 0 : 1;
+}
+
+/* --- synth -------------------------------------------------------------------------------- */
+
+/* One event over the profile's background: the input of `synth` and of `run --event`. */
+struct synth_scene {
+    struct synth_source bg;
+    struct synth_source ev;
+    bool has_event;
+    uint64_t at_n;    /* sample the event starts at */
+    uint64_t n;       /* samples produced */
+    uint64_t total_n; /* samples in all */
+    float bg_gain;
+    float ev_gain;
+};
+
+static enum synth_kind background_of(enum dsp_profile p)
+{
+    return p == DSP_PROFILE_WHALE     ? SYNTH_BG_SEA
+           : p == DSP_PROFILE_TURBINE ? SYNTH_BG_PLANT
+                                      : SYNTH_BG_LAND;
+}
+
+/* What a scene renders: the options `synth` and `run --event` share (their defaults differ). */
+struct scene_opts {
+    const char *event; /* --event KIND, or NULL: the background alone */
+    double seconds;    /* --seconds */
+    double at;         /* --at: the event's start, s */
+    double snr;        /* --snr, dB */
+    double severity;   /* --severity, 0..1 (faults) */
+    unsigned long long seed;
+};
+
+/* Takes option @c into @o when it is one of the scene's.
+ * Return: 1 taken, 0 not a scene option, -1 a bad value (said on stderr). */
+static int scene_option(int c, const char *arg, struct scene_opts *o)
+{
+    switch (c) {
+    case 'e':
+        o->event = arg;
+        return 1;
+    case 's':
+        return hostutil_num("seconds", arg, 0.001, 86400, &o->seconds) != 0 ? -1 : 1;
+    case 'a':
+        return hostutil_num("at", arg, 0, 86400, &o->at) != 0 ? -1 : 1;
+    case 'n':
+        return hostutil_num("snr", arg, -60, 100, &o->snr) != 0 ? -1 : 1;
+    case 'S':
+        return hostutil_num("severity", arg, 0, 1, &o->severity) != 0 ? -1 : 1;
+    case 'r':
+        o->seed = strtoull(arg, NULL, 0);
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+static int scene_init(struct synth_scene *s, enum dsp_profile p, const struct scene_opts *o,
+                      uint64_t seed)
+{
+    unsigned rate = synth_profile_rate((enum synth_profile)p);
+
+    memset(s, 0, sizeof(*s));
+    s->total_n = (uint64_t)(o->seconds * rate);
+    s->at_n = (uint64_t)(o->at * rate);
+    s->bg_gain = 0.2f;
+    if (synth_source_init(&s->bg, background_of(p), rate, seed) != 0) {
+        return -1;
+    }
+    if (o->event != NULL) {
+        int k = hostutil_synth_kind(o->event);
+
+        if (k < 0 || synth_source_init(&s->ev, (enum synth_kind)k, rate, seed + 1u) != 0) {
+            fprintf(stderr, "tinyfleet-node: unknown signal kind '%s'\n", o->event);
+            return -1;
+        }
+        s->ev.severity = o->severity;
+        s->ev_gain = (float)(s->bg_gain * synth_snr_gain(o->snr));
+        s->has_event = true;
+    }
+    return 0;
+}
+
+static size_t scene_render(void *arg, int16_t *out, size_t n)
+{
+    struct synth_scene *s = arg;
+    float buf[1024];
+    size_t done = 0;
+
+    while (done < n && s->n < s->total_n) {
+        size_t k = n - done;
+        size_t lead = 0;
+
+        if (k > 1024u) {
+            k = 1024u;
+        }
+        if (k > s->total_n - s->n) {
+            k = (size_t)(s->total_n - s->n);
+        }
+        memset(buf, 0, k * sizeof(float));
+        synth_render(&s->bg, buf, k, s->bg_gain);
+        if (s->has_event && s->n + k > s->at_n) {
+            lead = s->n < s->at_n ? (size_t)(s->at_n - s->n) : 0u;
+            synth_render(&s->ev, buf + lead, k - lead, s->ev_gain);
+        }
+        synth_to_int16(buf, out + done, k);
+        done += k;
+        s->n += k;
+    }
+    return done;
+}
+
+static int cmd_synth(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"profile", required_argument, NULL, 'p'}, {"seconds", required_argument, NULL, 's'},
+        {"event", required_argument, NULL, 'e'},   {"at", required_argument, NULL, 'a'},
+        {"snr", required_argument, NULL, 'n'},     {"severity", required_argument, NULL, 'S'},
+        {"seed", required_argument, NULL, 'r'},    {NULL, 0, NULL, 0}};
+    struct scene_opts so = {NULL, 30, 5, 15, 1, 1};
+    struct synth_scene scene;
+    int prof = -1;
+    int16_t *pcm;
+    size_t n;
+    int c;
+    int rc;
+
+    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        rc = scene_option(c, optarg, &so);
+        if (rc < 0) {
+            return 2;
+        }
+        if (rc > 0) {
+            continue;
+        }
+        if (c != 'p') {
+            return usage(stderr, 2);
+        }
+        prof = dsp_profile_from_name(optarg);
+    }
+    if (prof < 0 || optind != argc - 1) {
+        fprintf(stderr, "tinyfleet-node synth: needs --profile P and an output file\n");
+        return 2;
+    }
+    if (scene_init(&scene, (enum dsp_profile)prof, &so, so.seed) != 0) {
+        return 2;
+    }
+    pcm = malloc(scene.total_n * sizeof(int16_t));
+    if (pcm == NULL) {
+        return 1;
+    }
+    n = scene_render(&scene, pcm, (size_t)scene.total_n);
+    rc = wav_write(argv[optind], synth_profile_rate((enum synth_profile)prof), pcm, n);
+    free(pcm);
+    if (rc != 0) {
+        fprintf(stderr, "tinyfleet-node: %s: %s\n", argv[optind], strerror(errno));
+        return 1;
+    }
+    return 0;
+}
+
+/* --- run ---------------------------------------------------------------------------------- */
+
+static volatile sig_atomic_t stop_flag;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    stop_flag = 1;
+}
+
+static size_t wav_source(void *arg, int16_t *buf, size_t n)
+{
+    return wav_read(arg, buf, n);
+}
+
+static int cmd_run(int argc, char **argv)
+{
+    static const struct option opts[] = {{"profile", required_argument, NULL, 'p'},
+                                         {"devaddr", required_argument, NULL, 'd'},
+                                         {"nwkskey", required_argument, NULL, 'N'},
+                                         {"appskey", required_argument, NULL, 'A'},
+                                         {"coap", required_argument, NULL, 'c'},
+                                         {"forwarder", required_argument, NULL, 'f'},
+                                         {"wav", required_argument, NULL, 'w'},
+                                         {"event", required_argument, NULL, 'e'},
+                                         {"seconds", required_argument, NULL, 's'},
+                                         {"at", required_argument, NULL, 'a'},
+                                         {"snr", required_argument, NULL, 'n'},
+                                         {"speed", required_argument, NULL, 'x'},
+                                         {"nv", required_argument, NULL, 'V'},
+                                         {"health-s", required_argument, NULL, 'H'},
+                                         {"batch-s", required_argument, NULL, 'B'},
+                                         {"sf", required_argument, NULL, 'F'},
+                                         {"eui", required_argument, NULL, 'E'},
+                                         {"k", required_argument, NULL, 'k'},
+                                         {"seed", required_argument, NULL, 'r'},
+                                         {"verbose", no_argument, NULL, 'v'},
+                                         {NULL, 0, NULL, 0}};
+    static struct node node;
+    static struct host_node hn;
+    static struct synth_scene scene;
+    struct host_clock clock;
+    struct host_fwd fwd;
+    struct node_config cfg;
+    struct wav w;
+    const char *coap = NULL;
+    const char *forwarder = NULL;
+    const char *wavpath = NULL;
+    const char *nv = NULL;
+    struct scene_opts so = {NULL, 30, 5, 20, 1, 0};
+    double speed = 1;
+    double health_s = -1;
+    double batch_s = -1;
+    double sf = 0;
+    double k = 64;
+    int prof = -1;
+    int have_dev = 0;
+    int have_nk = 0;
+    int have_ak = 0;
+    bool verbose = false;
+    char host[256];
+    char port[32];
+    char err[300];
+    int c;
+    int rc;
+    int status;
+
+    memset(&fwd, 0, sizeof(fwd));
+    memset(&cfg, 0, sizeof(cfg));
+    memset(&w, 0, sizeof(w));
+    fwd.fd = -1;
+    fwd.ack_timeout_ms = 3000;
+    memcpy(fwd.eui, "\xAA\x55\x5A\x00\x00\x00\x00\x01", 8);
+    while ((c = getopt_long(argc, argv, "v", opts, NULL)) != -1) {
+        rc = scene_option(c, optarg, &so);
+        if (rc < 0) {
+            return 2;
+        }
+        if (rc > 0) {
+            continue;
+        }
+        switch (c) {
+        case 'p':
+            prof = dsp_profile_from_name(optarg);
+            break;
+        case 'd':
+            have_dev = hostutil_devaddr(optarg, &cfg.devaddr) == 0;
+            break;
+        case 'N':
+            have_nk = hostutil_hex(optarg, cfg.nwkskey, 16) == 0;
+            break;
+        case 'A':
+            have_ak = hostutil_hex(optarg, cfg.appskey, 16) == 0;
+            break;
+        case 'c':
+            coap = optarg;
+            break;
+        case 'f':
+            forwarder = optarg;
+            break;
+        case 'w':
+            wavpath = optarg;
+            break;
+        case 'x':
+            if (hostutil_num("speed", optarg, 0.001, 100000, &speed) != 0) {
+                return 2;
+            }
+            break;
+        case 'V':
+            nv = optarg;
+            break;
+        case 'H':
+            if (hostutil_num("health-s", optarg, 0, 86400, &health_s) != 0) {
+                return 2;
+            }
+            break;
+        case 'B':
+            if (hostutil_num("batch-s", optarg, 0, 86400, &batch_s) != 0) {
+                return 2;
+            }
+            break;
+        case 'F':
+            if (hostutil_num("sf", optarg, 7, 12, &sf) != 0) {
+                return 2;
+            }
+            break;
+        case 'E':
+            if (hostutil_hex(optarg, fwd.eui, 8) != 0) {
+                fprintf(stderr, "tinyfleet-node: --eui: 16 hex digits expected\n");
+                return 2;
+            }
+            break;
+        case 'k':
+            if (hostutil_num("k", optarg, 1, 16383, &k) != 0) {
+                return 2;
+            }
+            break;
+        case 'v':
+            verbose = true;
+            break;
+        default:
+            return usage(stderr, 2);
+        }
+    }
+    if (prof < 0 || !have_dev || !have_nk || !have_ak || optind != argc) {
+        fprintf(stderr, "tinyfleet-node run: needs --profile, --devaddr (8 hex digits), "
+                        "--nwkskey and --appskey (32 hex digits each)\n");
+        return 2;
+    }
+    if ((coap == NULL) == (forwarder == NULL)) {
+        fprintf(stderr, "tinyfleet-node run: give exactly one of --coap URI and --forwarder "
+                        "HOST:PORT\n");
+        return 2;
+    }
+    if ((wavpath == NULL) == (so.event == NULL)) {
+        fprintf(stderr, "tinyfleet-node run: give exactly one of --wav FILE and --event KIND\n");
+        return 2;
+    }
+
+    {
+        /* The defaults first, then what the command line gave. */
+        struct node_config given = cfg;
+
+        node_default_config(&cfg, (enum dsp_profile)prof, coap != NULL ? BEARER_COAP : BEARER_LORA);
+        cfg.devaddr = given.devaddr;
+        memcpy(cfg.nwkskey, given.nwkskey, sizeof(cfg.nwkskey));
+        memcpy(cfg.appskey, given.appskey, sizeof(cfg.appskey));
+    }
+    cfg.fcnt_k = (uint16_t)k;
+    if (health_s >= 0) {
+        cfg.agg.health_period_ms = (uint32_t)health_s * 1000u;
+    }
+    if (batch_s >= 0) {
+        cfg.agg.batch_wait_ms = (uint32_t)batch_s * 1000u;
+    }
+    if (sf != 0) {
+        cfg.lora.sf = (uint8_t)sf;
+        cfg.lora.low_dr_optimize = sf >= 11;
+    }
+
+    host_clock_init(&clock, speed, false);
+    host_node_init(&hn, &clock, "node",
+                   so.seed != 0 ? so.seed : ((uint64_t)cfg.devaddr << 20) ^ (uint64_t)time(NULL));
+    hn.verbose = verbose;
+    if (nv != NULL) {
+        snprintf(hn.nv_path, sizeof(hn.nv_path), "%s", nv);
+    }
+    if (coap != NULL) {
+        if (host_parse_coap_uri(coap, host, sizeof(host), port, sizeof(port)) != 0) {
+            fprintf(stderr, "tinyfleet-node: --coap: expected coap://HOST[:PORT]/up, got '%s'\n",
+                    coap);
+            return 2;
+        }
+        hn.coap_fd = host_udp_connect(host, port, err, sizeof(err));
+        if (hn.coap_fd < 0) {
+            fprintf(stderr, "tinyfleet-node: --coap: %s\n", err);
+            return 1;
+        }
+    } else {
+        if (host_split_hostport(forwarder, host, sizeof(host), port, sizeof(port)) != 0) {
+            fprintf(stderr, "tinyfleet-node: --forwarder: expected HOST:PORT, got '%s'\n",
+                    forwarder);
+            return 2;
+        }
+        fwd.fd = host_udp_connect(host, port, err, sizeof(err));
+        if (fwd.fd < 0) {
+            fprintf(stderr, "tinyfleet-node: --forwarder: %s\n", err);
+            return 1;
+        }
+        hn.fwd = &fwd;
+    }
+    if (wavpath != NULL) {
+        if (open_checked(&w, wavpath, (enum dsp_profile)prof) != 0) {
+            return 1;
+        }
+        hn.source = wav_source;
+        hn.source_arg = &w;
+    } else {
+        if (scene_init(&scene, (enum dsp_profile)prof, &so, so.seed != 0 ? so.seed : 1u) != 0) {
+            return 2;
+        }
+        hn.source = scene_render;
+        hn.source_arg = &scene;
+    }
+
+    rc = node_init(&node, &cfg, &hn.hal);
+    if (rc != 0) {
+        fprintf(stderr, "tinyfleet-node: node start failed: %s\n", hostutil_node_strerror(rc));
+        wav_close(&w);
+        return 1;
+    }
+    signal(SIGINT, on_signal);
+    signal(SIGTERM, on_signal);
+    for (;;) {
+        status = node_step(&node);
+        if (status == NODE_DONE || status < 0) {
+            break;
+        }
+        if (stop_flag) {
+            node_flush(&node);
+            stop_flag = 0;
+        }
+        if (status == NODE_IDLE) {
+            hal_sleep_ms(&hn.hal, 20);
+        }
+    }
+    wav_close(&w);
+    hostutil_print_stats(stdout, "node", &node, fwd.acks, fwd.timeouts);
+    if (hn.coap_fd >= 0) {
+        close(hn.coap_fd);
+    }
+    if (fwd.fd >= 0) {
+        close(fwd.fd);
+    }
+    /* Success means every frame made it: the caller (and the integration test) relies on
+     * the exit status to know nothing was lost. */
+    return status < 0 || node.stats.tx_failed != 0 ? 1 : 0;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        return usage(stderr, 2);
+    }
+    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+        strcmp(argv[1], "help") == 0) {
+        return usage(stdout, 0);
+    }
+    if (strcmp(argv[1], "classify") == 0) {
+        return cmd_classify(argc - 1, argv + 1);
+    }
+    if (strcmp(argv[1], "synth") == 0) {
+        return cmd_synth(argc - 1, argv + 1);
+    }
+    if (strcmp(argv[1], "run") == 0) {
+        return cmd_run(argc - 1, argv + 1);
+    }
+    if (strcmp(argv[1], "fleet") == 0) {
+        return fleet_main(argc - 1, argv + 1);
+    }
+    fprintf(stderr, "tinyfleet-node: unknown command '%s'\n", argv[1]);
+    return usage(stderr, 2);
+}

@@ -1,0 +1,638 @@
+/*
+ * data: labelled feature windows from synthesised scenes or WAV folders (see data.h).
+ *
+ * A scene is a background floor, optionally a target and optionally a distractor, mixed in
+ * float, converted to int16 like a node's ADC and run through the firmware feature code.
+ * Training draws each target's loudness physically: a source level over the background at
+ * 1 m and a distance, attenuated by synth_gain() for the profile's medium, so the SNRs the
+ * model sees follow from distances (and a target drawn too far to be audible, below -6 dB,
+ * is drawn again rather than taught as "an elephant in pure noise"). The evaluation sets fix
+ * the SNR instead, so the report can give recall and false alarms at 0, 10 and 20 dB.
+ */
+#include "data.h"
+
+#include <dirent.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "nodefw/features.h"
+#include "synth/synth.h"
+
+#define MAX_KINDS 5
+
+struct prof_scene {
+    enum synth_kind bg;
+    enum synth_medium medium;
+    int n_targets;
+    enum synth_kind targets[MAX_KINDS];
+    int n_distractors;
+    enum synth_kind distractors[MAX_KINDS];
+    double level_lo, level_hi; /* target source level over the background at 1 m, dB */
+    double dist_lo, dist_hi;   /* target distance range, m (log-uniform) */
+};
+
+static const struct prof_scene scenes[DSP_PROFILE_COUNT] = {
+    [DSP_PROFILE_ELEPHANT] = {SYNTH_BG_LAND,
+                              SYNTH_AIR,
+                              1,
+                              {SYNTH_RUMBLE},
+                              5,
+                              {SYNTH_ENGINE, SYNTH_WIND, SYNTH_RAIN, SYNTH_THUNDER, SYNTH_VOICE},
+                              58.0,
+                              68.0,
+                              30.0,
+                              2000.0},
+    [DSP_PROFILE_WHALE] = {SYNTH_BG_SEA,
+                           SYNTH_WATER,
+                           2,
+                           {SYNTH_UPCALL, SYNTH_HUMPBACK},
+                           3,
+                           {SYNTH_SHIP, SYNTH_SHRIMP, SYNTH_RAIN},
+                           60.0,
+                           70.0,
+                           50.0,
+                           3000.0},
+    /* The turbine's "targets" are its faults; the machine itself is the scene's main source. */
+    [DSP_PROFILE_TURBINE] = {SYNTH_BG_PLANT,
+                             SYNTH_SOLID,
+                             4,
+                             {SYNTH_FAULT_OUTER, SYNTH_FAULT_INNER, SYNTH_FAULT_IMBALANCE,
+                              SYNTH_FAULT_MISALIGN},
+                             0,
+                             {SYNTH_TURBINE_HEALTHY},
+                             20.0,
+                             35.0,
+                             1.0,
+                             1.0},
+};
+
+void dset_free(struct dset *ds)
+{
+    free(ds->x);
+    free(ds->y);
+    free(ds->kind);
+    free(ds->snr);
+    free(ds->seg);
+    memset(ds, 0, sizeof(*ds));
+}
+
+static int dset_push(struct dset *ds, const int8_t *x, int y, int kind, double snr, uint32_t seg)
+{
+    if (ds->n == ds->cap) {
+        size_t cap = ds->cap ? 2 * ds->cap : 256;
+        int8_t *nx = realloc(ds->x, cap * DATA_DIM);
+        if (!nx) {
+            return -1;
+        }
+        ds->x = nx;
+        int *ny = realloc(ds->y, cap * sizeof(int));
+        uint8_t *nk = ny ? realloc(ds->kind, cap) : NULL;
+        float *ns = nk ? realloc(ds->snr, cap * sizeof(float)) : NULL;
+        uint32_t *sg = ns ? realloc(ds->seg, cap * sizeof(uint32_t)) : NULL;
+        /* Keep whatever realloc already moved, so dset_free() frees the live blocks. */
+        ds->y = ny ? ny : ds->y;
+        ds->kind = nk ? nk : ds->kind;
+        ds->snr = ns ? ns : ds->snr;
+        ds->seg = sg ? sg : ds->seg;
+        if (!sg) {
+            return -1;
+        }
+        ds->cap = cap;
+    }
+    memcpy(ds->x + ds->n * DATA_DIM, x, DATA_DIM);
+    ds->y[ds->n] = y;
+    ds->kind[ds->n] = (uint8_t)kind;
+    ds->snr[ds->n] = (float)snr;
+    ds->seg[ds->n] = seg;
+    ds->n++;
+    return 0;
+}
+
+static double uniform(uint64_t *rng, double lo, double hi)
+{
+    return lo + (hi - lo) * synth_uniform(rng);
+}
+
+static unsigned rate_of(enum dsp_profile p)
+{
+    return dsp_profile_get(p)->sample_rate_hz;
+}
+
+/*
+ * Add an event or continuous source into buf[0..n) so that the window overlaps at least 60 %
+ * of an event (or of the window, for long events): a window that holds only the last 100 ms
+ * of a rumble is not a labelled rumble.
+ */
+static int add_source(float *buf, size_t n, enum synth_kind kind, unsigned rate, uint64_t seed,
+                      float gain, uint64_t *rng)
+{
+    struct synth_source src;
+    if (synth_source_init(&src, kind, rate, seed) != 0) {
+        return -1;
+    }
+    size_t dur = (size_t)src.dur_n;
+    if (dur == 0) {
+        synth_render(&src, buf, n, gain);
+        return 0;
+    }
+    size_t shortest = dur < n ? dur : n;
+    size_t min_ov = shortest * 6 / 10;
+    /* Window start o relative to the event start, in [min_ov - n, dur - min_ov]. */
+    double lo = (double)min_ov - (double)n;
+    double hi = (double)dur - (double)min_ov;
+    long o = lround(uniform(rng, lo, hi));
+    float *tmp = calloc(dur, sizeof(float));
+    if (!tmp) {
+        return -1;
+    }
+    synth_render(&src, tmp, dur, 1.0f);
+    for (size_t i = 0; i < n; i++) {
+        long e = o + (long)i;
+        if (e >= 0 && e < (long)dur) {
+            buf[i] += gain * tmp[e];
+        }
+    }
+    free(tmp);
+    return 0;
+}
+
+/* Features of one clip of exactly FEAT_WINDOW_SAMPLES samples, through the firmware code. */
+static int clip_features(enum dsp_profile p, const int16_t *pcm, int8_t *x)
+{
+    struct dsp_features st;
+    if (dsp_features_init(&st, p) != DSP_OK ||
+        dsp_features_push(&st, pcm, FEAT_WINDOW_SAMPLES) < 0) {
+        return -1;
+    }
+    return dsp_features_window(&st, (int8_t(*)[FEAT_BANDS])x, NULL) == DSP_OK ? 0 : -1;
+}
+
+/* Render one scene; returns the target's SNR over the background (or the main source's). */
+static int render_scene(enum dsp_profile p, enum data_mix mix, int label, double snr_db,
+                        uint64_t *rng, float *buf, size_t n, int *kind_out, double *snr_out)
+{
+    const struct prof_scene *sc = &scenes[p];
+    unsigned rate = rate_of(p);
+    memset(buf, 0, n * sizeof(float));
+    double bg_db = uniform(rng, -50.0, -20.0);
+    float g_bg = (float)(pow(10.0, bg_db / 20.0) / SYNTH_REF_RMS);
+    struct synth_source bg;
+    synth_source_init(&bg, sc->bg, rate, (uint64_t)(synth_uniform(rng) * 9.0e15));
+    synth_render(&bg, buf, n, g_bg);
+    *kind_out = 255;
+    *snr_out = 0.0;
+
+    if (p == DSP_PROFILE_TURBINE) {
+        /* The machine is always there; a fault kind renders machine + fault. */
+        enum synth_kind k = SYNTH_TURBINE_HEALTHY;
+        if (label) {
+            k = sc->targets[(int)(synth_uniform(rng) * sc->n_targets)];
+        }
+        /* An accelerometer on the gearbox: the machine at -30..-20 dBFS (load changes its
+         * level), the sensor and plant floor level_lo..level_hi dB below it. */
+        double snr = uniform(rng, sc->level_lo, sc->level_hi);
+        double machine_db = uniform(rng, -30.0, -20.0);
+        memset(buf, 0, n * sizeof(float));
+        synth_render(&bg, buf, n, (float)(pow(10.0, (machine_db - snr) / 20.0) / SYNTH_REF_RMS));
+        struct synth_source m;
+        synth_source_init(&m, k, rate, (uint64_t)(synth_uniform(rng) * 9.0e15));
+        /* Fault severity 0.2..1: from an early, barely visible defect to a developed one. */
+        m.severity = uniform(rng, 0.2, 1.0);
+        synth_render(&m, buf, n, (float)(pow(10.0, machine_db / 20.0) / SYNTH_REF_RMS));
+        *kind_out = (int)k;
+        *snr_out = snr;
+        return 0;
+    }
+
+    if (label) {
+        enum synth_kind k = sc->targets[(int)(synth_uniform(rng) * sc->n_targets)];
+        if (sc->n_targets == 2 && synth_uniform(rng) < 0.4) {
+            k = sc->targets[0]; /* whale: upcalls are the main target, 70 % of examples */
+        }
+        double snr = snr_db;
+        if (mix == DATA_MIX_TRAIN) {
+            do {
+                double level = uniform(rng, sc->level_lo, sc->level_hi);
+                double d = exp(uniform(rng, log(sc->dist_lo), log(sc->dist_hi)));
+                snr = level + 20.0 * log10(synth_gain(sc->medium, d));
+            } while (snr < -6.0);
+        }
+        if (add_source(buf, n, k, rate, (uint64_t)(synth_uniform(rng) * 9.0e15),
+                       g_bg * (float)synth_snr_gain(snr), rng) != 0) {
+            return -1;
+        }
+        *kind_out = (int)k;
+        *snr_out = snr;
+    }
+    /* Distractors: in every negative but 1 in 6 (background only), in 1 of 4 targets. */
+    double pd = label ? 0.25 : 5.0 / 6.0;
+    if (synth_uniform(rng) < pd) {
+        enum synth_kind k = sc->distractors[(int)(synth_uniform(rng) * sc->n_distractors)];
+        /* Hard negatives: in training, a third of the distractors are the one most like the
+         * target (the first listed: an engine's steady harmonics at rumble pitch, a ship's
+         * tonals under an upcall), which the model otherwise sees too rarely to separate. */
+        if (mix == DATA_MIX_TRAIN && synth_uniform(rng) < 1.0 / 3.0) {
+            k = sc->distractors[0];
+        }
+        double snr = mix == DATA_MIX_NEG_AT ? snr_db : uniform(rng, -5.0, label ? 15.0 : 30.0);
+        if (add_source(buf, n, k, rate, (uint64_t)(synth_uniform(rng) * 9.0e15),
+                       g_bg * (float)synth_snr_gain(snr), rng) != 0) {
+            return -1;
+        }
+        if (!label) {
+            *kind_out = (int)k;
+            *snr_out = snr;
+        }
+    }
+    return 0;
+}
+
+int data_generate(struct dset *ds, enum dsp_profile p, enum data_mix mix, size_t n, double snr_db,
+                  uint64_t seed)
+{
+    uint64_t rng = seed * 0x9E3779B97F4A7C15ULL + 12345;
+    float buf[FEAT_WINDOW_SAMPLES];
+    int16_t pcm[FEAT_WINDOW_SAMPLES];
+    int8_t x[DATA_DIM];
+    for (size_t i = 0; i < n; i++) {
+        int label = 0;
+        switch (mix) {
+        case DATA_MIX_TRAIN:
+            label = synth_uniform(&rng) < 0.5;
+            break;
+        case DATA_MIX_POS_AT:
+        case DATA_MIX_FAULTS:
+            label = 1;
+            break;
+        case DATA_MIX_NEG_AT:
+        case DATA_MIX_HEALTHY:
+            label = 0;
+            break;
+        }
+        int kind = 0;
+        double snr = 0.0;
+        if (render_scene(p, mix, label, snr_db, &rng, buf, FEAT_WINDOW_SAMPLES, &kind, &snr) != 0) {
+            return -1;
+        }
+        synth_to_int16(buf, pcm, FEAT_WINDOW_SAMPLES);
+        if (clip_features(p, pcm, x) != 0 || dset_push(ds, x, label, kind, snr, 0) != 0) {
+            return -1;
+        }
+    }
+    return 0;
+}
+
+int data_render_clip(enum dsp_profile p, int label, double snr_db, uint64_t seed, int16_t *pcm,
+                     size_t samples)
+{
+    uint64_t rng = seed * 0x9E3779B97F4A7C15ULL + 777;
+    float *buf = calloc(samples, sizeof(float));
+    if (!buf) {
+        return -1;
+    }
+    int kind = 0;
+    double snr = 0.0;
+    int rc = render_scene(p, DATA_MIX_POS_AT, label, snr_db, &rng, buf, samples, &kind, &snr);
+    if (rc == 0) {
+        synth_to_int16(buf, pcm, samples);
+    }
+    free(buf);
+    return rc;
+}
+
+/* Cut int16 audio into node windows (one per FEAT_STEP_SAMPLES, streaming features). */
+static int stream_windows(struct dset *ds, enum dsp_profile p, const int16_t *pcm, size_t n,
+                          int label, int kind, double snr, uint32_t seg)
+{
+    struct dsp_features st;
+    int8_t x[DATA_DIM];
+    if (dsp_features_init(&st, p) != DSP_OK) {
+        return -1;
+    }
+    for (size_t i = 0; i + FEAT_STEP_SAMPLES <= n; i += FEAT_STEP_SAMPLES) {
+        if (dsp_features_push(&st, pcm + i, FEAT_STEP_SAMPLES) < 0) {
+            return -1;
+        }
+        int rc = dsp_features_window(&st, (int8_t(*)[FEAT_BANDS])x, NULL);
+        if (rc == DSP_EAGAIN) {
+            continue;
+        }
+        if (rc != DSP_OK || dset_push(ds, x, label, kind, snr, seg) != 0) {
+            return -1;
+        }
+    }
+    return 0;
+}
+
+int data_stream(struct dset *ds, enum dsp_profile p, double seconds, double snr_db, uint64_t seed)
+{
+    const struct prof_scene *sc = &scenes[p];
+    unsigned rate = rate_of(p);
+    const double seg_s = 30.0;
+    size_t n = (size_t)(seg_s * rate);
+    float *buf = malloc(n * sizeof(float));
+    int16_t *pcm = malloc(n * sizeof(int16_t));
+    uint64_t rng = seed * 0x9E3779B97F4A7C15ULL + 999;
+    int rc = buf && pcm ? 0 : -1;
+    uint32_t segs = (uint32_t)ceil(seconds / seg_s);
+    for (uint32_t s = 0; s < segs && rc == 0; s++) {
+        memset(buf, 0, n * sizeof(float));
+        float g_bg = (float)(pow(10.0, uniform(&rng, -50.0, -20.0) / 20.0) / SYNTH_REF_RMS);
+        struct synth_source bg;
+        synth_source_init(&bg, sc->bg, rate, (uint64_t)(synth_uniform(&rng) * 9.0e15));
+        synth_render(&bg, buf, n, g_bg);
+        /* One distractor kind per segment, or background only one time in (kinds + 1). */
+        int pick = (int)(synth_uniform(&rng) * (sc->n_distractors + 1));
+        int kind = 255;
+        if (pick < sc->n_distractors) {
+            kind = (int)sc->distractors[pick];
+            float g = g_bg * (float)synth_snr_gain(snr_db);
+            struct synth_source d;
+            synth_source_init(&d, (enum synth_kind)kind, rate,
+                              (uint64_t)(synth_uniform(&rng) * 9.0e15));
+            if (d.dur_n == 0) {
+                synth_render(&d, buf, n, g);
+            } else {
+                /* Events (thunder, voices) at random times, about one every 8 s. */
+                size_t at = (size_t)(uniform(&rng, 0.0, 4.0) * rate);
+                while (at < n) {
+                    struct synth_source e;
+                    synth_source_init(&e, (enum synth_kind)kind, rate,
+                                      (uint64_t)(synth_uniform(&rng) * 9.0e15));
+                    size_t len = (size_t)e.dur_n < n - at ? (size_t)e.dur_n : n - at;
+                    synth_render(&e, buf + at, len, g);
+                    at += (size_t)e.dur_n + (size_t)(uniform(&rng, 1.0, 10.0) * rate);
+                }
+            }
+        }
+        synth_to_int16(buf, pcm, n);
+        rc = stream_windows(ds, p, pcm, n, 0, kind, snr_db, s);
+    }
+    free(buf);
+    free(pcm);
+    return rc;
+}
+
+int data_event_stream(struct dset *ds, enum dsp_profile p, size_t events, double snr_db,
+                      uint64_t seed)
+{
+    const struct prof_scene *sc = &scenes[p];
+    unsigned rate = rate_of(p);
+    const double seg_s = 20.0;
+    size_t n = (size_t)(seg_s * rate);
+    float *buf = malloc(n * sizeof(float));
+    int16_t *pcm = malloc(n * sizeof(int16_t));
+    uint64_t rng = seed * 0x9E3779B97F4A7C15ULL + 4242;
+    int rc = buf && pcm ? 0 : -1;
+    for (uint32_t s = 0; s < events && rc == 0; s++) {
+        memset(buf, 0, n * sizeof(float));
+        float g_bg = (float)(pow(10.0, uniform(&rng, -50.0, -20.0) / 20.0) / SYNTH_REF_RMS);
+        struct synth_source bg;
+        struct synth_source ev;
+        synth_source_init(&bg, sc->bg, rate, (uint64_t)(synth_uniform(&rng) * 9.0e15));
+        synth_render(&bg, buf, n, g_bg);
+        enum synth_kind k = sc->targets[(int)(synth_uniform(&rng) * sc->n_targets)];
+        synth_source_init(&ev, k, rate, (uint64_t)(synth_uniform(&rng) * 9.0e15));
+        size_t dur = (size_t)ev.dur_n;
+        /* The event starts 3 s in or later and ends 2 s before the segment does. */
+        size_t start = (size_t)(uniform(&rng, 3.0, seg_s - 2.0 - (double)dur / rate) * rate);
+        synth_render(&ev, buf + start, dur, g_bg * (float)synth_snr_gain(snr_db));
+        synth_to_int16(buf, pcm, n);
+        size_t first = ds->n;
+        rc = stream_windows(ds, p, pcm, n, 0, (int)k, snr_db, s);
+        /* Window j ends at sample 1024 (j + 3) (the first needs 3072 samples pushed). */
+        for (size_t j = first; rc == 0 && j < ds->n; j++) {
+            size_t end = (size_t)FEAT_STEP_SAMPLES * (j - first + 3);
+            size_t begin = end - FEAT_WINDOW_SAMPLES;
+            ds->y[j] = begin < start + dur && end > start;
+        }
+    }
+    free(buf);
+    free(pcm);
+    return rc;
+}
+
+/* ---- WAV files -------------------------------------------------------------------------- */
+
+static uint32_t rd32(const unsigned char *b)
+{
+    return (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
+}
+
+static uint16_t rd16(const unsigned char *b)
+{
+    return (uint16_t)(b[0] | b[1] << 8);
+}
+
+/* Read a mono 16-bit PCM WAV at `rate`; returns samples (malloc'd) or NULL with a message. */
+static int16_t *read_wav(const char *path, unsigned rate, size_t *n_out)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        fprintf(stderr, "tinyfleet-train: %s: cannot open\n", path);
+        return NULL;
+    }
+    unsigned char h[12];
+    int16_t *pcm = NULL;
+    const char *err = NULL;
+    int have_fmt = 0;
+    if (fread(h, 1, 12, f) != 12 || memcmp(h, "RIFF", 4) != 0 || memcmp(h + 8, "WAVE", 4) != 0) {
+        err = "not a RIFF/WAVE file";
+    }
+    while (!err) {
+        unsigned char ch[8];
+        if (fread(ch, 1, 8, f) != 8) {
+            err = "no data chunk";
+            break;
+        }
+        uint32_t len = rd32(ch + 4);
+        if (memcmp(ch, "fmt ", 4) == 0) {
+            unsigned char fmt[16];
+            if (len < 16 || fread(fmt, 1, 16, f) != 16) {
+                err = "truncated fmt chunk";
+                break;
+            }
+            if (rd16(fmt) != 1 || rd16(fmt + 14) != 16) {
+                err = "not 16-bit PCM";
+            } else if (rd16(fmt + 2) != 1) {
+                err = "not mono";
+            } else if (rd32(fmt + 4) != rate) {
+                err = "wrong sample rate for this profile";
+            }
+            have_fmt = 1;
+            if (!err && fseek(f, (long)len - 16 + (long)(len & 1), SEEK_CUR) != 0) {
+                err = "truncated fmt chunk";
+            }
+        } else if (memcmp(ch, "data", 4) == 0) {
+            if (!have_fmt) {
+                err = "data before fmt";
+                break;
+            }
+            size_t n = len / 2;
+            pcm = malloc((n ? n : 1) * sizeof(int16_t));
+            unsigned char *raw = malloc(len ? len : 1);
+            if (!pcm || !raw || fread(raw, 1, len, f) != len) {
+                err = "truncated data chunk";
+            } else {
+                for (size_t i = 0; i < n; i++) {
+                    pcm[i] = (int16_t)rd16(raw + 2 * i);
+                }
+                *n_out = n;
+            }
+            free(raw);
+            break;
+        } else if (fseek(f, (long)len + (long)(len & 1), SEEK_CUR) != 0) {
+            err = "truncated chunk";
+        }
+    }
+    fclose(f);
+    if (err) {
+        fprintf(stderr, "tinyfleet-train: %s: %s (need mono 16-bit PCM at %u Hz)\n", path, err,
+                rate);
+        free(pcm);
+        return NULL;
+    }
+    return pcm;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Sorted names of a directory's entries (not starting with '.'); NULL on error. */
+static char **list_dir(const char *dir, size_t *count)
+{
+    DIR *d = opendir(dir);
+    if (!d) {
+        return NULL;
+    }
+    char **names = NULL;
+    size_t n = 0;
+    const struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        if (e->d_name[0] == '.') {
+            continue;
+        }
+        char **nn = realloc(names, (n + 1) * sizeof(char *));
+        if (!nn) {
+            break;
+        }
+        names = nn;
+        names[n] = strdup(e->d_name);
+        if (names[n]) {
+            n++;
+        }
+    }
+    closedir(d);
+    /* Directory order differs between file systems: sort so training is reproducible. */
+    if (n > 0) {
+        qsort(names, n, sizeof(char *), cmp_str);
+    }
+    *count = n;
+    return names ? names : calloc(1, sizeof(char *));
+}
+
+static void free_list(char **names, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        free(names[i]);
+    }
+    free(names);
+}
+
+static int is_negative_class(const char *name)
+{
+    static const char *const neg[] = {"none", "background", "negative", "healthy", "noise"};
+    for (size_t i = 0; i < sizeof(neg) / sizeof(neg[0]); i++) {
+        if (strcmp(name, neg[i]) == 0) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+int data_load_dir(struct dset *ds, enum dsp_profile p, const char *dir)
+{
+    size_t nc = 0;
+    char **classes = list_dir(dir, &nc);
+    if (!classes) {
+        fprintf(stderr, "tinyfleet-train: %s: cannot read the directory\n", dir);
+        return -1;
+    }
+    int rc = 0;
+    uint32_t seg = 0;
+    for (size_t c = 0; c < nc && rc == 0; c++) {
+        char path[4096];
+        snprintf(path, sizeof(path), "%s/%s", dir, classes[c]);
+        size_t nf = 0;
+        char **files = list_dir(path, &nf);
+        if (!files) {
+            continue; /* a plain file beside the class folders */
+        }
+        int label = is_negative_class(classes[c]) ? 0 : 1;
+        for (size_t i = 0; i < nf && rc == 0; i++) {
+            size_t len = strlen(files[i]);
+            if (len < 4 || strcmp(files[i] + len - 4, ".wav") != 0) {
+                continue;
+            }
+            char fp[8192];
+            snprintf(fp, sizeof(fp), "%s/%s", path, files[i]);
+            size_t n = 0;
+            int16_t *pcm = read_wav(fp, rate_of(p), &n);
+            if (!pcm) {
+                rc = -1;
+                break;
+            }
+            if (n < FEAT_WINDOW_SAMPLES + FEAT_STEP_SAMPLES) {
+                fprintf(stderr,
+                        "tinyfleet-train: %s: shorter than one window (%d samples), "
+                        "skipped\n",
+                        fp, FEAT_WINDOW_SAMPLES + FEAT_STEP_SAMPLES);
+            } else {
+                rc = stream_windows(ds, p, pcm, n, label, 255, 0.0, seg++);
+            }
+            free(pcm);
+        }
+        free_list(files, nf);
+    }
+    free_list(classes, nc);
+    return rc;
+}
+
+int data_write_wav(const char *path, const int16_t *pcm, size_t n, unsigned rate)
+{
+    FILE *f = fopen(path, "wb");
+    if (!f) {
+        return -1;
+    }
+    unsigned char h[44];
+    uint32_t bytes = (uint32_t)(n * 2);
+    uint32_t v[] = {36 + bytes, 16, rate, rate * 2, bytes};
+    memcpy(h, "RIFF", 4);
+    memcpy(h + 8, "WAVEfmt ", 8);
+    memcpy(h + 36, "data", 4);
+    unsigned char *at[] = {h + 4, h + 16, h + 24, h + 28, h + 40};
+    for (int i = 0; i < 5; i++) {
+        for (int k = 0; k < 4; k++) {
+            at[i][k] = (unsigned char)(v[i] >> (8 * k));
+        }
+    }
+    h[20] = 1; /* PCM */
+    h[21] = 0;
+    h[22] = 1; /* mono */
+    h[23] = 0;
+    h[32] = 2; /* block align */
+    h[33] = 0;
+    h[34] = 16; /* bits */
+    h[35] = 0;
+    int ok = fwrite(h, 1, 44, f) == 44;
+    for (size_t i = 0; i < n && ok; i++) {
+        unsigned char s[2] = {(unsigned char)((uint16_t)pcm[i] & 0xff),
+                              (unsigned char)((uint16_t)pcm[i] >> 8)};
+        ok = fwrite(s, 1, 2, f) == 2;
+    }
+    return fclose(f) == 0 && ok ? 0 : -1;
+}
