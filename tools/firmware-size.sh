@@ -7,7 +7,7 @@
 # from the compiler's -fcallgraph-info=su output (not just the largest single frame).
 # flash = text + data; RAM = data + bss + worst stack.
 #
-# --check also fails when the budget is broken (stm32wl55 + elephant: flash
+# --check also fails when the firmware budget is broken (stm32wl55 + elephant: flash
 # <= 64 KB, RAM <= 16 KB, model included) or an image links malloc, free or printf.
 set -u
 

@@ -1,6 +1,6 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
-# The whole system at once (issue 7, deliverable 4): 200 simulated elephant sensors (the real
+# The whole system at once: 200 simulated elephant sensors (the real
 # node firmware in `tinyfleet-node fleet`, four processes of 50) send for 60 s of wall clock
 # (600 simulated seconds at x10) into one tinyfleetd: half post over CoAP, half go over LoRa
 # through two emulated packet forwarders whose coverage overlaps (tests/system/pfwd_overlap.py

@@ -84,7 +84,7 @@ check "Type=notify, watchdog, restart, reload by SIGHUP, user tinyfleet, its dir
     "$unit" unit_has Type=notify NotifyAccess=main WatchdogSec=30s Restart=on-failure \
     'ExecReload=kill -HUP $MAINPID' User=tinyfleet StateDirectory=tinyfleet \
     ConfigurationDirectory=tinyfleet
-check "the hardening issue 7 names, each set once" "$unit" \
+check "the hardening directives, each set once" "$unit" \
     eval 'unit_has ProtectSystem=strict ProtectHome=yes PrivateTmp=yes PrivateDevices=yes \
         NoNewPrivileges=yes SystemCallFilter=@system-service MemoryDenyWriteExecute=yes \
         "RestrictAddressFamilies=AF_INET AF_INET6 AF_UNIX" PrivateUsers=yes UMask=0077 &&
