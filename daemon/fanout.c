@@ -12,7 +12,8 @@
 
 #include <cjson/cJSON.h>
 
-#include "alert/alerts.h"
+#include "alert/alert_record.h"
+#include "alert/alert_restore.h"
 #include "alert/fusion.h"
 #include "util/log.h"
 #include "mqtt/mqtt.h"
@@ -54,7 +55,7 @@ static struct fusion_node fusion_node_of(struct fanout *f, uint32_t devaddr,
 static int on_alert(const struct fusion_alert *a, void *arg)
 {
     struct fanout *f = arg;
-    int rc = alerts_record(f->store, f->mqtt, f->cfg, a);
+    int rc = alert_record(f->store, f->mqtt, f->cfg, a);
 
     if (rc < 0) {
         (void)log_limited(&f->fail_limit, LOG_ERR,
@@ -279,7 +280,7 @@ int fanout_start(uv_loop_t *loop, const struct config *cfg, struct store *s, str
         free(f);
         return rc;
     }
-    restored = alerts_restore(s, f->fusion);
+    restored = alert_restore(s, f->fusion);
     known.f = f;
     known.now_ms = rfc3339_now_ms();
     rc = restored < 0 ? restored : store_node_foreach(s, add_known, &known);

@@ -122,7 +122,7 @@
 #define FUSION_HEALTH_RULE        "health"  /* `rule` of node health alerts */
 #define FUSION_CLASS_OFFLINE      "node_offline"
 #define FUSION_CLASS_BATTERY      "battery_low"
-/* The precision alerts are published with (alerts.c rounds to it): a confidence or a position
+/* The precision alerts are published with (alert_json.c rounds to it): a confidence or a position
  * that moves by less than half a step is not a change, so it makes no `update`; and an alert
  * read back from its published JSON after a restart compares equal to what it was. */
 #define FUSION_CONFIDENCE_STEP 1e-4

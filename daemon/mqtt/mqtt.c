@@ -83,7 +83,7 @@ static void status_json(const struct mqtt *m, const char *state, char *buf, size
         strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm) == 0) {
         when[0] = '\0';
     }
-    /* Names and ids are checked by config.c (letters, digits, '_', '-', '.'): no escaping. */
+    /* Names and ids are checked by config_value.c (letters, digits, '_', '-', '.'): no escaping. */
     (void)snprintf(buf, cap, "{\"state\":\"%s\",\"gateway\":\"%s\",\"time\":\"%s\"}", state,
                    m->gateway_id, when);
 }

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT
- * Unit tests for daemon/config/config.c: every refusal names FILE:LINE, the section and the key and
- * says what is wrong (one table), a complete file loads with the right values, an empty one
- * gives the documented defaults, and the class table, zones and addresses parse as described.
+ * Unit tests for daemon/config/ (config_load() and config_parse_addr()): every refusal names
+ * FILE:LINE, the section and the key and says what is wrong (one table), a complete file loads
+ * with the right values, an empty one gives the documented defaults, and the class table, zones
+ * and addresses parse as described.
  */
 #include <stdarg.h>
 #include <stddef.h>

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT
- * Alert transitions to JSON, rows and outbox messages, and back (see alerts.h).
+ * Alert transitions to JSON and back (alert_json.h).
  */
-#include "alert/alerts.h"
+#include "alert/alert_json.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -12,10 +12,7 @@
 
 #include <cjson/cJSON.h>
 
-#include "util/log.h"
 #include "util/rfc3339.h"
-
-#define TOPIC_LEN 256u
 
 /* Fewer digits than a double has: 0.93 rather than 0.92999999999999994, and positions to
  * about 0.1 m (fusion.h: FUSION_CONFIDENCE_STEP, FUSION_DEGREE_STEP). */
@@ -32,7 +29,7 @@ static bool add_time(cJSON *o, const char *name, int64_t ms)
     return cJSON_AddStringToObject(o, name, text) != NULL;
 }
 
-char *alerts_json(const struct fusion_alert *a, const char *gateway_id)
+char *alert_json(const struct fusion_alert *a, const char *gateway_id)
 {
     cJSON *o = cJSON_CreateObject();
     cJSON *nodes;
@@ -136,7 +133,7 @@ static bool get_nodes(const cJSON *o, struct fusion_alert *a)
     return true;
 }
 
-int alerts_from_json(const char *json, struct fusion_alert *out)
+int alert_json_parse(const char *json, struct fusion_alert *out)
 {
     cJSON *o = cJSON_Parse(json);
     const cJSON *lat;
@@ -185,114 +182,4 @@ int alerts_from_json(const char *json, struct fusion_alert *out)
     out->level = (enum fusion_level)lv;
     out->state = (enum fusion_state)st;
     return 0;
-}
-
-/* ---- recording a transition ---- */
-
-static int topic(char *out, const char *prefix, const char *kind, const struct fusion_alert *a)
-{
-    int n = snprintf(out, TOPIC_LEN, "%s/%s/%s/%s", prefix, kind, a->class_name, a->key);
-
-    return n > 0 && (size_t)n < TOPIC_LEN ? 0 : -ENAMETOOLONG;
-}
-
-static int queue_messages(struct store *s, struct mqtt *m, const struct config *cfg,
-                          const struct fusion_alert *a, const char *json)
-{
-    char alert_topic[TOPIC_LEN];
-    char state_topic[TOPIC_LEN];
-    int64_t dropped = 0;
-    int rc;
-
-    rc = topic(alert_topic, cfg->mqtt.prefix, "alert", a);
-    rc = rc < 0 ? rc : topic(state_topic, cfg->mqtt.prefix, "state/alert", a);
-    rc = rc < 0 ? rc : store_outbox_add(s, alert_topic, json, false, a->time_ms);
-    /* The retained state is emptied when the alert clears: a new subscriber sees only what
-     * is active. */
-    rc = rc < 0 ? rc
-                : store_outbox_add(s, state_topic, a->state == FUSION_CLEARED ? "" : json, true,
-                                   a->time_ms);
-    rc = rc < 0 ? rc : store_outbox_trim(s, cfg->mqtt.outbox_max, &dropped);
-    if (rc < 0) {
-        return rc;
-    }
-    if (dropped > 0) {
-        log_warning("mqtt outbox full (%u rows): dropped the %" PRId64
-                    " oldest undelivered messages",
-                    cfg->mqtt.outbox_max, dropped);
-    }
-    mqtt_note_outbox(m);
-    return 0;
-}
-
-int alerts_record(struct store *s, struct mqtt *m, const struct config *cfg,
-                  const struct fusion_alert *a)
-{
-    struct store_alert row;
-    char *json = alerts_json(a, cfg->gateway_id);
-    int rc;
-
-    if (json == NULL) {
-        return -ENOMEM;
-    }
-    row.id = a->id;
-    row.seq = a->seq;
-    row.class_name = a->class_name;
-    row.topic_key = a->key;
-    row.level = fusion_level_name(a->level);
-    row.state = fusion_state_name(a->state);
-    row.opened_ms = a->first_seen_ms;
-    row.changed_ms = a->time_ms;
-    row.json = json;
-    rc = store_alert_transition(s, &row);
-    if (rc == 0 && m != NULL) {
-        rc = queue_messages(s, m, cfg, a, json);
-    }
-    if (rc == 0) {
-        log_info("alert %" PRId64 " seq %" PRIu32 ": %s %s: %s", a->id, a->seq,
-                 fusion_state_name(a->state), fusion_level_name(a->level), a->message);
-    }
-    cJSON_free(json);
-    return rc;
-}
-
-/* ---- restart ---- */
-
-struct restore_ctx {
-    struct fusion *f;
-    int restored;
-};
-
-static int restore_one(const struct store_alert *row, void *arg)
-{
-    struct restore_ctx *ctx = arg;
-    struct fusion_alert a;
-    int rc = alerts_from_json(row->json, &a);
-
-    if (rc == 0 && a.id != row->id) {
-        rc = -EINVAL;
-    }
-    if (rc == 0) {
-        rc = fusion_restore(ctx->f, &a);
-    }
-    if (rc < 0) {
-        log_warning("alert %" PRId64 " (%s %s) cannot be continued, it stays as stored: %s",
-                    row->id, row->class_name, row->topic_key, strerror(-rc));
-        return 0;
-    }
-    ctx->restored++;
-    return 0;
-}
-
-int alerts_restore(struct store *s, struct fusion *f)
-{
-    struct restore_ctx ctx = {f, 0};
-    int64_t max_id = 0;
-
-    if (store_alerts_foreach(s, true, 0, restore_one, &ctx) < 0 ||
-        store_alert_max_id(s, &max_id) < 0) {
-        return -EIO;
-    }
-    fusion_set_next_id(f, max_id + 1);
-    return ctx.restored;
 }

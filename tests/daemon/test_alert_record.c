@@ -1,30 +1,28 @@
 /* SPDX-License-Identifier: MIT
- * Unit tests for daemon/alert/alerts.c and the alert and outbox functions of daemon/store/store.c,
- * on a real SQLite file: the alert JSON and its way back, a transition's rows, the seq guard, the
- * outbox order, deletion and size bound (superseded retained rows first, then the oldest,
- * counted), alerts read back by the CLI and by a restart, and pruning.
+ * Unit tests for daemon/alert/alert_record.c, daemon/alert/alert_restore.c and the alert and
+ * outbox functions of daemon/store/store.c, on a real SQLite file: a transition's rows, the seq
+ * guard, the outbox order, deletion and size bound (superseded retained rows first, then the
+ * oldest, counted), alerts read back by the CLI and by a restart, and pruning.
  */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <setjmp.h>
 #include <errno.h>
-#include <math.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include <cjson/cJSON.h>
 #include <cmocka.h>
 #include <sqlite3.h>
 
-#include "alert/alerts.h"
+#include "alert/alert_record.h"
+#include "alert/alert_restore.h"
 #include "alert/fusion.h"
 #include "store/store.h"
-
-#define T0 1795600000000LL /* 2026-11-25T09:46:40Z: a fixed "now" */
+#include "daemon/alert_sample.h"
 
 struct fixture {
     char dir[64];
@@ -40,7 +38,7 @@ static int setup(void **state)
     if (fx == NULL) {
         return -1;
     }
-    (void)snprintf(fx->dir, sizeof(fx->dir), "/tmp/test_alerts.XXXXXX");
+    (void)snprintf(fx->dir, sizeof(fx->dir), "/tmp/test_alert_record.XXXXXX");
     if (mkdtemp(fx->dir) == NULL) {
         free(fx);
         return -1;
@@ -71,36 +69,6 @@ static int teardown(void **state)
     return 0;
 }
 
-/* A warning of two elephant nodes in zone village, as fusion would hand it over. */
-static struct fusion_alert sample(int64_t id, uint32_t seq, enum fusion_state st)
-{
-    struct fusion_alert a;
-
-    memset(&a, 0, sizeof(a));
-    a.id = id;
-    a.seq = seq;
-    a.kind = FUSION_KIND_CLUSTER;
-    (void)snprintf(a.class_name, sizeof(a.class_name), "elephant");
-    (void)snprintf(a.zone, sizeof(a.zone), "village");
-    (void)snprintf(a.key, sizeof(a.key), "village");
-    (void)snprintf(a.rule, sizeof(a.rule), "elephant");
-    a.level = FUSION_WARNING;
-    a.state = st;
-    a.confidence = 0.97890625;
-    a.node_count = 2;
-    a.nodes[0] = 0x26011F00u;
-    a.nodes[1] = 0xAB0000FFu;
-    a.detections = 3;
-    a.has_position = true;
-    a.lat = -2.6535351234;
-    a.lon = 37.2600700009;
-    a.first_seen_ms = T0 - 5123;
-    a.last_seen_ms = T0 - 17;
-    a.time_ms = T0 + (int64_t)seq;
-    (void)snprintf(a.message, sizeof(a.message), "Elephants detected by 2 nodes in zone village");
-    return a;
-}
-
 static int64_t count_rows(struct fixture *fx, const char *table)
 {
     char sql[96];
@@ -118,136 +86,22 @@ static int64_t count_rows(struct fixture *fx, const char *table)
     return n;
 }
 
-/* ---- JSON ---- */
-
-static void test_alerts_json_fields(void **state)
-{
-    struct fusion_alert a = sample(7, 2, FUSION_ESCALATE);
-    char *text = alerts_json(&a, "gw-01");
-    cJSON *o;
-    const cJSON *nodes;
-
-    (void)state;
-    assert_non_null(text);
-    o = cJSON_Parse(text);
-    assert_non_null(o);
-    assert_int_equal(cJSON_GetObjectItem(o, "id")->valuedouble, 7);
-    assert_int_equal(cJSON_GetObjectItem(o, "seq")->valuedouble, 2);
-    assert_string_equal(cJSON_GetObjectItem(o, "class")->valuestring, "elephant");
-    assert_string_equal(cJSON_GetObjectItem(o, "zone")->valuestring, "village");
-    assert_string_equal(cJSON_GetObjectItem(o, "level")->valuestring, "warning");
-    assert_string_equal(cJSON_GetObjectItem(o, "state")->valuestring, "escalate");
-    /* Rounded to 4 digits: subscribers read 0.9789, not 0.97890625. */
-    assert_true(cJSON_GetObjectItem(o, "confidence")->valuedouble == 0.9789);
-    nodes = cJSON_GetObjectItem(o, "nodes");
-    assert_int_equal(cJSON_GetArraySize(nodes), 2);
-    assert_string_equal(cJSON_GetArrayItem(nodes, 0)->valuestring, "26011F00");
-    assert_string_equal(cJSON_GetArrayItem(nodes, 1)->valuestring, "AB0000FF");
-    assert_int_equal(cJSON_GetObjectItem(o, "detections")->valuedouble, 3);
-    assert_true(cJSON_GetObjectItem(o, "lat")->valuedouble == -2.653535);
-    assert_true(cJSON_GetObjectItem(o, "lon")->valuedouble == 37.26007);
-    assert_string_equal(cJSON_GetObjectItem(o, "first_seen")->valuestring,
-                        "2026-11-25T09:46:34.877Z");
-    assert_string_equal(cJSON_GetObjectItem(o, "gateway")->valuestring, "gw-01");
-    assert_string_equal(cJSON_GetObjectItem(o, "message")->valuestring,
-                        "Elephants detected by 2 nodes in zone village");
-    cJSON_Delete(o);
-    cJSON_free(text);
-
-    /* Without a position, lat and lon are null, not 0 (0, 0 is a place in the sea). */
-    a.has_position = false;
-    text = alerts_json(&a, "gw-01");
-    o = cJSON_Parse(text);
-    assert_true(cJSON_IsNull(cJSON_GetObjectItem(o, "lat")));
-    assert_true(cJSON_IsNull(cJSON_GetObjectItem(o, "lon")));
-    cJSON_Delete(o);
-    cJSON_free(text);
-}
-
-static void test_alerts_json_round_trip(void **state)
-{
-    struct fusion_alert a = sample(42, 5, FUSION_UPDATE);
-    struct fusion_alert b;
-    char *text = alerts_json(&a, "gw");
-
-    (void)state;
-    assert_int_equal(alerts_from_json(text, &b), 0);
-    assert_int_equal(b.id, 42);
-    assert_int_equal(b.seq, 5);
-    assert_string_equal(b.class_name, "elephant");
-    assert_string_equal(b.zone, "village");
-    assert_string_equal(b.key, "village");
-    assert_string_equal(b.rule, "elephant");
-    assert_int_equal(b.level, FUSION_WARNING);
-    assert_int_equal(b.state, FUSION_UPDATE);
-    assert_true(fabs(b.confidence - a.confidence) < 1e-4);
-    assert_int_equal(b.node_count, 2);
-    assert_int_equal(b.nodes[1], 0xAB0000FFu);
-    assert_int_equal(b.detections, 3);
-    assert_true(b.has_position && fabs(b.lat - a.lat) < 1e-6 && fabs(b.lon - a.lon) < 1e-6);
-    assert_int_equal(b.first_seen_ms, a.first_seen_ms);
-    assert_int_equal(b.last_seen_ms, a.last_seen_ms);
-    assert_int_equal(b.time_ms, a.time_ms);
-    assert_string_equal(b.message, a.message);
-    cJSON_free(text);
-}
-
-static void test_alerts_from_json_refuses(void **state)
-{
-    static const char *const bad[] = {
-        "",
-        "[]",
-        "{\"id\":1}",
-        /* a level that does not exist */
-        "{\"id\":1,\"seq\":1,\"class\":\"c\",\"zone\":\"z\",\"key\":\"z\",\"rule\":\"r\","
-        "\"level\":\"panic\",\"state\":\"open\",\"confidence\":0.5,\"nodes\":[],\"detections\":1,"
-        "\"lat\":null,\"lon\":null,\"first_seen\":\"2026-11-25T20:26:34.877Z\","
-        "\"last_seen\":\"2026-11-25T20:26:34.877Z\",\"time\":\"2026-11-25T20:26:34.877Z\","
-        "\"message\":\"m\"}",
-        /* a time that is not RFC 3339 UTC */
-        "{\"id\":1,\"seq\":1,\"class\":\"c\",\"zone\":\"z\",\"key\":\"z\",\"rule\":\"r\","
-        "\"level\":\"watch\",\"state\":\"open\",\"confidence\":0.5,\"nodes\":[],\"detections\":1,"
-        "\"lat\":null,\"lon\":null,\"first_seen\":\"yesterday\","
-        "\"last_seen\":\"2026-11-25T20:26:34.877Z\",\"time\":\"2026-11-25T20:26:34.877Z\","
-        "\"message\":\"m\"}",
-        /* a node that is not 8 hex digits */
-        "{\"id\":1,\"seq\":1,\"class\":\"c\",\"zone\":\"z\",\"key\":\"z\",\"rule\":\"r\","
-        "\"level\":\"watch\",\"state\":\"open\",\"confidence\":0.5,\"nodes\":[\"26011G00\"],"
-        "\"detections\":1,\"lat\":null,\"lon\":null,\"first_seen\":\"2026-11-25T20:26:34.877Z\","
-        "\"last_seen\":\"2026-11-25T20:26:34.877Z\",\"time\":\"2026-11-25T20:26:34.877Z\","
-        "\"message\":\"m\"}",
-        /* confidence above 1 */
-        "{\"id\":1,\"seq\":1,\"class\":\"c\",\"zone\":\"z\",\"key\":\"z\",\"rule\":\"r\","
-        "\"level\":\"watch\",\"state\":\"open\",\"confidence\":1.5,\"nodes\":[],\"detections\":1,"
-        "\"lat\":null,\"lon\":null,\"first_seen\":\"2026-11-25T20:26:34.877Z\","
-        "\"last_seen\":\"2026-11-25T20:26:34.877Z\",\"time\":\"2026-11-25T20:26:34.877Z\","
-        "\"message\":\"m\"}",
-    };
-    struct fusion_alert a;
-    size_t i;
-
-    (void)state;
-    for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-        assert_int_equal(alerts_from_json(bad[i], &a), -EINVAL);
-    }
-}
-
 /* ---- a transition's rows ---- */
 
-static void test_alerts_record_rows_and_seq_guard(void **state)
+static void test_alert_record_rows_and_seq_guard(void **state)
 {
     struct fixture *fx = *state;
     struct config cfg;
     struct fusion_alert a = sample(3, 1, FUSION_OPEN);
 
     config_defaults(&cfg);
-    assert_int_equal(alerts_record(fx->s, NULL, &cfg, &a), 0);
+    assert_int_equal(alert_record(fx->s, NULL, &cfg, &a), 0);
     a.seq = 2;
     a.state = FUSION_ESCALATE;
-    assert_int_equal(alerts_record(fx->s, NULL, &cfg, &a), 0);
+    assert_int_equal(alert_record(fx->s, NULL, &cfg, &a), 0);
     /* A seq not above the stored one is refused and writes nothing. */
     a.seq = 2;
-    assert_int_equal(alerts_record(fx->s, NULL, &cfg, &a), -EEXIST);
+    assert_int_equal(alert_record(fx->s, NULL, &cfg, &a), -EEXIST);
     assert_int_equal(store_flush(fx->s), 0);
     assert_int_equal(count_rows(fx, "alerts"), 1);
     assert_int_equal(count_rows(fx, "alert_transitions"), 2);
@@ -281,13 +135,13 @@ static void test_alerts_foreach_active_and_recent(void **state)
 
     config_defaults(&cfg);
     a = sample(1, 1, FUSION_OPEN);
-    assert_int_equal(alerts_record(fx->s, NULL, &cfg, &a), 0);
+    assert_int_equal(alert_record(fx->s, NULL, &cfg, &a), 0);
     a = sample(2, 1, FUSION_OPEN);
     (void)snprintf(a.key, sizeof(a.key), "railway");
-    assert_int_equal(alerts_record(fx->s, NULL, &cfg, &a), 0);
+    assert_int_equal(alert_record(fx->s, NULL, &cfg, &a), 0);
     a = sample(1, 2, FUSION_CLEARED);
     a.time_ms = T0 + 100;
-    assert_int_equal(alerts_record(fx->s, NULL, &cfg, &a), 0);
+    assert_int_equal(alert_record(fx->s, NULL, &cfg, &a), 0);
     assert_int_equal(store_flush(fx->s), 0);
 
     assert_int_equal(store_alerts_foreach(fx->s, true, 0, collect_alert, &seen), 0);
@@ -322,7 +176,7 @@ static int count_active(const struct fusion_alert *a, void *arg)
     return 0;
 }
 
-static void test_alerts_restore_continues(void **state)
+static void test_alert_restore_continues(void **state)
 {
     struct fixture *fx = *state;
     struct fusion_opts opts = {no_emit, NULL, 0, 0};
@@ -344,19 +198,19 @@ static void test_alerts_restore_continues(void **state)
     cfg.rules[0].clear_after_s = 300;
     cfg.rules[0].update_interval_s = 30;
     a = sample(5, 1, FUSION_OPEN);
-    assert_int_equal(alerts_record(fx->s, NULL, &cfg, &a), 0);
+    assert_int_equal(alert_record(fx->s, NULL, &cfg, &a), 0);
     a = sample(5, 2, FUSION_ESCALATE);
-    assert_int_equal(alerts_record(fx->s, NULL, &cfg, &a), 0);
+    assert_int_equal(alert_record(fx->s, NULL, &cfg, &a), 0);
     a = sample(9, 1, FUSION_OPEN); /* cleared: not continued, but its id is used */
     (void)snprintf(a.key, sizeof(a.key), "railway");
-    assert_int_equal(alerts_record(fx->s, NULL, &cfg, &a), 0);
+    assert_int_equal(alert_record(fx->s, NULL, &cfg, &a), 0);
     a = sample(9, 2, FUSION_CLEARED);
     (void)snprintf(a.key, sizeof(a.key), "railway");
-    assert_int_equal(alerts_record(fx->s, NULL, &cfg, &a), 0);
+    assert_int_equal(alert_record(fx->s, NULL, &cfg, &a), 0);
     assert_int_equal(store_flush(fx->s), 0);
 
     assert_int_equal(fusion_new(&cfg, &opts, &f), 0);
-    assert_int_equal(alerts_restore(fx->s, f), 1);
+    assert_int_equal(alert_restore(fx->s, f), 1);
     assert_int_equal(fusion_next_id(f), 10);
     assert_int_equal(fusion_foreach_active(f, count_active, &active), 0);
     assert_int_equal(active, 1);
@@ -475,14 +329,14 @@ static void test_prune_alerts(void **state)
     config_defaults(&cfg);
     a = sample(1, 1, FUSION_OPEN);
     a.time_ms = T0 - 1000;
-    assert_int_equal(alerts_record(fx->s, NULL, &cfg, &a), 0);
+    assert_int_equal(alert_record(fx->s, NULL, &cfg, &a), 0);
     a = sample(1, 2, FUSION_CLEARED);
     a.time_ms = T0 - 900;
-    assert_int_equal(alerts_record(fx->s, NULL, &cfg, &a), 0);
+    assert_int_equal(alert_record(fx->s, NULL, &cfg, &a), 0);
     a = sample(2, 1, FUSION_OPEN); /* old but active: stays */
     (void)snprintf(a.key, sizeof(a.key), "railway");
     a.time_ms = T0 - 800;
-    assert_int_equal(alerts_record(fx->s, NULL, &cfg, &a), 0);
+    assert_int_equal(alert_record(fx->s, NULL, &cfg, &a), 0);
     assert_int_equal(store_flush(fx->s), 0);
 
     assert_int_equal(store_prune(fx->s, T0, 100), 4);
@@ -494,12 +348,9 @@ static void test_prune_alerts(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_alerts_json_fields),
-        cmocka_unit_test(test_alerts_json_round_trip),
-        cmocka_unit_test(test_alerts_from_json_refuses),
-        cmocka_unit_test_setup_teardown(test_alerts_record_rows_and_seq_guard, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_alert_record_rows_and_seq_guard, setup, teardown),
         cmocka_unit_test_setup_teardown(test_alerts_foreach_active_and_recent, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_alerts_restore_continues, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_alert_restore_continues, setup, teardown),
         cmocka_unit_test_setup_teardown(test_outbox_order_delete_depth, setup, teardown),
         cmocka_unit_test_setup_teardown(test_outbox_trim_policy, setup, teardown),
         cmocka_unit_test_setup_teardown(test_prune_alerts, setup, teardown),

@@ -1,0 +1,82 @@
+/* SPDX-License-Identifier: MIT
+ * An alert transition's rows and outbox messages, in the open batch (alert_record.h).
+ */
+#include "alert/alert_record.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+
+#include <cjson/cJSON.h>
+
+#include "alert/alert_json.h"
+#include "util/log.h"
+
+#define TOPIC_LEN 256u
+
+static int topic(char *out, const char *prefix, const char *kind, const struct fusion_alert *a)
+{
+    int n = snprintf(out, TOPIC_LEN, "%s/%s/%s/%s", prefix, kind, a->class_name, a->key);
+
+    return n > 0 && (size_t)n < TOPIC_LEN ? 0 : -ENAMETOOLONG;
+}
+
+static int queue_messages(struct store *s, struct mqtt *m, const struct config *cfg,
+                          const struct fusion_alert *a, const char *json)
+{
+    char alert_topic[TOPIC_LEN];
+    char state_topic[TOPIC_LEN];
+    int64_t dropped = 0;
+    int rc;
+
+    rc = topic(alert_topic, cfg->mqtt.prefix, "alert", a);
+    rc = rc < 0 ? rc : topic(state_topic, cfg->mqtt.prefix, "state/alert", a);
+    rc = rc < 0 ? rc : store_outbox_add(s, alert_topic, json, false, a->time_ms);
+    /* The retained state is emptied when the alert clears: a new subscriber sees only what
+     * is active. */
+    rc = rc < 0 ? rc
+                : store_outbox_add(s, state_topic, a->state == FUSION_CLEARED ? "" : json, true,
+                                   a->time_ms);
+    rc = rc < 0 ? rc : store_outbox_trim(s, cfg->mqtt.outbox_max, &dropped);
+    if (rc < 0) {
+        return rc;
+    }
+    if (dropped > 0) {
+        log_warning("mqtt outbox full (%u rows): dropped the %" PRId64
+                    " oldest undelivered messages",
+                    cfg->mqtt.outbox_max, dropped);
+    }
+    mqtt_note_outbox(m);
+    return 0;
+}
+
+int alert_record(struct store *s, struct mqtt *m, const struct config *cfg,
+                 const struct fusion_alert *a)
+{
+    struct store_alert row;
+    char *json = alert_json(a, cfg->gateway_id);
+    int rc;
+
+    if (json == NULL) {
+        return -ENOMEM;
+    }
+    row.id = a->id;
+    row.seq = a->seq;
+    row.class_name = a->class_name;
+    row.topic_key = a->key;
+    row.level = fusion_level_name(a->level);
+    row.state = fusion_state_name(a->state);
+    row.opened_ms = a->first_seen_ms;
+    row.changed_ms = a->time_ms;
+    row.json = json;
+    rc = store_alert_transition(s, &row);
+    if (rc == 0 && m != NULL) {
+        rc = queue_messages(s, m, cfg, a, json);
+    }
+    if (rc == 0) {
+        log_info("alert %" PRId64 " seq %" PRIu32 ": %s %s: %s", a->id, a->seq,
+                 fusion_state_name(a->state), fusion_level_name(a->level), a->message);
+    }
+    cJSON_free(json);
+    return rc;
+}

@@ -1,0 +1,29 @@
+/* SPDX-License-Identifier: MIT
+ * What the daemon does with an alert transition fusion hands it: the alert's rows in the
+ * store and its two outbox messages, all in the open batch, so that they commit with the
+ * frame that caused the transition.
+ *
+ * Topics (prefix from [mqtt] prefix, key = fusion_alert.key: the zone of a cluster alert,
+ * the DevAddr of a per-node alert, so that each active alert has a state topic of its own):
+ *   <prefix>/alert/<class>/<key>        QoS 1, not retained: every transition
+ *   <prefix>/state/alert/<class>/<key>  QoS 1, retained: the active alert; "" when cleared
+ * Loop thread only.
+ */
+#ifndef PROJ_DAEMON_ALERT_RECORD_H
+#define PROJ_DAEMON_ALERT_RECORD_H
+
+#include "config/config.h"
+#include "alert/fusion.h"
+#include "mqtt/mqtt.h"
+#include "store/store.h"
+
+/*
+ * alert_record() - store transition @a in the batch (alert row, transition row, with its
+ * alert_json() text) and, when @m is not NULL, queue its two messages in the outbox and apply
+ * [mqtt] outbox_max.
+ * Return: 0 or a negative errno (the transition did not happen: fusion retries it).
+ */
+int alert_record(struct store *s, struct mqtt *m, const struct config *cfg,
+                 const struct fusion_alert *a);
+
+#endif

@@ -1,0 +1,273 @@
+/* SPDX-License-Identifier: MIT
+ * Fusion's internals, shared by its files: fusion.c (the alert lifecycle and the engine
+ * object), fusion_node.c (per-node state), fusion_cluster.c, fusion_persistence.c and
+ * fusion_health.c (one rule engine each), fusion_message.c (the sentences) and
+ * fusion_restore.c (continuing stored alerts after a restart). fusion.h has the semantics.
+ *
+ * Each alert keeps two copies of itself: `pub`, exactly what was last published, and `work`,
+ * what the next transition would publish, which inputs change as they arrive. A transition
+ * copies work into a candidate, hands it to the emit callback and only on success makes it
+ * the new pub (fusion__publish()); so a refused transition leaves the published alert
+ * untouched and the same decision is taken again at the next call. Alerts that do not exist
+ * yet are built from the input state (a window, a node's ring, a node's last_seen or battery)
+ * at each attempt, so a refused opening is retried the same way.
+ * Loop thread only, like the rest of fusion.
+ */
+#ifndef PROJ_DAEMON_FUSION_INT_H
+#define PROJ_DAEMON_FUSION_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+
+#include "alert/fusion.h"
+#include "config/config.h"
+
+#define LEVEL_NONE 0  /* below watch: no alert */
+#define RING_MAX   64 /* config n is 1..64 */
+
+/* Per-node alerts, indices of struct node.alert. */
+enum { SLOT_PERS = 0, SLOT_OFFLINE = 1, SLOT_BATTERY = 2, SLOT_COUNT };
+
+/* Why an alert is cleared: picks the sentence of its last message. */
+enum clear_reason {
+    CLEAR_QUIET,     /* clear_after_s without contributing input */
+    CLEAR_HEARD,     /* an offline node was heard */
+    CLEAR_BATTERY,   /* a health message above the threshold */
+    CLEAR_RULE_GONE, /* the rule is no longer in the config */
+    CLEAR_CHECK_OFF, /* the [health] check was turned off */
+    CLEAR_REMOVED    /* the node was removed from the registry */
+};
+
+struct alert {
+    bool active;                       /* opened and not cleared: pub is valid */
+    int rule;                          /* index in cfg.rules; -1 = rule gone (health: -1) */
+    struct fusion_alert pub;           /* as last published */
+    struct fusion_alert work;          /* what the next transition publishes */
+    double node_p[FUSION_ALERT_NODES]; /* work: highest p of each listed node (weight) */
+    bool node_pos[FUSION_ALERT_NODES]; /* work: the listed node has a position */
+    double node_lat[FUSION_ALERT_NODES];
+    double node_lon[FUSION_ALERT_NODES];
+    int64_t last_emit_ms;  /* now_ms of the last published transition */
+    int64_t last_input_ms; /* now_ms of the last contributing input */
+};
+
+/* One detection in a window. */
+struct entry {
+    uint32_t devaddr;
+    bool has_position;
+    double lat;
+    double lon;
+    double p;        /* confidence 0..1 */
+    int64_t time_ms; /* detection time, Unix ms */
+};
+
+/* The window and the alert of one (cluster rule, zone). */
+struct group {
+    char zone[FUSION_NAME_LEN];
+    struct entry *win; /* arrival order (until the window overflows) */
+    size_t win_len;
+    size_t win_cap;
+    struct alert al; /* al.rule is the group's rule */
+};
+
+/* A persistence rule's memory of a node's last n summaries (oldest first). */
+struct ring_entry {
+    bool anomalous;
+    uint8_t score_max;
+    int64_t time_ms; /* arrival, Unix ms */
+};
+
+struct node {
+    uint32_t devaddr;
+    int64_t last_seen_ms; /* last input (or fusion_node_known()), Unix ms */
+    bool has_position;
+    double lat;
+    double lon;
+    char zone[FUSION_NAME_LEN]; /* resolved zone */
+    bool battery_known;
+    uint16_t battery_mv;
+    unsigned ring_len;               /* entries in ring, <= the rule's n */
+    struct ring_entry *ring;         /* RING_MAX entries, from the first anomaly summary */
+    struct alert *alert[SLOT_COUNT]; /* NULL when none */
+};
+
+/* Window statistics find each node's best p with an open-addressing table, stamped with a
+ * generation number instead of cleared between calls: O(window) per detection. Sorting the
+ * window instead cost 390,000 instructions per detection with full windows (callgrind). */
+#define HASH_BITS  11u /* 2048 slots: at most half full (FUSION_WINDOW_MAX entries) */
+#define HASH_SLOTS (1u << HASH_BITS)
+_Static_assert(FUSION_WINDOW_MAX <= HASH_SLOTS / 2, "the window table must stay half empty");
+/* Rises smaller than half the published step are rounding, not news: the fused product is
+ * taken in window order, which pruning can change (the same nodes then give a result one ulp
+ * apart), and a restored alert's confidence is the published, rounded one. */
+#define CONF_EPS (FUSION_CONFIDENCE_STEP / 2)
+#define POS_EPS  (FUSION_DEGREE_STEP / 2)
+
+struct slot {
+    uint32_t devaddr;
+    uint32_t gen; /* valid when equal to fusion.gen */
+    double p;     /* best p of the node in this window */
+};
+
+struct fusion {
+    struct config cfg;
+    fusion_emit_cb emit;
+    void *arg;
+    size_t max_alerts;
+    size_t max_nodes;
+    int64_t next_id;
+    uint64_t active;
+    int cluster_rule[CONFIG_CLASS_MAX]; /* class id -> first cluster rule, -1 none */
+    int pers_rule;                      /* first persistence rule, -1 none */
+    struct group **groups;
+    size_t group_len;
+    struct node **nodes; /* sorted by devaddr */
+    size_t node_len;
+    size_t node_cap;
+    struct slot *slots; /* HASH_SLOTS */
+    uint32_t *used;     /* FUSION_WINDOW_MAX: slots taken in this generation */
+    uint32_t gen;
+    struct fusion_stats st;
+};
+
+/* The first failure of several calls that all run: a refused transition does not stop the
+ * others. */
+static inline int first_error(int rc, int next)
+{
+    return rc != 0 ? rc : next;
+}
+
+static inline int level_max(int a, int b)
+{
+    return a > b ? a : b;
+}
+
+/* Free a node's inactive alert slot (after clearing, or after an opening that failed). */
+static inline void fusion__node_alert_drop(struct node *n, unsigned slot)
+{
+    if (n->alert[slot] != NULL && !n->alert[slot]->active) {
+        free(n->alert[slot]);
+        n->alert[slot] = NULL;
+    }
+}
+
+/* ---- fusion.c: rules, the work copy, transitions ---- */
+
+/* The class name of rule @r, "unknown" when the class table has none. */
+const char *fusion__rule_class_name(const struct fusion *f, const struct config_rule *r);
+
+/* The rule of @c named @name with @type and the class named @class_name, or -1. */
+int fusion__rule_find(const struct config *c, const char *name, enum config_rule_type type,
+                      const char *class_name);
+
+/* Confidence-weighted centroid of the work copy's listed nodes that have a position. */
+void fusion__work_centroid(struct alert *al);
+
+/* Add (or raise) one node in the work copy's node list; the node's latest position wins. */
+void fusion__work_add_node(struct alert *al, uint32_t devaddr, double p, bool has_pos, double lat,
+                           double lon);
+
+/* Start a work copy from nothing (an alert about to open). */
+void fusion__work_reset(struct alert *al, enum fusion_kind kind, const char *class_name,
+                        const char *zone, const char *key, const char *rule);
+
+/*
+ * fusion__publish() - the one place a transition happens: the work copy with @state, the
+ * next seq (or a new id and seq 1 at open), @now_ms and its message (@why, @extra, @extra2:
+ * see fusion__message()) is emitted; on success it becomes pub, else nothing changes.
+ * Return: 0 or the emit callback's value.
+ */
+int fusion__publish(struct fusion *f, struct alert *al, enum fusion_state state, int64_t now_ms,
+                    enum clear_reason why, long extra, long extra2);
+
+/* Room for one more active alert? Counts the refusal when not. */
+bool fusion__may_open(struct fusion *f);
+
+/* For an active alert whose work copy took the latest input: escalate at once when the level
+ * rose, else publish a pending change once @interval_s has passed since the last transition.
+ * Return: 0 or the emit callback's value. */
+int fusion__escalate_or_update(struct fusion *f, struct alert *al, unsigned interval_s,
+                               int64_t now_ms, long extra, long extra2);
+
+/* ---- fusion_message.c ---- */
+
+/* Write the sentence of transition @a (its kind, state and level) into a->message. @why says
+ * why a cleared alert cleared; @extra and @extra2 are the numbers the sentence quotes: quiet
+ * seconds, anomalous and total summaries, offline seconds, battery and threshold mV. */
+void fusion__message(struct fusion_alert *a, enum clear_reason why, long extra, long extra2);
+
+/* ---- fusion_node.c ---- */
+
+/* Copy @src (NULL = "") into @dst of @cap bytes, cut to fit, always NUL-terminated. */
+void fusion__copy_str(char *dst, size_t cap, const char *src);
+
+/* The node's zone into @out (FUSION_NAME_LEN): registry, else the first config zone holding
+ * its position, else FUSION_UNZONED. */
+void fusion__resolve_zone(const struct fusion *f, const struct fusion_node *n, char *out);
+
+/* The tracked node @devaddr, or NULL. */
+struct node *fusion__node_find(const struct fusion *f, uint32_t devaddr);
+
+/* The node's state, made if new (last seen @now_ms). NULL with *err = 0 beyond max_nodes
+ * (counted), or *err = -ENOMEM. */
+struct node *fusion__node_get(struct fusion *f, uint32_t devaddr, int64_t now_ms, int *err);
+
+/* Take the position (when it has one) and zone of @in into @n. */
+void fusion__node_update(const struct fusion *f, struct node *n, const struct fusion_node *in);
+
+/* Untrack node @n and free it (its alerts must be inactive). */
+void fusion__node_remove(struct fusion *f, struct node *n);
+
+/* Free @n and its alerts and ring; NULL is a no-op. */
+void fusion__node_free(struct node *n);
+
+/* Start a per-node alert's work copy in @slot; reuses or allocates it. NULL without memory. */
+struct alert *fusion__node_alert_prepare(struct node *n, unsigned slot, enum fusion_kind kind,
+                                         const char *class_name, const char *rule, int rule_idx);
+
+/* The common start of every input: the node is alive (last seen @now_ms, position, zone,
+ * node_offline cleared). Return: the node; NULL when untracked or without memory. *rc: 0,
+ * -ENOMEM, or the emit callback's value. */
+struct node *fusion__input_node(struct fusion *f, const struct fusion_node *in, int64_t now_ms,
+                                int *rc);
+
+/* ---- fusion_cluster.c ---- */
+
+/* The group of @rule and @zone, or NULL. */
+struct group *fusion__group_find(struct fusion *f, int rule, const char *zone);
+
+/* A new group for @rule and @zone; NULL at the cap (counted) or without memory (*err). */
+struct group *fusion__group_add(struct fusion *f, int rule, const char *zone, int *err);
+
+/* Free @g and its window; NULL is a no-op. */
+void fusion__group_free(struct group *g);
+
+/* Rebind every group to the rules of a new config: an active alert keeps its rule if it still
+ * exists, windows without an alert are emptied. */
+void fusion__cluster_reconfig(struct fusion *f);
+
+/* Everything due for every group at @now_ms; groups with neither alert nor window are freed.
+ * Return: 0 or the first emit callback's error. */
+int fusion__cluster_tick(struct fusion *f, int64_t now_ms);
+
+/* ---- fusion_persistence.c ---- */
+
+/* After a new config: rings keep their newest summaries up to the new n, and active alerts
+ * keep their rule only if it is still the first persistence rule, with the same class. */
+void fusion__pers_reconfig(struct fusion *f);
+
+/* Everything due for a node's persistence alert; @e is the summary just pushed, or NULL.
+ * Return: 0, -ENOMEM or the emit callback's value. */
+int fusion__pers_eval(struct fusion *f, struct node *n, const struct ring_entry *e, int64_t now_ms);
+
+/* ---- fusion_health.c ---- */
+
+/* Open or clear the node's node_offline alert as its last_seen and [health] say. */
+int fusion__offline_eval(struct fusion *f, struct node *n, int64_t now_ms);
+
+/* Open or clear the node's battery_low alert as its battery and [health] say. */
+int fusion__battery_eval(struct fusion *f, struct node *n, int64_t now_ms);
+
+#endif

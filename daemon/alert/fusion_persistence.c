@@ -1,0 +1,192 @@
+/* SPDX-License-Identifier: MIT
+ * Persistence rules (fusion.h): per node, a ring of its last n anomaly summaries, k of them
+ * anomalous make a warning, a score above the critical threshold a critical alert. Only the
+ * first persistence rule of the config is fed. The anomaly summary input enters here.
+ */
+#include "alert/fusion.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "alert/fusion_int.h"
+
+static int ring_push(struct node *n, unsigned cap, const struct ring_entry *e)
+{
+    if (cap == 0 || cap > RING_MAX) {
+        return 0;
+    }
+    if (n->ring == NULL) {
+        n->ring = calloc(RING_MAX, sizeof(n->ring[0]));
+        if (n->ring == NULL) {
+            return -ENOMEM;
+        }
+    }
+    while (n->ring_len >= cap) {
+        memmove(&n->ring[0], &n->ring[1], (n->ring_len - 1) * sizeof(n->ring[0]));
+        n->ring_len--;
+    }
+    n->ring[n->ring_len++] = *e;
+    return 0;
+}
+
+struct ring_stats {
+    unsigned anomalous; /* anomalous summaries in the ring */
+    uint8_t score_max;  /* highest score_max in the ring */
+    int64_t first_ms;   /* arrival of the oldest anomalous one */
+    int64_t last_ms;    /* arrival of the newest anomalous one */
+    int level;
+};
+
+static void ring_stats(const struct node *n, const struct config_rule *r, struct ring_stats *rs)
+{
+    unsigned i;
+
+    memset(rs, 0, sizeof(*rs));
+    for (i = 0; i < n->ring_len; i++) {
+        const struct ring_entry *e = &n->ring[i];
+
+        if (e->score_max > rs->score_max) {
+            rs->score_max = e->score_max;
+        }
+        if (!e->anomalous) {
+            continue;
+        }
+        if (rs->anomalous == 0) {
+            rs->first_ms = e->time_ms;
+        }
+        rs->last_ms = e->time_ms;
+        rs->anomalous++;
+    }
+    rs->level = LEVEL_NONE;
+    if (rs->anomalous >= r->k) {
+        rs->level = FUSION_WARNING;
+    }
+    if ((double)rs->score_max / 255.0 > r->critical_confidence) {
+        rs->level = FUSION_CRITICAL;
+    }
+}
+
+/* Everything due for a node's persistence alert; @e is the summary just pushed, or NULL. */
+int fusion__pers_eval(struct fusion *f, struct node *n, const struct ring_entry *e, int64_t now_ms)
+{
+    struct alert *al = n->alert[SLOT_PERS];
+    const struct config_rule *r;
+    struct ring_stats rs;
+    int rc;
+
+    if (al != NULL && al->active && al->rule < 0) {
+        rc = fusion__publish(f, al, FUSION_CLEARED, now_ms, CLEAR_RULE_GONE, 0, 0);
+        if (rc == 0) {
+            n->ring_len = 0;
+        }
+        fusion__node_alert_drop(n, SLOT_PERS);
+        return rc;
+    }
+    if (f->pers_rule < 0) {
+        return 0;
+    }
+    r = &f->cfg.rules[f->pers_rule];
+    ring_stats(n, r, &rs);
+    if (al == NULL || !al->active) {
+        if (rs.level == LEVEL_NONE || !fusion__may_open(f)) {
+            return 0;
+        }
+        al = fusion__node_alert_prepare(n, SLOT_PERS, FUSION_KIND_PERSISTENCE,
+                                        fusion__rule_class_name(f, r), r->name, f->pers_rule);
+        if (al == NULL) {
+            return -ENOMEM;
+        }
+        al->work.level = (enum fusion_level)rs.level;
+        al->work.confidence = (double)rs.score_max / 255.0;
+        al->work.detections = rs.anomalous;
+        al->work.first_seen_ms = rs.anomalous > 0 ? rs.first_ms : now_ms;
+        al->work.last_seen_ms = rs.anomalous > 0 ? rs.last_ms : now_ms;
+        al->last_input_ms = now_ms;
+        rc = fusion__publish(f, al, FUSION_OPEN, now_ms, CLEAR_QUIET, (long)rs.anomalous,
+                             (long)n->ring_len);
+        fusion__node_alert_drop(n, SLOT_PERS);
+        return rc;
+    }
+    if (now_ms - al->last_input_ms >= (int64_t)r->clear_after_s * 1000) {
+        rc = fusion__publish(f, al, FUSION_CLEARED, now_ms, CLEAR_QUIET,
+                             (long)((now_ms - al->last_input_ms) / 1000), 0);
+        if (rc == 0) {
+            n->ring_len = 0;
+        }
+        fusion__node_alert_drop(n, SLOT_PERS);
+        return rc;
+    }
+    if (e != NULL && e->anomalous) {
+        al->work.detections++;
+        al->work.last_seen_ms = e->time_ms;
+        if ((double)e->score_max / 255.0 > al->work.confidence) {
+            al->work.confidence = (double)e->score_max / 255.0;
+        }
+        fusion__work_add_node(al, n->devaddr, 1.0, n->has_position, n->lat, n->lon);
+        fusion__work_centroid(al);
+    }
+    al->work.level = (enum fusion_level)level_max((int)al->work.level, rs.level);
+    return fusion__escalate_or_update(f, al, r->update_interval_s, now_ms, (long)rs.anomalous,
+                                      (long)n->ring_len);
+}
+
+int fusion_anomaly(struct fusion *f, const struct fusion_node *in,
+                   const struct proto_tfp_anomaly *a, int64_t now_ms)
+{
+    struct ring_entry e;
+    struct node *n;
+    int rc = 0;
+
+    if (f == NULL || in == NULL || a == NULL) {
+        return -EINVAL;
+    }
+    n = fusion__input_node(f, in, now_ms, &rc);
+    if (f->pers_rule < 0) {
+        f->st.no_rule++;
+        return rc;
+    }
+    if (n == NULL) {
+        return rc;
+    }
+    /* One anomalous window in a summary of thousands can be a model's false positive:
+     * [rule.*] anomalous_ratio says how many make the summary count (fusion.h). */
+    e.anomalous =
+        a->anomalous > 0 &&
+        (double)a->anomalous > f->cfg.rules[f->pers_rule].anomalous_ratio * (double)a->windows;
+    e.score_max = a->score_max;
+    e.time_ms = now_ms;
+    if (ring_push(n, f->cfg.rules[f->pers_rule].n, &e) != 0) {
+        return -ENOMEM;
+    }
+    if (e.anomalous && n->alert[SLOT_PERS] != NULL && n->alert[SLOT_PERS]->active) {
+        n->alert[SLOT_PERS]->last_input_ms = now_ms;
+    }
+    return first_error(rc, fusion__pers_eval(f, n, &e, now_ms));
+}
+
+void fusion__pers_reconfig(struct fusion *f)
+{
+    size_t i;
+    unsigned newest_n = f->pers_rule >= 0 ? f->cfg.rules[f->pers_rule].n : 0;
+
+    for (i = 0; i < f->node_len; i++) {
+        struct node *n = f->nodes[i];
+        struct alert *al = n->alert[SLOT_PERS];
+
+        if (n->ring_len > newest_n) {
+            unsigned drop = n->ring_len - newest_n;
+
+            memmove(&n->ring[0], &n->ring[drop], newest_n * sizeof(n->ring[0]));
+            n->ring_len = newest_n;
+        }
+        if (al != NULL && al->active) {
+            al->rule =
+                (f->pers_rule >= 0 && strcmp(f->cfg.rules[f->pers_rule].name, al->pub.rule) == 0 &&
+                 strcmp(fusion__rule_class_name(f, &f->cfg.rules[f->pers_rule]),
+                        al->pub.class_name) == 0)
+                    ? f->pers_rule
+                    : -1;
+        }
+    }
+}

@@ -1,0 +1,177 @@
+/* SPDX-License-Identifier: MIT
+ * After a restart, the daemon hands fusion its stored active alerts (fusion_restore()) and
+ * the stored detections of their windows (fusion_replay_detection(), in fusion_cluster.c):
+ * each alert continues with its id, seq, level and counts as published, so subscribers see
+ * one alert go on rather than a second one open.
+ */
+#include "alert/fusion.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "alert/fusion_int.h"
+
+static int hex_key(const char *key, uint32_t *out)
+{
+    uint32_t v = 0;
+    unsigned i;
+
+    for (i = 0; i < 8; i++) {
+        char c = key[i];
+        unsigned d;
+
+        if (c >= '0' && c <= '9') {
+            d = (unsigned)(c - '0');
+        } else if (c >= 'A' && c <= 'F') {
+            d = (unsigned)(c - 'A' + 10);
+        } else if (c >= 'a' && c <= 'f') {
+            d = (unsigned)(c - 'a' + 10);
+        } else {
+            return -EINVAL;
+        }
+        v = v << 4 | d;
+    }
+    if (key[8] != '\0') {
+        return -EINVAL;
+    }
+    *out = v;
+    return 0;
+}
+
+/* Load a stored alert into @al as both pub and work. */
+static void restore_into(struct alert *al, const struct fusion_alert *a, int rule,
+                         enum fusion_kind kind)
+{
+    unsigned i;
+
+    al->active = true;
+    al->rule = rule;
+    al->pub = *a;
+    al->pub.node_count = a->node_count <= FUSION_ALERT_NODES ? a->node_count : FUSION_ALERT_NODES;
+    al->pub.class_name[FUSION_NAME_LEN - 1] = '\0';
+    al->pub.zone[FUSION_NAME_LEN - 1] = '\0';
+    al->pub.key[FUSION_NAME_LEN - 1] = '\0';
+    al->pub.rule[FUSION_NAME_LEN - 1] = '\0';
+    al->pub.message[FUSION_MESSAGE_LEN - 1] = '\0';
+    al->pub.kind = kind;
+    al->work = al->pub;
+    /* The nodes' own weights and positions are not stored: each restored node stands at the
+     * stored centroid with the alert's confidence until it reports again. */
+    for (i = 0; i < al->pub.node_count; i++) {
+        al->node_p[i] = a->confidence;
+        al->node_pos[i] = a->has_position;
+        al->node_lat[i] = a->lat;
+        al->node_lon[i] = a->lon;
+    }
+    al->last_emit_ms = a->time_ms;
+    al->last_input_ms = a->last_seen_ms > a->time_ms ? a->last_seen_ms : a->time_ms;
+}
+
+/* Restore a cluster alert (or one whose rule is gone) as the alert of a (rule, key) group. */
+static int restore_group(struct fusion *f, const struct fusion_alert *a, int rule)
+{
+    struct group *g;
+    size_t i;
+    int err;
+
+    for (i = 0; i < f->group_len; i++) {
+        const struct alert *al = &f->groups[i]->al;
+
+        if (al->active && strcmp(al->pub.rule, a->rule) == 0 &&
+            strcmp(f->groups[i]->zone, a->key) == 0) {
+            return -EEXIST;
+        }
+    }
+    if (f->active >= f->max_alerts) {
+        return -ENOSPC;
+    }
+    g = fusion__group_find(f, rule, a->key);
+    if (g == NULL || g->al.active) {
+        g = fusion__group_add(f, rule, a->key, &err);
+        if (g == NULL) {
+            return err != 0 ? err : -ENOSPC;
+        }
+    }
+    restore_into(&g->al, a, rule, FUSION_KIND_CLUSTER);
+    return 0;
+}
+
+/* Restore a per-node alert into @slot of its node (made if fusion_node_known() did not). */
+static int restore_node(struct fusion *f, const struct fusion_alert *a, unsigned slot, int rule,
+                        enum fusion_kind kind)
+{
+    struct node *n;
+    struct alert *al;
+    uint32_t devaddr;
+    int err;
+
+    if (hex_key(a->key, &devaddr) != 0) {
+        return -EINVAL;
+    }
+    n = fusion__node_find(f, devaddr);
+    if (n != NULL && n->alert[slot] != NULL && n->alert[slot]->active) {
+        return -EEXIST;
+    }
+    if (f->active >= f->max_alerts) {
+        return -ENOSPC;
+    }
+    if (n == NULL) {
+        /* An offline alert's last_seen is when the node was last heard. */
+        n = fusion__node_get(f, devaddr, kind == FUSION_KIND_OFFLINE ? a->last_seen_ms : a->time_ms,
+                             &err);
+        if (n == NULL) {
+            return err != 0 ? err : -ENOSPC;
+        }
+        fusion__copy_str(n->zone, sizeof(n->zone), a->zone);
+    }
+    al = n->alert[slot];
+    if (al == NULL) {
+        al = calloc(1, sizeof(*al));
+        if (al == NULL) {
+            return -ENOMEM;
+        }
+        n->alert[slot] = al;
+    }
+    restore_into(al, a, rule, kind);
+    if (kind == FUSION_KIND_BATTERY) {
+        /* Low until a health message says otherwise. */
+        n->battery_known = true;
+        n->battery_mv = 0;
+    }
+    return 0;
+}
+
+int fusion_restore(struct fusion *f, const struct fusion_alert *a)
+{
+    int rule;
+    int rc;
+
+    if (f == NULL || a == NULL || a->seq == 0 || a->id < 1 || (int)a->state < FUSION_OPEN ||
+        (int)a->state >= FUSION_CLEARED || (int)a->level < FUSION_WATCH ||
+        (int)a->level > FUSION_CRITICAL) {
+        return -EINVAL;
+    }
+    if (strcmp(a->class_name, FUSION_CLASS_OFFLINE) == 0) {
+        rc = restore_node(f, a, SLOT_OFFLINE, -1, FUSION_KIND_OFFLINE);
+    } else if (strcmp(a->class_name, FUSION_CLASS_BATTERY) == 0) {
+        rc = restore_node(f, a, SLOT_BATTERY, -1, FUSION_KIND_BATTERY);
+    } else if (strcmp(a->key, a->zone) == 0) {
+        /* Cluster alerts are keyed by their zone, per-node ones by the DevAddr. */
+        rc = restore_group(f, a,
+                           fusion__rule_find(&f->cfg, a->rule, CONFIG_RULE_CLUSTER, a->class_name));
+    } else {
+        /* Only the first persistence rule is fed (fusion.h); another one's alert is gone. */
+        rule = fusion__rule_find(&f->cfg, a->rule, CONFIG_RULE_PERSISTENCE, a->class_name);
+        rc = restore_node(f, a, SLOT_PERS, rule == f->pers_rule ? rule : -1,
+                          FUSION_KIND_PERSISTENCE);
+    }
+    if (rc != 0) {
+        return rc;
+    }
+    f->active++;
+    if (a->id >= f->next_id) {
+        f->next_id = a->id + 1;
+    }
+    return 0;
+}

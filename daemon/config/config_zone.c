@@ -1,0 +1,161 @@
+/* SPDX-License-Identifier: MIT
+ * [zone.<name>] sections: a circle (lat, lon, radius_m) or a polygon of corners, never both,
+ * checked once the zone's section is complete; and config_zone_find().
+ */
+#include "config/config.h"
+
+#include <assert.h>
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config/config_int.h"
+
+static const struct key_spec zone_keys[] = {
+    {"critical", V_BOOL, FIELD(struct config_zone, critical), 0, 0},
+    {"lat", V_DOUBLE, FIELD(struct config_zone, lat), -90, 90},
+    {"lon", V_DOUBLE, FIELD(struct config_zone, lon), -180, 180},
+    {"radius_m", V_DOUBLE, FIELD(struct config_zone, radius_m), 1, 1e6},
+    {"polygon", V_POLYGON, FIELD(struct config_zone, polygon), 0, 0},
+};
+enum { ZK_CRITICAL, ZK_LAT, ZK_LON, ZK_RADIUS, ZK_POLYGON };
+
+static const struct section_spec zone_section = {"zone.", zone_keys, COUNT(zone_keys)};
+
+void config__begin_zone(struct parse_ctx *ctx, const char *name)
+{
+    struct config *cfg = ctx->cfg;
+    struct config_zone *z;
+    unsigned i;
+
+    for (i = 0; i < cfg->zone_count; i++) {
+        if (strcmp(cfg->zones[i].name, name) == 0) {
+            config__fail_at(ctx, ctx->line, "[%s]: given twice (first at line %u)", ctx->section,
+                            ctx->zone_lines[i].line);
+            return;
+        }
+    }
+    if (cfg->zone_count >= CONFIG_ZONE_MAX) {
+        config__fail_at(ctx, ctx->line, "[%s]: more than %u zones", ctx->section, CONFIG_ZONE_MAX);
+        return;
+    }
+    z = &cfg->zones[cfg->zone_count];
+    memset(z, 0, sizeof(*z));
+    config__copy_str(z->name, sizeof(z->name), name);
+    ctx->zone_lines[cfg->zone_count].line = ctx->line;
+    ctx->key_line = ctx->zone_lines[cfg->zone_count].key_line;
+    cfg->zone_count++;
+    ctx->kind = SEC_ZONE;
+    ctx->spec = &zone_section;
+    ctx->base = z;
+}
+
+/* "lat lon, lat lon, ..." appended to the zone's corners; a trailing comma is allowed so
+ * the list can go on on the next (indented) line. */
+int config__parse_polygon(struct parse_ctx *ctx, const char *key, const char *value,
+                          struct config_zone *z)
+{
+    const char *p = value;
+
+    while (*p != '\0') {
+        double lat;
+        double lon;
+        char *end = NULL;
+
+        while (*p == ' ' || *p == '\t') {
+            p++;
+        }
+        if (*p == '\0') {
+            break;
+        }
+        lat = strtod(p, &end);
+        if (end == p || !isfinite(lat)) {
+            config__fail_key(ctx, key, "not a 'lat lon' pair at '%s'", p);
+            return -EINVAL;
+        }
+        p = end;
+        while (*p == ' ' || *p == '\t') {
+            p++;
+        }
+        lon = strtod(p, &end);
+        if (end == p || !isfinite(lon)) {
+            config__fail_key(ctx, key, "not a 'lat lon' pair at '%s'", p);
+            return -EINVAL;
+        }
+        p = end;
+        while (*p == ' ' || *p == '\t') {
+            p++;
+        }
+        if (*p != ',' && *p != '\0') {
+            config__fail_key(ctx, key, "expected ',' between corners at '%s'", p);
+            return -EINVAL;
+        }
+        if (*p == ',') {
+            p++;
+        }
+        if (lat < -90 || lat > 90 || lon < -180 || lon > 180) {
+            config__fail_key(ctx, key, "corner %u out of range: %g %g (lat -90..90, lon -180..180)",
+                             z->polygon_len + 1, lat, lon);
+            return -EINVAL;
+        }
+        if (z->polygon_len >= CONFIG_POLYGON_MAX) {
+            config__fail_key(ctx, key, "more than %u corners", CONFIG_POLYGON_MAX);
+            return -EINVAL;
+        }
+        z->polygon[z->polygon_len][0] = lat;
+        z->polygon[z->polygon_len][1] = lon;
+        z->polygon_len++;
+    }
+    return 0;
+}
+
+void config__finish_zones(struct parse_ctx *ctx)
+{
+    const struct config *cfg = ctx->cfg;
+    unsigned i;
+
+    for (i = 0; i < cfg->zone_count; i++) {
+        struct config_zone *z = &ctx->cfg->zones[i];
+        const unsigned *kl = ctx->zone_lines[i].key_line;
+        bool any_circle = kl[ZK_LAT] != 0 || kl[ZK_LON] != 0 || kl[ZK_RADIUS] != 0;
+        bool all_circle = kl[ZK_LAT] != 0 && kl[ZK_LON] != 0 && kl[ZK_RADIUS] != 0;
+
+        if (kl[ZK_POLYGON] != 0 && any_circle) {
+            config__fail_at(ctx, kl[ZK_POLYGON],
+                            "[zone.%s] polygon: a zone is lat, lon and radius_m, "
+                            "or a polygon, not both",
+                            z->name);
+            return;
+        }
+        if (kl[ZK_POLYGON] != 0 && z->polygon_len < 3) {
+            config__fail_at(ctx, kl[ZK_POLYGON],
+                            "[zone.%s] polygon: needs at least 3 corners, got %u", z->name,
+                            z->polygon_len);
+            return;
+        }
+        if (kl[ZK_POLYGON] == 0 && !all_circle) {
+            config__fail_at(ctx, ctx->zone_lines[i].line,
+                            "[zone.%s]: missing %s (a zone is lat, lon and radius_m, or a polygon)",
+                            z->name,
+                            kl[ZK_LAT] == 0   ? "lat"
+                            : kl[ZK_LON] == 0 ? "lon"
+                                              : "radius_m");
+            return;
+        }
+        z->has_circle = all_circle;
+    }
+}
+
+const struct config_zone *config_zone_find(const struct config *c, const char *name)
+{
+    unsigned i;
+
+    assert(c != NULL && name != NULL);
+    for (i = 0; i < c->zone_count && i < CONFIG_ZONE_MAX; i++) {
+        if (strcmp(c->zones[i].name, name) == 0) {
+            return &c->zones[i];
+        }
+    }
+    return NULL;
+}
