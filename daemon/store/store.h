@@ -167,7 +167,7 @@ STORE_MUST_CHECK int store_node_add(struct store *s, const struct store_node *n)
 STORE_MUST_CHECK int store_node_get(struct store *s, uint32_t devaddr, struct store_node *out);
 /* store_node_auth() - store_node_get() for the frame check: fills devaddr, nwkskey, appskey,
  * has_fcnt and last_fcnt of @out (the rest unspecified). In daemon mode from a cache kept
- * current with PRAGMA data_version (store.c). Return: as store_node_get(). */
+ * current with PRAGMA data_version (store_node.c). Return: as store_node_get(). */
 STORE_MUST_CHECK int store_node_auth(struct store *s, uint32_t devaddr, struct store_node *out);
 /* store_node_place() - what fusion needs of a node: fills only devaddr, has_position, lat, lon
  * and zone of @out (the rest zero); in daemon mode from the same cache as store_node_auth().
