@@ -21,7 +21,7 @@
 
 #include "store/checkpoint.h"
 #include "config/config.h"
-#include "fanout.h"
+#include "poststore/poststore.h"
 #include "ingest/ingest_coap.h"
 #include "ingest/ingest_lora.h"
 #include "util/log.h"
@@ -55,7 +55,7 @@ struct daemon {
     struct store *store;
     struct ingest_coap *coap;
     struct ingest_lora *lora;
-    struct fanout *fanout; /* fusion, alerts, MQTT */
+    struct poststore *post; /* what follows a stored frame: fusion, alerts, MQTT */
     struct checkpointer *checkpointer;
     bool acks_wait_sync;  /* synchronous = full: acknowledged once wal_sync covers them */
     bool wal_syncing;     /* wal_sync is in flight */
@@ -195,8 +195,8 @@ static int group_commit(struct daemon *d)
     }
     ingest_coap_committed(d->coap, rc, d->commit_gen);
     ingest_lora_committed(d->lora, rc, d->commit_gen);
-    if (d->fanout != NULL) {
-        fanout_committed(d->fanout, rc);
+    if (d->post != NULL) {
+        poststore_committed(d->post, rc);
     }
     make_durable(d);
     return rc;
@@ -266,8 +266,8 @@ static void begin_stop(struct daemon *d, const char *why)
         }
     }
     stop_bearers(d);
-    fanout_stop(d->fanout);
-    d->fanout = NULL;
+    poststore_stop(d->post);
+    d->post = NULL;
     checkpointer_stop(d->checkpointer);
     d->checkpointer = NULL;
     (void)log_limit_flush(&d->flush_limit, 0, true);
@@ -377,8 +377,8 @@ static void apply_reload(struct daemon *d)
     for (i = 0; i < CONFIG_CLASS_MAX; i++) {
         classes += c->class_names[i][0] != '\0';
     }
-    if (d->fanout != NULL) {
-        fanout_reload(d->fanout);
+    if (d->post != NULL) {
+        poststore_reload(d->post);
     }
     log_info("reloaded %s: %u classes, %u zones, %u rules, retention %u days", d->config_path,
              classes, c->zone_count, c->rule_count, c->retention_days);
@@ -490,7 +490,7 @@ static int start_bearers(struct daemon *d)
     int rc;
 
     if (d->cfg.coap_listen[0] != '\0' || d->cfg.coap_dtls_listen[0] != '\0') {
-        rc = ingest_coap_start(&d->loop, d->store, &d->cfg, &d->coap);
+        rc = ingest_coap_start(&d->loop, d->store, d->post, &d->cfg, &d->coap);
         if (rc < 0) {
             log_error("cannot start CoAP ingest on %s (DTLS %s): %s", or_off(d->cfg.coap_listen),
                       or_off(d->cfg.coap_dtls_listen), strerror(-rc));
@@ -498,7 +498,7 @@ static int start_bearers(struct daemon *d)
         }
     }
     if (d->cfg.lora_listen[0] != '\0') {
-        rc = ingest_lora_start(&d->loop, d->store, &d->cfg, &d->lora);
+        rc = ingest_lora_start(&d->loop, d->store, d->post, &d->cfg, &d->lora);
         if (rc < 0) {
             log_error("cannot start LoRa ingest on %s: %s", d->cfg.lora_listen, strerror(-rc));
             return rc;
@@ -571,7 +571,7 @@ static int run(struct daemon *d)
         }
     }
     /* Before the bearers: the first frame stored already feeds fusion. */
-    rc = fanout_start(&d->loop, &d->cfg, d->store, &d->fanout);
+    rc = poststore_start(&d->loop, &d->cfg, d->store, &d->post);
     if (rc < 0) {
         log_error("cannot start alert fusion and MQTT: %s",
                   rc == -EIO ? store_errmsg(d->store) : strerror(-rc));
@@ -598,8 +598,8 @@ out:
         /* A start that failed half-way: nothing was received, so nothing to commit. */
         d->exit_status = EXIT_FAILURE;
         stop_bearers(d);
-        fanout_stop(d->fanout);
-        d->fanout = NULL;
+        poststore_stop(d->post);
+        d->post = NULL;
         checkpointer_stop(d->checkpointer);
         d->checkpointer = NULL;
         close_handles(d);

@@ -87,6 +87,7 @@ struct ingest_coap {
     bool closing;                /* ingest_coap_stop() was called */
     bool coap_started;           /* coap_startup() was called */
     struct store *store;         /* not owned */
+    struct poststore *after;     /* not owned; NULL: nothing follows a stored frame */
     coap_context_t *ctx;         /* owned; its resource /up points back here */
     int fd;                      /* libcoap's epoll descriptor (owned by ctx) */
     size_t active_count;         /* entries of pend[] in use, listed in active[] */
@@ -561,7 +562,7 @@ static void hnd_post_up(coap_resource_t *resource, coap_session_t *session,
      * sockaddr_name()), still readable. Written there directly, without a copy. */
     session_peer(session, rx.gateway, sizeof(rx.gateway));
 
-    (void)uplink_process(c->store, req.payload, req.len, &rx, &res);
+    (void)uplink_process(c->store, c->after, req.payload, req.len, &rx, &res);
     if (res.reason != STORE_ACCEPTED) {
         coap_pdu_set_code(response, ingest_coap__code(res.reason));
         return;
@@ -914,8 +915,8 @@ static int setup_resource(struct ingest_coap *c)
     return 0;
 }
 
-int ingest_coap_start(uv_loop_t *loop, struct store *store, const struct config *cfg,
-                      struct ingest_coap **out)
+int ingest_coap_start(uv_loop_t *loop, struct store *store, struct poststore *after,
+                      const struct config *cfg, struct ingest_coap **out)
 {
     struct ingest_coap *c;
     size_t i;
@@ -930,6 +931,7 @@ int ingest_coap_start(uv_loop_t *loop, struct store *store, const struct config 
         return -ENOMEM;
     }
     c->store = store;
+    c->after = after;
     c->fd = -1;
     for (i = 0; i < PEND_MAX; i++) {
         c->pend[i].slot = (uint16_t)i;

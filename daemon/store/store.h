@@ -204,16 +204,6 @@ STORE_MUST_CHECK int store_uplink(struct store *s, const struct store_uplink *up
                                   int64_t *frame_id);
 
 /*
- * store_set_uplink_hook() - have @hook called inside store_uplink(), after the frame's rows are
- * written and in the same batch, with the accepted frame (@up->msg decoded, or NULL for raw).
- * The daemon feeds fusion from it, so an alert transition commits with the frame that caused
- * it. A non-zero return refuses the frame and loses the batch (store_uplink() returns -EIO,
- * store_flush() then reports -EIO): nothing of it may be acknowledged. NULL removes the hook.
- */
-typedef int (*store_uplink_hook)(void *arg, const struct store_uplink *up);
-void store_set_uplink_hook(struct store *s, store_uplink_hook hook, void *arg);
-
-/*
  * store_set_wal_hook() - have @hook called after each commit on this connection with the
  * number of pages the WAL holds. SQLite's automatic checkpoints on this connection stop:
  * the caller checkpoints (checkpoint.h). NULL removes the hook; checkpoints stay off.

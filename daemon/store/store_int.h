@@ -100,9 +100,7 @@ struct store {
     size_t auth_used;
     uint32_t *auth_index; /* auth_slots (a power of two, or 0): entry index + 1, 0 = free */
     size_t auth_slots;
-    int64_t data_version;          /* PRAGMA data_version when the cache was last known valid */
-    store_uplink_hook uplink_hook; /* store_set_uplink_hook() */
-    void *uplink_hook_arg;
+    int64_t data_version;    /* PRAGMA data_version when the cache was last known valid */
     store_wal_hook wal_hook; /* store_set_wal_hook() */
     void *wal_hook_arg;
     int wal_pages; /* in the WAL after the last commit, as the WAL hook saw it */

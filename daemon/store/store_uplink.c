@@ -207,17 +207,6 @@ int store_uplink(struct store *s, const struct store_uplink *up, int64_t *frame_
      * so a frame is undone by undo_rows() instead.
      */
     ret = uplink_rows(s, up, &rows);
-    if (ret == 0 && s->uplink_hook != NULL) {
-        ret = s->uplink_hook(s->uplink_hook_arg, up);
-        if (ret != 0) {
-            /* The node's row has moved on already, so the frame cannot be undone row by row:
-             * the whole batch goes (store.h). */
-            (void)snprintf(s->errmsg, sizeof(s->errmsg), "after storing the frame: %s",
-                           strerror(ret < 0 ? -ret : ret));
-            s->batch_lost = true;
-            return -EIO;
-        }
-    }
     if (ret == 0) {
         store__auth_seen(s, up->devaddr, up->fcnt);
         *frame_id = rows.frame;
@@ -293,11 +282,4 @@ int store_gateway_stat(struct store *s, const char *gateway, int64_t time_ms, co
         return ret == -ENOMEM ? ret : -EIO;
     }
     return 0;
-}
-
-void store_set_uplink_hook(struct store *s, store_uplink_hook hook, void *arg)
-{
-    assert(s != NULL);
-    s->uplink_hook = hook;
-    s->uplink_hook_arg = arg;
 }

@@ -172,7 +172,7 @@ static void handle(const struct ingest_coap__req *req)
     rx.time_ms = 1700000000000 + inputs;
     snprintf(rx.gateway, sizeof(rx.gateway), "127.0.0.1:5683");
     before = node_counter(&had);
-    (void)uplink_process(store, req->payload, req->len, &rx, &res);
+    (void)uplink_process(store, NULL, req->payload, req->len, &rx, &res);
     CHECK((unsigned)res.reason < STORE_REASON_COUNT);
     verdicts[res.reason]++;
     CHECK(res.reason != STORE_DUPLICATE && res.reason != STORE_BAD_DATAGRAM);
@@ -188,7 +188,7 @@ static void handle(const struct ingest_coap__req *req)
     next_fcnt = after + 1;
     CHECK(!had || after > before);
     /* The same bytes again, as a node that missed the reply would post them. */
-    (void)uplink_process(store, req->payload, req->len, &rx, &res2);
+    (void)uplink_process(store, NULL, req->payload, req->len, &rx, &res2);
     CHECK(res2.reason == STORE_REPLAY);
 }
 
