@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: MIT
- * libFuzzer target for the CoAP ingest's request path (daemon/ingest/ingest_coap.c): libcoap's
- * own PDU parser on raw datagrams, then what the handler of POST /up does with one: the
- * request checks, the frame check and store write of uplink_process() against a real
- * SQLite store (a temporary file with one registered node), the reply code, and the
- * retransmission signature. Beyond "no crash", it checks: only the reply codes of the
- * ARCHITECTURE.md table; a refusal leaves the node's counter alone; an accepted frame is
- * a replay when posted again; over DTLS a frame from another DevAddr is refused 4.01.
+ * libFuzzer target for the CoAP ingest's request path (daemon/ingest/ingest_coap.c and
+ * ingest_coap_rules.c): libcoap's own PDU parser on raw datagrams, then what the handler of
+ * POST /up does with one: the request checks, the frame check and store write of
+ * uplink_process() against a real SQLite store (a temporary file with one registered node),
+ * the reply code, and the retransmission signature. Beyond "no crash", it checks: only the
+ * reply codes of the ARCHITECTURE.md table; a refusal leaves the node's counter alone; an
+ * accepted frame is a replay when posted again; over DTLS a frame from another DevAddr is
+ * refused 4.01.
  * Input byte 0 picks the mode (below); the rest is the datagram or the payload.
  */
 #include <errno.h>
