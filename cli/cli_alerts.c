@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT
  * `tinyfleet alerts [--active] [--limit N] [--json]`: the alerts fusion raised, each as its
  * latest transition, newest first (or, with --active, those not yet cleared, oldest first).
- * The JSON is the very message the daemon published (alerts.h), so what an operator reads
+ * The JSON is the very message the daemon published (alert/alert_json.h), so what an operator reads
  * here is what subscribers got.
  */
 #include "cli.h"

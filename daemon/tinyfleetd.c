@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: MIT
  * tinyfleetd, the gateway daemon: `tinyfleetd -c FILE [--check] [-v]`. One libuv loop on one
  * thread runs both bearers, the store and the timers; libuv's worker threads only wait on
- * the disk for it (the WAL sync below, checkpoint.h). The rule everything here serves:
- * a bearer holds its acknowledgements back until the group commit, a uv_check handle that
- * runs after each iteration's I/O, has flushed the store, and until that commit is durable;
- * only then are they released.
+ * the disk for it (the WAL sync of durability.h, checkpoint.h). This file wires the modules
+ * together; the rule everything here serves: a bearer holds its acknowledgements back until
+ * the group commit, a uv_check handle that runs after each iteration's I/O, has flushed the
+ * store, and until that commit is durable; only then are they released.
  * Signals: SIGTERM/SIGINT stop (commit, answer, close, exit 0), SIGHUP reloads the config.
  */
 #include <errno.h>
@@ -20,8 +20,9 @@
 #include <uv.h>
 
 #include "store/checkpoint.h"
+#include "store/durability.h"
 #include "config/config.h"
-#include "fanout.h"
+#include "poststore/poststore.h"
 #include "ingest/ingest_coap.h"
 #include "ingest/ingest_lora.h"
 #include "util/log.h"
@@ -36,7 +37,6 @@
 #define RETENTION_STEP_MS   1u     /* between steps of a round, so I/O is served in between */
 #define RETENTION_STEP_ROWS 500    /* rows per step: a few ms of SQLite work */
 #define DAY_MS              86400000LL
-#define SYNC_NORMAL_PAGES   256 /* WAL pages (1 MB) between two syncs with synchronous = normal */
 
 struct daemon {
     uv_loop_t loop;
@@ -46,7 +46,6 @@ struct daemon {
     uv_check_t commit;     /* the group commit, after each iteration's I/O callbacks */
     uv_timer_t watchdog;   /* WATCHDOG=1 at half of WATCHDOG_USEC */
     uv_timer_t retention;  /* store_prune() in small steps */
-    uv_fs_t wal_sync;      /* the fdatasync() of the WAL in flight, if wal_syncing */
     unsigned handles_init; /* how many of the handles above are initialised */
     bool handles_closed;   /* uv_close() was called on them */
     const char *config_path;
@@ -55,20 +54,12 @@ struct daemon {
     struct store *store;
     struct ingest_coap *coap;
     struct ingest_lora *lora;
-    struct fanout *fanout; /* fusion, alerts, MQTT */
+    struct poststore *post; /* what follows a stored frame: fusion, alerts, MQTT */
     struct checkpointer *checkpointer;
-    bool acks_wait_sync;  /* synchronous = full: acknowledged once wal_sync covers them */
-    bool wal_syncing;     /* wal_sync is in flight */
-    bool wal_failed;      /* a WAL sync failed: nothing committed since may be acknowledged */
-    int wal_fd;           /* store_wal_fd(), or -1 with synchronous = off */
-    uint64_t commit_gen;  /* successful store_flush() calls so far */
-    uint64_t synced_gen;  /* the last of them a finished sync covers */
-    uint64_t syncing_gen; /* the last of them the sync in flight covers */
-    int synced_pages;     /* store_wal_pages() when the last sync started */
+    struct durability *durability; /* commit generations, the WAL sync */
     bool stopping;
     int exit_status;
     uint64_t pruned; /* rows deleted in the current retention round */
-    struct log_limit flush_limit;
     struct log_limit prune_limit;
 };
 
@@ -93,82 +84,23 @@ static const char *or_off(const char *addr)
     return addr[0] != '\0' ? addr : "off";
 }
 
-/* The last commit whose acknowledgements may leave. */
-static uint64_t durable_gen(const struct daemon *d)
+/* Acknowledgements of commits up to @gen leave now. */
+static void on_durable(void *arg, uint64_t gen)
 {
-    return d->acks_wait_sync ? d->synced_gen : d->commit_gen;
-}
+    struct daemon *d = arg;
 
-/* Acknowledgements of commits up to durable_gen() leave now. */
-static void release_durable(struct daemon *d)
-{
-    ingest_coap_durable(d->coap, durable_gen(d));
-    ingest_lora_durable(d->lora, durable_gen(d));
-}
-
-static void on_wal_synced(uv_fs_t *req);
-
-/*
- * The connection commits without waiting for the disk (synchronous = normal), and the WAL
- * is synced here, on libuv's worker thread, while the loop goes on ingesting. One sync
- * covers every commit made before it started; at most one is in flight, and commits made
- * meanwhile wait for the next. With synchronous = full, acknowledgements wait for it: the
- * commit's fsync no longer stalls every frame behind it (make bench-alert). With normal
- * they do not, but a sync still runs once SYNC_NORMAL_PAGES were written since the last:
- * left dirty, the WAL piles up tens of MB that the next checkpoint must flush, and ext4
- * holds every write of the loop meanwhile (measured: alert p99 35 ms); after every commit,
- * the syncs cost 6 % of the CoAP rate (make bench-coap). SQLite syncs the WAL before each
- * checkpoint and its header when it is reused, as in synchronous = normal.
- */
-static void make_durable(struct daemon *d)
-{
-    int pages = store_wal_pages(d->store);
-    bool due = d->synced_gen < d->commit_gen;
-    int rc;
-
-    if (!d->acks_wait_sync) {
-        /* Fewer pages than at the last sync: SQLite started the WAL over since. */
-        due = due && (pages < d->synced_pages || pages - d->synced_pages >= SYNC_NORMAL_PAGES);
-    }
-    if (d->wal_fd >= 0 && due && !d->wal_syncing && !d->wal_failed) {
-        d->syncing_gen = d->commit_gen;
-        d->synced_pages = pages;
-        d->wal_sync.data = d;
-        rc = uv_fs_fdatasync(&d->loop, &d->wal_sync, d->wal_fd, on_wal_synced);
-        if (rc < 0) {
-            log_error("cannot start a sync of the WAL: %s", uv_strerror(rc));
-            d->wal_failed = true;
-        } else {
-            d->wal_syncing = true;
-        }
-    }
-    release_durable(d);
+    ingest_coap_durable(d->coap, gen);
+    ingest_lora_durable(d->lora, gen);
 }
 
 static void begin_stop(struct daemon *d, const char *why);
 
-static void on_wal_synced(uv_fs_t *req)
+static void on_sync_failed(void *arg)
 {
-    struct daemon *d = req->data;
-    ssize_t result = req->result;
+    struct daemon *d = arg;
 
-    uv_fs_req_cleanup(req);
-    d->wal_syncing = false;
-    if (result < 0) {
-        /* After a failed fdatasync() the kernel may have dropped the pages, and a retry can
-         * succeed without them: the commits since the last good sync cannot be trusted, so
-         * they are never acknowledged, and a restart recovers what the WAL really holds. */
-        log_error("cannot sync the WAL: %s; stopping, unacknowledged frames will be resent",
-                  uv_strerror((int)result));
-        d->wal_failed = true;
-        d->exit_status = EXIT_FAILURE;
-        begin_stop(d, "WAL sync failure");
-        return;
-    }
-    d->synced_gen = d->syncing_gen;
-    if (!d->stopping) {
-        make_durable(d);
-    }
+    d->exit_status = EXIT_FAILURE;
+    begin_stop(d, "WAL sync failure");
 }
 
 /*
@@ -182,23 +114,15 @@ static void on_wal_synced(uv_fs_t *req)
  */
 static int group_commit(struct daemon *d)
 {
-    int rc = 0;
+    uint64_t gen = 0;
+    int rc = durability_commit(d->durability, &gen);
 
-    if (store_pending(d->store)) {
-        rc = store_flush(d->store);
-        if (rc < 0) {
-            (void)log_limited(&d->flush_limit, LOG_ERR, "commit failed, its frames are refused: %s",
-                              store_errmsg(d->store));
-        } else {
-            d->commit_gen++;
-        }
+    ingest_coap_committed(d->coap, rc, gen);
+    ingest_lora_committed(d->lora, rc, gen);
+    if (d->post != NULL) {
+        poststore_committed(d->post, rc);
     }
-    ingest_coap_committed(d->coap, rc, d->commit_gen);
-    ingest_lora_committed(d->lora, rc, d->commit_gen);
-    if (d->fanout != NULL) {
-        fanout_committed(d->fanout, rc);
-    }
-    make_durable(d);
+    durability_release(d->durability);
     return rc;
 }
 
@@ -248,29 +172,21 @@ static void begin_stop(struct daemon *d, const char *why)
     log_info("%s: stopping", why);
     (void)notify_stopping();
     /* Commit, sync and answer what was received, then take no more input: nothing runs
-     * between these calls, so no frame arrives after the last commit. The sync is the
-     * loop's own here: a sync still in flight covers less, and waiting is all there is
-     * left to do. */
+     * between these calls, so no frame arrives after the last commit. */
     if (group_commit(d) < 0) {
         log_error("the last commit failed; its frames were refused");
         d->exit_status = EXIT_FAILURE;
     }
-    if (d->acks_wait_sync && !d->wal_failed && d->synced_gen < d->commit_gen) {
-        if (fdatasync(d->wal_fd) == 0) {
-            d->synced_gen = d->commit_gen;
-            release_durable(d);
-        } else {
-            log_error("cannot sync the WAL: %s; the last frames are not acknowledged",
-                      strerror(errno));
-            d->exit_status = EXIT_FAILURE;
-        }
+    if (durability_sync_now(d->durability) < 0) {
+        d->exit_status = EXIT_FAILURE;
     }
     stop_bearers(d);
-    fanout_stop(d->fanout);
-    d->fanout = NULL;
+    poststore_stop(d->post);
+    d->post = NULL;
     checkpointer_stop(d->checkpointer);
     d->checkpointer = NULL;
-    (void)log_limit_flush(&d->flush_limit, 0, true);
+    durability_stop(d->durability);
+    d->durability = NULL;
     (void)log_limit_flush(&d->prune_limit, 0, true);
     close_handles(d);
 }
@@ -377,8 +293,8 @@ static void apply_reload(struct daemon *d)
     for (i = 0; i < CONFIG_CLASS_MAX; i++) {
         classes += c->class_names[i][0] != '\0';
     }
-    if (d->fanout != NULL) {
-        fanout_reload(d->fanout);
+    if (d->post != NULL) {
+        poststore_reload(d->post);
     }
     log_info("reloaded %s: %u classes, %u zones, %u rules, retention %u days", d->config_path,
              classes, c->zone_count, c->rule_count, c->retention_days);
@@ -490,7 +406,7 @@ static int start_bearers(struct daemon *d)
     int rc;
 
     if (d->cfg.coap_listen[0] != '\0' || d->cfg.coap_dtls_listen[0] != '\0') {
-        rc = ingest_coap_start(&d->loop, d->store, &d->cfg, &d->coap);
+        rc = ingest_coap_start(&d->loop, d->store, d->post, &d->cfg, &d->coap);
         if (rc < 0) {
             log_error("cannot start CoAP ingest on %s (DTLS %s): %s", or_off(d->cfg.coap_listen),
                       or_off(d->cfg.coap_dtls_listen), strerror(-rc));
@@ -498,7 +414,7 @@ static int start_bearers(struct daemon *d)
         }
     }
     if (d->cfg.lora_listen[0] != '\0') {
-        rc = ingest_lora_start(&d->loop, d->store, &d->cfg, &d->lora);
+        rc = ingest_lora_start(&d->loop, d->store, d->post, &d->cfg, &d->lora);
         if (rc < 0) {
             log_error("cannot start LoRa ingest on %s: %s", d->cfg.lora_listen, strerror(-rc));
             return rc;
@@ -524,7 +440,6 @@ static int run(struct daemon *d)
     int rc;
 
     d->exit_status = EXIT_FAILURE;
-    log_limit_init(&d->flush_limit, "commit failures", 5, 10000);
     log_limit_init(&d->prune_limit, "pruning failures", 1, 600000);
     rc = config_load(d->config_path, &d->cfg, err, sizeof(err));
     if (rc < 0) {
@@ -544,11 +459,8 @@ static int run(struct daemon *d)
         log_error("cannot create loop handles: %s", uv_strerror(rc));
         goto out;
     }
-    d->acks_wait_sync = d->cfg.storage_synchronous == CONFIG_SYNC_FULL;
-    d->wal_fd = -1;
-    rc = store_open(d->cfg.storage_path,
-                    d->acks_wait_sync ? CONFIG_SYNC_NORMAL : d->cfg.storage_synchronous, &d->store,
-                    err, sizeof(err));
+    rc = store_open(d->cfg.storage_path, durability_store_synchronous(d->cfg.storage_synchronous),
+                    &d->store, err, sizeof(err));
     if (rc < 0) {
         log_error("cannot open the database %s: %s", d->cfg.storage_path, err);
         goto out;
@@ -563,15 +475,18 @@ static int run(struct daemon *d)
         log_error("out of memory");
         goto out;
     }
-    if (d->cfg.storage_synchronous != CONFIG_SYNC_OFF) {
-        d->wal_fd = store_wal_fd(d->store);
-        if (d->wal_fd < 0) {
-            log_error("cannot open the WAL of %s: %s", d->cfg.storage_path, store_errmsg(d->store));
-            goto out;
-        }
+    rc = durability_start(&d->loop, d->store, d->cfg.storage_synchronous, on_durable,
+                          on_sync_failed, d, &d->durability);
+    if (rc == -ENOMEM) {
+        log_error("out of memory");
+        goto out;
+    }
+    if (rc < 0) {
+        log_error("cannot open the WAL of %s: %s", d->cfg.storage_path, store_errmsg(d->store));
+        goto out;
     }
     /* Before the bearers: the first frame stored already feeds fusion. */
-    rc = fanout_start(&d->loop, &d->cfg, d->store, &d->fanout);
+    rc = poststore_start(&d->loop, &d->cfg, d->store, &d->post);
     if (rc < 0) {
         log_error("cannot start alert fusion and MQTT: %s",
                   rc == -EIO ? store_errmsg(d->store) : strerror(-rc));
@@ -598,10 +513,12 @@ out:
         /* A start that failed half-way: nothing was received, so nothing to commit. */
         d->exit_status = EXIT_FAILURE;
         stop_bearers(d);
-        fanout_stop(d->fanout);
-        d->fanout = NULL;
+        poststore_stop(d->post);
+        d->post = NULL;
         checkpointer_stop(d->checkpointer);
         d->checkpointer = NULL;
+        durability_stop(d->durability);
+        d->durability = NULL;
         close_handles(d);
     }
     if (loop_ok) {

@@ -23,8 +23,6 @@
 
 #include "util/hex.h"
 #include "util/log.h"
-#include "proto/cmac.h"
-#include "proto/frame.h"
 #include "ingest/uplink.h"
 
 /* Accepted frames (and copies of them) waiting for their commit. One loop iteration reads
@@ -87,6 +85,7 @@ struct ingest_coap {
     bool closing;                /* ingest_coap_stop() was called */
     bool coap_started;           /* coap_startup() was called */
     struct store *store;         /* not owned */
+    struct poststore *after;     /* not owned; NULL: nothing follows a stored frame */
     coap_context_t *ctx;         /* owned; its resource /up points back here */
     int fd;                      /* libcoap's epoll descriptor (owned by ctx) */
     size_t active_count;         /* entries of pend[] in use, listed in active[] */
@@ -110,139 +109,6 @@ static struct log_limit coap_lim = LOG_LIMIT_INIT("libcoap messages", 20, 10000)
 /* Ingests between coap_startup() and coap_cleanup(), which are process-wide: a failed
  * second start must not shut libcoap down under a running first one. Loop thread only. */
 static unsigned coap_users;
-
-/* ---- pure parts (ingest_coap_int.h) ---------------------------------------------------- */
-
-void ingest_coap__psk(const uint8_t appskey[PROTO_AES_KEY], char out[INGEST_COAP_PSK_LEN + 1])
-{
-    static const char label[] = INGEST_COAP_PSK_LABEL;
-    uint8_t tag[PROTO_AES_BLOCK];
-
-    proto_cmac(appskey, (const uint8_t *)label, sizeof(label) - 1, tag);
-    if (hex_encode(tag, sizeof(tag), out, INGEST_COAP_PSK_LEN + 1) < 0) {
-        out[0] = '\0';
-    }
-    explicit_bzero(tag, sizeof(tag));
-}
-
-void ingest_coap__req_from_pdu(const coap_pdu_t *pdu, struct ingest_coap__req *out)
-{
-    coap_opt_iterator_t it;
-    coap_opt_t *opt;
-    size_t len = 0;
-    const uint8_t *data = NULL;
-
-    memset(out, 0, sizeof(*out));
-    if (coap_get_data(pdu, &len, &data)) {
-        out->payload = data;
-        out->len = len;
-    }
-    out->content_format = -1;
-    opt = coap_check_option(pdu, COAP_OPTION_CONTENT_FORMAT, &it);
-    if (opt != NULL) {
-        /* uint, 0..2 bytes (RFC 7252 section 5.10.3); a longer one cannot be 42 */
-        out->content_format =
-            coap_opt_length(opt) <= 2
-                ? (int)coap_decode_var_bytes(coap_opt_value(opt), coap_opt_length(opt))
-                : 65536;
-    }
-    out->block1 = coap_check_option(pdu, COAP_OPTION_BLOCK1, &it) != NULL;
-}
-
-static uint32_t le32(const uint8_t *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-coap_pdu_code_t ingest_coap__check(const struct ingest_coap__req *req, enum store_reason *why)
-{
-    *why = STORE_MALFORMED;
-    /* A PHYPayload is at most 255 bytes and always fits one datagram; a body spread over
-     * blocks (RFC 7959) is not a frame we take. */
-    if (req->block1) {
-        return COAP_RESPONSE_CODE_BAD_REQUEST;
-    }
-    /* Content-Format 42 (application/octet-stream) or none; anything else announces a
-     * body that is not a frame (RFC 7252 section 5.9.2.10). */
-    if (req->content_format >= 0 &&
-        req->content_format != COAP_MEDIATYPE_APPLICATION_OCTET_STREAM) {
-        return COAP_RESPONSE_CODE_UNSUPPORTED_CONTENT_FORMAT;
-    }
-    if (req->len == 0 || req->len > PROTO_FRAME_MAX_LEN || req->payload == NULL) {
-        return COAP_RESPONSE_CODE_BAD_REQUEST;
-    }
-    /* Over DTLS the session's identity names one node, and only its frames are taken:
-     * otherwise a node holding one key could post in another's name (its MIC still binds
-     * the frame to the NwkSKey, but the PSK would no longer authenticate the sender). A
-     * frame too short to carry a DevAddr is refused by uplink_process() as malformed. */
-    if (req->dtls) {
-        *why = STORE_UNKNOWN_NODE;
-        if (!req->identity_ok) {
-            return COAP_RESPONSE_CODE_UNAUTHORIZED;
-        }
-        if (req->len >= 5 && le32(req->payload + 1) != req->identity) {
-            return COAP_RESPONSE_CODE_UNAUTHORIZED;
-        }
-    }
-    return 0;
-}
-
-coap_pdu_code_t ingest_coap__code(enum store_reason r)
-{
-    switch (r) {
-    case STORE_ACCEPTED:
-    case STORE_DUPLICATE:
-        return COAP_RESPONSE_CODE_CHANGED;
-    case STORE_UNKNOWN_NODE:
-    case STORE_BAD_MIC:
-        return COAP_RESPONSE_CODE_UNAUTHORIZED;
-    case STORE_REPLAY:
-        return COAP_RESPONSE_CODE_FORBIDDEN;
-    case STORE_STORAGE_FAILED:
-        return COAP_RESPONSE_CODE_SERVICE_UNAVAILABLE;
-    case STORE_MALFORMED:
-    case STORE_BAD_PAYLOAD:
-    case STORE_BAD_DATAGRAM:
-    case STORE_REASON_COUNT:
-    default:
-        return COAP_RESPONSE_CODE_BAD_REQUEST;
-    }
-}
-
-bool ingest_coap__sig(const uint8_t *phy, size_t len, struct ingest_coap__sig *out)
-{
-    /* 64-bit multiply-xorshift over 8-byte words: cheap, and only compared between frames
-     * whose DevAddr, length and CMAC already agree. */
-    uint64_t h = 0x9E3779B97F4A7C15u ^ (uint64_t)len;
-    size_t i = 0;
-
-    memset(out, 0, sizeof(*out));
-    if (phy == NULL || len < PROTO_FRAME_MIN_LEN || len > PROTO_FRAME_MAX_LEN) {
-        return false;
-    }
-    for (; i + 8 <= len; i += 8) {
-        uint64_t w;
-
-        memcpy(&w, phy + i, sizeof(w));
-        h = (h ^ w) * 0xFF51AFD7ED558CCDu;
-        h ^= h >> 29;
-    }
-    for (; i < len; i++) {
-        h = (h ^ phy[i]) * 0xC4CEB9FE1A85EC53u;
-    }
-    h ^= h >> 32;
-    out->hash = h | 1u; /* never 0, so an empty slot never matches */
-    out->devaddr = le32(phy + 1);
-    out->len = (uint16_t)len;
-    memcpy(out->mic, phy + len - PROTO_FRAME_MIC_LEN, PROTO_FRAME_MIC_LEN);
-    return true;
-}
-
-bool ingest_coap__sig_equal(const struct ingest_coap__sig *a, const struct ingest_coap__sig *b)
-{
-    return a->len != 0 && a->hash == b->hash && a->devaddr == b->devaddr && a->len == b->len &&
-           memcmp(a->mic, b->mic, sizeof(a->mic)) == 0;
-}
 
 /* ---- helpers ------------------------------------------------------------------------------ */
 
@@ -561,7 +427,7 @@ static void hnd_post_up(coap_resource_t *resource, coap_session_t *session,
      * sockaddr_name()), still readable. Written there directly, without a copy. */
     session_peer(session, rx.gateway, sizeof(rx.gateway));
 
-    (void)uplink_process(c->store, req.payload, req.len, &rx, &res);
+    (void)uplink_process(c->store, c->after, req.payload, req.len, &rx, &res);
     if (res.reason != STORE_ACCEPTED) {
         coap_pdu_set_code(response, ingest_coap__code(res.reason));
         return;
@@ -914,8 +780,8 @@ static int setup_resource(struct ingest_coap *c)
     return 0;
 }
 
-int ingest_coap_start(uv_loop_t *loop, struct store *store, const struct config *cfg,
-                      struct ingest_coap **out)
+int ingest_coap_start(uv_loop_t *loop, struct store *store, struct poststore *after,
+                      const struct config *cfg, struct ingest_coap **out)
 {
     struct ingest_coap *c;
     size_t i;
@@ -930,6 +796,7 @@ int ingest_coap_start(uv_loop_t *loop, struct store *store, const struct config 
         return -ENOMEM;
     }
     c->store = store;
+    c->after = after;
     c->fd = -1;
     for (i = 0; i < PEND_MAX; i++) {
         c->pend[i].slot = (uint16_t)i;

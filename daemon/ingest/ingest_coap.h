@@ -16,12 +16,15 @@
 #include "store/store.h"
 
 struct ingest_coap;
+struct poststore;
 
 /*
  * ingest_coap_start() - open the CoAP listener on cfg->coap_listen and, when set, the
  * DTLS-PSK listener on cfg->coap_dtls_listen, and start serving POST /up.
  * @loop:  in, the daemon's loop; libcoap's descriptor and timer become handles on it.
  * @store: in, the open store; must outlive the ingest (until its close callbacks have run).
+ * @after: in, what follows a stored frame (uplink_process()), or NULL; must outlive the
+ *         ingest's last frame (ingest_coap_stop()).
  * @cfg:   in, read during the call only (coap_listen, coap_dtls_listen).
  * @out:   out, the ingest; NULL when both listen addresses are empty (CoAP disabled), in
  *         which case the other functions accept that NULL as a no-op.
@@ -32,8 +35,8 @@ struct ingest_coap;
  * listens there; -ENOTSUP when this libcoap lacks epoll or, for dtls_listen, DTLS; -ENOMEM;
  * -EIO when libcoap cannot open an endpoint. Logs the reason. Loop thread.
  */
-int ingest_coap_start(uv_loop_t *loop, struct store *store, const struct config *cfg,
-                      struct ingest_coap **out);
+int ingest_coap_start(uv_loop_t *loop, struct store *store, struct poststore *after,
+                      const struct config *cfg, struct ingest_coap **out);
 
 /*
  * ingest_coap_committed() - the daemon calls this right after each store_flush() with its

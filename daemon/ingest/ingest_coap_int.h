@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT
- * Internals of the CoAP ingest shared with its fuzz target, the benchmark and tests: how a
- * request to /up is judged before and after uplink_process(), the retransmission signature
- * of a frame, and the DTLS pre-shared key rule. Nothing here is for other modules.
+ * Internals of the CoAP ingest shared between ingest_coap.c, ingest_coap_rules.c (which
+ * defines them), its fuzz target, the benchmark and tests: how a request to /up is judged
+ * before and after uplink_process(), the retransmission signature of a frame, and the DTLS
+ * pre-shared key rule. Nothing here is for other modules.
  */
 #ifndef PROJ_DAEMON_INGEST_COAP_INT_H
 #define PROJ_DAEMON_INGEST_COAP_INT_H
@@ -9,6 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include <coap3/coap.h>
 
@@ -77,7 +79,13 @@ struct ingest_coap__sig {
  * PROTO_FRAME_MIN_LEN..PROTO_FRAME_MAX_LEN (no signature). */
 bool ingest_coap__sig(const uint8_t *phy, size_t len, struct ingest_coap__sig *out);
 
-/* ingest_coap__sig_equal() - same frame, as far as a signature tells. */
-bool ingest_coap__sig_equal(const struct ingest_coap__sig *a, const struct ingest_coap__sig *b);
+/* ingest_coap__sig_equal() - same frame, as far as a signature tells. Inline: the list of
+ * waiting requests is searched with it for every request. */
+static inline bool ingest_coap__sig_equal(const struct ingest_coap__sig *a,
+                                          const struct ingest_coap__sig *b)
+{
+    return a->len != 0 && a->hash == b->hash && a->devaddr == b->devaddr && a->len == b->len &&
+           memcmp(a->mic, b->mic, sizeof(a->mic)) == 0;
+}
 
 #endif

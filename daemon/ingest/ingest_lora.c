@@ -55,6 +55,7 @@ struct forwarder {
 struct ingest_lora {
     uv_udp_t udp;             /* udp.data points back here */
     struct store *store;      /* not owned */
+    struct poststore *after;  /* not owned; NULL: nothing follows a stored frame */
     struct dedup *dedup;      /* owned */
     uint64_t batch_mark;      /* dedup_mark() after the last commit */
     bool receiving;           /* uv_udp_recv_start() in effect */
@@ -204,7 +205,7 @@ static void handle_rxpk(struct ingest_lora *l, const struct pfwd_rxpk *p, const 
     l->frames++;
 
     if (dedup_lookup(l->dedup, p->phy, p->len, now_ms, &first, &ticket) == DEDUP_FIRST) {
-        (void)uplink_process(l->store, p->phy, p->len, &rx, &res);
+        (void)uplink_process(l->store, l->after, p->phy, p->len, &rx, &res);
         dedup_set_outcome(l->dedup, ticket, res.reason == STORE_ACCEPTED, res.frame_id);
         return;
     }
@@ -346,8 +347,8 @@ static void on_close(uv_handle_t *handle)
     free(l);
 }
 
-int ingest_lora_start(uv_loop_t *loop, struct store *store, const struct config *cfg,
-                      struct ingest_lora **out)
+int ingest_lora_start(uv_loop_t *loop, struct store *store, struct poststore *after,
+                      const struct config *cfg, struct ingest_lora **out)
 {
     struct ingest_lora *l = NULL;
     struct sockaddr_storage ss;
@@ -382,6 +383,7 @@ int ingest_lora_start(uv_loop_t *loop, struct store *store, const struct config 
     log_limit_init(&l->lim_bad, "malformed forwarder datagrams", 10, 10000);
     log_limit_init(&l->lim_io, "forwarder I/O errors", 10, 10000);
     l->store = store;
+    l->after = after;
     rc = dedup_new(DEDUP_CAPACITY, cfg->dedup_window_ms, key, &l->dedup);
     if (rc != 0) {
         goto fail;

@@ -1,14 +1,15 @@
 /* SPDX-License-Identifier: MIT
  * The frame check shared by both bearers (ARCHITECTURE.md, "The frame"): parse, find the
  * node, rebuild the 32-bit counter, verify the MIC, refuse replays, decrypt, decode TFP,
- * store. A refused frame changes nothing but a counter, so a forged or replayed frame can
- * neither move a node's counter nor add an event.
+ * store, and hand the stored frame on (poststore.h). A refused frame changes nothing but a
+ * counter, so a forged or replayed frame can neither move a node's counter nor add an event.
  */
 #include "ingest/uplink.h"
 
 #include <errno.h>
 #include <string.h>
 
+#include "poststore/poststore.h"
 #include "util/log.h"
 #include "proto/err.h"
 #include "proto/frame.h"
@@ -84,8 +85,8 @@ static enum store_reason check_counter(const struct proto_frame *f, const struct
     return mic_ok(f, n, next) ? STORE_REPLAY : STORE_BAD_MIC;
 }
 
-enum store_reason uplink_process(struct store *s, const uint8_t *phy, size_t len,
-                                 const struct store_rx *rx, struct uplink_result *out)
+enum store_reason uplink_process(struct store *s, struct poststore *after, const uint8_t *phy,
+                                 size_t len, const struct store_rx *rx, struct uplink_result *out)
 {
     struct proto_frame f;
     struct store_node node;
@@ -145,5 +146,7 @@ enum store_reason uplink_process(struct store *s, const uint8_t *phy, size_t len
     if (rc != 0) {
         return finish(s, rx, out, STORE_STORAGE_FAILED, rc);
     }
+    /* In the frame's batch, so an alert transition it causes commits with it. */
+    poststore_frame(after, &up);
     return finish(s, rx, out, STORE_ACCEPTED, 0);
 }

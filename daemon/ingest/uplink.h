@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT
  * The frame check both bearers share: parse, registry lookup, 32-bit counter, MIC, replay,
- * decrypt, TFP decode, then store. One function, so a frame is judged the same way whether
- * it came over CoAP or through a packet forwarder. Loop thread only.
+ * decrypt, TFP decode, then store, then what follows a stored frame (poststore.h). One
+ * function, so a frame is judged the same way whether it came over CoAP or through a packet
+ * forwarder. Loop thread only.
  */
 #ifndef PROJ_DAEMON_UPLINK_H
 #define PROJ_DAEMON_UPLINK_H
@@ -10,6 +11,8 @@
 #include <stdint.h>
 
 #include "store/store.h"
+
+struct poststore;
 
 struct uplink_result {
     enum store_reason reason; /* STORE_ACCEPTED or why the frame was refused */
@@ -20,8 +23,10 @@ struct uplink_result {
 };
 
 /*
- * uplink_process() - judge one PHYPayload and, when it passes, store it in the open batch.
+ * uplink_process() - judge one PHYPayload and, when it passes, store it in the open batch
+ * and hand it to @after, in the same batch.
  * @s: the store (its node registry gives keys and the last counter).
+ * @after: what follows a stored frame (fusion, event messages); NULL: nothing.
  * @phy, @len: the frame as received.
  * @rx: reception metadata of this copy.
  * @out: what happened; also counted with store_count() and logged (rate-limited) on refusal.
@@ -29,7 +34,7 @@ struct uplink_result {
  * version we do not know is accepted and stored raw (ARCHITECTURE.md: never guessed at).
  * Return: out->reason.
  */
-enum store_reason uplink_process(struct store *s, const uint8_t *phy, size_t len,
-                                 const struct store_rx *rx, struct uplink_result *out);
+enum store_reason uplink_process(struct store *s, struct poststore *after, const uint8_t *phy,
+                                 size_t len, const struct store_rx *rx, struct uplink_result *out);
 
 #endif

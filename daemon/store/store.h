@@ -167,7 +167,7 @@ STORE_MUST_CHECK int store_node_add(struct store *s, const struct store_node *n)
 STORE_MUST_CHECK int store_node_get(struct store *s, uint32_t devaddr, struct store_node *out);
 /* store_node_auth() - store_node_get() for the frame check: fills devaddr, nwkskey, appskey,
  * has_fcnt and last_fcnt of @out (the rest unspecified). In daemon mode from a cache kept
- * current with PRAGMA data_version (store.c). Return: as store_node_get(). */
+ * current with PRAGMA data_version (store_node.c). Return: as store_node_get(). */
 STORE_MUST_CHECK int store_node_auth(struct store *s, uint32_t devaddr, struct store_node *out);
 /* store_node_place() - what fusion needs of a node: fills only devaddr, has_position, lat, lon
  * and zone of @out (the rest zero); in daemon mode from the same cache as store_node_auth().
@@ -202,16 +202,6 @@ STORE_MUST_CHECK int store_node_foreach(struct store *s, store_node_cb cb, void 
  */
 STORE_MUST_CHECK int store_uplink(struct store *s, const struct store_uplink *up,
                                   int64_t *frame_id);
-
-/*
- * store_set_uplink_hook() - have @hook called inside store_uplink(), after the frame's rows are
- * written and in the same batch, with the accepted frame (@up->msg decoded, or NULL for raw).
- * The daemon feeds fusion from it, so an alert transition commits with the frame that caused
- * it. A non-zero return refuses the frame and loses the batch (store_uplink() returns -EIO,
- * store_flush() then reports -EIO): nothing of it may be acknowledged. NULL removes the hook.
- */
-typedef int (*store_uplink_hook)(void *arg, const struct store_uplink *up);
-void store_set_uplink_hook(struct store *s, store_uplink_hook hook, void *arg);
 
 /*
  * store_set_wal_hook() - have @hook called after each commit on this connection with the

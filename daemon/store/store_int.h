@@ -1,12 +1,23 @@
 /* SPDX-License-Identifier: MIT
- * Internals of the store module shared between daemon/store/store.c, the migrations C file that
+ * Internals of the store module, shared between its files (store.c: open, migrate, close,
+ * the batch and the WAL; store_sql.c: the statements; store_node.c: the node registry and
+ * its cache; store_uplink.c: the ingest write path; store_read.c: the CLI's reads;
+ * store_outbox.c: alerts and the outbox), the migrations C file that
  * tools/embed-migrations.sh generates from migrations/NNNN_name.sql, and the unit tests.
  * Nothing here is for other modules.
  */
 #ifndef PROJ_DAEMON_STORE_INT_H
 #define PROJ_DAEMON_STORE_INT_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
+#include <errno.h>
+#include <limits.h>
+
+#include <sqlite3.h>
+
+#include "store/store.h"
 
 /* One migration file. */
 struct store__migration {
@@ -18,5 +29,191 @@ struct store__migration {
 /* All migrations, versions 1..store__migration_count; the generated file defines both. */
 extern const struct store__migration store__migrations[];
 extern const size_t store__migration_count;
+
+/* Room for SQLite's message plus our context (path, migration name). */
+#define STORE__ERRMSG_LEN 256
+
+/* Every statement of the store, prepared once at open (store__sql[] holds the text). */
+enum store__stmt {
+    STORE__BEGIN,
+    STORE__COMMIT,
+    STORE__ROLLBACK,
+    STORE__NODE_ADD,
+    STORE__NODE_GET,
+    STORE__NODE_AUTH,
+    STORE__NODE_LIST,
+    STORE__NODE_REMOVE,
+    STORE__NODE_SEEN,
+    STORE__FRAME_ADD,
+    STORE__RX_ADD_LATER,
+    STORE__EVENT_ADD,
+    STORE__GWSTAT_ADD,
+    STORE__UNDO_EVENT,
+    STORE__UNDO_FRAME,
+    STORE__COUNTER_ADD,
+    STORE__COUNTERS,
+    STORE__EV_ALL,
+    STORE__EV_NODE,
+    STORE__EV_CLASS,
+    STORE__EV_NODE_CLASS,
+    STORE__PRUNE_EVENTS,
+    STORE__PRUNE_RX,
+    STORE__PRUNE_FRAMES,
+    STORE__PRUNE_GWSTATS,
+    STORE__PRUNE_TRANSITIONS,
+    STORE__PRUNE_ALERTS,
+    STORE__ALERT_PUT,
+    STORE__TRANSITION_ADD,
+    STORE__ALERT_MAX_ID,
+    STORE__ALERTS_ACTIVE,
+    STORE__ALERTS_RECENT,
+    STORE__OUTBOX_ADD,
+    STORE__OUTBOX_NEXT,
+    STORE__OUTBOX_DELETE,
+    STORE__OUTBOX_DEPTH,
+    STORE__OUTBOX_SPAN,
+    STORE__OUTBOX_SUPERSEDED,
+    STORE__OUTBOX_OLDEST,
+    STORE__COUNTER_GET,
+    STORE__DATA_VERSION,
+    STORE__STMT_COUNT
+};
+
+/* The SQL text of each statement (store_sql.c). */
+extern const char *const store__sql[STORE__STMT_COUNT];
+
+/* What the frame check and fusion read of a node, cached in daemon mode (store_node.c). */
+struct store__auth_entry;
+
+struct store {
+    sqlite3 *db;
+    sqlite3_stmt *st[STORE__STMT_COUNT];
+    bool in_batch;      /* BEGIN IMMEDIATE ran, COMMIT not yet */
+    bool batch_lost;    /* SQLite rolled the batch back by itself; store_flush() must say so */
+    bool counts_dirty;  /* delta holds something */
+    bool daemon_mode;   /* store_daemon_mode(): foreign keys off, node reads open the batch */
+    int schema_version; /* PRAGMA user_version after migration */
+    int wal_fd;         /* store_wal_fd(), -1 until asked for */
+    uint64_t delta[STORE_BEARER_COUNT][STORE_REASON_COUNT]; /* counts since the last commit */
+    struct store__auth_entry *auth; /* daemon mode: the node cache, auth_used of auth_cap entries */
+    size_t auth_cap;
+    size_t auth_used;
+    uint32_t *auth_index; /* auth_slots (a power of two, or 0): entry index + 1, 0 = free */
+    size_t auth_slots;
+    int64_t data_version;    /* PRAGMA data_version when the cache was last known valid */
+    store_wal_hook wal_hook; /* store_set_wal_hook() */
+    void *wal_hook_arg;
+    int wal_pages; /* in the WAL after the last commit, as the WAL hook saw it */
+    char errmsg[STORE__ERRMSG_LEN];
+};
+
+/*
+ * store__err_from_sqlite() - the one translation from SQLite result codes (extended codes
+ * are on) to -errno, as STYLE.md section 3 asks. Keeps SQLite's message for store_errmsg();
+ * call it right after the failing call, before anything else runs on the connection.
+ * Return: 0 for SQLITE_OK, _ROW and _DONE, else a negative errno.
+ */
+int store__err_from_sqlite(struct store *s, int rc);
+
+/* store__run() - steps statement @id once, expecting no row, then resets it and drops its
+ * bindings (some point at the caller's buffers). Return: 0 or -errno. */
+int store__run(struct store *s, enum store__stmt id);
+
+/*
+ * store__walk_end() - the end of a walk over a statement's rows: @rc is the last
+ * sqlite3_step() result, @ret what the walk returns so far (a callback's non-zero value
+ * stops it with a row pending). A step that failed becomes -ENOMEM or -EIO; the statement
+ * is reset and unbound. Return: what the walk returns.
+ */
+int store__walk_end(struct store *s, sqlite3_stmt *st, int rc, int ret);
+
+/* store__batch_begin() - the write functions' common start: the batch is open, or opened
+ * now (in daemon mode the node cache is checked against PRAGMA data_version then).
+ * Return: 0, -EIO (the batch is lost, or BEGIN failed), -ENOMEM. */
+int store__batch_begin(struct store *s);
+
+/* store__check_batch() - after a failed write in the batch: did SQLite roll the whole
+ * transaction back? (It may, on an I/O error, a full disk or no memory.) Then the batch is
+ * lost, and store_flush() must report it rather than commit what came after in autocommit
+ * mode. */
+void store__check_batch(struct store *s);
+
+/* store__auth_clear() - empty the node cache (store_node.c): another connection committed,
+ * or the batch whose counters it holds was lost. */
+void store__auth_clear(struct store *s);
+
+/* store__auth_seen() - the frame's counter was written: the cached node moves with it. */
+void store__auth_seen(struct store *s, uint32_t devaddr, uint32_t fcnt);
+
+/* store__auth_check_version() - inside a new batch: empty the cache if another connection
+ * has committed since it was last known valid. Return: 0, -ENOMEM, -EIO. */
+int store__auth_check_version(struct store *s);
+
+/* store__auth_free() - the cache's memory, wiped and freed (store_close()). */
+void store__auth_free(struct store *s);
+
+/* Collects bind results so a long parameter list needs one check. */
+struct store__binder {
+    sqlite3_stmt *st;
+    int rc; /* the first failure, SQLITE_OK while none */
+};
+
+static inline void store__bind_int(struct store__binder *b, int i, int64_t v)
+{
+    if (b->rc == SQLITE_OK) {
+        b->rc = sqlite3_bind_int64(b->st, i, v);
+    }
+}
+
+static inline void store__bind_double(struct store__binder *b, int i, double v)
+{
+    if (b->rc == SQLITE_OK) {
+        b->rc = sqlite3_bind_double(b->st, i, v);
+    }
+}
+
+/* Text and blobs are bound SQLITE_STATIC: every caller steps before its buffers go away,
+ * and store__run() clears the bindings. */
+static inline void store__bind_text(struct store__binder *b, int i, const char *t)
+{
+    if (b->rc == SQLITE_OK) {
+        b->rc = sqlite3_bind_text(b->st, i, t, -1, SQLITE_STATIC);
+    }
+}
+
+static inline void store__bind_blob(struct store__binder *b, int i, const void *p, size_t len)
+{
+    if (b->rc != SQLITE_OK) {
+        return;
+    }
+    if (len > INT_MAX) {
+        b->rc = SQLITE_TOOBIG;
+    } else if (len == 0) {
+        /* sqlite3_bind_blob() with a NULL pointer binds NULL; an empty payload is a blob. */
+        b->rc = sqlite3_bind_zeroblob(b->st, i, 0);
+    } else {
+        b->rc = sqlite3_bind_blob(b->st, i, p, (int)len, SQLITE_STATIC);
+    }
+}
+
+/* The end of a bind sequence: 0, or the failure translated (bindings are cleared). */
+static inline int store__bind_done(struct store *s, struct store__binder *b)
+{
+    int ret;
+
+    if (b->rc == SQLITE_OK) {
+        return 0;
+    }
+    ret = store__err_from_sqlite(s, b->rc);
+    (void)sqlite3_clear_bindings(b->st);
+    return ret != 0 ? ret : -EIO;
+}
+
+static inline struct store__binder store__bind_start(struct store *s, enum store__stmt id)
+{
+    struct store__binder b = {s->st[id], SQLITE_OK};
+
+    return b;
+}
 
 #endif

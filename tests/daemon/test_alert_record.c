@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT
  * Unit tests for daemon/alert/alert_record.c, daemon/alert/alert_restore.c and the alert and
- * outbox functions of daemon/store/store.c, on a real SQLite file: a transition's rows, the seq
- * guard, the outbox order, deletion and size bound (superseded retained rows first, then the
- * oldest, counted), alerts read back by the CLI and by a restart, and pruning.
+ * outbox functions of daemon/store/store_outbox.c, on a real SQLite file: a transition's rows,
+ * the seq guard, the outbox order, deletion and size bound (superseded retained rows first, then
+ * the oldest, counted), alerts read back by the CLI and by a restart, and pruning.
  */
 #include <stdarg.h>
 #include <stddef.h>

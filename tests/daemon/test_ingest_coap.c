@@ -401,7 +401,7 @@ static void test_ingest_coap_disabled(void **state)
     off.coap_listen[0] = '\0';
     off.coap_dtls_listen[0] = '\0';
     fx->coap = (struct ingest_coap *)fx; /* must be overwritten */
-    assert_int_equal(ingest_coap_start(&fx->loop, fx->store, &off, &fx->coap), 0);
+    assert_int_equal(ingest_coap_start(&fx->loop, fx->store, NULL, &off, &fx->coap), 0);
     assert_null(fx->coap);
     ingest_coap_committed(NULL, 0, 0);
     ingest_coap_durable(NULL, 0);
@@ -418,10 +418,10 @@ static void test_ingest_coap_piggybacked(void **state)
     uint16_t mid;
     size_t n;
 
-    assert_int_equal(ingest_coap_start(&fx->loop, fx->store, &fx->cfg, &fx->coap), 0);
+    assert_int_equal(ingest_coap_start(&fx->loop, fx->store, NULL, &fx->cfg, &fx->coap), 0);
     assert_non_null(fx->coap);
     /* libcoap's SO_REUSEADDR would let a second server share the port: refused instead. */
-    assert_int_equal(ingest_coap_start(&fx->loop, fx->store, &fx->cfg, &second), -EADDRINUSE);
+    assert_int_equal(ingest_coap_start(&fx->loop, fx->store, NULL, &fx->cfg, &second), -EADDRINUSE);
     assert_null(second);
 
     n = frame(f, DEVADDR, 1);

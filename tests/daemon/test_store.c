@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT
- * Unit tests for daemon/store/store.c on a real SQLite file in a fresh /tmp directory per test:
- * migrations, the newer-schema refusal, the node registry, the batch (store_uplink,
+ * Unit tests for the store (daemon/store/) on a real SQLite file in a fresh /tmp directory per
+ * test: migrations, the newer-schema refusal, the node registry, the batch (store_uplink,
  * store_flush, savepoints, UNIQUE(devaddr, fcnt)), a COMMIT that really fails (a VFS that
  * fails writes to the WAL file, as a full disk would), counters, pruning and the reads.
  * Results are also checked through a second, plain sqlite3 connection: what is in the file.

@@ -102,7 +102,7 @@ static enum store_reason post_frame(struct fixture *fx, uint32_t fcnt, const uin
     uint8_t buf[PROTO_FRAME_MAX_LEN];
     size_t n = frame(buf, DEVADDR, fcnt, true, 1, payload, len, NULL);
 
-    return uplink_process(fx->store, buf, n, &fx->rx, res);
+    return uplink_process(fx->store, NULL, buf, n, &fx->rx, res);
 }
 
 static int count_event(const struct store_event *e, void *arg)
@@ -163,7 +163,7 @@ static void test_uplink_process_unknown_node(void **state)
     uint8_t buf[PROTO_FRAME_MAX_LEN];
     size_t n = frame(buf, 0x26011F01u, 0, true, 1, detection, sizeof(detection), NULL);
 
-    assert_int_equal(uplink_process(fx->store, buf, n, &fx->rx, &res), STORE_UNKNOWN_NODE);
+    assert_int_equal(uplink_process(fx->store, NULL, buf, n, &fx->rx, &res), STORE_UNKNOWN_NODE);
     assert_int_equal(events(fx), 0);
     assert_int_equal(counted(fx, STORE_UNKNOWN_NODE), 1);
 }
@@ -176,7 +176,7 @@ static void test_uplink_process_bad_mic_changes_nothing(void **state)
     uint8_t buf[PROTO_FRAME_MAX_LEN];
     size_t n = frame(buf, DEVADDR, 0, true, 1, detection, sizeof(detection), wrong);
 
-    assert_int_equal(uplink_process(fx->store, buf, n, &fx->rx, &res), STORE_BAD_MIC);
+    assert_int_equal(uplink_process(fx->store, NULL, buf, n, &fx->rx, &res), STORE_BAD_MIC);
     assert_int_equal(events(fx), 0);
     assert_int_equal(counted(fx, STORE_BAD_MIC), 1);
     /* The node's counter did not move: counter 0 is still free for the real node. */
@@ -189,7 +189,7 @@ static void test_uplink_process_malformed(void **state)
     struct uplink_result res;
     const uint8_t shorty[5] = {0x40, 0x00, 0x1F, 0x01, 0x26};
 
-    assert_int_equal(uplink_process(fx->store, shorty, sizeof(shorty), &fx->rx, &res),
+    assert_int_equal(uplink_process(fx->store, NULL, shorty, sizeof(shorty), &fx->rx, &res),
                      STORE_MALFORMED);
     assert_int_equal(res.detail, PROTO_ETOOSHORT);
     assert_int_equal(counted(fx, STORE_MALFORMED), 1);
@@ -252,11 +252,11 @@ static void test_uplink_process_unknown_kinds_stored_raw(void **state)
     size_t n;
 
     n = frame(buf, DEVADDR, 1, true, 9, detection, sizeof(detection), NULL);
-    assert_int_equal(uplink_process(fx->store, buf, n, &fx->rx, &res), STORE_ACCEPTED);
+    assert_int_equal(uplink_process(fx->store, NULL, buf, n, &fx->rx, &res), STORE_ACCEPTED);
     n = frame(buf, DEVADDR, 2, true, 2, v2, sizeof(v2), NULL);
-    assert_int_equal(uplink_process(fx->store, buf, n, &fx->rx, &res), STORE_ACCEPTED);
+    assert_int_equal(uplink_process(fx->store, NULL, buf, n, &fx->rx, &res), STORE_ACCEPTED);
     n = frame(buf, DEVADDR, 3, false, 0, NULL, 0, NULL);
-    assert_int_equal(uplink_process(fx->store, buf, n, &fx->rx, &res), STORE_ACCEPTED);
+    assert_int_equal(uplink_process(fx->store, NULL, buf, n, &fx->rx, &res), STORE_ACCEPTED);
     assert_int_equal(store_flush(fx->store), 0);
     assert_int_equal(events(fx), 3);
     assert_int_equal(last_fcnt(fx), 3);

@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: MIT
- * libFuzzer target for the CoAP ingest's request path (daemon/ingest/ingest_coap.c): libcoap's
- * own PDU parser on raw datagrams, then what the handler of POST /up does with one: the
- * request checks, the frame check and store write of uplink_process() against a real
- * SQLite store (a temporary file with one registered node), the reply code, and the
- * retransmission signature. Beyond "no crash", it checks: only the reply codes of the
- * ARCHITECTURE.md table; a refusal leaves the node's counter alone; an accepted frame is
- * a replay when posted again; over DTLS a frame from another DevAddr is refused 4.01.
+ * libFuzzer target for the CoAP ingest's request path (daemon/ingest/ingest_coap.c and
+ * ingest_coap_rules.c): libcoap's own PDU parser on raw datagrams, then what the handler of
+ * POST /up does with one: the request checks, the frame check and store write of
+ * uplink_process() against a real SQLite store (a temporary file with one registered node),
+ * the reply code, and the retransmission signature. Beyond "no crash", it checks: only the
+ * reply codes of the ARCHITECTURE.md table; a refusal leaves the node's counter alone; an
+ * accepted frame is a replay when posted again; over DTLS a frame from another DevAddr is
+ * refused 4.01.
  * Input byte 0 picks the mode (below); the rest is the datagram or the payload.
  */
 #include <errno.h>
@@ -172,7 +173,7 @@ static void handle(const struct ingest_coap__req *req)
     rx.time_ms = 1700000000000 + inputs;
     snprintf(rx.gateway, sizeof(rx.gateway), "127.0.0.1:5683");
     before = node_counter(&had);
-    (void)uplink_process(store, req->payload, req->len, &rx, &res);
+    (void)uplink_process(store, NULL, req->payload, req->len, &rx, &res);
     CHECK((unsigned)res.reason < STORE_REASON_COUNT);
     verdicts[res.reason]++;
     CHECK(res.reason != STORE_DUPLICATE && res.reason != STORE_BAD_DATAGRAM);
@@ -188,7 +189,7 @@ static void handle(const struct ingest_coap__req *req)
     next_fcnt = after + 1;
     CHECK(!had || after > before);
     /* The same bytes again, as a node that missed the reply would post them. */
-    (void)uplink_process(store, req->payload, req->len, &rx, &res2);
+    (void)uplink_process(store, NULL, req->payload, req->len, &rx, &res2);
     CHECK(res2.reason == STORE_REPLAY);
 }
 

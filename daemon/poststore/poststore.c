@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT
- * From a stored frame to fusion and MQTT (see fanout.h).
+ * From a stored frame to fusion and MQTT (see poststore.h): the step between the store and
+ * the alerts (alert/fusion.c, alert/alert_record.c) and the publisher (mqtt/mqtt.c).
  */
-#include "fanout.h"
+#include "poststore/poststore.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -23,7 +24,7 @@
 #define TICK_MS   1000u
 #define TOPIC_LEN 256u
 
-struct fanout {
+struct poststore {
     uv_loop_t *loop;
     const struct config *cfg;
     struct store *store;
@@ -36,12 +37,12 @@ struct fanout {
 /* The registry's position and zone of @devaddr for fusion (store_node_place(): cached in the
  * store, current with the CLI's changes). A node that cannot be read goes to fusion without
  * them. @place is the storage the zone points into. */
-static struct fusion_node fusion_node_of(struct fanout *f, uint32_t devaddr,
+static struct fusion_node fusion_node_of(struct poststore *p, uint32_t devaddr,
                                          struct store_node *place)
 {
     struct fusion_node fn = {devaddr, false, 0, 0, NULL};
 
-    if (store_node_place(f->store, devaddr, place) == 0) {
+    if (store_node_place(p->store, devaddr, place) == 0) {
         fn.has_position = place->has_position;
         fn.lat = place->lat;
         fn.lon = place->lon;
@@ -54,13 +55,13 @@ static struct fusion_node fusion_node_of(struct fanout *f, uint32_t devaddr,
 
 static int on_alert(const struct fusion_alert *a, void *arg)
 {
-    struct fanout *f = arg;
-    int rc = alert_record(f->store, f->mqtt, f->cfg, a);
+    struct poststore *p = arg;
+    int rc = alert_record(p->store, p->mqtt, p->cfg, a);
 
     if (rc < 0) {
-        (void)log_limited(&f->fail_limit, LOG_ERR,
+        (void)log_limited(&p->fail_limit, LOG_ERR,
                           "alert %" PRId64 " seq %" PRIu32 " not stored, fusion retries it: %s",
-                          a->id, a->seq, rc == -EIO ? store_errmsg(f->store) : strerror(-rc));
+                          a->id, a->seq, rc == -EIO ? store_errmsg(p->store) : strerror(-rc));
     }
     return rc;
 }
@@ -73,8 +74,8 @@ static const char *class_name(void *arg, uint8_t class_id)
 }
 
 /* Queues @o (consumed) on @topic, with the frame's common fields first. */
-static void queue_json(struct fanout *f, const char *topic, cJSON *o, const struct store_uplink *up,
-                       bool retain)
+static void queue_json(struct poststore *p, const char *topic, cJSON *o,
+                       const struct store_uplink *up, bool retain)
 {
     char hex[9];
     char when[RFC3339_LEN];
@@ -88,42 +89,42 @@ static void queue_json(struct fanout *f, const char *topic, cJSON *o, const stru
         text = cJSON_PrintUnformatted(o);
     }
     if (text != NULL) {
-        mqtt_queue_volatile(f->mqtt, topic, text, retain);
+        mqtt_queue_volatile(p->mqtt, topic, text, retain);
         cJSON_free(text);
     }
     cJSON_Delete(o);
 }
 
-static void publish_detection(struct fanout *f, const struct store_uplink *up,
+static void publish_detection(struct poststore *p, const struct store_uplink *up,
                               const struct proto_tfp_detection *d)
 {
     char topic[TOPIC_LEN];
     char when[RFC3339_LEN];
-    const char *name = config_class_name(f->cfg, d->class_id);
+    const char *name = config_class_name(p->cfg, d->class_id);
     cJSON *o = cJSON_CreateObject();
     int n;
 
-    n = name != NULL ? snprintf(topic, sizeof(topic), "%s/event/%s/%08" PRIX32, f->cfg->mqtt.prefix,
+    n = name != NULL ? snprintf(topic, sizeof(topic), "%s/event/%s/%08" PRIX32, p->cfg->mqtt.prefix,
                                 name, up->devaddr)
                      : snprintf(topic, sizeof(topic), "%s/event/class_%u/%08" PRIX32,
-                                f->cfg->mqtt.prefix, d->class_id, up->devaddr);
+                                p->cfg->mqtt.prefix, d->class_id, up->devaddr);
     rfc3339_format(up->rx->time_ms - (int64_t)d->age_s * 1000, when);
     if (n < 0 || (size_t)n >= sizeof(topic) || o == NULL ||
         cJSON_AddStringToObject(o, "kind", "detection") == NULL ||
         cJSON_AddStringToObject(o, "time", when) == NULL ||
-        tfp_json_add_detection(o, d, class_name, (void *)f->cfg) < 0) {
+        tfp_json_add_detection(o, d, class_name, (void *)p->cfg) < 0) {
         cJSON_Delete(o);
         return;
     }
-    queue_json(f, topic, o, up, false);
+    queue_json(p, topic, o, up, false);
 }
 
-static void publish_health(struct fanout *f, const struct store_uplink *up,
+static void publish_health(struct poststore *p, const struct store_uplink *up,
                            const struct proto_tfp_health *h)
 {
     char topic[TOPIC_LEN];
     cJSON *o = cJSON_CreateObject();
-    int n = snprintf(topic, sizeof(topic), "%s/node/%08" PRIX32 "/health", f->cfg->mqtt.prefix,
+    int n = snprintf(topic, sizeof(topic), "%s/node/%08" PRIX32 "/health", p->cfg->mqtt.prefix,
                      up->devaddr);
 
     if (n < 0 || (size_t)n >= sizeof(topic) || o == NULL ||
@@ -131,65 +132,68 @@ static void publish_health(struct fanout *f, const struct store_uplink *up,
         cJSON_Delete(o);
         return;
     }
-    queue_json(f, topic, o, up, true);
+    queue_json(p, topic, o, up, true);
 }
 
-/* ---- the store hook ---- */
+/* ---- a stored frame ---- */
 
-static void note_fusion_failure(struct fanout *f, int rc, uint32_t devaddr)
+static void note_fusion_failure(struct poststore *p, int rc, uint32_t devaddr)
 {
     /* An emit failure is logged by on_alert() and retried by fusion; -ENOMEM drops one input.
      * Neither is a reason to refuse a frame that is stored. */
     if (rc == -ENOMEM) {
-        (void)log_limited(&f->fail_limit, LOG_ERR,
+        (void)log_limited(&p->fail_limit, LOG_ERR,
                           "node %08" PRIX32 ": out of memory in fusion, "
                           "an input was dropped",
                           devaddr);
     }
 }
 
-static int on_uplink(void *arg, const struct store_uplink *up)
+void poststore_frame(struct poststore *p, const struct store_uplink *up)
 {
-    struct fanout *f = arg;
     const struct proto_tfp_msg *m = up->msg;
     int64_t now = up->rx->time_ms;
     struct store_node place;
-    struct fusion_node fn = fusion_node_of(f, up->devaddr, &place);
-    bool events = f->mqtt != NULL && f->cfg->mqtt.publish_events;
+    struct fusion_node fn;
+    bool events;
     unsigned i;
     int rc = 0;
 
+    if (p == NULL) {
+        return;
+    }
+    fn = fusion_node_of(p, up->devaddr, &place);
+    events = p->mqtt != NULL && p->cfg->mqtt.publish_events;
     if (m == NULL) {
-        rc = fusion_seen(f->fusion, &fn, now);
+        rc = fusion_seen(p->fusion, &fn, now);
     } else if (m->port == PROTO_TFP_PORT_DETECTIONS) {
         for (i = 0; i < m->u.det.count; i++) {
             const struct proto_tfp_detection *d = &m->u.det.rec[i];
-            int r = fusion_detection(f->fusion, &fn, d->class_id, d->confidence,
+            int r = fusion_detection(p->fusion, &fn, d->class_id, d->confidence,
                                      now - (int64_t)d->age_s * 1000, now);
 
             rc = rc != 0 ? rc : r;
             if (events) {
-                publish_detection(f, up, d);
+                publish_detection(p, up, d);
             }
         }
     } else if (m->port == PROTO_TFP_PORT_HEALTH) {
-        rc = fusion_health(f->fusion, &fn, m->u.health.battery_mv, now);
-        if (f->mqtt != NULL) {
-            publish_health(f, up, &m->u.health);
+        rc = fusion_health(p->fusion, &fn, m->u.health.battery_mv, now);
+        if (p->mqtt != NULL) {
+            publish_health(p, up, &m->u.health);
         }
     } else if (m->port == PROTO_TFP_PORT_ANOMALY) {
-        rc = fusion_anomaly(f->fusion, &fn, &m->u.anomaly, now);
+        rc = fusion_anomaly(p->fusion, &fn, &m->u.anomaly, now);
     }
-    note_fusion_failure(f, rc, up->devaddr);
-    return 0;
+    note_fusion_failure(p, rc, up->devaddr);
 }
 
 static void on_tick(uv_timer_t *t)
 {
-    struct fanout *f = t->data;
+    struct poststore *p = t->data;
 
     /* A failed transition was logged by on_alert(); fusion retries it at the next tick. */
-    int rc = fusion_tick(f->fusion, rfc3339_now_ms());
+    int rc = fusion_tick(p->fusion, rfc3339_now_ms());
 
     (void)rc;
 }
@@ -197,7 +201,7 @@ static void on_tick(uv_timer_t *t)
 /* ---- start and stop ---- */
 
 struct known_ctx {
-    struct fanout *f;
+    struct poststore *p;
     int64_t now_ms;
 };
 
@@ -205,7 +209,7 @@ static int add_known(const struct store_node *n, void *arg)
 {
     struct known_ctx *k = arg;
     struct fusion_node fn = {n->devaddr, n->has_position, n->lat, n->lon, n->zone};
-    int rc = fusion_node_known(k->f->fusion, &fn, n->last_seen_ms, k->now_ms);
+    int rc = fusion_node_known(k->p->fusion, &fn, n->last_seen_ms, k->now_ms);
 
     if (rc == -ENOSPC) {
         log_warning("node %08" PRIX32 ": beyond fusion's node limit, no per-node alerts",
@@ -216,7 +220,7 @@ static int add_known(const struct store_node *n, void *arg)
 }
 
 struct replay_ctx {
-    struct fanout *f;
+    struct poststore *p;
     int64_t now_ms;
 };
 
@@ -230,24 +234,24 @@ static int replay_one(const struct store_event *e, void *arg)
     if (strcmp(e->kind, "detection") != 0) {
         return 0;
     }
-    fn = fusion_node_of(r->f, e->devaddr, &place);
-    return fusion_replay_detection(r->f->fusion, &fn, d->class_id, d->confidence, e->time_ms,
+    fn = fusion_node_of(r->p, e->devaddr, &place);
+    return fusion_replay_detection(r->p->fusion, &fn, d->class_id, d->confidence, e->time_ms,
                                    r->now_ms);
 }
 
 /* The detections of the longest cluster window go back into the restored alerts' windows
  * (fusion_replay_detection()), so that a restart does not lower what the next detection
  * makes of an alert. */
-static int replay_windows(struct fanout *f, int64_t now_ms)
+static int replay_windows(struct poststore *p, int64_t now_ms)
 {
     struct store_event_filter filter = {0};
-    struct replay_ctx r = {f, now_ms};
+    struct replay_ctx r = {p, now_ms};
     unsigned window_s = 0;
     unsigned i;
 
-    for (i = 0; i < f->cfg->rule_count; i++) {
-        if (f->cfg->rules[i].type == CONFIG_RULE_CLUSTER && f->cfg->rules[i].window_s > window_s) {
-            window_s = f->cfg->rules[i].window_s;
+    for (i = 0; i < p->cfg->rule_count; i++) {
+        if (p->cfg->rules[i].type == CONFIG_RULE_CLUSTER && p->cfg->rules[i].window_s > window_s) {
+            window_s = p->cfg->rules[i].window_s;
         }
     }
     if (window_s == 0) {
@@ -255,87 +259,86 @@ static int replay_windows(struct fanout *f, int64_t now_ms)
     }
     filter.since_ms = now_ms - (int64_t)window_s * 1000;
     filter.class_id = -1;
-    return store_events_foreach(f->store, &filter, replay_one, &r);
+    return store_events_foreach(p->store, &filter, replay_one, &r);
 }
 
-int fanout_start(uv_loop_t *loop, const struct config *cfg, struct store *s, struct fanout **out)
+int poststore_start(uv_loop_t *loop, const struct config *cfg, struct store *s,
+                    struct poststore **out)
 {
     struct fusion_opts opts = {0};
     struct known_ctx known;
-    struct fanout *f = calloc(1, sizeof(*f));
+    struct poststore *p = calloc(1, sizeof(*p));
     int restored;
     int rc;
 
-    if (f == NULL) {
+    if (p == NULL) {
         return -ENOMEM;
     }
-    f->loop = loop;
-    f->cfg = cfg;
-    f->store = s;
-    log_limit_init(&f->fail_limit, "fusion failures", 5, 60000);
+    p->loop = loop;
+    p->cfg = cfg;
+    p->store = s;
+    log_limit_init(&p->fail_limit, "fusion failures", 5, 60000);
     opts.emit = on_alert;
-    opts.arg = f;
-    rc = fusion_new(cfg, &opts, &f->fusion);
+    opts.arg = p;
+    rc = fusion_new(cfg, &opts, &p->fusion);
     if (rc < 0) {
-        free(f);
+        free(p);
         return rc;
     }
-    restored = alert_restore(s, f->fusion);
-    known.f = f;
+    restored = alert_restore(s, p->fusion);
+    known.p = p;
     known.now_ms = rfc3339_now_ms();
     rc = restored < 0 ? restored : store_node_foreach(s, add_known, &known);
     if (rc == 0 && restored > 0) {
-        rc = replay_windows(f, known.now_ms);
+        rc = replay_windows(p, known.now_ms);
     }
     if (rc == 0 && cfg->mqtt.host[0] != '\0') {
-        rc = mqtt_start(loop, cfg, s, &f->mqtt);
+        rc = mqtt_start(loop, cfg, s, &p->mqtt);
     }
     if (rc < 0) {
-        fusion_free(f->fusion);
-        free(f);
+        fusion_free(p->fusion);
+        free(p);
         return rc == -ENOMEM || rc == -EINVAL ? rc : -EIO;
     }
     if (restored > 0) {
         log_info("fusion: continuing %d active alerts", restored);
     }
-    (void)uv_timer_init(loop, &f->tick);
-    f->tick.data = f;
-    (void)uv_timer_start(&f->tick, on_tick, TICK_MS, TICK_MS);
-    store_set_uplink_hook(s, on_uplink, f);
-    *out = f;
+    (void)uv_timer_init(loop, &p->tick);
+    p->tick.data = p;
+    (void)uv_timer_start(&p->tick, on_tick, TICK_MS, TICK_MS);
+    *out = p;
     return 0;
 }
 
-void fanout_committed(struct fanout *f, int rc)
+void poststore_committed(struct poststore *p, int rc)
 {
-    if (f->mqtt != NULL) {
-        mqtt_committed(f->mqtt, rc);
+    if (p->mqtt != NULL) {
+        mqtt_committed(p->mqtt, rc);
     }
 }
 
-void fanout_reload(struct fanout *f)
+void poststore_reload(struct poststore *p)
 {
-    if (fusion_set_config(f->fusion, f->cfg, rfc3339_now_ms()) != 0) {
+    if (fusion_set_config(p->fusion, p->cfg, rfc3339_now_ms()) != 0) {
         log_warning("fusion: some alerts of removed rules could not be cleared yet");
     }
 }
 
 static void on_tick_closed(uv_handle_t *h)
 {
-    struct fanout *f = h->data;
+    struct poststore *p = h->data;
 
-    fusion_free(f->fusion);
-    free(f);
+    fusion_free(p->fusion);
+    free(p);
 }
 
-void fanout_stop(struct fanout *f)
+void poststore_stop(struct poststore *p)
 {
-    if (f == NULL) {
+    if (p == NULL) {
         return;
     }
-    store_set_uplink_hook(f->store, NULL, NULL);
-    mqtt_stop(f->mqtt);
-    f->mqtt = NULL;
-    (void)uv_timer_stop(&f->tick);
-    uv_close((uv_handle_t *)&f->tick, on_tick_closed);
+    mqtt_stop(p->mqtt);
+    p->mqtt = NULL;
+    (void)uv_timer_stop(&p->tick);
+    uv_close((uv_handle_t *)&p->tick, on_tick_closed);
 }

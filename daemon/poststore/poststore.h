@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: MIT
+ * What follows a stored frame, inside the batch that stores it: the frame check
+ * (ingest/uplink.c) hands each frame store_uplink() accepted to poststore_frame(), which
+ * gives each detection, anomaly summary and health message to fusion (whose alert
+ * transitions alert/alert_record.c stores and queues in the outbox), and, when [mqtt]
+ * publish_events is on, each detection and each health message to its QoS 0 topic:
+ *   <prefix>/event/<class>/<devaddr>   the detection, as `tinyfleet events --json` shows it
+ *   <prefix>/node/<devaddr>/health     the last health message (retained)
+ * Also fusion's clock (a one-second tick) and the MQTT publisher's life. Loop thread only.
+ */
+#ifndef PROJ_DAEMON_POSTSTORE_H
+#define PROJ_DAEMON_POSTSTORE_H
+
+#include <uv.h>
+
+#include "config/config.h"
+#include "store/store.h"
+
+struct poststore;
+
+/*
+ * poststore_start() - set fusion up from @cfg, continue the alerts active in @s, tell fusion
+ * about every registered node, and start the MQTT publisher when [mqtt] host is set.
+ * @cfg must stay valid while the stage runs: class names, [mqtt] prefix and publish_events
+ * are read from it at each frame, and poststore_reload() hands it to fusion again.
+ * Return: 0 and *@out; -ENOMEM; -EIO (the store cannot be read); -EINVAL (MQTT settings).
+ */
+int poststore_start(uv_loop_t *loop, const struct config *cfg, struct store *s,
+                    struct poststore **out);
+
+/*
+ * poststore_frame() - @up was just stored by store_uplink() in the open batch: feed fusion
+ * (its alert transitions go into the same batch, so they commit with the frame that caused
+ * them) and queue the frame's QoS 0 event messages, released at the commit. Never refuses
+ * the frame: a failed alert transition is logged and retried by fusion, an input fusion had
+ * no memory for is logged and dropped. @p NULL: no-op (a frame check without this stage).
+ */
+void poststore_frame(struct poststore *p, const struct store_uplink *up);
+
+/* poststore_committed() - after each group commit (@rc its result): releases the MQTT
+ * messages that waited for it. */
+void poststore_committed(struct poststore *p, int rc);
+
+/* poststore_reload() - the config @cfg of poststore_start() was reloaded in place (rules,
+ * zones, classes, [health]): hand it to fusion, which keeps or clears its active alerts by
+ * the new rules. Node positions and zones need no reload: each frame reads its node's from
+ * the registry (store_node_place(), current with the CLI's changes). */
+void poststore_reload(struct poststore *p);
+
+/* poststore_stop() - stop the tick and the publisher; memory goes once the loop has run the
+ * close callbacks. Active alerts stay in the store for the next start. NULL is a no-op. */
+void poststore_stop(struct poststore *p);
+
+#endif

@@ -1,0 +1,138 @@
+/* SPDX-License-Identifier: MIT
+ * The SQL text of every statement the store prepares (store_int.h, enum store__stmt): all in
+ * one table, prepared once at open with bound parameters, so what the store asks of the
+ * schema (migrations/) reads in one place. The comments say why a statement has its shape.
+ */
+#include "store/store_int.h"
+
+/* The columns store_events_foreach() reads, in the order read_event() (store_read.c) expects. */
+#define EVENT_COLUMNS                                                                              \
+    "SELECT e.id, e.devaddr, f.fcnt, e.received_ms, e.time_ms, e.kind, f.fport, f.payload,"        \
+    " e.class_id, e.confidence, e.age_s, e.duration_s, e.level_db,"                                \
+    " e.battery_mv, e.temp_c, e.uptime_s, e.model_id, e.model_ver, e.inferences,"                  \
+    " e.detections, e.tx_failures,"                                                                \
+    " e.windows, e.anomalous, e.score_mean, e.score_max, e.peak_band, e.period_s"                  \
+    " FROM events e JOIN frames f ON f.id = e.frame_id"
+/* ?1 since, ?2 devaddr, ?3 class, ?4 limit (-1 = none). One statement per filter shape, so
+ * each runs on its own index (schema: events_received, events_class; a node's events through
+ * frames (devaddr, fcnt) and events_frame: events has no index on devaddr, see the schema). */
+#define EVENT_ORDER " ORDER BY e.received_ms DESC, e.id DESC LIMIT ?4"
+
+#define ALERT_COLUMNS                                                                              \
+    "SELECT id, class, topic_key, level, state, seq, opened_ms, changed_ms, json FROM alerts"
+
+#define NODE_COLUMNS                                                                               \
+    "SELECT devaddr, name, profile, lat, lon, zone, nwkskey, appskey, has_fcnt, last_fcnt,"        \
+    " last_seen_ms, battery_mv, created_ms FROM nodes"
+
+const char *const store__sql[STORE__STMT_COUNT] = {
+    /* IMMEDIATE: take the write lock at once, so a busy database shows at the first write of
+     * a batch (after the busy timeout), not as a failed COMMIT at its end. */
+    [STORE__BEGIN] = "BEGIN IMMEDIATE",
+    [STORE__COMMIT] = "COMMIT",
+    [STORE__ROLLBACK] = "ROLLBACK",
+    [STORE__NODE_ADD] =
+        "INSERT INTO nodes (devaddr, name, profile, lat, lon, zone, nwkskey, appskey,"
+        " has_fcnt, last_fcnt, last_seen_ms, battery_mv, created_ms)"
+        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+    [STORE__NODE_GET] = NODE_COLUMNS " WHERE devaddr = ?1",
+    /* The frame check's lookup: only what it reads. The whole row (three texts copied,
+     * thirteen columns decoded) cost 7.3 k instructions per frame (callgrind, CoAP). */
+    [STORE__NODE_AUTH] = "SELECT nwkskey, appskey, has_fcnt, last_fcnt, lat, lon, zone FROM nodes"
+                         " WHERE devaddr = ?1",
+    [STORE__NODE_LIST] = NODE_COLUMNS " ORDER BY devaddr",
+    [STORE__NODE_REMOVE] = "DELETE FROM nodes WHERE devaddr = ?1",
+    /* The counter may only move forward: a second guard behind the check in uplink.c. */
+    [STORE__NODE_SEEN] = "UPDATE nodes SET has_fcnt = 1, last_fcnt = ?2, last_seen_ms = ?3,"
+                         " battery_mv = coalesce(?4, battery_mv)"
+                         " WHERE devaddr = ?1 AND (has_fcnt = 0 OR last_fcnt < ?2)",
+    /* With its first reception (migrations/0003_first_reception.sql). */
+    [STORE__FRAME_ADD] =
+        "INSERT INTO frames (devaddr, fcnt, fport, confirmed, received_ms, payload,"
+        " bearer, gateway, rssi, snr, freq_hz, datr)"
+        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+    /* A later copy refers to a frame of an earlier batch, which the CLI may have removed
+     * since (node remove): with foreign keys off (store_daemon_mode()) the frame's
+     * existence is checked here; no row inserted means no such frame. */
+    [STORE__RX_ADD_LATER] =
+        "INSERT INTO later_receptions (frame_id, bearer, gateway, time_ms, rssi,"
+        " snr, freq_hz, datr) SELECT ?1, ?2, ?3, ?8, ?4, ?5, ?6, ?7"
+        " WHERE EXISTS (SELECT 1 FROM frames WHERE id = ?1)",
+    [STORE__EVENT_ADD] = "INSERT INTO events (frame_id, devaddr, kind, received_ms, time_ms,"
+                         " class_id, confidence, age_s, duration_s, level_db,"
+                         " battery_mv, temp_c, uptime_s, model_id, model_ver, inferences,"
+                         " detections, tx_failures,"
+                         " windows, anomalous, score_mean, score_max, peak_band, period_s)"
+                         " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14,"
+                         " ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24)",
+    [STORE__GWSTAT_ADD] = "INSERT INTO gateway_stats (gateway, time_ms, json) VALUES (?1, ?2, ?3)",
+    /* store_uplink()'s undo of one frame: see undo_rows() in store_uplink.c. */
+    [STORE__UNDO_EVENT] = "DELETE FROM events WHERE id = ?1",
+    [STORE__UNDO_FRAME] = "DELETE FROM frames WHERE id = ?1",
+    [STORE__COUNTER_ADD] =
+        "INSERT INTO counters (bearer, reason, count) VALUES (?1, ?2, ?3)"
+        " ON CONFLICT (bearer, reason) DO UPDATE SET count = count + excluded.count",
+    [STORE__COUNTERS] = "SELECT bearer, reason, count FROM counters",
+    [STORE__EV_ALL] = EVENT_COLUMNS " WHERE e.received_ms >= ?1" EVENT_ORDER,
+    [STORE__EV_NODE] = EVENT_COLUMNS " WHERE f.devaddr = ?2 AND e.received_ms >= ?1" EVENT_ORDER,
+    [STORE__EV_CLASS] = EVENT_COLUMNS " WHERE e.class_id = ?3 AND e.received_ms >= ?1" EVENT_ORDER,
+    [STORE__EV_NODE_CLASS] = EVENT_COLUMNS
+    " WHERE f.devaddr = ?2 AND e.class_id = ?3 AND e.received_ms >= ?1" EVENT_ORDER,
+    /* Oldest first, at most ?2 rows each; a frame goes only once nothing refers to it, so
+     * no cascade deletes more rows than the budget says. Frames are taken oldest by id
+     * (ids rise with reception; an index on received_ms would cost every commit a page):
+     * after the clock went back, a frame is pruned once the ones before it are. */
+    [STORE__PRUNE_EVENTS] = "DELETE FROM events WHERE id IN (SELECT id FROM events"
+                            " WHERE received_ms < ?1 ORDER BY received_ms LIMIT ?2)",
+    [STORE__PRUNE_RX] = "DELETE FROM later_receptions WHERE frame_id IN (SELECT f.id FROM"
+                        " (SELECT id, received_ms FROM frames ORDER BY id LIMIT ?2) f"
+                        " WHERE f.received_ms < ?1)",
+    [STORE__PRUNE_FRAMES] =
+        "DELETE FROM frames WHERE id IN (SELECT f.id FROM"
+        " (SELECT id, received_ms FROM frames ORDER BY id LIMIT ?2) f"
+        " WHERE f.received_ms < ?1"
+        " AND NOT EXISTS (SELECT 1 FROM events e WHERE e.frame_id = f.id)"
+        " AND NOT EXISTS (SELECT 1 FROM later_receptions r WHERE r.frame_id = f.id))",
+    [STORE__PRUNE_GWSTATS] = "DELETE FROM gateway_stats WHERE id IN (SELECT id FROM gateway_stats"
+                             " WHERE time_ms < ?1 ORDER BY time_ms LIMIT ?2)",
+    [STORE__PRUNE_TRANSITIONS] = "DELETE FROM alert_transitions WHERE (alert_id, seq) IN"
+                                 " (SELECT alert_id, seq FROM alert_transitions WHERE time_ms < ?1"
+                                 " ORDER BY time_ms LIMIT ?2)",
+    /* An active alert stays whatever its age: fusion continues it after a restart. */
+    [STORE__PRUNE_ALERTS] =
+        "DELETE FROM alerts WHERE id IN (SELECT a.id FROM alerts a"
+        " WHERE a.state = 'cleared' AND a.changed_ms < ?1"
+        " AND NOT EXISTS (SELECT 1 FROM alert_transitions t WHERE t.alert_id = a.id)"
+        " ORDER BY a.changed_ms LIMIT ?2)",
+    /* seq only rises: a transition older than the stored one never overwrites it. */
+    [STORE__ALERT_PUT] = "INSERT INTO alerts (id, class, topic_key, level, state, seq, opened_ms,"
+                         " changed_ms, json) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
+                         " ON CONFLICT (id) DO UPDATE SET level = excluded.level,"
+                         " state = excluded.state, seq = excluded.seq,"
+                         " changed_ms = excluded.changed_ms, json = excluded.json"
+                         " WHERE excluded.seq > alerts.seq",
+    [STORE__TRANSITION_ADD] = "INSERT INTO alert_transitions (alert_id, seq, time_ms, json)"
+                              " VALUES (?1, ?2, ?3, ?4)",
+    [STORE__ALERT_MAX_ID] = "SELECT coalesce(max(id), 0) FROM alerts",
+    [STORE__ALERTS_ACTIVE] = ALERT_COLUMNS " WHERE state <> 'cleared' ORDER BY id",
+    [STORE__ALERTS_RECENT] = ALERT_COLUMNS " ORDER BY changed_ms DESC, id DESC LIMIT ?1",
+    [STORE__OUTBOX_ADD] = "INSERT INTO outbox (topic, payload, retain, created_ms)"
+                          " VALUES (?1, ?2, ?3, ?4)",
+    [STORE__OUTBOX_NEXT] = "SELECT id, topic, payload, retain FROM outbox WHERE id > ?1"
+                           " ORDER BY id LIMIT ?2",
+    [STORE__OUTBOX_DELETE] = "DELETE FROM outbox WHERE id = ?1",
+    [STORE__OUTBOX_DEPTH] = "SELECT count(*), coalesce(min(created_ms), 0) FROM outbox",
+    /* An upper bound of the row count from the ends of the rowid b-tree, O(log n): count(*)
+     * walks every row, and alert_record.c asks at every transition. */
+    [STORE__OUTBOX_SPAN] =
+        "SELECT coalesce((SELECT max(id) FROM outbox) - (SELECT min(id) FROM outbox)"
+        " + 1, 0)",
+    [STORE__OUTBOX_SUPERSEDED] = "DELETE FROM outbox WHERE id IN (SELECT o.id FROM outbox o"
+                                 " WHERE o.retain = 1 AND EXISTS (SELECT 1 FROM outbox n"
+                                 " WHERE n.topic = o.topic AND n.id > o.id)"
+                                 " ORDER BY o.id LIMIT ?1)",
+    [STORE__OUTBOX_OLDEST] = "DELETE FROM outbox WHERE id IN (SELECT id FROM outbox ORDER BY id"
+                             " LIMIT ?1)",
+    [STORE__COUNTER_GET] = "SELECT count FROM counters WHERE bearer = ?1 AND reason = ?2",
+    [STORE__DATA_VERSION] = "PRAGMA data_version",
+};
