@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT
- * Alert fusion (ARCHITECTURE.md "Fusion", issue 4): turns detections, anomaly summaries and
+ * Alert fusion (ARCHITECTURE.md "Fusion"): turns detections, anomaly summaries and
  * node health into alerts with a lifecycle (open -> escalate / update -> cleared). No I/O:
  * no SQLite, no sockets, no clock, no logging. Every call carries the current time (`now_ms`,
  * Unix ms), so tests run whole scenarios on a fake clock, and every alert transition is handed

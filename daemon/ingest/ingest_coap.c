@@ -440,7 +440,7 @@ static void hnd_post_up(coap_resource_t *resource, coap_session_t *session,
 }
 
 /* Methods other than POST: libcoap would answer 4.05 by itself, but then the request
- * would not be counted (issue 3 item 5: every refusal is counted). */
+ * would not be counted, and every refusal must be. */
 static void hnd_not_allowed(coap_resource_t *resource, coap_session_t *session,
                             const coap_pdu_t *request, const coap_string_t *query,
                             coap_pdu_t *response)

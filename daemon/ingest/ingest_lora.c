@@ -2,7 +2,7 @@
  * LoRa ingest over the Semtech UDP protocol v2: one UDP socket, one receive buffer, one
  * parse target, all inside struct ingest_lora, so a datagram costs no allocation here.
  * PROTOCOL.TXT section 3.1 acknowledges at once; here a PUSH_ACK waits until the group commit
- * holding its frames is durable (issue 3: nothing acknowledged before), which only delays it
+ * holding its frames is durable (nothing is acknowledged before it is stored), which only delays it
  * by the commit interval and a disk sync: forwarders use acks only for statistics and never resend
  * (PROTOCOL.TXT section 1).
  */
