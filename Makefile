@@ -89,7 +89,7 @@ $(1)/tinyfleet-node: $$(NODESIM_SRC:%.c=$(1)/obj/%.o) $(1)/libhost.a $(1)/libnod
                      $(1)/libproto.a
 	$$(Q)$(2) $(3) $(4) -o $$@ $$^ -linih -lm
 $(1)/tinyfleet-train: $(1)/obj/host/train/main.o $(1)/libtrain.a $(1)/libhost.a \
-                      $(1)/libnodefw.a
+                      $(1)/libnodefw.a $(1)/libproto.a
 	$$(Q)$(2) $(3) $(4) -o $$@ $$^ -lm
 $(1)/tests/%: $(1)/obj/tests/%.o $$$$(addprefix $(1)/,$$$$(call test_libs,$$$$*))
 	@mkdir -p $$(@D)

@@ -22,6 +22,7 @@
 
 #include <ini.h>
 
+#include "proto/classes.h"
 #include "util/hex.h"
 
 #define KEYS_MAX 16 /* keys of the largest section ([rule.*], [mqtt]) fit below this */
@@ -214,10 +215,6 @@ struct parse_ctx {
     char rule_class[CONFIG_RULE_MAX][CONFIG_NAME_MAX];
 };
 
-static const char *const default_classes[] = {
-    "unknown", "elephant", "whale", "machine_anomaly", "human", "vehicle", "gunshot", "ship",
-};
-
 static void fail_at(struct parse_ctx *ctx, unsigned line, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
@@ -296,8 +293,8 @@ void config_defaults(struct config *out)
     (void)snprintf(out->mqtt.prefix, sizeof(out->mqtt.prefix), "tinyfleet/%.60s", out->site);
     out->health.offline_after_s = 3600;
     out->health.battery_low_mv = 3300;
-    for (i = 0; i < COUNT(default_classes); i++) {
-        copy_str(out->class_names[i], CONFIG_NAME_MAX, default_classes[i]);
+    for (i = 0; i < PROTO_CLASS_COUNT; i++) {
+        copy_str(out->class_names[i], CONFIG_NAME_MAX, proto_class_name((uint8_t)i));
     }
 }
 

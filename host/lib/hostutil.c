@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "proto/classes.h"
 #include "synth/synth.h"
 
 static int nibble(char c)
@@ -85,11 +86,10 @@ int hostutil_num(const char *opt, const char *s, double lo, double hi, double *o
 
 const char *hostutil_class_name(uint8_t class_id)
 {
-    /* ARCHITECTURE.md's table; the gateway's config may rename them. */
-    static const char *const names[] = {"unknown", "elephant", "whale",   "machine_anomaly",
-                                        "human",   "vehicle",  "gunshot", "ship"};
+    /* The built-in table; the gateway's config may rename them. */
+    const char *name = proto_class_name(class_id);
 
-    return class_id < sizeof(names) / sizeof(names[0]) ? names[class_id] : "unknown";
+    return name != NULL ? name : "unknown";
 }
 
 int hostutil_synth_kind(const char *name)
