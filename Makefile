@@ -274,10 +274,10 @@ bench-proto: $(B)/bench/bench_proto
 bench-nodefw: $(BOARD_TEST_SET)
 	@sh tools/bench-nodefw.sh $(B)/nodefw
 
-$(B)/bench/bench_lora: tests/bench/bench_lora.c $(B)/libproto.a
+$(B)/bench/bench_lora: tests/bench/bench_lora.c $(B)/libhost.a $(B)/libproto.a
 	@mkdir -p $(@D)
 	$(BENCH_CC) -o $@ $^
-$(B)/bench/bench_alert: tests/bench/bench_alert.c $(B)/libproto.a
+$(B)/bench/bench_alert: tests/bench/bench_alert.c $(B)/libhost.a $(B)/libproto.a
 	@mkdir -p $(@D)
 	$(BENCH_CC) -o $@ $^ -lmosquitto -lpthread
 $(B)/bench/bench_coap: tests/bench/bench_coap.c $(B)/libdaemon.a $(B)/libproto.a

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "host_hal.h"
+#include "simutil.h"
 #include "lib/hostutil.h"
 #include "nodefw/node.h"
 #include "synth/synth.h"
@@ -161,7 +162,7 @@ static int source_key(struct parse *p, const char *s, struct fleet_source *src, 
     double *dst = NULL;
 
     if (strcmp(k, "kind") == 0) {
-        if ((src->kind = hostutil_synth_kind(v)) < 0) {
+        if ((src->kind = simutil_synth_kind(v)) < 0) {
             return perr(p, s, k, "a signal kind of host/synth/synth.h expected (rumble...)");
         }
         return 1;
@@ -597,7 +598,7 @@ static int start_node(struct fleet_scenario *sc, struct sim_node *sn, struct hos
     }
     rc = node_init(&sn->fw, &cfg, &sn->hn.hal);
     if (rc != 0) {
-        fprintf(stderr, "tinyfleet-node: node %s: %s\n", sn->cfg->name, hostutil_node_strerror(rc));
+        fprintf(stderr, "tinyfleet-node: node %s: %s\n", sn->cfg->name, simutil_node_strerror(rc));
         return -1;
     }
     sn->started = 1;
@@ -834,8 +835,8 @@ int fleet_main(int argc, char **argv)
         pace(&t0, t, sc->speed);
     }
     for (i = 0; i < sc->n_nodes; i++) {
-        hostutil_print_stats(stdout, nodes[i].cfg->name, &nodes[i].fw, nodes[i].hn.push_acks,
-                             nodes[i].hn.push_timeouts);
+        simutil_print_stats(stdout, nodes[i].cfg->name, &nodes[i].fw, nodes[i].hn.push_acks,
+                            nodes[i].hn.push_timeouts);
         failed += nodes[i].fw.stats.tx_failed;
     }
     rc = failed == 0 ? 0 : 1;

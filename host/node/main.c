@@ -19,6 +19,7 @@
 
 #include "fleet.h"
 #include "host_hal.h"
+#include "simutil.h"
 #include "lib/hostutil.h"
 #include "nodefw/classify.h"
 #include "nodefw/node.h"
@@ -210,7 +211,7 @@ static int scene_init(struct synth_scene *s, enum dsp_profile p, const struct sc
         return -1;
     }
     if (o->event != NULL) {
-        int k = hostutil_synth_kind(o->event);
+        int k = simutil_synth_kind(o->event);
 
         if (k < 0 || synth_source_init(&s->ev, (enum synth_kind)k, rate, seed + 1u) != 0) {
             fprintf(stderr, "tinyfleet-node: unknown signal kind '%s'\n", o->event);
@@ -528,7 +529,7 @@ static int cmd_run(int argc, char **argv)
 
     rc = node_init(&node, &cfg, &hn.hal);
     if (rc != 0) {
-        fprintf(stderr, "tinyfleet-node: node start failed: %s\n", hostutil_node_strerror(rc));
+        fprintf(stderr, "tinyfleet-node: node start failed: %s\n", simutil_node_strerror(rc));
         wav_close(&w);
         return 1;
     }
@@ -548,7 +549,7 @@ static int cmd_run(int argc, char **argv)
         }
     }
     wav_close(&w);
-    hostutil_print_stats(stdout, "node", &node, fwd.acks, fwd.timeouts);
+    simutil_print_stats(stdout, "node", &node, fwd.acks, fwd.timeouts);
     if (hn.coap_fd >= 0) {
         close(hn.coap_fd);
     }

@@ -120,7 +120,7 @@ $(BOARD_OUT)/tools/gen-record: $(B)/obj/host/board-tools/gen_record.o $(B)/libno
 	$(Q)$(CC) $(HARDEN_LD) -o $@ $^
 $(BOARD_OUT)/tools/classify-host: $(B)/obj/host/board-tools/classify_host.o \
                                   $(B)/obj/$(BOARD_DIR)/common/classify_run.o \
-                                  $(B)/libnodefw.a $(B)/libproto.a
+                                  $(B)/libhost.a $(B)/libnodefw.a $(B)/libproto.a
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(HARDEN_LD) -o $@ $^
 $(BOARD_OUT)/signal/%.c $(BOARD_OUT)/signal/%.wav: $(BOARD_OUT)/tools/gen-signal
