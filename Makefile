@@ -46,7 +46,8 @@ PROTO_SRC  := $(wildcard proto/src/*.c)
 NODEFW_SRC := $(wildcard nodefw/app/*.c nodefw/dsp/*.c nodefw/nn/*.c nodefw/radio/*.c)
 DAEMON_SRC := $(filter-out daemon/tinyfleetd.c,$(wildcard daemon/*.c daemon/*/*.c))
 CLI_SRC    := $(filter-out cli/tinyfleet.c,$(wildcard cli/*.c))
-# The host library: WAV and helper code, and the signal synthesiser (simulator and trainer).
+# The host library (WAV, the packet-forwarder client, option helpers: host/lib, which uses
+# nothing else of host/) and the signal synthesiser, for the simulator, trainer and benches.
 HOST_SRC   := $(wildcard host/lib/*.c host/synth/*.c)
 TRAIN_SRC  := $(filter-out host/train/main.c,$(wildcard host/train/*.c))
 NODESIM_SRC := $(wildcard host/node/*.c)

@@ -24,6 +24,7 @@
 #include "nodefw/classify.h"
 #include "nodefw/node.h"
 #include "nodefw/profile.h"
+#include "proto/tfp.h"
 #include "synth/synth.h"
 #include "lib/wav.h"
 
@@ -78,7 +79,7 @@ static void print_result(double t, const struct node_classify_result *r)
     const char *cls = "none";
 
     if (r->is_anomaly_model) {
-        cls = r->anomalous ? "machine_anomaly" : "none";
+        cls = r->anomalous ? hostutil_class_name(PROTO_TFP_CLASS_MACHINE_ANOMALY) : "none";
     } else if (r->detected) {
         cls = hostutil_class_name(r->class_id);
     }
