@@ -173,9 +173,6 @@ static int option_uint(const char *verb, const char *name, const char *s, unsign
     return rc < 0 ? CLI_EXIT_USAGE : 0;
 }
 
-/* What parse_encode() returns when the verb goes on (any other value is an exit status). */
-#define PARSE_GO (-1)
-
 /* The options of `frame encode` as given (NULL: not given). */
 struct encode_args {
     const char *devaddr;
@@ -242,7 +239,7 @@ static int parse_encode(int argc, char **argv, struct encode_args *a, struct pro
     if (cli_no_operands(verb, argc, argv) != 0) {
         return CLI_EXIT_USAGE;
     }
-    return PARSE_GO;
+    return CLI_GO;
 }
 
 /* Every option but --fopts, --confirmed, --adr and --ack is required; all are named. */
@@ -335,7 +332,7 @@ static int frame_encode(int argc, char **argv)
     int n;
 
     ret = parse_encode(argc, argv, &a, &up);
-    if (ret != PARSE_GO) {
+    if (ret != CLI_GO) {
         return ret;
     }
     ret = check_required(&a);

@@ -197,9 +197,6 @@ static void print_keys(const struct store_node *n)
     explicit_bzero(text, sizeof(text));
 }
 
-/* What parse_add() returns when the verb goes on (any other value is an exit status). */
-#define PARSE_GO (-1)
-
 static const char add_verb[] = "node add";
 
 /* The options of `node add` that are checked after the loop (NULL: not given). */
@@ -257,7 +254,7 @@ static int parse_add_options(int argc, char **argv, struct add_args *a, struct s
             return cli_help_or_bad_option(verb, c, argv, usage);
         }
     }
-    return PARSE_GO;
+    return CLI_GO;
 }
 
 /* The options and the DevAddr operand into @a and @n; the keys are left to add_keys(). */
@@ -266,7 +263,7 @@ static int parse_add(int argc, char **argv, struct add_args *a, struct store_nod
     const char *verb = add_verb;
     int ret = parse_add_options(argc, argv, a, n);
 
-    if (ret != PARSE_GO) {
+    if (ret != CLI_GO) {
         return ret;
     }
     if (cli_one_operand(verb, argc, argv, devaddr_operand) != 0) {
@@ -290,7 +287,7 @@ static int parse_add(int argc, char **argv, struct add_args *a, struct store_nod
         }
         n->has_position = true;
     }
-    return PARSE_GO;
+    return CLI_GO;
 }
 
 /* The keys as given, or fresh ones (@generated set). */
@@ -364,7 +361,7 @@ static int node_add(const struct global_opts *g, int argc, char **argv)
     memset(&n, 0, sizeof(n));
     n.battery_mv = -1;
     ret = parse_add(argc, argv, &a, &n);
-    if (ret != PARSE_GO) {
+    if (ret != CLI_GO) {
         return ret;
     }
     ret = add_keys(&a, &n, &generated);

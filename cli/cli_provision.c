@@ -661,9 +661,6 @@ static void print_summary(const struct node_prov *p, const char *dir, size_t fw_
     }
 }
 
-/* What parse_options() returns when the verb goes on (any other value is an exit status). */
-#define PARSE_GO (-1)
-
 static int parse_options(int argc, char **argv, struct args *a, struct node_prov *p)
 {
     int ret;
@@ -722,7 +719,7 @@ static int parse_options(int argc, char **argv, struct args *a, struct node_prov
         return ret;
     }
     assert(a->out != NULL && p->board != NULL); /* check_args() refuses anything else */
-    return PARSE_GO;
+    return CLI_GO;
 }
 
 /* The image being built: the firmware read from the build, then the record page. */
@@ -811,7 +808,7 @@ int cli_provision_main(const struct global_opts *g, int argc, char **argv)
     memset(&im, 0, sizeof(im));
     p.n.battery_mv = -1;
     ret = parse_options(argc, argv, &a, &p);
-    if (ret != PARSE_GO) {
+    if (ret != CLI_GO) {
         return ret;
     }
     ret = load_firmware(&a, &p, &im);
