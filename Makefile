@@ -46,7 +46,8 @@ PROTO_SRC  := $(wildcard proto/src/*.c)
 NODEFW_SRC := $(wildcard nodefw/app/*.c nodefw/dsp/*.c nodefw/nn/*.c nodefw/radio/*.c)
 DAEMON_SRC := $(filter-out daemon/tinyfleetd.c,$(wildcard daemon/*.c daemon/*/*.c))
 CLI_SRC    := $(filter-out cli/tinyfleet.c,$(wildcard cli/*.c))
-# The host library: WAV and helper code, and the signal synthesiser (simulator and trainer).
+# The host library (WAV, the packet-forwarder client, option helpers: host/lib, which uses
+# nothing else of host/) and the signal synthesiser, for the simulator, trainer and benches.
 HOST_SRC   := $(wildcard host/lib/*.c host/synth/*.c)
 TRAIN_SRC  := $(filter-out host/train/main.c,$(wildcard host/train/*.c))
 NODESIM_SRC := $(wildcard host/node/*.c)
@@ -89,7 +90,7 @@ $(1)/tinyfleet-node: $$(NODESIM_SRC:%.c=$(1)/obj/%.o) $(1)/libhost.a $(1)/libnod
                      $(1)/libproto.a
 	$$(Q)$(2) $(3) $(4) -o $$@ $$^ -linih -lm
 $(1)/tinyfleet-train: $(1)/obj/host/train/main.o $(1)/libtrain.a $(1)/libhost.a \
-                      $(1)/libnodefw.a
+                      $(1)/libnodefw.a $(1)/libproto.a
 	$$(Q)$(2) $(3) $(4) -o $$@ $$^ -lm
 $(1)/tests/%: $(1)/obj/tests/%.o $$$$(addprefix $(1)/,$$$$(call test_libs,$$$$*))
 	@mkdir -p $$(@D)
@@ -274,10 +275,10 @@ bench-proto: $(B)/bench/bench_proto
 bench-nodefw: $(BOARD_TEST_SET)
 	@sh tools/bench-nodefw.sh $(B)/nodefw
 
-$(B)/bench/bench_lora: tests/bench/bench_lora.c $(B)/libproto.a
+$(B)/bench/bench_lora: tests/bench/bench_lora.c $(B)/libhost.a $(B)/libproto.a
 	@mkdir -p $(@D)
 	$(BENCH_CC) -o $@ $^
-$(B)/bench/bench_alert: tests/bench/bench_alert.c $(B)/libproto.a
+$(B)/bench/bench_alert: tests/bench/bench_alert.c $(B)/libhost.a $(B)/libproto.a
 	@mkdir -p $(@D)
 	$(BENCH_CC) -o $@ $^ -lmosquitto -lpthread
 $(B)/bench/bench_coap: tests/bench/bench_coap.c $(B)/libdaemon.a $(B)/libproto.a

@@ -25,6 +25,10 @@ enum cli_exit {
     CLI_EXIT_USAGE = 2, /* unknown/missing option, bad option value */
 };
 
+/* Not an exit status: what a verb's option parser returns when the verb goes on (any other
+ * value is the status to exit with, as after --help or a refused option). */
+#define CLI_GO (-1)
+
 /* What the global options selected; read-only for the verbs. */
 struct global_opts {
     const char *config_path; /* -c FILE, NULL when not given */

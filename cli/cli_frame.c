@@ -8,6 +8,7 @@
  */
 #include "cli_frame.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <getopt.h>
 #include <stdbool.h>
@@ -172,64 +173,64 @@ static int option_uint(const char *verb, const char *name, const char *s, unsign
     return rc < 0 ? CLI_EXIT_USAGE : 0;
 }
 
-static int frame_encode(int argc, char **argv)
-{
-    static const char verb[] = "frame encode";
-    const char *devaddr_s = NULL;
-    const char *fcnt_s = NULL;
-    const char *fport_s = NULL;
-    const char *payload_s = NULL;
-    const char *nwkskey_s = NULL;
-    const char *appskey_s = NULL;
-    const char *fopts_s = NULL;
-    struct proto_uplink up = {0};
+/* The options of `frame encode` as given (NULL: not given). */
+struct encode_args {
+    const char *devaddr;
+    const char *fcnt;
+    const char *fport;
+    const char *payload;
+    const char *nwkskey;
+    const char *appskey;
+    const char *fopts;
+};
+
+/* The frame's buffers, filled from struct encode_args by encode_fields(). */
+struct encode_bufs {
     uint8_t nwkskey[PROTO_AES_KEY];
     uint8_t appskey[PROTO_AES_KEY];
     uint8_t payload[PROTO_FRAME_MAX_LEN];
     uint8_t fopts[PROTO_FRAME_MAX_FOPTS];
-    uint8_t frame[PROTO_FRAME_MAX_LEN];
-    char frame_hex[FRAME_HEX_LEN];
-    char why[HEX_ERR_LEN];
-    unsigned long long num;
-    size_t max_payload;
-    int payload_len;
-    int fopts_len = 0;
-    int ret = CLI_EXIT_USAGE;
+};
+
+static const char encode_verb[] = "frame encode";
+
+static int parse_encode(int argc, char **argv, struct encode_args *a, struct proto_uplink *up)
+{
+    const char *verb = encode_verb;
     int c;
-    int n;
 
     cli_getopt_begin();
     while ((c = cli_getopt(argc, argv, encode_options)) != -1) {
         switch (c) {
         case OPT_DEVADDR:
-            devaddr_s = optarg;
+            a->devaddr = optarg;
             break;
         case OPT_FCNT:
-            fcnt_s = optarg;
+            a->fcnt = optarg;
             break;
         case OPT_FPORT:
-            fport_s = optarg;
+            a->fport = optarg;
             break;
         case OPT_PAYLOAD:
-            payload_s = optarg;
+            a->payload = optarg;
             break;
         case OPT_NWKSKEY:
-            nwkskey_s = optarg;
+            a->nwkskey = optarg;
             break;
         case OPT_APPSKEY:
-            appskey_s = optarg;
+            a->appskey = optarg;
             break;
         case OPT_CONFIRMED:
-            up.confirmed = true;
+            up->confirmed = true;
             break;
         case OPT_ADR:
-            up.fctrl_flags |= PROTO_FCTRL_ADR;
+            up->fctrl_flags |= PROTO_FCTRL_ADR;
             break;
         case OPT_ACK:
-            up.fctrl_flags |= PROTO_FCTRL_ACK;
+            up->fctrl_flags |= PROTO_FCTRL_ACK;
             break;
         case OPT_FOPTS:
-            fopts_s = optarg;
+            a->fopts = optarg;
             break;
         default:
             return cli_help_or_bad_option(verb, c, argv, cli_frame_usage);
@@ -238,71 +239,112 @@ static int frame_encode(int argc, char **argv)
     if (cli_no_operands(verb, argc, argv) != 0) {
         return CLI_EXIT_USAGE;
     }
+    return CLI_GO;
+}
 
-    {
-        const struct {
-            const char *name;
-            const char *value;
-        } required[] = {
-            {"devaddr", devaddr_s}, {"fcnt", fcnt_s},       {"fport", fport_s},
-            {"payload", payload_s}, {"nwkskey", nwkskey_s}, {"appskey", appskey_s},
-        };
-        bool missing = false;
-        size_t i;
+/* Every option but --fopts, --confirmed, --adr and --ack is required; all are named. */
+static int check_required(const struct encode_args *a)
+{
+    const struct {
+        const char *name;
+        const char *value;
+    } required[] = {
+        {"devaddr", a->devaddr}, {"fcnt", a->fcnt},       {"fport", a->fport},
+        {"payload", a->payload}, {"nwkskey", a->nwkskey}, {"appskey", a->appskey},
+    };
+    bool missing = false;
+    size_t i;
 
-        for (i = 0; i < sizeof(required) / sizeof(required[0]); i++) {
-            if (required[i].value == NULL) {
-                cli_errf(verb, "missing required option --%s", required[i].name);
-                missing = true;
-            }
-        }
-        if (missing) {
-            return cli_usage_error(verb);
+    for (i = 0; i < sizeof(required) / sizeof(required[0]); i++) {
+        if (required[i].value == NULL) {
+            cli_errf(encode_verb, "missing required option --%s", required[i].name);
+            missing = true;
         }
     }
+    return missing ? cli_usage_error(encode_verb) : 0;
+}
 
-    if (hex_decode_devaddr(devaddr_s, &up.devaddr, why, sizeof(why)) < 0) {
+/* The options' values into @up (pointing into @b). Return: 0 or CLI_EXIT_USAGE, said why. */
+static int encode_fields(const struct encode_args *a, struct proto_uplink *up,
+                         struct encode_bufs *b)
+{
+    const char *verb = encode_verb;
+    char why[HEX_ERR_LEN];
+    unsigned long long num;
+    size_t max_payload;
+    int payload_len;
+    int fopts_len = 0;
+
+    /* check_required() let nothing else through. */
+    assert(a->devaddr != NULL && a->fcnt != NULL && a->fport != NULL && a->payload != NULL &&
+           a->nwkskey != NULL && a->appskey != NULL);
+    if (hex_decode_devaddr(a->devaddr, &up->devaddr, why, sizeof(why)) < 0) {
         cli_errf(verb, "--devaddr: %s", why);
-        goto out;
+        return CLI_EXIT_USAGE;
     }
-    if (option_uint(verb, "fcnt", fcnt_s, UINT32_MAX, &num) != 0) {
-        goto out;
+    if (option_uint(verb, "fcnt", a->fcnt, UINT32_MAX, &num) != 0) {
+        return CLI_EXIT_USAGE;
     }
-    up.fcnt = (uint32_t)num;
-    if (option_uint(verb, "fport", fport_s, UINT8_MAX, &num) != 0) {
-        goto out;
+    up->fcnt = (uint32_t)num;
+    if (option_uint(verb, "fport", a->fport, UINT8_MAX, &num) != 0) {
+        return CLI_EXIT_USAGE;
     }
-    up.has_fport = true;
-    up.fport = (uint8_t)num;
-    if (fopts_s != NULL) {
-        fopts_len = hex_decode(fopts_s, fopts, sizeof(fopts), why, sizeof(why));
+    up->has_fport = true;
+    up->fport = (uint8_t)num;
+    if (a->fopts != NULL) {
+        fopts_len = hex_decode(a->fopts, b->fopts, sizeof(b->fopts), why, sizeof(why));
         if (fopts_len < 0) {
             cli_errf(verb, "--fopts: %s", why);
-            goto out;
+            return CLI_EXIT_USAGE;
         }
-        up.fopts = fopts;
-        up.fopts_len = (uint8_t)fopts_len;
+        up->fopts = b->fopts;
+        up->fopts_len = (uint8_t)fopts_len;
     }
-    payload_len = hex_decode(payload_s, payload, sizeof(payload), why, sizeof(why));
+    payload_len = hex_decode(a->payload, b->payload, sizeof(b->payload), why, sizeof(why));
     if (payload_len < 0) {
         cli_errf(verb, "--payload: %s", why);
-        goto out;
+        return CLI_EXIT_USAGE;
     }
     max_payload = PROTO_FRAME_MAX_LEN - FRAME_OVERHEAD_WITH_PORT - (size_t)fopts_len;
     if ((size_t)payload_len > max_payload) {
         cli_errf(verb, "--payload: too long: %d bytes, at most %zu (a frame is at most %u bytes)",
                  payload_len, max_payload, PROTO_FRAME_MAX_LEN);
-        goto out;
+        return CLI_EXIT_USAGE;
     }
-    up.payload = payload;
-    up.payload_len = (size_t)payload_len;
-    if (cli_option_key(verb, "nwkskey", nwkskey_s, nwkskey) != 0 ||
-        cli_option_key(verb, "appskey", appskey_s, appskey) != 0) {
-        goto out;
+    up->payload = b->payload;
+    up->payload_len = (size_t)payload_len;
+    if (cli_option_key(verb, "nwkskey", a->nwkskey, b->nwkskey) != 0 ||
+        cli_option_key(verb, "appskey", a->appskey, b->appskey) != 0) {
+        return CLI_EXIT_USAGE;
     }
+    return 0;
+}
 
+static int frame_encode(int argc, char **argv)
+{
+    const char *verb = encode_verb;
+    struct encode_args a = {NULL, NULL, NULL, NULL, NULL, NULL, NULL};
+    struct proto_uplink up = {0};
+    struct encode_bufs b;
+    uint8_t frame[PROTO_FRAME_MAX_LEN];
+    char frame_hex[FRAME_HEX_LEN];
+    int ret;
+    int n;
+
+    ret = parse_encode(argc, argv, &a, &up);
+    if (ret != CLI_GO) {
+        return ret;
+    }
+    ret = check_required(&a);
+    if (ret != 0) {
+        return ret;
+    }
+    ret = encode_fields(&a, &up, &b);
+    if (ret != 0) {
+        goto out;
+    }
     ret = CLI_EXIT_FAIL;
-    n = proto_frame_build(&up, nwkskey, appskey, frame, sizeof(frame));
+    n = proto_frame_build(&up, b.nwkskey, b.appskey, frame, sizeof(frame));
     if (n < 0) {
         cli_errf(verb, "cannot build the frame: %s", proto_strerror(n));
         goto out;
@@ -315,8 +357,7 @@ static int frame_encode(int argc, char **argv)
     ret = cli_flush_stdout(verb);
 
 out:
-    explicit_bzero(nwkskey, sizeof(nwkskey));
-    explicit_bzero(appskey, sizeof(appskey));
+    explicit_bzero(&b, sizeof(b));
     return ret;
 }
 

@@ -197,136 +197,187 @@ static void print_keys(const struct store_node *n)
     explicit_bzero(text, sizeof(text));
 }
 
-static int node_add(const struct global_opts *g, int argc, char **argv)
+static const char add_verb[] = "node add";
+
+/* The options of `node add` that are checked after the loop (NULL: not given). */
+struct add_args {
+    const char *nwkskey;
+    const char *appskey;
+    const char *lat;
+    const char *lon;
+    bool show_keys;
+    bool json;
+};
+
+static int parse_add_options(int argc, char **argv, struct add_args *a, struct store_node *n)
 {
-    static const char verb[] = "node add";
-    const char *nwkskey_s = NULL;
-    const char *appskey_s = NULL;
-    const char *lat_s = NULL;
-    const char *lon_s = NULL;
-    struct store_node n;
-    struct cli_db db = {NULL, NULL};
-    char devaddr[HEX_DEVADDR_STR_LEN];
-    bool show_keys = false;
-    bool json = false;
-    bool generated = false;
-    int ret = CLI_EXIT_USAGE;
-    int rc;
+    const char *verb = add_verb;
     int c;
 
-    memset(&n, 0, sizeof(n));
-    n.battery_mv = -1;
     cli_getopt_begin();
     while ((c = cli_getopt(argc, argv, add_options)) != -1) {
         switch (c) {
         case OPT_NWKSKEY:
-            nwkskey_s = optarg;
+            a->nwkskey = optarg;
             break;
         case OPT_APPSKEY:
-            appskey_s = optarg;
+            a->appskey = optarg;
             break;
         case OPT_NAME:
-            if (cli_option_text(verb, "name", optarg, n.name, sizeof(n.name)) != 0) {
+            if (cli_option_text(verb, "name", optarg, n->name, sizeof(n->name)) != 0) {
                 return CLI_EXIT_USAGE;
             }
             break;
         case OPT_PROFILE:
-            if (cli_option_text(verb, "profile", optarg, n.profile, sizeof(n.profile)) != 0) {
+            if (cli_option_text(verb, "profile", optarg, n->profile, sizeof(n->profile)) != 0) {
                 return CLI_EXIT_USAGE;
             }
             break;
         case OPT_LAT:
-            lat_s = optarg;
+            a->lat = optarg;
             break;
         case OPT_LON:
-            lon_s = optarg;
+            a->lon = optarg;
             break;
         case OPT_ZONE:
-            if (cli_option_text(verb, "zone", optarg, n.zone, sizeof(n.zone)) != 0) {
+            if (cli_option_text(verb, "zone", optarg, n->zone, sizeof(n->zone)) != 0) {
                 return CLI_EXIT_USAGE;
             }
             break;
         case OPT_SHOW_KEYS:
-            show_keys = true;
+            a->show_keys = true;
             break;
         case OPT_JSON:
-            json = true;
+            a->json = true;
             break;
         default:
             return cli_help_or_bad_option(verb, c, argv, usage);
         }
     }
+    return CLI_GO;
+}
+
+/* The options and the DevAddr operand into @a and @n; the keys are left to add_keys(). */
+static int parse_add(int argc, char **argv, struct add_args *a, struct store_node *n)
+{
+    const char *verb = add_verb;
+    int ret = parse_add_options(argc, argv, a, n);
+
+    if (ret != CLI_GO) {
+        return ret;
+    }
     if (cli_one_operand(verb, argc, argv, devaddr_operand) != 0) {
         return CLI_EXIT_USAGE;
     }
-    if (parse_devaddr(verb, argv[optind], &n.devaddr) != 0) {
+    if (parse_devaddr(verb, argv[optind], &n->devaddr) != 0) {
         return cli_usage_error(verb);
     }
-    if ((nwkskey_s == NULL) != (appskey_s == NULL)) {
+    if ((a->nwkskey == NULL) != (a->appskey == NULL)) {
         cli_errf(verb, "give both --nwkskey and --appskey, or neither (both are generated)");
         return cli_usage_error(verb);
     }
-    if ((lat_s == NULL) != (lon_s == NULL)) {
+    if ((a->lat == NULL) != (a->lon == NULL)) {
         cli_errf(verb, "give both --lat and --lon, or neither");
         return cli_usage_error(verb);
     }
-    if (lat_s != NULL) {
-        if (cli_option_degrees(verb, "lat", lat_s, 90.0, &n.lat) != 0 ||
-            cli_option_degrees(verb, "lon", lon_s, 180.0, &n.lon) != 0) {
+    if (a->lat != NULL) {
+        if (cli_option_degrees(verb, "lat", a->lat, 90.0, &n->lat) != 0 ||
+            cli_option_degrees(verb, "lon", a->lon, 180.0, &n->lon) != 0) {
             return cli_usage_error(verb);
         }
-        n.has_position = true;
+        n->has_position = true;
     }
-    if (nwkskey_s != NULL) {
-        if (cli_option_key(verb, "nwkskey", nwkskey_s, n.nwkskey) != 0 ||
-            cli_option_key(verb, "appskey", appskey_s, n.appskey) != 0) {
-            ret = cli_usage_error(verb);
-            goto out;
-        }
-    } else {
-        ret = cli_generate_keys(verb, &n);
-        if (ret != 0) {
-            goto out;
-        }
-        generated = true;
-    }
-    n.created_ms = rfc3339_now_ms();
+    return CLI_GO;
+}
 
-    ret = cli_open(g, verb, CLI_OPEN_CREATE, &db);
-    if (ret != CLI_EXIT_OK) {
-        goto out;
+/* The keys as given, or fresh ones (@generated set). */
+static int add_keys(const struct add_args *a, struct store_node *n, bool *generated)
+{
+    int ret;
+
+    if (a->nwkskey != NULL) {
+        if (cli_option_key(add_verb, "nwkskey", a->nwkskey, n->nwkskey) != 0 ||
+            cli_option_key(add_verb, "appskey", a->appskey, n->appskey) != 0) {
+            return cli_usage_error(add_verb);
+        }
+        return 0;
     }
-    ret = CLI_EXIT_FAIL;
-    hex_format_devaddr(n.devaddr, devaddr);
-    rc = store_node_add(db.store, &n);
+    ret = cli_generate_keys(add_verb, n);
+    *generated = ret == 0;
+    return ret;
+}
+
+/* Registers @n; says why not. */
+static int add_to_store(struct cli_db *db, const struct store_node *n, const char *devaddr)
+{
+    int rc = store_node_add(db->store, n);
+
     if (rc == -EEXIST) {
-        cli_errf(verb,
+        cli_errf(add_verb,
                  "node %s is already registered (`tinyfleet node remove %s` first to "
                  "replace it)",
                  devaddr, devaddr);
-        goto out;
+        return CLI_EXIT_FAIL;
     }
     if (rc < 0) {
-        cli_errf(verb, "cannot add node %s: %s", devaddr, store_errmsg(db.store));
-        goto out;
+        cli_errf(add_verb, "cannot add node %s: %s", devaddr, store_errmsg(db->store));
+        return CLI_EXIT_FAIL;
     }
-    if (json) {
-        ret = print_json(verb, &n, show_keys);
+    return CLI_EXIT_OK;
+}
+
+static int print_added(const struct add_args *a, const struct store_node *n, const char *devaddr,
+                       bool generated)
+{
+    if (a->json) {
+        int ret = print_json(add_verb, n, a->show_keys);
+
         if (ret != CLI_EXIT_OK) {
-            goto out;
+            return ret;
         }
     } else {
         (void)printf("node %s added%s\n", devaddr,
                      generated ? ", session keys generated" : ", session keys as given");
-        if (show_keys) {
-            print_keys(&n);
+        if (a->show_keys) {
+            print_keys(n);
         } else if (generated) {
             (void)printf("the keys are not shown: `tinyfleet node show %s --show-keys` prints "
                          "them for provisioning\n",
                          devaddr);
         }
     }
-    ret = cli_flush_stdout(verb);
+    return cli_flush_stdout(add_verb);
+}
+
+static int node_add(const struct global_opts *g, int argc, char **argv)
+{
+    struct add_args a = {NULL, NULL, NULL, NULL, false, false};
+    struct store_node n;
+    struct cli_db db = {NULL, NULL};
+    char devaddr[HEX_DEVADDR_STR_LEN];
+    bool generated = false;
+    int ret;
+
+    memset(&n, 0, sizeof(n));
+    n.battery_mv = -1;
+    ret = parse_add(argc, argv, &a, &n);
+    if (ret != CLI_GO) {
+        return ret;
+    }
+    ret = add_keys(&a, &n, &generated);
+    if (ret != 0) {
+        goto out;
+    }
+    n.created_ms = rfc3339_now_ms();
+    ret = cli_open(g, add_verb, CLI_OPEN_CREATE, &db);
+    if (ret != CLI_EXIT_OK) {
+        goto out;
+    }
+    hex_format_devaddr(n.devaddr, devaddr);
+    ret = add_to_store(&db, &n, devaddr);
+    if (ret == CLI_EXIT_OK) {
+        ret = print_added(&a, &n, devaddr, generated);
+    }
 out:
     cli_close(&db);
     explicit_bzero(&n, sizeof(n));

@@ -5,10 +5,9 @@
  * the board's firmware for the node's profile with the provisioning record in its flash page,
  * ready for `make flash IMAGE=DIR/nodefw.bin` (or QEMU for mps2-an386).
  *
- * The record's bytes follow the layout documented in nodefw/include/nodefw/provision.h; the
- * daemon does not link nodefw/ (STYLE.md: no daemon <-> nodefw dependency), so it is encoded
- * here, and tests/integration/provision.sh checks both ends: the image read back in Python
- * against zlib's CRC-32, and the firmware accepting it in QEMU.
+ * The record is encoded by proto/ (proto/SPEC.md section 7), the same code the firmware
+ * parses it with; tests/integration/provision.sh checks both ends: the image read back in
+ * Python against zlib's CRC-32, and the firmware accepting it in QEMU.
  *
  * Order: the node is registered first, then the files are written; if a write fails, the
  * node is removed again and the files written so far are deleted, so a failed provision
@@ -33,17 +32,10 @@
 #include <cjson/cJSON.h>
 
 #include "config/config.h"
+#include "proto/provision.h"
 #include "util/hex.h"
 #include "util/rfc3339.h"
 #include "store/store.h"
-
-/* The record (nodefw/include/nodefw/provision.h): offsets and sizes. */
-#define REC_MAGIC    0x52504654u /* "TFPR" */
-#define REC_VERSION  1u
-#define REC_LEN      88u
-#define REC_CRC_OFF  84u
-#define REC_NAME_LEN 32u
-#define REC_PAGE_LEN 2048u
 
 /* The files written into --out DIR. */
 #define FILE_IMAGE  "nodefw.bin"
@@ -63,6 +55,10 @@ struct board {
     const char *how_end;
 };
 
+/* The addresses repeat the boards' linker scripts (nodefw/boards/<board>/<board>.ld, region
+ * PROVISION): the CLI does not link firmware. tests/integration/provision.sh checks each
+ * record_address written into node.json against the symbol board_provision of the board's
+ * linked image, so a change to either side fails there. */
 static const struct board boards[] = {
     /* RM0453: 256 KB flash at 0x08000000 in 2 KB pages; the record page is the third last
      * (nodefw/boards/stm32wl55/stm32wl55.ld); the two after it hold the frame counter and
@@ -74,9 +70,6 @@ static const struct board boards[] = {
      "run it: qemu-system-arm -M mps2-an386 -nographic -semihosting -device loader,file=",
      ",addr=0,force-raw=on"},
 };
-
-/* Profile ids as the firmware numbers them (enum dsp_profile in nodefw/profile.h). */
-static const char *const profiles[] = {"elephant", "whale", "turbine"};
 
 enum opt_id {
     OPT_BOARD = 256,
@@ -147,53 +140,36 @@ static void usage(FILE *out)
 
 /* ---- the record and the images ---- */
 
-static void put_u32(uint8_t *p, uint32_t v)
-{
-    p[0] = (uint8_t)v;
-    p[1] = (uint8_t)(v >> 8);
-    p[2] = (uint8_t)(v >> 16);
-    p[3] = (uint8_t)(v >> 24);
-}
-
-/* CRC-32 of IEEE 802.3, reflected, as zlib's crc32(0, p, n). */
-static uint32_t crc32_ieee(const uint8_t *p, size_t n)
-{
-    uint32_t crc = 0xFFFFFFFFu;
-    size_t i;
-    int bit;
-
-    for (i = 0; i < n; i++) {
-        crc ^= p[i];
-        for (bit = 0; bit < 8; bit++) {
-            crc = (crc >> 1) ^ (0xEDB88320u & (0u - (crc & 1u)));
-        }
-    }
-    return ~crc;
-}
-
 struct node_prov {
     struct store_node n; /* what is registered */
     const struct board *board;
-    int profile_id;  /* index into profiles[] */
+    uint8_t profile; /* enum proto_provision_profile */
     int32_t lat_ude; /* position in the record, micro-degrees */
     int32_t lon_ude;
 };
 
-static void encode_record(const struct node_prov *p, uint8_t rec[REC_LEN])
+/* The record's bytes; check_args() let through only what the encoder accepts. */
+static int encode_record(const struct node_prov *p, uint8_t rec[PROTO_PROVISION_LEN])
 {
-    memset(rec, 0, REC_LEN);
-    put_u32(rec + 0, REC_MAGIC);
-    rec[4] = (uint8_t)REC_VERSION;
-    rec[5] = (uint8_t)p->profile_id;
-    /* 6, 7: reserved, 0 */
-    put_u32(rec + 8, p->n.devaddr);
-    memcpy(rec + 12, p->n.nwkskey, PROTO_AES_KEY);
-    memcpy(rec + 28, p->n.appskey, PROTO_AES_KEY);
-    put_u32(rec + 44, (uint32_t)p->lat_ude);
-    put_u32(rec + 48, (uint32_t)p->lon_ude);
+    struct proto_provision r;
+    int n;
+
+    memset(&r, 0, sizeof(r));
+    r.devaddr = p->n.devaddr;
+    memcpy(r.nwkskey, p->n.nwkskey, PROTO_PROVISION_KEY_LEN);
+    memcpy(r.appskey, p->n.appskey, PROTO_PROVISION_KEY_LEN);
+    r.profile = p->profile;
+    r.lat_ude = p->lat_ude;
+    r.lon_ude = p->lon_ude;
     /* The name was checked to fit in 31 bytes: the field stays NUL-padded. */
-    memcpy(rec + 52, p->n.name, strlen(p->n.name));
-    put_u32(rec + REC_CRC_OFF, crc32_ieee(rec, REC_CRC_OFF));
+    memcpy(r.name, p->n.name, strlen(p->n.name));
+    n = proto_provision_encode(&r, rec, PROTO_PROVISION_LEN);
+    explicit_bzero(&r, sizeof(r));
+    if (n != (int)PROTO_PROVISION_LEN) {
+        cli_errf(verb, "cannot encode the provisioning record: %s", proto_strerror(n));
+        return CLI_EXIT_FAIL;
+    }
+    return CLI_EXIT_OK;
 }
 
 /* One Intel HEX line: ":LLAAAATT<data>CC" (CC: two's complement of the byte sum). */
@@ -331,7 +307,8 @@ static int write_hex(const char *dir, const struct board *b, const uint8_t *imag
     }
     rc = hex_block(f, b->flash_base, image, fw_len, &upper);
     if (rc == 0) {
-        rc = hex_block(f, b->flash_base + b->record_off, image + b->record_off, REC_LEN, &upper);
+        rc = hex_block(f, b->flash_base + b->record_off, image + b->record_off, PROTO_PROVISION_LEN,
+                       &upper);
     }
     if (rc == 0) {
         rc = hex_line(f, 0x01, 0, NULL, 0); /* end of file */
@@ -487,6 +464,7 @@ static int pick_devaddr(struct store *s, uint32_t first, uint32_t last, uint32_t
 /* node.json's text (free with cJSON_free after wiping); NULL when out of memory. */
 static char *node_json(const struct node_prov *p, const char *image, bool keys)
 {
+    const char *profile = proto_provision_profile_name(p->profile);
     char devaddr[HEX_DEVADDR_STR_LEN];
     char addr[16];
     cJSON *obj = cJSON_CreateObject();
@@ -501,7 +479,7 @@ static char *node_json(const struct node_prov *p, const char *image, bool keys)
                    (unsigned)(p->board->flash_base + p->board->record_off));
     ok = cJSON_AddStringToObject(obj, "devaddr", devaddr) != NULL &&
          cJSON_AddStringToObject(obj, "name", p->n.name) != NULL &&
-         cJSON_AddStringToObject(obj, "profile", profiles[p->profile_id]) != NULL &&
+         cJSON_AddStringToObject(obj, "profile", profile) != NULL &&
          cJSON_AddStringToObject(obj, "zone", p->n.zone) != NULL &&
          cJSON_AddNumberToObject(obj, "lat", p->n.lat) != NULL &&
          cJSON_AddNumberToObject(obj, "lon", p->n.lon) != NULL &&
@@ -568,13 +546,13 @@ static int check_args(const struct args *a, struct node_prov *p)
         cli_errf(verb, "--board: unknown board '%s' (stm32wl55 or mps2-an386)", a->board);
         return cli_usage_error(verb);
     }
-    p->profile_id = -1;
-    for (i = 0; i < sizeof(profiles) / sizeof(profiles[0]); i++) {
-        if (strcmp(a->profile, profiles[i]) == 0) {
-            p->profile_id = (int)i;
+    p->profile = PROTO_PROVISION_PROFILE_COUNT;
+    for (i = 0; i < PROTO_PROVISION_PROFILE_COUNT; i++) {
+        if (strcmp(a->profile, proto_provision_profile_name((uint8_t)i)) == 0) {
+            p->profile = (uint8_t)i;
         }
     }
-    if (p->profile_id < 0) {
+    if (p->profile == PROTO_PROVISION_PROFILE_COUNT) {
         cli_errf(verb, "--profile: unknown profile '%s' (elephant, whale or turbine)", a->profile);
         return cli_usage_error(verb);
     }
@@ -665,7 +643,7 @@ static void print_summary(const struct node_prov *p, const char *dir, size_t fw_
         image[0] = '\0';
     }
     (void)printf("node %s provisioned: %s, profile %s, session keys generated\n", devaddr,
-                 p->board->name, profiles[p->profile_id]);
+                 p->board->name, proto_provision_profile_name(p->profile));
     (void)printf("image      %s (firmware %zu bytes, record at 0x%08X)\n", image, fw_len,
                  (unsigned)(p->board->flash_base + p->board->record_off));
     (void)printf("hex        %s/%s\n", dir, FILE_HEX);
@@ -683,68 +661,51 @@ static void print_summary(const struct node_prov *p, const char *dir, size_t fw_
     }
 }
 
-int cli_provision_main(const struct global_opts *g, int argc, char **argv)
+static int parse_options(int argc, char **argv, struct args *a, struct node_prov *p)
 {
-    struct args a;
-    struct node_prov p;
-    struct cli_db db = {NULL, NULL};
-    struct written w;
-    char fw_dir[PATH_MAX];
-    char fw_path[PATH_MAX];
-    char image_path[PATH_MAX];
-    uint8_t rec[REC_LEN];
-    uint8_t *image = NULL;
-    char *json = NULL;
-    size_t image_len = 0;
-    size_t fw_len = 0;
-    bool registered = false;
-    int ret = CLI_EXIT_USAGE;
+    int ret;
     int c;
 
-    memset(&a, 0, sizeof(a));
-    memset(&p, 0, sizeof(p));
-    memset(&w, 0, sizeof(w));
-    p.n.battery_mv = -1;
     cli_getopt_begin();
     while ((c = cli_getopt(argc, argv, options)) != -1) {
         switch (c) {
         case OPT_BOARD:
-            a.board = optarg;
+            a->board = optarg;
             break;
         case OPT_PROFILE:
-            a.profile = optarg;
+            a->profile = optarg;
             break;
         case OPT_NAME:
             /* The record's name field: 31 bytes and a NUL. */
-            if (cli_option_text(verb, "name", optarg, p.n.name, REC_NAME_LEN) != 0) {
+            if (cli_option_text(verb, "name", optarg, p->n.name, PROTO_PROVISION_NAME_LEN) != 0) {
                 return CLI_EXIT_USAGE;
             }
             break;
         case OPT_LAT:
-            a.lat = optarg;
+            a->lat = optarg;
             break;
         case OPT_LON:
-            a.lon = optarg;
+            a->lon = optarg;
             break;
         case OPT_ZONE:
-            if (cli_option_text(verb, "zone", optarg, p.n.zone, sizeof(p.n.zone)) != 0) {
+            if (cli_option_text(verb, "zone", optarg, p->n.zone, sizeof(p->n.zone)) != 0) {
                 return CLI_EXIT_USAGE;
             }
             break;
         case OPT_OUT:
-            a.out = optarg;
+            a->out = optarg;
             break;
         case OPT_DEVADDR:
-            a.devaddr = optarg;
+            a->devaddr = optarg;
             break;
         case OPT_FIRMWARE_DIR:
-            a.firmware_dir = optarg;
+            a->firmware_dir = optarg;
             break;
         case OPT_SHOW_KEYS:
-            a.show_keys = true;
+            a->show_keys = true;
             break;
         case OPT_JSON:
-            a.json = true;
+            a->json = true;
             break;
         default:
             return cli_help_or_bad_option(verb, c, argv, usage);
@@ -753,73 +714,120 @@ int cli_provision_main(const struct global_opts *g, int argc, char **argv)
     if (cli_no_operands(verb, argc, argv) != 0) {
         return CLI_EXIT_USAGE;
     }
-    ret = check_args(&a, &p);
+    ret = check_args(a, p);
     if (ret != 0) {
         return ret;
     }
-    assert(a.out != NULL && p.board != NULL); /* check_args() refuses anything else */
+    assert(a->out != NULL && p->board != NULL); /* check_args() refuses anything else */
+    return CLI_GO;
+}
 
-    /* The firmware first: a missing build is the likeliest mistake and changes nothing. */
-    if (a.firmware_dir != NULL) {
-        (void)snprintf(fw_dir, sizeof(fw_dir), "%s", a.firmware_dir);
+/* The image being built: the firmware read from the build, then the record page. */
+struct image {
+    uint8_t *buf;        /* len bytes */
+    size_t len;          /* up to the end of the record page */
+    size_t fw_len;       /* the firmware's bytes at the start */
+    char path[PATH_MAX]; /* where nodefw.bin goes, for node.json and the summary */
+};
+
+/* Reads the board's firmware for the profile into @im. The firmware comes first: a missing
+ * build is the likeliest mistake and changes nothing. */
+static int load_firmware(const struct args *a, const struct node_prov *p, struct image *im)
+{
+    char fw_dir[PATH_MAX];
+    char fw_path[PATH_MAX];
+
+    assert(a->out != NULL && p->board != NULL); /* parse_options() refuses anything else */
+    if (a->firmware_dir != NULL) {
+        (void)snprintf(fw_dir, sizeof(fw_dir), "%s", a->firmware_dir);
     } else {
         default_firmware_dir(fw_dir, sizeof(fw_dir));
     }
-    if (snprintf(fw_path, sizeof(fw_path), "%s/%s/%s/%s", fw_dir, p.board->name, a.profile,
-                 p.board->firmware) >= (int)sizeof(fw_path) ||
-        path_in(image_path, a.out, FILE_IMAGE) < 0) {
+    if (snprintf(fw_path, sizeof(fw_path), "%s/%s/%s/%s", fw_dir, p->board->name, a->profile,
+                 p->board->firmware) >= (int)sizeof(fw_path) ||
+        path_in(im->path, a->out, FILE_IMAGE) < 0) {
         cli_errf(verb, "path too long");
         return CLI_EXIT_USAGE;
     }
-    image_len = p.board->record_off + REC_PAGE_LEN;
-    ret = read_firmware(fw_path, p.board->record_off, image_len, &image, &fw_len);
-    if (ret != CLI_EXIT_OK) {
-        goto out;
-    }
-    ret = make_dir(a.out);
-    if (ret != CLI_EXIT_OK) {
-        goto out;
-    }
+    im->len = p->board->record_off + PROTO_PROVISION_PAGE_LEN;
+    return read_firmware(fw_path, p->board->record_off, im->len, &im->buf, &im->fw_len);
+}
 
-    ret = cli_generate_keys(verb, &p.n);
-    if (ret != CLI_EXIT_OK) {
-        goto out;
-    }
-    ret = cli_open(g, verb, CLI_OPEN_CREATE, &db);
-    if (ret != CLI_EXIT_OK) {
-        goto out;
-    }
-    ret = register_node(&db, &a, &p);
-    if (ret != CLI_EXIT_OK) {
-        goto out;
-    }
-    registered = true;
+/* Completes the image with @p's record and writes the four files, then says what was done.
+ * @json: out, node.json's text (the caller wipes and frees it). */
+static int write_image(const struct args *a, const struct node_prov *p, struct image *im,
+                       struct written *w, char **json)
+{
+    uint8_t rec[PROTO_PROVISION_LEN];
+    int ret = encode_record(p, rec);
 
-    /* The image: the firmware, erased flash (0xFF) up to the record page, the record, and
-     * the rest of the page erased. */
+    if (ret != CLI_EXIT_OK) {
+        return ret;
+    }
+    /* The firmware, erased flash (0xFF) up to the record page, the record, and the rest of
+     * the page erased. */
+    memset(im->buf + im->fw_len, 0xFF, im->len - im->fw_len);
+    memcpy(im->buf + p->board->record_off, rec, PROTO_PROVISION_LEN);
     ret = CLI_EXIT_FAIL;
-    encode_record(&p, rec);
-    memset(image + fw_len, 0xFF, image_len - fw_len);
-    memcpy(image + p.board->record_off, rec, REC_LEN);
-    json = node_json(&p, image_path, a.show_keys);
-    if (json == NULL) {
+    *json = node_json(p, im->path, a->show_keys);
+    if (*json == NULL) {
         cli_errf(verb, "out of memory");
         goto out;
     }
-    if (write_bytes(a.out, FILE_IMAGE, image, image_len, &w) < 0 ||
-        write_hex(a.out, p.board, image, fw_len, &w) < 0 ||
-        write_bytes(a.out, FILE_RECORD, rec, REC_LEN, &w) < 0 ||
-        write_bytes(a.out, FILE_JSON, (const uint8_t *)json, strlen(json), &w) < 0) {
+    if (write_bytes(a->out, FILE_IMAGE, im->buf, im->len, w) < 0 ||
+        write_hex(a->out, p->board, im->buf, im->fw_len, w) < 0 ||
+        write_bytes(a->out, FILE_RECORD, rec, PROTO_PROVISION_LEN, w) < 0 ||
+        write_bytes(a->out, FILE_JSON, (const uint8_t *)*json, strlen(*json), w) < 0) {
         goto out;
     }
-    if (a.json) {
-        (void)printf("%s\n", json);
+    if (a->json) {
+        (void)printf("%s\n", *json);
     } else {
-        print_summary(&p, a.out, fw_len, a.show_keys);
+        print_summary(p, a->out, im->fw_len, a->show_keys);
     }
     ret = cli_flush_stdout(verb);
-    registered = false; /* done: it stays */
 out:
+    explicit_bzero(rec, sizeof(rec));
+    return ret;
+}
+
+int cli_provision_main(const struct global_opts *g, int argc, char **argv)
+{
+    struct args a;
+    struct node_prov p;
+    struct cli_db db = {NULL, NULL};
+    struct written w;
+    struct image im;
+    char *json = NULL;
+    bool registered = false;
+    int ret;
+
+    memset(&a, 0, sizeof(a));
+    memset(&p, 0, sizeof(p));
+    memset(&w, 0, sizeof(w));
+    memset(&im, 0, sizeof(im));
+    p.n.battery_mv = -1;
+    ret = parse_options(argc, argv, &a, &p);
+    if (ret != CLI_GO) {
+        return ret;
+    }
+    ret = load_firmware(&a, &p, &im);
+    if (ret == CLI_EXIT_OK) {
+        ret = make_dir(a.out);
+    }
+    if (ret == CLI_EXIT_OK) {
+        ret = cli_generate_keys(verb, &p.n);
+    }
+    if (ret == CLI_EXIT_OK) {
+        ret = cli_open(g, verb, CLI_OPEN_CREATE, &db);
+    }
+    if (ret == CLI_EXIT_OK) {
+        ret = register_node(&db, &a, &p);
+        registered = ret == CLI_EXIT_OK;
+    }
+    if (registered) {
+        ret = write_image(&a, &p, &im, &w, &json);
+    }
     if (ret != CLI_EXIT_OK && registered) {
         remove_written(&w);
         if (store_node_remove(db.store, p.n.devaddr) < 0) {
@@ -834,11 +842,10 @@ out:
         explicit_bzero(json, strlen(json));
     }
     cJSON_free(json);
-    if (image != NULL) {
-        explicit_bzero(image, image_len);
+    if (im.buf != NULL) {
+        explicit_bzero(im.buf, im.len);
     }
-    free(image);
-    explicit_bzero(rec, sizeof(rec));
+    free(im.buf);
     explicit_bzero(&p, sizeof(p));
     return ret;
 }

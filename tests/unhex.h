@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT
  * Test helper: published vectors are written in hex, as their documents print them.
- * Spaces are skipped so vectors can be grouped in words as RFC 4493 does.
+ * Spaces are skipped so vectors can be grouped in words as RFC 4493 does; the digits are
+ * read by proto/hex.h.
  */
 #ifndef PROJ_TESTS_UNIT_UNHEX_H
 #define PROJ_TESTS_UNIT_UNHEX_H
@@ -8,19 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-static inline int unhex_digit(char c)
-{
-    if (c >= '0' && c <= '9') {
-        return c - '0';
-    }
-    if (c >= 'a' && c <= 'f') {
-        return c - 'a' + 10;
-    }
-    if (c >= 'A' && c <= 'F') {
-        return c - 'A' + 10;
-    }
-    return -1;
-}
+#include "proto/hex.h"
 
 /* Returns the number of bytes written, or (size_t)-1 for bad input or too small a buffer. */
 static inline size_t unhex(const char *hex, uint8_t *out, size_t cap)
@@ -33,7 +22,7 @@ static inline size_t unhex(const char *hex, uint8_t *out, size_t cap)
         if (*hex == ' ') {
             continue;
         }
-        d = unhex_digit(*hex);
+        d = proto_hex_digit(*hex);
         if (d < 0) {
             return (size_t)-1;
         }

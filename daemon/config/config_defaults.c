@@ -11,10 +11,7 @@
 #include <unistd.h>
 
 #include "config/config_int.h"
-
-static const char *const default_classes[] = {
-    "unknown", "elephant", "whale", "machine_anomaly", "human", "vehicle", "gunshot", "ship",
-};
+#include "proto/classes.h"
 
 void config_defaults(struct config *out)
 {
@@ -49,7 +46,7 @@ void config_defaults(struct config *out)
     (void)snprintf(out->mqtt.prefix, sizeof(out->mqtt.prefix), "tinyfleet/%.60s", out->site);
     out->health.offline_after_s = 3600;
     out->health.battery_low_mv = 3300;
-    for (i = 0; i < COUNT(default_classes); i++) {
-        config__copy_str(out->class_names[i], CONFIG_NAME_MAX, default_classes[i]);
+    for (i = 0; i < PROTO_CLASS_COUNT; i++) {
+        config__copy_str(out->class_names[i], CONFIG_NAME_MAX, proto_class_name((uint8_t)i));
     }
 }

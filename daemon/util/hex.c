@@ -7,27 +7,16 @@
  */
 #include "util/hex.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 
-#define HEX_DEVADDR_DIGITS 8u
+#include "proto/hex.h"
 
-static int digit_value(unsigned char c)
-{
-    if (c >= '0' && c <= '9') {
-        return c - '0';
-    }
-    if (c >= 'a' && c <= 'f') {
-        return c - 'a' + 10;
-    }
-    if (c >= 'A' && c <= 'F') {
-        return c - 'A' + 10;
-    }
-    return -1;
-}
+#define HEX_DEVADDR_DIGITS 8u
 
 static void set_err(char *err, size_t err_len, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -55,7 +44,7 @@ static int scan_digits(const char *s, size_t *n_digits, char *err, size_t err_le
     for (i = 0; s[i] != '\0'; i++) {
         unsigned char c = (unsigned char)s[i];
 
-        if (digit_value(c) < 0) {
+        if (proto_hex_digit(c) < 0) {
             if (c >= 0x20 && c < 0x7F) {
                 set_err(err, err_len, "invalid hex digit '%c' at position %zu", (char)c, i + 1);
             } else {
@@ -68,18 +57,14 @@ static int scan_digits(const char *s, size_t *n_digits, char *err, size_t err_le
     return 0;
 }
 
-/* Converts @n_digits (even, already checked) digits of @s into @out. */
+/* Converts @n_digits (even, already checked) digits of @s into @out, which has room. */
 static void pack(const char *s, size_t n_digits, uint8_t *out)
 {
-    size_t i;
+    /* scan_digits() let only hex digits through and the callers checked the length. */
+    int n = proto_hex_decode(s, n_digits, out, n_digits / 2);
 
-    for (i = 0; i < n_digits; i += 2) {
-        /* scan_digits() let only hex digits through: both values are 0..15. */
-        unsigned hi = (unsigned)digit_value((unsigned char)s[i]);
-        unsigned lo = (unsigned)digit_value((unsigned char)s[i + 1]);
-
-        out[i / 2] = (uint8_t)((hi << 4) | lo);
-    }
+    assert(n == (int)(n_digits / 2));
+    (void)n;
 }
 
 int hex_decode(const char *s, uint8_t *out, size_t cap, char *err, size_t err_len)
@@ -157,24 +142,12 @@ int hex_decode_devaddr(const char *s, uint32_t *out, char *err, size_t err_len)
 
 int hex_encode(const uint8_t *in, size_t len, char *out, size_t cap)
 {
-    static const char digits[] = "0123456789ABCDEF";
-    size_t i;
+    int n = proto_hex_encode(in, len, out, cap);
 
-    if (out == NULL || (in == NULL && len > 0)) {
+    if (n == PROTO_EINVAL) {
         return -EINVAL;
     }
-    if (len > (size_t)INT_MAX / 2 || cap < 2 * len + 1) {
-        if (cap > 0) {
-            out[0] = '\0';
-        }
-        return -ENOSPC;
-    }
-    for (i = 0; i < len; i++) {
-        out[2 * i] = digits[in[i] >> 4];
-        out[2 * i + 1] = digits[in[i] & 0x0F];
-    }
-    out[2 * len] = '\0';
-    return (int)(2 * len);
+    return n == PROTO_ENOSPC ? -ENOSPC : n;
 }
 
 void hex_format_devaddr(uint32_t devaddr, char out[HEX_DEVADDR_STR_LEN])

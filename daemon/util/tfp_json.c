@@ -10,25 +10,16 @@
 
 #include <cjson/cJSON.h>
 
+#include "proto/classes.h"
 #include "proto/tfp.h"
 
 /* Long enough for "class_255". */
 #define CLASS_NAME_FALLBACK_LEN 16
 
-static const char *const default_classes[] = {
-    [PROTO_TFP_CLASS_UNKNOWN] = "unknown", [PROTO_TFP_CLASS_ELEPHANT] = "elephant",
-    [PROTO_TFP_CLASS_WHALE] = "whale",     [PROTO_TFP_CLASS_MACHINE_ANOMALY] = "machine_anomaly",
-    [PROTO_TFP_CLASS_HUMAN] = "human",     [PROTO_TFP_CLASS_VEHICLE] = "vehicle",
-    [PROTO_TFP_CLASS_GUNSHOT] = "gunshot", [PROTO_TFP_CLASS_SHIP] = "ship",
-};
-
 const char *tfp_json_default_class_name(void *arg, uint8_t class_id)
 {
     (void)arg;
-    if (class_id >= sizeof(default_classes) / sizeof(default_classes[0])) {
-        return NULL;
-    }
-    return default_classes[class_id];
+    return proto_class_name(class_id);
 }
 
 const char *tfp_json_kind(uint8_t port)

@@ -12,82 +12,13 @@
 #include <string.h>
 
 #include "boards/common/classify_run.h"
+#include "lib/wav.h"
 
 #include "nodefw/profile.h"
 
 static void emit(const char *line)
 {
     fputs(line, stdout);
-}
-
-static uint32_t le(const unsigned char *p, int bytes)
-{
-    uint32_t v = 0;
-
-    for (int i = bytes - 1; i >= 0; i--) {
-        v = (v << 8) | p[i];
-    }
-    return v;
-}
-
-/* Reads a mono 16-bit PCM WAV; returns the samples (malloc'd) and sets *n and *rate. */
-static int16_t *read_wav(const char *path, size_t *n, uint32_t *rate)
-{
-    FILE *f = fopen(path, "rb");
-    unsigned char hdr[12];
-    unsigned char ck[8];
-    unsigned char fmt[16];
-    int16_t *x = NULL;
-    int have_fmt = 0;
-
-    if (f == NULL) {
-        perror(path);
-        return NULL;
-    }
-    if (fread(hdr, 1, 12, f) != 12 || memcmp(hdr, "RIFF", 4) != 0 ||
-        memcmp(hdr + 8, "WAVE", 4) != 0) {
-        fprintf(stderr, "%s: not a RIFF/WAVE file\n", path);
-        goto out;
-    }
-    while (fread(ck, 1, 8, f) == 8) {
-        uint32_t len = le(ck + 4, 4);
-
-        if (memcmp(ck, "fmt ", 4) == 0 && len >= 16) {
-            if (fread(fmt, 1, 16, f) != 16 ||
-                fseek(f, (long)len - 16 + (long)(len & 1u), SEEK_CUR) != 0) {
-                break;
-            }
-            if (le(fmt, 2) != 1 || le(fmt + 2, 2) != 1 || le(fmt + 14, 2) != 16) {
-                fprintf(stderr, "%s: not mono 16-bit PCM\n", path);
-                goto out;
-            }
-            *rate = le(fmt + 4, 4);
-            have_fmt = 1;
-        } else if (memcmp(ck, "data", 4) == 0 && have_fmt) {
-            unsigned char *raw = malloc(len + 1u);
-
-            *n = len / 2u;
-            x = malloc((*n + 1u) * sizeof(*x));
-            if (raw == NULL || x == NULL || fread(raw, 1, len, f) != len) {
-                fprintf(stderr, "%s: truncated data\n", path);
-                free(raw);
-                free(x);
-                x = NULL;
-                goto out;
-            }
-            for (size_t i = 0; i < *n; i++) {
-                x[i] = (int16_t)le(raw + 2 * i, 2);
-            }
-            free(raw);
-            goto out;
-        } else if (fseek(f, (long)len + (long)(len & 1u), SEEK_CUR) != 0) {
-            break;
-        }
-    }
-    fprintf(stderr, "%s: no fmt/data chunk\n", path);
-out:
-    fclose(f);
-    return x;
 }
 
 int main(int argc, char **argv)
@@ -97,6 +28,7 @@ int main(int argc, char **argv)
     uint32_t rate = 0;
     int16_t *x;
     int p;
+    char err[160];
     int rc;
 
     if (argc != 3 + bench) {
@@ -108,8 +40,9 @@ int main(int argc, char **argv)
         fprintf(stderr, "classify-host: unknown profile '%s'\n", argv[1 + bench]);
         return 2;
     }
-    x = read_wav(argv[2 + bench], &n, &rate);
+    x = wav_read_all(argv[2 + bench], &rate, &n, err, sizeof(err));
     if (x == NULL) {
+        fprintf(stderr, "%s: %s\n", argv[2 + bench], err);
         return 1;
     }
     if (rate != dsp_profile_get((enum dsp_profile)p)->sample_rate_hz) {

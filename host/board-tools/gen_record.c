@@ -4,7 +4,7 @@
  * as a C file that puts it into section .provision, at the board's record page. Only the
  * QEMU node image (mps2-an386 node.elf) links it, so that tests/integration/qemu_classify.sh
  * runs a provisioned node; node.bin, what `tinyfleet provision` completes, leaves it out.
- * Encoded by nodefw/app/provision.c itself, the code the firmware checks it with.
+ * Encoded by proto/src/provision.c, the code the firmware checks it with.
  *
  * Usage: gen-record PROFILE OUT.c   (PROFILE: elephant, whale, turbine)
  */
@@ -13,7 +13,7 @@
 #include <string.h>
 
 #include "nodefw/profile.h"
-#include "nodefw/provision.h"
+#include "proto/provision.h"
 
 int main(int argc, char **argv)
 {
@@ -21,8 +21,8 @@ int main(int argc, char **argv)
                                    0xAB, 0xF7, 0x15, 0x88, 0x09, 0xCF, 0x4F, 0x3C};
     static const uint8_t ak[16] = {0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07,
                                    0x08, 0x09, 0x0A, 0x0B, 0x0C, 0x0D, 0x0E, 0x0F};
-    struct provision_rec r;
-    uint8_t buf[PROVISION_REC_LEN];
+    struct proto_provision r;
+    uint8_t buf[PROTO_PROVISION_LEN];
     int profile;
     FILE *f;
     size_t i;
@@ -42,7 +42,7 @@ int main(int argc, char **argv)
     memcpy(r.appskey, ak, sizeof(ak));
     r.profile = (uint8_t)profile;
     (void)snprintf(r.name, sizeof(r.name), "qemu test node");
-    if (provision_encode(&r, buf, sizeof(buf)) != (int)PROVISION_REC_LEN) {
+    if (proto_provision_encode(&r, buf, sizeof(buf)) != (int)PROTO_PROVISION_LEN) {
         (void)fprintf(stderr, "gen-record: cannot encode a record for profile %s\n", argv[1]);
         return 1;
     }

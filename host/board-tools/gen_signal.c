@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/wav.h"
 #include "synth/synth.h"
 
 #define MAX_SAMPLES 100000u
@@ -63,37 +64,9 @@ static const struct scene scenes[] = {
 static float mix[MAX_SAMPLES];
 static int16_t pcm[MAX_SAMPLES];
 
-static void put_le(FILE *f, uint32_t v, int bytes)
-{
-    for (int i = 0; i < bytes; i++) {
-        fputc((int)((v >> (8 * i)) & 0xFFu), f);
-    }
-}
-
 static int write_wav(const char *path, unsigned rate, size_t n)
 {
-    FILE *f = fopen(path, "wb");
-
-    if (f == NULL) {
-        perror(path);
-        return -1;
-    }
-    fputs("RIFF", f);
-    put_le(f, (uint32_t)(36 + 2 * n), 4);
-    fputs("WAVEfmt ", f);
-    put_le(f, 16, 4);
-    put_le(f, 1, 2); /* PCM */
-    put_le(f, 1, 2); /* mono */
-    put_le(f, rate, 4);
-    put_le(f, rate * 2, 4);
-    put_le(f, 2, 2);
-    put_le(f, 16, 2);
-    fputs("data", f);
-    put_le(f, (uint32_t)(2 * n), 4);
-    for (size_t i = 0; i < n; i++) {
-        put_le(f, (uint16_t)pcm[i], 2);
-    }
-    if (fclose(f) != 0) {
+    if (wav_write(path, rate, pcm, n) != 0) {
         perror(path);
         return -1;
     }

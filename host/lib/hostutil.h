@@ -1,15 +1,13 @@
 /* SPDX-License-Identifier: MIT
- * Small helpers the host commands share: key and DevAddr parsing, class and signal names,
- * the node's error texts and its counters as one JSON line.
+ * Small helpers the host programs share: key and DevAddr parsing, numbers from options and
+ * class names. Hex goes through proto/hex.h and the names through proto/classes.h, the same
+ * code the gateway uses.
  */
-#ifndef NODEFW_HOST_HOSTUTIL_H
-#define NODEFW_HOST_HOSTUTIL_H
+#ifndef HOST_LIB_HOSTUTIL_H
+#define HOST_LIB_HOSTUTIL_H
 
 #include <stddef.h>
 #include <stdint.h>
-#include <stdio.h>
-
-#include "nodefw/node.h"
 
 /* hostutil_hex() - exactly 2 * @n hex digits (either case) into @out. Return: 0 or -1. */
 int hostutil_hex(const char *s, uint8_t *out, size_t n);
@@ -27,17 +25,8 @@ int hostutil_devaddr(const char *s, uint32_t *out);
  */
 int hostutil_num(const char *opt, const char *s, double lo, double hi, double *out);
 
-/* hostutil_class_name() - the default name of a wire class id ("elephant"...). */
+/* hostutil_class_name() - the default name of a wire class id ("elephant"...); "unknown" for
+ * an id the table does not name. */
 const char *hostutil_class_name(uint8_t class_id);
-
-/* hostutil_synth_kind() - enum synth_kind of a name ("rumble", "fault_outer"...), or -1. */
-int hostutil_synth_kind(const char *name);
-
-/* hostutil_node_strerror() - text of a node_init() error. */
-const char *hostutil_node_strerror(int rc);
-
-/* hostutil_print_stats() - the node's counters as one JSON object line on @out. */
-void hostutil_print_stats(FILE *out, const char *name, const struct node *n, uint32_t acks,
-                          uint32_t ack_timeouts);
 
 #endif

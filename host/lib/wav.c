@@ -7,7 +7,9 @@
 #include "wav.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static uint32_t le32(const uint8_t *p)
@@ -157,6 +159,42 @@ void wav_close(struct wav *w)
         fclose(w->f);
         w->f = NULL;
     }
+}
+
+int16_t *wav_read_all(const char *path, uint32_t *rate_hz, size_t *n, char *err, size_t errlen)
+{
+    struct wav w;
+    int16_t *x;
+    size_t want;
+    size_t got;
+
+    if (wav_open(&w, path, err, errlen) != 0) {
+        return NULL;
+    }
+    if (w.frames > SIZE_MAX / sizeof(*x) - 1u) {
+        snprintf(err, errlen, "too large: %llu samples", (unsigned long long)w.frames);
+        wav_close(&w);
+        return NULL;
+    }
+    x = malloc(((size_t)w.frames + 1u) * sizeof(*x));
+    if (x == NULL) {
+        snprintf(err, errlen, "out of memory for %llu samples", (unsigned long long)w.frames);
+        wav_close(&w);
+        return NULL;
+    }
+    want = (size_t)w.frames;
+    got = wav_read(&w, x, want);
+    /* wav_read() ends early where the file does; a whole-file reader calls that damage. */
+    if (got != want) {
+        snprintf(err, errlen, "truncated data: the data chunk is cut short");
+        free(x);
+        wav_close(&w);
+        return NULL;
+    }
+    *rate_hz = w.rate_hz;
+    *n = got;
+    wav_close(&w);
+    return x;
 }
 
 static void put32(uint8_t *p, uint32_t v)

@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: MIT
- * WAV files for the host program: reading a node's input (mono 16-bit PCM only, with an
- * error message a person can act on for anything else) and writing synthesised signals.
- * Streaming: the samples are read block by block, so a long recording costs no memory.
+ * WAV files for the host programs: reading a node's or the trainer's input (mono 16-bit PCM
+ * only, with an error message a person can act on for anything else) and writing
+ * synthesised signals. Streaming: the samples can be read block by block, so a long
+ * recording costs no memory; wav_read_all() is for the programs that want all of them.
  */
-#ifndef NODEFW_HOST_WAV_H
-#define NODEFW_HOST_WAV_H
+#ifndef HOST_LIB_WAV_H
+#define HOST_LIB_WAV_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -35,6 +36,16 @@ size_t wav_read(struct wav *w, int16_t *buf, size_t n);
 
 /* wav_close() - close the file; a closed or never opened struct is fine. */
 void wav_close(struct wav *w);
+
+/*
+ * wav_read_all() - read a whole mono 16-bit PCM file (wav_open() checks) into memory.
+ * @rate_hz: out, the sample rate.
+ * @n:       out, the number of samples.
+ * @err:     out, @errlen bytes: on failure one line saying what is wrong, as wav_open()'s,
+ *           or "truncated data: the data chunk is cut short".
+ * Return: the samples (at least one element allocated; free() them), or NULL with @err set.
+ */
+int16_t *wav_read_all(const char *path, uint32_t *rate_hz, size_t *n, char *err, size_t errlen);
 
 /*
  * wav_write() - write @n mono 16-bit samples at @rate_hz to @path (replacing it).

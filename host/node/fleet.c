@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "host_hal.h"
+#include "simutil.h"
 #include "lib/hostutil.h"
 #include "nodefw/node.h"
 #include "synth/synth.h"
@@ -161,7 +162,7 @@ static int source_key(struct parse *p, const char *s, struct fleet_source *src, 
     double *dst = NULL;
 
     if (strcmp(k, "kind") == 0) {
-        if ((src->kind = hostutil_synth_kind(v)) < 0) {
+        if ((src->kind = simutil_synth_kind(v)) < 0) {
             return perr(p, s, k, "a signal kind of host/synth/synth.h expected (rumble...)");
         }
         return 1;
@@ -597,7 +598,7 @@ static int start_node(struct fleet_scenario *sc, struct sim_node *sn, struct hos
     }
     rc = node_init(&sn->fw, &cfg, &sn->hn.hal);
     if (rc != 0) {
-        fprintf(stderr, "tinyfleet-node: node %s: %s\n", sn->cfg->name, hostutil_node_strerror(rc));
+        fprintf(stderr, "tinyfleet-node: node %s: %s\n", sn->cfg->name, simutil_node_strerror(rc));
         return -1;
     }
     sn->started = 1;
@@ -658,7 +659,19 @@ static void pace(const struct timespec *t0, uint64_t sim_ms, double speed)
     }
 }
 
-int fleet_main(int argc, char **argv)
+/* What the command line of `fleet` gave. */
+struct fleet_args {
+    const char *path;      /* --scenario FILE */
+    const char *coap;      /* --coap URI, replacing the file's, or NULL */
+    const char *forwarder; /* --forwarder HOST:PORT, replacing the file's, or NULL */
+    double speed;          /* --speed, 0: the file's */
+    double duration;       /* --duration-s, 0: the file's */
+    int list;              /* --list: print the nodes and stop */
+    int verbose;
+};
+
+/* Return: 0, or the exit status (2, said why). */
+static int fleet_parse(int argc, char **argv, struct fleet_args *a)
 {
     static const struct option opts[] = {{"scenario", required_argument, NULL, 's'},
                                          {"speed", required_argument, NULL, 'x'},
@@ -668,109 +681,203 @@ int fleet_main(int argc, char **argv)
                                          {"forwarder", required_argument, NULL, 'f'},
                                          {"list", no_argument, NULL, 'l'},
                                          {NULL, 0, NULL, 0}};
-    struct fleet_scenario *sc = NULL;
-    struct sim_node *nodes = NULL;
-    const char *path = NULL;
-    const char *coap = NULL;
-    const char *forwarder = NULL;
-    int list = 0;
-    double speed = 0;
-    double duration = 0;
-    int verbose = 0;
-    struct host_clock clock;
-    struct host_fwd fwd;
-    struct timespec t0;
-    uint64_t *next_call = NULL;
-    uint64_t end_ms;
-    uint64_t t;
-    int rc = 1;
     int c;
-    int i;
-    int all_done;
-    uint32_t failed = 0;
 
-    memset(&fwd, 0, sizeof(fwd));
-    fwd.fd = -1;
     while ((c = getopt_long(argc, argv, "v", opts, NULL)) != -1) {
         if (c == 's') {
-            path = optarg;
+            a->path = optarg;
         } else if (c == 'x') {
-            if (hostutil_num("speed", optarg, 0.001, 100000, &speed) != 0) {
+            if (hostutil_num("speed", optarg, 0.001, 100000, &a->speed) != 0) {
                 return 2;
             }
         } else if (c == 'd') {
-            if (hostutil_num("duration-s", optarg, 1, 1e7, &duration) != 0) {
+            if (hostutil_num("duration-s", optarg, 1, 1e7, &a->duration) != 0) {
                 return 2;
             }
         } else if (c == 'v') {
-            verbose = 1;
+            a->verbose = 1;
         } else if (c == 'c') {
-            coap = optarg;
+            a->coap = optarg;
         } else if (c == 'f') {
-            forwarder = optarg;
+            a->forwarder = optarg;
         } else if (c == 'l') {
-            list = 1;
+            a->list = 1;
         } else {
             fprintf(stderr, FLEET_USAGE);
             return 2;
         }
     }
-    if (path == NULL || optind != argc || speed < 0 || duration < 0) {
+    if (a->path == NULL || optind != argc || a->speed < 0 || a->duration < 0) {
         fprintf(stderr, FLEET_USAGE);
         return 2;
+    }
+    return 0;
+}
+
+/* --list: one JSON line per node, keys included (the test registers them from it). */
+static void fleet_list(const struct fleet_scenario *sc)
+{
+    int i;
+
+    for (i = 0; i < sc->n_nodes; i++) {
+        const struct fleet_node_cfg *n = &sc->nodes[i];
+        char nk[33];
+        char ak[33];
+
+        hostutil_to_hex(n->nwkskey, 16, nk);
+        hostutil_to_hex(n->appskey, 16, ak);
+        printf("{\"name\":\"%s\",\"devaddr\":\"%08X\",\"profile\":\"%s\","
+               "\"bearer\":\"%s\",\"x\":%g,\"y\":%g,\"nwkskey\":\"%s\",\"appskey\":\"%s\"}\n",
+               n->name, n->devaddr, dsp_profile_name((enum dsp_profile)n->profile),
+               n->bearer == BEARER_COAP ? "coap" : "lora", n->x, n->y, nk, ak);
+    }
+}
+
+/* The scenario's forwarder socket into @fwd (none when the file names none). */
+static int fleet_connect(const struct fleet_scenario *sc, struct host_fwd *fwd)
+{
+    char host[256];
+    char port[32];
+    char err[300];
+
+    fwd->ack_timeout_ms = 3000;
+    memcpy(fwd->eui, sc->gateway_eui, 8);
+    if (sc->forwarder[0] == 0) {
+        return 0;
+    }
+    if (host_split_hostport(sc->forwarder, host, sizeof(host), port, sizeof(port)) != 0) {
+        fprintf(stderr, "tinyfleet-node: forwarder = %s: expected HOST:PORT\n", sc->forwarder);
+        return -1;
+    }
+    fwd->fd = host_udp_connect(host, port, err, sizeof(err));
+    if (fwd->fd < 0) {
+        fprintf(stderr, "tinyfleet-node: forwarder: %s\n", err);
+        return -1;
+    }
+    return 0;
+}
+
+/* The calls every source makes up to simulated time @t ms. */
+static void fleet_emit_calls(struct fleet_scenario *sc, struct sim_node *nodes, uint64_t *next_call,
+                             uint64_t t)
+{
+    int i;
+
+    for (i = 0; i < sc->n_sources; i++) {
+        struct fleet_source *s = &sc->sources[i];
+        double call_t = s->start_s + (double)next_call[i] * s->every_s;
+
+        if (profile_of_kind(s->kind) == DSP_PROFILE_TURBINE) {
+            continue; /* rendered continuously by its node */
+        }
+        while (call_t * 1000.0 <= (double)t) {
+            emit_call(sc, nodes, s, next_call[i], call_t);
+            next_call[i]++;
+            call_t = s->start_s + (double)next_call[i] * s->every_s;
+        }
+    }
+}
+
+/* Up to 64 steps of each node that is not done. Return: 1 when every node is done. */
+static int fleet_step_nodes(struct sim_node *nodes, int n)
+{
+    int all_done = 1;
+    int i;
+
+    for (i = 0; i < n; i++) {
+        struct sim_node *sn = &nodes[i];
+        int k;
+
+        for (k = 0; k < 64 && !sn->done; k++) {
+            int st = node_step(&sn->fw);
+
+            if (st == NODE_DONE) {
+                sn->done = 1;
+            } else if (st != NODE_BUSY) {
+                break;
+            }
+        }
+        all_done &= sn->done;
+    }
+    return all_done;
+}
+
+/* The scenario, then the drain: every node flushed, until all are done or time is up. */
+static void fleet_run(struct fleet_scenario *sc, struct sim_node *nodes, uint64_t *next_call,
+                      struct host_clock *clock)
+{
+    struct timespec t0;
+    uint64_t end_ms = (uint64_t)(sc->duration_s * 1000.0);
+    uint64_t t;
+    int i;
+
+    signal(SIGINT, on_stop);
+    signal(SIGTERM, on_stop);
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    fprintf(stderr, "tinyfleet-node: fleet of %d nodes, %d sources, %.0f s simulated at x%g\n",
+            sc->n_nodes, sc->n_sources, sc->duration_s, sc->speed);
+    for (t = 0; t < end_ms + DRAIN_MAX_MS; t += TICK_MS) {
+        clock->manual_ms = t;
+        if (t < end_ms && !fleet_stop) {
+            fleet_emit_calls(sc, nodes, next_call, t);
+        } else {
+            for (i = 0; i < sc->n_nodes; i++) {
+                if (!nodes[i].fw.eof) {
+                    node_flush(&nodes[i].fw);
+                }
+            }
+        }
+        if (fleet_step_nodes(nodes, sc->n_nodes)) {
+            break;
+        }
+        wait_gateway(nodes, sc->n_nodes);
+        pace(&t0, t, sc->speed);
+    }
+}
+
+int fleet_main(int argc, char **argv)
+{
+    struct fleet_args a = {NULL, NULL, NULL, 0, 0, 0, 0};
+    struct fleet_scenario *sc = NULL;
+    struct sim_node *nodes = NULL;
+    struct host_clock clock;
+    struct host_fwd fwd;
+    uint64_t *next_call = NULL;
+    int rc;
+    int i;
+    uint32_t failed = 0;
+
+    memset(&fwd, 0, sizeof(fwd));
+    fwd.fd = -1;
+    rc = fleet_parse(argc, argv, &a);
+    if (rc != 0) {
+        return rc;
     }
     sc = calloc(1, sizeof(*sc));
     if (sc == NULL) {
         return 1;
     }
     /* The command line's addresses replace the file's (tests run on free ports). */
-    if (fleet_load(path, sc, coap, forwarder) != 0) {
+    if (fleet_load(a.path, sc, a.coap, a.forwarder) != 0) {
         free(sc);
         return 2;
     }
-    if (list) {
-        for (i = 0; i < sc->n_nodes; i++) {
-            const struct fleet_node_cfg *n = &sc->nodes[i];
-            char nk[33];
-            char ak[33];
-
-            hostutil_to_hex(n->nwkskey, 16, nk);
-            hostutil_to_hex(n->appskey, 16, ak);
-            printf("{\"name\":\"%s\",\"devaddr\":\"%08X\",\"profile\":\"%s\","
-                   "\"bearer\":\"%s\",\"x\":%g,\"y\":%g,\"nwkskey\":\"%s\",\"appskey\":\"%s\"}\n",
-                   n->name, n->devaddr, dsp_profile_name((enum dsp_profile)n->profile),
-                   n->bearer == BEARER_COAP ? "coap" : "lora", n->x, n->y, nk, ak);
-        }
+    if (a.list) {
+        fleet_list(sc);
         free(sc);
         return 0;
     }
-    if (speed > 0) {
-        sc->speed = speed;
+    if (a.speed > 0) {
+        sc->speed = a.speed;
     }
-    if (duration > 0) {
-        sc->duration_s = duration;
+    if (a.duration > 0) {
+        sc->duration_s = a.duration;
     }
+    rc = 1;
     nodes = calloc((size_t)sc->n_nodes, sizeof(*nodes));
     next_call = calloc((size_t)sc->n_sources, sizeof(*next_call));
-    if (nodes == NULL || next_call == NULL) {
+    if (nodes == NULL || next_call == NULL || fleet_connect(sc, &fwd) != 0) {
         goto out;
-    }
-    fwd.ack_timeout_ms = 3000;
-    memcpy(fwd.eui, sc->gateway_eui, 8);
-    if (sc->forwarder[0] != 0) {
-        char host[256];
-        char port[32];
-        char err[300];
-
-        if (host_split_hostport(sc->forwarder, host, sizeof(host), port, sizeof(port)) != 0) {
-            fprintf(stderr, "tinyfleet-node: forwarder = %s: expected HOST:PORT\n", sc->forwarder);
-            goto out;
-        }
-        fwd.fd = host_udp_connect(host, port, err, sizeof(err));
-        if (fwd.fd < 0) {
-            fprintf(stderr, "tinyfleet-node: forwarder: %s\n", err);
-            goto out;
-        }
     }
     host_clock_init(&clock, sc->speed, true);
     for (i = 0; i < sc->n_nodes; i++) {
@@ -778,64 +885,12 @@ int fleet_main(int argc, char **argv)
         if (start_node(sc, &nodes[i], &clock, &fwd, i) != 0) {
             goto out;
         }
-        nodes[i].hn.verbose = verbose;
+        nodes[i].hn.verbose = a.verbose;
     }
-    signal(SIGINT, on_stop);
-    signal(SIGTERM, on_stop);
-    clock_gettime(CLOCK_MONOTONIC, &t0);
-    end_ms = (uint64_t)(sc->duration_s * 1000.0);
-    fprintf(stderr, "tinyfleet-node: fleet of %d nodes, %d sources, %.0f s simulated at x%g\n",
-            sc->n_nodes, sc->n_sources, sc->duration_s, sc->speed);
-
-    /* The scenario, then the drain: every node flushed, until all are done or time is up. */
-    for (t = 0; t < end_ms + DRAIN_MAX_MS; t += TICK_MS) {
-        clock.manual_ms = t;
-        if (t < end_ms && !fleet_stop) {
-            for (i = 0; i < sc->n_sources; i++) {
-                struct fleet_source *s = &sc->sources[i];
-                double call_t = s->start_s + (double)next_call[i] * s->every_s;
-
-                if (profile_of_kind(s->kind) == DSP_PROFILE_TURBINE) {
-                    continue; /* rendered continuously by its node */
-                }
-                while (call_t * 1000.0 <= (double)t) {
-                    emit_call(sc, nodes, s, next_call[i], call_t);
-                    next_call[i]++;
-                    call_t = s->start_s + (double)next_call[i] * s->every_s;
-                }
-            }
-        } else if (t >= end_ms || fleet_stop) {
-            for (i = 0; i < sc->n_nodes; i++) {
-                if (!nodes[i].fw.eof) {
-                    node_flush(&nodes[i].fw);
-                }
-            }
-        }
-        all_done = 1;
-        for (i = 0; i < sc->n_nodes; i++) {
-            struct sim_node *sn = &nodes[i];
-            int k;
-
-            for (k = 0; k < 64 && !sn->done; k++) {
-                int st = node_step(&sn->fw);
-
-                if (st == NODE_DONE) {
-                    sn->done = 1;
-                } else if (st != NODE_BUSY) {
-                    break;
-                }
-            }
-            all_done &= sn->done;
-        }
-        if (all_done) {
-            break;
-        }
-        wait_gateway(nodes, sc->n_nodes);
-        pace(&t0, t, sc->speed);
-    }
+    fleet_run(sc, nodes, next_call, &clock);
     for (i = 0; i < sc->n_nodes; i++) {
-        hostutil_print_stats(stdout, nodes[i].cfg->name, &nodes[i].fw, nodes[i].hn.push_acks,
-                             nodes[i].hn.push_timeouts);
+        simutil_print_stats(stdout, nodes[i].cfg->name, &nodes[i].fw, nodes[i].hn.push_acks,
+                            nodes[i].hn.push_timeouts);
         failed += nodes[i].fw.stats.tx_failed;
     }
     rc = failed == 0 ? 0 : 1;

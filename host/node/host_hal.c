@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT
  * The POSIX host HAL (see host_hal.h). The forwarder speaks the Semtech UDP protocol v2
- * (lora_pkt_fwd PROTOCOL.TXT): PUSH_DATA = version 2, random token, 0x00, gateway EUI, JSON
- * {"rxpk":[...]}; PUSH_ACK = version 2, the same token, 0x01.
+ * through the host library's client side (lib/fwd.h): one PUSH_DATA per frame, then the
+ * PUSH_ACK with the same token awaited.
  */
 #include "host_hal.h"
 
@@ -15,6 +15,8 @@
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <unistd.h>
+
+#include "lib/fwd.h"
 
 void host_clock_init(struct host_clock *c, double speed, bool manual)
 {
@@ -111,38 +113,6 @@ static int h_sensor_read(void *ctx, int16_t *buf, size_t n)
     return (int)got;
 }
 
-void host_base64(const uint8_t *in, size_t n, char *out)
-{
-    static const char tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    size_t i;
-    size_t o = 0;
-
-    for (i = 0; i + 2 < n; i += 3) {
-        uint32_t v = ((uint32_t)in[i] << 16) | ((uint32_t)in[i + 1] << 8) | in[i + 2];
-
-        out[o++] = tab[(v >> 18) & 63];
-        out[o++] = tab[(v >> 12) & 63];
-        out[o++] = tab[(v >> 6) & 63];
-        out[o++] = tab[v & 63];
-    }
-    if (i < n) {
-        uint32_t v = (uint32_t)in[i] << 16;
-
-        if (i + 1 < n) {
-            v |= (uint32_t)in[i + 1] << 8;
-        }
-        out[o++] = tab[(v >> 18) & 63];
-        out[o++] = tab[(v >> 12) & 63];
-        if (i + 1 < n) {
-            out[o++] = tab[(v >> 6) & 63];
-        } else {
-            out[o++] = '=';
-        }
-        out[o++] = '=';
-    }
-    out[o] = 0;
-}
-
 static void h_log(void *ctx, const char *line)
 {
     struct host_node *hn = node_of(ctx);
@@ -157,66 +127,65 @@ static int h_radio_send(void *ctx, const struct hal_lora_tx *tx, const uint8_t *
 {
     struct host_node *hn = node_of(ctx);
     struct host_fwd *fw = hn->fwd;
-    char b64[360];
-    char json[700];
-    uint8_t dgram[800];
+    struct fwd_rxpk pk;
+    uint8_t dgram[FWD_HDR_LEN + FWD_RXPK_MAX + 16u];
     uint8_t ack[64];
     char tbuf[40];
+    char when[64];
     struct timeval tv;
     struct tm tm;
     uint16_t token;
-    int jlen;
+    int n;
     int waited = 0;
 
     if (fw == NULL || fw->fd < 0) {
         return HAL_ENOTSUP;
     }
-    if (len > 255u) {
+    if (len > FWD_PHY_MAX) {
         return HAL_EINVAL;
     }
-    host_base64(phy, len, b64);
     gettimeofday(&tv, NULL);
     gmtime_r(&tv.tv_sec, &tm);
     strftime(tbuf, sizeof(tbuf), "%Y-%m-%dT%H:%M:%S", &tm);
+    (void)snprintf(when, sizeof(when), "%s.%06ldZ", tbuf, (long)tv.tv_usec);
     fw->tmst += 1000u + (uint32_t)(hn->rng & 0xFFFu);
-    jlen = snprintf(json, sizeof(json),
-                    "{\"rxpk\":[{\"time\":\"%s.%06ldZ\",\"tmst\":%u,\"chan\":0,\"rfch\":0,"
-                    "\"freq\":%.4f,\"stat\":1,\"modu\":\"LORA\",\"datr\":\"SF%uBW%u\","
-                    "\"codr\":\"4/%u\",\"rssi\":%d,\"lsnr\":%.1f,\"size\":%zu,\"data\":\"%s\"}]}",
-                    tbuf, (long)tv.tv_usec, fw->tmst, tx->freq_hz / 1e6, tx->sf, tx->bw_khz,
-                    4u + tx->cr, hn->rssi, hn->lsnr_x10 / 10.0, len, b64);
-    if (jlen < 0 || (size_t)jlen >= sizeof(json)) {
-        return HAL_EINVAL;
-    }
+    pk = (struct fwd_rxpk){.time = when,
+                           .tmst = fw->tmst,
+                           .chan = 0,
+                           .freq_hz = tx->freq_hz,
+                           .sf = tx->sf,
+                           .bw_khz = tx->bw_khz,
+                           .cr = tx->cr,
+                           .rssi_dbm = hn->rssi,
+                           .lsnr_x10 = hn->lsnr_x10,
+                           .phy = phy,
+                           .len = len};
     token = (uint16_t)(hn->rng >> 16);
     hn->rng = hn->rng * 6364136223846793005ull + 1442695040888963407ull;
-    dgram[0] = 2;
-    dgram[1] = (uint8_t)(token >> 8);
-    dgram[2] = (uint8_t)token;
-    dgram[3] = 0x00; /* PUSH_DATA */
-    memcpy(dgram + 4, fw->eui, 8);
-    memcpy(dgram + 12, json, (size_t)jlen);
-    if (send(fw->fd, dgram, 12u + (size_t)jlen, 0) < 0) {
+    n = fwd_push_data(dgram, sizeof(dgram), token, fw->eui, &pk, 1);
+    if (n < 0) {
+        return HAL_EINVAL;
+    }
+    if (send(fw->fd, dgram, (size_t)n, 0) < 0) {
         return HAL_EIO;
     }
     /* The gateway acknowledges after its commit: a few milliseconds. Other datagrams (a
      * late ACK of an earlier PUSH_DATA) are skipped. */
     while (waited < fw->ack_timeout_ms) {
         struct pollfd p = {.fd = fw->fd, .events = POLLIN, .revents = 0};
-        ssize_t n;
+        ssize_t got;
 
         if (poll(&p, 1, 10) <= 0) {
             waited += 10;
             continue;
         }
-        n = recv(fw->fd, ack, sizeof(ack), 0);
-        if (n >= 4 && ack[0] == 2 && ack[3] == 0x01 && ack[1] == (uint8_t)(token >> 8) &&
-            ack[2] == (uint8_t)token) {
+        got = recv(fw->fd, ack, sizeof(ack), 0);
+        if (got > 0 && fwd_push_ack_token(ack, (size_t)got) == (int)token) {
             fw->acks++;
             hn->push_acks++;
             return HAL_OK;
         }
-        if (n < 0 && errno != EAGAIN && errno != EINTR) {
+        if (got < 0 && errno != EAGAIN && errno != EINTR) {
             break;
         }
     }

@@ -85,7 +85,4 @@ int host_parse_coap_uri(const char *uri, char *host, size_t hostlen, char *port,
 /* host_split_hostport() - "HOST:PORT" or "[V6]:PORT". Return: 0 or -1. */
 int host_split_hostport(const char *s, char *host, size_t hostlen, char *port, size_t portlen);
 
-/* base64 of @n bytes into @out (4 * ceil(n / 3) + 1 bytes). */
-void host_base64(const uint8_t *in, size_t n, char *out);
-
 #endif

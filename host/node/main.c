@@ -19,10 +19,12 @@
 
 #include "fleet.h"
 #include "host_hal.h"
+#include "simutil.h"
 #include "lib/hostutil.h"
 #include "nodefw/classify.h"
 #include "nodefw/node.h"
 #include "nodefw/profile.h"
+#include "proto/tfp.h"
 #include "synth/synth.h"
 #include "lib/wav.h"
 
@@ -77,7 +79,7 @@ static void print_result(double t, const struct node_classify_result *r)
     const char *cls = "none";
 
     if (r->is_anomaly_model) {
-        cls = r->anomalous ? "machine_anomaly" : "none";
+        cls = r->anomalous ? hostutil_class_name(PROTO_TFP_CLASS_MACHINE_ANOMALY) : "none";
     } else if (r->detected) {
         cls = hostutil_class_name(r->class_id);
     }
@@ -210,7 +212,7 @@ static int scene_init(struct synth_scene *s, enum dsp_profile p, const struct sc
         return -1;
     }
     if (o->event != NULL) {
-        int k = hostutil_synth_kind(o->event);
+        int k = simutil_synth_kind(o->event);
 
         if (k < 0 || synth_source_init(&s->ev, (enum synth_kind)k, rate, seed + 1u) != 0) {
             fprintf(stderr, "tinyfleet-node: unknown signal kind '%s'\n", o->event);
@@ -316,239 +318,296 @@ static size_t wav_source(void *arg, int16_t *buf, size_t n)
     return wav_read(arg, buf, n);
 }
 
-static int cmd_run(int argc, char **argv)
+static const struct option run_options[] = {{"profile", required_argument, NULL, 'p'},
+                                            {"devaddr", required_argument, NULL, 'd'},
+                                            {"nwkskey", required_argument, NULL, 'N'},
+                                            {"appskey", required_argument, NULL, 'A'},
+                                            {"coap", required_argument, NULL, 'c'},
+                                            {"forwarder", required_argument, NULL, 'f'},
+                                            {"wav", required_argument, NULL, 'w'},
+                                            {"event", required_argument, NULL, 'e'},
+                                            {"seconds", required_argument, NULL, 's'},
+                                            {"at", required_argument, NULL, 'a'},
+                                            {"snr", required_argument, NULL, 'n'},
+                                            {"speed", required_argument, NULL, 'x'},
+                                            {"nv", required_argument, NULL, 'V'},
+                                            {"health-s", required_argument, NULL, 'H'},
+                                            {"batch-s", required_argument, NULL, 'B'},
+                                            {"sf", required_argument, NULL, 'F'},
+                                            {"eui", required_argument, NULL, 'E'},
+                                            {"k", required_argument, NULL, 'k'},
+                                            {"seed", required_argument, NULL, 'r'},
+                                            {"verbose", no_argument, NULL, 'v'},
+                                            {NULL, 0, NULL, 0}};
+
+/* What `run` was given. */
+struct run_opts {
+    struct scene_opts so;   /* --event and what shapes it */
+    struct node_config cfg; /* --devaddr, --nwkskey, --appskey (the rest: defaults) */
+    uint8_t eui[8];         /* --eui: the forwarder's gateway EUI */
+    const char *coap;       /* --coap URI, or NULL */
+    const char *forwarder;  /* --forwarder HOST:PORT, or NULL */
+    const char *wavpath;    /* --wav FILE, or NULL */
+    const char *nv;         /* --nv FILE, or NULL */
+    double speed;           /* --speed: simulated seconds per real second */
+    double health_s;        /* --health-s, -1: the profile's default */
+    double batch_s;         /* --batch-s, -1: the profile's default */
+    double sf;              /* --sf, 0: the default */
+    double k;               /* --k: frame-counter writes every k frames */
+    int prof;               /* --profile, -1: not given */
+    bool have_dev;
+    bool have_nk;
+    bool have_ak;
+    bool verbose;
+};
+
+/* One option of `run` into @o. Return: 0; 2 for a bad value (said why); -1 for an option
+ * `run` does not have. */
+static int run_option(int c, const char *arg, struct run_opts *o)
 {
-    static const struct option opts[] = {{"profile", required_argument, NULL, 'p'},
-                                         {"devaddr", required_argument, NULL, 'd'},
-                                         {"nwkskey", required_argument, NULL, 'N'},
-                                         {"appskey", required_argument, NULL, 'A'},
-                                         {"coap", required_argument, NULL, 'c'},
-                                         {"forwarder", required_argument, NULL, 'f'},
-                                         {"wav", required_argument, NULL, 'w'},
-                                         {"event", required_argument, NULL, 'e'},
-                                         {"seconds", required_argument, NULL, 's'},
-                                         {"at", required_argument, NULL, 'a'},
-                                         {"snr", required_argument, NULL, 'n'},
-                                         {"speed", required_argument, NULL, 'x'},
-                                         {"nv", required_argument, NULL, 'V'},
-                                         {"health-s", required_argument, NULL, 'H'},
-                                         {"batch-s", required_argument, NULL, 'B'},
-                                         {"sf", required_argument, NULL, 'F'},
-                                         {"eui", required_argument, NULL, 'E'},
-                                         {"k", required_argument, NULL, 'k'},
-                                         {"seed", required_argument, NULL, 'r'},
-                                         {"verbose", no_argument, NULL, 'v'},
-                                         {NULL, 0, NULL, 0}};
-    static struct node node;
-    static struct host_node hn;
-    static struct synth_scene scene;
-    struct host_clock clock;
-    struct host_fwd fwd;
-    struct node_config cfg;
-    struct wav w;
-    const char *coap = NULL;
-    const char *forwarder = NULL;
-    const char *wavpath = NULL;
-    const char *nv = NULL;
-    struct scene_opts so = {NULL, 30, 5, 20, 1, 0};
-    double speed = 1;
-    double health_s = -1;
-    double batch_s = -1;
-    double sf = 0;
-    double k = 64;
-    int prof = -1;
-    int have_dev = 0;
-    int have_nk = 0;
-    int have_ak = 0;
-    bool verbose = false;
-    char host[256];
-    char port[32];
-    char err[300];
+    switch (c) {
+    case 'p':
+        o->prof = dsp_profile_from_name(arg);
+        return 0;
+    case 'd':
+        o->have_dev = hostutil_devaddr(arg, &o->cfg.devaddr) == 0;
+        return 0;
+    case 'N':
+        o->have_nk = hostutil_hex(arg, o->cfg.nwkskey, 16) == 0;
+        return 0;
+    case 'A':
+        o->have_ak = hostutil_hex(arg, o->cfg.appskey, 16) == 0;
+        return 0;
+    case 'c':
+        o->coap = arg;
+        return 0;
+    case 'f':
+        o->forwarder = arg;
+        return 0;
+    case 'w':
+        o->wavpath = arg;
+        return 0;
+    case 'x':
+        return hostutil_num("speed", arg, 0.001, 100000, &o->speed) != 0 ? 2 : 0;
+    case 'V':
+        o->nv = arg;
+        return 0;
+    case 'H':
+        return hostutil_num("health-s", arg, 0, 86400, &o->health_s) != 0 ? 2 : 0;
+    case 'B':
+        return hostutil_num("batch-s", arg, 0, 86400, &o->batch_s) != 0 ? 2 : 0;
+    case 'F':
+        return hostutil_num("sf", arg, 7, 12, &o->sf) != 0 ? 2 : 0;
+    case 'E':
+        if (hostutil_hex(arg, o->eui, 8) != 0) {
+            fprintf(stderr, "tinyfleet-node: --eui: 16 hex digits expected\n");
+            return 2;
+        }
+        return 0;
+    case 'k':
+        return hostutil_num("k", arg, 1, 16383, &o->k) != 0 ? 2 : 0;
+    case 'v':
+        o->verbose = true;
+        return 0;
+    default:
+        return -1;
+    }
+}
+
+/* The command line into @o. Return: 0, or the exit status (2: said why). */
+static int run_parse(int argc, char **argv, struct run_opts *o)
+{
     int c;
     int rc;
-    int status;
 
-    memset(&fwd, 0, sizeof(fwd));
-    memset(&cfg, 0, sizeof(cfg));
-    memset(&w, 0, sizeof(w));
-    fwd.fd = -1;
-    fwd.ack_timeout_ms = 3000;
-    memcpy(fwd.eui, "\xAA\x55\x5A\x00\x00\x00\x00\x01", 8);
-    while ((c = getopt_long(argc, argv, "v", opts, NULL)) != -1) {
-        rc = scene_option(c, optarg, &so);
+    while ((c = getopt_long(argc, argv, "v", run_options, NULL)) != -1) {
+        rc = scene_option(c, optarg, &o->so);
         if (rc < 0) {
             return 2;
         }
         if (rc > 0) {
             continue;
         }
-        switch (c) {
-        case 'p':
-            prof = dsp_profile_from_name(optarg);
-            break;
-        case 'd':
-            have_dev = hostutil_devaddr(optarg, &cfg.devaddr) == 0;
-            break;
-        case 'N':
-            have_nk = hostutil_hex(optarg, cfg.nwkskey, 16) == 0;
-            break;
-        case 'A':
-            have_ak = hostutil_hex(optarg, cfg.appskey, 16) == 0;
-            break;
-        case 'c':
-            coap = optarg;
-            break;
-        case 'f':
-            forwarder = optarg;
-            break;
-        case 'w':
-            wavpath = optarg;
-            break;
-        case 'x':
-            if (hostutil_num("speed", optarg, 0.001, 100000, &speed) != 0) {
-                return 2;
-            }
-            break;
-        case 'V':
-            nv = optarg;
-            break;
-        case 'H':
-            if (hostutil_num("health-s", optarg, 0, 86400, &health_s) != 0) {
-                return 2;
-            }
-            break;
-        case 'B':
-            if (hostutil_num("batch-s", optarg, 0, 86400, &batch_s) != 0) {
-                return 2;
-            }
-            break;
-        case 'F':
-            if (hostutil_num("sf", optarg, 7, 12, &sf) != 0) {
-                return 2;
-            }
-            break;
-        case 'E':
-            if (hostutil_hex(optarg, fwd.eui, 8) != 0) {
-                fprintf(stderr, "tinyfleet-node: --eui: 16 hex digits expected\n");
-                return 2;
-            }
-            break;
-        case 'k':
-            if (hostutil_num("k", optarg, 1, 16383, &k) != 0) {
-                return 2;
-            }
-            break;
-        case 'v':
-            verbose = true;
-            break;
-        default:
+        rc = run_option(c, optarg, o);
+        if (rc < 0) {
             return usage(stderr, 2);
         }
+        if (rc != 0) {
+            return rc;
+        }
     }
-    if (prof < 0 || !have_dev || !have_nk || !have_ak || optind != argc) {
+    if (o->prof < 0 || !o->have_dev || !o->have_nk || !o->have_ak || optind != argc) {
         fprintf(stderr, "tinyfleet-node run: needs --profile, --devaddr (8 hex digits), "
                         "--nwkskey and --appskey (32 hex digits each)\n");
         return 2;
     }
-    if ((coap == NULL) == (forwarder == NULL)) {
+    if ((o->coap == NULL) == (o->forwarder == NULL)) {
         fprintf(stderr, "tinyfleet-node run: give exactly one of --coap URI and --forwarder "
                         "HOST:PORT\n");
         return 2;
     }
-    if ((wavpath == NULL) == (so.event == NULL)) {
+    if ((o->wavpath == NULL) == (o->so.event == NULL)) {
         fprintf(stderr, "tinyfleet-node run: give exactly one of --wav FILE and --event KIND\n");
         return 2;
     }
+    return 0;
+}
 
-    {
-        /* The defaults first, then what the command line gave. */
-        struct node_config given = cfg;
+/* The profile's defaults, then what the command line gave. */
+static void run_config(const struct run_opts *o, struct node_config *cfg)
+{
+    node_default_config(cfg, (enum dsp_profile)o->prof,
+                        o->coap != NULL ? BEARER_COAP : BEARER_LORA);
+    cfg->devaddr = o->cfg.devaddr;
+    memcpy(cfg->nwkskey, o->cfg.nwkskey, sizeof(cfg->nwkskey));
+    memcpy(cfg->appskey, o->cfg.appskey, sizeof(cfg->appskey));
+    cfg->fcnt_k = (uint16_t)o->k;
+    if (o->health_s >= 0) {
+        cfg->agg.health_period_ms = (uint32_t)o->health_s * 1000u;
+    }
+    if (o->batch_s >= 0) {
+        cfg->agg.batch_wait_ms = (uint32_t)o->batch_s * 1000u;
+    }
+    if (o->sf != 0) {
+        cfg->lora.sf = (uint8_t)o->sf;
+        cfg->lora.low_dr_optimize = o->sf >= 11;
+    }
+}
 
-        node_default_config(&cfg, (enum dsp_profile)prof, coap != NULL ? BEARER_COAP : BEARER_LORA);
-        cfg.devaddr = given.devaddr;
-        memcpy(cfg.nwkskey, given.nwkskey, sizeof(cfg.nwkskey));
-        memcpy(cfg.appskey, given.appskey, sizeof(cfg.appskey));
-    }
-    cfg.fcnt_k = (uint16_t)k;
-    if (health_s >= 0) {
-        cfg.agg.health_period_ms = (uint32_t)health_s * 1000u;
-    }
-    if (batch_s >= 0) {
-        cfg.agg.batch_wait_ms = (uint32_t)batch_s * 1000u;
-    }
-    if (sf != 0) {
-        cfg.lora.sf = (uint8_t)sf;
-        cfg.lora.low_dr_optimize = sf >= 11;
-    }
+/* The bearer's socket: CoAP's into @hn, the forwarder's into @fwd (and @hn->fwd).
+ * Return: 0, or the exit status (said why). */
+static int run_connect(const struct run_opts *o, struct host_node *hn, struct host_fwd *fwd)
+{
+    char host[256];
+    char port[32];
+    char err[300];
 
-    host_clock_init(&clock, speed, false);
-    host_node_init(&hn, &clock, "node",
-                   so.seed != 0 ? so.seed : ((uint64_t)cfg.devaddr << 20) ^ (uint64_t)time(NULL));
-    hn.verbose = verbose;
-    if (nv != NULL) {
-        snprintf(hn.nv_path, sizeof(hn.nv_path), "%s", nv);
-    }
-    if (coap != NULL) {
-        if (host_parse_coap_uri(coap, host, sizeof(host), port, sizeof(port)) != 0) {
+    if (o->coap != NULL) {
+        if (host_parse_coap_uri(o->coap, host, sizeof(host), port, sizeof(port)) != 0) {
             fprintf(stderr, "tinyfleet-node: --coap: expected coap://HOST[:PORT]/up, got '%s'\n",
-                    coap);
+                    o->coap);
             return 2;
         }
-        hn.coap_fd = host_udp_connect(host, port, err, sizeof(err));
-        if (hn.coap_fd < 0) {
+        hn->coap_fd = host_udp_connect(host, port, err, sizeof(err));
+        if (hn->coap_fd < 0) {
             fprintf(stderr, "tinyfleet-node: --coap: %s\n", err);
             return 1;
         }
-    } else {
-        if (host_split_hostport(forwarder, host, sizeof(host), port, sizeof(port)) != 0) {
-            fprintf(stderr, "tinyfleet-node: --forwarder: expected HOST:PORT, got '%s'\n",
-                    forwarder);
-            return 2;
-        }
-        fwd.fd = host_udp_connect(host, port, err, sizeof(err));
-        if (fwd.fd < 0) {
-            fprintf(stderr, "tinyfleet-node: --forwarder: %s\n", err);
-            return 1;
-        }
-        hn.fwd = &fwd;
+        return 0;
     }
-    if (wavpath != NULL) {
-        if (open_checked(&w, wavpath, (enum dsp_profile)prof) != 0) {
-            return 1;
-        }
-        hn.source = wav_source;
-        hn.source_arg = &w;
-    } else {
-        if (scene_init(&scene, (enum dsp_profile)prof, &so, so.seed != 0 ? so.seed : 1u) != 0) {
-            return 2;
-        }
-        hn.source = scene_render;
-        hn.source_arg = &scene;
+    if (host_split_hostport(o->forwarder, host, sizeof(host), port, sizeof(port)) != 0) {
+        fprintf(stderr, "tinyfleet-node: --forwarder: expected HOST:PORT, got '%s'\n",
+                o->forwarder);
+        return 2;
     }
-
-    rc = node_init(&node, &cfg, &hn.hal);
-    if (rc != 0) {
-        fprintf(stderr, "tinyfleet-node: node start failed: %s\n", hostutil_node_strerror(rc));
-        wav_close(&w);
+    fwd->fd = host_udp_connect(host, port, err, sizeof(err));
+    if (fwd->fd < 0) {
+        fprintf(stderr, "tinyfleet-node: --forwarder: %s\n", err);
         return 1;
     }
+    hn->fwd = fwd;
+    return 0;
+}
+
+/* The sensor: the WAV file, or the synthesised scene. Return: 0, or the exit status. */
+static int run_source(const struct run_opts *o, struct host_node *hn, struct wav *w,
+                      struct synth_scene *scene)
+{
+    if (o->wavpath != NULL) {
+        if (open_checked(w, o->wavpath, (enum dsp_profile)o->prof) != 0) {
+            return 1;
+        }
+        hn->source = wav_source;
+        hn->source_arg = w;
+        return 0;
+    }
+    if (scene_init(scene, (enum dsp_profile)o->prof, &o->so, o->so.seed != 0 ? o->so.seed : 1u) !=
+        0) {
+        return 2;
+    }
+    hn->source = scene_render;
+    hn->source_arg = scene;
+    return 0;
+}
+
+/* Steps the node until it is done; SIGINT or SIGTERM flushes what it holds first.
+ * Return: the last node_step() status. */
+static int run_loop(struct node *node, struct host_node *hn)
+{
+    int status;
+
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);
     for (;;) {
-        status = node_step(&node);
+        status = node_step(node);
         if (status == NODE_DONE || status < 0) {
-            break;
+            return status;
         }
         if (stop_flag) {
-            node_flush(&node);
+            node_flush(node);
             stop_flag = 0;
         }
         if (status == NODE_IDLE) {
-            hal_sleep_ms(&hn.hal, 20);
+            hal_sleep_ms(&hn->hal, 20);
         }
     }
+}
+
+static int cmd_run(int argc, char **argv)
+{
+    static struct node node;
+    static struct host_node hn;
+    static struct synth_scene scene;
+    static struct run_opts o;
+    struct host_clock clock;
+    struct host_fwd fwd;
+    struct node_config cfg;
+    struct wav w;
+    int rc;
+    int status;
+
+    memset(&o, 0, sizeof(o));
+    o.so = (struct scene_opts){NULL, 30, 5, 20, 1, 0};
+    o.speed = 1;
+    o.health_s = -1;
+    o.batch_s = -1;
+    o.k = 64;
+    o.prof = -1;
+    memcpy(o.eui, "\xAA\x55\x5A\x00\x00\x00\x00\x01", 8);
+    memset(&fwd, 0, sizeof(fwd));
+    memset(&w, 0, sizeof(w));
+    rc = run_parse(argc, argv, &o);
+    if (rc != 0) {
+        return rc;
+    }
+    fwd.fd = -1;
+    fwd.ack_timeout_ms = 3000;
+    memcpy(fwd.eui, o.eui, sizeof(fwd.eui));
+    run_config(&o, &cfg);
+    host_clock_init(&clock, o.speed, false);
+    host_node_init(&hn, &clock, "node",
+                   o.so.seed != 0 ? o.so.seed
+                                  : ((uint64_t)cfg.devaddr << 20) ^ (uint64_t)time(NULL));
+    hn.verbose = o.verbose;
+    if (o.nv != NULL) {
+        snprintf(hn.nv_path, sizeof(hn.nv_path), "%s", o.nv);
+    }
+    rc = run_connect(&o, &hn, &fwd);
+    if (rc == 0) {
+        rc = run_source(&o, &hn, &w, &scene);
+    }
+    if (rc != 0) {
+        return rc;
+    }
+    rc = node_init(&node, &cfg, &hn.hal);
+    if (rc != 0) {
+        fprintf(stderr, "tinyfleet-node: node start failed: %s\n", simutil_node_strerror(rc));
+        wav_close(&w);
+        return 1;
+    }
+    status = run_loop(&node, &hn);
     wav_close(&w);
-    hostutil_print_stats(stdout, "node", &node, fwd.acks, fwd.timeouts);
+    simutil_print_stats(stdout, "node", &node, fwd.acks, fwd.timeouts);
     if (hn.coap_fd >= 0) {
         close(hn.coap_fd);
     }

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/wav.h"
 #include "nodefw/features.h"
 #include "synth/synth.h"
 
@@ -416,83 +417,22 @@ int data_event_stream(struct dset *ds, enum dsp_profile p, size_t events, double
 
 /* ---- WAV files -------------------------------------------------------------------------- */
 
-static uint32_t rd32(const unsigned char *b)
-{
-    return (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
-}
-
-static uint16_t rd16(const unsigned char *b)
-{
-    return (uint16_t)(b[0] | b[1] << 8);
-}
-
 /* Read a mono 16-bit PCM WAV at `rate`; returns samples (malloc'd) or NULL with a message. */
 static int16_t *read_wav(const char *path, unsigned rate, size_t *n_out)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        fprintf(stderr, "tinyfleet-train: %s: cannot open\n", path);
-        return NULL;
+    char err[160];
+    uint32_t file_rate = 0;
+    int16_t *pcm = wav_read_all(path, &file_rate, n_out, err, sizeof(err));
+
+    if (pcm != NULL && file_rate != rate) {
+        snprintf(err, sizeof(err), "wrong sample rate for this profile (%u Hz)",
+                 (unsigned)file_rate);
+        free(pcm);
+        pcm = NULL;
     }
-    unsigned char h[12];
-    int16_t *pcm = NULL;
-    const char *err = NULL;
-    int have_fmt = 0;
-    if (fread(h, 1, 12, f) != 12 || memcmp(h, "RIFF", 4) != 0 || memcmp(h + 8, "WAVE", 4) != 0) {
-        err = "not a RIFF/WAVE file";
-    }
-    while (!err) {
-        unsigned char ch[8];
-        if (fread(ch, 1, 8, f) != 8) {
-            err = "no data chunk";
-            break;
-        }
-        uint32_t len = rd32(ch + 4);
-        if (memcmp(ch, "fmt ", 4) == 0) {
-            unsigned char fmt[16];
-            if (len < 16 || fread(fmt, 1, 16, f) != 16) {
-                err = "truncated fmt chunk";
-                break;
-            }
-            if (rd16(fmt) != 1 || rd16(fmt + 14) != 16) {
-                err = "not 16-bit PCM";
-            } else if (rd16(fmt + 2) != 1) {
-                err = "not mono";
-            } else if (rd32(fmt + 4) != rate) {
-                err = "wrong sample rate for this profile";
-            }
-            have_fmt = 1;
-            if (!err && fseek(f, (long)len - 16 + (long)(len & 1), SEEK_CUR) != 0) {
-                err = "truncated fmt chunk";
-            }
-        } else if (memcmp(ch, "data", 4) == 0) {
-            if (!have_fmt) {
-                err = "data before fmt";
-                break;
-            }
-            size_t n = len / 2;
-            pcm = malloc((n ? n : 1) * sizeof(int16_t));
-            unsigned char *raw = malloc(len ? len : 1);
-            if (!pcm || !raw || fread(raw, 1, len, f) != len) {
-                err = "truncated data chunk";
-            } else {
-                for (size_t i = 0; i < n; i++) {
-                    pcm[i] = (int16_t)rd16(raw + 2 * i);
-                }
-                *n_out = n;
-            }
-            free(raw);
-            break;
-        } else if (fseek(f, (long)len + (long)(len & 1), SEEK_CUR) != 0) {
-            err = "truncated chunk";
-        }
-    }
-    fclose(f);
-    if (err) {
+    if (pcm == NULL) {
         fprintf(stderr, "tinyfleet-train: %s: %s (need mono 16-bit PCM at %u Hz)\n", path, err,
                 rate);
-        free(pcm);
-        return NULL;
     }
     return pcm;
 }
@@ -604,35 +544,5 @@ int data_load_dir(struct dset *ds, enum dsp_profile p, const char *dir)
 
 int data_write_wav(const char *path, const int16_t *pcm, size_t n, unsigned rate)
 {
-    FILE *f = fopen(path, "wb");
-    if (!f) {
-        return -1;
-    }
-    unsigned char h[44];
-    uint32_t bytes = (uint32_t)(n * 2);
-    uint32_t v[] = {36 + bytes, 16, rate, rate * 2, bytes};
-    memcpy(h, "RIFF", 4);
-    memcpy(h + 8, "WAVEfmt ", 8);
-    memcpy(h + 36, "data", 4);
-    unsigned char *at[] = {h + 4, h + 16, h + 24, h + 28, h + 40};
-    for (int i = 0; i < 5; i++) {
-        for (int k = 0; k < 4; k++) {
-            at[i][k] = (unsigned char)(v[i] >> (8 * k));
-        }
-    }
-    h[20] = 1; /* PCM */
-    h[21] = 0;
-    h[22] = 1; /* mono */
-    h[23] = 0;
-    h[32] = 2; /* block align */
-    h[33] = 0;
-    h[34] = 16; /* bits */
-    h[35] = 0;
-    int ok = fwrite(h, 1, 44, f) == 44;
-    for (size_t i = 0; i < n && ok; i++) {
-        unsigned char s[2] = {(unsigned char)((uint16_t)pcm[i] & 0xff),
-                              (unsigned char)((uint16_t)pcm[i] >> 8)};
-        ok = fwrite(s, 1, 2, f) == 2;
-    }
-    return fclose(f) == 0 && ok ? 0 : -1;
+    return wav_write(path, rate, pcm, n);
 }

@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "proto/crc32.h"
+
 #define PANEL_W 360
 #define PANEL_H 300
 #define M_LEFT  52
@@ -143,27 +145,6 @@ static void panel(struct canvas *c, int ox, const struct png_panel *p)
     }
 }
 
-static uint32_t crc_table[256];
-
-static void crc_init(void)
-{
-    for (uint32_t n = 0; n < 256; n++) {
-        uint32_t v = n;
-        for (int k = 0; k < 8; k++) {
-            v = v & 1u ? 0xEDB88320u ^ (v >> 1) : v >> 1;
-        }
-        crc_table[n] = v;
-    }
-}
-
-static uint32_t crc(const unsigned char *b, size_t n, uint32_t v)
-{
-    for (size_t i = 0; i < n; i++) {
-        v = crc_table[(v ^ b[i]) & 0xFF] ^ (v >> 8);
-    }
-    return v;
-}
-
 static void be32(unsigned char *b, uint32_t v)
 {
     b[0] = (unsigned char)(v >> 24);
@@ -177,8 +158,8 @@ static int chunk(FILE *f, const char *type, const unsigned char *data, size_t n)
     unsigned char h[8];
     be32(h, (uint32_t)n);
     memcpy(h + 4, type, 4);
-    uint32_t v = crc(h + 4, 4, 0xFFFFFFFFu);
-    v = crc(data, n, v) ^ 0xFFFFFFFFu;
+    /* The chunk's CRC covers its type and data, not its length (PNG section 5.3). */
+    uint32_t v = proto_crc32(proto_crc32(0, h + 4, 4), data, n);
     unsigned char t[4];
     be32(t, v);
     return fwrite(h, 1, 8, f) == 8 && (n == 0 || fwrite(data, 1, n, f) == n) &&
@@ -313,7 +294,6 @@ int png_plot(const char *path, const struct png_panel *panels, int n)
     }
     be32(z + zn, (b << 16) | a);
     zn += 4;
-    crc_init();
     static const unsigned char sig[8] = {137, 80, 78, 71, 13, 10, 26, 10};
     unsigned char ihdr[13];
     be32(ihdr, (uint32_t)c.w);

@@ -114,12 +114,13 @@ $(foreach b,$(BOARD_LIST),$(foreach p,$(BOARD_PROFILES),$(eval $(call board_imag
 $(BOARD_OUT)/tools/gen-signal: $(B)/obj/host/board-tools/gen_signal.o $(B)/libhost.a
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(HARDEN_LD) -o $@ $^ -lm
-$(BOARD_OUT)/tools/gen-record: $(B)/obj/host/board-tools/gen_record.o $(B)/libnodefw.a
+$(BOARD_OUT)/tools/gen-record: $(B)/obj/host/board-tools/gen_record.o $(B)/libnodefw.a \
+                             $(B)/libproto.a
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(HARDEN_LD) -o $@ $^
 $(BOARD_OUT)/tools/classify-host: $(B)/obj/host/board-tools/classify_host.o \
                                   $(B)/obj/$(BOARD_DIR)/common/classify_run.o \
-                                  $(B)/libnodefw.a $(B)/libproto.a
+                                  $(B)/libhost.a $(B)/libnodefw.a $(B)/libproto.a
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(HARDEN_LD) -o $@ $^
 $(BOARD_OUT)/signal/%.c $(BOARD_OUT)/signal/%.wav: $(BOARD_OUT)/tools/gen-signal

@@ -32,6 +32,12 @@ const char *proto_strerror(int err)
         return "MIC mismatch";
     case PROTO_ENOPORT:
         return "frame has no FPort";
+    case PROTO_ENOREC:
+        return "no record (erased page)";
+    case PROTO_ECRC:
+        return "CRC mismatch";
+    case PROTO_ERECVER:
+        return "unknown record version";
     default:
         return "unknown error";
     }

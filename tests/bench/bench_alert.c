@@ -30,6 +30,7 @@
 #include <mosquitto.h>
 
 #include "bench/bench_frames.h"
+#include "lib/fwd.h"
 
 #define BG_BASE        0x26300000u /* background nodes */
 #define PROBE_BASE     0x26400000u /* probe nodes */
@@ -116,24 +117,22 @@ static struct mosquitto *client(const char *id, int port)
     return m;
 }
 
-/* One rxpk PUSH_DATA carrying @phy. */
-static size_t push_data(uint8_t *buf, uint16_t token, const uint8_t *phy, int len)
+/* One rxpk PUSH_DATA carrying @phy; its length, or -1. */
+static int push_data(uint8_t *buf, uint16_t token, const uint8_t *phy, int len)
 {
-    char b64[B64_STRIDE];
-    int n;
+    static const uint8_t gw[FWD_EUI_LEN] = {0xAA, 0x55, 0x5A, 0x00, 0x00, 0x00, 0x0C, 0x01};
+    const struct fwd_rxpk pk = {.tmst = (uint32_t)token * 1000u,
+                                .chan = 0,
+                                .freq_hz = 868100000u,
+                                .sf = 7,
+                                .bw_khz = 125,
+                                .cr = 1,
+                                .rssi_dbm = -50,
+                                .lsnr_x10 = 95,
+                                .phy = phy,
+                                .len = (size_t)len};
 
-    bench_b64_encode(phy, (size_t)len, b64);
-    buf[0] = 2;
-    buf[1] = (uint8_t)(token >> 8);
-    buf[2] = (uint8_t)token;
-    buf[3] = 0;
-    memcpy(buf + 4, "\xAA\x55\x5A\x00\x00\x00\x0C\x01", 8);
-    n = snprintf((char *)buf + 12, DGRAM_MAX - 12,
-                 "{\"rxpk\":[{\"tmst\":%u,\"chan\":0,\"rfch\":0,\"freq\":868.1,\"stat\":1,"
-                 "\"modu\":\"LORA\",\"datr\":\"SF7BW125\",\"codr\":\"4/5\",\"rssi\":-50,"
-                 "\"lsnr\":9.5,\"size\":%d,\"data\":\"%s\"}]}",
-                 (unsigned)token * 1000u, len, b64);
-    return 12u + (size_t)n;
+    return fwd_push_data(buf, DGRAM_MAX, token, gw, &pk, 1);
 }
 
 static int send_frame(int fd, uint16_t token, uint32_t devaddr, uint32_t fcnt, uint8_t conf)
@@ -146,7 +145,8 @@ static int send_frame(int fd, uint16_t token, uint32_t devaddr, uint32_t fcnt, u
         fprintf(stderr, "bench_alert: building a frame: %s\n", proto_strerror(n));
         return -1;
     }
-    return send(fd, dgram, push_data(dgram, token, phy, n), 0) < 0 ? -1 : 0;
+    n = push_data(dgram, token, phy, n);
+    return n < 0 || send(fd, dgram, (size_t)n, 0) < 0 ? -1 : 0;
 }
 
 static void drain_acks(int fd, uint64_t *acks)

@@ -301,17 +301,123 @@ static void on_datagram(struct load *l, struct client *c, const uint8_t *d, size
     }
 }
 
+/* One connected non-blocking socket per client of the window, all in one epoll set.
+ * Return: the epoll descriptor, or -1. */
+static int open_clients(struct load *l, unsigned port, unsigned window)
+{
+    struct sockaddr_in to;
+    struct epoll_event ev;
+    unsigned i;
+    int ep;
+
+    memset(&to, 0, sizeof(to));
+    to.sin_family = AF_INET;
+    to.sin_port = htons((uint16_t)port);
+    to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ep = epoll_create1(0);
+    for (i = 0; i < window; i++) {
+        struct client *c = &l->c[i];
+
+        c->fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+        if (c->fd < 0 || connect(c->fd, (struct sockaddr *)&to, sizeof(to)) != 0) {
+            perror("bench_coap: socket");
+            return -1;
+        }
+        c->mid = (uint16_t)(i * 977u);
+        c->token = i << 20;
+        ev.events = EPOLLIN;
+        ev.data.u32 = i;
+        (void)epoll_ctl(ep, EPOLL_CTL_ADD, c->fd, &ev);
+    }
+    return ep;
+}
+
+/* Reads every reply waiting on the clients of @evs; a client whose request completed sends
+ * the next one until @deadline. @t_last: out, when the last request completed. */
+static void read_replies(struct load *l, const struct epoll_event *evs, int n, int64_t now,
+                         int64_t deadline, int64_t *t_last)
+{
+    int k;
+
+    for (k = 0; k < n; k++) {
+        struct client *c = &l->c[evs[k].data.u32];
+        uint8_t buf[512];
+        ssize_t r;
+
+        while ((r = recv(c->fd, buf, sizeof(buf), 0)) >= 0) {
+            int was_busy = c->busy;
+
+            on_datagram(l, c, buf, (size_t)r, now);
+            if (was_busy && !c->busy) {
+                *t_last = now;
+                if (now < deadline) {
+                    (void)send_next(l, c, now);
+                }
+            }
+        }
+    }
+}
+
+/* Gives up on requests older than GIVE_UP_NS and retransmits unacknowledged ones after
+ * RETRANSMIT_NS. Return: the clients still waiting. */
+static unsigned tick_clients(struct load *l, int64_t now, int64_t deadline)
+{
+    unsigned busy = 0;
+    unsigned i;
+
+    for (i = 0; i < l->window; i++) {
+        struct client *c = &l->c[i];
+
+        if (!c->busy) {
+            continue;
+        }
+        busy++;
+        if (now - c->first_ns > GIVE_UP_NS) {
+            l->lost++;
+            c->busy = 0;
+            if (now < deadline) {
+                (void)send_next(l, c, now);
+            }
+        } else if (!c->acked && now - c->sent_ns > RETRANSMIT_NS) {
+            c->sent_ns = now;
+            c->retries++;
+            l->retransmits++;
+            l->tx_datagrams++;
+            (void)send(c->fd, c->req, c->req_len, 0);
+        }
+    }
+    return busy;
+}
+
+static void print_results(const struct load *l, int64_t t0, int64_t t_end)
+{
+    uint64_t done = 0;
+    unsigned i;
+
+    for (i = 0; i < 256; i++) {
+        done += l->codes[i];
+    }
+    printf("requests=%llu\n", (unsigned long long)done);
+    printf("ok_204=%llu\n", (unsigned long long)l->codes[COAP_RESPONSE_CODE_CHANGED]);
+    printf("other=%llu\n", (unsigned long long)(done - l->codes[COAP_RESPONSE_CODE_CHANGED]));
+    printf("lost=%llu\n", (unsigned long long)l->lost);
+    printf("retransmits=%llu\n", (unsigned long long)l->retransmits);
+    printf("seconds=%.3f\n", (double)(t_end - t0) / 1e9);
+    printf("rate=%.0f\n",
+           (double)l->codes[COAP_RESPONSE_CODE_CHANGED] / ((double)(t_end - t0) / 1e9));
+    printf("rx_per_req=%.2f\n", done ? (double)l->rx_datagrams / (double)done : 0.0);
+    printf("tx_per_req=%.2f\n", done ? (double)l->tx_datagrams / (double)done : 0.0);
+    printf("latency_mean_us=%.0f\n", done ? (double)l->latency_sum_ns / (double)done / 1e3 : 0.0);
+    printf("latency_max_us=%.0f\n", (double)l->latency_max_ns / 1e3);
+}
+
 static int cmd_load(unsigned port, double seconds, size_t count, unsigned window, uint32_t nodes)
 {
     static struct load l;
-    struct sockaddr_in to;
-    struct epoll_event ev;
     struct epoll_event evs[64];
     int64_t t0;
-    int64_t t_end;
     int64_t t_last = 0;
     int64_t deadline;
-    uint64_t done;
     unsigned i;
     int ep;
 
@@ -324,97 +430,25 @@ static int cmd_load(unsigned port, double seconds, size_t count, unsigned window
         fprintf(stderr, "bench_coap: cannot build %zu frames\n", count);
         return 1;
     }
-    memset(&to, 0, sizeof(to));
-    to.sin_family = AF_INET;
-    to.sin_port = htons((uint16_t)port);
-    to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ep = epoll_create1(0);
-    for (i = 0; i < window; i++) {
-        struct client *c = &l.c[i];
-
-        c->fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
-        if (c->fd < 0 || connect(c->fd, (struct sockaddr *)&to, sizeof(to)) != 0) {
-            perror("bench_coap: socket");
-            return 1;
-        }
-        c->mid = (uint16_t)(i * 977u);
-        c->token = i << 20;
-        ev.events = EPOLLIN;
-        ev.data.u32 = i;
-        (void)epoll_ctl(ep, EPOLL_CTL_ADD, c->fd, &ev);
+    ep = open_clients(&l, port, window);
+    if (ep < 0) {
+        return 1;
     }
-
     t0 = now_ns();
     deadline = seconds > 0 ? t0 + (int64_t)(seconds * 1e9) : INT64_MAX;
     for (i = 0; i < window; i++) {
         (void)send_next(&l, &l.c[i], t0);
     }
     for (;;) {
-        int64_t now;
-        unsigned busy = 0;
         int n = epoll_wait(ep, evs, 64, 5);
-        int k;
+        int64_t now = now_ns();
 
-        now = now_ns();
-        for (k = 0; k < n; k++) {
-            struct client *c = &l.c[evs[k].data.u32];
-            uint8_t buf[512];
-            ssize_t r;
-
-            while ((r = recv(c->fd, buf, sizeof(buf), 0)) >= 0) {
-                int was_busy = c->busy;
-
-                on_datagram(&l, c, buf, (size_t)r, now);
-                if (was_busy && !c->busy) {
-                    t_last = now;
-                    if (now < deadline) {
-                        (void)send_next(&l, c, now);
-                    }
-                }
-            }
-        }
-        for (i = 0; i < window; i++) {
-            struct client *c = &l.c[i];
-
-            if (!c->busy) {
-                continue;
-            }
-            busy++;
-            if (now - c->first_ns > GIVE_UP_NS) {
-                l.lost++;
-                c->busy = 0;
-                if (now < deadline) {
-                    (void)send_next(&l, c, now);
-                }
-            } else if (!c->acked && now - c->sent_ns > RETRANSMIT_NS) {
-                c->sent_ns = now;
-                c->retries++;
-                l.retransmits++;
-                l.tx_datagrams++;
-                (void)send(c->fd, c->req, c->req_len, 0);
-            }
-        }
-        if (busy == 0 && (now >= deadline || l.next >= l.frame_count)) {
+        read_replies(&l, evs, n, now, deadline, &t_last);
+        if (tick_clients(&l, now, deadline) == 0 && (now >= deadline || l.next >= l.frame_count)) {
             break;
         }
     }
-    t_end = t_last > t0 ? t_last : now_ns();
-    done = 0;
-    for (i = 0; i < 256; i++) {
-        done += l.codes[i];
-    }
-    printf("requests=%llu\n", (unsigned long long)done);
-    printf("ok_204=%llu\n", (unsigned long long)l.codes[COAP_RESPONSE_CODE_CHANGED]);
-    printf("other=%llu\n", (unsigned long long)(done - l.codes[COAP_RESPONSE_CODE_CHANGED]));
-    printf("lost=%llu\n", (unsigned long long)l.lost);
-    printf("retransmits=%llu\n", (unsigned long long)l.retransmits);
-    printf("seconds=%.3f\n", (double)(t_end - t0) / 1e9);
-    printf("rate=%.0f\n",
-           (double)l.codes[COAP_RESPONSE_CODE_CHANGED] / ((double)(t_end - t0) / 1e9));
-    printf("rx_per_req=%.2f\n", done ? (double)l.rx_datagrams / (double)done : 0.0);
-    printf("tx_per_req=%.2f\n", done ? (double)l.tx_datagrams / (double)done : 0.0);
-    printf("latency_mean_us=%.0f\n", done ? (double)l.latency_sum_ns / (double)done / 1e3 : 0.0);
-    printf("latency_max_us=%.0f\n", (double)l.latency_max_ns / 1e3);
+    print_results(&l, t0, t_last > t0 ? t_last : now_ns());
     for (i = 0; i < window; i++) {
         close(l.c[i].fd);
     }

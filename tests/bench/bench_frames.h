@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT
  * What the load generators of tools/bench-*.sh share: node keys derived from the DevAddr (so
  * a script can register, as SQL, exactly the nodes a generator sends for), one-record
- * detection frames, base64 for the forwarder's rxpk `data`, and a monotonic clock.
- * Header-only: each generator is one C file linked with libproto.a.
+ * detection frames and a monotonic clock. Header-only: each generator is one C file linked
+ * with libproto.a (and the host library's forwarder client, lib/fwd.h, where it needs one).
  */
 #ifndef PROJ_TESTS_BENCH_FRAMES_H
 #define PROJ_TESTS_BENCH_FRAMES_H
@@ -17,8 +17,6 @@
 #include "proto/err.h"
 #include "proto/frame.h"
 #include "proto/tfp.h"
-
-#define B64_STRIDE 48u /* base64 of a frame of up to 32 bytes (44) and a NUL, rounded */
 
 /* splitmix64 (Steele, Lea, Flood 2014): any fixed function of the DevAddr would do; this one
  * gives every node distinct, unremarkable keys. */
@@ -48,34 +46,6 @@ static inline void bench_node_keys(uint32_t devaddr, uint8_t nwk[PROTO_AES_KEY],
             app[j - PROTO_AES_KEY] = (uint8_t)(v >> (j % 8u * 8u));
         }
     }
-}
-
-/* RFC 4648 section 4, padded; @out needs 4 * ceil(len / 3) + 1 bytes. */
-static inline void bench_b64_encode(const uint8_t *in, size_t len, char *out)
-{
-    /* The 64 digits, then the pad character at index 64. */
-    static const char alphabet[] =
-        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=";
-    size_t i;
-    size_t o = 0;
-
-    for (i = 0; i + 2 < len; i += 3) {
-        uint32_t v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8 | in[i + 2];
-
-        out[o++] = alphabet[v >> 18 & 63];
-        out[o++] = alphabet[v >> 12 & 63];
-        out[o++] = alphabet[v >> 6 & 63];
-        out[o++] = alphabet[v & 63];
-    }
-    if (i < len) {
-        uint32_t v = (uint32_t)in[i] << 16 | (i + 1 < len ? (uint32_t)in[i + 1] << 8 : 0u);
-
-        out[o++] = alphabet[v >> 18 & 63];
-        out[o++] = alphabet[v >> 12 & 63];
-        out[o++] = alphabet[i + 1 < len ? v >> 6 & 63 : 64];
-        out[o++] = '=';
-    }
-    out[o] = '\0';
 }
 
 static inline int64_t bench_now_ns(void)

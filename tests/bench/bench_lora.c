@@ -3,7 +3,8 @@
  *   bench_lora sql NODES           SQL that registers NODES nodes (keys derived from the
  *                                  DevAddr by node_keys()), for `sqlite3 DB`
  *   bench_lora load [OPTIONS] PORT PUSH_DATA to 127.0.0.1:PORT, see usage()
- * Every frame is built before the clock starts (proto_frame_build, proto_tfp_encode). Loopback
+ * Every frame is built before the clock starts (proto_frame_build, proto_tfp_encode); the
+ * datagrams around them are written as they are sent (lib/fwd.h). Loopback
  * only, bounded in frames and seconds; the daemon acks a PUSH_DATA only after the commit that
  * holds it, so a window of outstanding datagrams is what keeps it busy.
  * Output is `key=value` lines for the script to lay out.
@@ -26,6 +27,7 @@
 #include "proto/tfp.h"
 
 #include "bench/bench_frames.h"
+#include "lib/fwd.h"
 
 #define DEVADDR_BASE   0x26200000u
 #define NODES_MAX      1000000u
@@ -34,8 +36,8 @@
 #define PER_MAX        32u /* rxpk per PUSH_DATA */
 #define WINDOW_MAX     4096u
 #define FRAME_MAX      32u  /* a one-record detection frame is 20 bytes */
-#define RXPK_MAX       320u /* one rxpk object as written by add_rxpk() */
-#define DGRAM_MAX      (12u + 16u + PER_MAX * RXPK_MAX)
+#define RXPK_MAX       320u /* one rxpk object of a FRAME_MAX frame, as fwd_push_data() writes it */
+#define DGRAM_MAX      (FWD_HDR_LEN + 16u + PER_MAX * RXPK_MAX)
 #define NO_DGRAM       UINT32_MAX
 #define ACK_TIMEOUT_NS 5000000000LL
 
@@ -56,7 +58,7 @@ struct load {
     uint32_t window;             /* PUSH_DATA outstanding at most, all EUIs together */
     uint32_t euis;               /* forwarders, one socket each, datagrams dealt round-robin */
     double max_s;                /* stop sending after this long */
-    char *b64;                   /* frames * B64_STRIDE: each frame's base64, NUL-terminated */
+    uint8_t *phy;                /* frames * FRAME_MAX: each frame's PHYPayload */
     uint8_t *phy_len;            /* per frame: PHYPayload bytes (the rxpk `size`) */
     uint32_t ndgram;             /* datagrams the frames make */
     int64_t *sent_ns;            /* per datagram: when sent, 0 = not yet */
@@ -78,92 +80,57 @@ struct load {
  * payload is a one-record detection (one event per frame). */
 static int build_frames(struct load *ld)
 {
-    uint8_t phy[FRAME_MAX];
     uint32_t k;
     int n;
 
     for (k = 0; k < ld->frames; k++) {
         n = bench_detection_frame(DEVADDR_BASE + k % ld->nodes, 1u + k / ld->nodes,
                                   (uint8_t)(1u + k % 7u), (uint8_t)(128u + k % 128u),
-                                  (uint16_t)(k % 30u), phy, sizeof(phy));
+                                  (uint16_t)(k % 30u), ld->phy + (size_t)k * FRAME_MAX, FRAME_MAX);
         if (n < 0) {
             fprintf(stderr, "bench_lora: building frame %" PRIu32 ": %s\n", k, proto_strerror(n));
             return -1;
         }
         ld->phy_len[k] = (uint8_t)n;
-        bench_b64_encode(phy, (size_t)n, ld->b64 + (size_t)k * B64_STRIDE);
     }
     return 0;
 }
 
-/* Appends @s without its NUL (the datagram is not a C string). */
-static char *put_str(char *p, const char *s)
-{
-    while (*s != '\0') {
-        *p++ = *s++;
-    }
-    return p;
-}
-
-static char *put_uint(char *p, uint64_t v)
-{
-    char tmp[24];
-    size_t n = 0;
-
-    do {
-        tmp[n++] = (char)('0' + v % 10u);
-        v /= 10u;
-    } while (v > 0);
-    while (n > 0) {
-        *p++ = tmp[--n];
-    }
-    return p;
-}
-
 /* One rxpk as the reference forwarder writes it (PROTOCOL.TXT section 4), frame @k. */
-static char *add_rxpk(const struct load *ld, char *p, uint32_t k, uint32_t eui)
+static void rxpk_of(const struct load *ld, uint32_t k, uint32_t eui, struct fwd_rxpk *pk)
 {
-    static const char freqs[3][6] = {"868.1", "868.3", "868.5"};
+    static const uint32_t freqs[3] = {868100000u, 868300000u, 868500000u};
 
-    p = put_str(p, "{\"time\":\"2024-05-01T12:00:00.000000Z\",\"tmst\":");
-    p = put_uint(p, (uint64_t)k * 1000u % 4294967296u);
-    p = put_str(p, ",\"chan\":");
-    p = put_uint(p, k % 8u);
-    p = put_str(p, ",\"rfch\":0,\"freq\":");
-    p = put_str(p, freqs[k % 3u]);
-    p = put_str(p, ",\"stat\":1,\"modu\":\"LORA\",\"datr\":\"SF7BW125\",\"codr\":\"4/5\","
-                   "\"rssi\":-");
-    p = put_uint(p, 40u + 9u * eui + k % 3u);
-    p = put_str(p, ",\"lsnr\":9.5,\"size\":");
-    p = put_uint(p, ld->phy_len[k]);
-    p = put_str(p, ",\"data\":\"");
-    p = put_str(p, ld->b64 + (size_t)k * B64_STRIDE);
-    return put_str(p, "\"}");
+    *pk = (struct fwd_rxpk){.time = "2024-05-01T12:00:00.000000Z",
+                            .tmst = (uint32_t)((uint64_t)k * 1000u % 4294967296u),
+                            .chan = k % 8u,
+                            .freq_hz = freqs[k % 3u],
+                            .sf = 7,
+                            .bw_khz = 125,
+                            .cr = 1,
+                            .rssi_dbm = -(int)(40u + 9u * eui + k % 3u),
+                            .lsnr_x10 = 95,
+                            .phy = ld->phy + (size_t)k * FRAME_MAX,
+                            .len = ld->phy_len[k]};
 }
 
-/* PUSH_DATA @d (frames d * per ...) into @buf; returns its length. */
+/* PUSH_DATA @d (frames d * per ...) into @buf (DGRAM_MAX bytes); returns its length. */
 static size_t build_push(const struct load *ld, uint32_t d, uint32_t eui, uint16_t token,
                          uint8_t *buf)
 {
-    char *p = (char *)buf + 12;
+    struct fwd_rxpk pk[PER_MAX];
+    const uint8_t gw[FWD_EUI_LEN] = {0xAA, 0x55, 0x5A, 0x00, 0x00, 0x00, 0x0B, (uint8_t)(eui + 1u)};
     uint32_t first = d * ld->per;
-    uint32_t k;
+    uint32_t n = 0;
+    int len;
 
-    buf[0] = 2; /* protocol version */
-    buf[1] = (uint8_t)(token >> 8);
-    buf[2] = (uint8_t)token;
-    buf[3] = 0; /* PUSH_DATA */
-    memcpy(buf + 4, "\xAA\x55\x5A\x00\x00\x00\x0B", 7);
-    buf[11] = (uint8_t)(eui + 1u);
-    p = put_str(p, "{\"rxpk\":[");
-    for (k = first; k < first + ld->per && k < ld->frames; k++) {
-        if (k > first) {
-            *p++ = ',';
-        }
-        p = add_rxpk(ld, p, k, eui);
+    while (n < ld->per && first + n < ld->frames) {
+        rxpk_of(ld, first + n, eui, &pk[n]);
+        n++;
     }
-    p = put_str(p, "]}");
-    return (size_t)(p - (char *)buf);
+    /* DGRAM_MAX holds PER_MAX rxpk of FRAME_MAX frames: it cannot fail. */
+    len = fwd_push_data(buf, DGRAM_MAX, token, gw, pk, n);
+    return len > 0 ? (size_t)len : 0;
 }
 
 /* Reads every PUSH_ACK waiting on @e's socket. */
@@ -177,8 +144,8 @@ static void read_acks(struct load *ld, uint32_t e, int64_t now)
         if (n < 0) {
             return; /* EAGAIN; ECONNREFUSED shows as lost datagrams */
         }
-        if (n == 4 && buf[0] == 2 && buf[3] == 1) {
-            uint16_t token = (uint16_t)(buf[1] << 8 | buf[2]);
+        if (fwd_push_ack_token(buf, (size_t)n) >= 0) {
+            uint16_t token = (uint16_t)fwd_push_ack_token(buf, (size_t)n);
             uint32_t d = ld->by_token[e][token];
 
             if (d != NO_DGRAM && !ld->done[d]) {
@@ -403,11 +370,11 @@ static int cmd_load(int argc, char **argv)
     }
     ld.max_s = secs;
     ld.ndgram = (ld.frames + ld.per - 1) / ld.per;
-    ld.b64 = malloc((size_t)ld.frames * B64_STRIDE);
+    ld.phy = malloc((size_t)ld.frames * FRAME_MAX);
     ld.phy_len = malloc(ld.frames);
     ld.sent_ns = calloc(ld.ndgram, sizeof(*ld.sent_ns));
     ld.done = calloc(ld.ndgram, 1);
-    if (ld.b64 == NULL || ld.phy_len == NULL || ld.sent_ns == NULL || ld.done == NULL) {
+    if (ld.phy == NULL || ld.phy_len == NULL || ld.sent_ns == NULL || ld.done == NULL) {
         fprintf(stderr, "bench_lora: out of memory\n");
         goto out;
     }
@@ -424,7 +391,7 @@ out:
         }
         free(ld.by_token[e]);
     }
-    free(ld.b64);
+    free(ld.phy);
     free(ld.phy_len);
     free(ld.sent_ns);
     free(ld.done);

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT
- * The host WAV reader: a round trip through wav_write(), extra chunks skipped, the
- * extensible format, and a clear error for each file a node cannot take: stereo, 8 or 24
- * bits, float, a truncated header at every length, not a WAV file at all.
+ * The host WAV reader and writer: a round trip through wav_write(), its header byte by
+ * byte, extra chunks skipped, the extensible format, and a clear error for each file a node
+ * cannot take: stereo, 8 or 24 bits, float, a truncated header at every length, not a WAV
+ * file at all; wav_read_all() for whole files, which refuses a short data chunk.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -183,6 +184,85 @@ static void test_wav_open_errors(void **state)
     expect_error("not a WAV file");
 }
 
+/* wav_write()'s header, byte by byte (the canonical 44-byte PCM header). */
+static void test_wav_write_header(void **state)
+{
+    static const uint8_t want[44] = {
+        'R',  'I',  'F', 'F', 40,  0,   0,   0,   /* RIFF, size 36 + 4 data bytes */
+        'W',  'A',  'V', 'E', 'f', 'm', 't', ' ', /* WAVE, fmt chunk */
+        16,   0,    0,   0,                       /* fmt size 16 */
+        1,    0,                                  /* PCM */
+        1,    0,                                  /* mono */
+        0xE8, 0x03, 0,   0,                       /* 1000 Hz */
+        0xD0, 0x07, 0,   0,                       /* 2000 bytes per second */
+        2,    0,                                  /* block align */
+        16,   0,                                  /* bits */
+        'd',  'a',  't', 'a', 4,   0,   0,   0,   /* data chunk, 4 bytes */
+    };
+    static const int16_t in[2] = {-2, 0x1234};
+    uint8_t got[64];
+    FILE *f;
+
+    (void)state;
+    assert_int_equal(wav_write(path, 1000, in, 2), 0);
+    f = fopen(path, "rb");
+    assert_non_null(f);
+    assert_int_equal(fread(got, 1, sizeof(got), f), 48);
+    fclose(f);
+    assert_memory_equal(got, want, sizeof(want));
+    assert_int_equal(got[44], 0xFE); /* -2, little-endian */
+    assert_int_equal(got[45], 0xFF);
+    assert_int_equal(got[46], 0x34);
+    assert_int_equal(got[47], 0x12);
+}
+
+static void test_wav_read_all_round_trip(void **state)
+{
+    int16_t in[1001];
+    int16_t *out;
+    uint32_t rate = 0;
+    size_t n = 0;
+    char err[160];
+    size_t i;
+
+    (void)state;
+    for (i = 0; i < 1001; i++) {
+        in[i] = (int16_t)((int)(i * 37u % 65536u) - 32768);
+    }
+    assert_int_equal(wav_write(path, 4000, in, 1001), 0);
+    out = wav_read_all(path, &rate, &n, err, sizeof(err));
+    assert_non_null(out);
+    assert_int_equal(rate, 4000);
+    assert_int_equal(n, 1001);
+    assert_memory_equal(out, in, sizeof(in));
+    free(out);
+    /* No samples at all: a valid file, an empty (but allocated) buffer. */
+    assert_int_equal(wav_write(path, 1000, in, 0), 0);
+    out = wav_read_all(path, &rate, &n, err, sizeof(err));
+    assert_non_null(out);
+    assert_int_equal(n, 0);
+    free(out);
+}
+
+/* Unlike wav_read(), the whole-file reader refuses a data chunk cut short, and passes on
+ * wav_open()'s refusals. */
+static void test_wav_read_all_refused(void **state)
+{
+    uint8_t buf[256];
+    size_t len = make(buf, 1, 1, 1000, 16, 0, 40);
+    uint32_t rate = 0;
+    size_t n = 0;
+    char err[160];
+
+    (void)state;
+    write_file(buf, len - 11);
+    assert_null(wav_read_all(path, &rate, &n, err, sizeof(err)));
+    assert_non_null(strstr(err, "truncated data"));
+    write_file(buf, make(buf, 1, 2, 1000, 16, 0, 8));
+    assert_null(wav_read_all(path, &rate, &n, err, sizeof(err)));
+    assert_non_null(strstr(err, "stereo file (2 channels)"));
+}
+
 /* Every cut inside the 44-byte header is a truncated header, never a crash or garbage. */
 static void test_wav_open_truncated_header(void **state)
 {
@@ -206,6 +286,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_wav_read_short_data, setup, teardown),
         cmocka_unit_test_setup_teardown(test_wav_open_errors, setup, teardown),
         cmocka_unit_test_setup_teardown(test_wav_open_truncated_header, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_wav_write_header, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_wav_read_all_round_trip, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_wav_read_all_refused, setup, teardown),
     };
 
     return cmocka_run_group_tests_name("test_wav", tests, NULL, NULL);

@@ -116,6 +116,27 @@ read_back "$tmp/n1" mps2-an386 elephant 0 FF800 "$FW/mps2-an386/elephant/node.bi
 check "mps2-an386 image read back: firmware, 0xFF, record at 0x000FF800 (fields, CRC), HEX, JSON" \
     "$tmp/readback" [ ! -s "$tmp/readback" ]
 
+# The CLI's board table repeats each board's linker script (the flash base and the record
+# page): the linked image's symbols must say the same as the image the CLI wrote.
+# layout_check DIR ELF BASE PAGE: the vector table (the .bin's first byte) at BASE, the
+# symbol board_provision at BASE + PAGE and at node.json's record_address.
+layout_check() {
+    "${CROSS_NM:-arm-none-eabi-nm}" "$2" >"$tmp/syms" 2>&1
+    python3 - "$@" "$tmp/syms" >"$tmp/layout" 2>&1 <<'PY'
+import json, sys
+d, elf, base, page, syms = sys.argv[1:6]
+base, page = int(base, 16), int(page, 16)
+sym = {l.split()[2]: int(l.split()[0], 16) for l in open(syms) if len(l.split()) == 3}
+j = json.load(open(d + "/node.json"))
+assert sym["core_vectors"] == base, f"{elf}: vectors at {sym['core_vectors']:#x}, CLI base {base:#x}"
+assert sym["board_provision"] == base + page, f"{elf}: board_provision {sym['board_provision']:#x}"
+assert int(j["record_address"], 16) == sym["board_provision"], f"record_address {j['record_address']}"
+PY
+}
+layout_check "$tmp/n1" "$FW/mps2-an386/elephant/node.elf" 0 FF800
+check "mps2-an386: the CLI's flash base and record page are the linker script's" \
+    "$tmp/layout" [ ! -s "$tmp/layout" ]
+
 # --- the provisioned image in QEMU: the raw .bin loaded at 0, as flash would hold it ----------
 # qemu_run IMAGE OUT: semihosting output in OUT, the exit status in $rc.
 qemu_run() {
@@ -189,6 +210,9 @@ read_back "$tmp/n2" stm32wl55 turbine 08000000 3E800 "$FW/stm32wl55/turbine/node
     "$tmp/n2.keys" "gearbox 7" 52.5 -4.25
 check "stm32wl55 image read back: record at 0x0803E800 (fields, CRC), HEX at 0x08000000" \
     "$tmp/readback" [ ! -s "$tmp/readback" ]
+layout_check "$tmp/n2" "$FW/stm32wl55/turbine/nodefw.elf" 08000000 3E800
+check "stm32wl55: the CLI's flash base and record page are the linker script's" \
+    "$tmp/layout" [ ! -s "$tmp/layout" ]
 
 # --- make flash: its checks, and the openocd command it runs (a stand-in openocd) -----------
 mkdir -p "$tmp/bin"

@@ -13,8 +13,8 @@
 /* board_hal() - the board's HAL (static; valid forever after board_init()). */
 const struct hal *board_hal(void);
 
-/* The provisioning record's flash page (linker symbol, PROVISION_PAGE_LEN bytes): read with
- * provision_parse() at start; see nodefw/include/nodefw/provision.h. */
+/* The provisioning record's flash page (linker symbol, PROTO_PROVISION_PAGE_LEN bytes): read
+ * with proto_provision_parse() at start; see proto/SPEC.md section 7. */
 extern const uint8_t board_provision[];
 
 /* Processor clock, Hz. */

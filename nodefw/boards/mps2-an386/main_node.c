@@ -6,10 +6,10 @@
  * over the node's sleeps and the duty-cycle waits of the run take no wall-clock time.
  *
  * The identity (DevAddr, session keys) comes from the provisioning record at
- * board_provision (nodefw/include/nodefw/provision.h), as on the real board. Without one, or
+ * board_provision (proto/SPEC.md section 7), as on the real board. Without one, or
  * with a corrupt one, the node refuses to start: it prints "tinyfleet: no provisioning
  * record" or "tinyfleet: provisioning record corrupt (CRC)" and exits 3. node.elf links the
- * integration tests' test record (tools/gen_record.c: DevAddr 26011F00, the keys of
+ * integration tests' test record (host/board-tools/gen_record.c: DevAddr 26011F00, the keys of
  * tests/integration/common.inc); node.bin leaves the page empty for `tinyfleet provision`.
  * BOARD_PROFILE (enum dsp_profile) comes from the build: one image per profile, and the
  * record must name the same profile.
@@ -21,7 +21,7 @@
 #include <string.h>
 
 #include "nodefw/node.h"
-#include "nodefw/provision.h"
+#include "proto/provision.h"
 
 /* Exit status when the record is missing, corrupt or for another profile. */
 #define EXIT_NOT_PROVISIONED 3
@@ -55,13 +55,13 @@ int main(void)
 {
     const struct hal *h = board_hal();
     struct node_config cfg;
-    struct provision_rec rec;
+    struct proto_provision rec;
     int st;
 
-    st = provision_parse(board_provision, PROVISION_REC_LEN, &rec);
-    if (st != PROVISION_OK) {
+    st = proto_provision_parse(board_provision, PROTO_PROVISION_LEN, &rec);
+    if (st != PROTO_OK) {
         semihost_puts("tinyfleet: ");
-        semihost_puts(provision_strerror(st));
+        semihost_puts(proto_provision_strerror(st));
         semihost_puts("\n");
         return EXIT_NOT_PROVISIONED;
     }

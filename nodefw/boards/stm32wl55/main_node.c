@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT
  * The STM32WL55 node: the firmware's main loop (node.h) on this board's HAL, sending over
  * LoRa (EU868 defaults of node_default_config()). Its identity comes from the provisioning
- * record at board_provision (0x0803E800, nodefw/include/nodefw/provision.h), written into
+ * record at board_provision (0x0803E800, proto/SPEC.md section 7), written into
  * the image by `tinyfleet provision` and flashed with it. A board whose record is missing,
  * corrupt (CRC) or for another profile stays in a safe loop without touching the radio:
  * it has no console or LED to say so, and must never send with made-up keys.
@@ -14,7 +14,7 @@
 #include <string.h>
 
 #include "nodefw/node.h"
-#include "nodefw/provision.h"
+#include "proto/provision.h"
 
 static struct node node;
 
@@ -22,17 +22,17 @@ int main(void)
 {
     const struct hal *h = board_hal();
     struct node_config cfg;
-    struct provision_rec rec;
-    int st = provision_parse(board_provision, PROVISION_REC_LEN, &rec);
+    struct proto_provision rec;
+    int st = proto_provision_parse(board_provision, PROTO_PROVISION_LEN, &rec);
 
-    if (st == PROVISION_OK && rec.profile != (uint8_t)BOARD_PROFILE) {
-        st = PROVISION_EINVAL;
+    if (st == PROTO_OK && rec.profile != (uint8_t)BOARD_PROFILE) {
+        st = PROTO_EINVAL;
     }
-    if (st != PROVISION_OK) {
+    if (st != PROTO_OK) {
         /* Nothing ever reaches radio_send(): only the node sends, and it never starts.
          * board_init() left the SX126x in standby; sleeping here costs what an idle node
          * costs. */
-        hal_log(h, provision_strerror(st));
+        hal_log(h, proto_provision_strerror(st));
         for (;;) {
             hal_sleep_ms(h, 60000u);
         }

@@ -26,6 +26,9 @@ enum proto_err {
     PROTO_EMAJOR = -10,   /* MHDR Major is not LoRaWAN R1 */
     PROTO_EMIC = -11,     /* MIC does not match */
     PROTO_ENOPORT = -12,  /* frame has no FPort/FRMPayload where one is required */
+    PROTO_ENOREC = -13,   /* provisioning record: no magic (erased or unwritten page) */
+    PROTO_ECRC = -14,     /* provisioning record: the CRC-32 does not match */
+    PROTO_ERECVER = -15,  /* provisioning record: a version this code does not know */
 };
 
 /*

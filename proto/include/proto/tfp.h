@@ -26,7 +26,8 @@ enum proto_tfp_port {
     PROTO_TFP_PORT_ANOMALY = 3,
 };
 
-/* Class ids on the wire; names come from the gateway config. */
+/* Class ids on the wire; their built-in names are in classes.h, the gateway config may
+ * rename them. */
 enum proto_tfp_class {
     PROTO_TFP_CLASS_UNKNOWN = 0,
     PROTO_TFP_CLASS_ELEPHANT = 1,

@@ -1,0 +1,59 @@
+/* SPDX-License-Identifier: MIT
+ * Helpers of the simulator's commands (see simutil.h).
+ */
+#include "simutil.h"
+
+#include <inttypes.h>
+#include <string.h>
+
+#include "synth/synth.h"
+
+int simutil_synth_kind(const char *name)
+{
+    int k;
+
+    for (k = 0; k < (int)SYNTH_KIND_COUNT; k++) {
+        if (strcmp(synth_kind_name((enum synth_kind)k), name) == 0) {
+            return k;
+        }
+    }
+    return -1;
+}
+
+const char *simutil_node_strerror(int rc)
+{
+    switch (rc) {
+    case NODE_EINVAL:
+        return "bad configuration";
+    case NODE_EMODEL:
+        return "the profile's model does not load";
+    case NODE_ESENSOR:
+        return "the input does not have the profile's sample rate";
+    case NODE_EFCNT:
+        return "the frame counter record is unreadable (corrupt NV file?): not sending";
+    default:
+        return "unknown error";
+    }
+}
+
+void simutil_print_stats(FILE *out, const char *name, const struct node *n, uint32_t acks,
+                         uint32_t ack_timeouts)
+{
+    const struct node_stats *s = &n->stats;
+
+    fprintf(out,
+            "{\"node\":\"%s\",\"devaddr\":\"%08" PRIX32 "\",\"bearer\":\"%s\",\"windows\":%" PRIu32
+            ",\"detections\":%" PRIu32 ",\"episodes\":%" PRIu32 ",\"frames\":%" PRIu32
+            ",\"delivered\":%" PRIu32 ",\"tx_failed\":%" PRIu32 ",\"budget_refused\":%" PRIu32
+            ",\"records_dropped\":%" PRIu32 ",\"fcnt_next\":%" PRIu32 ",\"fcnt_writes\":%" PRIu32
+            ",\"airtime_ms\":%.1f,\"coap_retransmissions\":%" PRIu32 ",\"coap_rejected\":%" PRIu32
+            ",\"coap_timeouts\":%" PRIu32 ",\"coap_unavailable\":%" PRIu32 ",\"push_acks\":%" PRIu32
+            ",\"push_ack_timeouts\":%" PRIu32 "}\n",
+            name, n->cfg.devaddr, n->cfg.bearer == BEARER_COAP ? "coap" : "lora", s->windows,
+            s->detections, n->agg.episodes, s->frames, s->delivered, s->tx_failed,
+            s->budget_refused, n->agg.dropped, n->fcnt.next, n->fcnt.writes,
+            (double)n->bearer.dc.total_us / 1000.0, n->bearer.coap.retransmissions,
+            n->bearer.coap.rejected, n->bearer.coap.timeouts, n->bearer.coap.unavailable, acks,
+            ack_timeouts);
+    fflush(out);
+}

@@ -1,0 +1,23 @@
+/* SPDX-License-Identifier: MIT
+ * What the simulator's commands (main.c, fleet.c) share beyond the host library: synthesiser
+ * event names, the node's error texts and its counters as one JSON line.
+ */
+#ifndef HOST_NODE_SIMUTIL_H
+#define HOST_NODE_SIMUTIL_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "nodefw/node.h"
+
+/* simutil_synth_kind() - enum synth_kind of a name ("rumble", "fault_outer"...), or -1. */
+int simutil_synth_kind(const char *name);
+
+/* simutil_node_strerror() - text of a node_init() error. */
+const char *simutil_node_strerror(int rc);
+
+/* simutil_print_stats() - the node's counters as one JSON object line on @out. */
+void simutil_print_stats(FILE *out, const char *name, const struct node *n, uint32_t acks,
+                         uint32_t ack_timeouts);
+
+#endif

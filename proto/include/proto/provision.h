@@ -1,0 +1,83 @@
+/* SPDX-License-Identifier: MIT
+ * The provisioning record: a node's identity (DevAddr, session keys), profile, position and
+ * name, written once per device by `tinyfleet provision` into a flash page of its own and
+ * read by the firmware at start. The firmware refuses to run without a valid record: a node
+ * must never send under made-up keys. The byte layout, where the record lives and how it is
+ * checked: proto/SPEC.md section 7. The CLI encodes with this code and the firmware parses
+ * with it, so the two cannot drift apart.
+ */
+#ifndef PROTO_INCLUDE_PROTO_PROVISION_H
+#define PROTO_INCLUDE_PROTO_PROVISION_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "proto/err.h"
+
+#define PROTO_PROVISION_MAGIC    0x52504654u /* "TFPR" in memory order */
+#define PROTO_PROVISION_VERSION  1u
+#define PROTO_PROVISION_LEN      88u       /* bytes of the record, CRC included */
+#define PROTO_PROVISION_CRC_OFF  84u       /* offset of the CRC: it covers the bytes before it */
+#define PROTO_PROVISION_NAME_LEN 32u       /* bytes of the name field (at most 31 + NUL) */
+#define PROTO_PROVISION_KEY_LEN  16u       /* bytes of each AES-128 session key */
+#define PROTO_PROVISION_PAGE_LEN 2048u     /* the flash page reserved for the record */
+#define PROTO_PROVISION_LAT_MAX  90000000  /* micro-degrees */
+#define PROTO_PROVISION_LON_MAX  180000000 /* micro-degrees */
+
+/* The profile byte. The firmware's enum dsp_profile numbers its profiles the same way
+ * (tests/nodefw/test_provision.c holds them together). */
+enum proto_provision_profile {
+    PROTO_PROVISION_ELEPHANT = 0,
+    PROTO_PROVISION_WHALE = 1,
+    PROTO_PROVISION_TURBINE = 2,
+    PROTO_PROVISION_PROFILE_COUNT = 3,
+};
+
+/* A decoded record; transparent so that callers keep it on the stack or in static RAM. */
+struct proto_provision {
+    uint32_t devaddr;                         /* LoRaWAN DevAddr */
+    uint8_t nwkskey[PROTO_PROVISION_KEY_LEN]; /* network session key (MIC) */
+    uint8_t appskey[PROTO_PROVISION_KEY_LEN]; /* application session key (FRMPayload) */
+    uint8_t profile;                          /* enum proto_provision_profile */
+    int32_t lat_ude;                          /* latitude, micro-degrees WGS84 */
+    int32_t lon_ude;                          /* longitude, micro-degrees WGS84 */
+    char name[PROTO_PROVISION_NAME_LEN];      /* NUL-terminated, NUL-padded */
+};
+
+/*
+ * proto_provision_encode() - the record's bytes for @r, CRC included.
+ * @r:   in, the fields.
+ * @buf: out, @cap bytes; PROTO_PROVISION_LEN are written.
+ * Return: PROTO_PROVISION_LEN; PROTO_ENOSPC when @cap is too small; PROTO_EINVAL for a NULL
+ * argument or a field proto_provision_parse() would refuse. Nothing is written on failure.
+ * Context: any.
+ */
+PROTO_MUST_CHECK int proto_provision_encode(const struct proto_provision *r, uint8_t *buf,
+                                            size_t cap);
+
+/*
+ * proto_provision_parse() - check and decode a record.
+ * @buf: in, @len bytes (the start of the record page; may be longer than the record).
+ * @out: out, filled only on PROTO_OK.
+ * Return: PROTO_OK; PROTO_EINVAL for a NULL argument; PROTO_ETOOSHORT (@len below
+ * PROTO_PROVISION_LEN); PROTO_ENOREC (no magic); PROTO_ECRC; PROTO_ERECVER;
+ * PROTO_EINVAL (a field out of range). Checked in that order, so a record damaged anywhere
+ * is PROTO_ECRC and never decoded. Context: any.
+ */
+PROTO_MUST_CHECK int proto_provision_parse(const uint8_t *buf, size_t len,
+                                           struct proto_provision *out);
+
+/*
+ * proto_provision_strerror() - the message the firmware prints for a result of
+ * proto_provision_parse(), e.g. "no provisioning record", "provisioning record corrupt
+ * (CRC)". Return: a static string, never NULL. Context: any.
+ */
+const char *proto_provision_strerror(int err);
+
+/*
+ * proto_provision_profile_name() - the name of a profile byte: "elephant", "whale",
+ * "turbine". Return: a static string, or NULL for a value the record does not allow.
+ */
+const char *proto_provision_profile_name(uint8_t profile);
+
+#endif /* PROTO_INCLUDE_PROTO_PROVISION_H */
