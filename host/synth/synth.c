@@ -307,135 +307,187 @@ static double turbine_sample(struct synth_source *s, double t)
     return x;
 }
 
-static double next_sample(struct synth_source *s)
+/* One generator per kind: the sample at time t (seconds from the source start), before the
+ * loudness calibration; each advances only its own source's state. */
+
+static double rumble_sample(struct synth_source *s, double t)
 {
-    double *p = s->p;
+    const double *p = s->p;
+    double dur = p[1];
+    double f = p[0] * (1.0 + p[3] * sin(PI * t / dur));
+    double ph = advance(s, 0, f);
+    s->z[0] += lp_coef(s, 2.0) * (gauss(s) - s->z[0]); /* slow amplitude jitter */
+    double e = event_env(t, dur, 0.4, 0.6) * (1.0 + p[4] * s->z[0]);
+    return e * harmonics(ph, f, 8, p[2], (double)s->rate_hz);
+}
+
+static double wind_sample(struct synth_source *s)
+{
+    const double *p = s->p;
+    double a = lp_coef(s, p[0]);
+    s->z[0] += a * (gauss(s) - s->z[0]);
+    s->z[1] += a * (s->z[0] - s->z[1]);
+    s->z[2] += lp_coef(s, p[1]) * (gauss(s) - s->z[2]);
+    return s->z[1] * (1.0 + p[2] * 4.0 * fabs(s->z[2]));
+}
+
+static double rain_sample(struct synth_source *s, double t)
+{
+    const double *p = s->p;
     double rate = (double)s->rate_hz;
-    double t = (double)s->n / rate;
-    double x = 0.0;
-    if (s->dur_n != 0 && s->n >= s->dur_n) {
-        s->n++;
-        return 0.0;
+    poisson_hits(s, t, p[0], 0.2, 2.0, exp(-1.0 / (p[2] * 1e-3 * rate)));
+    double w = gauss(s);
+    s->z[0] += lp_coef(s, 0.1 * rate) * (w - s->z[0]);
+    return s->env * gauss(s) + p[1] * (w - s->z[0]);
+}
+
+static double thunder_sample(struct synth_source *s, double t)
+{
+    const double *p = s->p;
+    double crack = t < 0.15 ? exp(-t / 0.04) * 3.0 * gauss(s) : 0.0;
+    double a = lp_coef(s, p[1]);
+    s->z[0] += a * (gauss(s) - s->z[0]);
+    s->z[1] += a * (s->z[0] - s->z[1]);
+    s->z[2] += lp_coef(s, 1.5) * (gauss(s) - s->z[2]); /* rolling */
+    double e = event_env(t, p[0], 0.05, 0.5) * exp(-t / p[2]) * (1.0 + 3.0 * fabs(s->z[2]));
+    return crack + e * s->z[1] * 4.0;
+}
+
+static double engine_sample(struct synth_source *s, double t)
+{
+    const double *p = s->p;
+    double f = p[0] * (1.0 + p[1] * sin(TWO_PI * p[2] * t));
+    double ph = advance(s, 0, f);
+    s->z[0] += lp_coef(s, 150.0) * (gauss(s) - s->z[0]);
+    return harmonics(ph, f, 8, p[3], (double)s->rate_hz) + p[4] * 3.0 * s->z[0];
+}
+
+/* Syllables: a gated half-sine envelope at the syllable rate, pitch with a falling
+ * intonation; above the elephant rate's Nyquist only the fundamental and a couple of
+ * harmonics survive, as through a real 1 kHz front end. */
+static double voice_sample(struct synth_source *s, double t)
+{
+    const double *p = s->p;
+    double syl = advance(s, 1, p[2]);
+    double gate = sin(PI * syl);
+    if (syl < 0.02 && s->z[1] == 0.0) {
+        s->z[0] = synth_uniform(&s->rng) < 0.8 ? 1.0 : 0.0; /* this syllable voiced? */
+        s->z[1] = 1.0;
+    } else if (syl >= 0.02) {
+        s->z[1] = 0.0;
     }
+    double f = p[0] * (1.1 - 0.2 * t / p[1]) * (1.0 + 0.05 * sin(TWO_PI * syl));
+    double ph = advance(s, 0, f);
+    return s->z[0] * gate * gate * event_env(t, p[1], 0.05, 0.1) *
+           harmonics(ph, f, 6, p[3], (double)s->rate_hz);
+}
+
+static double upcall_sample(struct synth_source *s, double t)
+{
+    const double *p = s->p;
+    double dur = p[2];
+    double u = t / dur;
+    double f = p[0] + (p[1] - p[0]) * pow(u, p[3]);
+    double ph = advance(s, 0, f);
+    double e = event_env(t, dur, 0.15 * dur, 0.2 * dur);
+    return e * (sin(TWO_PI * ph) + p[4] * sin(2.0 * TWO_PI * ph));
+}
+
+static double humpback_sample(struct synth_source *s, double t)
+{
+    const double *p = s->p;
+    double dur = p[1];
+    double f = p[0] * (1.0 + p[2] * t / dur) * (1.0 + 0.02 * sin(TWO_PI * p[3] * t));
+    double ph = advance(s, 0, f);
+    return event_env(t, dur, 0.1, 0.2) * harmonics(ph, f, 4, p[4], (double)s->rate_hz);
+}
+
+static double ship_sample(struct synth_source *s)
+{
+    const double *p = s->p;
+    double ph = advance(s, 0, p[0]);
+    double line = sin(TWO_PI * advance(s, 1, p[1]));
+    double a = lp_coef(s, p[3]);
+    s->z[0] += a * (gauss(s) - s->z[0]);
+    s->z[1] += a * (s->z[0] - s->z[1]);
+    double cav = (1.0 + 0.6 * sin(TWO_PI * ph)) * s->z[1] * 3.0;
+    return harmonics(ph, p[0], 10, 0.7, (double)s->rate_hz) + 0.5 * line + p[2] * 2.0 * cav;
+}
+
+static double shrimp_sample(struct synth_source *s, double t)
+{
+    poisson_hits(s, t, s->p[0], 0.5, 6.0, exp(-1.0 / (0.0004 * (double)s->rate_hz)));
+    return s->env * gauss(s);
+}
+
+/* Pink-like noise from three one-pole sections a decade apart (Voss/Kellet idea); the sea
+ * floor is weighted to the lowest section, the plant floor to white. */
+static double floor_sample(struct synth_source *s)
+{
+    double rate = (double)s->rate_hz;
+    double w = gauss(s);
+    s->z[0] += lp_coef(s, 0.002 * rate) * (w - s->z[0]);
+    s->z[1] += lp_coef(s, 0.02 * rate) * (w - s->z[1]);
+    s->z[2] += lp_coef(s, 0.2 * rate) * (w - s->z[2]);
+    if (s->kind == SYNTH_BG_LAND) {
+        return 6.0 * s->z[0] + 2.0 * s->z[1] + 0.7 * s->z[2] + 0.2 * w;
+    }
+    if (s->kind == SYNTH_BG_SEA) {
+        return 10.0 * s->z[0] + 2.0 * s->z[1] + 0.4 * s->z[2] + 0.1 * w;
+    }
+    return 2.0 * s->z[1] + 0.8 * s->z[2] + 0.6 * w;
+}
+
+static double kind_sample(struct synth_source *s, double t)
+{
     switch (s->kind) {
-    case SYNTH_RUMBLE: {
-        double dur = p[1];
-        double f = p[0] * (1.0 + p[3] * sin(PI * t / dur));
-        double ph = advance(s, 0, f);
-        s->z[0] += lp_coef(s, 2.0) * (gauss(s) - s->z[0]); /* slow amplitude jitter */
-        double e = event_env(t, dur, 0.4, 0.6) * (1.0 + p[4] * s->z[0]);
-        x = e * harmonics(ph, f, 8, p[2], rate);
-        break;
-    }
-    case SYNTH_WIND: {
-        double a = lp_coef(s, p[0]);
-        s->z[0] += a * (gauss(s) - s->z[0]);
-        s->z[1] += a * (s->z[0] - s->z[1]);
-        s->z[2] += lp_coef(s, p[1]) * (gauss(s) - s->z[2]);
-        x = s->z[1] * (1.0 + p[2] * 4.0 * fabs(s->z[2]));
-        break;
-    }
-    case SYNTH_RAIN: {
-        poisson_hits(s, t, p[0], 0.2, 2.0, exp(-1.0 / (p[2] * 1e-3 * rate)));
-        double w = gauss(s);
-        s->z[0] += lp_coef(s, 0.1 * rate) * (w - s->z[0]);
-        x = s->env * gauss(s) + p[1] * (w - s->z[0]);
-        break;
-    }
-    case SYNTH_THUNDER: {
-        double crack = t < 0.15 ? exp(-t / 0.04) * 3.0 * gauss(s) : 0.0;
-        double a = lp_coef(s, p[1]);
-        s->z[0] += a * (gauss(s) - s->z[0]);
-        s->z[1] += a * (s->z[0] - s->z[1]);
-        s->z[2] += lp_coef(s, 1.5) * (gauss(s) - s->z[2]); /* rolling */
-        double e = event_env(t, p[0], 0.05, 0.5) * exp(-t / p[2]) * (1.0 + 3.0 * fabs(s->z[2]));
-        x = crack + e * s->z[1] * 4.0;
-        break;
-    }
-    case SYNTH_ENGINE: {
-        double f = p[0] * (1.0 + p[1] * sin(TWO_PI * p[2] * t));
-        double ph = advance(s, 0, f);
-        s->z[0] += lp_coef(s, 150.0) * (gauss(s) - s->z[0]);
-        x = harmonics(ph, f, 8, p[3], rate) + p[4] * 3.0 * s->z[0];
-        break;
-    }
-    case SYNTH_VOICE: {
-        /* Syllables: a gated half-sine envelope at the syllable rate, pitch with a falling
-         * intonation; above the elephant rate's Nyquist only the fundamental and a couple of
-         * harmonics survive, as through a real 1 kHz front end. */
-        double syl = advance(s, 1, p[2]);
-        double gate = sin(PI * syl);
-        if (syl < 0.02 && s->z[1] == 0.0) {
-            s->z[0] = synth_uniform(&s->rng) < 0.8 ? 1.0 : 0.0; /* this syllable voiced? */
-            s->z[1] = 1.0;
-        } else if (syl >= 0.02) {
-            s->z[1] = 0.0;
-        }
-        double f = p[0] * (1.1 - 0.2 * t / p[1]) * (1.0 + 0.05 * sin(TWO_PI * syl));
-        double ph = advance(s, 0, f);
-        x = s->z[0] * gate * gate * event_env(t, p[1], 0.05, 0.1) * harmonics(ph, f, 6, p[3], rate);
-        break;
-    }
-    case SYNTH_UPCALL: {
-        double dur = p[2];
-        double u = t / dur;
-        double f = p[0] + (p[1] - p[0]) * pow(u, p[3]);
-        double ph = advance(s, 0, f);
-        double e = event_env(t, dur, 0.15 * dur, 0.2 * dur);
-        x = e * (sin(TWO_PI * ph) + p[4] * sin(2.0 * TWO_PI * ph));
-        break;
-    }
-    case SYNTH_HUMPBACK: {
-        double dur = p[1];
-        double f = p[0] * (1.0 + p[2] * t / dur) * (1.0 + 0.02 * sin(TWO_PI * p[3] * t));
-        double ph = advance(s, 0, f);
-        x = event_env(t, dur, 0.1, 0.2) * harmonics(ph, f, 4, p[4], rate);
-        break;
-    }
-    case SYNTH_SHIP: {
-        double ph = advance(s, 0, p[0]);
-        double line = sin(TWO_PI * advance(s, 1, p[1]));
-        double a = lp_coef(s, p[3]);
-        s->z[0] += a * (gauss(s) - s->z[0]);
-        s->z[1] += a * (s->z[0] - s->z[1]);
-        double cav = (1.0 + 0.6 * sin(TWO_PI * ph)) * s->z[1] * 3.0;
-        x = harmonics(ph, p[0], 10, 0.7, rate) + 0.5 * line + p[2] * 2.0 * cav;
-        break;
-    }
+    case SYNTH_RUMBLE:
+        return rumble_sample(s, t);
+    case SYNTH_WIND:
+        return wind_sample(s);
+    case SYNTH_RAIN:
+        return rain_sample(s, t);
+    case SYNTH_THUNDER:
+        return thunder_sample(s, t);
+    case SYNTH_ENGINE:
+        return engine_sample(s, t);
+    case SYNTH_VOICE:
+        return voice_sample(s, t);
+    case SYNTH_UPCALL:
+        return upcall_sample(s, t);
+    case SYNTH_HUMPBACK:
+        return humpback_sample(s, t);
+    case SYNTH_SHIP:
+        return ship_sample(s);
     case SYNTH_SHRIMP:
-        poisson_hits(s, t, p[0], 0.5, 6.0, exp(-1.0 / (0.0004 * rate)));
-        x = s->env * gauss(s);
-        break;
+        return shrimp_sample(s, t);
     case SYNTH_TURBINE_HEALTHY:
     case SYNTH_FAULT_OUTER:
     case SYNTH_FAULT_INNER:
     case SYNTH_FAULT_IMBALANCE:
     case SYNTH_FAULT_MISALIGN:
-        x = turbine_sample(s, t);
-        break;
+        return turbine_sample(s, t);
     case SYNTH_BG_LAND:
     case SYNTH_BG_SEA:
-    case SYNTH_BG_PLANT: {
-        /* Pink-like noise from three one-pole sections a decade apart (Voss/Kellet idea);
-         * the sea floor is weighted to the lowest section, the plant floor to white. */
-        double w = gauss(s);
-        s->z[0] += lp_coef(s, 0.002 * rate) * (w - s->z[0]);
-        s->z[1] += lp_coef(s, 0.02 * rate) * (w - s->z[1]);
-        s->z[2] += lp_coef(s, 0.2 * rate) * (w - s->z[2]);
-        if (s->kind == SYNTH_BG_LAND) {
-            x = 6.0 * s->z[0] + 2.0 * s->z[1] + 0.7 * s->z[2] + 0.2 * w;
-        } else if (s->kind == SYNTH_BG_SEA) {
-            x = 10.0 * s->z[0] + 2.0 * s->z[1] + 0.4 * s->z[2] + 0.1 * w;
-        } else {
-            x = 2.0 * s->z[1] + 0.8 * s->z[2] + 0.6 * w;
-        }
-        break;
-    }
+    case SYNTH_BG_PLANT:
+        return floor_sample(s);
     case SYNTH_KIND_COUNT:
         break;
     }
+    return 0.0;
+}
+
+/* The next sample, calibrated; an event renders silence after its end. */
+static double next_sample(struct synth_source *s)
+{
+    double t = (double)s->n / (double)s->rate_hz;
+    if (s->dur_n != 0 && s->n >= s->dur_n) {
+        s->n++;
+        return 0.0;
+    }
+    double x = kind_sample(s, t);
     s->n++;
-    return x * p[P_SCALE];
+    return x * s->p[P_SCALE];
 }
 
 /* ---- public API ------------------------------------------------------------------------- */

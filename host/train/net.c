@@ -293,6 +293,114 @@ static double out_grad(const struct net_task *t, size_t ex, const float *z, int 
     return loss;
 }
 
+/* Activations and their gradients of one example, per layer boundary. */
+struct pass {
+    float act[NET_MAX_LAYERS + 1][NET_MAX_WIDTH];
+    float delta[NET_MAX_LAYERS + 1][NET_MAX_WIDTH];
+};
+
+/* Backpropagate pass->delta[layers] through the net, adding the weight and bias gradients
+ * to ad->g. */
+static void backward(const struct net *net, struct pass *ps, struct adam *ad)
+{
+    for (int l = net->layers - 1; l >= 0; l--) {
+        if (l == 0 && net->conv_len) {
+            conv_bwd(net, ps->act[0], ps->delta[1], ad->g[0][0], ad->g[0][1]);
+            break;
+        }
+        int in = net->dim[l];
+        int out = net->dim[l + 1];
+        float *gw = ad->g[l][0];
+        float *gb = ad->g[l][1];
+        if (!gw || !gb) {
+            break; /* unreachable: adam_alloc checked every buffer */
+        }
+        if (l > 0) {
+            memset(ps->delta[l], 0, (size_t)in * sizeof(float));
+        }
+        for (int o = 0; o < out; o++) {
+            float d = ps->delta[l + 1][o];
+            if (d == 0.0f) {
+                continue;
+            }
+            gb[o] += d;
+            float *g = gw + (size_t)o * (size_t)in;
+            const float *w = net->w[l] + (size_t)o * (size_t)in;
+            for (int i = 0; i < in; i++) {
+                g[i] += d * ps->act[l][i];
+            }
+            if (l > 0) {
+                for (int i = 0; i < in; i++) {
+                    ps->delta[l][i] += d * w[i];
+                }
+            }
+        }
+        if (l > 0) {
+            for (int i = 0; i < in; i++) {
+                if (ps->act[l][i] <= 0.0f) {
+                    ps->delta[l][i] = 0.0f; /* ReLU */
+                }
+            }
+        }
+    }
+}
+
+/* Example ex: forward, loss, and its gradient added to ad->g; returns the loss. */
+static double example_grad(const struct net *net, const struct net_task *t, size_t ex,
+                           struct pass *ps, struct adam *ad)
+{
+    int nl = net->layers;
+    memcpy(ps->act[0], t->x + ex * (size_t)net->dim[0], (size_t)net->dim[0] * 4);
+    for (int l = 0; l < nl; l++) {
+        layer_fwd(net, l, ps->act[l], ps->act[l + 1]);
+    }
+    double loss = out_grad(t, ex, ps->act[nl], net->dim[nl], ps->delta[nl]);
+    backward(net, ps, ad);
+    return loss;
+}
+
+/* One Adam step (step counts from 1) with the batch's summed gradient times `scale`, the
+ * decoupled weight decay, and pruned weights held at zero. */
+static void adam_step(struct net *net, struct adam *ad, const struct net_task *t, float scale,
+                      long step)
+{
+    const float b1 = 0.9f;
+    const float b2 = 0.999f;
+    float c1 = 1.0f - powf(b1, (float)step);
+    float c2 = 1.0f - powf(b2, (float)step);
+    for (int l = 0; l < net->layers; l++) {
+        size_t n[2] = {wcount(net, l), (size_t)net->dim[l + 1]};
+        float *p[2] = {net->w[l], net->b[l]};
+        for (int k = 0; k < 2; k++) {
+            for (size_t i = 0; i < n[k]; i++) {
+                float g = ad->g[l][k][i] * scale;
+                ad->m[l][k][i] = b1 * ad->m[l][k][i] + (1.0f - b1) * g;
+                ad->v[l][k][i] = b2 * ad->v[l][k][i] + (1.0f - b2) * g * g;
+                float upd = t->lr * (ad->m[l][k][i] / c1) / (sqrtf(ad->v[l][k][i] / c2) + 1e-7f);
+                if (k == 0) {
+                    upd += t->lr * t->weight_decay * p[k][i];
+                    if (!net->mask[l][i]) {
+                        p[k][i] = 0.0f;
+                        continue;
+                    }
+                }
+                p[k][i] -= upd;
+            }
+        }
+    }
+}
+
+/* Fisher-Yates shuffle, from the seeded generator. */
+static void shuffle(size_t *order, size_t n, uint64_t *rng)
+{
+    for (size_t i = n; i > 1; i--) {
+        size_t j = (size_t)(synth_uniform(rng) * (double)i);
+        size_t tmp = order[i - 1];
+        order[i - 1] = order[j];
+        order[j] = tmp;
+    }
+}
+
 double net_train(struct net *net, const struct net_task *t, uint64_t seed, double *loss_per_epoch)
 {
     struct adam ad;
@@ -311,103 +419,24 @@ double net_train(struct net *net, const struct net_task *t, uint64_t seed, doubl
         order[i] = i;
     }
     uint64_t rng = seed * 0xD1B54A32D192ED03ULL + 1;
-    const float b1 = 0.9f;
-    const float b2 = 0.999f;
     long step = 0;
     double last = 0.0;
-    int nl = net->layers;
-    int nout = net->dim[nl];
-    float act[NET_MAX_LAYERS + 1][NET_MAX_WIDTH];
-    float delta[NET_MAX_LAYERS + 1][NET_MAX_WIDTH];
+    struct pass ps;
 
     for (int ep = 0; ep < t->epochs; ep++) {
-        /* Fisher-Yates shuffle, from the seeded generator. */
-        for (size_t i = t->n; i > 1; i--) {
-            size_t j = (size_t)(synth_uniform(&rng) * (double)i);
-            size_t tmp = order[i - 1];
-            order[i - 1] = order[j];
-            order[j] = tmp;
-        }
+        shuffle(order, t->n, &rng);
         double sum = 0.0;
         for (size_t s0 = 0; s0 < t->n; s0 += (size_t)t->batch) {
             size_t s1 = s0 + (size_t)t->batch < t->n ? s0 + (size_t)t->batch : t->n;
-            for (int l = 0; l < nl; l++) {
+            for (int l = 0; l < net->layers; l++) {
                 memset(ad.g[l][0], 0, wcount(net, l) * sizeof(float));
                 memset(ad.g[l][1], 0, (size_t)net->dim[l + 1] * sizeof(float));
             }
             for (size_t s = s0; s < s1; s++) {
-                size_t ex = order[s];
-                memcpy(act[0], t->x + ex * (size_t)net->dim[0], (size_t)net->dim[0] * 4);
-                for (int l = 0; l < nl; l++) {
-                    layer_fwd(net, l, act[l], act[l + 1]);
-                }
-                sum += out_grad(t, ex, act[nl], nout, delta[nl]);
-                for (int l = nl - 1; l >= 0; l--) {
-                    if (l == 0 && net->conv_len) {
-                        conv_bwd(net, act[0], delta[1], ad.g[0][0], ad.g[0][1]);
-                        break;
-                    }
-                    int in = net->dim[l];
-                    int out = net->dim[l + 1];
-                    float *gw = ad.g[l][0];
-                    float *gb = ad.g[l][1];
-                    if (!gw || !gb) {
-                        break; /* unreachable: adam_alloc checked every buffer */
-                    }
-                    if (l > 0) {
-                        memset(delta[l], 0, (size_t)in * sizeof(float));
-                    }
-                    for (int o = 0; o < out; o++) {
-                        float d = delta[l + 1][o];
-                        if (d == 0.0f) {
-                            continue;
-                        }
-                        gb[o] += d;
-                        float *g = gw + (size_t)o * (size_t)in;
-                        const float *w = net->w[l] + (size_t)o * (size_t)in;
-                        for (int i = 0; i < in; i++) {
-                            g[i] += d * act[l][i];
-                        }
-                        if (l > 0) {
-                            for (int i = 0; i < in; i++) {
-                                delta[l][i] += d * w[i];
-                            }
-                        }
-                    }
-                    if (l > 0) {
-                        for (int i = 0; i < in; i++) {
-                            if (act[l][i] <= 0.0f) {
-                                delta[l][i] = 0.0f; /* ReLU */
-                            }
-                        }
-                    }
-                }
+                sum += example_grad(net, t, order[s], &ps, &ad);
             }
             step++;
-            float scale = 1.0f / (float)(s1 - s0);
-            float c1 = 1.0f - powf(b1, (float)step);
-            float c2 = 1.0f - powf(b2, (float)step);
-            for (int l = 0; l < nl; l++) {
-                size_t n[2] = {wcount(net, l), (size_t)net->dim[l + 1]};
-                float *p[2] = {net->w[l], net->b[l]};
-                for (int k = 0; k < 2; k++) {
-                    for (size_t i = 0; i < n[k]; i++) {
-                        float g = ad.g[l][k][i] * scale;
-                        ad.m[l][k][i] = b1 * ad.m[l][k][i] + (1.0f - b1) * g;
-                        ad.v[l][k][i] = b2 * ad.v[l][k][i] + (1.0f - b2) * g * g;
-                        float upd =
-                            t->lr * (ad.m[l][k][i] / c1) / (sqrtf(ad.v[l][k][i] / c2) + 1e-7f);
-                        if (k == 0) {
-                            upd += t->lr * t->weight_decay * p[k][i];
-                            if (!net->mask[l][i]) {
-                                p[k][i] = 0.0f;
-                                continue;
-                            }
-                        }
-                        p[k][i] -= upd;
-                    }
-                }
-            }
+            adam_step(net, &ad, t, 1.0f / (float)(s1 - s0), step);
         }
         last = sum / (double)t->n;
         if (loss_per_epoch) {

@@ -137,13 +137,11 @@ static void real_input(const struct qnorm *nrm, const int8_t *q, double *x)
     }
 }
 
-int quant_build(struct qmodel *qm, const struct net *net, const struct qnorm *nrm,
-                const int8_t *calib, size_t n, int profile)
+/* The float net as double layers, with the normalisation folded in: x = (real - mean) / sd
+ * into layer 0, and for an autoencoder real = sd * x + mean into the last. */
+static int fold_layers(struct flayer *fl, const struct net *net, const struct qnorm *nrm)
 {
-    memset(qm, 0, sizeof(*qm));
     int nl = net->layers;
-    struct flayer fl[NET_MAX_LAYERS];
-    memset(fl, 0, sizeof(fl));
     for (int l = 0; l < nl; l++) {
         fl[l].in = net->dim[l];
         fl[l].out = net->dim[l + 1];
@@ -159,7 +157,6 @@ int quant_build(struct qmodel *qm, const struct net *net, const struct qnorm *nr
         fl[l].w = calloc((size_t)fl[l].in * (size_t)fl[l].out, sizeof(double));
         fl[l].b = calloc((size_t)fl[l].out, sizeof(double));
         if (!fl[l].w || !fl[l].b) {
-            free_flayers(fl, nl);
             return -1;
         }
         for (size_t i = 0; i < (size_t)fl[l].in * (size_t)fl[l].out; i++) {
@@ -169,7 +166,6 @@ int quant_build(struct qmodel *qm, const struct net *net, const struct qnorm *nr
             fl[l].b[o] = (double)net->b[l][o];
         }
     }
-    /* Fold x = (real - mean) / sd into layer 0. */
     for (int o = 0; o < fl[0].out; o++) {
         double *w = fl[0].w + (size_t)o * (size_t)fl[0].in;
         for (int i = 0; i < fl[0].in; i++) {
@@ -177,7 +173,6 @@ int quant_build(struct qmodel *qm, const struct net *net, const struct qnorm *nr
             w[i] /= (double)nrm->sd;
         }
     }
-    /* AE: fold real = sd * x + mean into the last layer. */
     if (nrm->ae) {
         struct flayer *f = &fl[nl - 1];
         for (int o = 0; o < f->out; o++) {
@@ -187,23 +182,134 @@ int quant_build(struct qmodel *qm, const struct net *net, const struct qnorm *nr
             f->b[o] = f->b[o] * (double)nrm->sd + (double)nrm->mean[o];
         }
     }
+    return 0;
+}
 
-    /* Calibrate activation ranges on the held-out windows. */
-    double lo[NET_MAX_LAYERS] = {0};
-    double hi[NET_MAX_LAYERS] = {0};
+/* The activation ranges seen on the n held-out windows: per layer [lo, hi] of its outputs,
+ * and the largest ReLU output of the convolution at any position. */
+struct ranges {
+    double lo[NET_MAX_LAYERS];
+    double hi[NET_MAX_LAYERS];
+    double conv_max;
+};
+
+static void calibrate(struct ranges *r, const struct flayer *fl, int nl, const struct qnorm *nrm,
+                      const int8_t *calib, size_t n)
+{
     double x[FEAT_FRAMES * FEAT_BANDS];
     static double act[NET_MAX_LAYERS][NET_MAX_WIDTH];
-    double conv_max = 0.0;
+    memset(r, 0, sizeof(*r));
     for (size_t k = 0; k < n; k++) {
         real_input(nrm, calib + k * FEAT_FRAMES * FEAT_BANDS, x);
-        fl_forward(fl, nl, x, act, &conv_max);
+        fl_forward(fl, nl, x, act, &r->conv_max);
         for (int l = 0; l < nl; l++) {
             for (int o = 0; o < fl[l].out; o++) {
-                lo[l] = act[l][o] < lo[l] ? act[l][o] : lo[l];
-                hi[l] = act[l][o] > hi[l] ? act[l][o] : hi[l];
+                r->lo[l] = act[l][o] < r->lo[l] ? act[l][o] : r->lo[l];
+                r->hi[l] = act[l][o] > r->hi[l] ? act[l][o] : r->hi[l];
             }
         }
     }
+}
+
+/* Output scale and zero point of layer l from its calibrated range. */
+static void out_range(struct qlayer *p, const struct flayer *f, int l, int last,
+                      const struct qnorm *nrm, const struct ranges *r)
+{
+    if (f->conv_len) {
+        /* The range of the ReLU outputs at every position, before the pool. */
+        p->out_scale = r->conv_max > 1e-9 ? r->conv_max / 255.0 : 1e-9;
+        p->out_zp = -128;
+    } else if (last && nrm->ae) {
+        p->out_scale = nrm->in_scale; /* reconstructs features in their own units */
+        p->out_zp = nrm->in_zp;
+    } else if (!last) {
+        p->out_scale = r->hi[l] > 1e-9 ? r->hi[l] / 255.0 : 1e-9;
+        p->out_zp = -128;
+    } else {
+        double range = r->hi[l] - r->lo[l] > 1e-9 ? r->hi[l] - r->lo[l] : 1e-9;
+        p->out_scale = range / 255.0;
+        long zp = lround(-128.0 - r->lo[l] / p->out_scale);
+        p->out_zp = (int)(zp < -128 ? -128 : zp > 127 ? 127 : zp);
+    }
+}
+
+/* Symmetric per-channel int8 weights, int32 biases at s_in * w_scale, and the rescale of
+ * every output channel. Allocates p's arrays: 0, or -1 (what was allocated stays in p). */
+static int quantise_weights(struct qlayer *p, const struct flayer *f, double s_in)
+{
+    int nin = f->in;
+    p->w = calloc((size_t)nin * (size_t)p->out_ch, 1);
+    p->bias = calloc((size_t)p->out_ch, sizeof(int32_t));
+    p->mult = calloc((size_t)p->out_ch, sizeof(int32_t));
+    p->shift = calloc((size_t)p->out_ch, 1);
+    if (!p->w || !p->bias || !p->mult || !p->shift) {
+        return -1;
+    }
+    for (int o = 0; o < p->out_ch; o++) {
+        const double *w = f->w + (size_t)o * (size_t)nin;
+        double mx = 0.0;
+        for (int i = 0; i < nin; i++) {
+            mx = fabs(w[i]) > mx ? fabs(w[i]) : mx;
+        }
+        double sw = mx > 0.0 ? mx / 127.0 : 1.0;
+        for (int i = 0; i < nin; i++) {
+            long v = lround(w[i] / sw);
+            p->w[(size_t)o * (size_t)nin + i] = (int8_t)(v > 127 ? 127 : v < -127 ? -127 : v);
+        }
+        double bq = f->b[o] / (s_in * sw);
+        const double lim = 1073741824.0; /* |bias| <= 2^30 (nn_model_check) */
+        p->bias[o] = (int32_t)llround(bq > lim ? lim : bq < -lim ? -lim : bq);
+        quantize_multiplier(s_in * sw / p->out_scale, &p->mult[o], &p->shift[o]);
+    }
+    return 0;
+}
+
+/* A pooling layer that keeps scale and zero point: the autoencoder's mean over time of the
+ * input, or the global average pool after a convolution. */
+static void pool_layer(struct qlayer *g, int in_len, int ch, int zp, double scale)
+{
+    g->op = NN_OP_AVGPOOL;
+    g->act = NN_ACT_NONE;
+    g->in_len = in_len;
+    g->in_ch = g->out_ch = ch;
+    g->out_len = 1;
+    g->in_zp = g->out_zp = zp;
+    g->in_scale = g->out_scale = scale;
+}
+
+/* The head: the autoencoder's reference and score scale, or the classifier's exp table. */
+static void set_head(struct qmodel *qm, int ae)
+{
+    int q = qm->n_layers;
+    qm->out_count = qm->l[q - 1].out_ch;
+    if (ae) {
+        qm->ae_ref_layer = 1;
+        qm->ae_bands = FEAT_BANDS;
+        quant_set_ae_threshold(qm, 1);
+        return;
+    }
+    /* exp_table[d] = exp(-d * S): the softmax of the logits' real values over T. */
+    double s = qm->l[q - 1].out_scale / QUANT_HEAD_T;
+    for (int d = 0; d < 256; d++) {
+        qm->exp_table[d] = (uint16_t)lround(65535.0 * exp(-(double)d * s));
+    }
+    qm->class_ids[0] = 0;
+    qm->detect_min_conf = 128;
+}
+
+int quant_build(struct qmodel *qm, const struct net *net, const struct qnorm *nrm,
+                const int8_t *calib, size_t n, int profile)
+{
+    memset(qm, 0, sizeof(*qm));
+    int nl = net->layers;
+    struct flayer fl[NET_MAX_LAYERS];
+    memset(fl, 0, sizeof(fl));
+    if (fold_layers(fl, net, nrm) != 0) {
+        free_flayers(fl, nl);
+        return -1;
+    }
+    struct ranges r;
+    calibrate(&r, fl, nl, nrm, calib, n);
 
     qm->kind = nrm->ae ? NN_KIND_AUTOENCODER : NN_KIND_CLASSIFIER;
     qm->profile = profile;
@@ -213,14 +319,7 @@ int quant_build(struct qmodel *qm, const struct net *net, const struct qnorm *nr
     int in_len = FEAT_FRAMES;
     int in_ch = FEAT_BANDS;
     if (nrm->ae) {
-        struct qlayer *p = &qm->l[q++];
-        p->op = NN_OP_AVGPOOL;
-        p->in_len = FEAT_FRAMES;
-        p->in_ch = FEAT_BANDS;
-        p->out_len = 1;
-        p->out_ch = FEAT_BANDS;
-        p->in_zp = p->out_zp = zp_in;
-        p->in_scale = p->out_scale = s_in;
+        pool_layer(&qm->l[q++], FEAT_FRAMES, FEAT_BANDS, zp_in, s_in);
         in_len = 1;
     }
     for (int l = 0; l < nl; l++, q++) {
@@ -237,79 +336,24 @@ int quant_build(struct qmodel *qm, const struct net *net, const struct qnorm *nr
         if (fl[l].conv_len) {
             p->kernel = fl[l].in / fl[l].conv_ch;
             p->stride = fl[l].conv_stride;
-            /* The range of the ReLU outputs at every position, before the pool. */
-            p->out_scale = conv_max > 1e-9 ? conv_max / 255.0 : 1e-9;
-            p->out_zp = -128;
-        } else if (last && nrm->ae) {
-            p->out_scale = nrm->in_scale; /* reconstructs features in their own units */
-            p->out_zp = nrm->in_zp;
-        } else if (!last) {
-            p->out_scale = hi[l] > 1e-9 ? hi[l] / 255.0 : 1e-9;
-            p->out_zp = -128;
-        } else {
-            double range = hi[l] - lo[l] > 1e-9 ? hi[l] - lo[l] : 1e-9;
-            p->out_scale = range / 255.0;
-            long zp = lround(-128.0 - lo[l] / p->out_scale);
-            p->out_zp = (int)(zp < -128 ? -128 : zp > 127 ? 127 : zp);
         }
-        int nin = fl[l].in;
-        p->w = calloc((size_t)nin * (size_t)p->out_ch, 1);
-        p->bias = calloc((size_t)p->out_ch, sizeof(int32_t));
-        p->mult = calloc((size_t)p->out_ch, sizeof(int32_t));
-        p->shift = calloc((size_t)p->out_ch, 1);
-        if (!p->w || !p->bias || !p->mult || !p->shift) {
+        out_range(p, &fl[l], l, last, nrm, &r);
+        if (quantise_weights(p, &fl[l], s_in) != 0) {
             qm->n_layers = q + 1;
             free_flayers(fl, nl);
             quant_free(qm);
             return -1;
-        }
-        for (int o = 0; o < p->out_ch; o++) {
-            const double *w = fl[l].w + (size_t)o * (size_t)nin;
-            double mx = 0.0;
-            for (int i = 0; i < nin; i++) {
-                mx = fabs(w[i]) > mx ? fabs(w[i]) : mx;
-            }
-            double sw = mx > 0.0 ? mx / 127.0 : 1.0;
-            for (int i = 0; i < nin; i++) {
-                long v = lround(w[i] / sw);
-                p->w[(size_t)o * (size_t)nin + i] = (int8_t)(v > 127 ? 127 : v < -127 ? -127 : v);
-            }
-            double bq = fl[l].b[o] / (s_in * sw);
-            const double lim = 1073741824.0; /* |bias| <= 2^30 (nn_model_check) */
-            p->bias[o] = (int32_t)llround(bq > lim ? lim : bq < -lim ? -lim : bq);
-            quantize_multiplier(s_in * sw / p->out_scale, &p->mult[o], &p->shift[o]);
         }
         s_in = p->out_scale;
         zp_in = p->out_zp;
         in_len = fl[l].conv_flat ? p->out_len : 1;
         in_ch = p->out_ch;
         if (fl[l].conv_len && !fl[l].conv_flat) {
-            /* Global average pool over time: same scale and zero point. */
-            struct qlayer *g = &qm->l[++q];
-            g->op = NN_OP_AVGPOOL;
-            g->act = NN_ACT_NONE;
-            g->in_len = p->out_len;
-            g->in_ch = g->out_ch = p->out_ch;
-            g->out_len = 1;
-            g->in_zp = g->out_zp = p->out_zp;
-            g->in_scale = g->out_scale = p->out_scale;
+            pool_layer(&qm->l[++q], p->out_len, p->out_ch, p->out_zp, p->out_scale);
         }
     }
     qm->n_layers = q;
-    qm->out_count = qm->l[q - 1].out_ch;
-    if (nrm->ae) {
-        qm->ae_ref_layer = 1;
-        qm->ae_bands = FEAT_BANDS;
-        quant_set_ae_threshold(qm, 1);
-    } else {
-        /* exp_table[d] = exp(-d * S): the softmax of the logits' real values over T. */
-        double s = qm->l[q - 1].out_scale / QUANT_HEAD_T;
-        for (int d = 0; d < 256; d++) {
-            qm->exp_table[d] = (uint16_t)lround(65535.0 * exp(-(double)d * s));
-        }
-        qm->class_ids[0] = 0;
-        qm->detect_min_conf = 128;
-    }
+    set_head(qm, nrm->ae);
     free_flayers(fl, nl);
     return 0;
 }

@@ -3,7 +3,7 @@
  * the trainer's own integer simulation of that format, and the generated model header.
  *
  * The simulation is written from the arithmetic spelled out in nn.h, independently of
- * nodefw/nn/nn.c; tests/nodefw/test_train_quant.c checks that the two agree bit for bit.
+ * nodefw/nn/nn.c; tests/host/test_train.c checks that the two agree bit for bit.
  */
 #ifndef NODEFW_TRAIN_QUANT_H
 #define NODEFW_TRAIN_QUANT_H

@@ -5,14 +5,19 @@
  *    bit for bit: for models trained here and for the committed model headers, on windows the
  *    firmware feature code computed from synthesised scenes;
  *  - retraining from a folder of WAV files per class works, and bad WAVs are refused.
- * Plain C test program: prints "test_train: X passed, Y failed".
  */
+#include <ftw.h>
 #include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/stat.h>
+#include <cmocka.h>
 
 #include "train/data.h"
 #include "model.h"
@@ -23,13 +28,64 @@
 #include "train/quant.h"
 #include "synth/synth.h"
 
-#include "check.h"
+/* Cross-entropy on centred feature windows falls. */
+static void check_xent_falls(const struct dset *ds, const float *x)
+{
+    struct net net;
+    const int dim[3] = {DATA_DIM, 8, 2};
+    assert_int_equal(net_init(&net, 2, dim, 3), 0);
+    double curve[12];
+    struct net_task t = {x,  ds->n, NET_LOSS_XENT, ds->y, NULL, 1.0f, 0.0f, NULL,
+                         12, 16,    1e-3f,         0.0f};
+    net_train(&net, &t, 1, curve);
+    print_message("  cross-entropy %.4f -> %.4f\n", curve[0], curve[11]);
+    assert_true(curve[11] < 0.7 * curve[0]);
+    net_free(&net);
+}
 
-static void test_loss_falls(void)
+/* An autoencoder on band means: MSE falls; pruning keeps its mask through fine-tuning. */
+static void check_mse_falls_and_mask_kept(const struct dset *ds, const float *x)
+{
+    struct net net;
+    const int adim[4] = {FEAT_BANDS, 8, 4, FEAT_BANDS};
+    double curve[12];
+    float *m = calloc(ds->n * FEAT_BANDS, sizeof(float));
+    assert_non_null(m);
+    for (size_t i = 0; i < ds->n; i++) {
+        for (int t2 = 0; t2 < FEAT_FRAMES; t2++) {
+            for (int b = 0; b < FEAT_BANDS; b++) {
+                m[i * FEAT_BANDS + b] +=
+                    x[i * DATA_DIM + (size_t)t2 * FEAT_BANDS + b] / FEAT_FRAMES;
+            }
+        }
+    }
+    assert_int_equal(net_init(&net, 3, adim, 4), 0);
+    struct net_task ta = {m, ds->n, NET_LOSS_MSE, NULL, NULL, 1.0f, 0.0f, m, 12, 16, 3e-3f, 0.0f};
+    net_train(&net, &ta, 2, curve);
+    print_message("  MSE %.4f -> %.4f\n", curve[0], curve[11]);
+    assert_true(curve[11] < 0.7 * curve[0]);
+
+    net_prune(&net, 0.5);
+    size_t alive = net_macs(&net);
+    net_train(&net, &ta, 3, NULL);
+    assert_int_equal(net_macs(&net), alive); /* the mask is kept */
+    size_t zeros = 0;
+    for (int i = 0; i < FEAT_BANDS * 8; i++) {
+        zeros += net.w[0][i] == 0.0f;
+    }
+    assert_int_equal(zeros, FEAT_BANDS * 8 / 2); /* layer 0 half zero */
+    net_free(&net);
+    free(m);
+}
+
+static void test_net_train_loss_falls(void **state)
 {
     struct dset ds = {0};
-    CHECK(data_generate(&ds, DSP_PROFILE_ELEPHANT, DATA_MIX_TRAIN, 96, 0.0, 5) == 0, "data");
+
+    (void)state;
+    assert_int_equal(data_generate(&ds, DSP_PROFILE_ELEPHANT, DATA_MIX_TRAIN, 96, 0.0, 5), 0);
     float *x = malloc(ds.n * DATA_DIM * sizeof(float));
+    assert_non_null(x);
     /* Centre each input on its mean (the pipeline's normalisation, simplified). */
     for (size_t j = 0; j < DATA_DIM; j++) {
         double mean = 0.0;
@@ -41,43 +97,8 @@ static void test_loss_falls(void)
             x[i * DATA_DIM + j] = (float)((ds.x[i * DATA_DIM + j] - mean) / 16.0);
         }
     }
-    struct net net;
-    const int dim[3] = {DATA_DIM, 8, 2};
-    CHECK(net_init(&net, 2, dim, 3) == 0, "init");
-    double curve[12];
-    struct net_task t = {x, ds.n, NET_LOSS_XENT, ds.y, NULL, 1.0f, 0.0f, NULL, 12, 16, 1e-3f, 0.0f};
-    net_train(&net, &t, 1, curve);
-    CHECK(curve[11] < 0.7 * curve[0], "cross-entropy %.4f -> %.4f", curve[0], curve[11]);
-    net_free(&net);
-
-    /* Autoencoder on band means: MSE falls. */
-    const int adim[4] = {FEAT_BANDS, 8, 4, FEAT_BANDS};
-    float *m = calloc(ds.n * FEAT_BANDS, sizeof(float));
-    for (size_t i = 0; i < ds.n; i++) {
-        for (int t2 = 0; t2 < FEAT_FRAMES; t2++) {
-            for (int b = 0; b < FEAT_BANDS; b++) {
-                m[i * FEAT_BANDS + b] +=
-                    x[i * DATA_DIM + (size_t)t2 * FEAT_BANDS + b] / FEAT_FRAMES;
-            }
-        }
-    }
-    CHECK(net_init(&net, 3, adim, 4) == 0, "init ae");
-    struct net_task ta = {m, ds.n, NET_LOSS_MSE, NULL, NULL, 1.0f, 0.0f, m, 12, 16, 3e-3f, 0.0f};
-    net_train(&net, &ta, 2, curve);
-    CHECK(curve[11] < 0.7 * curve[0], "MSE %.4f -> %.4f", curve[0], curve[11]);
-
-    /* Pruning keeps the mask through fine-tuning. */
-    net_prune(&net, 0.5);
-    size_t alive = net_macs(&net);
-    net_train(&net, &ta, 3, NULL);
-    CHECK(net_macs(&net) == alive, "mask kept");
-    size_t zeros = 0;
-    for (int i = 0; i < FEAT_BANDS * 8; i++) {
-        zeros += net.w[0][i] == 0.0f;
-    }
-    CHECK(zeros == (size_t)(FEAT_BANDS * 8 / 2), "layer 0 half zero: %zu", zeros);
-    net_free(&net);
-    free(m);
+    check_xent_falls(&ds, x);
+    check_mse_falls_and_mask_kept(&ds, x);
     free(x);
     dset_free(&ds);
 }
@@ -204,7 +225,7 @@ static int compare(const struct qmodel *qm, const struct nn_model *m, const stru
     return bad;
 }
 
-static void test_windows(struct dset *ds, enum dsp_profile p, uint64_t seed)
+static void scene_windows(struct dset *ds, enum dsp_profile p, uint64_t seed)
 {
     if (p == DSP_PROFILE_TURBINE) {
         data_generate(ds, p, DATA_MIX_HEALTHY, 40, 0.0, seed);
@@ -215,118 +236,160 @@ static void test_windows(struct dset *ds, enum dsp_profile p, uint64_t seed)
     }
 }
 
-static void test_bit_exact_trained(void)
+/* Models trained here (a small scale): the engine gives the trainer's simulation bit for bit. */
+static void test_pipe_run_bit_exact_trained(void **state)
 {
+    (void)state;
     for (int p = 0; p < DSP_PROFILE_COUNT; p++) {
         struct pipe_opts o = {(enum dsp_profile)p, 7, NULL, 0.02, 0};
         struct pipe_result r;
-        CHECK(pipe_run(&o, &r, NULL) == 0, "pipeline %d", p);
+        assert_int_equal(pipe_run(&o, &r, NULL), 0);
         struct view v;
         make_view(&v, &r.qm);
-        CHECK(nn_model_check(&v.m) == NN_OK, "profile %d: trained model fails nn_model_check", p);
+        assert_int_equal(nn_model_check(&v.m), NN_OK);
         struct dset ds = {0};
-        test_windows(&ds, (enum dsp_profile)p, 900 + (uint64_t)p);
+        scene_windows(&ds, (enum dsp_profile)p, 900 + (uint64_t)p);
         int bad = compare(&r.qm, &v.m, &ds);
-        CHECK(bad == 0, "profile %d: %d of %zu windows differ engine vs simulation", p, bad, ds.n);
+        print_message("  %s: %d of %zu windows differ engine vs simulation\n",
+                      dsp_profile_name((enum dsp_profile)p), bad, ds.n);
+        assert_int_equal(bad, 0);
         dset_free(&ds);
         quant_free(&r.qm);
     }
 }
 
-static void test_bit_exact_committed(void)
+/* The committed model headers: the same agreement. */
+static void test_nn_run_bit_exact_committed(void **state)
 {
+    (void)state;
     for (int p = 0; p < DSP_PROFILE_COUNT; p++) {
         const struct nn_model *m = nn_model_for_profile((enum dsp_profile)p);
-        CHECK(m && nn_model_check(m) == NN_OK, "committed model %d invalid", p);
-        if (!m || m->layers[m->n_layers - 1].op != NN_OP_DENSE) {
+        assert_non_null(m);
+        assert_int_equal(nn_model_check(m), NN_OK);
+        if (m->layers[m->n_layers - 1].op != NN_OP_DENSE) {
             continue;
         }
         struct qmodel qm;
         from_model(&qm, m);
         struct dset ds = {0};
-        test_windows(&ds, (enum dsp_profile)p, 700 + (uint64_t)p);
+        scene_windows(&ds, (enum dsp_profile)p, 700 + (uint64_t)p);
         int bad = compare(&qm, m, &ds);
-        CHECK(bad == 0, "committed %s: %d of %zu windows differ", m->name, bad, ds.n);
+        print_message("  committed %s: %d of %zu windows differ\n", m->name, bad, ds.n);
+        assert_int_equal(bad, 0);
         dset_free(&ds);
     }
 }
 
-static void test_retrain_from_wavs(void)
+/* A temporary folder of WAV files per class, removed with whatever a test left in it. */
+static int make_tmpdir(void **state)
 {
-    char dir[] = "/tmp/tinyfleet-train-XXXXXX";
-    CHECK(mkdtemp(dir) != NULL, "mkdtemp");
+    static char dir[] = "/tmp/tinyfleet-train-XXXXXX";
+    memcpy(dir + sizeof(dir) - 7, "XXXXXX", 6); /* mkdtemp filled it in the last time */
+    if (mkdtemp(dir) == NULL) {
+        return -1;
+    }
+    *state = dir;
+    return 0;
+}
+
+static int remove_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+    (void)sb;
+    (void)flag;
+    (void)ftw;
+    return remove(path);
+}
+
+static int remove_tmpdir(void **state)
+{
+    return nftw(*state, remove_entry, 8, FTW_DEPTH | FTW_PHYS);
+}
+
+static void test_pipe_run_from_wavs(void **state)
+{
+    const char *dir = *state;
     const char *classes[2] = {"none", "elephant"};
     const size_t n = 12000; /* 12 s at 1000 Hz: 9 windows per file */
     int16_t *pcm = malloc(n * sizeof(int16_t));
     char path[512];
+    assert_non_null(pcm);
     for (int c = 0; c < 2; c++) {
         snprintf(path, sizeof(path), "%s/%s", dir, classes[c]);
         mkdir(path, 0700);
         for (int f = 0; f < 10; f++) {
-            CHECK(data_render_clip(DSP_PROFILE_ELEPHANT, c, 15.0, (uint64_t)(c * 100 + f), pcm,
-                                   n) == 0,
-                  "clip");
+            assert_int_equal(
+                data_render_clip(DSP_PROFILE_ELEPHANT, c, 15.0, (uint64_t)(c * 100 + f), pcm, n),
+                0);
             snprintf(path, sizeof(path), "%s/%s/rec%02d.wav", dir, classes[c], f);
-            CHECK(data_write_wav(path, pcm, n, 1000) == 0, "write %s", path);
+            assert_int_equal(data_write_wav(path, pcm, n, 1000), 0);
         }
     }
     struct pipe_opts o = {DSP_PROFILE_ELEPHANT, 3, dir, 0.02, 0};
     struct pipe_result r;
     FILE *rep = tmpfile();
-    CHECK(pipe_run(&o, &r, rep) == 0, "retraining from %s", dir);
+    assert_int_equal(pipe_run(&o, &r, rep), 0);
     struct view v;
     make_view(&v, &r.qm);
-    CHECK(nn_model_check(&v.m) == NN_OK, "retrained model fails nn_model_check");
-    CHECK(r.qm.class_ids[1] == 1, "target class id %d", r.qm.class_ids[1]);
+    assert_int_equal(nn_model_check(&v.m), NN_OK);
+    assert_int_equal(r.qm.class_ids[1], 1); /* the target's class id */
     if (rep) {
-        CHECK(ftell(rep) > 100, "report written");
+        assert_true(ftell(rep) > 100); /* the report is written */
         fclose(rep);
     }
     quant_free(&r.qm);
 
     /* A file at the wrong rate is refused with an error, not trained on. */
     snprintf(path, sizeof(path), "%s/none/wrong.wav", dir);
-    CHECK(data_write_wav(path, pcm, n, 2000) == 0, "write");
+    assert_int_equal(data_write_wav(path, pcm, n, 2000), 0);
     struct dset ds = {0};
-    CHECK(data_load_dir(&ds, DSP_PROFILE_ELEPHANT, dir) == -1, "2000 Hz file accepted");
+    assert_int_equal(data_load_dir(&ds, DSP_PROFILE_ELEPHANT, dir), -1);
     dset_free(&ds);
-    remove(path);
-
-    for (int c = 0; c < 2; c++) {
-        for (int f = 0; f < 10; f++) {
-            snprintf(path, sizeof(path), "%s/%s/rec%02d.wav", dir, classes[c], f);
-            remove(path);
-        }
-        snprintf(path, sizeof(path), "%s/%s", dir, classes[c]);
-        rmdir(path);
-    }
-    rmdir(dir);
     free(pcm);
 }
 
-static void test_requant(void)
+/* Hand-checked values of the TFLite rescale (nn.h): 0.5 = 2^30 / 2^31. */
+static void test_quant_requant_hand_checked(void **state)
 {
-    /* Hand-checked values of the TFLite rescale (nn.h): 0.5 = 2^30 / 2^31. */
-    CHECK(quant_requant(100, 1 << 30, 0) == 50, "100 * 0.5");
-    CHECK(quant_requant(101, 1 << 30, 0) == 51, "50.5 rounds away from zero");
-    /* SRDHM's nudge is 1 - 2^30 below zero, so a negative tie truncates toward zero. */
-    CHECK(quant_requant(-101, 1 << 30, 0) == -50, "-50.5 -> -50");
-    CHECK(quant_requant(1000, 1 << 30, -3) == 63, "1000 * 0.5 / 8 = 62.5 -> 63");
-    CHECK(quant_requant(3, 1 << 30, 2) == 6, "3 * 0.5 * 4");
+    static const struct {
+        int32_t x;
+        int shift;
+        int32_t want;
+    } cases[] = {
+        {100, 0, 50},   /* 100 * 0.5 */
+        {101, 0, 51},   /* 50.5 rounds away from zero */
+        {-101, 0, -50}, /* SRDHM's nudge is 1 - 2^30 below zero: a negative tie truncates */
+        {1000, -3, 63}, /* 1000 * 0.5 / 8 = 62.5 -> 63 */
+        {3, 2, 6},      /* 3 * 0.5 * 4 */
+    };
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        assert_int_equal(quant_requant(cases[i].x, 1 << 30, cases[i].shift), cases[i].want);
+    }
+}
+
+/* The trainer's re-implementation against the engine's, over a grid of inputs and shifts. */
+static void test_quant_requant_matches_engine(void **state)
+{
+    (void)state;
     for (int32_t x = -5000; x <= 5000; x += 37) {
         for (int s = -8; s <= 4; s++) {
             int32_t m = 1518500250; /* 1/sqrt(2) in Q31 */
-            CHECK(quant_requant(x, m, s) == nn_requant(x, m, s), "requant %d %d", x, s);
+            assert_int_equal(quant_requant(x, m, s), nn_requant(x, m, s));
         }
     }
 }
 
 int main(void)
 {
-    test_requant();
-    test_loss_falls();
-    test_bit_exact_trained();
-    test_bit_exact_committed();
-    test_retrain_from_wavs();
-    return check_finish("test_train");
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_quant_requant_hand_checked),
+        cmocka_unit_test(test_quant_requant_matches_engine),
+        cmocka_unit_test(test_net_train_loss_falls),
+        cmocka_unit_test(test_pipe_run_bit_exact_trained),
+        cmocka_unit_test(test_nn_run_bit_exact_committed),
+        cmocka_unit_test_setup_teardown(test_pipe_run_from_wavs, make_tmpdir, remove_tmpdir),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -5,14 +5,15 @@
  * a rumble, an upcall and a bearing-like fault are detected, white noise is not.
  */
 #include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
 #include <stdint.h>
-#include <stdio.h>
 #include <string.h>
+#include <cmocka.h>
 
 #include "nodefw/classify.h"
 #include "proto/tfp.h"
-
-#include "check.h"
 
 enum signal_kind { SIG_NOISE, SIG_RUMBLE, SIG_UPCALL, SIG_HEALTHY, SIG_FAULT };
 
@@ -71,48 +72,72 @@ static void fill(struct source *s, int16_t *buf, size_t count)
     }
 }
 
-static void test_args(void)
+static void test_node_classify_init_args(void **state)
+{
+    struct node_classify st;
+
+    (void)state;
+    assert_int_equal(node_classify_init(NULL, DSP_PROFILE_WHALE), NODE_CLASSIFY_EINVAL);
+    assert_int_equal(node_classify_init(&st, DSP_PROFILE_COUNT), NODE_CLASSIFY_EINVAL);
+    assert_int_equal(node_classify_init(&st, DSP_PROFILE_WHALE), NODE_CLASSIFY_OK);
+}
+
+static void test_node_classify_step_args(void **state)
 {
     struct node_classify st;
     struct node_classify_result res;
     int16_t buf[FEAT_STEP_SAMPLES] = {0};
-    CHECK(node_classify_init(NULL, DSP_PROFILE_WHALE) == NODE_CLASSIFY_EINVAL, "init NULL");
-    CHECK(node_classify_init(&st, DSP_PROFILE_COUNT) == NODE_CLASSIFY_EINVAL, "init bad profile");
-    CHECK(node_classify_init(&st, DSP_PROFILE_WHALE) == NODE_CLASSIFY_OK, "init whale");
-    CHECK(node_classify_step(&st, buf, FEAT_STEP_SAMPLES - 1, &res) == NODE_CLASSIFY_EINVAL,
-          "short step refused");
-    CHECK(node_classify_step(&st, NULL, FEAT_STEP_SAMPLES, &res) == NODE_CLASSIFY_EINVAL,
-          "NULL samples refused");
-    CHECK(node_classify_step(&st, buf, FEAT_STEP_SAMPLES, NULL) == NODE_CLASSIFY_EINVAL,
-          "NULL result refused");
-    uint16_t id = 99;
-    uint8_t ver = 99;
-    const struct nn_model *m = node_classify_model_info(DSP_PROFILE_TURBINE, &id, &ver);
-    CHECK(m != NULL && id == m->id && ver == m->version && m->kind == NN_KIND_AUTOENCODER,
-          "turbine model info");
-    CHECK(node_classify_model_info(DSP_PROFILE_COUNT, &id, &ver) == NULL && id == 0 && ver == 0,
-          "invalid profile model info");
+
+    (void)state;
+    assert_int_equal(node_classify_init(&st, DSP_PROFILE_WHALE), NODE_CLASSIFY_OK);
+    /* A short step, NULL samples and a NULL result are refused. */
+    assert_int_equal(node_classify_step(&st, buf, FEAT_STEP_SAMPLES - 1, &res),
+                     NODE_CLASSIFY_EINVAL);
+    assert_int_equal(node_classify_step(&st, NULL, FEAT_STEP_SAMPLES, &res), NODE_CLASSIFY_EINVAL);
+    assert_int_equal(node_classify_step(&st, buf, FEAT_STEP_SAMPLES, NULL), NODE_CLASSIFY_EINVAL);
 }
 
-static void test_warmup(void)
+static void test_node_classify_model_info_profiles(void **state)
+{
+    uint16_t id = 99;
+    uint8_t ver = 99;
+
+    (void)state;
+    const struct nn_model *m = node_classify_model_info(DSP_PROFILE_TURBINE, &id, &ver);
+    assert_non_null(m);
+    assert_int_equal(id, m->id);
+    assert_int_equal(ver, m->version);
+    assert_int_equal(m->kind, NN_KIND_AUTOENCODER);
+    /* An invalid profile has no model, and zeroes what it reports. */
+    assert_null(node_classify_model_info(DSP_PROFILE_COUNT, &id, &ver));
+    assert_int_equal(id, 0);
+    assert_int_equal(ver, 0);
+}
+
+static void test_node_classify_step_warmup(void **state)
 {
     struct node_classify st;
     struct node_classify_result res;
     int16_t buf[FEAT_STEP_SAMPLES];
     struct source src = {.kind = SIG_NOISE, .fs = 1000.0, .rng = 1};
+
+    (void)state;
     node_classify_init(&st, DSP_PROFILE_ELEPHANT);
     int rcs[5];
     for (int i = 0; i < 5; i++) {
         fill(&src, buf, FEAT_STEP_SAMPLES);
         rcs[i] = node_classify_step(&st, buf, FEAT_STEP_SAMPLES, &res);
     }
-    CHECK(rcs[0] == 0 && rcs[1] == 0 && rcs[2] == 1 && rcs[3] == 1 && rcs[4] == 1,
-          "warm-up: %d %d %d %d %d", rcs[0], rcs[1], rcs[2], rcs[3], rcs[4]);
+    /* The first result comes with the third step. */
+    static const int want[5] = {0, 0, 1, 1, 1};
+    for (int i = 0; i < 5; i++) {
+        assert_int_equal(rcs[i], want[i]);
+    }
 }
 
 /* The streaming step gives what features + node_classify_window() give, for every profile,
  * and node states interleaved step by step do not disturb each other. */
-static void test_consistency(void)
+static void test_node_classify_step_matches_window(void **state)
 {
     enum { NODES = 6, STEPS = 6 };
     static struct node_classify st[NODES];
@@ -120,6 +145,8 @@ static void test_consistency(void)
     struct source src[NODES];
     static const enum signal_kind kinds[NODES] = {SIG_RUMBLE, SIG_NOISE, SIG_UPCALL,
                                                   SIG_NOISE,  SIG_FAULT, SIG_HEALTHY};
+
+    (void)state;
     for (int i = 0; i < NODES; i++) {
         enum dsp_profile p = (enum dsp_profile)(i / 2);
         node_classify_init(&st[i], p);
@@ -151,8 +178,8 @@ static void test_consistency(void)
             mismatches += memcmp(&a, &b, sizeof(a)) != 0;
         }
     }
-    CHECK(results == NODES * (STEPS - 2) && mismatches == 0,
-          "streaming vs window path: %d results, %d mismatches", results, mismatches);
+    assert_int_equal(results, NODES * (STEPS - 2));
+    assert_int_equal(mismatches, 0); /* streaming path against the window path */
 }
 
 /* Classify STEPS steps of a signal; returns how many windows were reported as detections and
@@ -176,51 +203,64 @@ static int run_signal(enum dsp_profile p, enum signal_kind kind, int steps,
 
 /* Signal-level expectations hold for the hand-made models these tests were written with;
  * trained models (`make models`) are checked on the pipeline's own synthetic test set. */
-static void test_signals(void)
+static void test_node_classify_step_signals(void **state)
 {
     struct node_classify_result r;
+
+    (void)state;
     for (int p = 0; p < DSP_PROFILE_COUNT; p++) {
         const struct nn_model *m = node_classify_model_info((enum dsp_profile)p, NULL, NULL);
         if (m == NULL || m->name == NULL || strstr(m->name, "handmade") == NULL) {
-            printf("  signal checks skipped: %s is a trained model\n", m ? m->name : "?");
-            return;
+            print_message("  signal checks skipped: %s is a trained model\n", m ? m->name : "?");
+            skip();
         }
     }
     int d = run_signal(DSP_PROFILE_ELEPHANT, SIG_RUMBLE, 8, &r);
-    printf("  elephant rumble: %d/6 windows, class %u confidence %u\n", d, r.class_id,
-           r.confidence);
-    CHECK(d == 6 && r.class_id == PROTO_TFP_CLASS_ELEPHANT, "rumble detected in %d of 6", d);
+    print_message("  elephant rumble: %d/6 windows, class %u confidence %u\n", d, r.class_id,
+                  r.confidence);
+    assert_int_equal(d, 6);
+    assert_int_equal(r.class_id, PROTO_TFP_CLASS_ELEPHANT);
     d = run_signal(DSP_PROFILE_ELEPHANT, SIG_NOISE, 8, &r);
-    CHECK(d == 0 && r.class_id == 0, "elephant: white noise detected in %d windows", d);
+    assert_int_equal(d, 0); /* white noise */
+    assert_int_equal(r.class_id, 0);
     d = run_signal(DSP_PROFILE_WHALE, SIG_UPCALL, 8, &r);
-    printf("  whale upcall: %d/6 windows, class %u confidence %u, level %u dB\n", d, r.class_id,
-           r.confidence, r.level_db);
-    CHECK(d == 6 && r.class_id == PROTO_TFP_CLASS_WHALE, "upcall detected in %d of 6", d);
-    CHECK(r.level_db >= 10, "upcall level %u dB above the noise floor", r.level_db);
+    print_message("  whale upcall: %d/6 windows, class %u confidence %u, level %u dB\n", d,
+                  r.class_id, r.confidence, r.level_db);
+    assert_int_equal(d, 6);
+    assert_int_equal(r.class_id, PROTO_TFP_CLASS_WHALE);
+    assert_true(r.level_db >= 10); /* above the noise floor */
     d = run_signal(DSP_PROFILE_WHALE, SIG_NOISE, 8, &r);
-    CHECK(d == 0, "whale: white noise detected in %d windows", d);
+    assert_int_equal(d, 0);                                /* white noise */
     d = run_signal(DSP_PROFILE_WHALE, SIG_HEALTHY, 8, &r); /* low-pass noise, like a ship */
-    CHECK(d == 0, "whale: low-pass noise detected in %d windows", d);
+    assert_int_equal(d, 0);
     d = run_signal(DSP_PROFILE_TURBINE, SIG_FAULT, 8, &r);
-    printf("  turbine fault: %d/6 anomalous, score %u, peak band %u\n", d, r.anomaly_score,
-           r.peak_band);
-    CHECK(d == 6 && r.anomalous && r.class_id == PROTO_TFP_CLASS_MACHINE_ANOMALY &&
-              r.is_anomaly_model && r.confidence == r.anomaly_score,
-          "fault anomalous in %d of 6", d);
+    print_message("  turbine fault: %d/6 anomalous, score %u, peak band %u\n", d, r.anomaly_score,
+                  r.peak_band);
+    assert_int_equal(d, 6);
+    assert_true(r.anomalous);
+    assert_int_equal(r.class_id, PROTO_TFP_CLASS_MACHINE_ANOMALY);
+    assert_true(r.is_anomaly_model);
+    assert_int_equal(r.confidence, r.anomaly_score);
     /* 1500 Hz = bin 96, turbine band 27 (bins 94-99). */
-    CHECK(r.peak_band == 27, "fault peak band %u, want 27", r.peak_band);
+    assert_int_equal(r.peak_band, 27);
     int fault_score = r.anomaly_score;
     d = run_signal(DSP_PROFILE_TURBINE, SIG_HEALTHY, 8, &r);
-    printf("  turbine healthy: %d/6 anomalous, score %u\n", d, r.anomaly_score);
-    CHECK(d == 0 && r.class_id == 0 && r.anomaly_score < fault_score,
-          "healthy anomalous in %d windows, score %u", d, r.anomaly_score);
+    print_message("  turbine healthy: %d/6 anomalous, score %u\n", d, r.anomaly_score);
+    assert_int_equal(d, 0);
+    assert_int_equal(r.class_id, 0);
+    assert_true(r.anomaly_score < fault_score);
 }
 
 int main(void)
 {
-    test_args();
-    test_warmup();
-    test_consistency();
-    test_signals();
-    return check_finish("test_classify");
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_node_classify_init_args),
+        cmocka_unit_test(test_node_classify_step_args),
+        cmocka_unit_test(test_node_classify_model_info_profiles),
+        cmocka_unit_test(test_node_classify_step_warmup),
+        cmocka_unit_test(test_node_classify_step_matches_window),
+        cmocka_unit_test(test_node_classify_step_signals),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
 }

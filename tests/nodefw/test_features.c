@@ -5,16 +5,17 @@
  * order, the noise floor and level_db, and the peak band.
  */
 #include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
 #include <stdint.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <cmocka.h>
 
 #include "nodefw/features.h"
 #include "nodefw/fft.h"
 #include "nodefw/profile.h"
-
-#include "check.h"
 
 static uint32_t rng_state = 777u;
 
@@ -40,14 +41,21 @@ static int16_t clamp16(double v)
     return (int16_t)(r > 32767 ? 32767 : r < -32768 ? -32768 : r);
 }
 
-static void test_log2(void)
+static void test_dsp_log2_q10_exact(void **state)
 {
-    CHECK(dsp_log2_q10(0) == 0 && dsp_log2_q10(1) == 0, "log2 of 0 and 1 is 0");
+    (void)state;
+    assert_int_equal(dsp_log2_q10(0), 0);
+    assert_int_equal(dsp_log2_q10(1), 0);
     int bad = 0;
     for (int i = 1; i < 64; i++) {
         bad += dsp_log2_q10((uint64_t)1 << i) != i * 1024;
     }
-    CHECK(bad == 0, "log2 of powers of two: %d wrong", bad);
+    assert_int_equal(bad, 0); /* powers of two */
+}
+
+static void test_dsp_log2_q10_against_libm(void **state)
+{
+    (void)state;
     double worst = 0.0;
     for (int i = 0; i < 20000; i++) {
         uint64_t hi = rng(); /* one call per statement: a fixed sequence */
@@ -59,31 +67,42 @@ static void test_log2(void)
         double err = fabs(dsp_log2_q10(v) / 1024.0 - log2((double)v));
         worst = err > worst ? err : worst;
     }
-    printf("  log2_q10 worst error %.5f\n", worst);
-    CHECK(worst < 0.0015, "log2_q10 error %.5f >= 0.0015", worst);
+    print_message("  log2_q10 worst error %.5f\n", worst);
+    assert_true(worst < 0.0015);
 }
 
-static void test_profiles(void)
+static void test_dsp_profile_get_tables(void **state)
 {
     static const char *names[] = {"elephant", "whale", "turbine"};
     static const uint16_t rates[] = {1000, 2000, 4000};
+
+    (void)state;
     for (int p = 0; p < DSP_PROFILE_COUNT; p++) {
         const struct dsp_profile_info *info = dsp_profile_get((enum dsp_profile)p);
-        CHECK(info != NULL && strcmp(info->name, names[p]) == 0 && info->sample_rate_hz == rates[p],
-              "profile %d name/rate", p);
-        CHECK(dsp_profile_from_name(names[p]) == p, "from_name(%s)", names[p]);
+        assert_non_null(info);
+        assert_string_equal(info->name, names[p]);
+        assert_int_equal(info->sample_rate_hz, rates[p]);
+        assert_int_equal(dsp_profile_from_name(names[p]), p);
         int bad = info->band_edges[0] < 1 || info->band_edges[FEAT_BANDS] > DSP_FFT_BINS;
         for (int b = 0; b < FEAT_BANDS; b++) {
             unsigned w = (unsigned)(info->band_edges[b + 1] - info->band_edges[b]);
             bad += info->band_edges[b + 1] <= info->band_edges[b];
             bad += info->band_log2w_q10[b] != dsp_log2_q10(w);
         }
-        CHECK(bad == 0, "profile %s band tables inconsistent (%d)", names[p], bad);
+        assert_int_equal(bad, 0); /* band tables inconsistent */
     }
-    CHECK(dsp_profile_from_name("cow") == -1 && dsp_profile_from_name(NULL) == -1, "unknown names");
-    CHECK(dsp_profile_get(DSP_PROFILE_COUNT) == NULL, "invalid profile gives NULL");
-    CHECK(strcmp(dsp_profile_name(DSP_PROFILE_COUNT), "?") == 0, "invalid name");
-    CHECK(FEAT_WINDOW_SAMPLES == 2176 && FEAT_STEP_SAMPLES == 1024, "window geometry");
+}
+
+static void test_dsp_profile_get_invalid(void **state)
+{
+    (void)state;
+    assert_int_equal(dsp_profile_from_name("cow"), -1);
+    assert_int_equal(dsp_profile_from_name(NULL), -1);
+    assert_null(dsp_profile_get(DSP_PROFILE_COUNT));
+    assert_string_equal(dsp_profile_name(DSP_PROFILE_COUNT), "?");
+    /* The window geometry. */
+    assert_int_equal(FEAT_WINDOW_SAMPLES, 2176);
+    assert_int_equal(FEAT_STEP_SAMPLES, 1024);
 }
 
 /* The feature definition in double precision: Hann (same q15 rounding of the window as the
@@ -120,7 +139,7 @@ static void check_frame(enum dsp_profile p, const int16_t *x, const char *name)
     int8_t q[FEAT_BANDS];
     int ref[FEAT_BANDS];
     int32_t e = 0;
-    CHECK(dsp_features_frame(p, x, q, &e) == DSP_OK, "frame %s", name);
+    assert_int_equal(dsp_features_frame(p, x, q, &e), DSP_OK);
     reference_frame(info, x, ref);
     int worst = 0;
     for (int b = 0; b < FEAT_BANDS; b++) {
@@ -129,13 +148,18 @@ static void check_frame(enum dsp_profile p, const int16_t *x, const char *name)
     }
     /* Quantisation step 0.25 log2; fixed point adds < 0.01 log2 except in bands 60+ dB below
      * the frame's peak, where the 16-bit spectrum's rounding dominates. */
-    CHECK(worst <= 1, "%s %s: feature differs from the double reference by %d", name, info->name,
-          worst);
+    if (worst > 1) {
+        print_message("  %s %s: feature differs from the double reference by %d\n", name,
+                      info->name, worst);
+    }
+    assert_true(worst <= 1);
 }
 
-static void test_frame_reference(void)
+static void test_dsp_features_frame_reference(void **state)
 {
     int16_t x[DSP_FFT_N];
+
+    (void)state;
     for (int p = 0; p < DSP_PROFILE_COUNT; p++) {
         double fs = dsp_profile_get((enum dsp_profile)p)->sample_rate_hz;
         for (int n = 0; n < DSP_FFT_N; n++) {
@@ -162,7 +186,9 @@ static void test_frame_reference(void)
     for (int b = 0; b < FEAT_BANDS; b++) {
         bad += q[b] != FEAT_ZERO_POINT;
     }
-    CHECK(bad == 0 && e == 0, "silence gives the zero point in every band and energy 0");
+    /* Silence gives the zero point in every band and energy 0. */
+    assert_int_equal(bad, 0);
+    assert_int_equal(e, 0);
     for (int n = 0; n < DSP_FFT_N; n++) {
         x[n] = clamp16(32767.0 * sin(2.0 * M_PI * 40.0 * n / DSP_FFT_N));
     }
@@ -171,23 +197,25 @@ static void test_frame_reference(void)
     for (int b = 0; b < FEAT_BANDS; b++) {
         mx = q[b] > mx ? q[b] : mx;
     }
-    printf("  full-scale sine: top feature %d\n", mx);
-    CHECK(mx >= 60 && mx <= 72, "full-scale sine top feature %d not near +66", mx);
-    CHECK(dsp_features_frame(DSP_PROFILE_COUNT, x, q, &e) == DSP_EINVAL, "invalid profile");
+    print_message("  full-scale sine: top feature %d\n", mx);
+    assert_in_range(mx, 60, 72); /* near +66 */
+    assert_int_equal(dsp_features_frame(DSP_PROFILE_COUNT, x, q, &e), DSP_EINVAL);
 }
 
 /* Streaming in odd chunks equals the stateless frame function at every hop, and the window is
  * the last FEAT_FRAMES frames, oldest first. */
-static void test_streaming(void)
+static void test_dsp_features_push_streaming(void **state)
 {
     enum { TOTAL = 5000 };
     static int16_t sig[TOTAL];
+
+    (void)state;
     for (int n = 0; n < TOTAL; n++) {
         sig[n] = clamp16(6000.0 * sin(2.0 * M_PI * 0.01 * n + 0.00001 * n * n) + noise(500.0));
     }
     struct dsp_features st;
-    CHECK(dsp_features_init(&st, DSP_PROFILE_WHALE) == DSP_OK, "init");
-    CHECK(dsp_features_init(NULL, DSP_PROFILE_WHALE) == DSP_EINVAL, "init NULL");
+    assert_int_equal(dsp_features_init(&st, DSP_PROFILE_WHALE), DSP_OK);
+    assert_int_equal(dsp_features_init(NULL, DSP_PROFILE_WHALE), DSP_EINVAL);
     int8_t win[FEAT_FRAMES][FEAT_BANDS];
     int frames = 0;
     size_t pos = 0;
@@ -199,7 +227,7 @@ static void test_streaming(void)
             c = TOTAL - pos;
         }
         int r = dsp_features_push(&st, &sig[pos], c);
-        CHECK(r >= 0, "push returns %d", r);
+        assert_true(r >= 0);
         frames += r;
         pos += c;
         if (frames < FEAT_FRAMES) {
@@ -207,10 +235,10 @@ static void test_streaming(void)
         }
     }
     int want = (TOTAL - DSP_FFT_N) / DSP_HOP + 1;
-    CHECK(frames == want, "frames %d, want %d", frames, want);
-    CHECK(eagain_seen > 0, "window before 16 frames gives DSP_EAGAIN");
+    assert_int_equal(frames, want);
+    assert_true(eagain_seen > 0); /* a window before 16 frames gives DSP_EAGAIN */
     struct dsp_window_info info;
-    CHECK(dsp_features_window(&st, win, &info) == DSP_OK, "window ready");
+    assert_int_equal(dsp_features_window(&st, win, &info), DSP_OK);
     int bad = 0;
     for (int t = 0; t < FEAT_FRAMES; t++) {
         int frame = frames - FEAT_FRAMES + t;
@@ -218,15 +246,17 @@ static void test_streaming(void)
         dsp_features_frame(DSP_PROFILE_WHALE, &sig[frame * DSP_HOP], q, NULL);
         bad += memcmp(q, win[t], FEAT_BANDS) != 0;
     }
-    CHECK(bad == 0, "%d window rows differ from the stateless frames", bad);
-    CHECK(dsp_features_push(&st, NULL, 0) == 0, "push of nothing");
-    CHECK(dsp_features_push(&st, NULL, 5) == DSP_EINVAL, "push NULL");
+    assert_int_equal(bad, 0); /* window rows that differ from the stateless frames */
+    assert_int_equal(dsp_features_push(&st, NULL, 0), 0);
+    assert_int_equal(dsp_features_push(&st, NULL, 5), DSP_EINVAL);
 }
 
 /* A steady noise background, then a tone 20 dB above it: the floor stays, level_db follows. */
-static void test_level_and_peak(void)
+static void test_dsp_features_window_level_and_peak(void **state)
 {
     struct dsp_features st;
+
+    (void)state;
     dsp_features_init(&st, DSP_PROFILE_ELEPHANT);
     int16_t buf[FEAT_STEP_SAMPLES];
     struct dsp_window_info info;
@@ -238,28 +268,34 @@ static void test_level_and_peak(void)
         dsp_features_push(&st, buf, FEAT_STEP_SAMPLES);
     }
     dsp_features_window(&st, win, &info);
-    printf("  noise only: level %u dB\n", info.level_db);
-    CHECK(info.level_db <= 3, "noise only: level_db %u > 3", info.level_db);
+    print_message("  noise only: level %u dB\n", info.level_db);
+    assert_true(info.level_db <= 3);
     /* Tone power = 20 dB over the noise power: amplitude sqrt(2 * 100) * sd. */
     for (int n = 0; n < FEAT_STEP_SAMPLES; n++) {
         buf[n] = clamp16(noise(200.0) + 200.0 * sqrt(200.0) * sin(2.0 * M_PI * 31.0 * n / 1000.0));
     }
     dsp_features_push(&st, buf, FEAT_STEP_SAMPLES);
     dsp_features_window(&st, win, &info);
-    printf("  tone 20 dB over noise: level %u dB, peak band %u\n", info.level_db, info.peak_band);
-    CHECK(info.level_db >= 17 && info.level_db <= 23, "tone +20 dB: level_db %u", info.level_db);
+    print_message("  tone 20 dB over noise: level %u dB, peak band %u\n", info.level_db,
+                  info.peak_band);
+    assert_in_range(info.level_db, 17, 23);
     /* 31 Hz = bin 7.9 at 3.9 Hz per bin: elephant band 5 covers bins 8. */
     const struct dsp_profile_info *pi = dsp_profile_get(DSP_PROFILE_ELEPHANT);
-    CHECK(pi->band_edges[info.peak_band] <= 8 && 8 < pi->band_edges[info.peak_band + 1],
-          "peak band %u does not contain 31 Hz", info.peak_band);
+    assert_true(pi->band_edges[info.peak_band] <= 8);
+    assert_true(8 < pi->band_edges[info.peak_band + 1]);
 }
 
 int main(void)
 {
-    test_log2();
-    test_profiles();
-    test_frame_reference();
-    test_streaming();
-    test_level_and_peak();
-    return check_finish("test_features");
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_dsp_log2_q10_exact),
+        cmocka_unit_test(test_dsp_log2_q10_against_libm),
+        cmocka_unit_test(test_dsp_profile_get_tables),
+        cmocka_unit_test(test_dsp_profile_get_invalid),
+        cmocka_unit_test(test_dsp_features_frame_reference),
+        cmocka_unit_test(test_dsp_features_push_streaming),
+        cmocka_unit_test(test_dsp_features_window_level_and_peak),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
 }

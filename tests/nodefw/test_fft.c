@@ -4,12 +4,13 @@
  * (signal power over error power over all N/2+1 bins) must reach 60 dB; each figure is printed.
  */
 #include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
 #include <stdint.h>
-#include <stdio.h>
+#include <cmocka.h>
 
 #include "nodefw/fft.h"
-
-#include "check.h"
 
 static uint32_t rng_state = 12345u;
 
@@ -60,12 +61,13 @@ static double fft_snr(const int16_t *x)
 static void check_snr(const char *name, const int16_t *x)
 {
     double snr = fft_snr(x);
-    printf("  fft snr %-28s %6.1f dB\n", name, snr);
-    CHECK(snr >= 60.0, "%s: SNR %.1f dB < 60", name, snr);
+    print_message("  fft snr %-28s %6.1f dB\n", name, snr);
+    assert_true(snr >= 60.0);
 }
 
-static void test_tones(void)
+static void test_dsp_rfft_q15_tones(void **state)
 {
+    (void)state;
     static const struct {
         double bin;
         double amp;
@@ -84,8 +86,9 @@ static void test_tones(void)
     }
 }
 
-static void test_noise_chirp_impulse(void)
+static void test_dsp_rfft_q15_noise_chirp_impulse(void **state)
 {
+    (void)state;
     int16_t x[DSP_FFT_N];
     for (int n = 0; n < DSP_FFT_N; n++) {
         x[n] = (int16_t)(rng() >> 16);
@@ -117,8 +120,9 @@ static void test_noise_chirp_impulse(void)
     check_snr("hann(tone + noise)", x);
 }
 
-static void test_zero(void)
+static void test_dsp_rfft_q15_zero(void **state)
 {
+    (void)state;
     int16_t x[DSP_FFT_N] = {0};
     int16_t out[2 * DSP_FFT_BINS];
     int exp = dsp_rfft_q15(x, out);
@@ -126,11 +130,13 @@ static void test_zero(void)
     for (int i = 0; i < 2 * DSP_FFT_BINS; i++) {
         nonzero += out[i] != 0;
     }
-    CHECK(exp == 0 && nonzero == 0, "zero input gives exp %d, %d nonzero", exp, nonzero);
+    assert_int_equal(exp, 0);
+    assert_int_equal(nonzero, 0);
 }
 
-static void test_hann(void)
+static void test_dsp_hann_q15_formula(void **state)
 {
+    (void)state;
     int16_t x[DSP_FFT_N];
     int16_t y[DSP_FFT_N];
     int bad = 0;
@@ -143,20 +149,23 @@ static void test_hann(void)
         long want = (long)floor((x[n] * w + 16384.0) / 32768.0);
         bad += y[n] != want;
     }
-    CHECK(bad == 0, "hann window: %d samples differ from the formula", bad);
-    dsp_hann_q15(x, x); /* in place gives the same */
+    assert_int_equal(bad, 0); /* samples that differ from the formula */
+    dsp_hann_q15(x, x);       /* in place gives the same */
     int diff = 0;
     for (int n = 0; n < DSP_FFT_N; n++) {
         diff += x[n] != y[n];
     }
-    CHECK(diff == 0, "hann in place differs in %d samples", diff);
+    assert_int_equal(diff, 0); /* in place differs from out of place */
 }
 
 int main(void)
 {
-    test_tones();
-    test_noise_chirp_impulse();
-    test_zero();
-    test_hann();
-    return check_finish("test_fft");
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_dsp_rfft_q15_tones),
+        cmocka_unit_test(test_dsp_rfft_q15_noise_chirp_impulse),
+        cmocka_unit_test(test_dsp_rfft_q15_zero),
+        cmocka_unit_test(test_dsp_hann_q15_formula),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
 }
