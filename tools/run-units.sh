@@ -8,6 +8,8 @@ failed=0
 skipped=0
 broken=""
 for bin in "$@"; do
+    # the test's folder and name (proto/test_hex and daemon/test_hex are two runners)
+    name=${bin#*tests/}
     out=$("$bin" 2>&1)
     rc=$?
     p=$(printf '%s\n' "$out" | sed -n 's/.*\[  PASSED  \] \([0-9]*\) test.*/\1/p' | tail -n 1)
@@ -18,10 +20,10 @@ for bin in "$@"; do
     skipped=$((skipped + ${s:-0}))
     if [ "$rc" -ne 0 ] || [ -z "$p$f" ]; then
         printf '%s\n' "$out"
-        broken="$broken $(basename "$bin")"
+        broken="$broken $name"
         [ -z "$f" ] && failed=$((failed + 1))
     fi
-    printf '%-28s %s passed, %s failed%s\n' "$(basename "$bin")" "${p:-0}" "${f:-0}" \
+    printf '%-32s %s passed, %s failed%s\n' "$name" "${p:-0}" "${f:-0}" \
         "${s:+, $s skipped}"
 done
 if [ "$skipped" -gt 0 ]; then
