@@ -154,7 +154,7 @@ int cli_parse_limit(const char *s, int *out)
 static const char *class_name(const struct cli_db *db, uint8_t class_id)
 {
     if (db != NULL && db->config != NULL) {
-        return config_class_name(db->config, class_id);
+        return config_class_name(&db->config->fusion, class_id);
     }
     return tfp_json_default_class_name(NULL, class_id);
 }
@@ -215,8 +215,8 @@ int cli_open(const struct global_opts *g, const char *verb, enum cli_open_mode m
             cli_close(out);
             return CLI_EXIT_FAIL;
         }
-        path = out->config->storage_path;
-        synchronous = out->config->storage_synchronous;
+        path = out->config->storage.path;
+        synchronous = out->config->storage.synchronous;
     }
     if (mode == CLI_OPEN_CREATE) {
         rc = store_open(path, synchronous, &out->store, err, sizeof(err));

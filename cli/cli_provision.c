@@ -578,7 +578,8 @@ static int check_args(const struct args *a, struct node_prov *p)
  * skipped. */
 static int register_node(struct cli_db *db, const struct args *a, struct node_prov *p)
 {
-    const struct config_devaddr_range *r = db->config != NULL ? &db->config->devaddr_range : NULL;
+    const struct config_devaddr_range *r =
+        db->config != NULL ? &db->config->gateway.devaddr_range : NULL;
     char devaddr[HEX_DEVADDR_STR_LEN];
     int attempt;
     int rc;

@@ -206,8 +206,8 @@ static void on_retention(uv_timer_t *t)
     int64_t before;
     int n;
 
-    if (d->cfg.retention_days > 0) {
-        before = rfc3339_now_ms() - (int64_t)d->cfg.retention_days * DAY_MS;
+    if (d->cfg.storage.retention_days > 0) {
+        before = rfc3339_now_ms() - (int64_t)d->cfg.storage.retention_days * DAY_MS;
         /* store_prune() runs its own transaction, so the open batch is committed first
          * (and its acknowledgements released). */
         (void)group_commit(d);
@@ -221,7 +221,7 @@ static void on_retention(uv_timer_t *t)
             next = RETENTION_STEP_MS;
         } else if (d->pruned > 0) {
             log_info("retention: deleted %" PRIu64 " events older than %u days", d->pruned,
-                     d->cfg.retention_days);
+                     d->cfg.storage.retention_days);
             d->pruned = 0;
         }
     }
@@ -229,75 +229,55 @@ static void on_retention(uv_timer_t *t)
 }
 
 /* A live reload changes what the loop reads on each event; what was bound or opened at
- * start (sockets, the database, the MQTT session) stays until a restart. */
-static void note_restart(bool changed, const char *what, char *list, size_t cap)
+ * start (sockets, the database, the MQTT session) stays until a restart. A section of the
+ * latter kind that differs is named key by key in @list. */
+static void note_restart(const char *section, const void *running, const void *next, size_t size,
+                         char *list, size_t cap)
 {
-    size_t used = strlen(list);
-
-    if (changed && used + 1 < cap) {
-        (void)snprintf(list + used, cap - used, "%s%s", used > 0 ? ", " : "", what);
+    if (memcmp(running, next, size) != 0) {
+        (void)config_changed_keys(section, running, next, list, cap);
     }
-}
-
-static bool mqtt_differs(const struct config_mqtt *a, const struct config_mqtt *b)
-{
-    return strcmp(a->host, b->host) != 0 || a->port != b->port ||
-           strcmp(a->client_id, b->client_id) != 0 || strcmp(a->username, b->username) != 0 ||
-           strcmp(a->password, b->password) != 0 || strcmp(a->tls_ca, b->tls_ca) != 0 ||
-           strcmp(a->tls_cert, b->tls_cert) != 0 || strcmp(a->tls_key, b->tls_key) != 0 ||
-           strcmp(a->prefix, b->prefix) != 0 || a->publish_events != b->publish_events ||
-           a->outbox_max != b->outbox_max || a->reconnect_max_s != b->reconnect_max_s;
 }
 
 static void apply_reload(struct daemon *d)
 {
     struct config *c = &d->cfg;
     const struct config *n = &d->next;
-    char restart[256] = "";
+    struct config_gateway gateway = n->gateway;
+    struct config_storage storage = n->storage;
+    char restart[512] = "";
     unsigned classes = 0;
     unsigned i;
 
-    note_restart(strcmp(c->gateway_id, n->gateway_id) != 0, "[gateway] id", restart,
-                 sizeof(restart));
-    note_restart(strcmp(c->site, n->site) != 0, "[gateway] site", restart, sizeof(restart));
-    note_restart(strcmp(c->storage_path, n->storage_path) != 0, "[storage] path", restart,
-                 sizeof(restart));
-    note_restart(c->storage_synchronous != n->storage_synchronous, "[storage] synchronous", restart,
-                 sizeof(restart));
-    note_restart(strcmp(c->coap_listen, n->coap_listen) != 0, "[coap] listen", restart,
-                 sizeof(restart));
-    note_restart(strcmp(c->coap_dtls_listen, n->coap_dtls_listen) != 0, "[coap] dtls_listen",
-                 restart, sizeof(restart));
-    note_restart(strcmp(c->lora_listen, n->lora_listen) != 0, "[lora] listen", restart,
-                 sizeof(restart));
-    note_restart(c->dedup_window_ms != n->dedup_window_ms, "[lora] dedup_window_ms", restart,
-                 sizeof(restart));
-    note_restart(mqtt_differs(&c->mqtt, &n->mqtt), "[mqtt]", restart, sizeof(restart));
+    /* devaddr_range is the CLI's (provisioning); retention_days is applied live, below. */
+    gateway.devaddr_range = c->gateway.devaddr_range;
+    storage.retention_days = c->storage.retention_days;
+    note_restart("gateway", &c->gateway, &gateway, sizeof(gateway), restart, sizeof(restart));
+    note_restart("storage", &c->storage, &storage, sizeof(storage), restart, sizeof(restart));
+    note_restart("coap", &c->coap, &n->coap, sizeof(n->coap), restart, sizeof(restart));
+    note_restart("lora", &c->lora, &n->lora, sizeof(n->lora), restart, sizeof(restart));
+    note_restart("mqtt", &c->mqtt, &n->mqtt, sizeof(n->mqtt), restart, sizeof(restart));
     if (restart[0] != '\0') {
         log_warning("reload: changes to %s take effect only after a restart", restart);
     }
 
-    memcpy(c->class_names, n->class_names, sizeof(c->class_names));
-    c->zone_count = n->zone_count;
-    memcpy(c->zones, n->zones, sizeof(c->zones));
-    c->rule_count = n->rule_count;
-    memcpy(c->rules, n->rules, sizeof(c->rules));
-    c->health = n->health;
-    if (c->retention_days != n->retention_days) {
-        c->retention_days = n->retention_days;
+    /* Read through pointers by the post-store stage: swapped whole, then handed to fusion. */
+    c->fusion = n->fusion;
+    if (c->storage.retention_days != n->storage.retention_days) {
+        c->storage.retention_days = n->storage.retention_days;
         /* A shorter retention should not wait a whole period to take effect. */
         if (!d->stopping) {
             (void)uv_timer_start(&d->retention, on_retention, RETENTION_FIRST_MS, 0);
         }
     }
     for (i = 0; i < CONFIG_CLASS_MAX; i++) {
-        classes += c->class_names[i][0] != '\0';
+        classes += c->fusion.class_names[i][0] != '\0';
     }
     if (d->post != NULL) {
         poststore_reload(d->post);
     }
     log_info("reloaded %s: %u classes, %u zones, %u rules, retention %u days", d->config_path,
-             classes, c->zone_count, c->rule_count, c->retention_days);
+             classes, c->fusion.zone_count, c->fusion.rule_count, c->storage.retention_days);
 }
 
 static void reload(struct daemon *d)
@@ -405,18 +385,18 @@ static int start_bearers(struct daemon *d)
 {
     int rc;
 
-    if (d->cfg.coap_listen[0] != '\0' || d->cfg.coap_dtls_listen[0] != '\0') {
-        rc = ingest_coap_start(&d->loop, d->store, d->post, &d->cfg, &d->coap);
+    if (d->cfg.coap.listen[0] != '\0' || d->cfg.coap.dtls_listen[0] != '\0') {
+        rc = ingest_coap_start(&d->loop, d->store, d->post, &d->cfg.coap, &d->coap);
         if (rc < 0) {
-            log_error("cannot start CoAP ingest on %s (DTLS %s): %s", or_off(d->cfg.coap_listen),
-                      or_off(d->cfg.coap_dtls_listen), strerror(-rc));
+            log_error("cannot start CoAP ingest on %s (DTLS %s): %s", or_off(d->cfg.coap.listen),
+                      or_off(d->cfg.coap.dtls_listen), strerror(-rc));
             return rc;
         }
     }
-    if (d->cfg.lora_listen[0] != '\0') {
-        rc = ingest_lora_start(&d->loop, d->store, d->post, &d->cfg, &d->lora);
+    if (d->cfg.lora.listen[0] != '\0') {
+        rc = ingest_lora_start(&d->loop, d->store, d->post, &d->cfg.lora, &d->lora);
         if (rc < 0) {
-            log_error("cannot start LoRa ingest on %s: %s", d->cfg.lora_listen, strerror(-rc));
+            log_error("cannot start LoRa ingest on %s: %s", d->cfg.lora.listen, strerror(-rc));
             return rc;
         }
     }
@@ -459,15 +439,15 @@ static int run(struct daemon *d)
         log_error("cannot create loop handles: %s", uv_strerror(rc));
         goto out;
     }
-    rc = store_open(d->cfg.storage_path, durability_store_synchronous(d->cfg.storage_synchronous),
+    rc = store_open(d->cfg.storage.path, durability_store_synchronous(d->cfg.storage.synchronous),
                     &d->store, err, sizeof(err));
     if (rc < 0) {
-        log_error("cannot open the database %s: %s", d->cfg.storage_path, err);
+        log_error("cannot open the database %s: %s", d->cfg.storage.path, err);
         goto out;
     }
     rc = store_daemon_mode(d->store);
     if (rc < 0) {
-        log_error("cannot set up the database %s: %s", d->cfg.storage_path, store_errmsg(d->store));
+        log_error("cannot set up the database %s: %s", d->cfg.storage.path, store_errmsg(d->store));
         goto out;
     }
     rc = checkpointer_start(&d->loop, d->store, STORE_CHECKPOINT_PAGES, &d->checkpointer);
@@ -475,18 +455,19 @@ static int run(struct daemon *d)
         log_error("out of memory");
         goto out;
     }
-    rc = durability_start(&d->loop, d->store, d->cfg.storage_synchronous, on_durable,
+    rc = durability_start(&d->loop, d->store, d->cfg.storage.synchronous, on_durable,
                           on_sync_failed, d, &d->durability);
     if (rc == -ENOMEM) {
         log_error("out of memory");
         goto out;
     }
     if (rc < 0) {
-        log_error("cannot open the WAL of %s: %s", d->cfg.storage_path, store_errmsg(d->store));
+        log_error("cannot open the WAL of %s: %s", d->cfg.storage.path, store_errmsg(d->store));
         goto out;
     }
     /* Before the bearers: the first frame stored already feeds fusion. */
-    rc = poststore_start(&d->loop, &d->cfg, d->store, &d->post);
+    rc = poststore_start(&d->loop, &d->cfg.fusion, &d->cfg.mqtt, d->cfg.gateway.id, d->store,
+                         &d->post);
     if (rc < 0) {
         log_error("cannot start alert fusion and MQTT: %s",
                   rc == -EIO ? store_errmsg(d->store) : strerror(-rc));
@@ -501,11 +482,11 @@ static int run(struct daemon *d)
         log_error("cannot start loop handles: %s", uv_strerror(rc));
         goto out;
     }
-    log_info("listening coap=%s coap_dtls=%s lora=%s db=%s", or_off(d->cfg.coap_listen),
-             or_off(d->cfg.coap_dtls_listen), or_off(d->cfg.lora_listen), d->cfg.storage_path);
+    log_info("listening coap=%s coap_dtls=%s lora=%s db=%s", or_off(d->cfg.coap.listen),
+             or_off(d->cfg.coap.dtls_listen), or_off(d->cfg.lora.listen), d->cfg.storage.path);
     (void)notify_sendf("READY=1\nSTATUS=listening coap=%s coap_dtls=%s lora=%s",
-                       or_off(d->cfg.coap_listen), or_off(d->cfg.coap_dtls_listen),
-                       or_off(d->cfg.lora_listen));
+                       or_off(d->cfg.coap.listen), or_off(d->cfg.coap.dtls_listen),
+                       or_off(d->cfg.lora.listen));
     d->exit_status = EXIT_SUCCESS;
     (void)uv_run(&d->loop, UV_RUN_DEFAULT);
 out:

@@ -21,7 +21,7 @@ static int topic(char *out, const char *prefix, const char *kind, const struct f
     return n > 0 && (size_t)n < TOPIC_LEN ? 0 : -ENAMETOOLONG;
 }
 
-static int queue_messages(struct store *s, struct mqtt *m, const struct config *cfg,
+static int queue_messages(struct store *s, struct mqtt *m, const struct config_mqtt *cfg,
                           const struct fusion_alert *a, const char *json)
 {
     char alert_topic[TOPIC_LEN];
@@ -29,32 +29,32 @@ static int queue_messages(struct store *s, struct mqtt *m, const struct config *
     int64_t dropped = 0;
     int rc;
 
-    rc = topic(alert_topic, cfg->mqtt.prefix, "alert", a);
-    rc = rc < 0 ? rc : topic(state_topic, cfg->mqtt.prefix, "state/alert", a);
+    rc = topic(alert_topic, cfg->prefix, "alert", a);
+    rc = rc < 0 ? rc : topic(state_topic, cfg->prefix, "state/alert", a);
     rc = rc < 0 ? rc : store_outbox_add(s, alert_topic, json, false, a->time_ms);
     /* The retained state is emptied when the alert clears: a new subscriber sees only what
      * is active. */
     rc = rc < 0 ? rc
                 : store_outbox_add(s, state_topic, a->state == FUSION_CLEARED ? "" : json, true,
                                    a->time_ms);
-    rc = rc < 0 ? rc : store_outbox_trim(s, cfg->mqtt.outbox_max, &dropped);
+    rc = rc < 0 ? rc : store_outbox_trim(s, cfg->outbox_max, &dropped);
     if (rc < 0) {
         return rc;
     }
     if (dropped > 0) {
         log_warning("mqtt outbox full (%u rows): dropped the %" PRId64
                     " oldest undelivered messages",
-                    cfg->mqtt.outbox_max, dropped);
+                    cfg->outbox_max, dropped);
     }
     mqtt_note_outbox(m);
     return 0;
 }
 
-int alert_record(struct store *s, struct mqtt *m, const struct config *cfg,
-                 const struct fusion_alert *a)
+int alert_record(struct store *s, struct mqtt *m, const struct config_mqtt *cfg,
+                 const char *gateway_id, const struct fusion_alert *a)
 {
     struct store_alert row;
-    char *json = alert_json(a, cfg->gateway_id);
+    char *json = alert_json(a, gateway_id);
     int rc;
 
     if (json == NULL) {

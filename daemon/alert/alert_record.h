@@ -19,11 +19,11 @@
 
 /*
  * alert_record() - store transition @a in the batch (alert row, transition row, with its
- * alert_json() text) and, when @m is not NULL, queue its two messages in the outbox and apply
- * [mqtt] outbox_max.
+ * alert_json() text, which names @gateway_id) and, when @m is not NULL, queue its two
+ * messages in the outbox under @cfg's prefix and apply its outbox_max.
  * Return: 0 or a negative errno (the transition did not happen: fusion retries it).
  */
-int alert_record(struct store *s, struct mqtt *m, const struct config *cfg,
-                 const struct fusion_alert *a);
+int alert_record(struct store *s, struct mqtt *m, const struct config_mqtt *cfg,
+                 const char *gateway_id, const struct fusion_alert *a);
 
 #endif

@@ -41,7 +41,7 @@ const char *fusion__rule_class_name(const struct fusion *f, const struct config_
 }
 
 /* The rule named @name with @type and @class_id, or -1. */
-int fusion__rule_find(const struct config *c, const char *name, enum config_rule_type type,
+int fusion__rule_find(const struct config_fusion *c, const char *name, enum config_rule_type type,
                       const char *class_name)
 {
     unsigned i;
@@ -261,7 +261,7 @@ int fusion__escalate_or_update(struct fusion *f, struct alert *al, unsigned inte
 
 /* ---- public API ---- */
 
-int fusion_new(const struct config *cfg, const struct fusion_opts *opts, struct fusion **out)
+int fusion_new(const struct config_fusion *cfg, const struct fusion_opts *opts, struct fusion **out)
 {
     struct fusion *f = NULL;
 
@@ -359,7 +359,7 @@ static int eval_all(struct fusion *f, int64_t now_ms)
     return rc;
 }
 
-int fusion_set_config(struct fusion *f, const struct config *cfg, int64_t now_ms)
+int fusion_set_config(struct fusion *f, const struct config_fusion *cfg, int64_t now_ms)
 {
     if (f == NULL || cfg == NULL) {
         return -EINVAL;

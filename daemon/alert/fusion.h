@@ -214,14 +214,14 @@ struct fusion;
  * Ids start at 1 (see fusion_set_next_id()).
  * Return: 0; -EINVAL for a NULL argument or no emit callback; -ENOMEM.
  */
-FUSION_MUST_CHECK int fusion_new(const struct config *cfg, const struct fusion_opts *opts,
+FUSION_MUST_CHECK int fusion_new(const struct config_fusion *cfg, const struct fusion_opts *opts,
                                  struct fusion **out);
 
 /* fusion_free() - free everything; emits nothing. NULL is a no-op. */
 void fusion_free(struct fusion *f);
 
 /*
- * fusion_set_config() - apply a reloaded config (SIGHUP). Active rule alerts whose rule still
+ * fusion_set_config() - apply a reloaded @cfg (SIGHUP; copied). Active rule alerts whose rule still
  * exists with the same name, type and class are kept (with their windows / rings; a ring
  * keeps its newest min(old n, new n) summaries); the others are cleared now, as are health
  * alerts whose check the new [health] disables. Windows without an active alert (detections
@@ -230,7 +230,8 @@ void fusion_free(struct fusion *f);
  * Return: 0 (the config is applied), or the first non-zero emit return (the config is
  * applied all the same; the clearings that failed are retried by later calls).
  */
-FUSION_MUST_CHECK int fusion_set_config(struct fusion *f, const struct config *cfg, int64_t now_ms);
+FUSION_MUST_CHECK int fusion_set_config(struct fusion *f, const struct config_fusion *cfg,
+                                        int64_t now_ms);
 
 /* fusion_set_next_id() - the id the next opened alert gets (e.g. max(stored id) + 1 after a
  * restart). Ids below one already used by fusion_restore() are raised above it. */

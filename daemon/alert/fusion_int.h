@@ -112,7 +112,7 @@ struct slot {
 };
 
 struct fusion {
-    struct config cfg;
+    struct config_fusion cfg; /* a copy: rules, zones, class names, [health] */
     fusion_emit_cb emit;
     void *arg;
     size_t max_alerts;
@@ -159,7 +159,7 @@ static inline void fusion__node_alert_drop(struct node *n, unsigned slot)
 const char *fusion__rule_class_name(const struct fusion *f, const struct config_rule *r);
 
 /* The rule of @c named @name with @type and the class named @class_name, or -1. */
-int fusion__rule_find(const struct config *c, const char *name, enum config_rule_type type,
+int fusion__rule_find(const struct config_fusion *c, const char *name, enum config_rule_type type,
                       const char *class_name);
 
 /* Confidence-weighted centroid of the work copy's listed nodes that have a position. */

@@ -71,7 +71,7 @@ bool zone_contains(const struct config_zone *z, double lat, double lon)
     return false;
 }
 
-const struct config_zone *zone_locate(const struct config *c, double lat, double lon)
+const struct config_zone *zone_locate(const struct config_fusion *c, double lat, double lon)
 {
     unsigned i;
 

@@ -28,7 +28,7 @@ bool zone_contains(const struct config_zone *z, double lat, double lon);
  * zone_locate() - the first zone of @c, in config order, containing @lat, @lon, or NULL.
  * The pointer lives as long as @c. Any thread.
  */
-const struct config_zone *zone_locate(const struct config *c, double lat, double lon);
+const struct config_zone *zone_locate(const struct config_fusion *c, double lat, double lon);
 
 /*
  * zone_haversine() - sin^2(d / (2 R)) for the great-circle distance d between two points

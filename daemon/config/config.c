@@ -55,7 +55,7 @@ void config__copy_str(char *dst, size_t cap, const char *src)
     size_t len = strnlen(src, cap - 1);
 
     memcpy(dst, src, len);
-    dst[len] = '\0';
+    memset(dst + len, 0, cap - len);
 }
 
 /* ---- keys, handed over by inih ---- */
@@ -185,7 +185,7 @@ static void begin_section(struct parse_ctx *ctx, const char *name, size_t len)
             ctx->kind = SEC_FIXED;
             ctx->spec = &config__fixed_sections[i];
             ctx->key_line = ctx->fixed_line[i];
-            ctx->base = ctx->cfg;
+            ctx->base = (char *)ctx->cfg + config__fixed_sections[i].off;
             return;
         }
     }

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT
  * tinyfleetd's configuration: the INI file of ARCHITECTURE.md ("Configuration"), parsed with
- * inih into one fixed-size struct (no allocation per key, so a reload is a plain copy).
+ * inih into one fixed-size struct of one struct per section: each module is handed the
+ * sections it reads, and a reload compares and swaps sections whole.
  * Everything is checked at load time: an unknown section or key, a bad value or a missing
  * required key is an error that names FILE:LINE, the section and the key, and the daemon
  * refuses to start (or, on SIGHUP, keeps the config it runs with).
@@ -27,28 +28,8 @@
 #define CONFIG_POLYGON_MAX  32u  /* corners of one zone polygon */
 #define CONFIG_RULE_MAX     32u  /* [rule.*] sections */
 
-/* Values of `storage_synchronous`, as SQLite's PRAGMA synchronous numbers them. */
+/* Values of [storage] synchronous, as SQLite's PRAGMA synchronous numbers them. */
 enum config_sync { CONFIG_SYNC_OFF = 0, CONFIG_SYNC_NORMAL = 1, CONFIG_SYNC_FULL = 2 };
-
-struct config_mqtt {
-    char host[128];           /* broker host name or address; empty = MQTT disabled */
-    unsigned port;            /* TCP port, 1..65535; default 1883 */
-    char client_id[64];       /* default "tinyfleetd-<gateway id>" */
-    char username[64];        /* empty = none */
-    char password[128];       /* empty = none; needs a username */
-    char tls_ca[256];         /* CA file; non-empty turns TLS on */
-    char tls_cert[256];       /* client certificate file, with tls_key */
-    char tls_key[256];        /* client key file, with tls_cert */
-    char prefix[128];         /* topic prefix; default "tinyfleet/<site>" */
-    bool publish_events;      /* publish each stored detection (QoS 0) */
-    unsigned outbox_max;      /* rows the outbox may hold; see store_outbox_trim() */
-    unsigned reconnect_max_s; /* cap of the reconnect backoff, s */
-};
-
-struct config_health {
-    unsigned offline_after_s; /* a node silent this long raises a health alert; 0 = never */
-    unsigned battery_low_mv;  /* battery at or below this raises one; 0 = never */
-};
 
 /* [zone.<name>]: a circle (lat, lon, radius_m) or a polygon, never both. */
 struct config_zone {
@@ -93,25 +74,76 @@ struct config_devaddr_range {
     uint32_t last;  /* highest, inclusive; >= first */
 };
 
-struct config {
-    char gateway_id[64];                       /* [gateway] id; default: the host name */
-    char site[64];                             /* [gateway] site; default "default" */
-    struct config_devaddr_range devaddr_range; /* [gateway] devaddr_range */
-    char storage_path[256];                    /* [storage] path of the SQLite file */
-    unsigned retention_days;   /* [storage] events older than this are pruned; 0 = keep */
-    int storage_synchronous;   /* [storage] synchronous: enum config_sync; default full */
-    char coap_listen[80];      /* [coap] listen "host:port"; empty = disabled */
-    char coap_dtls_listen[80]; /* [coap] dtls_listen "host:port"; empty (default) = disabled */
-    char lora_listen[80];      /* [lora] listen "host:port"; empty = disabled */
-    unsigned dedup_window_ms;  /* [lora] same frame from several forwarders, ms */
-    struct config_mqtt mqtt;
-    struct config_health health;
+/* [gateway]: who this gateway is. */
+struct config_gateway {
+    char id[64];                               /* id; default: the host name */
+    char site[64];                             /* site; default "default" */
+    struct config_devaddr_range devaddr_range; /* devaddr_range: the CLI's, not the daemon's */
+};
+
+/* [storage]: the SQLite file. */
+struct config_storage {
+    char path[256];          /* path of the SQLite file */
+    unsigned retention_days; /* events older than this are pruned, days; 0 = keep */
+    int synchronous;         /* enum config_sync; default full */
+};
+
+/* [coap]: the CoAP listeners. */
+struct config_coap {
+    char listen[80];      /* "host:port"; empty = disabled */
+    char dtls_listen[80]; /* "host:port"; empty (default) = disabled */
+};
+
+/* [lora]: the Semtech packet forwarder listener. */
+struct config_lora {
+    char listen[80];          /* "host:port"; empty = disabled */
+    unsigned dedup_window_ms; /* same frame from several forwarders, ms */
+};
+
+/* [mqtt]: the broker and what is published. */
+struct config_mqtt {
+    char host[128];           /* broker host name or address; empty = MQTT disabled */
+    unsigned port;            /* TCP port, 1..65535; default 1883 */
+    char client_id[64];       /* default "tinyfleetd-<gateway id>" */
+    char username[64];        /* empty = none */
+    char password[128];       /* empty = none; needs a username */
+    char tls_ca[256];         /* CA file; non-empty turns TLS on */
+    char tls_cert[256];       /* client certificate file, with tls_key */
+    char tls_key[256];        /* client key file, with tls_cert */
+    char prefix[128];         /* topic prefix; default "tinyfleet/<site>" */
+    bool publish_events;      /* publish each stored detection (QoS 0) */
+    unsigned outbox_max;      /* rows the outbox may hold; see store_outbox_trim() */
+    unsigned reconnect_max_s; /* cap of the reconnect backoff, s */
+};
+
+/* [health]: when a node's health raises an alert. */
+struct config_health {
+    unsigned offline_after_s; /* a node silent this long raises a health alert; 0 = never */
+    unsigned battery_low_mv;  /* battery at or below this raises one; 0 = never */
+};
+
+/* What fusion reads, all reloaded together on SIGHUP: the class table ([class.*]), the
+ * zones, the rules and [health]. */
+struct config_fusion {
     /* Class names by id; "" = no class with that id. Use config_class_name(). */
     char class_names[CONFIG_CLASS_MAX][CONFIG_NAME_MAX];
     unsigned zone_count;
     struct config_zone zones[CONFIG_ZONE_MAX];
     unsigned rule_count;
     struct config_rule rules[CONFIG_RULE_MAX];
+    struct config_health health;
+};
+
+/* The whole file, one struct per section (or group of sections read as one). Every byte is
+ * defined (config_defaults() zero-fills, strings are zero-padded), so sections compare
+ * whole with memcmp(). */
+struct config {
+    struct config_gateway gateway;
+    struct config_storage storage;
+    struct config_coap coap;
+    struct config_lora lora;
+    struct config_mqtt mqtt;
+    struct config_fusion fusion;
 };
 
 /*
@@ -141,14 +173,25 @@ CONFIG_MUST_CHECK int config_load(const char *path, struct config *out, char *er
  */
 CONFIG_MUST_CHECK int config_parse_addr(const char *hostport, struct sockaddr_storage *out);
 
+/*
+ * config_changed_keys() - name the keys of one section whose values differ.
+ * @section: "gateway", "storage", "coap", "lora", "mqtt" or "health".
+ * @a, @b:   in, two structs of that section (struct config_gateway for "gateway", ...), as
+ *           config_load() or config_defaults() filled them: values compare byte for byte.
+ * @list:    in/out, a NUL-terminated string; "[section] key" is appended for each key that
+ *           differs, with ", " before each entry when @list is not empty, cut to fit @cap.
+ * Return: the number of keys that differ; -EINVAL for an unknown @section. Any thread.
+ */
+int config_changed_keys(const char *section, const void *a, const void *b, char *list, size_t cap);
+
 /* config_class_name() - the name of class @id, or NULL when the table has none. */
-const char *config_class_name(const struct config *c, uint8_t id);
+const char *config_class_name(const struct config_fusion *c, uint8_t id);
 
 /* config_class_id() - the id of the class named @name (exact match), or -1. */
-int config_class_id(const struct config *c, const char *name);
+int config_class_id(const struct config_fusion *c, const char *name);
 
 /* config_zone_find() - the zone named @name, or NULL. The pointer lives as long as @c. */
-const struct config_zone *config_zone_find(const struct config *c, const char *name);
+const struct config_zone *config_zone_find(const struct config_fusion *c, const char *name);
 
 /* config_sync_name() - "off", "normal" or "full" for an enum config_sync value ("?" else). */
 const char *config_sync_name(int synchronous);

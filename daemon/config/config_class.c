@@ -13,7 +13,7 @@ static const struct key_spec class_keys[] = {
     {"id", V_UINT, 0, sizeof(unsigned), 0, CONFIG_CLASS_MAX - 1},
 };
 
-static const struct section_spec class_section = {"class.", class_keys, COUNT(class_keys)};
+static const struct section_spec class_section = {"class.", class_keys, COUNT(class_keys), 0};
 
 void config__begin_class(struct parse_ctx *ctx, const char *name)
 {
@@ -60,7 +60,7 @@ void config__handle_class_id(struct parse_ctx *ctx)
 
 void config__finish_classes(struct parse_ctx *ctx)
 {
-    struct config *cfg = ctx->cfg;
+    struct config_fusion *cfg = &ctx->cfg->fusion;
     unsigned i;
 
     if (ctx->class_count == 0) {
@@ -79,13 +79,13 @@ void config__finish_classes(struct parse_ctx *ctx)
     }
 }
 
-const char *config_class_name(const struct config *c, uint8_t id)
+const char *config_class_name(const struct config_fusion *c, uint8_t id)
 {
     assert(c != NULL);
     return c->class_names[id][0] != '\0' ? c->class_names[id] : NULL;
 }
 
-int config_class_id(const struct config *c, const char *name)
+int config_class_id(const struct config_fusion *c, const char *name)
 {
     unsigned i;
 

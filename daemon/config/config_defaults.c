@@ -13,12 +13,25 @@
 #include "config/config_int.h"
 #include "proto/classes.h"
 
+void config__default_client_id(struct config_mqtt *mqtt, const struct config_gateway *gw)
+{
+    memset(mqtt->client_id, 0, sizeof(mqtt->client_id));
+    (void)snprintf(mqtt->client_id, sizeof(mqtt->client_id), "tinyfleetd-%.40s", gw->id);
+}
+
+void config__default_prefix(struct config_mqtt *mqtt, const struct config_gateway *gw)
+{
+    memset(mqtt->prefix, 0, sizeof(mqtt->prefix));
+    (void)snprintf(mqtt->prefix, sizeof(mqtt->prefix), "tinyfleet/%.60s", gw->site);
+}
+
 void config_defaults(struct config *out)
 {
     char host[64];
     size_t i;
 
     assert(out != NULL);
+    /* Every byte defined, padding included: sections compare whole with memcmp(). */
     memset(out, 0, sizeof(*out));
     /* The host name identifies a gateway well enough until the operator names it; a name
      * with characters MQTT topics cannot carry falls back to a fixed one. */
@@ -27,26 +40,25 @@ void config_defaults(struct config *out)
     } else {
         host[0] = '\0';
     }
-    config__copy_str(out->gateway_id, sizeof(out->gateway_id),
+    config__copy_str(out->gateway.id, sizeof(out->gateway.id),
                      config__valid_name(host) ? host : "tinyfleet");
-    config__copy_str(out->site, sizeof(out->site), "default");
-    config__copy_str(out->storage_path, sizeof(out->storage_path),
+    config__copy_str(out->gateway.site, sizeof(out->gateway.site), "default");
+    config__copy_str(out->storage.path, sizeof(out->storage.path),
                      "/var/lib/tinyfleet/tinyfleet.db");
-    out->retention_days = 90;
+    out->storage.retention_days = 90;
     /* FULL: an acknowledged event must survive a power cut, not only a crash. */
-    out->storage_synchronous = CONFIG_SYNC_FULL;
-    config__copy_str(out->coap_listen, sizeof(out->coap_listen), "0.0.0.0:5683");
-    config__copy_str(out->lora_listen, sizeof(out->lora_listen), "0.0.0.0:1700");
-    out->dedup_window_ms = 200;
+    out->storage.synchronous = CONFIG_SYNC_FULL;
+    config__copy_str(out->coap.listen, sizeof(out->coap.listen), "0.0.0.0:5683");
+    config__copy_str(out->lora.listen, sizeof(out->lora.listen), "0.0.0.0:1700");
+    out->lora.dedup_window_ms = 200;
     out->mqtt.port = 1883;
     out->mqtt.outbox_max = 100000;
     out->mqtt.reconnect_max_s = 30;
-    (void)snprintf(out->mqtt.client_id, sizeof(out->mqtt.client_id), "tinyfleetd-%.40s",
-                   out->gateway_id);
-    (void)snprintf(out->mqtt.prefix, sizeof(out->mqtt.prefix), "tinyfleet/%.60s", out->site);
-    out->health.offline_after_s = 3600;
-    out->health.battery_low_mv = 3300;
+    config__default_client_id(&out->mqtt, &out->gateway);
+    config__default_prefix(&out->mqtt, &out->gateway);
+    out->fusion.health.offline_after_s = 3600;
+    out->fusion.health.battery_low_mv = 3300;
     for (i = 0; i < PROTO_CLASS_COUNT; i++) {
-        config__copy_str(out->class_names[i], CONFIG_NAME_MAX, proto_class_name((uint8_t)i));
+        config__copy_str(out->fusion.class_names[i], CONFIG_NAME_MAX, proto_class_name((uint8_t)i));
     }
 }

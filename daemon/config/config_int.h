@@ -61,6 +61,7 @@ struct section_spec {
     const char *name;
     const struct key_spec *keys;
     size_t nkeys;
+    size_t off; /* fixed sections: offset of the section's struct in struct config */
 };
 
 enum { FS_GATEWAY, FS_STORAGE, FS_COAP, FS_LORA, FS_MQTT, FS_HEALTH, FS_COUNT };
@@ -120,8 +121,15 @@ void config__fail_at(struct parse_ctx *ctx, unsigned line, const char *fmt, ...)
 void config__fail_key(struct parse_ctx *ctx, const char *key, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-/* Copy @src into @dst of @cap bytes, cut to fit, always NUL-terminated. */
+/* Copy @src into @dst of @cap bytes, cut to fit, always NUL-terminated, the rest of @dst
+ * zeroed: a shorter value leaves no bytes of a longer one behind (sections compare whole). */
 void config__copy_str(char *dst, size_t cap, const char *src);
+
+/* ---- config_defaults.c ---- */
+
+/* The default [mqtt] client_id ("tinyfleetd-<id>") and prefix ("tinyfleet/<site>"). */
+void config__default_client_id(struct config_mqtt *mqtt, const struct config_gateway *gw);
+void config__default_prefix(struct config_mqtt *mqtt, const struct config_gateway *gw);
 
 /* ---- config_value.c ---- */
 

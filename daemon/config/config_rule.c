@@ -36,11 +36,11 @@ enum {
     RK_N = 10
 };
 
-static const struct section_spec rule_section = {"rule.", rule_keys, COUNT(rule_keys)};
+static const struct section_spec rule_section = {"rule.", rule_keys, COUNT(rule_keys), 0};
 
 void config__begin_rule(struct parse_ctx *ctx, const char *name)
 {
-    struct config *cfg = ctx->cfg;
+    struct config_fusion *cfg = &ctx->cfg->fusion;
     struct config_rule *r;
     unsigned i;
 
@@ -78,11 +78,11 @@ void config__begin_rule(struct parse_ctx *ctx, const char *name)
 
 void config__finish_rules(struct parse_ctx *ctx)
 {
-    const struct config *cfg = ctx->cfg;
+    const struct config_fusion *cfg = &ctx->cfg->fusion;
     unsigned i;
 
     for (i = 0; i < cfg->rule_count; i++) {
-        struct config_rule *r = &ctx->cfg->rules[i];
+        struct config_rule *r = &ctx->cfg->fusion.rules[i];
         const struct entry_lines *el = &ctx->rule_lines[i];
         int id;
 

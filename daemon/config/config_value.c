@@ -208,7 +208,7 @@ static int parse_devaddr_range(struct parse_ctx *ctx, const char *key, const cha
     uint32_t last = 0;
 
     if (*value == '\0') {
-        out->set = false; /* empty: no range, as when the key is left out */
+        memset(out, 0, sizeof(*out)); /* empty: no range, as when the key is left out */
         return 0;
     }
     if (sep == NULL || (size_t)(sep - value) != HEX_DEVADDR_STR_LEN - 1u) {
@@ -248,6 +248,7 @@ static int parse_devaddr_range(struct parse_ctx *ctx, const char *key, const cha
             return -EINVAL;
         }
     }
+    memset(out, 0, sizeof(*out));
     out->set = true;
     out->first = first;
     out->last = last;
@@ -287,10 +288,10 @@ static int set_text(struct parse_ctx *ctx, const struct key_spec *k, const char 
     }
     if (k->type == V_CLASS_REF) {
         /* Classes may come later in the file: resolved in config__finish_rules(). */
-        config__copy_str(ctx->rule_class[ctx->cfg->rule_count - 1], CONFIG_NAME_MAX, value);
+        config__copy_str(ctx->rule_class[ctx->cfg->fusion.rule_count - 1], CONFIG_NAME_MAX, value);
         return 0;
     }
-    memcpy(field, value, len + 1);
+    config__copy_str(field, k->size, value);
     return 0;
 }
 
@@ -363,7 +364,7 @@ static int set_addr(struct parse_ctx *ctx, const struct key_spec *k, const char 
         config__fail_key(ctx, k->key, "bad address '%s': a listener needs a port 1..65535", value);
         return -EINVAL;
     }
-    memcpy(field, value, len + 1);
+    config__copy_str(field, k->size, value);
     return 0;
 }
 

@@ -21,11 +21,11 @@ static const struct key_spec zone_keys[] = {
 };
 enum { ZK_CRITICAL, ZK_LAT, ZK_LON, ZK_RADIUS, ZK_POLYGON };
 
-static const struct section_spec zone_section = {"zone.", zone_keys, COUNT(zone_keys)};
+static const struct section_spec zone_section = {"zone.", zone_keys, COUNT(zone_keys), 0};
 
 void config__begin_zone(struct parse_ctx *ctx, const char *name)
 {
-    struct config *cfg = ctx->cfg;
+    struct config_fusion *cfg = &ctx->cfg->fusion;
     struct config_zone *z;
     unsigned i;
 
@@ -112,11 +112,11 @@ int config__parse_polygon(struct parse_ctx *ctx, const char *key, const char *va
 
 void config__finish_zones(struct parse_ctx *ctx)
 {
-    const struct config *cfg = ctx->cfg;
+    const struct config_fusion *cfg = &ctx->cfg->fusion;
     unsigned i;
 
     for (i = 0; i < cfg->zone_count; i++) {
-        struct config_zone *z = &ctx->cfg->zones[i];
+        struct config_zone *z = &ctx->cfg->fusion.zones[i];
         const unsigned *kl = ctx->zone_lines[i].key_line;
         bool any_circle = kl[ZK_LAT] != 0 || kl[ZK_LON] != 0 || kl[ZK_RADIUS] != 0;
         bool all_circle = kl[ZK_LAT] != 0 && kl[ZK_LON] != 0 && kl[ZK_RADIUS] != 0;
@@ -147,7 +147,7 @@ void config__finish_zones(struct parse_ctx *ctx)
     }
 }
 
-const struct config_zone *config_zone_find(const struct config *c, const char *name)
+const struct config_zone *config_zone_find(const struct config_fusion *c, const char *name)
 {
     unsigned i;
 

@@ -781,14 +781,14 @@ static int setup_resource(struct ingest_coap *c)
 }
 
 int ingest_coap_start(uv_loop_t *loop, struct store *store, struct poststore *after,
-                      const struct config *cfg, struct ingest_coap **out)
+                      const struct config_coap *cfg, struct ingest_coap **out)
 {
     struct ingest_coap *c;
     size_t i;
     int rc;
 
     *out = NULL;
-    if (cfg->coap_listen[0] == '\0' && cfg->coap_dtls_listen[0] == '\0') {
+    if (cfg->listen[0] == '\0' && cfg->dtls_listen[0] == '\0') {
         return 0;
     }
     c = calloc(1, sizeof(*c));
@@ -823,16 +823,16 @@ int ingest_coap_start(uv_loop_t *loop, struct store *store, struct poststore *af
     if (rc != 0) {
         goto fail;
     }
-    if (cfg->coap_listen[0] != '\0') {
-        rc = add_endpoint(c, cfg->coap_listen, COAP_PROTO_UDP);
+    if (cfg->listen[0] != '\0') {
+        rc = add_endpoint(c, cfg->listen, COAP_PROTO_UDP);
         if (rc != 0) {
             goto fail;
         }
     }
-    if (cfg->coap_dtls_listen[0] != '\0') {
+    if (cfg->dtls_listen[0] != '\0') {
         rc = setup_dtls(c);
         if (rc == 0) {
-            rc = add_endpoint(c, cfg->coap_dtls_listen, COAP_PROTO_DTLS);
+            rc = add_endpoint(c, cfg->dtls_listen, COAP_PROTO_DTLS);
         }
         if (rc != 0) {
             goto fail;

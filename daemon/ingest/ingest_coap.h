@@ -19,13 +19,13 @@ struct ingest_coap;
 struct poststore;
 
 /*
- * ingest_coap_start() - open the CoAP listener on cfg->coap_listen and, when set, the
- * DTLS-PSK listener on cfg->coap_dtls_listen, and start serving POST /up.
+ * ingest_coap_start() - open the CoAP listener on cfg->listen and, when set, the
+ * DTLS-PSK listener on cfg->dtls_listen, and start serving POST /up.
  * @loop:  in, the daemon's loop; libcoap's descriptor and timer become handles on it.
  * @store: in, the open store; must outlive the ingest (until its close callbacks have run).
  * @after: in, what follows a stored frame (uplink_process()), or NULL; must outlive the
  *         ingest's last frame (ingest_coap_stop()).
- * @cfg:   in, read during the call only (coap_listen, coap_dtls_listen).
+ * @cfg:   in, the [coap] section, read during the call only.
  * @out:   out, the ingest; NULL when both listen addresses are empty (CoAP disabled), in
  *         which case the other functions accept that NULL as a no-op.
  * Because libcoap binds with SO_REUSEADDR, a second server on the same address would bind
@@ -36,7 +36,7 @@ struct poststore;
  * -EIO when libcoap cannot open an endpoint. Logs the reason. Loop thread.
  */
 int ingest_coap_start(uv_loop_t *loop, struct store *store, struct poststore *after,
-                      const struct config *cfg, struct ingest_coap **out);
+                      const struct config_coap *cfg, struct ingest_coap **out);
 
 /*
  * ingest_coap_committed() - the daemon calls this right after each store_flush() with its

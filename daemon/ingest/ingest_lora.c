@@ -348,7 +348,7 @@ static void on_close(uv_handle_t *handle)
 }
 
 int ingest_lora_start(uv_loop_t *loop, struct store *store, struct poststore *after,
-                      const struct config *cfg, struct ingest_lora **out)
+                      const struct config_lora *cfg, struct ingest_lora **out)
 {
     struct ingest_lora *l = NULL;
     struct sockaddr_storage ss;
@@ -360,12 +360,12 @@ int ingest_lora_start(uv_loop_t *loop, struct store *store, struct poststore *af
     int rc;
 
     *out = NULL;
-    if (cfg->lora_listen[0] == '\0') {
+    if (cfg->listen[0] == '\0') {
         return 0;
     }
-    rc = config_parse_addr(cfg->lora_listen, &ss);
+    rc = config_parse_addr(cfg->listen, &ss);
     if (rc != 0) {
-        log_error("lora: listen address '%s' does not parse", cfg->lora_listen);
+        log_error("lora: listen address '%s' does not parse", cfg->listen);
         return rc;
     }
     /* The dedup key only has to be unknown to senders; getrandom(2) without flags waits
@@ -400,7 +400,7 @@ int ingest_lora_start(uv_loop_t *loop, struct store *store, struct poststore *af
         rc = uv_udp_recv_start(&l->udp, on_alloc, on_recv);
     }
     if (rc != 0) {
-        log_error("lora: cannot listen on %s: %s", cfg->lora_listen, uv_strerror(rc));
+        log_error("lora: cannot listen on %s: %s", cfg->listen, uv_strerror(rc));
         goto fail;
     }
     l->receiving = true;
@@ -409,7 +409,7 @@ int ingest_lora_start(uv_loop_t *loop, struct store *store, struct poststore *af
     if (uv_udp_getsockname(&l->udp, (struct sockaddr *)&ss, &namelen) == 0) {
         peer_name((const struct sockaddr *)&ss, name, sizeof(name));
     } else {
-        snprintf(name, sizeof(name), "%s", cfg->lora_listen);
+        snprintf(name, sizeof(name), "%s", cfg->listen);
     }
     log_info("lora: packet forwarders on udp %s, dedup window %u ms", name, cfg->dedup_window_ms);
     memset(key, 0, sizeof(key));

@@ -18,19 +18,19 @@ struct ingest_lora;
 struct poststore;
 
 /*
- * ingest_lora_start() - bind a UDP socket to cfg->lora_listen and start receiving.
+ * ingest_lora_start() - bind a UDP socket to cfg->listen and start receiving.
  * @loop:  in, the daemon's loop; the socket is a handle on it.
  * @store: in, the open store; must outlive the ingest (until the close callback has run).
  * @after: in, what follows a stored frame (uplink_process()), or NULL; must outlive the
  *         ingest's last frame (ingest_lora_stop()).
- * @cfg:   in, read during the call only (lora_listen, dedup_window_ms).
- * @out:   out, the ingest; NULL when cfg->lora_listen is empty (LoRa ingest disabled), in
+ * @cfg:   in, the [lora] section, read during the call only.
+ * @out:   out, the ingest; NULL when cfg->listen is empty (LoRa ingest disabled), in
  *         which case the other functions accept that NULL as a no-op.
- * Return: 0; -EINVAL when lora_listen does not parse; -ENOMEM; a negative errno from libuv
+ * Return: 0; -EINVAL when the listen address does not parse; -ENOMEM; a negative errno from libuv
  * (-EADDRINUSE, -EACCES, ...) when the socket cannot be bound. Logs the reason. Loop thread.
  */
 int ingest_lora_start(uv_loop_t *loop, struct store *store, struct poststore *after,
-                      const struct config *cfg, struct ingest_lora **out);
+                      const struct config_lora *cfg, struct ingest_lora **out);
 
 /*
  * ingest_lora_committed() - the daemon calls this after each group commit with the return

@@ -333,20 +333,21 @@ static void on_timer(uv_timer_t *t)
     }
 }
 
-int mqtt_start(uv_loop_t *loop, const struct config *cfg, struct store *store, struct mqtt **out)
+int mqtt_start(uv_loop_t *loop, const struct config_mqtt *cfg, const char *gateway_id,
+               struct store *store, struct mqtt **out)
 {
     struct mqtt *m;
     int n;
 
-    assert(cfg->mqtt.host[0] != '\0');
+    assert(cfg->host[0] != '\0' && gateway_id != NULL);
     m = calloc(1, sizeof(*m));
     if (m == NULL) {
         return -ENOMEM;
     }
     m->loop = loop;
     m->store = store;
-    m->cfg = cfg->mqtt;
-    (void)snprintf(m->gateway_id, sizeof(m->gateway_id), "%s", cfg->gateway_id);
+    m->cfg = *cfg;
+    (void)snprintf(m->gateway_id, sizeof(m->gateway_id), "%s", gateway_id);
     n = snprintf(m->status_topic, sizeof(m->status_topic), "%s/gateway/%s/status", m->cfg.prefix,
                  m->gateway_id);
     if (n < 0 || (size_t)n >= sizeof(m->status_topic)) {

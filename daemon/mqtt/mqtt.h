@@ -43,13 +43,14 @@ struct mqtt_stats {
 };
 
 /*
- * mqtt_start() - start publishing for @cfg (its [gateway] id and [mqtt] section; copied) from
- * the outbox of @store; the first connection attempt is made at once. @cfg->mqtt.host must
- * not be empty.
+ * mqtt_start() - start publishing for the [mqtt] section @cfg (copied) and the gateway
+ * @gateway_id ([gateway] id, copied) from the outbox of @store; the first connection attempt
+ * is made at once. @cfg->host must not be empty.
  * Return: 0 and *@out; -ENOMEM; -EINVAL when libmosquitto refuses the settings (bad TLS
  * files: the message is logged).
  */
-int mqtt_start(uv_loop_t *loop, const struct config *cfg, struct store *store, struct mqtt **out);
+int mqtt_start(uv_loop_t *loop, const struct config_mqtt *cfg, const char *gateway_id,
+               struct store *store, struct mqtt **out);
 
 /*
  * mqtt_committed() - tell the publisher that the store's batch was committed (@rc 0) or lost

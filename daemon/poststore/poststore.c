@@ -26,7 +26,9 @@
 
 struct poststore {
     uv_loop_t *loop;
-    const struct config *cfg;
+    const struct config_fusion *fusion_cfg; /* the daemon's, reloaded in place */
+    const struct config_mqtt *mqtt_cfg;
+    const char *gateway_id;
     struct store *store;
     struct fusion *fusion;
     struct mqtt *mqtt; /* NULL without [mqtt] host */
@@ -56,7 +58,7 @@ static struct fusion_node fusion_node_of(struct poststore *p, uint32_t devaddr,
 static int on_alert(const struct fusion_alert *a, void *arg)
 {
     struct poststore *p = arg;
-    int rc = alert_record(p->store, p->mqtt, p->cfg, a);
+    int rc = alert_record(p->store, p->mqtt, p->mqtt_cfg, p->gateway_id, a);
 
     if (rc < 0) {
         (void)log_limited(&p->fail_limit, LOG_ERR,
@@ -100,19 +102,19 @@ static void publish_detection(struct poststore *p, const struct store_uplink *up
 {
     char topic[TOPIC_LEN];
     char when[RFC3339_LEN];
-    const char *name = config_class_name(p->cfg, d->class_id);
+    const char *name = config_class_name(p->fusion_cfg, d->class_id);
     cJSON *o = cJSON_CreateObject();
     int n;
 
-    n = name != NULL ? snprintf(topic, sizeof(topic), "%s/event/%s/%08" PRIX32, p->cfg->mqtt.prefix,
+    n = name != NULL ? snprintf(topic, sizeof(topic), "%s/event/%s/%08" PRIX32, p->mqtt_cfg->prefix,
                                 name, up->devaddr)
                      : snprintf(topic, sizeof(topic), "%s/event/class_%u/%08" PRIX32,
-                                p->cfg->mqtt.prefix, d->class_id, up->devaddr);
+                                p->mqtt_cfg->prefix, d->class_id, up->devaddr);
     rfc3339_format(up->rx->time_ms - (int64_t)d->age_s * 1000, when);
     if (n < 0 || (size_t)n >= sizeof(topic) || o == NULL ||
         cJSON_AddStringToObject(o, "kind", "detection") == NULL ||
         cJSON_AddStringToObject(o, "time", when) == NULL ||
-        tfp_json_add_detection(o, d, class_name, (void *)p->cfg) < 0) {
+        tfp_json_add_detection(o, d, class_name, (void *)p->fusion_cfg) < 0) {
         cJSON_Delete(o);
         return;
     }
@@ -124,7 +126,7 @@ static void publish_health(struct poststore *p, const struct store_uplink *up,
 {
     char topic[TOPIC_LEN];
     cJSON *o = cJSON_CreateObject();
-    int n = snprintf(topic, sizeof(topic), "%s/node/%08" PRIX32 "/health", p->cfg->mqtt.prefix,
+    int n = snprintf(topic, sizeof(topic), "%s/node/%08" PRIX32 "/health", p->mqtt_cfg->prefix,
                      up->devaddr);
 
     if (n < 0 || (size_t)n >= sizeof(topic) || o == NULL ||
@@ -163,7 +165,7 @@ void poststore_frame(struct poststore *p, const struct store_uplink *up)
         return;
     }
     fn = fusion_node_of(p, up->devaddr, &place);
-    events = p->mqtt != NULL && p->cfg->mqtt.publish_events;
+    events = p->mqtt != NULL && p->mqtt_cfg->publish_events;
     if (m == NULL) {
         rc = fusion_seen(p->fusion, &fn, now);
     } else if (m->port == PROTO_TFP_PORT_DETECTIONS) {
@@ -249,9 +251,11 @@ static int replay_windows(struct poststore *p, int64_t now_ms)
     unsigned window_s = 0;
     unsigned i;
 
-    for (i = 0; i < p->cfg->rule_count; i++) {
-        if (p->cfg->rules[i].type == CONFIG_RULE_CLUSTER && p->cfg->rules[i].window_s > window_s) {
-            window_s = p->cfg->rules[i].window_s;
+    for (i = 0; i < p->fusion_cfg->rule_count; i++) {
+        const struct config_rule *rule = &p->fusion_cfg->rules[i];
+
+        if (rule->type == CONFIG_RULE_CLUSTER && rule->window_s > window_s) {
+            window_s = rule->window_s;
         }
     }
     if (window_s == 0) {
@@ -262,7 +266,8 @@ static int replay_windows(struct poststore *p, int64_t now_ms)
     return store_events_foreach(p->store, &filter, replay_one, &r);
 }
 
-int poststore_start(uv_loop_t *loop, const struct config *cfg, struct store *s,
+int poststore_start(uv_loop_t *loop, const struct config_fusion *fusion,
+                    const struct config_mqtt *mqtt, const char *gateway_id, struct store *s,
                     struct poststore **out)
 {
     struct fusion_opts opts = {0};
@@ -275,12 +280,14 @@ int poststore_start(uv_loop_t *loop, const struct config *cfg, struct store *s,
         return -ENOMEM;
     }
     p->loop = loop;
-    p->cfg = cfg;
+    p->fusion_cfg = fusion;
+    p->mqtt_cfg = mqtt;
+    p->gateway_id = gateway_id;
     p->store = s;
     log_limit_init(&p->fail_limit, "fusion failures", 5, 60000);
     opts.emit = on_alert;
     opts.arg = p;
-    rc = fusion_new(cfg, &opts, &p->fusion);
+    rc = fusion_new(fusion, &opts, &p->fusion);
     if (rc < 0) {
         free(p);
         return rc;
@@ -292,8 +299,8 @@ int poststore_start(uv_loop_t *loop, const struct config *cfg, struct store *s,
     if (rc == 0 && restored > 0) {
         rc = replay_windows(p, known.now_ms);
     }
-    if (rc == 0 && cfg->mqtt.host[0] != '\0') {
-        rc = mqtt_start(loop, cfg, s, &p->mqtt);
+    if (rc == 0 && mqtt->host[0] != '\0') {
+        rc = mqtt_start(loop, mqtt, gateway_id, s, &p->mqtt);
     }
     if (rc < 0) {
         fusion_free(p->fusion);
@@ -319,7 +326,7 @@ void poststore_committed(struct poststore *p, int rc)
 
 void poststore_reload(struct poststore *p)
 {
-    if (fusion_set_config(p->fusion, p->cfg, rfc3339_now_ms()) != 0) {
+    if (fusion_set_config(p->fusion, p->fusion_cfg, rfc3339_now_ms()) != 0) {
         log_warning("fusion: some alerts of removed rules could not be cleared yet");
     }
 }

@@ -19,13 +19,15 @@
 struct poststore;
 
 /*
- * poststore_start() - set fusion up from @cfg, continue the alerts active in @s, tell fusion
- * about every registered node, and start the MQTT publisher when [mqtt] host is set.
- * @cfg must stay valid while the stage runs: class names, [mqtt] prefix and publish_events
- * are read from it at each frame, and poststore_reload() hands it to fusion again.
+ * poststore_start() - set fusion up from @fusion, continue the alerts active in @s, tell
+ * fusion about every registered node, and start the MQTT publisher when @mqtt host is set.
+ * @fusion, @mqtt and @gateway_id ([gateway] id) must stay valid while the stage runs: class
+ * names, the [mqtt] prefix and publish_events are read at each frame, and poststore_reload()
+ * hands @fusion to fusion again.
  * Return: 0 and *@out; -ENOMEM; -EIO (the store cannot be read); -EINVAL (MQTT settings).
  */
-int poststore_start(uv_loop_t *loop, const struct config *cfg, struct store *s,
+int poststore_start(uv_loop_t *loop, const struct config_fusion *fusion,
+                    const struct config_mqtt *mqtt, const char *gateway_id, struct store *s,
                     struct poststore **out);
 
 /*
@@ -41,7 +43,7 @@ void poststore_frame(struct poststore *p, const struct store_uplink *up);
  * messages that waited for it. */
 void poststore_committed(struct poststore *p, int rc);
 
-/* poststore_reload() - the config @cfg of poststore_start() was reloaded in place (rules,
+/* poststore_reload() - the section @fusion of poststore_start() was reloaded in place (rules,
  * zones, classes, [health]): hand it to fusion, which keeps or clears its active alerts by
  * the new rules. Node positions and zones need no reload: each frame reads its node's from
  * the registry (store_node_place(), current with the CLI's changes). */

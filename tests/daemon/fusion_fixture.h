@@ -84,12 +84,16 @@ static inline struct config_rule cluster_rule(const char *name, uint8_t class_id
 }
 
 /* The example config's zones and rules (config/tinyfleetd.conf), [health] 3600 s, 3300 mV. */
-static inline void make_config(struct config *c)
+static inline void make_config(struct config_fusion *c)
 {
+    struct config *all = calloc(1, sizeof(*all)); /* for the default class table */
     struct config_zone *z;
     struct config_rule *r;
 
-    config_defaults(c);
+    assert_non_null(all);
+    config_defaults(all);
+    *c = all->fusion;
+    free(all);
     c->health.offline_after_s = 3600;
     c->health.battery_low_mv = 3300;
     c->zone_count = 3;
@@ -139,7 +143,7 @@ static inline void make_config(struct config *c)
 }
 
 struct fixture {
-    struct config cfg;
+    struct config_fusion cfg;
     struct recorder rec;
     struct fusion *f;
 };

@@ -2,7 +2,8 @@
  * Unit tests for daemon/config/ (config_load() and config_parse_addr()): every refusal names
  * FILE:LINE, the section and the key and says what is wrong (one table), a complete file loads
  * with the right values, an empty one gives the documented defaults, and the class table, zones
- * and addresses parse as described.
+ * and addresses parse as described. Sections compare whole: a value leaves no bytes of the one
+ * it replaced, and config_changed_keys() names what differs.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -20,6 +21,7 @@
 #include <cmocka.h>
 
 #include "config/config.h"
+#include "config/config_int.h"
 
 struct fixture {
     char dir[64];
@@ -288,15 +290,15 @@ static void test_config_load_full(void **state)
 
     assert_int_equal(load(f, full_text), 0);
     assert_string_equal(f->err, "");
-    assert_string_equal(c->gateway_id, "gw-7");
-    assert_string_equal(c->site, "amboseli");
-    assert_string_equal(c->storage_path, "/tmp/x/tinyfleet.db");
-    assert_int_equal(c->retention_days, 30);
-    assert_int_equal(c->storage_synchronous, CONFIG_SYNC_NORMAL);
-    assert_string_equal(c->coap_listen, "127.0.0.1:15683");
-    assert_string_equal(c->coap_dtls_listen, "[::1]:15684");
-    assert_string_equal(c->lora_listen, "localhost:11700");
-    assert_int_equal(c->dedup_window_ms, 350);
+    assert_string_equal(c->gateway.id, "gw-7");
+    assert_string_equal(c->gateway.site, "amboseli");
+    assert_string_equal(c->storage.path, "/tmp/x/tinyfleet.db");
+    assert_int_equal(c->storage.retention_days, 30);
+    assert_int_equal(c->storage.synchronous, CONFIG_SYNC_NORMAL);
+    assert_string_equal(c->coap.listen, "127.0.0.1:15683");
+    assert_string_equal(c->coap.dtls_listen, "[::1]:15684");
+    assert_string_equal(c->lora.listen, "localhost:11700");
+    assert_int_equal(c->lora.dedup_window_ms, 350);
     assert_string_equal(c->mqtt.host, "broker.local");
     assert_int_equal(c->mqtt.port, 8883);
     assert_string_equal(c->mqtt.client_id, "gw7");
@@ -308,35 +310,35 @@ static void test_config_load_full(void **state)
     assert_string_equal(c->mqtt.tls_key, "/etc/tf/key.pem");
     assert_string_equal(c->mqtt.prefix, "kenya/amboseli");
     assert_true(c->mqtt.publish_events);
-    assert_int_equal(c->health.offline_after_s, 7200);
-    assert_int_equal(c->health.battery_low_mv, 3100);
+    assert_int_equal(c->fusion.health.offline_after_s, 7200);
+    assert_int_equal(c->fusion.health.battery_low_mv, 3100);
 
     /* the file's classes are the whole table */
-    assert_string_equal(config_class_name(c, 0), "unknown");
-    assert_string_equal(config_class_name(c, 1), "elephant");
-    assert_null(config_class_name(c, 2));
-    assert_string_equal(config_class_name(c, 200), "rhino");
-    assert_int_equal(config_class_id(c, "rhino"), 200);
-    assert_int_equal(config_class_id(c, "whale"), -1);
+    assert_string_equal(config_class_name(&c->fusion, 0), "unknown");
+    assert_string_equal(config_class_name(&c->fusion, 1), "elephant");
+    assert_null(config_class_name(&c->fusion, 2));
+    assert_string_equal(config_class_name(&c->fusion, 200), "rhino");
+    assert_int_equal(config_class_id(&c->fusion, "rhino"), 200);
+    assert_int_equal(config_class_id(&c->fusion, "whale"), -1);
 
-    assert_int_equal(c->zone_count, 2);
-    z = config_zone_find(c, "village");
+    assert_int_equal(c->fusion.zone_count, 2);
+    z = config_zone_find(&c->fusion, "village");
     assert_non_null(z);
     assert_true(z->critical);
     assert_true(z->has_circle);
     assert_true(z->lat == -2.653 && z->lon == 37.26 && z->radius_m == 1500);
     assert_int_equal(z->polygon_len, 0);
-    z = config_zone_find(c, "railway");
+    z = config_zone_find(&c->fusion, "railway");
     assert_non_null(z);
     assert_false(z->critical);
     assert_false(z->has_circle);
     assert_int_equal(z->polygon_len, 4);
     assert_true(z->polygon[2][0] == -2.648 && z->polygon[2][1] == 37.32);
     assert_true(z->polygon[3][0] == -2.648 && z->polygon[3][1] == 37.2);
-    assert_null(config_zone_find(c, "nowhere"));
+    assert_null(config_zone_find(&c->fusion, "nowhere"));
 
-    assert_int_equal(c->rule_count, 2);
-    r = &c->rules[0];
+    assert_int_equal(c->fusion.rule_count, 2);
+    r = &c->fusion.rules[0];
     assert_string_equal(r->name, "elephant");
     assert_int_equal(r->type, CONFIG_RULE_CLUSTER);
     assert_int_equal(r->class_id, 1);
@@ -346,7 +348,7 @@ static void test_config_load_full(void **state)
                 r->critical_confidence == 0.95);
     assert_int_equal(r->clear_after_s, 600);
     assert_int_equal(r->update_interval_s, 20);
-    r = &c->rules[1];
+    r = &c->fusion.rules[1];
     assert_string_equal(r->name, "turbine");
     assert_int_equal(r->type, CONFIG_RULE_PERSISTENCE);
     assert_int_equal(r->class_id, 3);
@@ -365,38 +367,38 @@ static void test_config_load_defaults(void **state)
     assert_int_equal(load(f, "; nothing but a comment\n\n[gateway]\n"), 0);
     config_defaults(&d);
     if (gethostname(host, sizeof(host)) == 0 && host[0] != '\0' && strchr(host, '/') == NULL) {
-        assert_string_equal(c->gateway_id, host);
+        assert_string_equal(c->gateway.id, host);
     }
-    assert_string_equal(c->gateway_id, d.gateway_id);
-    assert_string_equal(c->site, "default");
-    assert_string_equal(c->storage_path, "/var/lib/tinyfleet/tinyfleet.db");
-    assert_int_equal(c->retention_days, 90);
-    assert_int_equal(c->storage_synchronous, CONFIG_SYNC_FULL);
-    assert_string_equal(c->coap_listen, "0.0.0.0:5683");
-    assert_string_equal(c->coap_dtls_listen, "");
-    assert_string_equal(c->lora_listen, "0.0.0.0:1700");
-    assert_int_equal(c->dedup_window_ms, 200);
+    assert_string_equal(c->gateway.id, d.gateway.id);
+    assert_string_equal(c->gateway.site, "default");
+    assert_string_equal(c->storage.path, "/var/lib/tinyfleet/tinyfleet.db");
+    assert_int_equal(c->storage.retention_days, 90);
+    assert_int_equal(c->storage.synchronous, CONFIG_SYNC_FULL);
+    assert_string_equal(c->coap.listen, "0.0.0.0:5683");
+    assert_string_equal(c->coap.dtls_listen, "");
+    assert_string_equal(c->lora.listen, "0.0.0.0:1700");
+    assert_int_equal(c->lora.dedup_window_ms, 200);
     assert_string_equal(c->mqtt.host, "");
     assert_int_equal(c->mqtt.port, 1883);
     assert_false(c->mqtt.publish_events);
-    assert_int_equal(c->health.offline_after_s, 3600);
-    assert_int_equal(c->health.battery_low_mv, 3300);
-    assert_int_equal(c->zone_count, 0);
-    assert_int_equal(c->rule_count, 0);
-    assert_string_equal(config_class_name(c, 0), "unknown");
-    assert_string_equal(config_class_name(c, 1), "elephant");
-    assert_string_equal(config_class_name(c, 2), "whale");
-    assert_string_equal(config_class_name(c, 3), "machine_anomaly");
-    assert_string_equal(config_class_name(c, 4), "human");
-    assert_string_equal(config_class_name(c, 5), "vehicle");
-    assert_string_equal(config_class_name(c, 6), "gunshot");
-    assert_string_equal(config_class_name(c, 7), "ship");
-    assert_null(config_class_name(c, 8));
-    assert_null(config_class_name(c, 255));
-    assert_int_equal(config_class_id(c, "ship"), 7);
-    assert_int_equal(config_class_id(c, "Ship"), -1);
-    assert_int_equal(config_class_id(c, ""), -1);
-    assert_string_equal(config_sync_name(c->storage_synchronous), "full");
+    assert_int_equal(c->fusion.health.offline_after_s, 3600);
+    assert_int_equal(c->fusion.health.battery_low_mv, 3300);
+    assert_int_equal(c->fusion.zone_count, 0);
+    assert_int_equal(c->fusion.rule_count, 0);
+    assert_string_equal(config_class_name(&c->fusion, 0), "unknown");
+    assert_string_equal(config_class_name(&c->fusion, 1), "elephant");
+    assert_string_equal(config_class_name(&c->fusion, 2), "whale");
+    assert_string_equal(config_class_name(&c->fusion, 3), "machine_anomaly");
+    assert_string_equal(config_class_name(&c->fusion, 4), "human");
+    assert_string_equal(config_class_name(&c->fusion, 5), "vehicle");
+    assert_string_equal(config_class_name(&c->fusion, 6), "gunshot");
+    assert_string_equal(config_class_name(&c->fusion, 7), "ship");
+    assert_null(config_class_name(&c->fusion, 8));
+    assert_null(config_class_name(&c->fusion, 255));
+    assert_int_equal(config_class_id(&c->fusion, "ship"), 7);
+    assert_int_equal(config_class_id(&c->fusion, "Ship"), -1);
+    assert_int_equal(config_class_id(&c->fusion, ""), -1);
+    assert_string_equal(config_sync_name(c->storage.synchronous), "full");
 }
 
 static void test_config_load_derived_names(void **state)
@@ -409,8 +411,8 @@ static void test_config_load_derived_names(void **state)
     assert_string_equal(f->cfg.mqtt.prefix, "tinyfleet/tsavo");
     /* empty listen addresses disable the bearers */
     assert_int_equal(load(f, "[coap]\nlisten =\n[lora]\nlisten =\n"), 0);
-    assert_string_equal(f->cfg.coap_listen, "");
-    assert_string_equal(f->cfg.lora_listen, "");
+    assert_string_equal(f->cfg.coap.listen, "");
+    assert_string_equal(f->cfg.lora.listen, "");
 }
 
 static void test_config_load_example(void **state)
@@ -427,9 +429,133 @@ static void test_config_load_example(void **state)
         print_error("%s\n", f->err);
     }
     assert_int_equal(rc, 0);
-    assert_int_equal(config_class_id(&f->cfg, "machine_anomaly"), 3);
-    assert_true(f->cfg.zone_count > 0);
-    assert_true(f->cfg.rule_count > 0);
+    assert_int_equal(config_class_id(&f->cfg.fusion, "machine_anomaly"), 3);
+    assert_true(f->cfg.fusion.zone_count > 0);
+    assert_true(f->cfg.fusion.rule_count > 0);
+}
+
+/* A key of a fixed section set to @value through the parser's own setter, as inih hands it. */
+static void set_key(struct parse_ctx *ctx, const char *section, const char *key, const char *value)
+{
+    const struct section_spec *spec = NULL;
+    size_t i;
+
+    for (i = 0; i < FS_COUNT; i++) {
+        if (strcmp(config__fixed_sections[i].name, section) == 0) {
+            spec = &config__fixed_sections[i];
+        }
+    }
+    assert_non_null(spec);
+    (void)snprintf(ctx->section, sizeof(ctx->section), "%s", section);
+    ctx->kind = SEC_FIXED;
+    ctx->spec = spec;
+    ctx->base = (char *)ctx->cfg + spec->off;
+    for (i = 0; i < spec->nkeys; i++) {
+        if (strcmp(spec->keys[i].key, key) == 0) {
+            assert_int_equal(config__set_value(ctx, &spec->keys[i], value), 0);
+            return;
+        }
+    }
+    fail_msg("[%s] %s: no such key", section, key);
+}
+
+struct twice_case {
+    const char *section;
+    const char *key;
+    const char *first; /* the longer value, set first */
+    const char *last;  /* the shorter one that replaces it */
+};
+
+static const struct twice_case twice_cases[] = {
+    {"gateway", "id", "a-rather-long-gateway-name", "g"},
+    {"gateway", "site", "amboseli-north", "s"},
+    {"gateway", "devaddr_range", "26011F00-26011FFF", ""},
+    {"storage", "path", "/var/lib/tinyfleet/another.db", "/x"},
+    {"coap", "listen", "127.0.0.1:15683", "[::1]:1"},
+    {"coap", "dtls_listen", "127.0.0.1:15684", ""},
+    {"lora", "listen", "localhost:11700", "[::1]:2"},
+    {"mqtt", "host", "broker.example.org", "b"},
+    {"mqtt", "password", "a-long-secret", "s"},
+    {"mqtt", "tls_ca", "/etc/ssl/certs/ca.pem", "/c"},
+    {"mqtt", "prefix", "kenya/amboseli/north", "k"},
+};
+
+/* key=long then key=s leaves the same bytes as key=s alone: memcmp() of sections is exact. */
+static void test_config_set_value_shorter_leaves_nothing(void **state)
+{
+    struct parse_ctx *ctx = calloc(1, sizeof(*ctx));
+    struct config *twice = calloc(1, sizeof(*twice));
+    struct config *once = calloc(1, sizeof(*once));
+    size_t i;
+
+    (void)state;
+    assert_non_null(ctx);
+    assert_non_null(twice);
+    assert_non_null(once);
+    ctx->path = "test.conf";
+    for (i = 0; i < sizeof(twice_cases) / sizeof(twice_cases[0]); i++) {
+        const struct twice_case *tc = &twice_cases[i];
+
+        config_defaults(twice);
+        config_defaults(once);
+        ctx->cfg = twice;
+        set_key(ctx, tc->section, tc->key, tc->first);
+        set_key(ctx, tc->section, tc->key, tc->last);
+        ctx->cfg = once;
+        set_key(ctx, tc->section, tc->key, tc->last);
+        if (memcmp(twice, once, sizeof(*once)) != 0) {
+            fail_msg("[%s] %s: '%s' left bytes behind '%s'", tc->section, tc->key, tc->first,
+                     tc->last);
+        }
+    }
+    free(once);
+    free(twice);
+    free(ctx);
+}
+
+/* A file's value over a longer default: the section equals one built from zero. */
+static void test_config_load_sections_compare_whole(void **state)
+{
+    struct fixture *f = *state;
+    struct config_storage storage;
+    struct config_coap coap;
+
+    assert_int_equal(load(f, "[storage]\npath = /x\n[coap]\nlisten = [::1]:1\n"), 0);
+    memset(&storage, 0, sizeof(storage));
+    strcpy(storage.path, "/x");
+    storage.retention_days = 90;
+    storage.synchronous = CONFIG_SYNC_FULL;
+    assert_memory_equal(&f->cfg.storage, &storage, sizeof(storage));
+    memset(&coap, 0, sizeof(coap));
+    strcpy(coap.listen, "[::1]:1");
+    assert_memory_equal(&f->cfg.coap, &coap, sizeof(coap));
+}
+
+static void test_config_changed_keys(void **state)
+{
+    struct fixture *f = *state;
+    struct config *before = calloc(1, sizeof(*before));
+    char list[128] = "";
+
+    assert_non_null(before);
+    assert_int_equal(load(f, "[lora]\nlisten = 127.0.0.1:1700\n[mqtt]\nhost = b\n"), 0);
+    *before = f->cfg;
+    assert_int_equal(load(f, "[lora]\nlisten = 127.0.0.1:1701\n[mqtt]\nhost = b\nport = 1\n"), 0);
+    assert_int_equal(config_changed_keys("coap", &before->coap, &f->cfg.coap, list, sizeof(list)),
+                     0);
+    assert_string_equal(list, "");
+    assert_int_equal(config_changed_keys("lora", &before->lora, &f->cfg.lora, list, sizeof(list)),
+                     1);
+    assert_string_equal(list, "[lora] listen");
+    assert_int_equal(config_changed_keys("mqtt", &before->mqtt, &f->cfg.mqtt, list, sizeof(list)),
+                     1);
+    assert_string_equal(list, "[lora] listen, [mqtt] port");
+    assert_int_equal(config_changed_keys("health", &before->fusion.health, &f->cfg.fusion.health,
+                                         list, sizeof(list)),
+                     0);
+    assert_int_equal(config_changed_keys("zone", &before->lora, &f->cfg.lora, list, sizeof(list)),
+                     -EINVAL);
+    free(before);
 }
 
 struct addr_case {
@@ -520,6 +646,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_config_load_defaults, setup, teardown),
         cmocka_unit_test_setup_teardown(test_config_load_derived_names, setup, teardown),
         cmocka_unit_test_setup_teardown(test_config_load_example, setup, teardown),
+        cmocka_unit_test(test_config_set_value_shorter_leaves_nothing),
+        cmocka_unit_test_setup_teardown(test_config_load_sections_compare_whole, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_config_changed_keys, setup, teardown),
         cmocka_unit_test(test_config_parse_addr_table),
         cmocka_unit_test(test_config_parse_addr_values),
     };

@@ -79,7 +79,7 @@ static void test_fusion_set_config_keeps_and_clears(void **state)
 {
     struct fixture *fx = setup();
     struct fusion_node n = node_in(0x11, "village");
-    struct config c2;
+    struct config_fusion c2;
     const struct fusion_alert *a;
 
     (void)state;

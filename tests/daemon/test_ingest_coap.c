@@ -292,8 +292,8 @@ static int loop_setup(void **state)
 
     port = free_port();
     config_defaults(&fx->cfg);
-    snprintf(fx->cfg.coap_listen, sizeof(fx->cfg.coap_listen), "127.0.0.1:%u", port);
-    fx->cfg.coap_dtls_listen[0] = '\0';
+    snprintf(fx->cfg.coap.listen, sizeof(fx->cfg.coap.listen), "127.0.0.1:%u", port);
+    fx->cfg.coap.dtls_listen[0] = '\0';
     assert_int_equal(uv_loop_init(&fx->loop), 0);
     assert_int_equal(uv_check_init(&fx->loop, &fx->check), 0);
     fx->check.data = fx;
@@ -396,10 +396,10 @@ static void expect_silence(struct fixture *fx)
 static void test_ingest_coap_disabled(void **state)
 {
     struct fixture *fx = *state;
-    struct config off = fx->cfg;
+    struct config_coap off = fx->cfg.coap;
 
-    off.coap_listen[0] = '\0';
-    off.coap_dtls_listen[0] = '\0';
+    off.listen[0] = '\0';
+    off.dtls_listen[0] = '\0';
     fx->coap = (struct ingest_coap *)fx; /* must be overwritten */
     assert_int_equal(ingest_coap_start(&fx->loop, fx->store, NULL, &off, &fx->coap), 0);
     assert_null(fx->coap);
@@ -418,10 +418,11 @@ static void test_ingest_coap_piggybacked(void **state)
     uint16_t mid;
     size_t n;
 
-    assert_int_equal(ingest_coap_start(&fx->loop, fx->store, NULL, &fx->cfg, &fx->coap), 0);
+    assert_int_equal(ingest_coap_start(&fx->loop, fx->store, NULL, &fx->cfg.coap, &fx->coap), 0);
     assert_non_null(fx->coap);
     /* libcoap's SO_REUSEADDR would let a second server share the port: refused instead. */
-    assert_int_equal(ingest_coap_start(&fx->loop, fx->store, NULL, &fx->cfg, &second), -EADDRINUSE);
+    assert_int_equal(ingest_coap_start(&fx->loop, fx->store, NULL, &fx->cfg.coap, &second),
+                     -EADDRINUSE);
     assert_null(second);
 
     n = frame(f, DEVADDR, 1);

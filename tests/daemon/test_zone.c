@@ -118,19 +118,19 @@ static void test_zone_locate_first_in_config_order(void **state)
 
     (void)state;
     config_defaults(&c);
-    c.zone_count = 2;
-    c.zones[0] = circle(-2.6530, 37.2600, 1500.0);
-    strcpy(c.zones[0].name, "village");
-    c.zones[1] = circle(-2.7000, 37.2500, 12000.0);
-    strcpy(c.zones[1].name, "reserve");
+    c.fusion.zone_count = 2;
+    c.fusion.zones[0] = circle(-2.6530, 37.2600, 1500.0);
+    strcpy(c.fusion.zones[0].name, "village");
+    c.fusion.zones[1] = circle(-2.7000, 37.2500, 12000.0);
+    strcpy(c.fusion.zones[1].name, "reserve");
     /* The village lies inside the reserve: the first zone listed wins. */
-    z = zone_locate(&c, -2.6530, 37.2600);
+    z = zone_locate(&c.fusion, -2.6530, 37.2600);
     assert_non_null(z);
     assert_string_equal(z->name, "village");
-    z = zone_locate(&c, -2.7500, 37.2500);
+    z = zone_locate(&c.fusion, -2.7500, 37.2500);
     assert_non_null(z);
     assert_string_equal(z->name, "reserve");
-    assert_null(zone_locate(&c, 10.0, 10.0));
+    assert_null(zone_locate(&c.fusion, 10.0, 10.0));
 }
 
 int main(void)
