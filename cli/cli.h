@@ -5,8 +5,8 @@
  * how verbs scan their options and operands, and the error and output conventions. Main
  * thread only: getopt and stdio are not reentrant.
  */
-#ifndef PROJ_DAEMON_CLI_H
-#define PROJ_DAEMON_CLI_H
+#ifndef PROJ_CLI_CLI_H
+#define PROJ_CLI_CLI_H
 
 #include <getopt.h>
 #include <stdbool.h>

@@ -3,8 +3,8 @@
  * and session keys, or take one apart and print what it carries as one JSON line. They need
  * no database and no configuration.
  */
-#ifndef PROJ_DAEMON_CLI_FRAME_H
-#define PROJ_DAEMON_CLI_FRAME_H
+#ifndef PROJ_CLI_CLI_FRAME_H
+#define PROJ_CLI_CLI_FRAME_H
 
 #include <stdio.h>
 

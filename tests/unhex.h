@@ -3,8 +3,8 @@
  * Spaces are skipped so vectors can be grouped in words as RFC 4493 does; the digits are
  * read by proto/hex.h.
  */
-#ifndef PROJ_TESTS_UNIT_UNHEX_H
-#define PROJ_TESTS_UNIT_UNHEX_H
+#ifndef PROJ_TESTS_UNHEX_H
+#define PROJ_TESTS_UNHEX_H
 
 #include <stddef.h>
 #include <stdint.h>

@@ -3,8 +3,8 @@
  * (ARCHITECTURE.md, "MQTT"), and the way back from a stored message to the transition.
  * Built and parsed with cJSON. Any thread (no state).
  */
-#ifndef PROJ_DAEMON_ALERT_JSON_H
-#define PROJ_DAEMON_ALERT_JSON_H
+#ifndef PROJ_DAEMON_ALERT_ALERT_JSON_H
+#define PROJ_DAEMON_ALERT_ALERT_JSON_H
 
 #include "alert/fusion.h"
 

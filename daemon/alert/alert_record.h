@@ -9,8 +9,8 @@
  *   <prefix>/state/alert/<class>/<key>  QoS 1, retained: the active alert; "" when cleared
  * Loop thread only.
  */
-#ifndef PROJ_DAEMON_ALERT_RECORD_H
-#define PROJ_DAEMON_ALERT_RECORD_H
+#ifndef PROJ_DAEMON_ALERT_ALERT_RECORD_H
+#define PROJ_DAEMON_ALERT_ALERT_RECORD_H
 
 #include "config/config.h"
 #include "alert/fusion.h"

@@ -2,8 +2,8 @@
  * The way back at start: the active alerts alert_record() stored, read from the store into
  * fusion, so that each goes on where it stopped. Loop thread only, before the first input.
  */
-#ifndef PROJ_DAEMON_ALERT_RESTORE_H
-#define PROJ_DAEMON_ALERT_RESTORE_H
+#ifndef PROJ_DAEMON_ALERT_ALERT_RESTORE_H
+#define PROJ_DAEMON_ALERT_ALERT_RESTORE_H
 
 #include "alert/fusion.h"
 #include "store/store.h"

@@ -96,8 +96,8 @@
  * reached: about 85 MiB of full windows and 73 MiB of nodes; a fleet of 1,000 nodes in 10
  * zones needs well under 2 MiB.
  */
-#ifndef PROJ_DAEMON_FUSION_H
-#define PROJ_DAEMON_FUSION_H
+#ifndef PROJ_DAEMON_ALERT_FUSION_H
+#define PROJ_DAEMON_ALERT_FUSION_H
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -13,8 +13,8 @@
  * at each attempt, so a refused opening is retried the same way.
  * Loop thread only, like the rest of fusion.
  */
-#ifndef PROJ_DAEMON_FUSION_INT_H
-#define PROJ_DAEMON_FUSION_INT_H
+#ifndef PROJ_DAEMON_ALERT_FUSION_INT_H
+#define PROJ_DAEMON_ALERT_FUSION_INT_H
 
 #include <stdbool.h>
 #include <stddef.h>

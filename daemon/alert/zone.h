@@ -4,8 +4,8 @@
  * The daemon links no libm, so the two trigonometric functions the circle test needs are
  * computed here (zone.c); they are exact to about 1e-15, far below a metre on the Earth.
  */
-#ifndef PROJ_DAEMON_ZONE_H
-#define PROJ_DAEMON_ZONE_H
+#ifndef PROJ_DAEMON_ALERT_ZONE_H
+#define PROJ_DAEMON_ALERT_ZONE_H
 
 #include <stdbool.h>
 

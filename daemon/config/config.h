@@ -6,8 +6,8 @@
  * required key is an error that names FILE:LINE, the section and the key, and the daemon
  * refuses to start (or, on SIGHUP, keeps the config it runs with).
  */
-#ifndef PROJ_DAEMON_CONFIG_H
-#define PROJ_DAEMON_CONFIG_H
+#ifndef PROJ_DAEMON_CONFIG_CONFIG_H
+#define PROJ_DAEMON_CONFIG_CONFIG_H
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -6,8 +6,8 @@
  * A section is a table of keys (struct key_spec): each names the field it fills, by offset
  * into the struct the section fills, and the type its value is parsed as.
  */
-#ifndef PROJ_DAEMON_CONFIG_INT_H
-#define PROJ_DAEMON_CONFIG_INT_H
+#ifndef PROJ_DAEMON_CONFIG_CONFIG_INT_H
+#define PROJ_DAEMON_CONFIG_CONFIG_INT_H
 
 #include <stdbool.h>
 #include <stddef.h>

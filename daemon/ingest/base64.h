@@ -6,8 +6,8 @@
  * must be exactly right: PROTOCOL.TXT section 4 says rxpk data is "padded", its own examples
  * are not, and section 6 says "padding optional"; both forms name the bytes unambiguously.
  */
-#ifndef PROJ_DAEMON_BASE64_H
-#define PROJ_DAEMON_BASE64_H
+#ifndef PROJ_DAEMON_INGEST_BASE64_H
+#define PROJ_DAEMON_INGEST_BASE64_H
 
 #include <stddef.h>
 #include <stdint.h>

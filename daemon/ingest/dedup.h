@@ -5,8 +5,8 @@
  * entries in arrival order plus an open-addressing index, no allocation per frame. The
  * caller passes a monotonic time in ms, so the table is testable without a clock.
  */
-#ifndef PROJ_DAEMON_DEDUP_H
-#define PROJ_DAEMON_DEDUP_H
+#ifndef PROJ_DAEMON_INGEST_DEDUP_H
+#define PROJ_DAEMON_INGEST_DEDUP_H
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -2,8 +2,8 @@
  * dedup's internals that its unit test checks directly: the keyed hash behind the table's
  * keys, tested against the published SipHash-2-4 vectors.
  */
-#ifndef PROJ_DAEMON_DEDUP_INT_H
-#define PROJ_DAEMON_DEDUP_INT_H
+#ifndef PROJ_DAEMON_INGEST_DEDUP_INT_H
+#define PROJ_DAEMON_INGEST_DEDUP_INT_H
 
 #include <stddef.h>
 #include <stdint.h>

@@ -5,8 +5,8 @@
  * answered at once; a frame's 2.04 leaves only once the store_flush() that holds it has
  * returned 0 and the commit is durable, so an acknowledged frame is never lost. Loop thread only.
  */
-#ifndef PROJ_DAEMON_INGEST_COAP_H
-#define PROJ_DAEMON_INGEST_COAP_H
+#ifndef PROJ_DAEMON_INGEST_INGEST_COAP_H
+#define PROJ_DAEMON_INGEST_INGEST_COAP_H
 
 #include <stdint.h>
 

@@ -4,8 +4,8 @@
  * before and after uplink_process(), the retransmission signature of a frame, and the DTLS
  * pre-shared key rule. Nothing here is for other modules.
  */
-#ifndef PROJ_DAEMON_INGEST_COAP_INT_H
-#define PROJ_DAEMON_INGEST_COAP_INT_H
+#ifndef PROJ_DAEMON_INGEST_INGEST_COAP_INT_H
+#define PROJ_DAEMON_INGEST_INGEST_COAP_INT_H
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -4,8 +4,8 @@
  * uplink_process(); a PUSH_ACK leaves only after the group commit holding what its
  * PUSH_DATA brought, so an acknowledged datagram is never lost. Loop thread only.
  */
-#ifndef PROJ_DAEMON_INGEST_LORA_H
-#define PROJ_DAEMON_INGEST_LORA_H
+#ifndef PROJ_DAEMON_INGEST_INGEST_LORA_H
+#define PROJ_DAEMON_INGEST_INGEST_LORA_H
 
 #include <stdint.h>
 

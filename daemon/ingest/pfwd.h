@@ -5,8 +5,8 @@
  * cJSON; every `rxpk` is checked and decoded before pfwd_parse() returns 0, so a caller
  * either gets the whole datagram or a reason to drop all of it, never a part.
  */
-#ifndef PROJ_DAEMON_PFWD_H
-#define PROJ_DAEMON_PFWD_H
+#ifndef PROJ_DAEMON_INGEST_PFWD_H
+#define PROJ_DAEMON_INGEST_PFWD_H
 
 #include <errno.h>
 #include <stdbool.h>

@@ -4,8 +4,8 @@
  * function, so a frame is judged the same way whether it came over CoAP or through a packet
  * forwarder. Loop thread only.
  */
-#ifndef PROJ_DAEMON_UPLINK_H
-#define PROJ_DAEMON_UPLINK_H
+#ifndef PROJ_DAEMON_INGEST_UPLINK_H
+#define PROJ_DAEMON_INGEST_UPLINK_H
 
 #include <stddef.h>
 #include <stdint.h>

@@ -19,8 +19,8 @@
  * Reconnects back off exponentially from 1 s to [mqtt] reconnect_max_s with +-25 % jitter.
  * Loop thread only.
  */
-#ifndef PROJ_DAEMON_MQTT_H
-#define PROJ_DAEMON_MQTT_H
+#ifndef PROJ_DAEMON_MQTT_MQTT_H
+#define PROJ_DAEMON_MQTT_MQTT_H
 
 #include <stdbool.h>
 #include <stdint.h>

@@ -8,8 +8,8 @@
  *   <prefix>/node/<devaddr>/health     the last health message (retained)
  * Also fusion's clock (a one-second tick) and the MQTT publisher's life. Loop thread only.
  */
-#ifndef PROJ_DAEMON_POSTSTORE_H
-#define PROJ_DAEMON_POSTSTORE_H
+#ifndef PROJ_DAEMON_POSTSTORE_POSTSTORE_H
+#define PROJ_DAEMON_POSTSTORE_POSTSTORE_H
 
 #include <uv.h>
 

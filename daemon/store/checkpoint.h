@@ -7,8 +7,8 @@
  * on committing (a PASSIVE checkpoint never blocks a writer). Loop thread, but for the
  * work itself.
  */
-#ifndef PROJ_DAEMON_CHECKPOINT_H
-#define PROJ_DAEMON_CHECKPOINT_H
+#ifndef PROJ_DAEMON_STORE_CHECKPOINT_H
+#define PROJ_DAEMON_STORE_CHECKPOINT_H
 
 #include <uv.h>
 

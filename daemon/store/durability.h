@@ -7,8 +7,8 @@
  * normal a sync still runs every 256 WAL pages, so the next checkpoint finds little to flush.
  * Loop thread, but for the sync itself.
  */
-#ifndef PROJ_DAEMON_DURABILITY_H
-#define PROJ_DAEMON_DURABILITY_H
+#ifndef PROJ_DAEMON_STORE_DURABILITY_H
+#define PROJ_DAEMON_STORE_DURABILITY_H
 
 #include <stdint.h>
 

@@ -10,8 +10,8 @@
  * sync has completed.
  * All functions: loop thread only (one connection, not shared between threads).
  */
-#ifndef PROJ_DAEMON_STORE_H
-#define PROJ_DAEMON_STORE_H
+#ifndef PROJ_DAEMON_STORE_STORE_H
+#define PROJ_DAEMON_STORE_STORE_H
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -6,8 +6,8 @@
  * tools/embed-migrations.sh generates from migrations/NNNN_name.sql, and the unit tests.
  * Nothing here is for other modules.
  */
-#ifndef PROJ_DAEMON_STORE_INT_H
-#define PROJ_DAEMON_STORE_INT_H
+#ifndef PROJ_DAEMON_STORE_STORE_INT_H
+#define PROJ_DAEMON_STORE_STORE_INT_H
 
 #include <stdbool.h>
 #include <stddef.h>

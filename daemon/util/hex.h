@@ -4,8 +4,8 @@
  * with a one-line English reason that names the length or the position of the fault, so a
  * caller only has to prefix the option name. Output is always upper case.
  */
-#ifndef PROJ_DAEMON_HEX_H
-#define PROJ_DAEMON_HEX_H
+#ifndef PROJ_DAEMON_UTIL_HEX_H
+#define PROJ_DAEMON_UTIL_HEX_H
 
 #include <stddef.h>
 #include <stdint.h>

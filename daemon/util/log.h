@@ -5,8 +5,8 @@
  * per cause, embedded by its caller). Each line goes out in a single write(2), so lines
  * from several processes sharing the descriptor never interleave.
  */
-#ifndef PROJ_DAEMON_LOG_H
-#define PROJ_DAEMON_LOG_H
+#ifndef PROJ_DAEMON_UTIL_LOG_H
+#define PROJ_DAEMON_UTIL_LOG_H
 
 #include <stdarg.h>
 #include <stdbool.h>

@@ -4,8 +4,8 @@
  * namespace). Everything here is a no-op returning 0 when the variable is unset, so the
  * daemon behaves the same under systemd, in a terminal and in tests.
  */
-#ifndef PROJ_DAEMON_NOTIFY_H
-#define PROJ_DAEMON_NOTIFY_H
+#ifndef PROJ_DAEMON_UTIL_NOTIFY_H
+#define PROJ_DAEMON_UTIL_NOTIFY_H
 
 #include <stdint.h>
 

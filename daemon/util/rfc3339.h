@@ -2,8 +2,8 @@
  * Times as the JSON of the CLI and of MQTT messages give them: RFC 3339 UTC with
  * milliseconds, "2026-11-25T23:11:19.123Z". Any thread.
  */
-#ifndef PROJ_DAEMON_RFC3339_H
-#define PROJ_DAEMON_RFC3339_H
+#ifndef PROJ_DAEMON_UTIL_RFC3339_H
+#define PROJ_DAEMON_UTIL_RFC3339_H
 
 #include <stdint.h>
 

@@ -4,8 +4,8 @@
  * state: class names come from a lookup the caller passes, so the gateway config can rename
  * or add classes; tfp_json_default_class_name() is the built-in table.
  */
-#ifndef PROJ_DAEMON_TFP_JSON_H
-#define PROJ_DAEMON_TFP_JSON_H
+#ifndef PROJ_DAEMON_UTIL_TFP_JSON_H
+#define PROJ_DAEMON_UTIL_TFP_JSON_H
 
 #include <stdint.h>
 

@@ -5,8 +5,8 @@
  * The simulator's radio, the tests and the load generators all speak to the gateway through
  * this; the gateway's parser of the same datagrams is daemon/ingest/pfwd.c.
  */
-#ifndef HOST_LIB_FWD_H
-#define HOST_LIB_FWD_H
+#ifndef PROJ_HOST_LIB_FWD_H
+#define PROJ_HOST_LIB_FWD_H
 
 #include <stddef.h>
 #include <stdint.h>

@@ -3,8 +3,8 @@
  * class names. Hex goes through proto/hex.h and the names through proto/classes.h, the same
  * code the gateway uses.
  */
-#ifndef HOST_LIB_HOSTUTIL_H
-#define HOST_LIB_HOSTUTIL_H
+#ifndef PROJ_HOST_LIB_HOSTUTIL_H
+#define PROJ_HOST_LIB_HOSTUTIL_H
 
 #include <stddef.h>
 #include <stdint.h>

@@ -4,8 +4,8 @@
  * synthesised signals. Streaming: the samples can be read block by block, so a long
  * recording costs no memory; wav_read_all() is for the programs that want all of them.
  */
-#ifndef HOST_LIB_WAV_H
-#define HOST_LIB_WAV_H
+#ifndef PROJ_HOST_LIB_WAV_H
+#define PROJ_HOST_LIB_WAV_H
 
 #include <stddef.h>
 #include <stdint.h>

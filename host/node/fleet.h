@@ -5,8 +5,8 @@
  * sending to the gateway over its bearer. The scenario format is documented in
  * nodefw/NODE.md; config/scenarios/ has examples.
  */
-#ifndef NODEFW_HOST_FLEET_H
-#define NODEFW_HOST_FLEET_H
+#ifndef PROJ_HOST_NODE_FLEET_H
+#define PROJ_HOST_NODE_FLEET_H
 
 #include <stddef.h>
 #include <stdint.h>

@@ -5,8 +5,8 @@
  * a "radio" that is a simulated Semtech packet forwarder (PUSH_DATA with an rxpk, then the
  * PUSH_ACK awaited), and the non-volatile record in a file (or in memory).
  */
-#ifndef NODEFW_HOST_HOST_HAL_H
-#define NODEFW_HOST_HOST_HAL_H
+#ifndef PROJ_HOST_NODE_HOST_HAL_H
+#define PROJ_HOST_NODE_HOST_HAL_H
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -2,8 +2,8 @@
  * What the simulator's commands (main.c, fleet.c) share beyond the host library: synthesiser
  * event names, the node's error texts and its counters as one JSON line.
  */
-#ifndef HOST_NODE_SIMUTIL_H
-#define HOST_NODE_SIMUTIL_H
+#ifndef PROJ_HOST_NODE_SIMUTIL_H
+#define PROJ_HOST_NODE_SIMUTIL_H
 
 #include <stdint.h>
 #include <stdio.h>

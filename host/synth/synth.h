@@ -32,8 +32,8 @@
  *
  * or, for a physical scene, synth_gain(SYNTH_AIR, 300.0) instead of the SNR gain.
  */
-#ifndef NODEFW_SYNTH_H
-#define NODEFW_SYNTH_H
+#ifndef PROJ_HOST_SYNTH_SYNTH_H
+#define PROJ_HOST_SYNTH_SYNTH_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -156,4 +156,4 @@ size_t synth_to_int16(const float *in, int16_t *out, size_t n);
  * random scene parameters consistent with the sources: a uniform double in [0, 1). */
 double synth_uniform(uint64_t *state);
 
-#endif /* NODEFW_SYNTH_H */
+#endif /* PROJ_HOST_SYNTH_SYNTH_H */

@@ -7,8 +7,8 @@
  * computes. Labels are binary per profile: 0 = nothing to report (background, distractors,
  * a healthy machine), 1 = the profile's target (rumble; upcall or humpback unit; a fault).
  */
-#ifndef NODEFW_TRAIN_DATA_H
-#define NODEFW_TRAIN_DATA_H
+#ifndef PROJ_HOST_TRAIN_DATA_H
+#define PROJ_HOST_TRAIN_DATA_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -73,4 +73,4 @@ int data_write_wav(const char *path, const int16_t *pcm, size_t n, unsigned rate
 int data_render_clip(enum dsp_profile p, int label, double snr_db, uint64_t seed, int16_t *pcm,
                      size_t samples);
 
-#endif /* NODEFW_TRAIN_DATA_H */
+#endif /* PROJ_HOST_TRAIN_DATA_H */

@@ -11,8 +11,8 @@
  *
  * Deterministic: the only randomness is the caller's seed (initialisation and shuffling).
  */
-#ifndef NODEFW_TRAIN_NET_H
-#define NODEFW_TRAIN_NET_H
+#ifndef PROJ_HOST_TRAIN_NET_H
+#define PROJ_HOST_TRAIN_NET_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -89,4 +89,4 @@ size_t net_macs(const struct net *net);
  * output depends on it). Sets the pruned weights to 0. */
 int net_prune(struct net *net, double sparsity);
 
-#endif /* NODEFW_TRAIN_NET_H */
+#endif /* PROJ_HOST_TRAIN_NET_H */

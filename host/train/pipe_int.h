@@ -3,8 +3,8 @@
  * builds the data splits; pipe_eval.c scores models on them; pipe_report.c writes the
  * REPORT.md section). Not a public interface: only pipeline.h is.
  */
-#ifndef NODEFW_TRAIN_PIPE_INT_H
-#define NODEFW_TRAIN_PIPE_INT_H
+#ifndef PROJ_HOST_TRAIN_PIPE_INT_H
+#define PROJ_HOST_TRAIN_PIPE_INT_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -106,4 +106,4 @@ void pipe__report(FILE *f, const struct pipe_opts *o, const struct pipe_cfg *c,
                   const struct pipe_sets *st, const struct pipe_eval *ev,
                   const struct pipe_result *res);
 
-#endif /* NODEFW_TRAIN_PIPE_INT_H */
+#endif /* PROJ_HOST_TRAIN_PIPE_INT_H */

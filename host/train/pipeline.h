@@ -3,8 +3,8 @@
  * REPORT.md shows (host only, C11). One call runs one profile from a seed (or from a user's
  * WAV folders) and leaves the int8 model, the report section and the sparsity sweep behind.
  */
-#ifndef NODEFW_TRAIN_PIPELINE_H
-#define NODEFW_TRAIN_PIPELINE_H
+#ifndef PROJ_HOST_TRAIN_PIPELINE_H
+#define PROJ_HOST_TRAIN_PIPELINE_H
 
 #include <stdio.h>
 
@@ -34,4 +34,4 @@ struct pipe_result {
 /* Run the pipeline; the report section (markdown) goes to `report`. 0 or -1. */
 int pipe_run(const struct pipe_opts *o, struct pipe_result *res, FILE *report);
 
-#endif /* NODEFW_TRAIN_PIPELINE_H */
+#endif /* PROJ_HOST_TRAIN_PIPELINE_H */

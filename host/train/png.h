@@ -2,8 +2,8 @@
  * png: a tiny deterministic line-plot writer (RGB PNG, run-length deflate), so the model
  * report's trade-off plot needs no plotting package and is byte-identical on every run.
  */
-#ifndef NODEFW_TRAIN_PNG_H
-#define NODEFW_TRAIN_PNG_H
+#ifndef PROJ_HOST_TRAIN_PNG_H
+#define PROJ_HOST_TRAIN_PNG_H
 
 #define PNG_MAX_SERIES 6
 #define PNG_MAX_POINTS 16
@@ -25,4 +25,4 @@ struct png_panel {
 /* Write `n` panels side by side into a PNG file; 0 or -1. */
 int png_plot(const char *path, const struct png_panel *panels, int n);
 
-#endif /* NODEFW_TRAIN_PNG_H */
+#endif /* PROJ_HOST_TRAIN_PNG_H */

@@ -584,7 +584,8 @@ int quant_write_header(const struct qmodel *qm, FILE *f, const char *name, const
             " * int8 %s for the %s profile; nodefw/model/REPORT.md says how it was trained\n"
             " * and how well it does. Format: nodefw/include/nodefw/nn.h.\n */\n",
             qm->kind == NN_KIND_CLASSIFIER ? "classifier" : "autoencoder", name);
-    fprintf(f, "#ifndef NODEFW_MODEL_%s_MODEL_H\n#define NODEFW_MODEL_%s_MODEL_H\n\n", up, up);
+    fprintf(f, "#ifndef PROJ_NODEFW_MODEL_%s_MODEL_H\n#define PROJ_NODEFW_MODEL_%s_MODEL_H\n\n", up,
+            up);
     fprintf(f, "#include <stdint.h>\n\n#include \"nodefw/nn.h\"\n\n");
     fprintf(f, "#define %s_MODEL_ARENA_BYTES %zu\n\n", up, quant_arena_bytes(qm));
     char nm[96];
@@ -654,6 +655,6 @@ int quant_write_header(const struct qmodel *qm, FILE *f, const char *name, const
         fprintf(f, "    .ae_ref_layer = %d,\n    .ae_bands = %d,\n    .ae_score_mult = %lu,\n",
                 qm->ae_ref_layer, qm->ae_bands, (unsigned long)qm->ae_score_mult);
     }
-    fprintf(f, "};\n\n#endif /* NODEFW_MODEL_%s_MODEL_H */\n", up);
+    fprintf(f, "};\n\n#endif /* PROJ_NODEFW_MODEL_%s_MODEL_H */\n", up);
     return ferror(f) ? -1 : 0;
 }

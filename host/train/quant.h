@@ -5,8 +5,8 @@
  * The simulation is written from the arithmetic spelled out in nn.h, independently of
  * nodefw/nn/nn.c; tests/host/test_train.c checks that the two agree bit for bit.
  */
-#ifndef NODEFW_TRAIN_QUANT_H
-#define NODEFW_TRAIN_QUANT_H
+#ifndef PROJ_HOST_TRAIN_QUANT_H
+#define PROJ_HOST_TRAIN_QUANT_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -98,4 +98,4 @@ int quant_write_header(const struct qmodel *qm, FILE *f, const char *name, const
 /* The engine's requantisation (nn.h), re-implemented. */
 int32_t quant_requant(int32_t x, int32_t mult, int shift);
 
-#endif /* NODEFW_TRAIN_QUANT_H */
+#endif /* PROJ_HOST_TRAIN_QUANT_H */

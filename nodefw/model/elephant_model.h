@@ -2,8 +2,8 @@
  * int8 classifier for the elephant profile; nodefw/model/REPORT.md says how it was trained
  * and how well it does. Format: nodefw/include/nodefw/nn.h.
  */
-#ifndef NODEFW_MODEL_ELEPHANT_MODEL_H
-#define NODEFW_MODEL_ELEPHANT_MODEL_H
+#ifndef PROJ_NODEFW_MODEL_ELEPHANT_MODEL_H
+#define PROJ_NODEFW_MODEL_ELEPHANT_MODEL_H
 
 #include <stdint.h>
 
@@ -364,4 +364,4 @@ static const struct nn_model elephant_model = {
     .detect_min_conf = 207,
 };
 
-#endif /* NODEFW_MODEL_ELEPHANT_MODEL_H */
+#endif /* PROJ_NODEFW_MODEL_ELEPHANT_MODEL_H */

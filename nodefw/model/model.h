@@ -6,8 +6,8 @@
  *   #define <PROFILE>_MODEL_ARENA_BYTES N           (= <profile>_model.arena_bytes)
  * and only static const arrays besides, all prefixed with <profile>_.
  */
-#ifndef NODEFW_MODEL_MODEL_H
-#define NODEFW_MODEL_MODEL_H
+#ifndef PROJ_NODEFW_MODEL_MODEL_H
+#define PROJ_NODEFW_MODEL_MODEL_H
 
 #include <stddef.h>
 
@@ -29,4 +29,4 @@ const struct nn_model *nn_model_for_profile(enum dsp_profile p);
  */
 int8_t *nn_model_arena(void);
 
-#endif /* NODEFW_MODEL_MODEL_H */
+#endif /* PROJ_NODEFW_MODEL_MODEL_H */

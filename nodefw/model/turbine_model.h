@@ -2,8 +2,8 @@
  * int8 autoencoder for the turbine profile; nodefw/model/REPORT.md says how it was trained
  * and how well it does. Format: nodefw/include/nodefw/nn.h.
  */
-#ifndef NODEFW_MODEL_TURBINE_MODEL_H
-#define NODEFW_MODEL_TURBINE_MODEL_H
+#ifndef PROJ_NODEFW_MODEL_TURBINE_MODEL_H
+#define PROJ_NODEFW_MODEL_TURBINE_MODEL_H
 
 #include <stdint.h>
 
@@ -215,4 +215,4 @@ static const struct nn_model turbine_model = {
     .ae_score_mult = 17403,
 };
 
-#endif /* NODEFW_MODEL_TURBINE_MODEL_H */
+#endif /* PROJ_NODEFW_MODEL_TURBINE_MODEL_H */

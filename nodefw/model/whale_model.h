@@ -2,8 +2,8 @@
  * int8 classifier for the whale profile; nodefw/model/REPORT.md says how it was trained
  * and how well it does. Format: nodefw/include/nodefw/nn.h.
  */
-#ifndef NODEFW_MODEL_WHALE_MODEL_H
-#define NODEFW_MODEL_WHALE_MODEL_H
+#ifndef PROJ_NODEFW_MODEL_WHALE_MODEL_H
+#define PROJ_NODEFW_MODEL_WHALE_MODEL_H
 
 #include <stdint.h>
 
@@ -270,4 +270,4 @@ static const struct nn_model whale_model = {
     .detect_min_conf = 241,
 };
 
-#endif /* NODEFW_MODEL_WHALE_MODEL_H */
+#endif /* PROJ_NODEFW_MODEL_WHALE_MODEL_H */

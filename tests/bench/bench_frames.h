@@ -4,8 +4,8 @@
  * detection frames and a monotonic clock. Header-only: each generator is one C file linked
  * with libproto.a (and the host library's forwarder client, lib/fwd.h, where it needs one).
  */
-#ifndef PROJ_TESTS_BENCH_FRAMES_H
-#define PROJ_TESTS_BENCH_FRAMES_H
+#ifndef PROJ_TESTS_BENCH_BENCH_FRAMES_H
+#define PROJ_TESTS_BENCH_BENCH_FRAMES_H
 
 #include <inttypes.h>
 #include <stdbool.h>

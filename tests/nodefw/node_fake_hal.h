@@ -4,8 +4,8 @@
  * sent with its time, a queue of datagrams to deliver, and a deterministic random generator.
  * Header-only (static functions) so each test program includes it once.
  */
-#ifndef TESTS_NODEFW_NODE_FAKE_HAL_H
-#define TESTS_NODEFW_NODE_FAKE_HAL_H
+#ifndef PROJ_TESTS_NODEFW_NODE_FAKE_HAL_H
+#define PROJ_TESTS_NODEFW_NODE_FAKE_HAL_H
 
 #include <stdint.h>
 #include <string.h>

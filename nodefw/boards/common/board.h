@@ -3,8 +3,8 @@
  * instance and its processor clock. Each board directory has one board.c defining these,
  * besides the start-up hooks of cortex-m4/cm4.h.
  */
-#ifndef NODEFW_BOARDS_COMMON_BOARD_H
-#define NODEFW_BOARDS_COMMON_BOARD_H
+#ifndef PROJ_NODEFW_BOARDS_COMMON_BOARD_H
+#define PROJ_NODEFW_BOARDS_COMMON_BOARD_H
 
 #include <stdint.h>
 

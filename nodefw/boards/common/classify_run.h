@@ -5,8 +5,8 @@
  * splits a step into its feature part and its inference part and times each with a
  * caller-supplied counter. Freestanding C99: no stdio; lines go to a callback.
  */
-#ifndef NODEFW_BOARDS_COMMON_CLASSIFY_RUN_H
-#define NODEFW_BOARDS_COMMON_CLASSIFY_RUN_H
+#ifndef PROJ_NODEFW_BOARDS_COMMON_CLASSIFY_RUN_H
+#define PROJ_NODEFW_BOARDS_COMMON_CLASSIFY_RUN_H
 
 #include <stddef.h>
 #include <stdint.h>

@@ -2,8 +2,8 @@
  * The test signal baked into a QEMU image at build time: a C array generated, together with
  * the WAV file the host build reads, by host/board-tools/gen_signal.c.
  */
-#ifndef NODEFW_BOARDS_COMMON_SIGNAL_H
-#define NODEFW_BOARDS_COMMON_SIGNAL_H
+#ifndef PROJ_NODEFW_BOARDS_COMMON_SIGNAL_H
+#define PROJ_NODEFW_BOARDS_COMMON_SIGNAL_H
 
 #include <stdint.h>
 

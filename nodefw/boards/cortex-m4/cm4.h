@@ -4,8 +4,8 @@
  * board, and the linker-script symbols. Addresses are the ARMv7-M Architecture Reference
  * Manual's (B3.2, B3.3, B3.4, C1.8); no vendor CMSIS header is needed.
  */
-#ifndef NODEFW_BOARDS_CORTEX_M4_CM4_H
-#define NODEFW_BOARDS_CORTEX_M4_CM4_H
+#ifndef PROJ_NODEFW_BOARDS_CORTEX_M4_CM4_H
+#define PROJ_NODEFW_BOARDS_CORTEX_M4_CM4_H
 
 #include <stdint.h>
 

@@ -3,8 +3,8 @@
  * interrupting once a millisecond, widened to 64 bits, and a WFI sleep on it. The board
  * starts it in board_init() and hands cm4_now_ms()/cm4_sleep_ms() to the HAL.
  */
-#ifndef PROJ_NODEFW_BOARDS_CM4_MSCLOCK_H
-#define PROJ_NODEFW_BOARDS_CM4_MSCLOCK_H
+#ifndef PROJ_NODEFW_BOARDS_CORTEX_M4_MSCLOCK_H
+#define PROJ_NODEFW_BOARDS_CORTEX_M4_MSCLOCK_H
 
 #include <stdint.h>
 

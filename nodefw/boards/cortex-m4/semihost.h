@@ -5,8 +5,8 @@
  * rdimon so the image has no stdio, no heap and no syscall stubs, like the real boards.
  * On hardware without a debugger attached, BKPT faults: only the QEMU board uses this.
  */
-#ifndef NODEFW_BOARDS_CORTEX_M4_SEMIHOST_H
-#define NODEFW_BOARDS_CORTEX_M4_SEMIHOST_H
+#ifndef PROJ_NODEFW_BOARDS_CORTEX_M4_SEMIHOST_H
+#define PROJ_NODEFW_BOARDS_CORTEX_M4_SEMIHOST_H
 
 #include <stdint.h>
 

@@ -3,8 +3,8 @@
  * addresses (section 2.2.2), bit positions from each peripheral's register map. Only the
  * Cortex-M4 side (CPU1) of the dual-core part; no vendor header needed.
  */
-#ifndef NODEFW_BOARDS_STM32WL55_STM32WL55_H
-#define NODEFW_BOARDS_STM32WL55_STM32WL55_H
+#ifndef PROJ_NODEFW_BOARDS_STM32WL55_STM32WL55_H
+#define PROJ_NODEFW_BOARDS_STM32WL55_STM32WL55_H
 
 #include "cm4.h"
 

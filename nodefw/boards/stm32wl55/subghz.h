@@ -2,8 +2,8 @@
  * The STM32WL55's on-chip SX126x radio behind the SUBGHZSPI: the bus the board hands to
  * the board-agnostic driver (radio/sx126x.h), and its interrupt.
  */
-#ifndef NODEFW_BOARDS_STM32WL55_SUBGHZ_H
-#define NODEFW_BOARDS_STM32WL55_SUBGHZ_H
+#ifndef PROJ_NODEFW_BOARDS_STM32WL55_SUBGHZ_H
+#define PROJ_NODEFW_BOARDS_STM32WL55_SUBGHZ_H
 
 #include <stdint.h>
 

@@ -16,8 +16,8 @@
  * aggregator_peek() says what is due, aggregator_commit() removes it once the frame is on
  * its way. Integers only; all state is in struct aggregator.
  */
-#ifndef NODEFW_INCLUDE_NODEFW_AGGREGATOR_H
-#define NODEFW_INCLUDE_NODEFW_AGGREGATOR_H
+#ifndef PROJ_NODEFW_AGGREGATOR_H
+#define PROJ_NODEFW_AGGREGATOR_H
 
 #include <stdbool.h>
 #include <stdint.h>

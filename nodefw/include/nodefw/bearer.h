@@ -8,8 +8,8 @@
  * of a given length may go now (and, for LoRa, charges its time on air to the budget);
  * only then does the node take a frame counter and build the frame for bearer_send().
  */
-#ifndef NODEFW_INCLUDE_NODEFW_BEARER_H
-#define NODEFW_INCLUDE_NODEFW_BEARER_H
+#ifndef PROJ_NODEFW_BEARER_H
+#define PROJ_NODEFW_BEARER_H
 
 #include <stddef.h>
 #include <stdint.h>

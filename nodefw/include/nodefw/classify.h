@@ -5,8 +5,8 @@
  * matrix are static scratch shared by all states, so calls must not run concurrently
  * (single thread, never from an ISR).
  */
-#ifndef NODEFW_INCLUDE_NODEFW_CLASSIFY_H
-#define NODEFW_INCLUDE_NODEFW_CLASSIFY_H
+#ifndef PROJ_NODEFW_CLASSIFY_H
+#define PROJ_NODEFW_CLASSIFY_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -88,4 +88,4 @@ int node_classify_window(enum dsp_profile p, const int8_t *feat, const struct ds
  */
 const struct nn_model *node_classify_model_info(enum dsp_profile p, uint16_t *id, uint8_t *ver);
 
-#endif /* NODEFW_INCLUDE_NODEFW_CLASSIFY_H */
+#endif /* PROJ_NODEFW_CLASSIFY_H */

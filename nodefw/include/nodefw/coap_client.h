@@ -19,8 +19,8 @@
  * waiting datagrams through the HAL and retransmits when a timer is due, and reports the
  * outcome once. Driven by the node's main loop with its clock.
  */
-#ifndef NODEFW_INCLUDE_NODEFW_COAP_CLIENT_H
-#define NODEFW_INCLUDE_NODEFW_COAP_CLIENT_H
+#ifndef PROJ_NODEFW_COAP_CLIENT_H
+#define PROJ_NODEFW_COAP_CLIENT_H
 
 #include <stddef.h>
 #include <stdint.h>

@@ -5,8 +5,8 @@
  * sliding hour is covered by the bins summed, the check is strict (never optimistic) and the
  * state is a fixed 250 bytes. Integer arithmetic only (microseconds).
  */
-#ifndef NODEFW_INCLUDE_NODEFW_DUTYCYCLE_H
-#define NODEFW_INCLUDE_NODEFW_DUTYCYCLE_H
+#ifndef PROJ_NODEFW_DUTYCYCLE_H
+#define PROJ_NODEFW_DUTYCYCLE_H
 
 #include <stddef.h>
 #include <stdint.h>

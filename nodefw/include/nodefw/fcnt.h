@@ -10,8 +10,8 @@
  * Record (10 bytes): 'T' 'F', version 1, K's log (unused, 0), limit u32 LE, CRC-16/CCITT of
  * the first 8 bytes, LE.
  */
-#ifndef NODEFW_INCLUDE_NODEFW_FCNT_H
-#define NODEFW_INCLUDE_NODEFW_FCNT_H
+#ifndef PROJ_NODEFW_FCNT_H
+#define PROJ_NODEFW_FCNT_H
 
 #include <stdint.h>
 

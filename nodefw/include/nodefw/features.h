@@ -16,8 +16,8 @@
  * +68 (one-bin band; about +61 spread over a 4-bin band), white noise of 1 LSB RMS about -74,
  * digital silence -100.
  */
-#ifndef NODEFW_INCLUDE_NODEFW_FEATURES_H
-#define NODEFW_INCLUDE_NODEFW_FEATURES_H
+#ifndef PROJ_NODEFW_FEATURES_H
+#define PROJ_NODEFW_FEATURES_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -118,4 +118,4 @@ int dsp_features_window(const struct dsp_features *st, int8_t out[FEAT_FRAMES][F
 int dsp_features_frame(enum dsp_profile p, const int16_t *frame, int8_t *bands,
                        int32_t *energy_q10);
 
-#endif /* NODEFW_INCLUDE_NODEFW_FEATURES_H */
+#endif /* PROJ_NODEFW_FEATURES_H */

@@ -15,8 +15,8 @@
  * into int16; exp = r - norm. SNR against a double DFT: 73-93 dB on tones, noise, a chirp and
  * an impulse (tests/nodefw/test_fft.c prints each figure).
  */
-#ifndef NODEFW_INCLUDE_NODEFW_FFT_H
-#define NODEFW_INCLUDE_NODEFW_FFT_H
+#ifndef PROJ_NODEFW_FFT_H
+#define PROJ_NODEFW_FFT_H
 
 #include <stdint.h>
 
@@ -42,4 +42,4 @@ int dsp_rfft_q15(const int16_t *x, int16_t *out);
  */
 void dsp_hann_q15(const int16_t *in, int16_t *out);
 
-#endif /* NODEFW_INCLUDE_NODEFW_FFT_H */
+#endif /* PROJ_NODEFW_FFT_H */

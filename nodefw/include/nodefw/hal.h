@@ -9,8 +9,8 @@
  * Calling context: every function is called from the firmware's single main loop, never
  * from an interrupt; an implementation may block where its comment allows it.
  */
-#ifndef NODEFW_INCLUDE_NODEFW_HAL_H
-#define NODEFW_INCLUDE_NODEFW_HAL_H
+#ifndef PROJ_NODEFW_HAL_H
+#define PROJ_NODEFW_HAL_H
 
 #include <stdbool.h>
 #include <stddef.h>

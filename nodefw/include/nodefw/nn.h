@@ -55,8 +55,8 @@
  *   peak_band = lowest b < ae_bands maximising sum over i with i % ae_bands == b of
  *   (q[i] - r[i])^2.
  */
-#ifndef NODEFW_INCLUDE_NODEFW_NN_H
-#define NODEFW_INCLUDE_NODEFW_NN_H
+#ifndef PROJ_NODEFW_NN_H
+#define PROJ_NODEFW_NN_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -204,4 +204,4 @@ void nn_classify_head(const struct nn_model *m, const int8_t *q, struct nn_resul
 void nn_ae_head(const struct nn_model *m, const int8_t *q, const int8_t *ref,
                 struct nn_result *res);
 
-#endif /* NODEFW_INCLUDE_NODEFW_NN_H */
+#endif /* PROJ_NODEFW_NN_H */

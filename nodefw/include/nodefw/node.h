@@ -8,8 +8,8 @@
  * static RAM, the host fleet simulator one per simulated node. node_step() never blocks
  * except in the radio HAL; the caller sleeps when it returns NODE_IDLE.
  */
-#ifndef NODEFW_INCLUDE_NODEFW_NODE_H
-#define NODEFW_INCLUDE_NODEFW_NODE_H
+#ifndef PROJ_NODEFW_NODE_H
+#define PROJ_NODEFW_NODE_H
 
 #include <stdbool.h>
 #include <stdint.h>

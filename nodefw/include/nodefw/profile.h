@@ -4,8 +4,8 @@
  * spectrum; the frame/window geometry is the same for all profiles, so one model format and
  * one engine serve all three. Rationale for every number: nodefw/DSP.md.
  */
-#ifndef NODEFW_INCLUDE_NODEFW_PROFILE_H
-#define NODEFW_INCLUDE_NODEFW_PROFILE_H
+#ifndef PROJ_NODEFW_PROFILE_H
+#define PROJ_NODEFW_PROFILE_H
 
 #include <stdint.h>
 
@@ -69,4 +69,4 @@ int dsp_profile_from_name(const char *name);
  */
 const char *dsp_profile_name(enum dsp_profile p);
 
-#endif /* NODEFW_INCLUDE_NODEFW_PROFILE_H */
+#endif /* PROJ_NODEFW_PROFILE_H */

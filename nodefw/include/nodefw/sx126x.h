@@ -8,8 +8,8 @@
  *
  * Calling context: the firmware main loop; nothing here runs in an interrupt.
  */
-#ifndef NODEFW_BOARDS_RADIO_SX126X_H
-#define NODEFW_BOARDS_RADIO_SX126X_H
+#ifndef PROJ_NODEFW_SX126X_H
+#define PROJ_NODEFW_SX126X_H
 
 #include <stddef.h>
 #include <stdint.h>

@@ -4,8 +4,8 @@
  * The key schedule is expanded once into a caller-owned context so a gateway can keep it
  * per node and a node can keep it in static RAM.
  */
-#ifndef PROTO_INCLUDE_PROTO_AES_H
-#define PROTO_INCLUDE_PROTO_AES_H
+#ifndef PROJ_PROTO_AES_H
+#define PROJ_PROTO_AES_H
 
 #include <stdint.h>
 

@@ -3,8 +3,8 @@
  * passes by on a CPU with AES instructions, callable on its own so a test on such a CPU
  * still checks it (a node runs only this one).
  */
-#ifndef PROTO_INCLUDE_PROTO_AES_INT_H
-#define PROTO_INCLUDE_PROTO_AES_INT_H
+#ifndef PROJ_PROTO_AES_INT_H
+#define PROJ_PROTO_AES_INT_H
 
 #include "proto/aes.h"
 

@@ -4,8 +4,8 @@
  * 4 human, 5 vehicle, 6 gunshot, 7 ship. The gateway's config starts from it and may rename
  * or add classes; host programs print these names. proto/SPEC.md section 8.
  */
-#ifndef PROTO_INCLUDE_PROTO_CLASSES_H
-#define PROTO_INCLUDE_PROTO_CLASSES_H
+#ifndef PROJ_PROTO_CLASSES_H
+#define PROJ_PROTO_CLASSES_H
 
 #include <stdint.h>
 
@@ -18,4 +18,4 @@
  */
 const char *proto_class_name(uint8_t class_id);
 
-#endif /* PROTO_INCLUDE_PROTO_CLASSES_H */
+#endif /* PROJ_PROTO_CLASSES_H */

@@ -3,8 +3,8 @@
  * over B0 followed by the frame without copying them into one buffer, and a constant-time
  * comparison for checking tags.
  */
-#ifndef PROTO_INCLUDE_PROTO_CMAC_H
-#define PROTO_INCLUDE_PROTO_CMAC_H
+#ifndef PROJ_PROTO_CMAC_H
+#define PROJ_PROTO_CMAC_H
 
 #include <stddef.h>
 #include <stdint.h>

@@ -3,8 +3,8 @@
  * (0xEDB88320), initial value and final XOR 0xFFFFFFFF. The provisioning record seals its
  * bytes with it (proto/SPEC.md section 7); the trainer's PNG chunks use the same CRC.
  */
-#ifndef PROTO_INCLUDE_PROTO_CRC32_H
-#define PROTO_INCLUDE_PROTO_CRC32_H
+#ifndef PROJ_PROTO_CRC32_H
+#define PROJ_PROTO_CRC32_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -18,4 +18,4 @@
  */
 uint32_t proto_crc32(uint32_t crc, const uint8_t *p, size_t n);
 
-#endif /* PROTO_INCLUDE_PROTO_CRC32_H */
+#endif /* PROJ_PROTO_CRC32_H */

@@ -3,8 +3,8 @@
  * producing bytes can return a length (>= 0) or an error in one int. Each way a frame or
  * payload can be wrong has its own code, so the gateway can count refusals by reason.
  */
-#ifndef PROTO_INCLUDE_PROTO_ERR_H
-#define PROTO_INCLUDE_PROTO_ERR_H
+#ifndef PROJ_PROTO_ERR_H
+#define PROJ_PROTO_ERR_H
 
 #if defined(__GNUC__)
 #define PROTO_MUST_CHECK __attribute__((warn_unused_result))

@@ -4,8 +4,8 @@
  * bytes. Only uplinks are handled: Dir is always 0 in the B0 and A blocks.
  * Parsing is zero copy: struct proto_frame points into the caller's buffer.
  */
-#ifndef PROTO_INCLUDE_PROTO_FRAME_H
-#define PROTO_INCLUDE_PROTO_FRAME_H
+#ifndef PROJ_PROTO_FRAME_H
+#define PROJ_PROTO_FRAME_H
 
 #include <stdbool.h>
 #include <stddef.h>

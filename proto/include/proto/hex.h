@@ -3,8 +3,8 @@
  * messages a person can act on), the host programs' options and the tests' vectors. Digits
  * of either case are read; output is upper case.
  */
-#ifndef PROTO_INCLUDE_PROTO_HEX_H
-#define PROTO_INCLUDE_PROTO_HEX_H
+#ifndef PROJ_PROTO_HEX_H
+#define PROJ_PROTO_HEX_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -36,4 +36,4 @@ PROTO_MUST_CHECK int proto_hex_decode(const char *s, size_t len, uint8_t *out, s
  */
 PROTO_MUST_CHECK int proto_hex_encode(const uint8_t *in, size_t len, char *out, size_t cap);
 
-#endif /* PROTO_INCLUDE_PROTO_HEX_H */
+#endif /* PROJ_PROTO_HEX_H */

@@ -6,8 +6,8 @@
  * checked: proto/SPEC.md section 7. The CLI encodes with this code and the firmware parses
  * with it, so the two cannot drift apart.
  */
-#ifndef PROTO_INCLUDE_PROTO_PROVISION_H
-#define PROTO_INCLUDE_PROTO_PROVISION_H
+#ifndef PROJ_PROTO_PROVISION_H
+#define PROJ_PROTO_PROVISION_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -80,4 +80,4 @@ const char *proto_provision_strerror(int err);
  */
 const char *proto_provision_profile_name(uint8_t profile);
 
-#endif /* PROTO_INCLUDE_PROTO_PROVISION_H */
+#endif /* PROJ_PROTO_PROVISION_H */

@@ -3,8 +3,8 @@
  * message: 1 detections, 2 health, 3 anomaly summary. Layouts are fixed in
  * ARCHITECTURE.md and spelt out byte by byte in proto/SPEC.md. All integers little-endian.
  */
-#ifndef PROTO_INCLUDE_PROTO_TFP_H
-#define PROTO_INCLUDE_PROTO_TFP_H
+#ifndef PROJ_PROTO_TFP_H
+#define PROJ_PROTO_TFP_H
 
 #include <stddef.h>
 #include <stdint.h>
