@@ -114,7 +114,7 @@ int fusion_state_parse(const char *name)
 
 /* Confidence-weighted centroid of the listed nodes that have a position. A node of weight 0
  * (p = 0) still counts, with a tiny weight, so a position is never lost to rounding. */
-void fusion__work_centroid(struct alert *al)
+void fusion__work_centroid(struct fusion__alert *al)
 {
     double w_sum = 0.0;
     double lat = 0.0;
@@ -138,8 +138,8 @@ void fusion__work_centroid(struct alert *al)
 
 /* Add (or raise) one node in the work list; a node beyond FUSION_ALERT_NODES only sets
  * nodes_truncated. The node's latest position wins. */
-void fusion__work_add_node(struct alert *al, uint32_t devaddr, double p, bool has_pos, double lat,
-                           double lon)
+void fusion__work_add_node(struct fusion__alert *al, uint32_t devaddr, double p, bool has_pos,
+                           double lat, double lon)
 {
     unsigned i;
 
@@ -169,19 +169,20 @@ void fusion__work_add_node(struct alert *al, uint32_t devaddr, double p, bool ha
 }
 
 /* Did anything an `update` reports change between work and pub? */
-static bool work_changed(const struct alert *al)
+static bool work_changed(const struct fusion__alert *al)
 {
     const struct fusion_alert *w = &al->work;
     const struct fusion_alert *p = &al->pub;
 
     return w->node_count != p->node_count || w->nodes_truncated != p->nodes_truncated ||
            memcmp(w->nodes, p->nodes, w->node_count * sizeof(w->nodes[0])) != 0 ||
-           fabs(w->confidence - p->confidence) > CONF_EPS || w->has_position != p->has_position ||
-           fabs(w->lat - p->lat) > POS_EPS || fabs(w->lon - p->lon) > POS_EPS;
+           fabs(w->confidence - p->confidence) > FUSION__CONF_EPS ||
+           w->has_position != p->has_position || fabs(w->lat - p->lat) > FUSION__POS_EPS ||
+           fabs(w->lon - p->lon) > FUSION__POS_EPS;
 }
 
 /* Start a work copy from nothing (an alert about to open). */
-void fusion__work_reset(struct alert *al, enum fusion_kind kind, const char *class_name,
+void fusion__work_reset(struct fusion__alert *al, enum fusion_kind kind, const char *class_name,
                         const char *zone, const char *key, const char *rule)
 {
     memset(&al->work, 0, sizeof(al->work));
@@ -199,8 +200,8 @@ void fusion__work_reset(struct alert *al, enum fusion_kind kind, const char *cla
  * seq 1 at open), @now_ms and its message; emit; on success it becomes pub (and work, so the
  * two agree), else nothing changes. Return: 0 or the callback's value.
  */
-int fusion__publish(struct fusion *f, struct alert *al, enum fusion_state state, int64_t now_ms,
-                    enum clear_reason why, long extra, long extra2)
+int fusion__publish(struct fusion *f, struct fusion__alert *al, enum fusion_state state,
+                    int64_t now_ms, enum fusion__clear_reason why, long extra, long extra2)
 {
     struct fusion_alert c = al->work;
     int rc;
@@ -247,14 +248,14 @@ bool fusion__may_open(struct fusion *f)
 
 /* For an active alert, after its work copy took the latest input: escalate at once when the
  * level rose, else publish a pending change once the update interval has passed. */
-int fusion__escalate_or_update(struct fusion *f, struct alert *al, unsigned interval_s,
+int fusion__escalate_or_update(struct fusion *f, struct fusion__alert *al, unsigned interval_s,
                                int64_t now_ms, long extra, long extra2)
 {
     if (al->work.level > al->pub.level) {
-        return fusion__publish(f, al, FUSION_ESCALATE, now_ms, CLEAR_QUIET, extra, extra2);
+        return fusion__publish(f, al, FUSION_ESCALATE, now_ms, FUSION__CLEAR_QUIET, extra, extra2);
     }
     if (work_changed(al) && now_ms - al->last_emit_ms >= (int64_t)interval_s * 1000) {
-        return fusion__publish(f, al, FUSION_UPDATE, now_ms, CLEAR_QUIET, extra, extra2);
+        return fusion__publish(f, al, FUSION_UPDATE, now_ms, FUSION__CLEAR_QUIET, extra, extra2);
     }
     return 0;
 }
@@ -278,8 +279,8 @@ int fusion_new(const struct config_fusion *cfg, const struct fusion_opts *opts, 
     f->max_alerts = opts->max_alerts != 0 ? opts->max_alerts : FUSION_DEFAULT_MAX_ALERTS;
     f->max_nodes = opts->max_nodes != 0 ? opts->max_nodes : FUSION_DEFAULT_MAX_NODES;
     f->next_id = 1;
-    f->groups = calloc(2 * f->max_alerts, sizeof(struct group *));
-    f->slots = calloc(HASH_SLOTS, sizeof(f->slots[0]));
+    f->groups = calloc(2 * f->max_alerts, sizeof(struct fusion__group *));
+    f->slots = calloc(FUSION__HASH_SLOTS, sizeof(f->slots[0]));
     f->used = calloc(FUSION_WINDOW_MAX, sizeof(f->used[0]));
     if (f->groups == NULL || f->slots == NULL || f->used == NULL) {
         goto fail;
@@ -327,8 +328,8 @@ void fusion_set_next_id(struct fusion *f, int64_t next_id)
         }
     }
     for (i = 0; i < f->node_len; i++) {
-        for (s = 0; s < SLOT_COUNT; s++) {
-            const struct alert *al = f->nodes[i]->alert[s];
+        for (s = 0; s < FUSION__SLOT_COUNT; s++) {
+            const struct fusion__alert *al = f->nodes[i]->alert[s];
 
             if (al != NULL && al->active && al->pub.id >= next_id) {
                 next_id = al->pub.id + 1;
@@ -350,7 +351,7 @@ static int eval_all(struct fusion *f, int64_t now_ms)
     int rc = fusion__cluster_tick(f, now_ms);
 
     for (i = 0; i < f->node_len; i++) {
-        struct node *n = f->nodes[i];
+        struct fusion__node *n = f->nodes[i];
 
         rc = first_error(rc, fusion__pers_eval(f, n, NULL, now_ms));
         rc = first_error(rc, fusion__offline_eval(f, n, now_ms));
@@ -374,7 +375,7 @@ int fusion_set_config(struct fusion *f, const struct config_fusion *cfg, int64_t
 int fusion_node_known(struct fusion *f, const struct fusion_node *in, int64_t last_seen_ms,
                       int64_t now_ms)
 {
-    struct node *n;
+    struct fusion__node *n;
     int err;
 
     if (f == NULL || in == NULL) {
@@ -394,7 +395,7 @@ int fusion_node_known(struct fusion *f, const struct fusion_node *in, int64_t la
 int fusion_node_forget(struct fusion *f, uint32_t devaddr, int64_t now_ms)
 {
     unsigned s;
-    struct node *n;
+    struct fusion__node *n;
     int rc = 0;
 
     if (f == NULL) {
@@ -404,12 +405,12 @@ int fusion_node_forget(struct fusion *f, uint32_t devaddr, int64_t now_ms)
     if (n == NULL) {
         return -ENOENT;
     }
-    for (s = 0; s < SLOT_COUNT; s++) {
-        struct alert *al = n->alert[s];
+    for (s = 0; s < FUSION__SLOT_COUNT; s++) {
+        struct fusion__alert *al = n->alert[s];
 
         if (al != NULL && al->active) {
-            rc = first_error(rc, fusion__publish(f, al, FUSION_CLEARED, now_ms, CLEAR_REMOVED,
-                                                 (long)n->battery_mv, 0));
+            rc = first_error(rc, fusion__publish(f, al, FUSION_CLEARED, now_ms,
+                                                 FUSION__CLEAR_REMOVED, (long)n->battery_mv, 0));
         }
         fusion__node_alert_drop(n, s);
     }
@@ -455,8 +456,8 @@ int fusion_foreach_active(const struct fusion *f,
         }
     }
     for (i = 0; i < f->node_len; i++) {
-        for (s = 0; s < SLOT_COUNT; s++) {
-            const struct alert *al = f->nodes[i]->alert[s];
+        for (s = 0; s < FUSION__SLOT_COUNT; s++) {
+            const struct fusion__alert *al = f->nodes[i]->alert[s];
 
             if (al != NULL && al->active) {
                 rc = cb(&al->pub, arg);

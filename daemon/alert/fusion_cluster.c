@@ -11,12 +11,12 @@
 
 #include "alert/fusion_int.h"
 
-struct group *fusion__group_find(struct fusion *f, int rule, const char *zone)
+struct fusion__group *fusion__group_find(struct fusion *f, int rule, const char *zone)
 {
     size_t i;
 
     for (i = 0; i < f->group_len; i++) {
-        struct group *g = f->groups[i];
+        struct fusion__group *g = f->groups[i];
 
         if (g->al.rule == rule && strcmp(g->zone, zone) == 0) {
             return g;
@@ -26,9 +26,9 @@ struct group *fusion__group_find(struct fusion *f, int rule, const char *zone)
 }
 
 /* A new group for @rule and @zone; NULL at the cap (counted) or without memory (*err). */
-struct group *fusion__group_add(struct fusion *f, int rule, const char *zone, int *err)
+struct fusion__group *fusion__group_add(struct fusion *f, int rule, const char *zone, int *err)
 {
-    struct group *g;
+    struct fusion__group *g;
 
     *err = 0;
     if (f->group_len >= 2 * f->max_alerts) {
@@ -46,7 +46,7 @@ struct group *fusion__group_add(struct fusion *f, int rule, const char *zone, in
     return g;
 }
 
-void fusion__group_free(struct group *g)
+void fusion__group_free(struct fusion__group *g)
 {
     if (g != NULL) {
         free(g->win);
@@ -60,11 +60,11 @@ struct wstats {
     unsigned nodes; /* distinct nodes in the window */
     double max_p;   /* highest single p */
     double fused;   /* 1 - prod(1 - p) over distinct nodes' best p */
-    int level;      /* LEVEL_NONE or enum fusion_level */
+    int level;      /* FUSION__LEVEL_NONE or enum fusion_level */
 };
 
-static void window_stats(struct fusion *f, const struct group *g, const struct config_rule *r,
-                         struct wstats *ws)
+static void window_stats(struct fusion *f, const struct fusion__group *g,
+                         const struct config_rule *r, struct wstats *ws)
 {
     const struct config_zone *z = config_zone_find(&f->cfg, g->zone);
     double prod = 1.0;
@@ -74,16 +74,16 @@ static void window_stats(struct fusion *f, const struct group *g, const struct c
     memset(ws, 0, sizeof(*ws));
     if (++f->gen == 0) {
         /* The stamp wrapped: old stamps could look current. */
-        memset(f->slots, 0, HASH_SLOTS * sizeof(f->slots[0]));
+        memset(f->slots, 0, FUSION__HASH_SLOTS * sizeof(f->slots[0]));
         f->gen = 1;
     }
     for (i = 0; i < g->win_len; i++) {
-        const struct entry *e = &g->win[i];
+        const struct fusion__entry *e = &g->win[i];
         /* Fibonacci hashing: DevAddrs share their high bits (the NetID prefix). */
-        uint32_t h = (uint32_t)(e->devaddr * 2654435761u) >> (32u - HASH_BITS);
+        uint32_t h = (uint32_t)(e->devaddr * 2654435761u) >> (32u - FUSION__HASH_BITS);
 
         while (f->slots[h].gen == f->gen && f->slots[h].devaddr != e->devaddr) {
-            h = (h + 1u) & (HASH_SLOTS - 1u);
+            h = (h + 1u) & (FUSION__HASH_SLOTS - 1u);
         }
         if (f->slots[h].gen != f->gen) {
             f->slots[h].gen = f->gen;
@@ -104,7 +104,7 @@ static void window_stats(struct fusion *f, const struct group *g, const struct c
     }
     ws->nodes = (unsigned)used;
     ws->fused = used > 0 ? 1.0 - prod : 0.0;
-    ws->level = LEVEL_NONE;
+    ws->level = FUSION__LEVEL_NONE;
     if (used > 0 && ws->max_p >= r->watch_confidence) {
         ws->level = FUSION_WATCH;
     }
@@ -117,7 +117,7 @@ static void window_stats(struct fusion *f, const struct group *g, const struct c
 }
 
 /* Drop entries whose time is at or before @cutoff_ms, keeping arrival order. */
-static void window_prune(struct group *g, int64_t cutoff_ms)
+static void window_prune(struct fusion__group *g, int64_t cutoff_ms)
 {
     size_t i;
     size_t k = 0;
@@ -132,7 +132,7 @@ static void window_prune(struct group *g, int64_t cutoff_ms)
 
 /* Add @e to the window. A full window loses its oldest detection (by time), whose place @e
  * takes: no shifting, so arrival order holds only until a window overflows. */
-static int window_push(struct fusion *f, struct group *g, const struct entry *e)
+static int window_push(struct fusion *f, struct fusion__group *g, const struct fusion__entry *e)
 {
     if (g->win_len == FUSION_WINDOW_MAX) {
         size_t oldest = 0;
@@ -149,7 +149,7 @@ static int window_push(struct fusion *f, struct group *g, const struct entry *e)
     }
     if (g->win_len == g->win_cap) {
         size_t cap = g->win_cap != 0 ? g->win_cap * 2 : 16;
-        struct entry *w;
+        struct fusion__entry *w;
 
         if (cap > FUSION_WINDOW_MAX) {
             cap = FUSION_WINDOW_MAX;
@@ -166,10 +166,11 @@ static int window_push(struct fusion *f, struct group *g, const struct entry *e)
 }
 
 /* Build a cluster alert's work copy from its window (the alert is about to open). */
-static void group_work_from_window(struct fusion *f, struct group *g, const struct wstats *ws)
+static void group_work_from_window(struct fusion *f, struct fusion__group *g,
+                                   const struct wstats *ws)
 {
     const struct config_rule *r = &f->cfg.rules[g->al.rule];
-    struct alert *al = &g->al;
+    struct fusion__alert *al = &g->al;
     size_t i;
 
     fusion__work_reset(al, FUSION_KIND_CLUSTER, fusion__rule_class_name(f, r), g->zone, g->zone,
@@ -178,7 +179,7 @@ static void group_work_from_window(struct fusion *f, struct group *g, const stru
     al->work.confidence = ws->fused;
     al->work.detections = (uint32_t)g->win_len;
     for (i = 0; i < g->win_len; i++) {
-        const struct entry *e = &g->win[i];
+        const struct fusion__entry *e = &g->win[i];
 
         fusion__work_add_node(al, e->devaddr, e->p, e->has_position, e->lat, e->lon);
         if (i == 0 || e->time_ms < al->work.first_seen_ms) {
@@ -195,9 +196,10 @@ static void group_work_from_window(struct fusion *f, struct group *g, const stru
  * Everything due for one group at @now_ms; @e is the detection that just entered its window
  * (NULL at a tick). Return: 0 or the emit callback's value.
  */
-static int group_eval(struct fusion *f, struct group *g, const struct entry *e, int64_t now_ms)
+static int group_eval(struct fusion *f, struct fusion__group *g, const struct fusion__entry *e,
+                      int64_t now_ms)
 {
-    struct alert *al = &g->al;
+    struct fusion__alert *al = &g->al;
     const struct config_rule *r;
     struct wstats ws;
 
@@ -206,12 +208,12 @@ static int group_eval(struct fusion *f, struct group *g, const struct entry *e, 
         if (!al->active) {
             return 0;
         }
-        return fusion__publish(f, al, FUSION_CLEARED, now_ms, CLEAR_RULE_GONE, 0, 0);
+        return fusion__publish(f, al, FUSION_CLEARED, now_ms, FUSION__CLEAR_RULE_GONE, 0, 0);
     }
     r = &f->cfg.rules[al->rule];
     window_prune(g, now_ms - (int64_t)r->window_s * 1000);
     if (al->active && now_ms - al->last_input_ms >= (int64_t)r->clear_after_s * 1000) {
-        int rc = fusion__publish(f, al, FUSION_CLEARED, now_ms, CLEAR_QUIET,
+        int rc = fusion__publish(f, al, FUSION_CLEARED, now_ms, FUSION__CLEAR_QUIET,
                                  (long)((now_ms - al->last_input_ms) / 1000), 0);
 
         if (rc == 0) {
@@ -221,11 +223,11 @@ static int group_eval(struct fusion *f, struct group *g, const struct entry *e, 
     }
     window_stats(f, g, r, &ws);
     if (!al->active) {
-        if (ws.level == LEVEL_NONE || !fusion__may_open(f)) {
+        if (ws.level == FUSION__LEVEL_NONE || !fusion__may_open(f)) {
             return 0;
         }
         group_work_from_window(f, g, &ws);
-        return fusion__publish(f, al, FUSION_OPEN, now_ms, CLEAR_QUIET, 0, 0);
+        return fusion__publish(f, al, FUSION_OPEN, now_ms, FUSION__CLEAR_QUIET, 0, 0);
     }
     if (e != NULL) {
         fusion__work_add_node(al, e->devaddr, e->p, e->has_position, e->lat, e->lon);
@@ -239,7 +241,7 @@ static int group_eval(struct fusion *f, struct group *g, const struct entry *e, 
         }
     }
     al->work.level = (enum fusion_level)level_max((int)al->work.level, ws.level);
-    if (ws.fused > al->work.confidence + CONF_EPS) {
+    if (ws.fused > al->work.confidence + FUSION__CONF_EPS) {
         al->work.confidence = ws.fused;
     }
     return fusion__escalate_or_update(f, al, r->update_interval_s, now_ms, 0, 0);
@@ -248,7 +250,7 @@ static int group_eval(struct fusion *f, struct group *g, const struct entry *e, 
 /* ---- inputs and time ---- */
 
 /* A window entry for a detection of node @in: @confidence as on the wire, @time_ms Unix ms. */
-static void entry_fill(struct entry *e, const struct fusion_node *in, uint8_t confidence,
+static void entry_fill(struct fusion__entry *e, const struct fusion_node *in, uint8_t confidence,
                        int64_t time_ms)
 {
     memset(e, 0, sizeof(*e));
@@ -264,8 +266,8 @@ int fusion_detection(struct fusion *f, const struct fusion_node *in, uint8_t cla
                      uint8_t confidence, int64_t time_ms, int64_t now_ms)
 {
     char zone[FUSION_NAME_LEN];
-    struct entry e;
-    struct group *g;
+    struct fusion__entry e;
+    struct fusion__group *g;
     const struct config_rule *r;
     int rule;
     int rc = 0;
@@ -312,8 +314,8 @@ int fusion_replay_detection(struct fusion *f, const struct fusion_node *in, uint
                             uint8_t confidence, int64_t time_ms, int64_t now_ms)
 {
     char zone[FUSION_NAME_LEN];
-    struct entry e;
-    struct group *g;
+    struct fusion__entry e;
+    struct fusion__group *g;
     int rule;
 
     if (f == NULL || in == NULL) {
@@ -340,7 +342,7 @@ void fusion__cluster_reconfig(struct fusion *f)
     size_t i;
 
     for (i = 0; i < f->group_len; i++) {
-        struct alert *al = &f->groups[i]->al;
+        struct fusion__alert *al = &f->groups[i]->al;
 
         if (al->active) {
             al->rule =
@@ -361,7 +363,7 @@ int fusion__cluster_tick(struct fusion *f, int64_t now_ms)
     int rc = 0;
 
     for (i = 0; i < f->group_len; i++) {
-        struct group *g = f->groups[i];
+        struct fusion__group *g = f->groups[i];
 
         rc = first_error(rc, group_eval(f, g, NULL, now_ms));
         if (!g->al.active && g->win_len == 0) {

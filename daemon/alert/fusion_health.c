@@ -11,10 +11,10 @@
 #include "alert/fusion_int.h"
 
 /* Open when @want and none is active, clear when not @want and one is. */
-static int health_eval(struct fusion *f, struct node *n, unsigned slot, bool want, bool off,
-                       enum clear_reason why, int64_t now_ms)
+static int health_eval(struct fusion *f, struct fusion__node *n, unsigned slot, bool want, bool off,
+                       enum fusion__clear_reason why, int64_t now_ms)
 {
-    struct alert *al = n->alert[slot];
+    struct fusion__alert *al = n->alert[slot];
     const struct config_health *h = &f->cfg.health;
     int rc = 0;
 
@@ -22,10 +22,10 @@ static int health_eval(struct fusion *f, struct node *n, unsigned slot, bool wan
         if (want) {
             return 0;
         }
-        rc = fusion__publish(f, al, FUSION_CLEARED, now_ms, off ? CLEAR_CHECK_OFF : why,
+        rc = fusion__publish(f, al, FUSION_CLEARED, now_ms, off ? FUSION__CLEAR_CHECK_OFF : why,
                              (long)n->battery_mv, 0);
     } else if (want && fusion__may_open(f)) {
-        bool offline = slot == SLOT_OFFLINE;
+        bool offline = slot == FUSION__SLOT_OFFLINE;
 
         al = fusion__node_alert_prepare(
             n, slot, offline ? FUSION_KIND_OFFLINE : FUSION_KIND_BATTERY,
@@ -40,38 +40,38 @@ static int health_eval(struct fusion *f, struct node *n, unsigned slot, bool wan
         al->work.last_seen_ms = al->work.first_seen_ms;
         al->last_input_ms = now_ms;
         if (offline) {
-            rc = fusion__publish(f, al, FUSION_OPEN, now_ms, CLEAR_QUIET,
+            rc = fusion__publish(f, al, FUSION_OPEN, now_ms, FUSION__CLEAR_QUIET,
                                  (long)((now_ms - n->last_seen_ms) / 1000), 0);
         } else {
-            rc = fusion__publish(f, al, FUSION_OPEN, now_ms, CLEAR_QUIET, (long)n->battery_mv,
-                                 (long)h->battery_low_mv);
+            rc = fusion__publish(f, al, FUSION_OPEN, now_ms, FUSION__CLEAR_QUIET,
+                                 (long)n->battery_mv, (long)h->battery_low_mv);
         }
     }
     fusion__node_alert_drop(n, slot);
     return rc;
 }
 
-int fusion__offline_eval(struct fusion *f, struct node *n, int64_t now_ms)
+int fusion__offline_eval(struct fusion *f, struct fusion__node *n, int64_t now_ms)
 {
     unsigned after_s = f->cfg.health.offline_after_s;
     bool want = after_s != 0 && now_ms - n->last_seen_ms > (int64_t)after_s * 1000;
 
-    return health_eval(f, n, SLOT_OFFLINE, want, after_s == 0, CLEAR_HEARD, now_ms);
+    return health_eval(f, n, FUSION__SLOT_OFFLINE, want, after_s == 0, FUSION__CLEAR_HEARD, now_ms);
 }
 
-int fusion__battery_eval(struct fusion *f, struct node *n, int64_t now_ms)
+int fusion__battery_eval(struct fusion *f, struct fusion__node *n, int64_t now_ms)
 {
     unsigned low = f->cfg.health.battery_low_mv;
     bool want = low != 0 && n->battery_known && n->battery_mv <= low;
 
-    return health_eval(f, n, SLOT_BATTERY, want, low == 0, CLEAR_BATTERY, now_ms);
+    return health_eval(f, n, FUSION__SLOT_BATTERY, want, low == 0, FUSION__CLEAR_BATTERY, now_ms);
 }
 
 int fusion_health(struct fusion *f, const struct fusion_node *in, uint16_t battery_mv,
                   int64_t now_ms)
 {
-    struct node *n;
-    struct alert *al;
+    struct fusion__node *n;
+    struct fusion__alert *al;
     int rc = 0;
 
     if (f == NULL || in == NULL) {
@@ -83,7 +83,7 @@ int fusion_health(struct fusion *f, const struct fusion_node *in, uint16_t batte
     }
     n->battery_known = true;
     n->battery_mv = battery_mv;
-    al = n->alert[SLOT_BATTERY];
+    al = n->alert[FUSION__SLOT_BATTERY];
     if (al != NULL && al->active && f->cfg.health.battery_low_mv != 0 &&
         battery_mv <= f->cfg.health.battery_low_mv) {
         /* Another low reading: counted, published with the next transition. */

@@ -24,23 +24,28 @@
 #include "alert/fusion.h"
 #include "config/config.h"
 
-#define LEVEL_NONE 0  /* below watch: no alert */
-#define RING_MAX   64 /* config n is 1..64 */
+#define FUSION__LEVEL_NONE 0  /* below watch: no alert */
+#define FUSION__RING_MAX   64 /* config n is 1..64 */
 
-/* Per-node alerts, indices of struct node.alert. */
-enum { SLOT_PERS = 0, SLOT_OFFLINE = 1, SLOT_BATTERY = 2, SLOT_COUNT };
-
-/* Why an alert is cleared: picks the sentence of its last message. */
-enum clear_reason {
-    CLEAR_QUIET,     /* clear_after_s without contributing input */
-    CLEAR_HEARD,     /* an offline node was heard */
-    CLEAR_BATTERY,   /* a health message above the threshold */
-    CLEAR_RULE_GONE, /* the rule is no longer in the config */
-    CLEAR_CHECK_OFF, /* the [health] check was turned off */
-    CLEAR_REMOVED    /* the node was removed from the registry */
+/* Per-node alerts, indices of struct fusion__node.alert. */
+enum {
+    FUSION__SLOT_PERS = 0,
+    FUSION__SLOT_OFFLINE = 1,
+    FUSION__SLOT_BATTERY = 2,
+    FUSION__SLOT_COUNT
 };
 
-struct alert {
+/* Why an alert is cleared: picks the sentence of its last message. */
+enum fusion__clear_reason {
+    FUSION__CLEAR_QUIET,     /* clear_after_s without contributing input */
+    FUSION__CLEAR_HEARD,     /* an offline node was heard */
+    FUSION__CLEAR_BATTERY,   /* a health message above the threshold */
+    FUSION__CLEAR_RULE_GONE, /* the rule is no longer in the config */
+    FUSION__CLEAR_CHECK_OFF, /* the [health] check was turned off */
+    FUSION__CLEAR_REMOVED    /* the node was removed from the registry */
+};
+
+struct fusion__alert {
     bool active;                       /* opened and not cleared: pub is valid */
     int rule;                          /* index in cfg.rules; -1 = rule gone (health: -1) */
     struct fusion_alert pub;           /* as last published */
@@ -54,7 +59,7 @@ struct alert {
 };
 
 /* One detection in a window. */
-struct entry {
+struct fusion__entry {
     uint32_t devaddr;
     bool has_position;
     double lat;
@@ -64,22 +69,22 @@ struct entry {
 };
 
 /* The window and the alert of one (cluster rule, zone). */
-struct group {
+struct fusion__group {
     char zone[FUSION_NAME_LEN];
-    struct entry *win; /* arrival order (until the window overflows) */
+    struct fusion__entry *win; /* arrival order (until the window overflows) */
     size_t win_len;
     size_t win_cap;
-    struct alert al; /* al.rule is the group's rule */
+    struct fusion__alert al; /* al.rule is the group's rule */
 };
 
 /* A persistence rule's memory of a node's last n summaries (oldest first). */
-struct ring_entry {
+struct fusion__ring_entry {
     bool anomalous;
     uint8_t score_max;
     int64_t time_ms; /* arrival, Unix ms */
 };
 
-struct node {
+struct fusion__node {
     uint32_t devaddr;
     int64_t last_seen_ms; /* last input (or fusion_node_known()), Unix ms */
     bool has_position;
@@ -89,23 +94,24 @@ struct node {
     bool battery_known;
     uint16_t battery_mv;
     unsigned ring_len;               /* entries in ring, <= the rule's n */
-    struct ring_entry *ring;         /* RING_MAX entries, from the first anomaly summary */
-    struct alert *alert[SLOT_COUNT]; /* NULL when none */
+    struct fusion__ring_entry *ring; /* FUSION__RING_MAX entries, from the first anomaly summary */
+    struct fusion__alert *alert[FUSION__SLOT_COUNT]; /* NULL when none */
 };
 
 /* Window statistics find each node's best p with an open-addressing table, stamped with a
  * generation number instead of cleared between calls: O(window) per detection. Sorting the
  * window instead cost 390,000 instructions per detection with full windows (callgrind). */
-#define HASH_BITS  11u /* 2048 slots: at most half full (FUSION_WINDOW_MAX entries) */
-#define HASH_SLOTS (1u << HASH_BITS)
-_Static_assert(FUSION_WINDOW_MAX <= HASH_SLOTS / 2, "the window table must stay half empty");
+#define FUSION__HASH_BITS  11u /* 2048 slots: at most half full (FUSION_WINDOW_MAX entries) */
+#define FUSION__HASH_SLOTS (1u << FUSION__HASH_BITS)
+_Static_assert(FUSION_WINDOW_MAX <= FUSION__HASH_SLOTS / 2,
+               "the window table must stay half empty");
 /* Rises smaller than half the published step are rounding, not news: the fused product is
  * taken in window order, which pruning can change (the same nodes then give a result one ulp
  * apart), and a restored alert's confidence is the published, rounded one. */
-#define CONF_EPS (FUSION_CONFIDENCE_STEP / 2)
-#define POS_EPS  (FUSION_DEGREE_STEP / 2)
+#define FUSION__CONF_EPS (FUSION_CONFIDENCE_STEP / 2)
+#define FUSION__POS_EPS  (FUSION_DEGREE_STEP / 2)
 
-struct slot {
+struct fusion__slot {
     uint32_t devaddr;
     uint32_t gen; /* valid when equal to fusion.gen */
     double p;     /* best p of the node in this window */
@@ -121,13 +127,13 @@ struct fusion {
     uint64_t active;
     int cluster_rule[CONFIG_CLASS_MAX]; /* class id -> first cluster rule, -1 none */
     int pers_rule;                      /* first persistence rule, -1 none */
-    struct group **groups;
+    struct fusion__group **groups;
     size_t group_len;
-    struct node **nodes; /* sorted by devaddr */
+    struct fusion__node **nodes; /* sorted by devaddr */
     size_t node_len;
     size_t node_cap;
-    struct slot *slots; /* HASH_SLOTS */
-    uint32_t *used;     /* FUSION_WINDOW_MAX: slots taken in this generation */
+    struct fusion__slot *slots; /* FUSION__HASH_SLOTS */
+    uint32_t *used;             /* FUSION_WINDOW_MAX: slots taken in this generation */
     uint32_t gen;
     struct fusion_stats st;
 };
@@ -145,7 +151,7 @@ static inline int level_max(int a, int b)
 }
 
 /* Free a node's inactive alert slot (after clearing, or after an opening that failed). */
-static inline void fusion__node_alert_drop(struct node *n, unsigned slot)
+static inline void fusion__node_alert_drop(struct fusion__node *n, unsigned slot)
 {
     if (n->alert[slot] != NULL && !n->alert[slot]->active) {
         free(n->alert[slot]);
@@ -163,14 +169,14 @@ int fusion__rule_find(const struct config_fusion *c, const char *name, enum conf
                       const char *class_name);
 
 /* Confidence-weighted centroid of the work copy's listed nodes that have a position. */
-void fusion__work_centroid(struct alert *al);
+void fusion__work_centroid(struct fusion__alert *al);
 
 /* Add (or raise) one node in the work copy's node list; the node's latest position wins. */
-void fusion__work_add_node(struct alert *al, uint32_t devaddr, double p, bool has_pos, double lat,
-                           double lon);
+void fusion__work_add_node(struct fusion__alert *al, uint32_t devaddr, double p, bool has_pos,
+                           double lat, double lon);
 
 /* Start a work copy from nothing (an alert about to open). */
-void fusion__work_reset(struct alert *al, enum fusion_kind kind, const char *class_name,
+void fusion__work_reset(struct fusion__alert *al, enum fusion_kind kind, const char *class_name,
                         const char *zone, const char *key, const char *rule);
 
 /*
@@ -179,8 +185,8 @@ void fusion__work_reset(struct alert *al, enum fusion_kind kind, const char *cla
  * see fusion__message()) is emitted; on success it becomes pub, else nothing changes.
  * Return: 0 or the emit callback's value.
  */
-int fusion__publish(struct fusion *f, struct alert *al, enum fusion_state state, int64_t now_ms,
-                    enum clear_reason why, long extra, long extra2);
+int fusion__publish(struct fusion *f, struct fusion__alert *al, enum fusion_state state,
+                    int64_t now_ms, enum fusion__clear_reason why, long extra, long extra2);
 
 /* Room for one more active alert? Counts the refusal when not. */
 bool fusion__may_open(struct fusion *f);
@@ -188,7 +194,7 @@ bool fusion__may_open(struct fusion *f);
 /* For an active alert whose work copy took the latest input: escalate at once when the level
  * rose, else publish a pending change once @interval_s has passed since the last transition.
  * Return: 0 or the emit callback's value. */
-int fusion__escalate_or_update(struct fusion *f, struct alert *al, unsigned interval_s,
+int fusion__escalate_or_update(struct fusion *f, struct fusion__alert *al, unsigned interval_s,
                                int64_t now_ms, long extra, long extra2);
 
 /* ---- fusion_message.c ---- */
@@ -196,7 +202,8 @@ int fusion__escalate_or_update(struct fusion *f, struct alert *al, unsigned inte
 /* Write the sentence of transition @a (its kind, state and level) into a->message. @why says
  * why a cleared alert cleared; @extra and @extra2 are the numbers the sentence quotes: quiet
  * seconds, anomalous and total summaries, offline seconds, battery and threshold mV. */
-void fusion__message(struct fusion_alert *a, enum clear_reason why, long extra, long extra2);
+void fusion__message(struct fusion_alert *a, enum fusion__clear_reason why, long extra,
+                     long extra2);
 
 /* ---- fusion_node.c ---- */
 
@@ -208,41 +215,43 @@ void fusion__copy_str(char *dst, size_t cap, const char *src);
 void fusion__resolve_zone(const struct fusion *f, const struct fusion_node *n, char *out);
 
 /* The tracked node @devaddr, or NULL. */
-struct node *fusion__node_find(const struct fusion *f, uint32_t devaddr);
+struct fusion__node *fusion__node_find(const struct fusion *f, uint32_t devaddr);
 
 /* The node's state, made if new (last seen @now_ms). NULL with *err = 0 beyond max_nodes
  * (counted), or *err = -ENOMEM. */
-struct node *fusion__node_get(struct fusion *f, uint32_t devaddr, int64_t now_ms, int *err);
+struct fusion__node *fusion__node_get(struct fusion *f, uint32_t devaddr, int64_t now_ms, int *err);
 
 /* Take the position (when it has one) and zone of @in into @n. */
-void fusion__node_update(const struct fusion *f, struct node *n, const struct fusion_node *in);
+void fusion__node_update(const struct fusion *f, struct fusion__node *n,
+                         const struct fusion_node *in);
 
 /* Untrack node @n and free it (its alerts must be inactive). */
-void fusion__node_remove(struct fusion *f, struct node *n);
+void fusion__node_remove(struct fusion *f, struct fusion__node *n);
 
 /* Free @n and its alerts and ring; NULL is a no-op. */
-void fusion__node_free(struct node *n);
+void fusion__node_free(struct fusion__node *n);
 
 /* Start a per-node alert's work copy in @slot; reuses or allocates it. NULL without memory. */
-struct alert *fusion__node_alert_prepare(struct node *n, unsigned slot, enum fusion_kind kind,
-                                         const char *class_name, const char *rule, int rule_idx);
+struct fusion__alert *fusion__node_alert_prepare(struct fusion__node *n, unsigned slot,
+                                                 enum fusion_kind kind, const char *class_name,
+                                                 const char *rule, int rule_idx);
 
 /* The common start of every input: the node is alive (last seen @now_ms, position, zone,
  * node_offline cleared). Return: the node; NULL when untracked or without memory. *rc: 0,
  * -ENOMEM, or the emit callback's value. */
-struct node *fusion__input_node(struct fusion *f, const struct fusion_node *in, int64_t now_ms,
-                                int *rc);
+struct fusion__node *fusion__input_node(struct fusion *f, const struct fusion_node *in,
+                                        int64_t now_ms, int *rc);
 
 /* ---- fusion_cluster.c ---- */
 
 /* The group of @rule and @zone, or NULL. */
-struct group *fusion__group_find(struct fusion *f, int rule, const char *zone);
+struct fusion__group *fusion__group_find(struct fusion *f, int rule, const char *zone);
 
 /* A new group for @rule and @zone; NULL at the cap (counted) or without memory (*err). */
-struct group *fusion__group_add(struct fusion *f, int rule, const char *zone, int *err);
+struct fusion__group *fusion__group_add(struct fusion *f, int rule, const char *zone, int *err);
 
 /* Free @g and its window; NULL is a no-op. */
-void fusion__group_free(struct group *g);
+void fusion__group_free(struct fusion__group *g);
 
 /* Rebind every group to the rules of a new config: an active alert keeps its rule if it still
  * exists, windows without an alert are emptied. */
@@ -260,14 +269,15 @@ void fusion__pers_reconfig(struct fusion *f);
 
 /* Everything due for a node's persistence alert; @e is the summary just pushed, or NULL.
  * Return: 0, -ENOMEM or the emit callback's value. */
-int fusion__pers_eval(struct fusion *f, struct node *n, const struct ring_entry *e, int64_t now_ms);
+int fusion__pers_eval(struct fusion *f, struct fusion__node *n, const struct fusion__ring_entry *e,
+                      int64_t now_ms);
 
 /* ---- fusion_health.c ---- */
 
 /* Open or clear the node's node_offline alert as its last_seen and [health] say. */
-int fusion__offline_eval(struct fusion *f, struct node *n, int64_t now_ms);
+int fusion__offline_eval(struct fusion *f, struct fusion__node *n, int64_t now_ms);
 
 /* Open or clear the node's battery_low alert as its battery and [health] say. */
-int fusion__battery_eval(struct fusion *f, struct node *n, int64_t now_ms);
+int fusion__battery_eval(struct fusion *f, struct fusion__node *n, int64_t now_ms);
 
 #endif

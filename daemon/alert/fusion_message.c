@@ -36,7 +36,7 @@ __attribute__((format(printf, 3, 4))) static void say(char *buf, size_t cap, con
     va_end(ap);
 }
 
-void fusion__message(struct fusion_alert *a, enum clear_reason why, long extra, long extra2)
+void fusion__message(struct fusion_alert *a, enum fusion__clear_reason why, long extra, long extra2)
 {
     char cls[FUSION_NAME_LEN];
     const char *lvl = fusion_level_name(a->level);
@@ -50,7 +50,7 @@ void fusion__message(struct fusion_alert *a, enum clear_reason why, long extra, 
             say(a->message, cap, "%s detected by %u%s node%s in zone %s (%s, confidence %.2f)", cls,
                 a->node_count, a->nodes_truncated ? "+" : "",
                 a->node_count == 1 && !a->nodes_truncated ? "" : "s", a->zone, lvl, a->confidence);
-        } else if (why == CLEAR_QUIET) {
+        } else if (why == FUSION__CLEAR_QUIET) {
             say(a->message, cap,
                 "%s alert in zone %s cleared: no detection for %ld s (was %s, confidence %.2f)",
                 cls, a->zone, extra, lvl, a->confidence);
@@ -66,10 +66,10 @@ void fusion__message(struct fusion_alert *a, enum clear_reason why, long extra, 
                 "%s on node %s in zone %s: %ld of the last %ld summaries anomalous, "
                 "peak score %.2f (%s)",
                 cls, a->key, a->zone, extra, extra2, a->confidence, lvl);
-        } else if (why == CLEAR_QUIET) {
+        } else if (why == FUSION__CLEAR_QUIET) {
             say(a->message, cap, "%s on node %s in zone %s cleared: no anomalous summary for %ld s",
                 cls, a->key, a->zone, extra);
-        } else if (why == CLEAR_REMOVED) {
+        } else if (why == FUSION__CLEAR_REMOVED) {
             say(a->message, cap, "%s on node %s in zone %s cleared: the node was removed", cls,
                 a->key, a->zone);
         } else {
@@ -82,9 +82,9 @@ void fusion__message(struct fusion_alert *a, enum clear_reason why, long extra, 
         if (!cleared) {
             say(a->message, cap, "Node %s in zone %s is offline: not heard for %ld min", a->key,
                 a->zone, extra / 60);
-        } else if (why == CLEAR_HEARD) {
+        } else if (why == FUSION__CLEAR_HEARD) {
             say(a->message, cap, "Node %s in zone %s is heard again", a->key, a->zone);
-        } else if (why == CLEAR_REMOVED) {
+        } else if (why == FUSION__CLEAR_REMOVED) {
             say(a->message, cap, "Node %s in zone %s was removed; offline alert cleared", a->key,
                 a->zone);
         } else {
@@ -96,10 +96,10 @@ void fusion__message(struct fusion_alert *a, enum clear_reason why, long extra, 
         if (!cleared) {
             say(a->message, cap, "Battery low on node %s in zone %s: %ld mV (threshold %ld mV)",
                 a->key, a->zone, extra, extra2);
-        } else if (why == CLEAR_BATTERY) {
+        } else if (why == FUSION__CLEAR_BATTERY) {
             say(a->message, cap, "Battery of node %s in zone %s is back to %ld mV", a->key, a->zone,
                 extra);
-        } else if (why == CLEAR_REMOVED) {
+        } else if (why == FUSION__CLEAR_REMOVED) {
             say(a->message, cap, "Node %s in zone %s was removed; battery alert cleared", a->key,
                 a->zone);
         } else {

@@ -66,7 +66,7 @@ static size_t node_lower_bound(const struct fusion *f, uint32_t devaddr)
     return lo;
 }
 
-struct node *fusion__node_find(const struct fusion *f, uint32_t devaddr)
+struct fusion__node *fusion__node_find(const struct fusion *f, uint32_t devaddr)
 {
     size_t i = node_lower_bound(f, devaddr);
 
@@ -74,10 +74,10 @@ struct node *fusion__node_find(const struct fusion *f, uint32_t devaddr)
 }
 
 /* The node's state, made if new. NULL with *err = 0 beyond max_nodes (counted), or -ENOMEM. */
-struct node *fusion__node_get(struct fusion *f, uint32_t devaddr, int64_t now_ms, int *err)
+struct fusion__node *fusion__node_get(struct fusion *f, uint32_t devaddr, int64_t now_ms, int *err)
 {
     size_t i = node_lower_bound(f, devaddr);
-    struct node *n;
+    struct fusion__node *n;
 
     *err = 0;
     if (i < f->node_len && f->nodes[i]->devaddr == devaddr) {
@@ -89,12 +89,12 @@ struct node *fusion__node_get(struct fusion *f, uint32_t devaddr, int64_t now_ms
     }
     if (f->node_len == f->node_cap) {
         size_t cap = f->node_cap != 0 ? f->node_cap * 2 : 64;
-        struct node **v;
+        struct fusion__node **v;
 
         if (cap > f->max_nodes) {
             cap = f->max_nodes;
         }
-        v = realloc(f->nodes, cap * sizeof(struct node *));
+        v = realloc(f->nodes, cap * sizeof(struct fusion__node *));
         if (v == NULL) {
             *err = -ENOMEM;
             return NULL;
@@ -110,13 +110,14 @@ struct node *fusion__node_get(struct fusion *f, uint32_t devaddr, int64_t now_ms
     n->devaddr = devaddr;
     n->last_seen_ms = now_ms;
     fusion__copy_str(n->zone, sizeof(n->zone), FUSION_UNZONED);
-    memmove(&f->nodes[i + 1], &f->nodes[i], (f->node_len - i) * sizeof(struct node *));
+    memmove(&f->nodes[i + 1], &f->nodes[i], (f->node_len - i) * sizeof(struct fusion__node *));
     f->nodes[i] = n;
     f->node_len++;
     return n;
 }
 
-void fusion__node_update(const struct fusion *f, struct node *n, const struct fusion_node *in)
+void fusion__node_update(const struct fusion *f, struct fusion__node *n,
+                         const struct fusion_node *in)
 {
     if (in->has_position) {
         n->has_position = true;
@@ -126,23 +127,23 @@ void fusion__node_update(const struct fusion *f, struct node *n, const struct fu
     fusion__resolve_zone(f, in, n->zone);
 }
 
-void fusion__node_remove(struct fusion *f, struct node *n)
+void fusion__node_remove(struct fusion *f, struct fusion__node *n)
 {
     size_t i = node_lower_bound(f, n->devaddr);
 
-    memmove(&f->nodes[i], &f->nodes[i + 1], (f->node_len - i - 1) * sizeof(struct node *));
+    memmove(&f->nodes[i], &f->nodes[i + 1], (f->node_len - i - 1) * sizeof(struct fusion__node *));
     f->node_len--;
     fusion__node_free(n);
 }
 
-void fusion__node_free(struct node *n)
+void fusion__node_free(struct fusion__node *n)
 {
     unsigned s;
 
     if (n == NULL) {
         return;
     }
-    for (s = 0; s < SLOT_COUNT; s++) {
+    for (s = 0; s < FUSION__SLOT_COUNT; s++) {
         free(n->alert[s]);
     }
     free(n->ring);
@@ -150,10 +151,11 @@ void fusion__node_free(struct node *n)
 }
 
 /* Start a per-node alert's work copy; reuses or allocates the slot. NULL without memory. */
-struct alert *fusion__node_alert_prepare(struct node *n, unsigned slot, enum fusion_kind kind,
-                                         const char *class_name, const char *rule, int rule_idx)
+struct fusion__alert *fusion__node_alert_prepare(struct fusion__node *n, unsigned slot,
+                                                 enum fusion_kind kind, const char *class_name,
+                                                 const char *rule, int rule_idx)
 {
-    struct alert *al = n->alert[slot];
+    struct fusion__alert *al = n->alert[slot];
     char key[FUSION_NAME_LEN];
 
     if (al == NULL) {
@@ -172,10 +174,10 @@ struct alert *fusion__node_alert_prepare(struct node *n, unsigned slot, enum fus
 }
 
 /* The common start of every input: the node is alive. NULL when untracked (or *err). */
-struct node *fusion__input_node(struct fusion *f, const struct fusion_node *in, int64_t now_ms,
-                                int *rc)
+struct fusion__node *fusion__input_node(struct fusion *f, const struct fusion_node *in,
+                                        int64_t now_ms, int *rc)
 {
-    struct node *n = fusion__node_get(f, in->devaddr, now_ms, rc);
+    struct fusion__node *n = fusion__node_get(f, in->devaddr, now_ms, rc);
 
     if (n == NULL) {
         return NULL;

@@ -11,13 +11,13 @@
 
 #include "alert/fusion_int.h"
 
-static int ring_push(struct node *n, unsigned cap, const struct ring_entry *e)
+static int ring_push(struct fusion__node *n, unsigned cap, const struct fusion__ring_entry *e)
 {
-    if (cap == 0 || cap > RING_MAX) {
+    if (cap == 0 || cap > FUSION__RING_MAX) {
         return 0;
     }
     if (n->ring == NULL) {
-        n->ring = calloc(RING_MAX, sizeof(n->ring[0]));
+        n->ring = calloc(FUSION__RING_MAX, sizeof(n->ring[0]));
         if (n->ring == NULL) {
             return -ENOMEM;
         }
@@ -38,13 +38,14 @@ struct ring_stats {
     int level;
 };
 
-static void ring_stats(const struct node *n, const struct config_rule *r, struct ring_stats *rs)
+static void ring_stats(const struct fusion__node *n, const struct config_rule *r,
+                       struct ring_stats *rs)
 {
     unsigned i;
 
     memset(rs, 0, sizeof(*rs));
     for (i = 0; i < n->ring_len; i++) {
-        const struct ring_entry *e = &n->ring[i];
+        const struct fusion__ring_entry *e = &n->ring[i];
 
         if (e->score_max > rs->score_max) {
             rs->score_max = e->score_max;
@@ -58,7 +59,7 @@ static void ring_stats(const struct node *n, const struct config_rule *r, struct
         rs->last_ms = e->time_ms;
         rs->anomalous++;
     }
-    rs->level = LEVEL_NONE;
+    rs->level = FUSION__LEVEL_NONE;
     if (rs->anomalous >= r->k) {
         rs->level = FUSION_WARNING;
     }
@@ -68,19 +69,20 @@ static void ring_stats(const struct node *n, const struct config_rule *r, struct
 }
 
 /* Everything due for a node's persistence alert; @e is the summary just pushed, or NULL. */
-int fusion__pers_eval(struct fusion *f, struct node *n, const struct ring_entry *e, int64_t now_ms)
+int fusion__pers_eval(struct fusion *f, struct fusion__node *n, const struct fusion__ring_entry *e,
+                      int64_t now_ms)
 {
-    struct alert *al = n->alert[SLOT_PERS];
+    struct fusion__alert *al = n->alert[FUSION__SLOT_PERS];
     const struct config_rule *r;
     struct ring_stats rs;
     int rc;
 
     if (al != NULL && al->active && al->rule < 0) {
-        rc = fusion__publish(f, al, FUSION_CLEARED, now_ms, CLEAR_RULE_GONE, 0, 0);
+        rc = fusion__publish(f, al, FUSION_CLEARED, now_ms, FUSION__CLEAR_RULE_GONE, 0, 0);
         if (rc == 0) {
             n->ring_len = 0;
         }
-        fusion__node_alert_drop(n, SLOT_PERS);
+        fusion__node_alert_drop(n, FUSION__SLOT_PERS);
         return rc;
     }
     if (f->pers_rule < 0) {
@@ -89,10 +91,10 @@ int fusion__pers_eval(struct fusion *f, struct node *n, const struct ring_entry 
     r = &f->cfg.rules[f->pers_rule];
     ring_stats(n, r, &rs);
     if (al == NULL || !al->active) {
-        if (rs.level == LEVEL_NONE || !fusion__may_open(f)) {
+        if (rs.level == FUSION__LEVEL_NONE || !fusion__may_open(f)) {
             return 0;
         }
-        al = fusion__node_alert_prepare(n, SLOT_PERS, FUSION_KIND_PERSISTENCE,
+        al = fusion__node_alert_prepare(n, FUSION__SLOT_PERS, FUSION_KIND_PERSISTENCE,
                                         fusion__rule_class_name(f, r), r->name, f->pers_rule);
         if (al == NULL) {
             return -ENOMEM;
@@ -103,18 +105,18 @@ int fusion__pers_eval(struct fusion *f, struct node *n, const struct ring_entry 
         al->work.first_seen_ms = rs.anomalous > 0 ? rs.first_ms : now_ms;
         al->work.last_seen_ms = rs.anomalous > 0 ? rs.last_ms : now_ms;
         al->last_input_ms = now_ms;
-        rc = fusion__publish(f, al, FUSION_OPEN, now_ms, CLEAR_QUIET, (long)rs.anomalous,
+        rc = fusion__publish(f, al, FUSION_OPEN, now_ms, FUSION__CLEAR_QUIET, (long)rs.anomalous,
                              (long)n->ring_len);
-        fusion__node_alert_drop(n, SLOT_PERS);
+        fusion__node_alert_drop(n, FUSION__SLOT_PERS);
         return rc;
     }
     if (now_ms - al->last_input_ms >= (int64_t)r->clear_after_s * 1000) {
-        rc = fusion__publish(f, al, FUSION_CLEARED, now_ms, CLEAR_QUIET,
+        rc = fusion__publish(f, al, FUSION_CLEARED, now_ms, FUSION__CLEAR_QUIET,
                              (long)((now_ms - al->last_input_ms) / 1000), 0);
         if (rc == 0) {
             n->ring_len = 0;
         }
-        fusion__node_alert_drop(n, SLOT_PERS);
+        fusion__node_alert_drop(n, FUSION__SLOT_PERS);
         return rc;
     }
     if (e != NULL && e->anomalous) {
@@ -134,8 +136,8 @@ int fusion__pers_eval(struct fusion *f, struct node *n, const struct ring_entry 
 int fusion_anomaly(struct fusion *f, const struct fusion_node *in,
                    const struct proto_tfp_anomaly *a, int64_t now_ms)
 {
-    struct ring_entry e;
-    struct node *n;
+    struct fusion__ring_entry e;
+    struct fusion__node *n;
     int rc = 0;
 
     if (f == NULL || in == NULL || a == NULL) {
@@ -159,8 +161,8 @@ int fusion_anomaly(struct fusion *f, const struct fusion_node *in,
     if (ring_push(n, f->cfg.rules[f->pers_rule].n, &e) != 0) {
         return -ENOMEM;
     }
-    if (e.anomalous && n->alert[SLOT_PERS] != NULL && n->alert[SLOT_PERS]->active) {
-        n->alert[SLOT_PERS]->last_input_ms = now_ms;
+    if (e.anomalous && n->alert[FUSION__SLOT_PERS] != NULL && n->alert[FUSION__SLOT_PERS]->active) {
+        n->alert[FUSION__SLOT_PERS]->last_input_ms = now_ms;
     }
     return first_error(rc, fusion__pers_eval(f, n, &e, now_ms));
 }
@@ -171,8 +173,8 @@ void fusion__pers_reconfig(struct fusion *f)
     unsigned newest_n = f->pers_rule >= 0 ? f->cfg.rules[f->pers_rule].n : 0;
 
     for (i = 0; i < f->node_len; i++) {
-        struct node *n = f->nodes[i];
-        struct alert *al = n->alert[SLOT_PERS];
+        struct fusion__node *n = f->nodes[i];
+        struct fusion__alert *al = n->alert[FUSION__SLOT_PERS];
 
         if (n->ring_len > newest_n) {
             unsigned drop = n->ring_len - newest_n;

@@ -40,7 +40,7 @@ static int hex_key(const char *key, uint32_t *out)
 }
 
 /* Load a stored alert into @al as both pub and work. */
-static void restore_into(struct alert *al, const struct fusion_alert *a, int rule,
+static void restore_into(struct fusion__alert *al, const struct fusion_alert *a, int rule,
                          enum fusion_kind kind)
 {
     unsigned i;
@@ -71,12 +71,12 @@ static void restore_into(struct alert *al, const struct fusion_alert *a, int rul
 /* Restore a cluster alert (or one whose rule is gone) as the alert of a (rule, key) group. */
 static int restore_group(struct fusion *f, const struct fusion_alert *a, int rule)
 {
-    struct group *g;
+    struct fusion__group *g;
     size_t i;
     int err;
 
     for (i = 0; i < f->group_len; i++) {
-        const struct alert *al = &f->groups[i]->al;
+        const struct fusion__alert *al = &f->groups[i]->al;
 
         if (al->active && strcmp(al->pub.rule, a->rule) == 0 &&
             strcmp(f->groups[i]->zone, a->key) == 0) {
@@ -101,8 +101,8 @@ static int restore_group(struct fusion *f, const struct fusion_alert *a, int rul
 static int restore_node(struct fusion *f, const struct fusion_alert *a, unsigned slot, int rule,
                         enum fusion_kind kind)
 {
-    struct node *n;
-    struct alert *al;
+    struct fusion__node *n;
+    struct fusion__alert *al;
     uint32_t devaddr;
     int err;
 
@@ -153,9 +153,9 @@ int fusion_restore(struct fusion *f, const struct fusion_alert *a)
         return -EINVAL;
     }
     if (strcmp(a->class_name, FUSION_CLASS_OFFLINE) == 0) {
-        rc = restore_node(f, a, SLOT_OFFLINE, -1, FUSION_KIND_OFFLINE);
+        rc = restore_node(f, a, FUSION__SLOT_OFFLINE, -1, FUSION_KIND_OFFLINE);
     } else if (strcmp(a->class_name, FUSION_CLASS_BATTERY) == 0) {
-        rc = restore_node(f, a, SLOT_BATTERY, -1, FUSION_KIND_BATTERY);
+        rc = restore_node(f, a, FUSION__SLOT_BATTERY, -1, FUSION_KIND_BATTERY);
     } else if (strcmp(a->key, a->zone) == 0) {
         /* Cluster alerts are keyed by their zone, per-node ones by the DevAddr. */
         rc = restore_group(f, a,
@@ -163,7 +163,7 @@ int fusion_restore(struct fusion *f, const struct fusion_alert *a)
     } else {
         /* Only the first persistence rule is fed (fusion.h); another one's alert is gone. */
         rule = fusion__rule_find(&f->cfg, a->rule, CONFIG_RULE_PERSISTENCE, a->class_name);
-        rc = restore_node(f, a, SLOT_PERS, rule == f->pers_rule ? rule : -1,
+        rc = restore_node(f, a, FUSION__SLOT_PERS, rule == f->pers_rule ? rule : -1,
                           FUSION_KIND_PERSISTENCE);
     }
     if (rc != 0) {

@@ -20,7 +20,7 @@
 #include "config/config_int.h"
 
 /* Keep the first error only: inih reports the first failing line, and so do we. */
-void config__fail_at(struct parse_ctx *ctx, unsigned line, const char *fmt, ...)
+void config__fail_at(struct config__parse_ctx *ctx, unsigned line, const char *fmt, ...)
 {
     va_list ap;
     int n;
@@ -39,7 +39,7 @@ void config__fail_at(struct parse_ctx *ctx, unsigned line, const char *fmt, ...)
     va_end(ap);
 }
 
-void config__fail_key(struct parse_ctx *ctx, const char *key, const char *fmt, ...)
+void config__fail_key(struct config__parse_ctx *ctx, const char *key, const char *fmt, ...)
 {
     char msg[CONFIG_ERR_LEN];
     va_list ap;
@@ -60,8 +60,8 @@ void config__copy_str(char *dst, size_t cap, const char *src)
 
 /* ---- keys, handed over by inih ---- */
 
-static const struct key_spec *find_key(const struct section_spec *spec, const char *key,
-                                       size_t *idx)
+static const struct config__key_spec *find_key(const struct config__section_spec *spec,
+                                               const char *key, size_t *idx)
 {
     size_t i;
 
@@ -74,7 +74,7 @@ static const struct key_spec *find_key(const struct section_spec *spec, const ch
     return NULL;
 }
 
-static void fail_unknown_key(struct parse_ctx *ctx, const char *key)
+static void fail_unknown_key(struct config__parse_ctx *ctx, const char *key)
 {
     char known[256];
     size_t used = 0;
@@ -95,8 +95,8 @@ static void fail_unknown_key(struct parse_ctx *ctx, const char *key)
 
 static int handler(void *user, const char *section, const char *name, const char *value)
 {
-    struct parse_ctx *ctx = user;
-    const struct key_spec *k;
+    struct config__parse_ctx *ctx = user;
+    const struct config__key_spec *k;
     size_t idx = 0;
     bool continuation;
 
@@ -105,11 +105,11 @@ static int handler(void *user, const char *section, const char *name, const char
         return 1;
     }
     continuation = ctx->indented && ctx->prev_key[0] != '\0' && strcmp(name, ctx->prev_key) == 0;
-    if (ctx->kind == SEC_NONE) {
+    if (ctx->kind == CONFIG__SEC_NONE) {
         config__fail_at(ctx, ctx->line, "%s: key before the first [section]", name);
         return 0;
     }
-    if (ctx->kind == SEC_BAD) {
+    if (ctx->kind == CONFIG__SEC_BAD) {
         return 0;
     }
     k = find_key(ctx->spec, name, &idx);
@@ -120,7 +120,7 @@ static int handler(void *user, const char *section, const char *name, const char
     if (continuation) {
         /* inih joins an indented line to the key above it (configparser style); only a
          * polygon is long enough to need that, elsewhere it hides a mistake. */
-        if (k->type != V_POLYGON) {
+        if (k->type != CONFIG__V_POLYGON) {
             config__fail_key(ctx, name,
                              "an indented line continues this value; only polygon may go on over "
                              "several lines (remove the indentation)");
@@ -137,7 +137,7 @@ static int handler(void *user, const char *section, const char *name, const char
     if (config__set_value(ctx, k, value) < 0) {
         return 0;
     }
-    if (ctx->kind == SEC_CLASS) {
+    if (ctx->kind == CONFIG__SEC_CLASS) {
         config__handle_class_id(ctx);
     }
     return ctx->err_set ? 0 : 1;
@@ -145,7 +145,7 @@ static int handler(void *user, const char *section, const char *name, const char
 
 /* ---- sections, seen by the reader ---- */
 
-static int named_section(struct parse_ctx *ctx, const char *prefix, const char *name)
+static int named_section(struct config__parse_ctx *ctx, const char *prefix, const char *name)
 {
     size_t len = strlen(name);
 
@@ -167,12 +167,12 @@ static int named_section(struct parse_ctx *ctx, const char *prefix, const char *
     return 0;
 }
 
-static void begin_section(struct parse_ctx *ctx, const char *name, size_t len)
+static void begin_section(struct config__parse_ctx *ctx, const char *name, size_t len)
 {
     size_t i;
 
     ctx->prev_key[0] = '\0';
-    ctx->kind = SEC_BAD;
+    ctx->kind = CONFIG__SEC_BAD;
     if (len >= sizeof(ctx->section)) {
         config__fail_at(ctx, ctx->line, "[%.*s...]: unknown section",
                         (int)(sizeof(ctx->section) - 1), name);
@@ -180,9 +180,9 @@ static void begin_section(struct parse_ctx *ctx, const char *name, size_t len)
     }
     memcpy(ctx->section, name, len);
     ctx->section[len] = '\0';
-    for (i = 0; i < FS_COUNT; i++) {
+    for (i = 0; i < CONFIG__FS_COUNT; i++) {
         if (strcmp(ctx->section, config__fixed_sections[i].name) == 0) {
-            ctx->kind = SEC_FIXED;
+            ctx->kind = CONFIG__SEC_FIXED;
             ctx->spec = &config__fixed_sections[i];
             ctx->key_line = ctx->fixed_line[i];
             ctx->base = (char *)ctx->cfg + config__fixed_sections[i].off;
@@ -216,7 +216,7 @@ static void begin_section(struct parse_ctx *ctx, const char *name, size_t len)
  */
 static char *reader(char *str, int num, void *stream)
 {
-    struct parse_ctx *ctx = stream;
+    struct config__parse_ctx *ctx = stream;
     const char *p;
     size_t len;
 
@@ -266,7 +266,7 @@ static char *reader(char *str, int num, void *stream)
 
 int config_load(const char *path, struct config *out, char *err, size_t err_len)
 {
-    struct parse_ctx *ctx = NULL;
+    struct config__parse_ctx *ctx = NULL;
     int rc = 0;
     int line;
 

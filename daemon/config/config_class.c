@@ -9,15 +9,16 @@
 
 #include "config/config_int.h"
 
-static const struct key_spec class_keys[] = {
-    {"id", V_UINT, 0, sizeof(unsigned), 0, CONFIG_CLASS_MAX - 1},
+static const struct config__key_spec class_keys[] = {
+    {"id", CONFIG__V_UINT, 0, sizeof(unsigned), 0, CONFIG_CLASS_MAX - 1},
 };
 
-static const struct section_spec class_section = {"class.", class_keys, COUNT(class_keys), 0};
+static const struct config__section_spec class_section = {"class.", class_keys,
+                                                          CONFIG__COUNT(class_keys), 0};
 
-void config__begin_class(struct parse_ctx *ctx, const char *name)
+void config__begin_class(struct config__parse_ctx *ctx, const char *name)
 {
-    struct class_entry *c;
+    struct config__class_entry *c;
     unsigned i;
 
     for (i = 0; i < ctx->class_count; i++) {
@@ -35,19 +36,19 @@ void config__begin_class(struct parse_ctx *ctx, const char *name)
     c = &ctx->classes[ctx->class_count++];
     config__copy_str(c->name, sizeof(c->name), name);
     c->line = ctx->line;
-    ctx->kind = SEC_CLASS;
+    ctx->kind = CONFIG__SEC_CLASS;
     ctx->spec = &class_section;
     ctx->key_line = c->key_line;
     ctx->base = &ctx->class_id_tmp;
 }
 
-void config__handle_class_id(struct parse_ctx *ctx)
+void config__handle_class_id(struct config__parse_ctx *ctx)
 {
-    struct class_entry *c = &ctx->classes[ctx->class_count - 1];
+    struct config__class_entry *c = &ctx->classes[ctx->class_count - 1];
     unsigned i;
 
     for (i = 0; i + 1 < ctx->class_count; i++) {
-        const struct class_entry *o = &ctx->classes[i];
+        const struct config__class_entry *o = &ctx->classes[i];
 
         if (o->key_line[0] != 0 && o->id == ctx->class_id_tmp) {
             config__fail_key(ctx, "id", "%u is already the id of [class.%s] (line %u)",
@@ -58,7 +59,7 @@ void config__handle_class_id(struct parse_ctx *ctx)
     c->id = ctx->class_id_tmp;
 }
 
-void config__finish_classes(struct parse_ctx *ctx)
+void config__finish_classes(struct config__parse_ctx *ctx)
 {
     struct config_fusion *cfg = &ctx->cfg->fusion;
     unsigned i;
@@ -68,7 +69,7 @@ void config__finish_classes(struct parse_ctx *ctx)
     }
     memset(cfg->class_names, 0, sizeof(cfg->class_names));
     for (i = 0; i < ctx->class_count; i++) {
-        const struct class_entry *c = &ctx->classes[i];
+        const struct config__class_entry *c = &ctx->classes[i];
 
         if (c->key_line[0] == 0) {
             config__fail_at(ctx, c->line, "[class.%s]: missing id (0..%u)", c->name,

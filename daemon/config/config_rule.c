@@ -9,20 +9,24 @@
 
 #include "config/config_int.h"
 
-static const struct key_spec rule_keys[] = {
-    {"type", V_RULE_TYPE, FIELD(struct config_rule, type), 0, 0},
+static const struct config__key_spec rule_keys[] = {
+    {"type", CONFIG__V_RULE_TYPE, CONFIG__FIELD(struct config_rule, type), 0, 0},
     /* The name is kept aside until the class table is complete: size is the name's. */
-    {"class", V_CLASS_REF, offsetof(struct config_rule, class_id), CONFIG_NAME_MAX, 0, 0},
-    {"window_s", V_UINT, FIELD(struct config_rule, window_s), 1, 86400},
-    {"min_nodes", V_UINT, FIELD(struct config_rule, min_nodes), 1, 1000},
-    {"watch_confidence", V_DOUBLE, FIELD(struct config_rule, watch_confidence), 0, 1},
-    {"warning_confidence", V_DOUBLE, FIELD(struct config_rule, warning_confidence), 0, 1},
-    {"critical_confidence", V_DOUBLE, FIELD(struct config_rule, critical_confidence), 0, 1},
-    {"clear_after_s", V_UINT, FIELD(struct config_rule, clear_after_s), 1, 604800},
-    {"update_interval_s", V_UINT, FIELD(struct config_rule, update_interval_s), 0, 86400},
-    {"k", V_UINT, FIELD(struct config_rule, k), 1, 64},
-    {"n", V_UINT, FIELD(struct config_rule, n), 1, 64},
-    {"anomalous_ratio", V_DOUBLE, FIELD(struct config_rule, anomalous_ratio), 0, 1},
+    {"class", CONFIG__V_CLASS_REF, offsetof(struct config_rule, class_id), CONFIG_NAME_MAX, 0, 0},
+    {"window_s", CONFIG__V_UINT, CONFIG__FIELD(struct config_rule, window_s), 1, 86400},
+    {"min_nodes", CONFIG__V_UINT, CONFIG__FIELD(struct config_rule, min_nodes), 1, 1000},
+    {"watch_confidence", CONFIG__V_DOUBLE, CONFIG__FIELD(struct config_rule, watch_confidence), 0,
+     1},
+    {"warning_confidence", CONFIG__V_DOUBLE, CONFIG__FIELD(struct config_rule, warning_confidence),
+     0, 1},
+    {"critical_confidence", CONFIG__V_DOUBLE,
+     CONFIG__FIELD(struct config_rule, critical_confidence), 0, 1},
+    {"clear_after_s", CONFIG__V_UINT, CONFIG__FIELD(struct config_rule, clear_after_s), 1, 604800},
+    {"update_interval_s", CONFIG__V_UINT, CONFIG__FIELD(struct config_rule, update_interval_s), 0,
+     86400},
+    {"k", CONFIG__V_UINT, CONFIG__FIELD(struct config_rule, k), 1, 64},
+    {"n", CONFIG__V_UINT, CONFIG__FIELD(struct config_rule, n), 1, 64},
+    {"anomalous_ratio", CONFIG__V_DOUBLE, CONFIG__FIELD(struct config_rule, anomalous_ratio), 0, 1},
 };
 enum {
     RK_TYPE,
@@ -36,9 +40,10 @@ enum {
     RK_N = 10
 };
 
-static const struct section_spec rule_section = {"rule.", rule_keys, COUNT(rule_keys), 0};
+static const struct config__section_spec rule_section = {"rule.", rule_keys,
+                                                         CONFIG__COUNT(rule_keys), 0};
 
-void config__begin_rule(struct parse_ctx *ctx, const char *name)
+void config__begin_rule(struct config__parse_ctx *ctx, const char *name)
 {
     struct config_fusion *cfg = &ctx->cfg->fusion;
     struct config_rule *r;
@@ -71,19 +76,19 @@ void config__begin_rule(struct parse_ctx *ctx, const char *name)
     ctx->rule_lines[cfg->rule_count].line = ctx->line;
     ctx->key_line = ctx->rule_lines[cfg->rule_count].key_line;
     cfg->rule_count++;
-    ctx->kind = SEC_RULE;
+    ctx->kind = CONFIG__SEC_RULE;
     ctx->spec = &rule_section;
     ctx->base = r;
 }
 
-void config__finish_rules(struct parse_ctx *ctx)
+void config__finish_rules(struct config__parse_ctx *ctx)
 {
     const struct config_fusion *cfg = &ctx->cfg->fusion;
     unsigned i;
 
     for (i = 0; i < cfg->rule_count; i++) {
         struct config_rule *r = &ctx->cfg->fusion.rules[i];
-        const struct entry_lines *el = &ctx->rule_lines[i];
+        const struct config__entry_lines *el = &ctx->rule_lines[i];
         int id;
 
         if (el->key_line[RK_TYPE] == 0) {

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT
- * Config values by type (enum vtype): names, topic prefixes, numbers in a range, booleans,
+ * Config values by type (enum config__vtype): names, topic prefixes, numbers in a range, booleans,
  * listen addresses (resolved here, so a bad host is a config error), the DevAddr range, and
  * config_parse_addr() for the daemon's listeners. A refused value is recorded as an error
  * naming the section and key; a string value is never repeated (it may be a password).
@@ -74,7 +74,7 @@ static int parse_bool(const char *s, bool *out)
     static const char *const no[] = {"false", "no", "off", "0"};
     size_t i;
 
-    for (i = 0; i < COUNT(yes); i++) {
+    for (i = 0; i < CONFIG__COUNT(yes); i++) {
         if (strcmp(s, yes[i]) == 0) {
             *out = true;
             return 0;
@@ -198,7 +198,7 @@ int config_parse_addr(const char *hostport, struct sockaddr_storage *out)
  * prefix must be 0 in the address, as in CIDR) or "26011F00-26011FFF" (both ends included).
  * DevAddrs are 8 hex digits, as hex_decode_devaddr() reads them everywhere else.
  */
-static int parse_devaddr_range(struct parse_ctx *ctx, const char *key, const char *value,
+static int parse_devaddr_range(struct config__parse_ctx *ctx, const char *key, const char *value,
                                struct config_devaddr_range *out)
 {
     char first_s[HEX_DEVADDR_STR_LEN];
@@ -262,9 +262,11 @@ static bool valid_topic(const char *s)
     return len > 0 && strpbrk(s, "+#") == NULL && s[0] != '/' && s[len - 1] != '/';
 }
 
-/* V_STR, V_PATH, V_NAME, V_TOPIC, V_CLASS_REF: text that fits the field. The value is not
- * repeated in messages about its length or emptiness: it may be a password. */
-static int set_text(struct parse_ctx *ctx, const struct key_spec *k, const char *value, char *field)
+/* CONFIG__V_STR, CONFIG__V_PATH, CONFIG__V_NAME, CONFIG__V_TOPIC, CONFIG__V_CLASS_REF: text that
+ * fits the field. The value is not repeated in messages about its length or emptiness: it may be a
+ * password. */
+static int set_text(struct config__parse_ctx *ctx, const struct config__key_spec *k,
+                    const char *value, char *field)
 {
     size_t len = strlen(value);
 
@@ -272,21 +274,22 @@ static int set_text(struct parse_ctx *ctx, const struct key_spec *k, const char 
         config__fail_key(ctx, k->key, "too long: %zu characters (at most %zu)", len, k->size - 1);
         return -EINVAL;
     }
-    if (k->type != V_STR && k->type != V_TOPIC && len == 0) {
+    if (k->type != CONFIG__V_STR && k->type != CONFIG__V_TOPIC && len == 0) {
         config__fail_key(ctx, k->key, "must not be empty");
         return -EINVAL;
     }
-    if ((k->type == V_NAME || k->type == V_CLASS_REF) && !config__valid_name(value)) {
+    if ((k->type == CONFIG__V_NAME || k->type == CONFIG__V_CLASS_REF) &&
+        !config__valid_name(value)) {
         config__fail_key(ctx, k->key, "only letters, digits, '_', '-' and '.' allowed: '%s'",
                          value);
         return -EINVAL;
     }
-    if (k->type == V_TOPIC && len > 0 && !valid_topic(value)) {
+    if (k->type == CONFIG__V_TOPIC && len > 0 && !valid_topic(value)) {
         config__fail_key(ctx, k->key,
                          "not a topic prefix (no '+', '#', leading or trailing '/'): '%s'", value);
         return -EINVAL;
     }
-    if (k->type == V_CLASS_REF) {
+    if (k->type == CONFIG__V_CLASS_REF) {
         /* Classes may come later in the file: resolved in config__finish_rules(). */
         config__copy_str(ctx->rule_class[ctx->cfg->fusion.rule_count - 1], CONFIG_NAME_MAX, value);
         return 0;
@@ -295,7 +298,8 @@ static int set_text(struct parse_ctx *ctx, const struct key_spec *k, const char 
     return 0;
 }
 
-static int set_uint(struct parse_ctx *ctx, const struct key_spec *k, const char *value, char *field)
+static int set_uint(struct config__parse_ctx *ctx, const struct config__key_spec *k,
+                    const char *value, char *field)
 {
     unsigned long long v = 0;
     int rc = config__parse_uint(value, &v);
@@ -312,8 +316,8 @@ static int set_uint(struct parse_ctx *ctx, const struct key_spec *k, const char 
     return 0;
 }
 
-static int set_double(struct parse_ctx *ctx, const struct key_spec *k, const char *value,
-                      char *field)
+static int set_double(struct config__parse_ctx *ctx, const struct config__key_spec *k,
+                      const char *value, char *field)
 {
     double v = 0;
 
@@ -329,12 +333,13 @@ static int set_double(struct parse_ctx *ctx, const struct key_spec *k, const cha
     return 0;
 }
 
-static int set_sync(struct parse_ctx *ctx, const struct key_spec *k, const char *value, char *field)
+static int set_sync(struct config__parse_ctx *ctx, const struct config__key_spec *k,
+                    const char *value, char *field)
 {
     static const char *const names[] = {"off", "normal", "full"};
     size_t i;
 
-    for (i = 0; i < COUNT(names); i++) {
+    for (i = 0; i < CONFIG__COUNT(names); i++) {
         if (strcmp(value, names[i]) == 0) {
             *(int *)(void *)field = (int)i;
             return 0;
@@ -344,8 +349,9 @@ static int set_sync(struct parse_ctx *ctx, const struct key_spec *k, const char 
     return -EINVAL;
 }
 
-/* V_ADDR: resolved now, so that a host that does not resolve is a config error. */
-static int set_addr(struct parse_ctx *ctx, const struct key_spec *k, const char *value, char *field)
+/* CONFIG__V_ADDR: resolved now, so that a host that does not resolve is a config error. */
+static int set_addr(struct config__parse_ctx *ctx, const struct config__key_spec *k,
+                    const char *value, char *field)
 {
     struct sockaddr_storage ss;
     const char *why = NULL;
@@ -368,8 +374,8 @@ static int set_addr(struct parse_ctx *ctx, const struct key_spec *k, const char 
     return 0;
 }
 
-static int set_rule_type(struct parse_ctx *ctx, const struct key_spec *k, const char *value,
-                         char *field)
+static int set_rule_type(struct config__parse_ctx *ctx, const struct config__key_spec *k,
+                         const char *value, char *field)
 {
     if (strcmp(value, "cluster") == 0) {
         *(enum config_rule_type *)(void *)field = CONFIG_RULE_CLUSTER;
@@ -382,36 +388,37 @@ static int set_rule_type(struct parse_ctx *ctx, const struct key_spec *k, const 
     return 0;
 }
 
-int config__set_value(struct parse_ctx *ctx, const struct key_spec *k, const char *value)
+int config__set_value(struct config__parse_ctx *ctx, const struct config__key_spec *k,
+                      const char *value)
 {
     char *field = (char *)ctx->base + k->off;
 
     switch (k->type) {
-    case V_STR:
-    case V_PATH:
-    case V_NAME:
-    case V_TOPIC:
-    case V_CLASS_REF:
+    case CONFIG__V_STR:
+    case CONFIG__V_PATH:
+    case CONFIG__V_NAME:
+    case CONFIG__V_TOPIC:
+    case CONFIG__V_CLASS_REF:
         return set_text(ctx, k, value, field);
-    case V_UINT:
+    case CONFIG__V_UINT:
         return set_uint(ctx, k, value, field);
-    case V_DOUBLE:
+    case CONFIG__V_DOUBLE:
         return set_double(ctx, k, value, field);
-    case V_BOOL:
+    case CONFIG__V_BOOL:
         if (parse_bool(value, (bool *)(void *)field) < 0) {
             config__fail_key(ctx, k->key, "must be true or false: '%s'", value);
             return -EINVAL;
         }
         return 0;
-    case V_SYNC:
+    case CONFIG__V_SYNC:
         return set_sync(ctx, k, value, field);
-    case V_ADDR:
+    case CONFIG__V_ADDR:
         return set_addr(ctx, k, value, field);
-    case V_RULE_TYPE:
+    case CONFIG__V_RULE_TYPE:
         return set_rule_type(ctx, k, value, field);
-    case V_POLYGON:
+    case CONFIG__V_POLYGON:
         return config__parse_polygon(ctx, k->key, value, (struct config_zone *)ctx->base);
-    case V_DEVRANGE:
+    case CONFIG__V_DEVRANGE:
         return parse_devaddr_range(ctx, k->key, value,
                                    (struct config_devaddr_range *)(void *)field);
     }

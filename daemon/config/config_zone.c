@@ -12,18 +12,19 @@
 
 #include "config/config_int.h"
 
-static const struct key_spec zone_keys[] = {
-    {"critical", V_BOOL, FIELD(struct config_zone, critical), 0, 0},
-    {"lat", V_DOUBLE, FIELD(struct config_zone, lat), -90, 90},
-    {"lon", V_DOUBLE, FIELD(struct config_zone, lon), -180, 180},
-    {"radius_m", V_DOUBLE, FIELD(struct config_zone, radius_m), 1, 1e6},
-    {"polygon", V_POLYGON, FIELD(struct config_zone, polygon), 0, 0},
+static const struct config__key_spec zone_keys[] = {
+    {"critical", CONFIG__V_BOOL, CONFIG__FIELD(struct config_zone, critical), 0, 0},
+    {"lat", CONFIG__V_DOUBLE, CONFIG__FIELD(struct config_zone, lat), -90, 90},
+    {"lon", CONFIG__V_DOUBLE, CONFIG__FIELD(struct config_zone, lon), -180, 180},
+    {"radius_m", CONFIG__V_DOUBLE, CONFIG__FIELD(struct config_zone, radius_m), 1, 1e6},
+    {"polygon", CONFIG__V_POLYGON, CONFIG__FIELD(struct config_zone, polygon), 0, 0},
 };
 enum { ZK_CRITICAL, ZK_LAT, ZK_LON, ZK_RADIUS, ZK_POLYGON };
 
-static const struct section_spec zone_section = {"zone.", zone_keys, COUNT(zone_keys), 0};
+static const struct config__section_spec zone_section = {"zone.", zone_keys,
+                                                         CONFIG__COUNT(zone_keys), 0};
 
-void config__begin_zone(struct parse_ctx *ctx, const char *name)
+void config__begin_zone(struct config__parse_ctx *ctx, const char *name)
 {
     struct config_fusion *cfg = &ctx->cfg->fusion;
     struct config_zone *z;
@@ -46,14 +47,14 @@ void config__begin_zone(struct parse_ctx *ctx, const char *name)
     ctx->zone_lines[cfg->zone_count].line = ctx->line;
     ctx->key_line = ctx->zone_lines[cfg->zone_count].key_line;
     cfg->zone_count++;
-    ctx->kind = SEC_ZONE;
+    ctx->kind = CONFIG__SEC_ZONE;
     ctx->spec = &zone_section;
     ctx->base = z;
 }
 
 /* "lat lon, lat lon, ..." appended to the zone's corners; a trailing comma is allowed so
  * the list can go on on the next (indented) line. */
-int config__parse_polygon(struct parse_ctx *ctx, const char *key, const char *value,
+int config__parse_polygon(struct config__parse_ctx *ctx, const char *key, const char *value,
                           struct config_zone *z)
 {
     const char *p = value;
@@ -110,7 +111,7 @@ int config__parse_polygon(struct parse_ctx *ctx, const char *key, const char *va
     return 0;
 }
 
-void config__finish_zones(struct parse_ctx *ctx)
+void config__finish_zones(struct config__parse_ctx *ctx)
 {
     const struct config_fusion *cfg = &ctx->cfg->fusion;
     unsigned i;

@@ -435,19 +435,20 @@ static void test_config_load_example(void **state)
 }
 
 /* A key of a fixed section set to @value through the parser's own setter, as inih hands it. */
-static void set_key(struct parse_ctx *ctx, const char *section, const char *key, const char *value)
+static void set_key(struct config__parse_ctx *ctx, const char *section, const char *key,
+                    const char *value)
 {
-    const struct section_spec *spec = NULL;
+    const struct config__section_spec *spec = NULL;
     size_t i;
 
-    for (i = 0; i < FS_COUNT; i++) {
+    for (i = 0; i < CONFIG__FS_COUNT; i++) {
         if (strcmp(config__fixed_sections[i].name, section) == 0) {
             spec = &config__fixed_sections[i];
         }
     }
     assert_non_null(spec);
     (void)snprintf(ctx->section, sizeof(ctx->section), "%s", section);
-    ctx->kind = SEC_FIXED;
+    ctx->kind = CONFIG__SEC_FIXED;
     ctx->spec = spec;
     ctx->base = (char *)ctx->cfg + spec->off;
     for (i = 0; i < spec->nkeys; i++) {
@@ -483,7 +484,7 @@ static const struct twice_case twice_cases[] = {
 /* key=long then key=s leaves the same bytes as key=s alone: memcmp() of sections is exact. */
 static void test_config_set_value_shorter_leaves_nothing(void **state)
 {
-    struct parse_ctx *ctx = calloc(1, sizeof(*ctx));
+    struct config__parse_ctx *ctx = calloc(1, sizeof(*ctx));
     struct config *twice = calloc(1, sizeof(*twice));
     struct config *once = calloc(1, sizeof(*once));
     size_t i;
