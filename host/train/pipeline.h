@@ -28,8 +28,8 @@ struct pipe_result {
     double sweep_metric[PIPE_SWEEP];   /* float accuracy (classifiers) or AUC (turbine) */
     double sweep_metric_q[PIPE_SWEEP]; /* the same, int8 */
     int sweep_n;
-    double teacher_loss_first; /* the teacher's training loss after its first epoch */
-    double teacher_loss_last;  /* ... and after its last */
+    double teacher_loss_first; /* the teacher's mean training loss in its first epoch */
+    double teacher_loss_last;  /* ... and in its last */
 };
 
 /* Run the pipeline; the report section (markdown) goes to `report`. 0 or -1. */
