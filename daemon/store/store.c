@@ -52,65 +52,6 @@ const char *store_reason_name(enum store_reason r)
     return (unsigned)r < STORE_REASON_COUNT ? reason_names[r] : "unknown";
 }
 
-/* ---- errors and statements ---- */
-
-int store__err_from_sqlite(struct store *s, int rc)
-{
-    int sys;
-
-    (void)snprintf(s->errmsg, sizeof(s->errmsg), "%s",
-                   s->db != NULL ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc));
-    switch (rc & 0xff) {
-    case SQLITE_OK:
-    case SQLITE_ROW:
-    case SQLITE_DONE:
-        return 0;
-    case SQLITE_CONSTRAINT:
-        if (rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY) {
-            return -EEXIST;
-        }
-        if (rc == SQLITE_CONSTRAINT_FOREIGNKEY) {
-            return -ENOENT; /* the node or frame referred to is gone */
-        }
-        return -EINVAL; /* CHECK or NOT NULL: a value the schema refuses */
-    case SQLITE_NOMEM:
-        return -ENOMEM;
-    case SQLITE_CANTOPEN:
-        /* The operating system's reason (missing file, permissions) says more than EIO. */
-        sys = s->db != NULL ? sqlite3_system_errno(s->db) : 0;
-        return sys > 0 ? -sys : -EIO;
-    default:
-        return -EIO;
-    }
-}
-
-int store__run(struct store *s, enum store__stmt id)
-{
-    sqlite3_stmt *st = s->st[id];
-    int rc = sqlite3_step(st);
-    int ret = 0;
-
-    if (rc != SQLITE_DONE) {
-        ret = store__err_from_sqlite(s, rc);
-        if (ret == 0) {
-            ret = -EIO; /* a row where none was expected: a statement of ours is wrong */
-        }
-    }
-    (void)sqlite3_reset(st);
-    (void)sqlite3_clear_bindings(st);
-    return ret;
-}
-
-int store__walk_end(struct store *s, sqlite3_stmt *st, int rc, int ret)
-{
-    if (ret == 0 && rc != SQLITE_DONE) {
-        ret = store__err_from_sqlite(s, rc) == -ENOMEM ? -ENOMEM : -EIO;
-    }
-    (void)sqlite3_reset(st);
-    (void)sqlite3_clear_bindings(st);
-    return ret;
-}
-
 /* ---- open, migrate, close ---- */
 
 static void set_err(char *err, size_t err_len, const char *fmt, ...)

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT
- * Internals of the store module, shared between its files (store.c: open, migrate, close,
- * the batch and the WAL; store_sql.c: the statements; store_node.c: the node registry and
- * its cache; store_uplink.c: the ingest write path; store_read.c: the CLI's reads;
- * store_outbox.c: alerts and the outbox), the migrations C file that
+ * Internals of the store module, shared between its files, lowest first (store_sql.c: the
+ * statements and running them; store_cache.c: the daemon's node cache; store.c: open,
+ * migrate, close, the batch and the WAL; store_node.c: the node registry; store_uplink.c: the
+ * ingest write path; store_read.c: the CLI's reads; store_outbox.c: alerts and the outbox;
+ * each calls only files before it), the migrations C file that
  * tools/embed-migrations.sh generates from migrations/NNNN_name.sql, and the unit tests.
  * Nothing here is for other modules.
  */
@@ -82,8 +83,18 @@ enum store__stmt {
 /* The SQL text of each statement (store_sql.c). */
 extern const char *const store__sql[STORE__STMT_COUNT];
 
-/* What the frame check and fusion read of a node, cached in daemon mode (store_node.c). */
-struct store__auth_entry;
+/* What the frame check and fusion read of a node, cached in daemon mode (store_cache.c). */
+struct store__auth_entry {
+    uint32_t devaddr;
+    bool has_fcnt;
+    bool has_position;
+    uint32_t last_fcnt;
+    double lat;
+    double lon;
+    uint8_t nwkskey[PROTO_AES_KEY];
+    uint8_t appskey[PROTO_AES_KEY];
+    char zone[sizeof(((struct store_node *)0)->zone)];
+};
 
 struct store {
     sqlite3 *db;
@@ -138,7 +149,15 @@ int store__batch_begin(struct store *s);
  * mode. */
 void store__check_batch(struct store *s);
 
-/* store__auth_clear() - empty the node cache (store_node.c): another connection committed,
+/* store__auth_find() - the cached entry of @devaddr, or NULL. */
+struct store__auth_entry *store__auth_find(const struct store *s, uint32_t devaddr);
+
+/* store__auth_add() - cache @n (read from the registry on a miss) and point *@out at it.
+ * Return: 0, or -ENOMEM (the node is then simply read again next time). */
+int store__auth_add(struct store *s, const struct store_node *n,
+                    const struct store__auth_entry **out);
+
+/* store__auth_clear() - empty the node cache (store_cache.c): another connection committed,
  * or the batch whose counters it holds was lost. */
 void store__auth_clear(struct store *s);
 

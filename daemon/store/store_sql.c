@@ -2,8 +2,16 @@
  * The SQL text of every statement the store prepares (store_int.h, enum store__stmt): all in
  * one table, prepared once at open with bound parameters, so what the store asks of the
  * schema (migrations/) reads in one place. The comments say why a statement has its shape.
+ * Also what every file of the store runs its statements through: the translation of SQLite's
+ * result codes to -errno, one step without a row, and the end of a walk over rows. This is the
+ * store's lowest file: it calls no other.
  */
 #include "store/store_int.h"
+
+#include <errno.h>
+#include <stdio.h>
+
+#include <sqlite3.h>
 
 /* The columns store_events_foreach() reads, in the order read_event() (store_read.c) expects. */
 #define EVENT_COLUMNS                                                                              \
@@ -136,3 +144,60 @@ const char *const store__sql[STORE__STMT_COUNT] = {
     [STORE__COUNTER_GET] = "SELECT count FROM counters WHERE bearer = ?1 AND reason = ?2",
     [STORE__DATA_VERSION] = "PRAGMA data_version",
 };
+
+int store__err_from_sqlite(struct store *s, int rc)
+{
+    int sys;
+
+    (void)snprintf(s->errmsg, sizeof(s->errmsg), "%s",
+                   s->db != NULL ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc));
+    switch (rc & 0xff) {
+    case SQLITE_OK:
+    case SQLITE_ROW:
+    case SQLITE_DONE:
+        return 0;
+    case SQLITE_CONSTRAINT:
+        if (rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY) {
+            return -EEXIST;
+        }
+        if (rc == SQLITE_CONSTRAINT_FOREIGNKEY) {
+            return -ENOENT; /* the node or frame referred to is gone */
+        }
+        return -EINVAL; /* CHECK or NOT NULL: a value the schema refuses */
+    case SQLITE_NOMEM:
+        return -ENOMEM;
+    case SQLITE_CANTOPEN:
+        /* The operating system's reason (missing file, permissions) says more than EIO. */
+        sys = s->db != NULL ? sqlite3_system_errno(s->db) : 0;
+        return sys > 0 ? -sys : -EIO;
+    default:
+        return -EIO;
+    }
+}
+
+int store__run(struct store *s, enum store__stmt id)
+{
+    sqlite3_stmt *st = s->st[id];
+    int rc = sqlite3_step(st);
+    int ret = 0;
+
+    if (rc != SQLITE_DONE) {
+        ret = store__err_from_sqlite(s, rc);
+        if (ret == 0) {
+            ret = -EIO; /* a row where none was expected: a statement of ours is wrong */
+        }
+    }
+    (void)sqlite3_reset(st);
+    (void)sqlite3_clear_bindings(st);
+    return ret;
+}
+
+int store__walk_end(struct store *s, sqlite3_stmt *st, int rc, int ret)
+{
+    if (ret == 0 && rc != SQLITE_DONE) {
+        ret = store__err_from_sqlite(s, rc) == -ENOMEM ? -ENOMEM : -EIO;
+    }
+    (void)sqlite3_reset(st);
+    (void)sqlite3_clear_bindings(st);
+    return ret;
+}
