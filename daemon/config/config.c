@@ -10,7 +10,6 @@
 #include "config/config.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,45 +17,6 @@
 #include <ini.h>
 
 #include "config/config_int.h"
-
-/* Keep the first error only: inih reports the first failing line, and so do we. */
-void config__fail_at(struct config__parse_ctx *ctx, unsigned line, const char *fmt, ...)
-{
-    va_list ap;
-    int n;
-
-    if (ctx->err_set) {
-        return;
-    }
-    ctx->err_set = true;
-    ctx->err_reads = ctx->reads;
-    n = snprintf(ctx->err, sizeof(ctx->err), "%s:%u: ", ctx->path, line);
-    if (n < 0 || (size_t)n >= sizeof(ctx->err)) {
-        return;
-    }
-    va_start(ap, fmt);
-    (void)vsnprintf(ctx->err + n, sizeof(ctx->err) - (size_t)n, fmt, ap);
-    va_end(ap);
-}
-
-void config__fail_key(struct config__parse_ctx *ctx, const char *key, const char *fmt, ...)
-{
-    char msg[CONFIG_ERR_LEN];
-    va_list ap;
-
-    va_start(ap, fmt);
-    (void)vsnprintf(msg, sizeof(msg), fmt, ap);
-    va_end(ap);
-    config__fail_at(ctx, ctx->line, "[%s] %s: %s", ctx->section, key, msg);
-}
-
-void config__copy_str(char *dst, size_t cap, const char *src)
-{
-    size_t len = strnlen(src, cap - 1);
-
-    memcpy(dst, src, len);
-    memset(dst + len, 0, cap - len);
-}
 
 /* ---- keys, handed over by inih ---- */
 

@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: MIT
- * The config parser's internals, shared by its files: config.c (config_load(): the line
- * reader, the handler inih calls, the section headers), config_value.c (the value types),
- * config_fixed.c ([gateway], [storage], [coap], [lora], [mqtt], [health]), config_class.c,
- * config_zone.c and config_rule.c (the named sections) and config_defaults.c.
+ * The config parser's internals, shared by its files, lowest first (config_value.c: the value
+ * types, recording the first error, copying a string; config_defaults.c: the values a file
+ * leaves out; config_fixed.c ([gateway], [storage], [coap], [lora], [mqtt], [health]),
+ * config_class.c, config_zone.c and config_rule.c: one file per kind of section; config.c:
+ * config_load(), the line reader, the handler inih calls, the section headers; each calls
+ * only files before it).
  * A section is a table of keys (struct config__key_spec): each names the field it fills, by offset
  * into the struct the section fills, and the type its value is parsed as.
  */
@@ -118,7 +120,7 @@ struct config__parse_ctx {
     char rule_class[CONFIG_RULE_MAX][CONFIG_NAME_MAX];
 };
 
-/* ---- config.c ---- */
+/* ---- config_value.c ---- */
 
 /* Record the error "FILE:@line: ..." unless one is already recorded: inih reports the first
  * failing line, and so does config_load(). */
@@ -133,14 +135,6 @@ void config__fail_key(struct config__parse_ctx *ctx, const char *key, const char
  * zeroed: a shorter value leaves no bytes of a longer one behind (sections compare whole). */
 void config__copy_str(char *dst, size_t cap, const char *src);
 
-/* ---- config_defaults.c ---- */
-
-/* The default [mqtt] client_id ("tinyfleetd-<id>") and prefix ("tinyfleet/<site>"). */
-void config__default_client_id(struct config_mqtt *mqtt, const struct config_gateway *gw);
-void config__default_prefix(struct config_mqtt *mqtt, const struct config_gateway *gw);
-
-/* ---- config_value.c ---- */
-
 /* Non-empty, and only letters, digits, '_', '-' and '.': safe inside an MQTT topic. */
 bool config__valid_name(const char *s);
 
@@ -151,6 +145,12 @@ int config__parse_uint(const char *s, unsigned long long *out);
  * error recorded. */
 int config__set_value(struct config__parse_ctx *ctx, const struct config__key_spec *k,
                       const char *value);
+
+/* ---- config_defaults.c ---- */
+
+/* The default [mqtt] client_id ("tinyfleetd-<id>") and prefix ("tinyfleet/<site>"). */
+void config__default_client_id(struct config_mqtt *mqtt, const struct config_gateway *gw);
+void config__default_prefix(struct config_mqtt *mqtt, const struct config_gateway *gw);
 
 /* ---- config_fixed.c ---- */
 
@@ -169,10 +169,6 @@ void config__begin_rule(struct config__parse_ctx *ctx, const char *name);
 
 /* A class id was read (into ctx->class_id_tmp): refuse one another class has. */
 void config__handle_class_id(struct config__parse_ctx *ctx);
-
-/* A zone's polygon value appended to its corners (CONFIG__V_POLYGON). Return: 0 or -EINVAL. */
-int config__parse_polygon(struct config__parse_ctx *ctx, const char *key, const char *value,
-                          struct config_zone *z);
 
 /* After the whole file: the class table, each zone's shape, each rule's class and levels. */
 void config__finish_classes(struct config__parse_ctx *ctx);

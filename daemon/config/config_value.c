@@ -1,13 +1,16 @@
 /* SPDX-License-Identifier: MIT
  * Config values by type (enum config__vtype): names, topic prefixes, numbers in a range, booleans,
- * listen addresses (resolved here, so a bad host is a config error), the DevAddr range, and
- * config_parse_addr() for the daemon's listeners. A refused value is recorded as an error
- * naming the section and key; a string value is never repeated (it may be a password).
+ * listen addresses (resolved here, so a bad host is a config error), the DevAddr range, a
+ * zone's polygon, and config_parse_addr() for the daemon's listeners. A refused value is
+ * recorded as an error naming the section and key; a string value is never repeated (it may
+ * be a password). The lowest file of the parser: recording the first error and copying a
+ * string live here too, for every other file.
  */
 #include "config/config.h"
 
 #include <errno.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +21,45 @@
 
 #include "config/config_int.h"
 #include "util/hex.h"
+
+/* Keep the first error only: inih reports the first failing line, and so do we. */
+void config__fail_at(struct config__parse_ctx *ctx, unsigned line, const char *fmt, ...)
+{
+    va_list ap;
+    int n;
+
+    if (ctx->err_set) {
+        return;
+    }
+    ctx->err_set = true;
+    ctx->err_reads = ctx->reads;
+    n = snprintf(ctx->err, sizeof(ctx->err), "%s:%u: ", ctx->path, line);
+    if (n < 0 || (size_t)n >= sizeof(ctx->err)) {
+        return;
+    }
+    va_start(ap, fmt);
+    (void)vsnprintf(ctx->err + n, sizeof(ctx->err) - (size_t)n, fmt, ap);
+    va_end(ap);
+}
+
+void config__fail_key(struct config__parse_ctx *ctx, const char *key, const char *fmt, ...)
+{
+    char msg[CONFIG_ERR_LEN];
+    va_list ap;
+
+    va_start(ap, fmt);
+    (void)vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    config__fail_at(ctx, ctx->line, "[%s] %s: %s", ctx->section, key, msg);
+}
+
+void config__copy_str(char *dst, size_t cap, const char *src)
+{
+    size_t len = strnlen(src, cap - 1);
+
+    memcpy(dst, src, len);
+    memset(dst + len, 0, cap - len);
+}
 
 bool config__valid_name(const char *s)
 {
@@ -388,6 +430,65 @@ static int set_rule_type(struct config__parse_ctx *ctx, const struct config__key
     return 0;
 }
 
+/* "lat lon, lat lon, ..." appended to the zone's corners; a trailing comma is allowed so
+ * the list can go on on the next (indented) line. */
+static int parse_polygon(struct config__parse_ctx *ctx, const char *key, const char *value,
+                         struct config_zone *z)
+{
+    const char *p = value;
+
+    while (*p != '\0') {
+        double lat;
+        double lon;
+        char *end = NULL;
+
+        while (*p == ' ' || *p == '\t') {
+            p++;
+        }
+        if (*p == '\0') {
+            break;
+        }
+        lat = strtod(p, &end);
+        if (end == p || !isfinite(lat)) {
+            config__fail_key(ctx, key, "not a 'lat lon' pair at '%s'", p);
+            return -EINVAL;
+        }
+        p = end;
+        while (*p == ' ' || *p == '\t') {
+            p++;
+        }
+        lon = strtod(p, &end);
+        if (end == p || !isfinite(lon)) {
+            config__fail_key(ctx, key, "not a 'lat lon' pair at '%s'", p);
+            return -EINVAL;
+        }
+        p = end;
+        while (*p == ' ' || *p == '\t') {
+            p++;
+        }
+        if (*p != ',' && *p != '\0') {
+            config__fail_key(ctx, key, "expected ',' between corners at '%s'", p);
+            return -EINVAL;
+        }
+        if (*p == ',') {
+            p++;
+        }
+        if (lat < -90 || lat > 90 || lon < -180 || lon > 180) {
+            config__fail_key(ctx, key, "corner %u out of range: %g %g (lat -90..90, lon -180..180)",
+                             z->polygon_len + 1, lat, lon);
+            return -EINVAL;
+        }
+        if (z->polygon_len >= CONFIG_POLYGON_MAX) {
+            config__fail_key(ctx, key, "more than %u corners", CONFIG_POLYGON_MAX);
+            return -EINVAL;
+        }
+        z->polygon[z->polygon_len][0] = lat;
+        z->polygon[z->polygon_len][1] = lon;
+        z->polygon_len++;
+    }
+    return 0;
+}
+
 int config__set_value(struct config__parse_ctx *ctx, const struct config__key_spec *k,
                       const char *value)
 {
@@ -417,7 +518,7 @@ int config__set_value(struct config__parse_ctx *ctx, const struct config__key_sp
     case CONFIG__V_RULE_TYPE:
         return set_rule_type(ctx, k, value, field);
     case CONFIG__V_POLYGON:
-        return config__parse_polygon(ctx, k->key, value, (struct config_zone *)ctx->base);
+        return parse_polygon(ctx, k->key, value, (struct config_zone *)ctx->base);
     case CONFIG__V_DEVRANGE:
         return parse_devaddr_range(ctx, k->key, value,
                                    (struct config_devaddr_range *)(void *)field);

@@ -1,13 +1,11 @@
 /* SPDX-License-Identifier: MIT
- * [zone.<name>] sections: a circle (lat, lon, radius_m) or a polygon of corners, never both,
- * checked once the zone's section is complete; and config_zone_find().
+ * [zone.<name>] sections: a circle (lat, lon, radius_m) or a polygon of corners (parsed in
+ * config_value.c), never both, checked once the zone's section is complete; and
+ * config_zone_find().
  */
 #include "config/config.h"
 
 #include <assert.h>
-#include <errno.h>
-#include <math.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "config/config_int.h"
@@ -50,65 +48,6 @@ void config__begin_zone(struct config__parse_ctx *ctx, const char *name)
     ctx->kind = CONFIG__SEC_ZONE;
     ctx->spec = &zone_section;
     ctx->base = z;
-}
-
-/* "lat lon, lat lon, ..." appended to the zone's corners; a trailing comma is allowed so
- * the list can go on on the next (indented) line. */
-int config__parse_polygon(struct config__parse_ctx *ctx, const char *key, const char *value,
-                          struct config_zone *z)
-{
-    const char *p = value;
-
-    while (*p != '\0') {
-        double lat;
-        double lon;
-        char *end = NULL;
-
-        while (*p == ' ' || *p == '\t') {
-            p++;
-        }
-        if (*p == '\0') {
-            break;
-        }
-        lat = strtod(p, &end);
-        if (end == p || !isfinite(lat)) {
-            config__fail_key(ctx, key, "not a 'lat lon' pair at '%s'", p);
-            return -EINVAL;
-        }
-        p = end;
-        while (*p == ' ' || *p == '\t') {
-            p++;
-        }
-        lon = strtod(p, &end);
-        if (end == p || !isfinite(lon)) {
-            config__fail_key(ctx, key, "not a 'lat lon' pair at '%s'", p);
-            return -EINVAL;
-        }
-        p = end;
-        while (*p == ' ' || *p == '\t') {
-            p++;
-        }
-        if (*p != ',' && *p != '\0') {
-            config__fail_key(ctx, key, "expected ',' between corners at '%s'", p);
-            return -EINVAL;
-        }
-        if (*p == ',') {
-            p++;
-        }
-        if (lat < -90 || lat > 90 || lon < -180 || lon > 180) {
-            config__fail_key(ctx, key, "corner %u out of range: %g %g (lat -90..90, lon -180..180)",
-                             z->polygon_len + 1, lat, lon);
-            return -EINVAL;
-        }
-        if (z->polygon_len >= CONFIG_POLYGON_MAX) {
-            config__fail_key(ctx, key, "more than %u corners", CONFIG_POLYGON_MAX);
-            return -EINVAL;
-        }
-        z->polygon[z->polygon_len][0] = lat;
-        z->polygon[z->polygon_len][1] = lon;
-        z->polygon_len++;
-    }
-    return 0;
 }
 
 void config__finish_zones(struct config__parse_ctx *ctx)
