@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT
  * Cluster rules (fusion.h): a class's detections grouped by (rule, zone) in a sliding window,
- * the window's level from its nodes' best confidences, and the alert of each group. The
- * detection input and its replay after a restart enter here.
+ * the window's level from its nodes' best confidences, and the alert of each group. fusion.c
+ * hands it each detection; their replay after a restart enters here.
  */
 #include "alert/fusion.h"
 
@@ -262,24 +262,16 @@ static void entry_fill(struct fusion__entry *e, const struct fusion_node *in, ui
     e->time_ms = time_ms;
 }
 
-int fusion_detection(struct fusion *f, const struct fusion_node *in, uint8_t class_id,
-                     uint8_t confidence, int64_t time_ms, int64_t now_ms)
+int fusion__cluster_detection(struct fusion *f, const struct fusion_node *in, uint8_t class_id,
+                              uint8_t confidence, int64_t time_ms, int64_t now_ms, int rc)
 {
     char zone[FUSION_NAME_LEN];
     struct fusion__entry e;
     struct fusion__group *g;
     const struct config_rule *r;
     int rule;
-    int rc = 0;
     int err;
 
-    if (f == NULL || in == NULL) {
-        return -EINVAL;
-    }
-    (void)fusion__input_node(f, in, now_ms, &rc);
-    if (rc == -ENOMEM) {
-        return rc;
-    }
     rule = f->cluster_rule[class_id];
     if (rule < 0) {
         f->st.no_rule++;

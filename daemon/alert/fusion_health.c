@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT
  * Node health alerts (fusion.h): node_offline when a node is silent past [health]
  * offline_after_s, battery_low when a health message reports battery_low_mv or less. They
- * open and clear on a condition, with no quiet clearing and no updates. The health message
- * input enters here.
+ * open and clear on a condition, with no quiet clearing and no updates. fusion.c hands it
+ * each health message, and every input's node for its offline check.
  */
 #include "alert/fusion.h"
 
@@ -67,20 +67,11 @@ int fusion__battery_eval(struct fusion *f, struct fusion__node *n, int64_t now_m
     return health_eval(f, n, FUSION__SLOT_BATTERY, want, low == 0, FUSION__CLEAR_BATTERY, now_ms);
 }
 
-int fusion_health(struct fusion *f, const struct fusion_node *in, uint16_t battery_mv,
-                  int64_t now_ms)
+int fusion__health_battery(struct fusion *f, struct fusion__node *n, uint16_t battery_mv,
+                           int64_t now_ms)
 {
-    struct fusion__node *n;
     struct fusion__alert *al;
-    int rc = 0;
 
-    if (f == NULL || in == NULL) {
-        return -EINVAL;
-    }
-    n = fusion__input_node(f, in, now_ms, &rc);
-    if (n == NULL) {
-        return rc;
-    }
     n->battery_known = true;
     n->battery_mv = battery_mv;
     al = n->alert[FUSION__SLOT_BATTERY];
@@ -91,5 +82,5 @@ int fusion_health(struct fusion *f, const struct fusion_node *in, uint16_t batte
         al->work.last_seen_ms = now_ms;
         al->last_input_ms = now_ms;
     }
-    return first_error(rc, fusion__battery_eval(f, n, now_ms));
+    return fusion__battery_eval(f, n, now_ms);
 }

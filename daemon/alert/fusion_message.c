@@ -1,13 +1,67 @@
 /* SPDX-License-Identifier: MIT
- * The `message` of an alert transition: one plain English sentence for a person, per kind
- * of alert and state, and for a cleared alert the reason it cleared (fusion.h).
+ * Fusion's words: the names of levels and states, and the `message` of an alert transition: one
+ * plain English sentence for a person, per kind of alert and state, and for a cleared alert the
+ * reason it cleared (fusion.h). The lowest file of fusion: it calls no other.
  */
 #include "alert/fusion.h"
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "alert/fusion_int.h"
+
+const char *fusion_level_name(enum fusion_level l)
+{
+    switch (l) {
+    case FUSION_WATCH:
+        return "watch";
+    case FUSION_WARNING:
+        return "warning";
+    case FUSION_CRITICAL:
+        return "critical";
+    }
+    return "?";
+}
+
+const char *fusion_state_name(enum fusion_state s)
+{
+    switch (s) {
+    case FUSION_OPEN:
+        return "open";
+    case FUSION_ESCALATE:
+        return "escalate";
+    case FUSION_UPDATE:
+        return "update";
+    case FUSION_CLEARED:
+        return "cleared";
+    }
+    return "?";
+}
+
+int fusion_level_parse(const char *name)
+{
+    int l;
+
+    for (l = FUSION_WATCH; l <= FUSION_CRITICAL && name != NULL; l++) {
+        if (strcmp(name, fusion_level_name((enum fusion_level)l)) == 0) {
+            return l;
+        }
+    }
+    return -1;
+}
+
+int fusion_state_parse(const char *name)
+{
+    int s;
+
+    for (s = FUSION_OPEN; s <= FUSION_CLEARED && name != NULL; s++) {
+        if (strcmp(name, fusion_state_name((enum fusion_state)s)) == 0) {
+            return s;
+        }
+    }
+    return -1;
+}
 
 /* "machine_anomaly" -> "Machine anomaly", for sentences. */
 static void class_words(const char *name, char *out, size_t cap)

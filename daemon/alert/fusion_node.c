@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT
  * Fusion's per-node state: the nodes it tracks (sorted by DevAddr, at most max_nodes), their
  * last_seen, position, zone and battery, and the slots of their per-node alerts
- * (persistence, node_offline, battery_low). Every input starts here (fusion__input_node()).
+ * (persistence, node_offline, battery_low). Every input starts here (fusion__input_node());
+ * nothing here runs a rule: the caller does.
  */
 #include "alert/fusion.h"
 
@@ -12,24 +13,6 @@
 
 #include "alert/fusion_int.h"
 #include "alert/zone.h"
-
-void fusion__copy_str(char *dst, size_t cap, const char *src)
-{
-    size_t n;
-
-    if (src == NULL) {
-        dst[0] = '\0';
-        return;
-    }
-    n = strlen(src);
-    if (n >= cap) {
-        n = cap - 1;
-    }
-    if (n > 0) {
-        memcpy(dst, src, n);
-    }
-    dst[n] = '\0';
-}
 
 /* The node's zone: registry, else the first config zone holding its position, else unzoned. */
 void fusion__resolve_zone(const struct fusion *f, const struct fusion_node *n, char *out)
@@ -175,15 +158,14 @@ struct fusion__alert *fusion__node_alert_prepare(struct fusion__node *n, unsigne
 
 /* The common start of every input: the node is alive. NULL when untracked (or *err). */
 struct fusion__node *fusion__input_node(struct fusion *f, const struct fusion_node *in,
-                                        int64_t now_ms, int *rc)
+                                        int64_t now_ms, int *err)
 {
-    struct fusion__node *n = fusion__node_get(f, in->devaddr, now_ms, rc);
+    struct fusion__node *n = fusion__node_get(f, in->devaddr, now_ms, err);
 
     if (n == NULL) {
         return NULL;
     }
     n->last_seen_ms = now_ms;
     fusion__node_update(f, n, in);
-    *rc = fusion__offline_eval(f, n, now_ms);
     return n;
 }

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT
  * Persistence rules (fusion.h): per node, a ring of its last n anomaly summaries, k of them
  * anomalous make a warning, a score above the critical threshold a critical alert. Only the
- * first persistence rule of the config is fed. The anomaly summary input enters here.
+ * first persistence rule of the config is fed. fusion.c hands it each anomaly summary.
  */
 #include "alert/fusion.h"
 
@@ -133,17 +133,11 @@ int fusion__pers_eval(struct fusion *f, struct fusion__node *n, const struct fus
                                       (long)n->ring_len);
 }
 
-int fusion_anomaly(struct fusion *f, const struct fusion_node *in,
-                   const struct proto_tfp_anomaly *a, int64_t now_ms)
+int fusion__pers_anomaly(struct fusion *f, struct fusion__node *n,
+                         const struct proto_tfp_anomaly *a, int64_t now_ms, int rc)
 {
     struct fusion__ring_entry e;
-    struct fusion__node *n;
-    int rc = 0;
 
-    if (f == NULL || in == NULL || a == NULL) {
-        return -EINVAL;
-    }
-    n = fusion__input_node(f, in, now_ms, &rc);
     if (f->pers_rule < 0) {
         f->st.no_rule++;
         return rc;
