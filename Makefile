@@ -121,7 +121,8 @@ $(B)/fuzz/fuzz_%: $(B)/fuzz/obj/tests/fuzz/fuzz_%.o $(B)/fuzz/libdaemon.a $(B)/f
 .DEFAULT_GOAL := all
 include nodefw/boards/boards.mk
 
-.PHONY: all deps demo install flash soak test unit unit-asan integration headers tidy mcu-check \
+.PHONY: all deps demo install flash soak test unit unit-asan integration mutants headers tidy \
+        mcu-check \
         fuzz fuzz-smoke fuzz-corpus size-proto models models-check \
         bench bench-proto bench-coap bench-ingest bench-alert bench-nodefw vectors fmt \
         fmt-check clean help
@@ -167,9 +168,11 @@ demo: deps
 	@sh tools/demo.sh $(B)
 
 # --- tests --------------------------------------------------------------------------------
+# Every step runs even when one fails; the last line adds them up (tools/run-tests.sh).
+TEST_STEPS := all unit unit-asan headers mcu-check firmware-check fmt-check tidy models-check \
+              integration fuzz-smoke
 test: deps
-	$(MAKE) all unit unit-asan headers mcu-check firmware-check fmt-check tidy models-check \
-	    integration fuzz-smoke
+	@MAKE="$(MAKE)" sh tools/run-tests.sh $(TEST_STEPS)
 
 unit: $(UNIT_BIN)
 	@sh tools/run-units.sh $(UNIT_BIN)
@@ -180,6 +183,10 @@ unit-asan: $(UNIT_BIN_ASAN)
 
 integration: all
 	@sh tools/run-integration.sh $(B)
+
+# Not in `make test`: each deliberate bug of tools/mutants/ must make its test fail.
+mutants:
+	@sh tools/run-mutants.sh
 
 # Every header compiles on its own with its layer's flags (STYLE.md section 5). Board
 # headers are checked where they are compiled: in the Cortex-M4 images.
@@ -277,16 +284,16 @@ bench-nodefw: $(BOARD_TEST_SET)
 
 $(B)/bench/bench_lora: tests/bench/bench_lora.c $(B)/libhost.a $(B)/libproto.a
 	@mkdir -p $(@D)
-	$(BENCH_CC) -o $@ $^
+	$(Q)$(BENCH_CC) -o $@ $^
 $(B)/bench/bench_alert: tests/bench/bench_alert.c $(B)/libhost.a $(B)/libproto.a
 	@mkdir -p $(@D)
-	$(BENCH_CC) -o $@ $^ -lmosquitto -lpthread
+	$(Q)$(BENCH_CC) -o $@ $^ -lmosquitto -lpthread
 $(B)/bench/bench_coap: tests/bench/bench_coap.c $(B)/libdaemon.a $(B)/libproto.a
 	@mkdir -p $(@D)
-	$(BENCH_CC) -o $@ $^ $(PKG_LIBS)
+	$(Q)$(BENCH_CC) -o $@ $^ $(PKG_LIBS)
 $(B)/bench/bench_proto: tests/bench/bench_proto.c $(B)/libproto.a
 	@mkdir -p $(@D)
-	$(BENCH_CC) -o $@ $^ -lcrypto
+	$(Q)$(BENCH_CC) -o $@ $^ -lcrypto
 
 # --- vectors from an implementation we did not write ---------------------------------------
 vectors:

@@ -40,9 +40,14 @@ if [ -n "$missing" ]; then
         echo "deps: need root to install:$missing" >&2
         exit 1
     fi
-    $sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+    # Another apt (unattended-upgrades on a fresh machine) may hold the dpkg lock: wait for
+    # it up to 10 minutes instead of failing at once.
+    wait_lock="-o DPkg::Lock::Timeout=600"
+    # shellcheck disable=SC2086 # word splitting of the option is intended
+    $sudo env DEBIAN_FRONTEND=noninteractive apt-get $wait_lock update -qq
     # shellcheck disable=SC2086 # word splitting of the package list is intended
-    $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing >/dev/null
+    $sudo env DEBIAN_FRONTEND=noninteractive apt-get $wait_lock install -y -qq --no-install-recommends \
+        $missing >/dev/null
 fi
 
 top=$(dirname "$0")/..
