@@ -116,12 +116,13 @@ PROGRAMS      := $(addprefix $(B)/,tinyfleetd tinyfleet tinyfleet-node tinyfleet
 $(B)/fuzz/fuzz_%: $(B)/fuzz/obj/tests/fuzz/fuzz_%.o $(B)/fuzz/libdaemon.a $(B)/fuzz/libproto.a
 	$(Q)$(CLANG) $(FUZZ) -fsanitize=fuzzer -o $@ $^ $(PKG_LIBS)
 
--include $(shell find $(B) -name '*.d' 2>/dev/null)
+# The objects' dependency files; build/deb is the Debian package's copy of the tree, with its own.
+-include $(shell find $(B) -path $(B)/deb -prune -o -name '*.d' -type f -print 2>/dev/null)
 
 .DEFAULT_GOAL := all
 include nodefw/boards/boards.mk
 
-.PHONY: all deps demo install flash soak test unit unit-asan integration mutants headers tidy \
+.PHONY: all deps demo install deb flash soak test unit unit-asan integration mutants headers tidy \
         mcu-check \
         fuzz fuzz-smoke fuzz-corpus size-proto models models-check \
         bench bench-proto bench-coap bench-ingest bench-alert bench-nodefw vectors fmt \
@@ -134,6 +135,7 @@ help:
 	@echo "make test       build everything and run every check"
 	@echo "make deps       install the Debian packages the project needs (idempotent)"
 	@echo "make install    programs, man pages, systemd unit (PREFIX=/usr/local, DESTDIR=...)"
+	@echo "make deb        the Debian package build/tinyfleet_<version>_<arch>.deb"
 	@echo "make flash IMAGE=DIR/nodefw.bin  program a provisioned STM32WL55 node (openocd, ST-LINK)"
 	@echo "make fuzz       run each fuzz target for 60 s"
 	@echo "make bench      run the benchmarks (proto, CoAP, forwarder, alerts, node firmware)"
@@ -152,6 +154,10 @@ deps:
 PREFIX ?= /usr/local
 install: all
 	@sh tools/install.sh "$(B)" "$(DESTDIR)" "$(PREFIX)"
+
+# The Debian package, built by dpkg-buildpackage in a copy of the tree (build/deb/src).
+deb:
+	@sh tools/deb.sh "$(B)"
 
 # Program a provisioned STM32WL55 image through an ST-LINK with openocd:
 #   make flash IMAGE=DIR/nodefw.bin   (DIR from `tinyfleet provision --board stm32wl55 --out DIR`)

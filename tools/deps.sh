@@ -15,6 +15,7 @@ libuv1-dev libsqlite3-dev sqlite3 libinih-dev libcoap3-dev libcoap3-bin
 libmosquitto-dev mosquitto mosquitto-clients
 qemu-system-arm
 systemd man-db groff-base strace
+debhelper dpkg-dev fakeroot lintian
 "
 # lora-packet, the independent LoRaWAN implementation the tests compare against, runs on
 # Node.js; Debian's nodejs is enough, but a machine that already has node keeps its own.
