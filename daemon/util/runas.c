@@ -146,10 +146,11 @@ static void group_name(gid_t gid, char *out, size_t cap)
     }
 }
 
-/* Whether @path can be accessed with @mode by the effective ids; @must_exist: a missing file
- * is an error (else it is fine: it will be created). Fills @err on failure. */
-static int check_one(const char *path, int mode, bool must_exist, const char *what, char *err,
-                     size_t cap)
+/* Whether @path (the database @db or one of its files) can be accessed with @mode by the
+ * effective ids; @must_exist: a missing file is an error (else it is fine: it will be
+ * created). Fills @err on failure. */
+static int check_one(const char *db, const char *path, int mode, bool must_exist, const char *what,
+                     char *err, size_t cap)
 {
     char owner[64];
     char group[64];
@@ -166,7 +167,8 @@ static int check_one(const char *path, int mode, bool must_exist, const char *wh
     }
     user_name(geteuid(), me, sizeof(me));
     if (e == ENOENT || stat(path, &st) < 0) {
-        (void)snprintf(err, cap, "cannot write the database: %s %s: %s", what, path, strerror(e));
+        (void)snprintf(err, cap, "cannot open the database %s: %s %s: %s", db, what, path,
+                       strerror(e));
         return -e;
     }
     user_name(st.st_uid, owner, sizeof(owner));
@@ -198,13 +200,13 @@ int runas_check_db(const char *path, char *err, size_t cap)
     }
     /* W and X: SQLite creates the -wal and -shm files beside the database, and the database
      * itself on a first start. */
-    rc = check_one(dir, W_OK | X_OK, true, "the directory", err, cap);
+    rc = check_one(path, dir, W_OK | X_OK, true, "the directory", err, cap);
     if (rc == 0) {
-        rc = check_one(path, R_OK | W_OK, false, "the file", err, cap);
+        rc = check_one(path, path, R_OK | W_OK, false, "the file", err, cap);
     }
     for (i = 0; rc == 0 && i < sizeof(suffix) / sizeof(suffix[0]); i++) {
         (void)snprintf(side, sizeof(side), "%s%s", path, suffix[i]);
-        rc = check_one(side, R_OK | W_OK, false, "the file", err, cap);
+        rc = check_one(path, side, R_OK | W_OK, false, "the file", err, cap);
     }
     return rc;
 }
