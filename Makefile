@@ -11,6 +11,8 @@ CROSS_CC   ?= arm-none-eabi-gcc
 CROSS_NM   ?= arm-none-eabi-nm
 CROSS_OBJCOPY ?= arm-none-eabi-objcopy
 B          := build
+# The one version every program prints with --version (and a package is named after).
+VERSION    := $(shell cat VERSION)
 
 Q := $(if $(V),,@)
 
@@ -32,11 +34,13 @@ PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
 # --- flags per top folder ------------------------------------------------------------------
 CFLAGS_proto  := -std=c99 $(WARN_STRICT) -Iproto/include
 CFLAGS_nodefw := -std=c99 $(WARN_STRICT) -Iproto/include -Inodefw/include -Inodefw/model
-CFLAGS_daemon := -std=c11 -D_GNU_SOURCE $(WARN) -Iproto/include -Idaemon $(PKG_CFLAGS)
+VERSION_DEF   := -DTINYFLEET_VERSION='"$(VERSION)"'
+CFLAGS_daemon := -std=c11 -D_GNU_SOURCE $(WARN) $(VERSION_DEF) -Iproto/include -Idaemon \
+                 $(PKG_CFLAGS)
 CFLAGS_cli    := $(CFLAGS_daemon) -Icli
 CFLAGS_build  := $(CFLAGS_daemon)
-CFLAGS_host   := -std=c11 -D_GNU_SOURCE $(WARN) -Iproto/include -Inodefw/include -Inodefw/model \
-                 -Inodefw -Ihost
+CFLAGS_host   := -std=c11 -D_GNU_SOURCE $(WARN) $(VERSION_DEF) -Iproto/include -Inodefw/include \
+                 -Inodefw/model -Inodefw -Ihost
 CFLAGS_tests  := -std=c11 -D_GNU_SOURCE $(WARN) -Iproto/include -Idaemon -Icli \
                  -Inodefw/include -Inodefw/model -Ihost -Itests $(PKG_CFLAGS)
 layer_flags = $(CFLAGS_$(firstword $(subst /, ,$(1))))
@@ -76,6 +80,8 @@ define variant
 $(1)/obj/%.o: %.c
 	@mkdir -p $$(@D)
 	$$(Q)$(2) $$(call layer_flags,$$<) $(3) -MMD -MP -c $$< -o $$@
+# The main files print the version: rebuilt when it changes.
+$(addprefix $(1)/obj/,daemon/tinyfleetd.o cli/tinyfleet.o host/node/main.o host/train/main.o): VERSION
 $(1)/libproto.a: $$(PROTO_SRC:%.c=$(1)/obj/%.o)
 $(1)/libnodefw.a: $$(NODEFW_SRC:%.c=$(1)/obj/%.o) $(1)/obj/nodefw/model/models.o
 $(1)/libdaemon.a: $$(DAEMON_SRC:%.c=$(1)/obj/%.o) $(1)/obj/$(GEN_MIGRATIONS:.c=.o)

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 #include <sys/random.h>
 
 #include "config/config.h"
@@ -187,37 +188,83 @@ int cli_class_id(const struct cli_db *db, const char *name)
     return -1;
 }
 
-int cli_open(const struct global_opts *g, const char *verb, enum cli_open_mode mode,
-             struct cli_db *out)
+/* The config of -c FILE or the default one into @out->config; nothing with --db. */
+static int load_config(const struct global_opts *g, const char *verb, struct cli_db *out)
 {
     const char *config_path = g->config_path != NULL ? g->config_path : CONFIG_DEFAULT_PATH;
+    char err[CONFIG_ERR_LEN];
+    int rc;
+
+    if (g->db_path != NULL) {
+        return CLI_EXIT_OK;
+    }
+    /* The config is large (class, zone and rule tables): not for the stack. */
+    out->config = calloc(1, sizeof(*out->config));
+    if (out->config == NULL) {
+        cli_errf(verb, "out of memory");
+        return CLI_EXIT_FAIL;
+    }
+    rc = config_load(config_path, out->config, err, sizeof(err));
+    if (rc == -EINVAL) {
+        cli_errf(verb, "%s", err);
+    } else if (rc < 0) {
+        cli_errf(verb, "cannot read the config %s: %s%s", config_path, strerror(-rc),
+                 g->config_path == NULL ? " (give -c FILE or --db PATH)" : "");
+    }
+    return rc < 0 ? CLI_EXIT_FAIL : CLI_EXIT_OK;
+}
+
+/* A zone a node is given must be one of the config's: a typo would file its detections
+ * under a zone of their own, apart from its neighbours'. Without a config (--db) there is
+ * nothing to check against. */
+static int check_zone(const struct global_opts *g, const char *verb, const struct config *cfg,
+                      const char *zone)
+{
+    const char *path = g->config_path != NULL ? g->config_path : CONFIG_DEFAULT_PATH;
+    unsigned i;
+
+    if (zone == NULL || zone[0] == '\0' || cfg == NULL ||
+        config_zone_find(&cfg->fusion, zone) != NULL) {
+        return CLI_EXIT_OK;
+    }
+    (void)fprintf(stderr, "tinyfleet: %s: --zone '%s': %s defines no such zone; ", verb, zone,
+                  path);
+    if (cfg->fusion.zone_count == 0) {
+        (void)fputs("it has no [zone.*] section\n", stderr);
+    } else {
+        (void)fputs("its zones:", stderr);
+        for (i = 0; i < cfg->fusion.zone_count; i++) {
+            (void)fprintf(stderr, "%s %s", i > 0 ? "," : "", cfg->fusion.zones[i].name);
+        }
+        (void)fputc('\n', stderr);
+    }
+    return cli_usage_error(verb);
+}
+
+int cli_open_zone(const struct global_opts *g, const char *verb, enum cli_open_mode mode,
+                  const char *zone, struct cli_db *out)
+{
     char err[OPEN_ERR_LEN];
     const char *path = g->db_path;
     int synchronous = CONFIG_SYNC_FULL; /* a CLI writes rarely: durable at once is cheap */
+    bool existed;
+    int ret;
     int rc;
 
     memset(out, 0, sizeof(*out));
-    if (path == NULL) {
-        /* The config is large (class, zone and rule tables): not for the stack. */
-        out->config = calloc(1, sizeof(*out->config));
-        if (out->config == NULL) {
-            cli_errf(verb, "out of memory");
-            return CLI_EXIT_FAIL;
-        }
-        rc = config_load(config_path, out->config, err, sizeof(err));
-        if (rc < 0) {
-            if (rc == -EINVAL) {
-                cli_errf(verb, "%s", err);
-            } else {
-                cli_errf(verb, "cannot read the config %s: %s%s", config_path, strerror(-rc),
-                         g->config_path == NULL ? " (give -c FILE or --db PATH)" : "");
-            }
-            cli_close(out);
-            return CLI_EXIT_FAIL;
-        }
+    ret = load_config(g, verb, out);
+    if (ret == CLI_EXIT_OK) {
+        ret = check_zone(g, verb, out->config, zone);
+    }
+    if (ret != CLI_EXIT_OK) {
+        cli_close(out);
+        return ret;
+    }
+    if (out->config != NULL) {
         path = out->config->storage.path;
         synchronous = out->config->storage.synchronous;
     }
+    existed = access(path, F_OK) == 0;
     if (mode == CLI_OPEN_CREATE) {
         rc = store_open(path, synchronous, &out->store, err, sizeof(err));
     } else {
@@ -234,7 +281,16 @@ int cli_open(const struct global_opts *g, const char *verb, enum cli_open_mode m
         cli_close(out);
         return CLI_EXIT_FAIL;
     }
+    if (!existed && out->config != NULL) {
+        cli_give_db(verb, path, out->config->gateway.user);
+    }
     return CLI_EXIT_OK;
+}
+
+int cli_open(const struct global_opts *g, const char *verb, enum cli_open_mode mode,
+             struct cli_db *out)
+{
+    return cli_open_zone(g, verb, mode, NULL, out);
 }
 
 void cli_close(struct cli_db *db)

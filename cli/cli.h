@@ -61,6 +61,24 @@ struct cli_db {
 int cli_open(const struct global_opts *g, const char *verb, enum cli_open_mode mode,
              struct cli_db *out);
 
+/*
+ * cli_open_zone() - cli_open() for a verb that gives a node @zone (NULL or "": none): with a
+ * config (-c FILE or the default one) a zone it does not define is refused before the
+ * database is opened or created, naming the config's zones (exit 2). With --db there is no
+ * config to check against.
+ * Return: CLI_EXIT_OK, CLI_EXIT_FAIL or CLI_EXIT_USAGE.
+ */
+int cli_open_zone(const struct global_opts *g, const char *verb, enum cli_open_mode mode,
+                  const char *zone, struct cli_db *out);
+
+/*
+ * cli_give_db() - after cli_open() created the database @path: run as root with a config
+ * whose [gateway] user is @user (non-empty), make the file (and its -wal and -shm files, and
+ * its directory when it holds nothing else) the user's, so that tinyfleetd, running as that
+ * user, can write it. Says on stderr what it did, or what the operator must do.
+ */
+void cli_give_db(const char *verb, const char *path, const char *user);
+
 /* cli_close() - close what cli_open() opened; a zeroed struct is fine. */
 void cli_close(struct cli_db *db);
 
@@ -173,6 +191,14 @@ int cli_generate_keys(const char *verb, struct store_node *n);
 
 /* cli_json_add_key() - add a key as 32 hex digits to @obj (the text is wiped after). */
 bool cli_json_add_key(cJSON *obj, const char *name, const uint8_t key[PROTO_AES_KEY]);
+
+/* cli_json_add_rx() - a reception's fields to @obj: bearer, gateway, rssi (dBm), snr (dB),
+ * freq_hz, datr; the radio fields null without radio data (CoAP), all null for @rx NULL. */
+bool cli_json_add_rx(cJSON *obj, const struct store_rx *rx);
+
+/* cli_format_rx() - RSSI and SNR of @rx for a table ("-97", "7.5"; "-" without radio data or
+ * for @rx NULL), each into a buffer of @cap bytes. */
+void cli_format_rx(const struct store_rx *rx, char *rssi, char *snr, size_t cap);
 
 int cli_node_main(const struct global_opts *g, int argc, char **argv);
 int cli_events_main(const struct global_opts *g, int argc, char **argv);

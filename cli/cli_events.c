@@ -72,7 +72,11 @@ static void usage(FILE *out)
         "                    health, anomaly, raw), the message's fields as `frame decode`\n"
         "                    names them (class, class_id, confidence 0..1, age_s, duration_s,\n"
         "                    level_db; battery_mv, temp_c, ...; windows, anomalous, ...), for\n"
-        "                    raw fport and payload (hex), and id\n"
+        "                    raw fport and payload (hex); the frame's first reception:\n"
+        "                    bearer (coap, lora), gateway (the forwarder's EUI, or the CoAP\n"
+        "                    peer ip:port), rssi (dBm), snr (dB), freq_hz and datr (null for\n"
+        "                    CoAP); and id\n"
+        "The table shows RSSI, SNR and GATEWAY of the same reception (- where none).\n"
         "\n"
         "Exit status: 0 success (also when nothing matches); 1 failure (no database);\n"
         "2 usage error.\n",
@@ -124,6 +128,45 @@ static bool add_time(cJSON *obj, const char *key, int64_t ms)
     return cJSON_AddStringToObject(obj, key, t) != NULL;
 }
 
+/* The reception fields of @rx into @obj: bearer and gateway, and rssi, snr, freq_hz and
+ * datr (null without radio fields: CoAP). Also used by `node show` through cli.h. */
+bool cli_json_add_rx(cJSON *obj, const struct store_rx *rx)
+{
+    if (rx == NULL) {
+        return cJSON_AddNullToObject(obj, "bearer") != NULL &&
+               cJSON_AddNullToObject(obj, "gateway") != NULL &&
+               cJSON_AddNullToObject(obj, "rssi") != NULL &&
+               cJSON_AddNullToObject(obj, "snr") != NULL &&
+               cJSON_AddNullToObject(obj, "freq_hz") != NULL &&
+               cJSON_AddNullToObject(obj, "datr") != NULL;
+    }
+    if (cJSON_AddStringToObject(obj, "bearer", store_bearer_name(rx->bearer)) == NULL ||
+        cJSON_AddStringToObject(obj, "gateway", rx->gateway) == NULL) {
+        return false;
+    }
+    if (!rx->has_radio) {
+        return cJSON_AddNullToObject(obj, "rssi") != NULL &&
+               cJSON_AddNullToObject(obj, "snr") != NULL &&
+               cJSON_AddNullToObject(obj, "freq_hz") != NULL &&
+               cJSON_AddNullToObject(obj, "datr") != NULL;
+    }
+    return cJSON_AddNumberToObject(obj, "rssi", rx->rssi_dbm) != NULL &&
+           cJSON_AddNumberToObject(obj, "snr", rx->snr_db) != NULL &&
+           cJSON_AddNumberToObject(obj, "freq_hz", rx->freq_hz) != NULL &&
+           cJSON_AddStringToObject(obj, "datr", rx->datr) != NULL;
+}
+
+void cli_format_rx(const struct store_rx *rx, char *rssi, char *snr, size_t cap)
+{
+    if (rx == NULL || !rx->has_radio) {
+        (void)snprintf(rssi, cap, "-");
+        (void)snprintf(snr, cap, "-");
+        return;
+    }
+    (void)snprintf(rssi, cap, "%d", (int)rx->rssi_dbm);
+    (void)snprintf(snr, cap, "%.1f", rx->snr_db);
+}
+
 /* The event as one JSON line. Return: 0 or -ENOMEM. */
 static int print_json(const struct store_event *e, struct cli_db *db)
 {
@@ -155,7 +198,8 @@ static int print_json(const struct store_event *e, struct cli_db *db)
              hex_encode(e->raw, e->raw_len, payload, sizeof(payload)) >= 0 &&
              cJSON_AddStringToObject(obj, "payload", payload) != NULL;
     }
-    ok = ok && cJSON_AddNumberToObject(obj, "id", (double)e->id) != NULL;
+    ok = ok && cli_json_add_rx(obj, e->has_rx ? &e->rx : NULL) &&
+         cJSON_AddNumberToObject(obj, "id", (double)e->id) != NULL;
     text = ok ? cJSON_PrintUnformatted(obj) : NULL;
     if (text != NULL) {
         (void)printf("%s\n", text);
@@ -213,6 +257,8 @@ static int print_event(const struct store_event *e, void *arg)
     char devaddr[HEX_DEVADDR_STR_LEN];
     char received[RFC3339_LEN];
     char text[PAYLOAD_HEX_LEN + 32];
+    char rssi[16];
+    char snr[16];
 
     ctx->count++;
     if (ctx->json) {
@@ -221,8 +267,9 @@ static int print_event(const struct store_event *e, void *arg)
     hex_format_devaddr(e->devaddr, devaddr);
     rfc3339_format(e->received_ms, received);
     details(e, ctx->db, text, sizeof(text));
-    (void)printf("%-24s  %-8s  %10" PRIu32 "  %-9s  %s\n", received, devaddr, e->fcnt, e->kind,
-                 text);
+    cli_format_rx(e->has_rx ? &e->rx : NULL, rssi, snr, sizeof(rssi));
+    (void)printf("%-24s  %-8s  %10" PRIu32 "  %-9s  %5s  %5s  %-16s  %s\n", received, devaddr,
+                 e->fcnt, e->kind, rssi, snr, e->has_rx ? e->rx.gateway : "-", text);
     return 0;
 }
 
@@ -298,8 +345,8 @@ int cli_events_main(const struct global_opts *g, int argc, char **argv)
         f.since_ms = rfc3339_now_ms() - since;
     }
     if (!ctx.json) {
-        (void)printf("%-24s  %-8s  %10s  %-9s  %s\n", "RECEIVED (UTC)", "DEVADDR", "FCNT", "KIND",
-                     "DETAILS");
+        (void)printf("%-24s  %-8s  %10s  %-9s  %5s  %5s  %-16s  %s\n", "RECEIVED (UTC)", "DEVADDR",
+                     "FCNT", "KIND", "RSSI", "SNR", "GATEWAY", "DETAILS");
     }
     rc = store_events_foreach(db.store, &f, print_event, &ctx);
     if (rc < 0) {

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT
- * `tinyfleet node add|list|show|remove`: the gateway's node registry. Session keys are given
+ * `tinyfleet node add|edit|list|show|remove`: the gateway's node registry. Session keys are given
  * or drawn from getrandom(2), and are printed only with --show-keys (for provisioning the
  * node); lists never show them. Keys on the command line are visible in /proc/PID/cmdline
  * while this runs, as any argument is; buffers that held them are wiped before returning.
@@ -63,6 +63,8 @@ static void usage(FILE *out)
         "HEX32]\n"
         "                     [--name NAME] [--profile P] [--lat DEG --lon DEG] [--zone Z]\n"
         "                     [--show-keys] [--json]\n"
+        "       tinyfleet [-c FILE | --db PATH] node edit DEVADDR [--name NAME] [--profile P]\n"
+        "                     [--lat DEG --lon DEG] [--zone Z] [--json]\n"
         "       tinyfleet [-c FILE | --db PATH] node list [--json]\n"
         "       tinyfleet [-c FILE | --db PATH] node show DEVADDR [--json] [--show-keys]\n"
         "       tinyfleet [-c FILE | --db PATH] node remove DEVADDR\n"
@@ -71,16 +73,26 @@ static void usage(FILE *out)
         "  add     registers a node. DEVADDR is 8 hex digits as written on the device\n"
         "          (26011F00) and must be new. Without --nwkskey/--appskey both session keys\n"
         "          are generated from getrandom(2); give both or neither. --lat and --lon\n"
-        "          (degrees WGS84) go together; --zone names a zone of the config; --profile\n"
-        "          is elephant, whale, turbine... Creates the database if there is none.\n"
+        "          (degrees WGS84) go together; --zone names a zone of the config (with\n"
+        "          -c FILE or the default config, a zone it does not define is refused, the\n"
+        "          message lists its zones; --db reads no config, so nothing is checked);\n"
+        "          --profile is elephant, whale, turbine... Creates the database if there is\n"
+        "          none; as root, with the config's [gateway] user set, gives it to that user.\n"
+        "  edit    changes the name, profile, position or zone of a registered node; what\n"
+        "          is not given stays; --zone '' clears the zone. Keys, counter and stored\n"
+        "          events stay; tinyfleetd uses the change from the node's next frame.\n"
         "  list    one line per node: devaddr, name, profile, zone, last frame counter, last\n"
         "          seen (UTC), battery. Never keys.\n"
-        "  show    everything about one node; the keys only with --show-keys.\n"
+        "  show    everything about one node, with the reception of its newest frame\n"
+        "          (time, bearer, gateway: forwarder EUI or CoAP peer; RSSI, SNR, frequency\n"
+        "          and data rate for LoRa); the keys only with --show-keys.\n"
         "  remove  deletes the node and its stored frames and events.\n"
         "  --show-keys  print the session keys (add, show): to provision the node. Keys are\n"
         "               never printed otherwise.\n"
         "  --json       one JSON object per line: devaddr, name, profile, zone, lat, lon,\n"
-        "               last_fcnt, last_seen, battery_mv, created (null when unknown), and\n"
+        "               last_fcnt, last_seen, battery_mv, created (null when unknown),\n"
+        "               for show last_rx (time, bearer, gateway, rssi, snr, freq_hz, datr,\n"
+        "               as `events --json` has them; null before the first frame), and\n"
         "               nwkskey, appskey with --show-keys.\n"
         "\n"
         "Exit status: 0 success; 1 failure (duplicate or unknown DevAddr, no database);\n"
@@ -107,8 +119,26 @@ static bool add_time(cJSON *obj, const char *key, int64_t ms)
     return cJSON_AddStringToObject(obj, key, t) != NULL;
 }
 
-/* The JSON of a node; NULL when out of memory. */
-static cJSON *node_json(const struct store_node *n, bool keys)
+/* What `node show` adds to a node: the first reception of its newest frame. */
+struct node_rx {
+    bool has;           /* false: no frame stored yet, or none with its reception */
+    struct store_rx rx; /* valid with @has */
+};
+
+/* "last_rx": the reception's fields as `events --json` has them, or null. */
+static bool add_last_rx(cJSON *obj, const struct node_rx *last)
+{
+    cJSON *rx;
+
+    if (!last->has) {
+        return cJSON_AddNullToObject(obj, "last_rx") != NULL;
+    }
+    rx = cJSON_AddObjectToObject(obj, "last_rx");
+    return rx != NULL && cli_json_add_rx(rx, &last->rx) && add_time(rx, "time", last->rx.time_ms);
+}
+
+/* The JSON of a node (with "last_rx" when @last is not NULL); NULL when out of memory. */
+static cJSON *node_json(const struct store_node *n, bool keys, const struct node_rx *last)
 {
     char devaddr[HEX_DEVADDR_STR_LEN];
     cJSON *obj = cJSON_CreateObject();
@@ -132,7 +162,7 @@ static cJSON *node_json(const struct store_node *n, bool keys)
                                : cJSON_AddNullToObject(obj, "last_seen") != NULL) &&
          (n->battery_mv >= 0 ? cJSON_AddNumberToObject(obj, "battery_mv", n->battery_mv) != NULL
                              : cJSON_AddNullToObject(obj, "battery_mv") != NULL) &&
-         add_time(obj, "created", n->created_ms);
+         add_time(obj, "created", n->created_ms) && (last == NULL || add_last_rx(obj, last));
     if (ok && keys) {
         ok = cli_json_add_key(obj, "nwkskey", n->nwkskey) &&
              cli_json_add_key(obj, "appskey", n->appskey);
@@ -160,9 +190,10 @@ static void wipe_keys(cJSON *obj)
 }
 
 /* Prints @n as one JSON line. */
-static int print_json(const char *verb, const struct store_node *n, bool keys)
+static int print_json(const char *verb, const struct store_node *n, bool keys,
+                      const struct node_rx *last)
 {
-    cJSON *obj = node_json(n, keys);
+    cJSON *obj = node_json(n, keys, last);
     char *text = obj != NULL ? cJSON_PrintUnformatted(obj) : NULL;
     int ret = CLI_EXIT_FAIL;
 
@@ -199,7 +230,8 @@ static void print_keys(const struct store_node *n)
 
 static const char add_verb[] = "node add";
 
-/* The options of `node add` that are checked after the loop (NULL: not given). */
+/* The options of `node add` and `node edit` that are checked after the loop (NULL: not
+ * given). */
 struct add_args {
     const char *nwkskey;
     const char *appskey;
@@ -207,15 +239,19 @@ struct add_args {
     const char *lon;
     bool show_keys;
     bool json;
+    bool has_name; /* --name, --profile, --zone were given (edit changes only those) */
+    bool has_profile;
+    bool has_zone;
 };
 
-static int parse_add_options(int argc, char **argv, struct add_args *a, struct store_node *n)
+/* The options of @verb (add or edit, whose table @options has a subset of add's). */
+static int parse_add_options(const char *verb, const struct option *options, int argc, char **argv,
+                             struct add_args *a, struct store_node *n)
 {
-    const char *verb = add_verb;
     int c;
 
     cli_getopt_begin();
-    while ((c = cli_getopt(argc, argv, add_options)) != -1) {
+    while ((c = cli_getopt(argc, argv, options)) != -1) {
         switch (c) {
         case OPT_NWKSKEY:
             a->nwkskey = optarg;
@@ -227,11 +263,13 @@ static int parse_add_options(int argc, char **argv, struct add_args *a, struct s
             if (cli_option_text(verb, "name", optarg, n->name, sizeof(n->name)) != 0) {
                 return CLI_EXIT_USAGE;
             }
+            a->has_name = true;
             break;
         case OPT_PROFILE:
             if (cli_option_text(verb, "profile", optarg, n->profile, sizeof(n->profile)) != 0) {
                 return CLI_EXIT_USAGE;
             }
+            a->has_profile = true;
             break;
         case OPT_LAT:
             a->lat = optarg;
@@ -243,6 +281,7 @@ static int parse_add_options(int argc, char **argv, struct add_args *a, struct s
             if (cli_option_text(verb, "zone", optarg, n->zone, sizeof(n->zone)) != 0) {
                 return CLI_EXIT_USAGE;
             }
+            a->has_zone = true;
             break;
         case OPT_SHOW_KEYS:
             a->show_keys = true;
@@ -257,11 +296,12 @@ static int parse_add_options(int argc, char **argv, struct add_args *a, struct s
     return CLI_GO;
 }
 
-/* The options and the DevAddr operand into @a and @n; the keys are left to add_keys(). */
-static int parse_add(int argc, char **argv, struct add_args *a, struct store_node *n)
+/* The options and the DevAddr operand of add or edit into @a and @n; the keys are left to
+ * add_keys(). */
+static int parse_add(const char *verb, const struct option *options, int argc, char **argv,
+                     struct add_args *a, struct store_node *n)
 {
-    const char *verb = add_verb;
-    int ret = parse_add_options(argc, argv, a, n);
+    int ret = parse_add_options(verb, options, argc, argv, a, n);
 
     if (ret != CLI_GO) {
         return ret;
@@ -330,7 +370,7 @@ static int print_added(const struct add_args *a, const struct store_node *n, con
                        bool generated)
 {
     if (a->json) {
-        int ret = print_json(add_verb, n, a->show_keys);
+        int ret = print_json(add_verb, n, a->show_keys, NULL);
 
         if (ret != CLI_EXIT_OK) {
             return ret;
@@ -351,16 +391,17 @@ static int print_added(const struct add_args *a, const struct store_node *n, con
 
 static int node_add(const struct global_opts *g, int argc, char **argv)
 {
-    struct add_args a = {NULL, NULL, NULL, NULL, false, false};
+    struct add_args a;
     struct store_node n;
     struct cli_db db = {NULL, NULL};
     char devaddr[HEX_DEVADDR_STR_LEN];
     bool generated = false;
     int ret;
 
+    memset(&a, 0, sizeof(a));
     memset(&n, 0, sizeof(n));
     n.battery_mv = -1;
-    ret = parse_add(argc, argv, &a, &n);
+    ret = parse_add(add_verb, add_options, argc, argv, &a, &n);
     if (ret != CLI_GO) {
         return ret;
     }
@@ -369,7 +410,7 @@ static int node_add(const struct global_opts *g, int argc, char **argv)
         goto out;
     }
     n.created_ms = rfc3339_now_ms();
-    ret = cli_open(g, add_verb, CLI_OPEN_CREATE, &db);
+    ret = cli_open_zone(g, add_verb, CLI_OPEN_CREATE, n.zone, &db);
     if (ret != CLI_EXIT_OK) {
         goto out;
     }
@@ -424,7 +465,7 @@ static int print_row(const struct store_node *n, void *arg)
 
     ctx->count++;
     if (w == NULL) {
-        return print_json(ctx->verb, n, false) == CLI_EXIT_OK ? 0 : -ENOMEM;
+        return print_json(ctx->verb, n, false, NULL) == CLI_EXIT_OK ? 0 : -ENOMEM;
     }
     hex_format_devaddr(n->devaddr, devaddr);
     if (n->has_fcnt) {
@@ -474,7 +515,26 @@ static int node_list(struct store *s, bool json)
 
 /* ---- show ---- */
 
-static void print_node(const struct store_node *n, bool keys)
+static void print_last_rx(const struct node_rx *last)
+{
+    const struct store_rx *rx = &last->rx;
+    char t[RFC3339_LEN];
+
+    if (!last->has) {
+        (void)printf("last rx    - (none stored)\n");
+        return;
+    }
+    rfc3339_format(rx->time_ms, t);
+    if (rx->has_radio) {
+        (void)printf("last rx    %s lora gateway %s rssi %d dBm snr %.1f dB %.3f MHz %s\n", t,
+                     rx->gateway, (int)rx->rssi_dbm, rx->snr_db, (double)rx->freq_hz / 1e6,
+                     rx->datr);
+    } else {
+        (void)printf("last rx    %s %s from %s\n", t, store_bearer_name(rx->bearer), rx->gateway);
+    }
+}
+
+static void print_node(const struct store_node *n, bool keys, const struct node_rx *last)
 {
     char devaddr[HEX_DEVADDR_STR_LEN];
     char t[RFC3339_LEN];
@@ -505,6 +565,9 @@ static void print_node(const struct store_node *n, bool keys)
     } else {
         (void)printf("battery    -\n");
     }
+    if (last != NULL) {
+        print_last_rx(last);
+    }
     rfc3339_format(n->created_ms, t);
     (void)printf("created    %s\n", t);
     if (keys) {
@@ -517,27 +580,124 @@ static void print_node(const struct store_node *n, bool keys)
 static int node_show(struct store *s, uint32_t devaddr, bool json, bool keys)
 {
     static const char verb[] = "node show";
+    struct node_rx last;
     struct store_node n;
     int ret = CLI_EXIT_FAIL;
     int rc;
 
+    memset(&last, 0, sizeof(last));
     rc = store_node_get(s, devaddr, &n);
     if (rc == -ENOENT) {
         cli_errf(verb, "no node %08X", (unsigned)devaddr);
         return CLI_EXIT_FAIL;
     }
+    if (rc == 0) {
+        rc = store_node_last_rx(s, devaddr, &last.rx);
+        last.has = rc == 0;
+        rc = rc == -ENOENT ? 0 : rc;
+    }
     if (rc < 0) {
         cli_errf(verb, "%s", store_errmsg(s));
+        explicit_bzero(&n, sizeof(n));
         return CLI_EXIT_FAIL;
     }
     if (json) {
-        ret = print_json(verb, &n, keys);
+        ret = print_json(verb, &n, keys, &last);
     } else {
-        print_node(&n, keys);
+        print_node(&n, keys, &last);
         ret = CLI_EXIT_OK;
     }
     explicit_bzero(&n, sizeof(n));
     return ret == CLI_EXIT_OK ? cli_flush_stdout(verb) : ret;
+}
+
+/* ---- edit ---- */
+
+static const char edit_verb[] = "node edit";
+
+static const struct option edit_options[] = {
+    {"name", required_argument, NULL, OPT_NAME},
+    {"profile", required_argument, NULL, OPT_PROFILE},
+    {"lat", required_argument, NULL, OPT_LAT},
+    {"lon", required_argument, NULL, OPT_LON},
+    {"zone", required_argument, NULL, OPT_ZONE},
+    {"json", no_argument, NULL, OPT_JSON},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
+};
+
+/* The given fields of @ch into @n. */
+static void apply_edit(const struct add_args *a, const struct store_node *ch, struct store_node *n)
+{
+    if (a->has_name) {
+        (void)snprintf(n->name, sizeof(n->name), "%s", ch->name);
+    }
+    if (a->has_profile) {
+        (void)snprintf(n->profile, sizeof(n->profile), "%s", ch->profile);
+    }
+    if (a->has_zone) {
+        (void)snprintf(n->zone, sizeof(n->zone), "%s", ch->zone);
+    }
+    if (ch->has_position) {
+        n->has_position = true;
+        n->lat = ch->lat;
+        n->lon = ch->lon;
+    }
+}
+
+/* The registered node with the changes of @ch, written back. */
+static int edit_in_store(struct cli_db *db, const struct add_args *a, const struct store_node *ch)
+{
+    struct store_node n;
+    int ret = CLI_EXIT_FAIL;
+    int rc;
+
+    rc = store_node_get(db->store, ch->devaddr, &n);
+    if (rc == 0) {
+        apply_edit(a, ch, &n);
+        rc = store_node_update(db->store, &n);
+    }
+    if (rc == -ENOENT) {
+        cli_errf(edit_verb, "no node %08X (`tinyfleet node add` registers one)",
+                 (unsigned)ch->devaddr);
+    } else if (rc < 0) {
+        cli_errf(edit_verb, "cannot change node %08X: %s", (unsigned)ch->devaddr,
+                 store_errmsg(db->store));
+    } else if (a->json) {
+        ret = print_json(edit_verb, &n, false, NULL);
+    } else {
+        (void)printf("node %08X changed\n", (unsigned)n.devaddr);
+        print_node(&n, false, NULL);
+        ret = CLI_EXIT_OK;
+    }
+    explicit_bzero(&n, sizeof(n));
+    return ret == CLI_EXIT_OK ? cli_flush_stdout(edit_verb) : ret;
+}
+
+static int node_edit(const struct global_opts *g, int argc, char **argv)
+{
+    struct add_args a;
+    struct store_node ch;
+    struct cli_db db = {NULL, NULL};
+    int ret;
+
+    memset(&a, 0, sizeof(a));
+    memset(&ch, 0, sizeof(ch));
+    ret = parse_add(edit_verb, edit_options, argc, argv, &a, &ch);
+    if (ret != CLI_GO) {
+        return ret;
+    }
+    if (!a.has_name && !a.has_profile && !a.has_zone && !ch.has_position) {
+        cli_errf(edit_verb, "nothing to change: give --name, --profile, --lat and --lon, or "
+                            "--zone");
+        return cli_usage_error(edit_verb);
+    }
+    ret = cli_open_zone(g, edit_verb, CLI_OPEN_EXISTING, a.has_zone ? ch.zone : NULL, &db);
+    if (ret == CLI_EXIT_OK) {
+        ret = edit_in_store(&db, &a, &ch);
+    }
+    cli_close(&db);
+    return ret;
 }
 
 static int node_remove(struct store *s, uint32_t devaddr)
@@ -625,12 +785,15 @@ int cli_node_main(const struct global_opts *g, int argc, char **argv)
     const char *sub = argc > 1 ? argv[1] : NULL;
 
     if (sub == NULL) {
-        cli_errf("node", "missing subverb: add, list, show or remove");
+        cli_errf("node", "missing subverb: add, edit, list, show or remove");
         usage(stderr);
         return CLI_EXIT_USAGE;
     }
     if (strcmp(sub, "add") == 0) {
         return node_add(g, argc - 1, argv + 1);
+    }
+    if (strcmp(sub, "edit") == 0) {
+        return node_edit(g, argc - 1, argv + 1);
     }
     if (strcmp(sub, "list") == 0 || strcmp(sub, "show") == 0 || strcmp(sub, "remove") == 0) {
         return node_read(g, sub, argc - 1, argv + 1);
@@ -639,6 +802,6 @@ int cli_node_main(const struct global_opts *g, int argc, char **argv)
         usage(stdout);
         return cli_flush_stdout("node");
     }
-    cli_errf("node", "unknown subverb '%s' (add, list, show or remove)", sub);
+    cli_errf("node", "unknown subverb '%s' (add, edit, list, show or remove)", sub);
     return cli_usage_error("node");
 }

@@ -820,7 +820,7 @@ int cli_provision_main(const struct global_opts *g, int argc, char **argv)
         ret = cli_generate_keys(verb, &p.n);
     }
     if (ret == CLI_EXIT_OK) {
-        ret = cli_open(g, verb, CLI_OPEN_CREATE, &db);
+        ret = cli_open_zone(g, verb, CLI_OPEN_CREATE, p.n.zone, &db);
     }
     if (ret == CLI_EXIT_OK) {
         ret = register_node(&db, &a, &p);

@@ -37,7 +37,8 @@ static int run_frame(const struct global_opts *g, int argc, char **argv)
 }
 
 static const struct verb verbs[] = {
-    {"node", "register, list, show or remove nodes (add|list|show|remove)", cli_node_main},
+    {"node", "register, change, list, show or remove nodes (add|edit|list|show|remove)",
+     cli_node_main},
     {"events", "the stored events, newest first (--since, --node, --class, --json)",
      cli_events_main},
     {"alerts", "alerts fusion raised, newest first (--active, --limit, --json)", cli_alerts_main},
@@ -52,12 +53,13 @@ static void usage(FILE *out)
     size_t i;
 
     (void)fputs("usage: tinyfleet [-c FILE | --db PATH] VERB [ARGS...]\n"
-                "       tinyfleet --help | help [VERB]\n"
+                "       tinyfleet --help | help [VERB] | --version\n"
                 "\n"
                 "  -c, --config FILE  gateway config; the database is its [storage] path\n"
                 "                     (default /etc/tinyfleet/tinyfleetd.conf)\n"
                 "      --db PATH      the gateway's SQLite file, instead of -c\n"
                 "  -h, --help         this text; `tinyfleet VERB --help` describes a verb\n"
+                "      --version      print \"tinyfleet VERSION\" and exit\n"
                 "\n"
                 "verbs:\n",
                 out);
@@ -116,11 +118,12 @@ static int run_help(const struct global_opts *g, int argc, char **argv)
 
 int main(int argc, char **argv)
 {
-    enum { OPT_DB = 256 };
+    enum { OPT_DB = 256, OPT_VERSION };
     static const struct option options[] = {
         {"config", required_argument, NULL, 'c'},
         {"db", required_argument, NULL, OPT_DB},
         {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, OPT_VERSION},
         {NULL, 0, NULL, 0},
     };
     struct global_opts g = {NULL, NULL};
@@ -139,6 +142,9 @@ int main(int argc, char **argv)
             break;
         case 'h':
             return print_usage();
+        case OPT_VERSION:
+            (void)puts("tinyfleet " TINYFLEET_VERSION);
+            return fflush(stdout) == 0 && !ferror(stdout) ? EXIT_OK : EXIT_FAIL;
         case ':':
             return usage_error("option needs a value:", argv[optind - 1]);
         default:

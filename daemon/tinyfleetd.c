@@ -28,6 +28,7 @@
 #include "util/log.h"
 #include "util/notify.h"
 #include "util/rfc3339.h"
+#include "util/runas.h"
 #include "store/store.h"
 
 #define EXIT_USAGE 2
@@ -61,6 +62,7 @@ struct daemon {
     int exit_status;
     uint64_t pruned; /* rows deleted in the current retention round */
     struct log_limit prune_limit;
+    struct runas user; /* [gateway] user, when started as root */
 };
 
 static void usage(FILE *out)
@@ -72,6 +74,7 @@ static void usage(FILE *out)
                 "                     error, and exit 0 or 1 without starting\n"
                 "  -v, --verbose      log debug messages too\n"
                 "  -h, --help         this text\n"
+                "      --version      print \"tinyfleetd VERSION\" and exit (alone)\n"
                 "\n"
                 "Runs in the foreground and logs to stderr with syslog priority prefixes.\n"
                 "SIGHUP reloads classes, zones, rules, health and retention settings;\n"
@@ -407,6 +410,48 @@ static int start_bearers(struct daemon *d)
     return 0;
 }
 
+/*
+ * [gateway] user, then the database. Started as root with a user set, the database is opened
+ * with the user's effective ids (files SQLite creates are the user's); either way the daemon
+ * refuses a database it could open but not write (SQLite would open it read-only, and every
+ * frame would then be refused with 5.03).
+ */
+static int open_store_as_user(struct daemon *d, char *err, size_t cap)
+{
+    const char *path = d->cfg.storage.path;
+    char note[256];
+    int rc;
+
+    rc = runas_init(d->cfg.gateway.user, &d->user, note, sizeof(note), err, cap);
+    if (rc < 0) {
+        log_error("%s: [gateway] user: %s", d->config_path, err);
+        return rc;
+    }
+    if (note[0] != '\0') {
+        log_warning("%s", note);
+    }
+    rc = runas_enter(&d->user);
+    if (rc < 0) {
+        log_error("cannot act as user %s: %s", d->user.name, strerror(-rc));
+        return rc;
+    }
+    rc = runas_check_db(path, err, cap);
+    if (rc < 0) {
+        log_error("%s", err);
+    } else {
+        rc = store_open(path, durability_store_synchronous(d->cfg.storage.synchronous), &d->store,
+                        err, cap);
+        if (rc < 0) {
+            log_error("cannot open the database %s: %s", path, err);
+        }
+    }
+    if (runas_leave(&d->user) < 0) {
+        log_error("cannot take back root's ids after opening the database");
+        rc = rc < 0 ? rc : -EPERM;
+    }
+    return rc;
+}
+
 static void report_handle(uv_handle_t *h, void *arg)
 {
     (void)arg;
@@ -439,10 +484,8 @@ static int run(struct daemon *d)
         log_error("cannot create loop handles: %s", uv_strerror(rc));
         goto out;
     }
-    rc = store_open(d->cfg.storage.path, durability_store_synchronous(d->cfg.storage.synchronous),
-                    &d->store, err, sizeof(err));
+    rc = open_store_as_user(d, err, sizeof(err));
     if (rc < 0) {
-        log_error("cannot open the database %s: %s", d->cfg.storage.path, err);
         goto out;
     }
     rc = store_daemon_mode(d->store);
@@ -476,6 +519,17 @@ static int run(struct daemon *d)
     rc = start_bearers(d);
     if (rc < 0) {
         goto out;
+    }
+    /* Sockets bound (as root, so a port below 1024 works), files open: root is not needed
+     * any more. */
+    rc = runas_drop(&d->user);
+    if (rc < 0) {
+        log_error("cannot become user %s: %s", d->user.name, strerror(-rc));
+        goto out;
+    }
+    if (d->user.active) {
+        log_info("running as user %s (uid %u, gid %u)", d->user.name, (unsigned)d->user.uid,
+                 (unsigned)d->user.gid);
     }
     rc = start_handles(d);
     if (rc < 0) {
@@ -557,6 +611,10 @@ int main(int argc, char **argv)
     int status;
     int opt;
 
+    if (argc == 2 && strcmp(argv[1], "--version") == 0) {
+        (void)puts("tinyfleetd " TINYFLEET_VERSION);
+        return fflush(stdout) == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    }
     while ((opt = getopt_long(argc, argv, "c:vh", opts, NULL)) != -1) {
         switch (opt) {
         case 'c':

@@ -79,6 +79,7 @@ struct config_gateway {
     char id[64];                               /* id; default: the host name */
     char site[64];                             /* site; default "default" */
     struct config_devaddr_range devaddr_range; /* devaddr_range: the CLI's, not the daemon's */
+    char user[64]; /* user: who tinyfleetd runs as when started as root; "" (default): root */
 };
 
 /* [storage]: the SQLite file. */

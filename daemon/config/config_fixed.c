@@ -17,6 +17,7 @@ static const struct config__key_spec gateway_keys[] = {
     {"site", CONFIG__V_NAME, CONFIG__FIELD(struct config_gateway, site), 0, 0},
     {"devaddr_range", CONFIG__V_DEVRANGE, CONFIG__FIELD(struct config_gateway, devaddr_range), 0,
      0},
+    {"user", CONFIG__V_STR, CONFIG__FIELD(struct config_gateway, user), 0, 0},
 };
 
 static const struct config__key_spec storage_keys[] = {

@@ -173,6 +173,17 @@ STORE_MUST_CHECK int store_node_auth(struct store *s, uint32_t devaddr, struct s
  * and zone of @out (the rest zero); in daemon mode from the same cache as store_node_auth().
  * Return: as store_node_get(). */
 STORE_MUST_CHECK int store_node_place(struct store *s, uint32_t devaddr, struct store_node *out);
+/* store_node_update() - set the name, profile, position (has_position, lat, lon) and zone of
+ * the registered node @n->devaddr to those of @n; its keys, counter, last_seen and battery
+ * stay. Writes in its own transaction; a daemon's node cache sees it at its next batch
+ * (PRAGMA data_version, store_cache.c).
+ * Return: 0, -ENOENT (no such node), -EINVAL for a value the schema refuses, -EBUSY while a
+ * batch is open, -EIO. */
+STORE_MUST_CHECK int store_node_update(struct store *s, const struct store_node *n);
+/* store_node_last_rx() - the first reception of @devaddr's newest frame (highest counter):
+ * bearer, gateway (forwarder EUI or CoAP peer), time_ms and, for LoRa, the radio fields.
+ * Return: 0, -ENOENT (no frame stored), -ENOMEM, -EIO. */
+STORE_MUST_CHECK int store_node_last_rx(struct store *s, uint32_t devaddr, struct store_rx *out);
 /* Return: 0, -ENOENT, -EBUSY while a batch is open, -EIO. Also deletes the node's frames,
  * events and receptions, in the same transaction. */
 STORE_MUST_CHECK int store_node_remove(struct store *s, uint32_t devaddr);
@@ -357,6 +368,8 @@ struct store_event {
                                  health/anomaly: the message; raw: port = the FPort */
     const uint8_t *raw;       /* raw events: the payload; valid during the callback */
     size_t raw_len;
+    bool has_rx;        /* @rx is valid: the frame was stored with its reception (all are) */
+    struct store_rx rx; /* the frame's first reception: bearer, forwarder, radio fields */
 };
 
 /*

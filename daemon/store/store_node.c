@@ -89,6 +89,35 @@ int store_node_add(struct store *s, const struct store_node *n)
     return ret == -EEXIST || ret == -EINVAL || ret == -ENOMEM || ret == 0 ? ret : -EIO;
 }
 
+int store_node_update(struct store *s, const struct store_node *n)
+{
+    struct store__binder b;
+    int ret;
+
+    assert(s != NULL && n != NULL);
+    if (s->in_batch || s->batch_lost) {
+        return -EBUSY;
+    }
+    b = store__bind_start(s, STORE__NODE_UPDATE);
+    store__bind_int(&b, 1, n->devaddr);
+    store__bind_text(&b, 2, n->name);
+    store__bind_text(&b, 3, n->profile);
+    if (n->has_position) {
+        store__bind_double(&b, 4, n->lat);
+        store__bind_double(&b, 5, n->lon);
+    }
+    store__bind_text(&b, 6, n->zone);
+    ret = store__bind_done(s, &b);
+    if (ret < 0) {
+        return ret;
+    }
+    ret = store__run(s, STORE__NODE_UPDATE);
+    if (ret < 0) {
+        return ret == -EINVAL || ret == -ENOMEM ? ret : -EIO;
+    }
+    return sqlite3_changes(s->db) > 0 ? 0 : -ENOENT;
+}
+
 /* Steps the node lookup @id for @devaddr; @read fills @out from its row. In daemon mode
  * the batch is opened first, so what is read stays true until the commit. */
 static int node_lookup(struct store *s, enum store__stmt id, uint32_t devaddr,

@@ -6,12 +6,44 @@
 
 #include <assert.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
 #include <sqlite3.h>
 
 #include "store/store_int.h"
+
+/* Fills @rx from the seven reception columns of @st from @col on (bearer, gateway,
+ * received_ms, rssi, snr, freq_hz, datr; store_sql.c). Return: whether the row has a bearer
+ * this binary knows. */
+static bool read_rx(sqlite3_stmt *st, int col, struct store_rx *rx)
+{
+    const unsigned char *bearer = sqlite3_column_text(st, col);
+    const unsigned char *gateway = sqlite3_column_text(st, col + 1);
+    const unsigned char *datr = sqlite3_column_text(st, col + 6);
+    int i;
+
+    memset(rx, 0, sizeof(*rx));
+    for (i = 0; bearer != NULL && i < STORE_BEARER_COUNT; i++) {
+        if (strcmp((const char *)bearer, store_bearer_name((enum store_bearer)i)) == 0) {
+            rx->bearer = (enum store_bearer)i;
+            break;
+        }
+    }
+    if (bearer == NULL || i == STORE_BEARER_COUNT) {
+        return false;
+    }
+    (void)snprintf(rx->gateway, sizeof(rx->gateway), "%s",
+                   gateway != NULL ? (const char *)gateway : "");
+    rx->time_ms = sqlite3_column_int64(st, col + 2);
+    rx->has_radio = sqlite3_column_type(st, col + 3) != SQLITE_NULL;
+    rx->rssi_dbm = (int32_t)sqlite3_column_int(st, col + 3);
+    rx->snr_db = sqlite3_column_double(st, col + 4);
+    rx->freq_hz = (uint32_t)sqlite3_column_int64(st, col + 5);
+    (void)snprintf(rx->datr, sizeof(rx->datr), "%s", datr != NULL ? (const char *)datr : "");
+    return true;
+}
 
 /* Fills @e from the current row of an EVENT_COLUMNS statement. */
 static int read_event(struct store *s, sqlite3_stmt *st, struct store_event *e)
@@ -73,6 +105,7 @@ static int read_event(struct store *s, sqlite3_stmt *st, struct store_event *e)
         e->raw = sqlite3_column_blob(st, 7);
         e->raw_len = (size_t)sqlite3_column_bytes(st, 7);
     }
+    e->has_rx = read_rx(st, 27, &e->rx);
     return 0;
 }
 
@@ -115,6 +148,31 @@ int store_events_foreach(struct store *s, const struct store_event_filter *f, st
         }
     }
     return store__walk_end(s, st, rc, ret);
+}
+
+int store_node_last_rx(struct store *s, uint32_t devaddr, struct store_rx *out)
+{
+    sqlite3_stmt *st;
+    int ret = -ENOENT;
+    int rc;
+
+    assert(s != NULL && out != NULL);
+    memset(out, 0, sizeof(*out));
+    st = s->st[STORE__NODE_LAST_RX];
+    rc = sqlite3_bind_int64(st, 1, devaddr);
+    if (rc != SQLITE_OK) {
+        return store__err_from_sqlite(s, rc) == -ENOMEM ? -ENOMEM : -EIO;
+    }
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        /* A frame stored without its reception (none are since 0003) has none to show. */
+        ret = read_rx(st, 0, out) ? 0 : -ENOENT;
+    } else if (rc != SQLITE_DONE) {
+        ret = store__err_from_sqlite(s, rc) == -ENOMEM ? -ENOMEM : -EIO;
+    }
+    (void)sqlite3_reset(st);
+    (void)sqlite3_clear_bindings(st);
+    return ret;
 }
 
 int store_stats(struct store *s, uint64_t counts[STORE_BEARER_COUNT][STORE_REASON_COUNT])

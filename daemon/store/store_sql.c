@@ -13,13 +13,15 @@
 
 #include <sqlite3.h>
 
-/* The columns store_events_foreach() reads, in the order read_event() (store_read.c) expects. */
+/* The columns store_events_foreach() reads, in the order read_event() (store_read.c) expects;
+ * the last seven, the frame's first reception, as STORE__NODE_LAST_RX has them. */
 #define EVENT_COLUMNS                                                                              \
     "SELECT e.id, e.devaddr, f.fcnt, e.received_ms, e.time_ms, e.kind, f.fport, f.payload,"        \
     " e.class_id, e.confidence, e.age_s, e.duration_s, e.level_db,"                                \
     " e.battery_mv, e.temp_c, e.uptime_s, e.model_id, e.model_ver, e.inferences,"                  \
     " e.detections, e.tx_failures,"                                                                \
-    " e.windows, e.anomalous, e.score_mean, e.score_max, e.peak_band, e.period_s"                  \
+    " e.windows, e.anomalous, e.score_mean, e.score_max, e.peak_band, e.period_s,"                 \
+    " f.bearer, f.gateway, f.received_ms, f.rssi, f.snr, f.freq_hz, f.datr"                        \
     " FROM events e JOIN frames f ON f.id = e.frame_id"
 /* ?1 since, ?2 devaddr, ?3 class, ?4 limit (-1 = none). One statement per filter shape, so
  * each runs on its own index (schema: events_received, events_class; a node's events through
@@ -54,6 +56,13 @@ const char *const store__sql[STORE__STMT_COUNT] = {
     [STORE__NODE_SEEN] = "UPDATE nodes SET has_fcnt = 1, last_fcnt = ?2, last_seen_ms = ?3,"
                          " battery_mv = coalesce(?4, battery_mv)"
                          " WHERE devaddr = ?1 AND (has_fcnt = 0 OR last_fcnt < ?2)",
+    /* What the operator may change of a node; keys and counters are the frame check's. */
+    [STORE__NODE_UPDATE] = "UPDATE nodes SET name = ?2, profile = ?3, lat = ?4, lon = ?5,"
+                           " zone = ?6 WHERE devaddr = ?1",
+    /* The newest frame by counter, on the index of UNIQUE (devaddr, fcnt). */
+    [STORE__NODE_LAST_RX] = "SELECT bearer, gateway, received_ms, rssi, snr, freq_hz, datr"
+                            " FROM frames WHERE devaddr = ?1"
+                            " ORDER BY fcnt DESC LIMIT 1",
     /* With its first reception (migrations/0003_first_reception.sql). */
     [STORE__FRAME_ADD] =
         "INSERT INTO frames (devaddr, fcnt, fport, confirmed, received_ms, payload,"

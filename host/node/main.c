@@ -38,8 +38,11 @@ static int usage(FILE *out, int rc)
             "                          (--coap coap://HOST[:PORT]/up | --forwarder HOST:PORT)\n"
             "                          (--wav FILE | --event KIND [--seconds S --at S --snr DB])\n"
             "                          [--speed X] [--nv FILE] [--health-s N] [--batch-s N]\n"
-            "                          [--sf N] [--eui HEX16] [--k N] [-v]\n"
-            "       tinyfleet-node fleet --scenario FILE [--speed X] [--duration-s N] [-v]\n"
+            "                          [--sf N] [--eui HEX16] [--k N] [--seed N] [-v]\n"
+            "       tinyfleet-node fleet --scenario FILE [--speed X] [--duration-s N]\n"
+            "                            [--coap URI] [--forwarder HOST:PORT] [--list] [-v]\n"
+            "\n"
+            "  -v, --verbose  (run, fleet) log what the nodes do to stderr\n"
             "\n"
             "Profiles and the input sample rate they need: elephant 1000 Hz, whale 2000 Hz,\n"
             "turbine 4000 Hz; WAV input is mono 16-bit PCM. classify prints one JSON object\n"
@@ -47,8 +50,104 @@ static int usage(FILE *out, int rc)
             "\"machine_anomaly\" or \"none\"), confidence (0..1), class_id, level_db, and for the\n"
             "turbine anomaly_score and peak_band. run and fleet print one JSON line of counters\n"
             "per node at the end. Scenario files: nodefw/NODE.md, config/scenarios/.\n"
+            "`tinyfleet-node COMMAND --help` describes every option of a command;\n"
+            "`tinyfleet-node --version` prints the version.\n"
             "Exit status: 0 success, 1 failure, 2 usage error.\n");
     return rc;
+}
+
+/* `tinyfleet-node COMMAND --help`: every option of one command (man/tinyfleet-node.1 has
+ * the same words). */
+static const struct command_help {
+    const char *name;
+    const char *text;
+} command_help[] = {
+    {"classify", "usage: tinyfleet-node classify --profile P FILE.wav\n"
+                 "\n"
+                 "Runs the node's feature extraction and model on a WAV file and prints one JSON\n"
+                 "object per window of 1024 samples: t (s, end of the window), class (a class\n"
+                 "name, \"machine_anomaly\" or \"none\"), confidence (0..1), best, class_id,\n"
+                 "level_db, and for the turbine anomaly_score, anomalous and peak_band.\n"
+                 "  --profile P   elephant (1000 Hz), whale (2000 Hz) or turbine (4000 Hz);\n"
+                 "                FILE.wav is mono 16-bit PCM at that rate\n"},
+    {"synth", "usage: tinyfleet-node synth --profile P --seconds S [--event KIND --at S --snr DB]\n"
+              "                            [--severity X] [--seed N] OUT.wav\n"
+              "\n"
+              "Writes a synthesised scene at the profile's rate to OUT.wav.\n"
+              "  --profile P    elephant, whale or turbine: the background and the rate\n"
+              "  --seconds S    length of the scene (default 30)\n"
+              "  --event KIND   one signal: rumble, wind, rain, thunder, engine, voice, upcall,\n"
+              "                 humpback, ship, shrimp, turbine, fault_outer, fault_inner,\n"
+              "                 fault_imbalance, fault_misalign, bg_land, bg_sea, bg_plant\n"
+              "  --at S         when the event starts, s into the scene (default 5)\n"
+              "  --snr DB       the event's level over the background, dB (default 15)\n"
+              "  --severity X   0..1, scales a fault (default 1)\n"
+              "  --seed N       fixes the random choices (default 1)\n"},
+    {"run",
+     "usage: tinyfleet-node run --profile P --devaddr HEX8 --nwkskey HEX32 --appskey HEX32\n"
+     "                          (--coap coap://HOST[:PORT]/up | --forwarder HOST:PORT)\n"
+     "                          (--wav FILE | --event KIND [--seconds S --at S --snr DB])\n"
+     "                          [--speed X] [--nv FILE] [--health-s N] [--batch-s N]\n"
+     "                          [--sf N] [--eui HEX16] [--k N] [--seed N] [-v]\n"
+     "\n"
+     "One node on the host HAL; at the end of the input it flushes and prints its\n"
+     "counters as one JSON line.\n"
+     "  --profile P          elephant, whale or turbine\n"
+     "  --devaddr, --nwkskey, --appskey\n"
+     "                       the node's ABP identity, as registered with `tinyfleet node add`\n"
+     "  --coap URI           send through the firmware's CoAP client (CON, POST /up)\n"
+     "  --forwarder H:P      send each frame as a Semtech PUSH_DATA to a gateway's UDP\n"
+     "                       port; waits up to 3 s for the PUSH_ACK\n"
+     "  --wav FILE           the sensor input, mono 16-bit PCM at the profile's rate\n"
+     "  --event KIND         or a synthesised scene (see `synth --help`: --seconds, --at,\n"
+     "                       --snr, --seed)\n"
+     "  --speed X            simulated seconds per real second (default 1)\n"
+     "  --nv FILE            keep the frame counter record in FILE across runs\n"
+     "  --health-s N         health message period, s (default: the profile's)\n"
+     "  --batch-s N          how long records wait to share a frame, s\n"
+     "  --sf N               LoRa spreading factor, 7..12\n"
+     "  --eui HEX16          the forwarder's gateway EUI in PUSH_DATA\n"
+     "  --k N                how far the stored counter limit runs ahead (1..16383)\n"
+     "  -v, --verbose        log what the node does to stderr\n"},
+    {"fleet", "usage: tinyfleet-node fleet --scenario FILE [--speed X] [--duration-s N]\n"
+              "                            [--coap URI] [--forwarder HOST:PORT] [--list] [-v]\n"
+              "\n"
+              "Many nodes, one firmware instance per [node.*] section of the scenario file, on\n"
+              "one simulated clock; each node prints one JSON line of counters at the end.\n"
+              "  --scenario FILE    the scenario (nodefw/NODE.md, config/scenarios/)\n"
+              "  --speed X          simulated seconds per real second (default: the file's)\n"
+              "  --duration-s N     simulated seconds to run (default: the file's)\n"
+              "  --coap URI         replaces the file's CoAP address\n"
+              "  --forwarder H:P    replaces the file's packet-forwarder address\n"
+              "  --list             print the nodes with their keys as JSON lines and stop\n"
+              "  -v, --verbose      log what the nodes do to stderr\n"},
+};
+
+/* Whether a word after the command asks for help (up to a "--"). */
+static bool wants_help(int argc, char **argv)
+{
+    int i;
+
+    for (i = 2; i < argc && strcmp(argv[i], "--") != 0; i++) {
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
+static int command_usage(const char *name)
+{
+    size_t i;
+
+    for (i = 0; i < sizeof(command_help) / sizeof(command_help[0]); i++) {
+        if (strcmp(command_help[i].name, name) == 0) {
+            fputs(command_help[i].text, stdout);
+            fputs("\nExit status: 0 success, 1 failure, 2 usage error.\n", stdout);
+            return fflush(stdout) == 0 && !ferror(stdout) ? 0 : 1;
+        }
+    }
+    return usage(stderr, 2);
 }
 
 /* --- classify ----------------------------------------------------------------------------- */
@@ -627,6 +726,13 @@ int main(int argc, char **argv)
     if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
         strcmp(argv[1], "help") == 0) {
         return usage(stdout, 0);
+    }
+    if (strcmp(argv[1], "--version") == 0) {
+        printf("tinyfleet-node %s\n", TINYFLEET_VERSION);
+        return fflush(stdout) == 0 && !ferror(stdout) ? 0 : 1;
+    }
+    if (wants_help(argc, argv)) {
+        return command_usage(argv[1]);
     }
     if (strcmp(argv[1], "classify") == 0) {
         return cmd_classify(argc - 1, argv + 1);

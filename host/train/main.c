@@ -19,11 +19,37 @@
 
 static const unsigned colors[DSP_PROFILE_COUNT] = {0xC0392B, 0x2471A3, 0x1E8449};
 
+#define USAGE_LINE                                                                                 \
+    "usage: tinyfleet-train --profile elephant|whale|turbine|all [--seed N] [--out DIR] "          \
+    "[--data DIR] [--scale F] [--quiet]\n"
+
 static int usage(void)
 {
-    fprintf(stderr, "usage: tinyfleet-train --profile elephant|whale|turbine|all [--seed N] "
-                    "[--out DIR] [--data DIR] [--scale F] [--quiet]\n");
+    fprintf(stderr, USAGE_LINE "Try 'tinyfleet-train --help'.\n");
     return 2;
+}
+
+/* --help: every option (man/tinyfleet-train.1 says the same). */
+static int help(void)
+{
+    fputs(USAGE_LINE
+          "       tinyfleet-train --help | --version\n"
+          "\n"
+          "Trains, distils, prunes and quantises the node models and writes them as C\n"
+          "headers with a report; the output depends only on the arguments.\n"
+          "  --profile P   elephant, whale, turbine or all\n"
+          "  --seed N      seed of every random choice (default 1)\n"
+          "  --out DIR     where <profile>_model.h, REPORT.md (REPORT-<profile>.md for one\n"
+          "                profile) and the tradeoff plot go (default nodefw/model)\n"
+          "  --data DIR    train on recordings instead of synthesised data: mono 16-bit WAV\n"
+          "                files at the profile's rate, one folder per class (none for\n"
+          "                background; healthy for the turbine); needs one --profile\n"
+          "  --scale F     shrink data sets and epochs by F (0 < F <= 1; default 1)\n"
+          "  --quiet       print no progress\n"
+          "\n"
+          "Exit status: 0 success, 1 failure, 2 usage error.\n",
+          stdout);
+    return fflush(stdout) == 0 && !ferror(stdout) ? 0 : 1;
 }
 
 static void plot_panel(struct png_panel *pp, const struct pipe_result *r, unsigned color)
@@ -209,6 +235,15 @@ static int train_profile(const struct args *a, int p, FILE *rep, struct png_pane
 int main(int argc, char **argv)
 {
     struct args a;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            return help();
+        }
+        if (strcmp(argv[i], "--version") == 0) {
+            printf("tinyfleet-train %s\n", TINYFLEET_VERSION);
+            return fflush(stdout) == 0 && !ferror(stdout) ? 0 : 1;
+        }
+    }
     int rc = parse_args(&a, argc, argv);
     if (rc != 0) {
         return rc;

@@ -177,6 +177,29 @@ check_run "events --limit 2: the two newest" jsonl 'N == 2 and j["kind"] == "raw
 run --db "$DB" events
 check_run "events (table): a heading and one line per event" \
     eval 'rc_is 0 && [ "$(wc -l <"$tmp/out")" -eq 6 ] && stdout_has "elephant p=0.78 age=10s" && stdout_has "battery=3300mV" && stdout_has "fport=9 payload=CAFE"'
+# --- reception fields: RSSI, SNR and the forwarder -------------------------------------------
+run --db "$DB" events --json --node "$DEV"
+check_run "events --json: each event carries its frame's first reception" \
+    jsonl 'N == 4 and js[2]["bearer"] == "lora" and js[2]["gateway"] == "AA555A0000000001" and js[2]["rssi"] == -97 and js[2]["snr"] == 7.5 and js[2]["freq_hz"] == 868100000 and js[2]["datr"] == "SF7BW125" and js[1]["bearer"] == "coap" and js[1]["gateway"] == "127.0.0.1:40000" and js[1]["rssi"] is None and js[1]["snr"] is None and js[0]["bearer"] is None'
+run --db "$DB" events --node "$DEV"
+check_run "events (table): RSSI, SNR and GATEWAY columns" \
+    eval 'rc_is 0 && stdout_has "RSSI  *SNR  *GATEWAY" && stdout_has " -97  *7\.5  *AA555A0000000001  *human" &&
+          stdout_has "health  *-  *-  *127\.0\.0\.1:40000"'
+sql "UPDATE frames SET bearer = 'lora', gateway = 'AA555A00000000FF', rssi = -121, snr = -12.5,
+       freq_hz = 868300000, datr = 'SF12BW125' WHERE id = 4"
+run --db "$DB" node show "$DEV2" --json
+check_run "node show --json: last_rx, the reception of the newest frame" \
+    jsonl 'N == 1 and j["last_rx"]["gateway"] == "AA555A00000000FF" and j["last_rx"]["rssi"] == -121 and j["last_rx"]["snr"] == -12.5 and j["last_rx"]["bearer"] == "lora" and ms.match(j["last_rx"]["time"])'
+run --db "$DB" node show "$DEV2"
+check_run "node show: a last rx line with gateway, RSSI and SNR" \
+    eval 'rc_is 0 && stdout_has "^last rx .* lora gateway AA555A00000000FF rssi -121 dBm snr -12\.5 dB 868\.300 MHz SF12BW125$"'
+run --db "$DB" node add 26011F0B
+run --db "$DB" node show 26011F0B --json
+check_run "node show --json before any frame: last_rx is null" jsonl 'N == 1 and j["last_rx"] is None'
+run --db "$DB" node remove 26011F0B
+sql "UPDATE frames SET bearer = NULL, gateway = NULL, rssi = NULL, snr = NULL, freq_hz = NULL,
+       datr = NULL WHERE id = 4"
+
 run --db "$DB" events --class zebra
 check_run "events --class with an unknown name: exit 2" eval 'rc_is 2 && stderr_has "unknown class"'
 run --db "$DB" events --since 5x
@@ -198,6 +221,52 @@ printf '[storage]\npath = %s/none.db\n' "$tmp" >"$tmp/other.conf"
 run -c "$tmp/other.conf" node list
 check_run "-c FILE naming a missing database: exit 1, nothing created" \
     eval 'rc_is 1 && stderr_has "no database" && [ ! -e "$tmp/none.db" ]'
+
+# --- zones: a name the config does not define is refused; node edit ---------------------------
+zc="$tmp/zones.conf"
+printf '%s\n' "[storage]" "path = $DB" "[zone.village]" "lat = -2.65" "lon = 37.26" \
+    "radius_m = 1500" "[zone.railway]" "lat = -2.64" "lon = 37.2" "radius_m = 100" >"$zc"
+nodes_before=$(sql 'SELECT count(*) FROM nodes')
+run -c "$zc" node add 26011F0C --zone vilage
+check_run "node add --zone with a typo: exit 2, the message lists the config's zones" \
+    eval 'rc_is 2 && stderr_has "--zone .vilage.: .*zones.conf defines no such zone; its zones: village, railway" &&
+          stdout_empty && [ "$(sql "SELECT count(*) FROM nodes")" -eq "$nodes_before" ]'
+printf '%s\n' "[storage]" "path = $tmp/new.db" "[zone.village]" "lat = 0" "lon = 0" "radius_m = 1" \
+    >"$tmp/new.conf"
+run -c "$tmp/new.conf" node add 26011F0C --zone railway
+check_run "...also before a first database: none is created" \
+    eval 'rc_is 2 && stderr_has "its zones: village$" && [ ! -e "$tmp/new.db" ]'
+run -c "$tmp/new.conf" provision --board mps2-an386 --profile elephant --lat 0 --lon 0 \
+    --out "$tmp/prov" --devaddr 26011F0C --zone railway
+check_run "provision --zone with a zone the config lacks: exit 2, nothing created" \
+    eval 'rc_is 2 && stderr_has "defines no such zone" && [ ! -e "$tmp/new.db" ] && [ ! -e "$tmp/prov/nodefw.bin" ]'
+run -c "$zc" node add 26011F0C --zone railway
+check_run "node add --zone with a zone of the config: added" eval 'rc_is 0'
+run --db "$DB" node remove 26011F0C
+
+keys_before=$(sql "SELECT hex(nwkskey) || hex(appskey) || last_fcnt FROM nodes WHERE devaddr = $DEV_NUM")
+events_before=$(sql "SELECT count(*) FROM events WHERE devaddr = $DEV_NUM")
+run -c "$zc" node edit "$DEV" --zone vilage
+check_run "node edit --zone with a typo: exit 2, the node unchanged" \
+    eval 'rc_is 2 && stderr_has "its zones: village, railway" && [ "$(sql "SELECT zone FROM nodes WHERE devaddr = $DEV_NUM")" = village ]'
+run -c "$zc" node edit "$DEV" --zone railway --name "waterhole west" --lat -2.64 --lon 37.21
+check_run "node edit: zone, name and position changed" \
+    eval 'rc_is 0 && stdout_has "node $DEV changed" && stdout_has "^zone  *railway$" &&
+          [ "$(sql "SELECT zone || \"|\" || name || \"|\" || lat || \"|\" || lon || \"|\" || profile FROM nodes WHERE devaddr = $DEV_NUM")" = "railway|waterhole west|-2.64|37.21|elephant" ]'
+check_run "...keys, counter and events stay (node remove would delete the events)" \
+    eval '[ "$(sql "SELECT hex(nwkskey) || hex(appskey) || last_fcnt FROM nodes WHERE devaddr = $DEV_NUM")" = "$keys_before" ] &&
+          [ "$(sql "SELECT count(*) FROM events WHERE devaddr = $DEV_NUM")" -eq "$events_before" ] && no_key_printed'
+run --db "$DB" node edit "$DEV" --zone "" --profile whale --json
+check_run "node edit --db --zone '' --json: zone cleared (no config, nothing to check)" \
+    jsonl 'N == 1 and j["zone"] == "" and j["profile"] == "whale" and j["name"] == "waterhole west" and "nwkskey" not in j'
+run --db "$DB" node edit "$DEV"
+check_run "node edit without a change: exit 2" eval 'rc_is 2 && stderr_has "nothing to change"'
+run --db "$DB" node edit "$DEV" --lat 10
+check_run "node edit --lat without --lon: exit 2" eval 'rc_is 2 && stderr_has "--lat and --lon"'
+run --db "$DB" node edit 26011F0D --name x
+check_run "node edit of an unknown node: exit 1" eval 'rc_is 1 && stderr_has "no node 26011F0D"'
+run --db "$DB" node edit "$DEV" --nwkskey "$NK"
+check_run "node edit does not take keys: exit 2" eval 'rc_is 2 && stderr_has "unknown option"'
 
 # --- the daemon holds the write lock: reads go on, a write waits for it --------------------------
 printf 'BEGIN IMMEDIATE;\nUPDATE nodes SET battery_mv = 3000 WHERE devaddr = %s;\n.shell sleep 2\nCOMMIT;\n' \

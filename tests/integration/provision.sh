@@ -35,6 +35,10 @@ synchronous = normal
 listen =
 [lora]
 listen =
+[zone.village]
+lat = -1.29
+lon = 36.82
+radius_m = 5000
 CONF
 
 nodes() { sqlite3 -batch "$DB" 'SELECT count(*) FROM nodes' 2>/dev/null || echo 0; }

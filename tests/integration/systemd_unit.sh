@@ -304,6 +304,9 @@ print(s.getsockname()[1])')
     printf '%s\n' "[mqtt]" "host = 127.0.0.1" "port = $tcp_port" "prefix = sandbox" \
         "[zone.camp]" "lat = -2.7" "lon = 37.2" "radius_m = 500" \
         "[rule.elephant]" "type = cluster" "class = elephant" >>"$sb/tinyfleetd.conf"
+    # As the installed config: [gateway] user names the user the unit runs the daemon as.
+    sed -i "s/^\[gateway\]\$/[gateway]\nuser = $(id -un "$([ "$(id -u)" -eq 0 ] && echo 65534 || id -u)")/" \
+        "$sb/tinyfleetd.conf"
     "$T" --db "$sdb" node add "$DEV" --nwkskey "$NK" --appskey "$AK" --zone camp \
         >"$tmp/sb.out" 2>&1 || return 1
     chmod 0666 "$sdb"
