@@ -35,8 +35,9 @@ enum mqtt_state {
 };
 
 struct inflight {
-    int mid;     /* libmosquitto's message id */
-    int64_t row; /* outbox row id */
+    int mid;          /* libmosquitto's message id */
+    int64_t row;      /* outbox row id */
+    uint64_t sent_ms; /* uv_now() when it was handed to the client */
 };
 
 struct volatile_msg {
@@ -325,9 +326,39 @@ static void try_connect(struct mqtt *m)
     (void)uv_timer_start(&m->timer, on_timer, TICK_MS, TICK_MS);
 }
 
+/*
+ * True when the oldest message in flight has waited [mqtt] puback_timeout_s for its PUBACK,
+ * with the reason in @why. A broker that still answers PINGREQ but no longer acknowledges
+ * (stuck in its storage, or a middlebox that loses the PUBACKs) passes the keepalive and would
+ * otherwise hold the whole window for ever. The rows are still in the outbox: the next
+ * connection sends them again, from the oldest, so nothing is lost and the order is kept.
+ */
+static bool puback_overdue(const struct mqtt *m, char *why, size_t cap)
+{
+    uint64_t now = uv_now(m->loop);
+    unsigned oldest = 0;
+    unsigned i;
+
+    if (m->n_inflight == 0) {
+        return false;
+    }
+    for (i = 1; i < m->n_inflight; i++) {
+        if (m->inflight[i].sent_ms < m->inflight[oldest].sent_ms) {
+            oldest = i;
+        }
+    }
+    if (now - m->inflight[oldest].sent_ms < (uint64_t)m->cfg.puback_timeout_s * 1000u) {
+        return false;
+    }
+    (void)snprintf(why, cap, "no PUBACK for outbox row %" PRId64 " within %u s (%u in flight)",
+                   m->inflight[oldest].row, m->cfg.puback_timeout_s, m->n_inflight);
+    return true;
+}
+
 static void on_timer(uv_timer_t *t)
 {
     struct mqtt *m = t->data;
+    char why[128];
 
     switch (m->state) {
     case MQTT_WAITING:
@@ -342,6 +373,10 @@ static void on_timer(uv_timer_t *t)
         after_io(m, mosquitto_loop_misc(m->mosq), "keepalive failed");
         break;
     case MQTT_CONNECTED:
+        if (puback_overdue(m, why, sizeof(why))) {
+            schedule_retry(m, why);
+            break;
+        }
         after_io(m, mosquitto_loop_misc(m->mosq), "keepalive failed");
         break;
     case MQTT_STOPPED:
@@ -397,6 +432,7 @@ static int publish_row(const struct store_outbox_msg *row, void *arg)
     }
     m->inflight[m->n_inflight].mid = mid;
     m->inflight[m->n_inflight].row = row->id;
+    m->inflight[m->n_inflight].sent_ms = uv_now(m->loop);
     m->n_inflight++;
     m->last_sent = row->id;
     return m->n_inflight < INFLIGHT_MAX ? 0 : 1;

@@ -19,6 +19,8 @@
  * message {"state":"online",...} with that same time on each connect, and an explicit
  * "offline" with "cause":"stopped" and the time of the stop at a clean stop.
  * Reconnects back off exponentially from 1 s to [mqtt] reconnect_max_s with +-25 % jitter.
+ * When the oldest message in flight has waited [mqtt] puback_timeout_s for its PUBACK, the
+ * connection is dropped (logged) and the outbox is sent again from the oldest row.
  * Loop thread only.
  */
 #ifndef PROJ_DAEMON_MQTT_MQTT_H
