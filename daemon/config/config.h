@@ -115,6 +115,8 @@ struct config_mqtt {
     bool publish_events;      /* publish each stored detection (QoS 0) */
     unsigned outbox_max;      /* rows the outbox may hold; see store_outbox_trim() */
     unsigned reconnect_max_s; /* cap of the reconnect backoff, s */
+    /* the oldest message in flight waits this long for its PUBACK, then a reconnect, s */
+    unsigned puback_timeout_s;
 };
 
 /* [health]: when a node's health raises an alert. */

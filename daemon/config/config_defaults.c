@@ -54,6 +54,7 @@ void config_defaults(struct config *out)
     out->mqtt.port = 1883;
     out->mqtt.outbox_max = 100000;
     out->mqtt.reconnect_max_s = 30;
+    out->mqtt.puback_timeout_s = 30;
     config__default_client_id(&out->mqtt, &out->gateway);
     config__default_prefix(&out->mqtt, &out->gateway);
     out->fusion.health.offline_after_s = 3600;

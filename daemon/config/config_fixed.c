@@ -52,6 +52,8 @@ static const struct config__key_spec mqtt_keys[] = {
     {"outbox_max", CONFIG__V_UINT, CONFIG__FIELD(struct config_mqtt, outbox_max), 100, 10000000},
     {"reconnect_max_s", CONFIG__V_UINT, CONFIG__FIELD(struct config_mqtt, reconnect_max_s), 1,
      3600},
+    {"puback_timeout_s", CONFIG__V_UINT, CONFIG__FIELD(struct config_mqtt, puback_timeout_s), 1,
+     3600},
 };
 
 static const struct config__key_spec health_keys[] = {

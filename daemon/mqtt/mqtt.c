@@ -35,8 +35,9 @@ enum mqtt_state {
 };
 
 struct inflight {
-    int mid;     /* libmosquitto's message id */
-    int64_t row; /* outbox row id */
+    int mid;          /* libmosquitto's message id */
+    int64_t row;      /* outbox row id */
+    uint64_t sent_ms; /* uv_now() when it was handed to the client */
 };
 
 struct volatile_msg {
@@ -51,6 +52,7 @@ struct mqtt {
     struct config_mqtt cfg;
     char gateway_id[64];
     char status_topic[STATUS_LEN];
+    char since[32];         /* RFC 3339 UTC, s: when the current connection attempt began */
     struct mosquitto *mosq; /* NULL while waiting */
     uv_poll_t *poll;        /* the client's socket; a new handle per connection */
     uv_timer_t timer;       /* keepalive ticks, or the wait before the next attempt */
@@ -73,19 +75,33 @@ struct mqtt {
 static void on_timer(uv_timer_t *t);
 static void update_poll(struct mqtt *m);
 
-static void status_json(const struct mqtt *m, const char *state, char *buf, size_t cap)
+/* The wall-clock time now, RFC 3339 UTC to the second, into @when (32 bytes). */
+static void utc_now(char *when, size_t cap)
 {
-    char when[32];
     time_t now = time(NULL);
     struct tm tm;
 
-    if (gmtime_r(&now, &tm) == NULL ||
-        strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm) == 0) {
+    if (gmtime_r(&now, &tm) == NULL || strftime(when, cap, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0) {
         when[0] = '\0';
     }
+}
+
+/* The gateway status: {"state":"online",...,"time":since} at a connect, and "offline" with
+ * its cause: "connection_lost" in the will, which the broker publishes when it loses us but
+ * which is fixed at CONNECT, so its time is the connection's start as in the birth message;
+ * "stopped" at a clean stop, with the time of the stop. */
+static void status_json(const struct mqtt *m, const char *state, const char *cause,
+                        const char *when, char *buf, size_t cap)
+{
     /* Names and ids are checked by config_value.c (letters, digits, '_', '-', '.'): no escaping. */
-    (void)snprintf(buf, cap, "{\"state\":\"%s\",\"gateway\":\"%s\",\"time\":\"%s\"}", state,
-                   m->gateway_id, when);
+    if (cause == NULL) {
+        (void)snprintf(buf, cap, "{\"state\":\"%s\",\"gateway\":\"%s\",\"time\":\"%s\"}", state,
+                       m->gateway_id, when);
+        return;
+    }
+    (void)snprintf(buf, cap,
+                   "{\"state\":\"%s\",\"gateway\":\"%s\",\"time\":\"%s\",\"cause\":\"%s\"}", state,
+                   m->gateway_id, when, cause);
 }
 
 static void on_handle_closed(uv_handle_t *h)
@@ -162,7 +178,7 @@ static void on_connect(struct mosquitto *mosq, void *arg, int rc)
     m->want_pump = true; /* read at the next commit, when no batch is open */
     log_limit_flush(&m->fail_limit, 0, true);
     log_notice("mqtt: connected to %s:%u as %s", m->cfg.host, m->cfg.port, m->cfg.client_id);
-    status_json(m, "online", birth, sizeof(birth));
+    status_json(m, "online", NULL, m->since, birth, sizeof(birth));
     rc = mosquitto_publish(m->mosq, NULL, m->status_topic, (int)strlen(birth), birth, 1, true);
     if (rc != MOSQ_ERR_SUCCESS) {
         m->lost = true;
@@ -255,7 +271,7 @@ static int setup_client(struct mqtt *m)
     mosquitto_connect_callback_set(m->mosq, on_connect);
     mosquitto_disconnect_callback_set(m->mosq, on_disconnect);
     mosquitto_publish_callback_set(m->mosq, on_publish);
-    status_json(m, "offline", will, sizeof(will));
+    status_json(m, "offline", "connection_lost", m->since, will, sizeof(will));
     rc = mosquitto_will_set(m->mosq, m->status_topic, (int)strlen(will), will, 1, true);
     if (rc == MOSQ_ERR_SUCCESS && c->username[0] != '\0') {
         rc = mosquitto_username_pw_set(m->mosq, c->username,
@@ -278,6 +294,7 @@ static void try_connect(struct mqtt *m)
     int rc;
     int fd;
 
+    utc_now(m->since, sizeof(m->since));
     m->mosq = mosquitto_new(m->cfg.client_id, true, m);
     if (m->mosq == NULL) {
         schedule_retry(m, "out of memory");
@@ -309,9 +326,39 @@ static void try_connect(struct mqtt *m)
     (void)uv_timer_start(&m->timer, on_timer, TICK_MS, TICK_MS);
 }
 
+/*
+ * True when the oldest message in flight has waited [mqtt] puback_timeout_s for its PUBACK,
+ * with the reason in @why. A broker that still answers PINGREQ but no longer acknowledges
+ * (stuck in its storage, or a middlebox that loses the PUBACKs) passes the keepalive and would
+ * otherwise hold the whole window for ever. The rows are still in the outbox: the next
+ * connection sends them again, from the oldest, so nothing is lost and the order is kept.
+ */
+static bool puback_overdue(const struct mqtt *m, char *why, size_t cap)
+{
+    uint64_t now = uv_now(m->loop);
+    unsigned oldest = 0;
+    unsigned i;
+
+    if (m->n_inflight == 0) {
+        return false;
+    }
+    for (i = 1; i < m->n_inflight; i++) {
+        if (m->inflight[i].sent_ms < m->inflight[oldest].sent_ms) {
+            oldest = i;
+        }
+    }
+    if (now - m->inflight[oldest].sent_ms < (uint64_t)m->cfg.puback_timeout_s * 1000u) {
+        return false;
+    }
+    (void)snprintf(why, cap, "no PUBACK for outbox row %" PRId64 " within %u s (%u in flight)",
+                   m->inflight[oldest].row, m->cfg.puback_timeout_s, m->n_inflight);
+    return true;
+}
+
 static void on_timer(uv_timer_t *t)
 {
     struct mqtt *m = t->data;
+    char why[128];
 
     switch (m->state) {
     case MQTT_WAITING:
@@ -326,6 +373,10 @@ static void on_timer(uv_timer_t *t)
         after_io(m, mosquitto_loop_misc(m->mosq), "keepalive failed");
         break;
     case MQTT_CONNECTED:
+        if (puback_overdue(m, why, sizeof(why))) {
+            schedule_retry(m, why);
+            break;
+        }
         after_io(m, mosquitto_loop_misc(m->mosq), "keepalive failed");
         break;
     case MQTT_STOPPED:
@@ -381,6 +432,7 @@ static int publish_row(const struct store_outbox_msg *row, void *arg)
     }
     m->inflight[m->n_inflight].mid = mid;
     m->inflight[m->n_inflight].row = row->id;
+    m->inflight[m->n_inflight].sent_ms = uv_now(m->loop);
     m->n_inflight++;
     m->last_sent = row->id;
     return m->n_inflight < INFLIGHT_MAX ? 0 : 1;
@@ -483,13 +535,15 @@ void mqtt_get_stats(const struct mqtt *m, struct mqtt_stats *out)
 void mqtt_stop(struct mqtt *m)
 {
     char bye[STATUS_LEN];
+    char when[32];
 
     if (m == NULL) {
         return;
     }
     if (m->state == MQTT_CONNECTED && !m->lost) {
         /* A clean DISCONNECT does not fire the will, so say it ourselves. */
-        status_json(m, "offline", bye, sizeof(bye));
+        utc_now(when, sizeof(when));
+        status_json(m, "offline", "stopped", when, bye, sizeof(bye));
         (void)mosquitto_publish(m->mosq, NULL, m->status_topic, (int)strlen(bye), bye, 1, true);
         (void)mosquitto_disconnect(m->mosq);
     }

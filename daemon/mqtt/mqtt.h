@@ -14,9 +14,13 @@
  *
  * The session: clean, a new libmosquitto client per connection (so that nothing the library
  * keeps from an old session is resent beside the outbox), TCP_NODELAY, a last will that sets
- * <prefix>/gateway/<id>/status to {"state":"offline",...} (retained), the birth message
- * {"state":"online",...} on each connect, and an explicit "offline" at a clean stop.
+ * <prefix>/gateway/<id>/status to {"state":"offline",...,"cause":"connection_lost"}
+ * (retained; its time is the connection's start, as a will is fixed at CONNECT), the birth
+ * message {"state":"online",...} with that same time on each connect, and an explicit
+ * "offline" with "cause":"stopped" and the time of the stop at a clean stop.
  * Reconnects back off exponentially from 1 s to [mqtt] reconnect_max_s with +-25 % jitter.
+ * When the oldest message in flight has waited [mqtt] puback_timeout_s for its PUBACK, the
+ * connection is dropped (logged) and the outbox is sent again from the oldest row.
  * Loop thread only.
  */
 #ifndef PROJ_DAEMON_MQTT_MQTT_H

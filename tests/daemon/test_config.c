@@ -101,6 +101,8 @@ static const struct err_case err_cases[] = {
     {"[storage]\nretention_days = 99999999999999999999999\n", 2,
      "[storage] retention_days: out of range"},
     {"[mqtt]\nport = 0\n", 2, "[mqtt] port: out of range: '0' (1..65535)"},
+    {"[mqtt]\npuback_timeout_s = 0\n", 2, "[mqtt] puback_timeout_s: out of range: '0' (1..3600)"},
+    {"[mqtt]\npuback_timeout_s = 3601\n", 2, "[mqtt] puback_timeout_s: out of range"},
     {"[health]\nbattery_low_mv = 10001\n", 2, "[health] battery_low_mv: out of range"},
     {"[zone.z]\nlat = 91\nlon = 0\nradius_m = 10\n", 2,
      "[zone.z] lat: out of range: '91' (-90..90)"},

@@ -17,124 +17,29 @@ set -u
 NAME=mqtt_alerts
 # shellcheck source=tests/integration/common.inc
 . tests/integration/common.inc
+# shellcheck source=tests/integration/mqtt.inc
+. tests/integration/mqtt.inc
 
-for tool in mosquitto mosquitto_sub openssl python3; do
-    if ! command -v "$tool" >/dev/null 2>&1 && [ ! -x "/usr/sbin/$tool" ]; then
-        echo "$NAME: $tool is missing (Debian packages mosquitto, mosquitto-clients, openssl)"
-        fail=1
-        finish
-    fi
-done
-MOSQUITTO=$(command -v mosquitto || echo /usr/sbin/mosquitto)
-EMU="python3 tests/tools/pfwd_emu.py"
-PREFIX=tinyfleet/test
-SUB_ID=tinyfleet-test-sub
-
-# tcp_port VAR: a free TCP port on 127.0.0.1 into VAR.
-tcp_port() {
-    eval "$1=$(python3 -c 'import socket
-s = socket.socket()
-s.bind(("127.0.0.1", 0))
-print(s.getsockname()[1])')"
-}
-
-# start_broker PORT [CONF-LINES]: mosquitto on 127.0.0.1:PORT, sessions kept in $tmp/mq (so a
-# restart keeps the subscriber's session and its queued messages); pid in $bpid.
-mkdir -p "$tmp/mq"
-start_broker() {
-    {
-        echo "listener $1 127.0.0.1"
-        # As root mosquitto would switch to its own user, which cannot read $tmp (mode 700):
-        # the session store and the test PKI live there.
-        echo "user $(id -un)"
-        echo "allow_anonymous true"
-        echo "set_tcp_nodelay true"
-        echo "persistence true"
-        echo "persistence_location $tmp/mq/"
-        echo "max_queued_messages 100000"
-        echo "log_dest stderr"
-        echo "${2:-}"
-    } >"$tmp/mosquitto-$1.conf"
-    "$MOSQUITTO" -c "$tmp/mosquitto-$1.conf" 2>>"$tmp/mosquitto-$1.log" &
-    bpid=$!
-    pids="$pids $bpid"
-    wait_for "$tmp/mosquitto-$1.log" "running" 10
-}
-
-stop_broker() {
-    kill -TERM "$bpid"
-    wait_exit "$bpid" 10
-}
-
-# subscribe: the test's subscriber on everything under the prefix, one line per message:
-# "RETAIN TOPIC PAYLOAD" in $tmp/sub.out. QoS 1 with a persistent session (-c).
-subscribe() {
-    mosquitto_sub -h 127.0.0.1 -p "$BPORT" -i "$SUB_ID" -c -q 1 -t "$PREFIX/#" \
-        -F '%r %t %p' >>"$tmp/sub.out" 2>>"$tmp/sub.err" &
-    spid=$!
-    pids="$pids $spid"
-}
-
-# retained TOPIC: the retained message of TOPIC on the plain broker, or nothing.
-retained() {
-    mosquitto_sub -h 127.0.0.1 -p "$BPORT" -t "$1" -C 1 -W 2 -F '%p' 2>/dev/null
-}
-
-# detect DEVADDR CONF FCNT: one elephant detection record (age 0 s) as a frame in hex.
-detect() {
-    conf_hex=$(printf '%02X' "$2")
-    encode_frame "$3" 1 "2101${conf_hex}0000051E" "$NK" "$1"
-}
-
-# send FILE: the hex frames of FILE through one emulated forwarder; every PUSH_ACK must come.
-send() {
-    $EMU --server "127.0.0.1:$LPORT" --eui AA555A0000000101 --window 8 - <"$1" >"$tmp/emu.out" 2>&1
-}
-
-# delivered: python over the subscriber's lines and the database: every stored
-# transition arrived on its alert topic, and per alert the first arrivals are in seq order.
-delivered() {
-    python3 - "$tmp/sub.out" "$db" "$PREFIX" <<'EOF'
-import json, sqlite3, sys
-lines = open(sys.argv[1]).read().splitlines()
-prefix = sys.argv[3]
-got = {}
-for line in lines:
-    parts = line.split(" ", 2)
-    if len(parts) < 3 or parts[0] != "0" or not parts[1].startswith(prefix + "/alert/"):
-        continue
-    m = json.loads(parts[2])
-    got.setdefault(m["id"], [])
-    if m["seq"] not in got[m["id"]]:
-        got[m["id"]].append(m["seq"])
-db = sqlite3.connect(sys.argv[2])
-want = {}
-for aid, seq in db.execute("SELECT alert_id, seq FROM alert_transitions ORDER BY alert_id, seq"):
-    want.setdefault(aid, []).append(seq)
-missing = {a: sorted(set(s) - set(got.get(a, []))) for a, s in want.items() if set(s) - set(got.get(a, []))}
-disorder = {a: s for a, s in got.items() if s != sorted(s)}
-gaps = {a: s for a, s in want.items() if s != list(range(1, len(s) + 1))}
-if missing or disorder or gaps:
-    print("missing", missing, "disorder", disorder, "gaps in the database", gaps)
-    sys.exit(1)
-print("%d alerts, %d transitions, all delivered in order" % (len(want), sum(len(s) for s in want.values())))
+# status_times ONLINE-FILE OFFLINE-FILE CAUSE: the last gateway status in OFFLINE-FILE says
+# offline with this cause, and its time against the last "online" in ONLINE-FILE (lines
+# ending in the JSON): the same for a will ("connection_lost": fixed at CONNECT, it carries
+# the time the lost connection was made, as the birth message does), not earlier for a clean
+# stop ("stopped": the time of the stop).
+status_times() {
+    python3 - "$@" <<'EOF'
+import json, sys
+def statuses(path):
+    return [json.loads(l[l.index("{"):]) for l in open(path) if '"gateway":' in l and "{" in l
+            and '"state":"o' in l]
+online = [s for s in statuses(sys.argv[1]) if s["state"] == "online"][-1]
+offline = statuses(sys.argv[2])[-1]
+cause = sys.argv[3]
+assert offline["state"] == "offline" and offline.get("cause") == cause, offline
+if cause == "connection_lost":
+    assert offline["time"] == online["time"], (online, offline)
+else:
+    assert offline["time"] >= online["time"], (online, offline)
 EOF
-}
-
-# wait_delivered SECONDS: until delivered holds.
-wait_delivered() {
-    n=0
-    while [ "$n" -lt "$1" ]; do
-        delivered >"$tmp/delivered.out" 2>&1 && return 0
-        sleep 1
-        n=$((n + 1))
-    done
-    return 1
-}
-
-outbox_depth() {
-    "$T" --db "$db" stats --json | python3 -c 'import json, sys
-print([json.loads(l) for l in sys.stdin][-1]["outbox"])'
 }
 
 # --- the broker, the subscriber, the daemon ----------------------------------------------------
@@ -299,6 +204,8 @@ sleep 0.5
 retained "$PREFIX/gateway/gw-t/status" >"$tmp/status.out"
 check "kill -9: the broker publishes the will, the retained status says offline" \
     "$tmp/status.out" grep -q '"state":"offline"' "$tmp/status.out"
+check "the will: cause connection_lost, its time that of the session's online message" \
+    "$tmp/status.out" status_times "$tmp/sub.out" "$tmp/status.out" connection_lost
 
 # --- TLS: a CA, a server certificate for 127.0.0.1, a client certificate ----------------------
 pki="$tmp/pki"
@@ -357,5 +264,7 @@ stop_daemon TERM 10
 check "SIGTERM: exit 0" "$log.4" test "$rc" = 0
 check "SIGTERM: the daemon says offline itself (a clean disconnect fires no will)" "$tmp/tls.out" \
     wait_for "$tmp/tls.out" " $PREFIX/gateway/gw-t/status {\"state\":\"offline\"" 5
+check "SIGTERM: the offline status has cause stopped and the time of the stop" "$tmp/tls.out" \
+    status_times "$tmp/tls.out" "$tmp/tls.out" stopped
 
 finish
