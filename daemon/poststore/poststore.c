@@ -238,32 +238,21 @@ static int replay_one(const struct store_event *e, void *arg)
     }
     fn = fusion_node_of(r->p, e->devaddr, &place);
     return fusion_replay_detection(r->p->fusion, &fn, d->class_id, d->confidence, e->time_ms,
-                                   r->now_ms);
+                                   e->received_ms, r->now_ms);
 }
 
-/* The detections of the longest cluster window go back into the restored alerts' windows
- * (fusion_replay_detection()), so that a restart does not lower what the next detection
- * makes of an alert. */
+/* The detections that fed the restored alerts go back to fusion (fusion_replay_detection()):
+ * those of the longest window, so that a restart does not lower what the next detection makes
+ * of an alert, and those of the longest quiet time, so that an alert clears when it would
+ * have without the restart. */
 static int replay_windows(struct poststore *p, int64_t now_ms)
 {
     struct store_event_filter filter = {0};
     struct replay_ctx r = {p, now_ms};
-    unsigned window_s = 0;
-    unsigned i;
 
-    for (i = 0; i < p->fusion_cfg->rule_count; i++) {
-        const struct config_rule *rule = &p->fusion_cfg->rules[i];
-
-        if (rule->type == CONFIG_RULE_CLUSTER && rule->window_s > window_s) {
-            window_s = rule->window_s;
-        }
-    }
-    if (window_s == 0) {
-        return 0;
-    }
-    filter.since_ms = now_ms - (int64_t)window_s * 1000;
+    filter.since_ms = fusion_replay_since(p->fusion, now_ms);
     filter.class_id = -1;
-    return store_events_foreach(p->store, &filter, replay_one, &r);
+    return filter.since_ms < now_ms ? store_events_foreach(p->store, &filter, replay_one, &r) : 0;
 }
 
 int poststore_start(uv_loop_t *loop, const struct config_fusion *fusion,
