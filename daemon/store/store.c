@@ -647,3 +647,14 @@ fail:
     }
     return ret == -ENOMEM ? ret : -EIO;
 }
+
+int store_prune_retention(struct store *s, int64_t now_ms, unsigned retention_days, int max_rows)
+{
+    /* Times in the store are Unix ms (store_rx.time_ms), so is the cutoff. */
+    static const int64_t day_ms = 24LL * 60 * 60 * 1000;
+
+    if (retention_days == 0) {
+        return 0;
+    }
+    return store_prune(s, now_ms - (int64_t)retention_days * day_ms, max_rows);
+}

@@ -263,6 +263,15 @@ STORE_MUST_CHECK int store_flush(struct store *s);
  */
 STORE_MUST_CHECK int store_prune(struct store *s, int64_t before_ms, int max_rows);
 
+/*
+ * store_prune_retention() - one store_prune() step of `[storage] retention_days`: up to
+ * @max_rows rows received more than @retention_days days (of 86,400,000 ms) before @now_ms
+ * (Unix ms). @retention_days 0 keeps everything.
+ * Return: what store_prune() returns; 0 for @retention_days 0.
+ */
+STORE_MUST_CHECK int store_prune_retention(struct store *s, int64_t now_ms, unsigned retention_days,
+                                           int max_rows);
+
 /* ---- alerts and the MQTT outbox (ARCHITECTURE.md "MQTT"; schema 0002_alerts.sql) ---- */
 
 /* One alert transition, or (store_alerts_foreach()) an alert's latest stored state. */
