@@ -334,13 +334,18 @@ STORE_MUST_CHECK int store_outbox_delete(struct store *s, int64_t id);
 STORE_MUST_CHECK int store_outbox_depth(struct store *s, int64_t *rows, int64_t *oldest_ms);
 
 /*
- * store_outbox_trim() - the outbox's size bound, in the batch: when it holds more than
- * @max_rows rows, delete first retained messages that a newer row for the same topic
- * supersedes (a subscriber of that state topic loses nothing), then the oldest rows, until
- * @max_rows remain. Every row deleted is counted (store_outbox_dropped()).
- * @dropped: out, rows deleted now. Return: 0 or -EIO.
+ * store_outbox_trim() - one step of the outbox's size bound, in the batch: when it holds more
+ * than @max_rows rows, delete up to @step of them, first retained messages that a newer row
+ * for the same topic supersedes (a subscriber of that state topic loses nothing), then the
+ * oldest rows. The work is O(@step log rows), never O(rows): the count and the superseded
+ * rows come from what the triggers and indexes of 0004_outbox_bound.sql keep. Every row
+ * deleted is counted (store_outbox_dropped()).
+ * @dropped: out, rows deleted now.
+ * Return: 0 when the outbox is within @max_rows; 1 when more rows than @max_rows remain
+ * (call again, after serving I/O); -EIO; -ENOMEM.
  */
-STORE_MUST_CHECK int store_outbox_trim(struct store *s, int64_t max_rows, int64_t *dropped);
+STORE_MUST_CHECK int store_outbox_trim(struct store *s, int64_t max_rows, int64_t step,
+                                       int64_t *dropped);
 
 /* Rows store_outbox_trim() has ever dropped, as committed. Return: 0 or -EIO. */
 STORE_MUST_CHECK int store_outbox_dropped(struct store *s, uint64_t *out);
