@@ -127,7 +127,13 @@ static int group_commit(struct daemon *d)
 
 static void on_check(uv_check_t *h)
 {
-    (void)group_commit(h->data);
+    struct daemon *d = h->data;
+
+    if (group_commit(d) == -ESTALE) {
+        log_error("%s; exiting so that a restart opens the database anew", store_errmsg(d->store));
+        begin_stop(d, "database file gone");
+        d->exit_status = EXIT_FAILURE;
+    }
 }
 
 static void close_handles(struct daemon *d)

@@ -134,8 +134,13 @@ void store_close(struct store *s);
 
 /* store_daemon_mode() - set @s up for the daemon's ingest: foreign keys off on this connection
  * (they hold by construction, see store.c) and node reads open the batch, so a node read and
- * the frame written for it share one write transaction. The CLI does not call it. Call right
- * after store_open(), loop thread. Return: 0, -EBUSY while a batch is open, -EIO. */
+ * the frame written for it share one write transaction. One process at a time has a database
+ * in daemon mode: it holds an exclusive flock(2) on the file until store_close() (the CLI,
+ * which does not call this, opens the file as usual). From here on each store_flush() checks
+ * that the path still names the file written (store_flush()). Call right after store_open(),
+ * loop thread. Return: 0; -EBUSY while a batch is open; -EAGAIN when another process holds
+ * the database in daemon mode (store_errmsg() names its pid); -EIO; another -errno when the
+ * file cannot be opened for the lock. */
 STORE_MUST_CHECK int store_daemon_mode(struct store *s);
 
 /*
@@ -246,7 +251,11 @@ bool store_pending(const struct store *s);
  * written since the previous flush is durable to the degree `synchronous` gives.
  * Return: 0 (also when nothing was pending); -EIO when the commit failed: the batch was
  * rolled back, nothing in it may be acknowledged, and the nodes' counters are as before it.
- * The in-memory counts are kept for the next flush (see store_count()).
+ * The in-memory counts are kept for the next flush (see store_count()). In daemon mode,
+ * -ESTALE when the path no longer names the file the connection writes, or its -wal (it was
+ * deleted or replaced): the batch went into a file nobody will read again, nothing in it may
+ * be acknowledged, and every later flush says the same; the caller should exit, so that a
+ * restart opens what the path now names.
  */
 STORE_MUST_CHECK int store_flush(struct store *s);
 
