@@ -37,7 +37,6 @@
 #define RETENTION_PERIOD_MS 60000u /* between rounds */
 #define RETENTION_STEP_MS   1u     /* between steps of a round, so I/O is served in between */
 #define RETENTION_STEP_ROWS 500    /* rows per step: a few ms of SQLite work */
-#define DAY_MS              86400000LL
 
 struct daemon {
     uv_loop_t loop;
@@ -131,7 +130,13 @@ static int group_commit(struct daemon *d)
 
 static void on_check(uv_check_t *h)
 {
-    (void)group_commit(h->data);
+    struct daemon *d = h->data;
+
+    if (group_commit(d) == -ESTALE) {
+        log_error("%s; exiting so that a restart opens the database anew", store_errmsg(d->store));
+        begin_stop(d, "database file gone");
+        d->exit_status = EXIT_FAILURE;
+    }
 }
 
 static void close_handles(struct daemon *d)
@@ -206,15 +211,14 @@ static void on_retention(uv_timer_t *t)
 {
     struct daemon *d = t->data;
     uint64_t next = RETENTION_PERIOD_MS;
-    int64_t before;
     int n;
 
     if (d->cfg.storage.retention_days > 0) {
-        before = rfc3339_now_ms() - (int64_t)d->cfg.storage.retention_days * DAY_MS;
         /* store_prune() runs its own transaction, so the open batch is committed first
          * (and its acknowledgements released). */
         (void)group_commit(d);
-        n = store_prune(d->store, before, RETENTION_STEP_ROWS);
+        n = store_prune_retention(d->store, rfc3339_now_ms(), d->cfg.storage.retention_days,
+                                  RETENTION_STEP_ROWS);
         if (n < 0) {
             (void)log_limited(&d->prune_limit, LOG_ERR, "pruning old events failed: %s",
                               store_errmsg(d->store));

@@ -13,6 +13,10 @@
 #include "util/log.h"
 
 #define TOPIC_LEN 256u
+/* Rows a transition may drop at the outbox's bound: more than the two it adds, so that it
+ * also takes a little of what is above a lowered bound; the rest goes in steps of its own
+ * (poststore.c), never in one long statement. */
+#define TRIM_ROWS 16
 
 static int topic(char *out, const char *prefix, const char *kind, const struct fusion_alert *a)
 {
@@ -37,7 +41,7 @@ static int queue_messages(struct store *s, struct mqtt *m, const struct config_m
     rc = rc < 0 ? rc
                 : store_outbox_add(s, state_topic, a->state == FUSION_CLEARED ? "" : json, true,
                                    a->time_ms);
-    rc = rc < 0 ? rc : store_outbox_trim(s, cfg->outbox_max, &dropped);
+    rc = rc < 0 ? rc : store_outbox_trim(s, cfg->outbox_max, TRIM_ROWS, &dropped);
     if (rc < 0) {
         return rc;
     }

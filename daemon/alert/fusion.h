@@ -290,8 +290,10 @@ FUSION_MUST_CHECK int fusion_tick(struct fusion *f, int64_t now_ms);
 /*
  * fusion_restore() - after a restart, hand back an active alert as last stored (any state
  * but cleared). It continues: same id, the next transition gets seq + 1, the level never
- * drops, `detections`, nodes and confidence go on from the stored values, and its quiet time
- * counts from max(@a->last_seen_ms, @a->time_ms). Input for its class and zone (or node)
+ * drops, `detections`, nodes and confidence go on from the stored values. A cluster alert's
+ * quiet time counts from @a->last_seen_ms until fusion_replay_detection() moves it to the
+ * arrival of its last stored input; a per-node alert's from max(@a->last_seen_ms,
+ * @a->time_ms). Input for its class and zone (or node)
  * joins it. Its kind is worked out from @a->class_name (node_offline, battery_low), else
  * from its key (a cluster alert's key is its zone, a persistence alert's a DevAddr), with
  * the rule named @a->rule; an alert whose rule is gone, or whose health check is off,
@@ -306,18 +308,28 @@ FUSION_MUST_CHECK int fusion_tick(struct fusion *f, int64_t now_ms);
 FUSION_MUST_CHECK int fusion_restore(struct fusion *f, const struct fusion_alert *a);
 
 /*
- * fusion_replay_detection() - after fusion_restore(), put a stored detection back into the
- * window of the restored cluster alert it belongs to, so that the alert's level goes on from
- * what its window held before the restart (two nodes in the window, then a third arrives...).
- * Nothing is emitted or counted, and the alert's quiet time does not restart. A detection
- * is taken only when its class's cluster rule has a restored active alert for the node's zone,
- * its time is inside the rule's window at @now_ms and not before the alert's first_seen (it
- * was part of that alert). Call after fusion_restore() and before the first input, in any
- * order of detections. Return: 0 (also for a detection not taken); -EINVAL; -ENOMEM.
+ * fusion_replay_detection() - after fusion_restore(), hand back a stored detection (its
+ * time @time_ms and its arrival @received_ms, the now_ms fusion_detection() had, Unix ms) so
+ * that the restored cluster alert it fed goes on as without the restart: its quiet time
+ * counts from the arrival of its last input (clear_after_s later it clears, not earlier), and
+ * what is inside the rule's window at @now_ms goes back into the window, so that the level
+ * goes on from what the window held (two nodes in the window, then a third arrives...).
+ * Nothing is emitted or counted. A detection is taken only when its class's cluster rule has
+ * a restored active alert for the node's zone, it was not stale when it arrived, and its time
+ * is not before the alert's first_seen (it was part of that alert). Call after
+ * fusion_restore() and before the first input, in any order of detections, for every stored
+ * detection received at or after fusion_replay_since(). Return: 0 (also for a detection not
+ * taken); -EINVAL; -ENOMEM.
  */
 FUSION_MUST_CHECK int fusion_replay_detection(struct fusion *f, const struct fusion_node *n,
                                               uint8_t class_id, uint8_t confidence, int64_t time_ms,
-                                              int64_t now_ms);
+                                              int64_t received_ms, int64_t now_ms);
+
+/*
+ * fusion_replay_since() - the earliest arrival (Unix ms) fusion_replay_detection() needs at
+ * @now_ms: the longest window_s or clear_after_s of the cluster rules before @now_ms.
+ */
+int64_t fusion_replay_since(const struct fusion *f, int64_t now_ms);
 
 /*
  * fusion_foreach_active() - call @cb for each active alert (its last published state,

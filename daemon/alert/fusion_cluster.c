@@ -303,30 +303,63 @@ int fusion__cluster_detection(struct fusion *f, const struct fusion_node *in, ui
 }
 
 int fusion_replay_detection(struct fusion *f, const struct fusion_node *in, uint8_t class_id,
-                            uint8_t confidence, int64_t time_ms, int64_t now_ms)
+                            uint8_t confidence, int64_t time_ms, int64_t received_ms,
+                            int64_t now_ms)
 {
     char zone[FUSION_NAME_LEN];
     struct fusion__entry e;
     struct fusion__group *g;
+    int64_t window_ms;
     int rule;
 
     if (f == NULL || in == NULL) {
         return -EINVAL;
     }
     rule = f->cluster_rule[class_id];
-    if (rule < 0 || time_ms > now_ms ||
-        time_ms <= now_ms - (int64_t)f->cfg.rules[rule].window_s * 1000) {
+    if (rule < 0 || received_ms > now_ms) {
+        return 0;
+    }
+    window_ms = (int64_t)f->cfg.rules[rule].window_s * 1000;
+    if (time_ms > received_ms) {
+        time_ms = received_ms;
+    }
+    /* Stale when it arrived: it was no input then (fusion__cluster_detection()). */
+    if (time_ms <= received_ms - window_ms) {
         return 0;
     }
     fusion__resolve_zone(f, in, zone);
     g = fusion__group_find(f, rule, zone);
-    /* Only the window of an alert that was restored, and only what it already counted: a
-     * detection from before it opened belonged to an alert that has cleared since. */
+    /* Only an alert that was restored, and only what it already counted: a detection from
+     * before it opened belonged to an alert that has cleared since. */
     if (g == NULL || !g->al.active || time_ms < g->al.pub.first_seen_ms) {
+        return 0;
+    }
+    /* It was an input when it arrived: the quiet time counts from there, as it did before
+     * the restart, even when no transition published it (updates are rate-limited). */
+    if (received_ms > g->al.last_input_ms) {
+        g->al.last_input_ms = received_ms;
+    }
+    if (time_ms <= now_ms - window_ms) {
         return 0;
     }
     entry_fill(&e, in, confidence, time_ms);
     return window_push(f, g, &e);
+}
+
+int64_t fusion_replay_since(const struct fusion *f, int64_t now_ms)
+{
+    unsigned span_s = 0;
+    unsigned i;
+
+    for (i = 0; i < f->cfg.rule_count; i++) {
+        const struct config_rule *r = &f->cfg.rules[i];
+
+        if (r->type == CONFIG_RULE_CLUSTER) {
+            span_s = r->window_s > span_s ? r->window_s : span_s;
+            span_s = r->clear_after_s > span_s ? r->clear_after_s : span_s;
+        }
+    }
+    return now_ms - (int64_t)span_s * 1000;
 }
 
 void fusion__cluster_reconfig(struct fusion *f)

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT
  * After a restart, the daemon hands fusion its stored active alerts (fusion_restore()) and
- * the stored detections of their windows (fusion_replay_detection(), in fusion_cluster.c):
- * each alert continues with its id, seq, level and counts as published, so subscribers see
- * one alert go on rather than a second one open.
+ * the stored detections that fed them (fusion_replay_detection(), in fusion_cluster.c): each
+ * alert continues with its id, seq, level and counts as published, and its quiet time from
+ * its last input, so subscribers see one alert go on, and clear when it would have without
+ * the restart, rather than a second one open.
  */
 #include "alert/fusion.h"
 
@@ -65,7 +66,14 @@ static void restore_into(struct fusion__alert *al, const struct fusion_alert *a,
         al->node_lon[i] = a->lon;
     }
     al->last_emit_ms = a->time_ms;
+    /* A transition's time is no input's: a rate-limited update publishes, at a tick, what
+     * arrived before; and an input that changed nothing published is in no transition. A
+     * cluster alert's quiet time counts from its last published detection (a lower bound)
+     * until fusion_replay_detection() hands back the arrivals of the stored ones. */
     al->last_input_ms = a->last_seen_ms > a->time_ms ? a->last_seen_ms : a->time_ms;
+    if (kind == FUSION_KIND_CLUSTER) {
+        al->last_input_ms = a->last_seen_ms;
+    }
 }
 
 /* Restore a cluster alert (or one whose rule is gone) as the alert of a (rule, key) group. */

@@ -23,6 +23,10 @@
 
 #define TICK_MS   1000u
 #define TOPIC_LEN 256u
+/* Outbox rows deleted per loop turn above [mqtt] outbox_max (a bound lowered at a restart):
+ * a few ms of SQLite work, as retention pruning takes. */
+#define TRIM_STEP_ROWS 500
+#define TRIM_STEP_MS   1u /* between steps, so I/O is served in between */
 
 struct poststore {
     uv_loop_t *loop;
@@ -33,6 +37,9 @@ struct poststore {
     struct fusion *fusion;
     struct mqtt *mqtt; /* NULL without [mqtt] host */
     uv_timer_t tick;
+    uv_timer_t trim; /* steps of an outbox above its bound */
+    int64_t trimmed; /* rows dropped in the current round of steps */
+    unsigned open;   /* handles not closed yet: p is freed when the last one is */
     struct log_limit fail_limit;
 };
 
@@ -190,6 +197,31 @@ void poststore_frame(struct poststore *p, const struct store_uplink *up)
     note_fusion_failure(p, rc, up->devaddr);
 }
 
+/* One step of an outbox above its bound, then the next one a loop turn later: in the batch,
+ * committed by the group commit after this turn's I/O. */
+static void on_trim(uv_timer_t *t)
+{
+    struct poststore *p = t->data;
+    int64_t dropped = 0;
+    int rc = store_outbox_trim(p->store, p->mqtt_cfg->outbox_max, TRIM_STEP_ROWS, &dropped);
+
+    p->trimmed += dropped;
+    if (rc > 0) {
+        (void)uv_timer_start(&p->trim, on_trim, TRIM_STEP_MS, 0);
+        return;
+    }
+    if (rc < 0) {
+        (void)log_limited(&p->fail_limit, LOG_ERR, "mqtt outbox: cannot drop rows: %s",
+                          store_errmsg(p->store));
+    }
+    if (p->trimmed > 0) {
+        log_warning("mqtt outbox above outbox_max (%u rows): dropped the %" PRId64
+                    " oldest undelivered messages",
+                    p->mqtt_cfg->outbox_max, p->trimmed);
+        p->trimmed = 0;
+    }
+}
+
 static void on_tick(uv_timer_t *t)
 {
     struct poststore *p = t->data;
@@ -198,6 +230,11 @@ static void on_tick(uv_timer_t *t)
     int rc = fusion_tick(p->fusion, rfc3339_now_ms());
 
     (void)rc;
+    /* Transitions keep the outbox within its bound a few rows at a time; what is above it
+     * (the bound was lowered) goes in steps. */
+    if (!uv_is_active((uv_handle_t *)&p->trim)) {
+        on_trim(&p->trim);
+    }
 }
 
 /* ---- start and stop ---- */
@@ -238,32 +275,21 @@ static int replay_one(const struct store_event *e, void *arg)
     }
     fn = fusion_node_of(r->p, e->devaddr, &place);
     return fusion_replay_detection(r->p->fusion, &fn, d->class_id, d->confidence, e->time_ms,
-                                   r->now_ms);
+                                   e->received_ms, r->now_ms);
 }
 
-/* The detections of the longest cluster window go back into the restored alerts' windows
- * (fusion_replay_detection()), so that a restart does not lower what the next detection
- * makes of an alert. */
+/* The detections that fed the restored alerts go back to fusion (fusion_replay_detection()):
+ * those of the longest window, so that a restart does not lower what the next detection makes
+ * of an alert, and those of the longest quiet time, so that an alert clears when it would
+ * have without the restart. */
 static int replay_windows(struct poststore *p, int64_t now_ms)
 {
     struct store_event_filter filter = {0};
     struct replay_ctx r = {p, now_ms};
-    unsigned window_s = 0;
-    unsigned i;
 
-    for (i = 0; i < p->fusion_cfg->rule_count; i++) {
-        const struct config_rule *rule = &p->fusion_cfg->rules[i];
-
-        if (rule->type == CONFIG_RULE_CLUSTER && rule->window_s > window_s) {
-            window_s = rule->window_s;
-        }
-    }
-    if (window_s == 0) {
-        return 0;
-    }
-    filter.since_ms = now_ms - (int64_t)window_s * 1000;
+    filter.since_ms = fusion_replay_since(p->fusion, now_ms);
     filter.class_id = -1;
-    return store_events_foreach(p->store, &filter, replay_one, &r);
+    return filter.since_ms < now_ms ? store_events_foreach(p->store, &filter, replay_one, &r) : 0;
 }
 
 int poststore_start(uv_loop_t *loop, const struct config_fusion *fusion,
@@ -311,7 +337,10 @@ int poststore_start(uv_loop_t *loop, const struct config_fusion *fusion,
         log_info("fusion: continuing %d active alerts", restored);
     }
     (void)uv_timer_init(loop, &p->tick);
+    (void)uv_timer_init(loop, &p->trim);
     p->tick.data = p;
+    p->trim.data = p;
+    p->open = 2;
     (void)uv_timer_start(&p->tick, on_tick, TICK_MS, TICK_MS);
     *out = p;
     return 0;
@@ -331,10 +360,13 @@ void poststore_reload(struct poststore *p)
     }
 }
 
-static void on_tick_closed(uv_handle_t *h)
+static void on_closed(uv_handle_t *h)
 {
     struct poststore *p = h->data;
 
+    if (--p->open > 0) {
+        return;
+    }
     fusion_free(p->fusion);
     free(p);
 }
@@ -347,5 +379,7 @@ void poststore_stop(struct poststore *p)
     mqtt_stop(p->mqtt);
     p->mqtt = NULL;
     (void)uv_timer_stop(&p->tick);
-    uv_close((uv_handle_t *)&p->tick, on_tick_closed);
+    (void)uv_timer_stop(&p->trim);
+    uv_close((uv_handle_t *)&p->tick, on_closed);
+    uv_close((uv_handle_t *)&p->trim, on_closed);
 }

@@ -82,7 +82,8 @@ int durability_commit(struct durability *d, uint64_t *gen)
 
     if (store_pending(d->store)) {
         rc = store_flush(d->store);
-        if (rc < 0) {
+        /* -ESTALE is the caller's to say, once: the daemon stops on it. */
+        if (rc < 0 && rc != -ESTALE) {
             (void)log_limited(&d->flush_limit, LOG_ERR, "commit failed, its frames are refused: %s",
                               store_errmsg(d->store));
         } else {

@@ -51,7 +51,8 @@ int durability_start(uv_loop_t *loop, struct store *store, int synchronous,
  * counters) when anything is pending, and count it. A failed commit is logged (rate-limited).
  * @gen: out, the generation of the last successful commit: what a bearer's acknowledgements
  * taken before this call belong to when it returns 0.
- * Return: 0 (also when nothing was pending) or store_flush()'s -EIO.
+ * Return: 0 (also when nothing was pending) or store_flush()'s -EIO, or its -ESTALE (the
+ * database file was deleted or replaced: not logged here, the caller stops the daemon).
  */
 int durability_commit(struct durability *d, uint64_t *gen);
 

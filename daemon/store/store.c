@@ -288,6 +288,7 @@ static int open_common(const char *path, int flags, int synchronous, struct stor
         return -ENOMEM;
     }
     s->wal_fd = -1;
+    s->file_fd = -1;
     /* SQLite's memory statistics take a global mutex around every malloc and free it makes,
      * about 36 per frame stored: 8.3 k of the 79 k instructions store.c spent per frame
      * (callgrind). Nothing here reads them. Only possible before SQLite initialises, so
@@ -353,6 +354,9 @@ void store_close(struct store *s)
     if (s->wal_fd >= 0) {
         (void)close(s->wal_fd);
     }
+    if (s->file_fd >= 0) {
+        (void)close(s->file_fd); /* after the connection: see store__file_hold() */
+    }
     store__auth_free(s);
     free(s);
 }
@@ -399,6 +403,15 @@ int store_daemon_mode(struct store *s)
     ret = exec_sql(s, "PRAGMA foreign_keys = OFF");
     if (ret < 0) {
         return ret == -ENOMEM ? ret : -EIO;
+    }
+    if (s->file_fd < 0) {
+        /* A second daemon on the file would take the first one's alerts over. */
+        int wal_fd = store_wal_fd(s);
+
+        ret = store__file_hold(s, store_path(s), wal_fd >= 0 ? wal_fd : -1);
+        if (ret < 0) {
+            return ret;
+        }
     }
     s->daemon_mode = true;
     return 0;
@@ -571,7 +584,10 @@ int store_flush(struct store *s)
         memset(s->delta, 0, sizeof(s->delta));
         s->counts_dirty = false;
         s->in_batch = false;
-        return 0;
+        /* After the commit, before any acknowledgement: a file deleted before this check
+         * took the batch with it; one deleted after it held the batch when it was
+         * acknowledged. */
+        return store__file_check(s);
     }
 
 fail:
@@ -646,4 +662,15 @@ fail:
         memcpy(s->errmsg, msg, sizeof(msg));
     }
     return ret == -ENOMEM ? ret : -EIO;
+}
+
+int store_prune_retention(struct store *s, int64_t now_ms, unsigned retention_days, int max_rows)
+{
+    /* Times in the store are Unix ms (store_rx.time_ms), so is the cutoff. */
+    static const int64_t day_ms = 24LL * 60 * 60 * 1000;
+
+    if (retention_days == 0) {
+        return 0;
+    }
+    return store_prune(s, now_ms - (int64_t)retention_days * day_ms, max_rows);
 }

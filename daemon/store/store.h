@@ -134,8 +134,13 @@ void store_close(struct store *s);
 
 /* store_daemon_mode() - set @s up for the daemon's ingest: foreign keys off on this connection
  * (they hold by construction, see store.c) and node reads open the batch, so a node read and
- * the frame written for it share one write transaction. The CLI does not call it. Call right
- * after store_open(), loop thread. Return: 0, -EBUSY while a batch is open, -EIO. */
+ * the frame written for it share one write transaction. One process at a time has a database
+ * in daemon mode: it holds an exclusive flock(2) on the file until store_close() (the CLI,
+ * which does not call this, opens the file as usual). From here on each store_flush() checks
+ * that the path still names the file written (store_flush()). Call right after store_open(),
+ * loop thread. Return: 0; -EBUSY while a batch is open; -EAGAIN when another process holds
+ * the database in daemon mode (store_errmsg() names its pid); -EIO; another -errno when the
+ * file cannot be opened for the lock. */
 STORE_MUST_CHECK int store_daemon_mode(struct store *s);
 
 /*
@@ -257,7 +262,11 @@ bool store_pending(const struct store *s);
  * written since the previous flush is durable to the degree `synchronous` gives.
  * Return: 0 (also when nothing was pending); -EIO when the commit failed: the batch was
  * rolled back, nothing in it may be acknowledged, and the nodes' counters are as before it.
- * The in-memory counts are kept for the next flush (see store_count()).
+ * The in-memory counts are kept for the next flush (see store_count()). In daemon mode,
+ * -ESTALE when the path no longer names the file the connection writes, or its -wal (it was
+ * deleted or replaced): the batch went into a file nobody will read again, nothing in it may
+ * be acknowledged, and every later flush says the same; the caller should exit, so that a
+ * restart opens what the path now names.
  */
 STORE_MUST_CHECK int store_flush(struct store *s);
 
@@ -273,6 +282,15 @@ STORE_MUST_CHECK int store_flush(struct store *s);
  * -EBUSY while a batch is open; -EIO.
  */
 STORE_MUST_CHECK int store_prune(struct store *s, int64_t before_ms, int max_rows);
+
+/*
+ * store_prune_retention() - one store_prune() step of `[storage] retention_days`: up to
+ * @max_rows rows received more than @retention_days days (of 86,400,000 ms) before @now_ms
+ * (Unix ms). @retention_days 0 keeps everything.
+ * Return: what store_prune() returns; 0 for @retention_days 0.
+ */
+STORE_MUST_CHECK int store_prune_retention(struct store *s, int64_t now_ms, unsigned retention_days,
+                                           int max_rows);
 
 /* ---- alerts and the MQTT outbox (ARCHITECTURE.md "MQTT"; schema 0002_alerts.sql) ---- */
 
@@ -336,13 +354,18 @@ STORE_MUST_CHECK int store_outbox_delete(struct store *s, int64_t id);
 STORE_MUST_CHECK int store_outbox_depth(struct store *s, int64_t *rows, int64_t *oldest_ms);
 
 /*
- * store_outbox_trim() - the outbox's size bound, in the batch: when it holds more than
- * @max_rows rows, delete first retained messages that a newer row for the same topic
- * supersedes (a subscriber of that state topic loses nothing), then the oldest rows, until
- * @max_rows remain. Every row deleted is counted (store_outbox_dropped()).
- * @dropped: out, rows deleted now. Return: 0 or -EIO.
+ * store_outbox_trim() - one step of the outbox's size bound, in the batch: when it holds more
+ * than @max_rows rows, delete up to @step of them, first retained messages that a newer row
+ * for the same topic supersedes (a subscriber of that state topic loses nothing), then the
+ * oldest rows. The work is O(@step log rows), never O(rows): the count and the superseded
+ * rows come from what the triggers and indexes of 0004_outbox_bound.sql keep. Every row
+ * deleted is counted (store_outbox_dropped()).
+ * @dropped: out, rows deleted now.
+ * Return: 0 when the outbox is within @max_rows; 1 when more rows than @max_rows remain
+ * (call again, after serving I/O); -EIO; -ENOMEM.
  */
-STORE_MUST_CHECK int store_outbox_trim(struct store *s, int64_t max_rows, int64_t *dropped);
+STORE_MUST_CHECK int store_outbox_trim(struct store *s, int64_t max_rows, int64_t step,
+                                       int64_t *dropped);
 
 /* Rows store_outbox_trim() has ever dropped, as committed. Return: 0 or -EIO. */
 STORE_MUST_CHECK int store_outbox_dropped(struct store *s, uint64_t *out);

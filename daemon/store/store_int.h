@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT
  * Internals of the store module, shared between its files, lowest first (store_sql.c: the
- * statements and running them; store_cache.c: the daemon's node cache; store.c: open,
+ * statements and running them; store_cache.c: the daemon's node cache; store_file.c: the
+ * daemon's lock on the database file and the check that it is still there; store.c: open,
  * migrate, close, the batch and the WAL; store_node.c: the node registry; store_uplink.c: the
  * ingest write path; store_read.c: the CLI's reads; store_outbox.c: alerts and the outbox;
  * each calls only files before it), the migrations C file that
@@ -15,6 +16,8 @@
 #include <stdint.h>
 #include <errno.h>
 #include <limits.h>
+
+#include <sys/types.h>
 
 #include <sqlite3.h>
 
@@ -74,7 +77,7 @@ enum store__stmt {
     STORE__OUTBOX_NEXT,
     STORE__OUTBOX_DELETE,
     STORE__OUTBOX_DEPTH,
-    STORE__OUTBOX_SPAN,
+    STORE__OUTBOX_SIZE,
     STORE__OUTBOX_SUPERSEDED,
     STORE__OUTBOX_OLDEST,
     STORE__COUNTER_GET,
@@ -116,7 +119,15 @@ struct store {
     int64_t data_version;    /* PRAGMA data_version when the cache was last known valid */
     store_wal_hook wal_hook; /* store_set_wal_hook() */
     void *wal_hook_arg;
-    int wal_pages; /* in the WAL after the last commit, as the WAL hook saw it */
+    int wal_pages;         /* in the WAL after the last commit, as the WAL hook saw it */
+    int file_fd;           /* daemon mode: the database file, flock()ed (store_file.c); else -1 */
+    const char *file_path; /* sqlite3_db_filename() of the connection */
+    dev_t file_dev;        /* the database file the connection writes */
+    ino_t file_ino;
+    dev_t wal_dev; /* its -wal, when wal_checked */
+    ino_t wal_ino;
+    bool wal_checked;
+    bool file_gone; /* store__file_check() found the path naming another file, or none */
     char errmsg[STORE__ERRMSG_LEN];
 };
 
@@ -150,6 +161,23 @@ int store__batch_begin(struct store *s);
  * lost, and store_flush() must report it rather than commit what came after in autocommit
  * mode. */
 void store__check_batch(struct store *s);
+
+/* ---- store_file.c ---- */
+
+/*
+ * store__file_hold() - one daemon per database: take an exclusive flock(2) on the database
+ * file @path (the connection's) and note its identity and that of its -wal (@wal_fd, or -1
+ * to leave the WAL unchecked). Return: 0; -EAGAIN when another process holds it (s->errmsg
+ * names its pid); -errno.
+ */
+int store__file_hold(struct store *s, const char *path, int wal_fd);
+
+/*
+ * store__file_check() - does the path still name the file held (and its -wal)? Once it does
+ * not (deleted, renamed, replaced), it never does again. No-op without store__file_hold().
+ * Return: 0, or -ESTALE with s->errmsg saying so.
+ */
+int store__file_check(struct store *s);
 
 /* store__auth_find() - the cached entry of @devaddr, or NULL. */
 struct store__auth_entry *store__auth_find(const struct store *s, uint32_t devaddr);

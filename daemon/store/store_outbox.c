@@ -193,30 +193,30 @@ static int trim_step(struct store *s, enum store__stmt id, int64_t n, int64_t *d
     return ret;
 }
 
-int store_outbox_trim(struct store *s, int64_t max_rows, int64_t *dropped)
+int store_outbox_trim(struct store *s, int64_t max_rows, int64_t step, int64_t *dropped)
 {
     struct store__binder b;
     int64_t rows = 0;
     int64_t gone = 0;
+    int64_t want;
     int ret;
 
-    assert(s != NULL && dropped != NULL && max_rows >= 1);
+    assert(s != NULL && dropped != NULL && max_rows >= 1 && step >= 1);
     *dropped = 0;
-    ret = query_int(s, STORE__OUTBOX_SPAN, &rows);
-    if (ret < 0 || rows <= max_rows) {
-        return ret; /* ids span no more than the bound: the rows cannot exceed it */
-    }
-    ret = store_outbox_depth(s, &rows, NULL);
+    ret = query_int(s, STORE__OUTBOX_SIZE, &rows);
     if (ret < 0 || rows <= max_rows) {
         return ret;
     }
+    /* A bound lowered by 100,000 rows goes in steps, with the loop serving I/O in between,
+     * not in one statement that stalls it. */
+    want = rows - max_rows < step ? rows - max_rows : step;
     ret = store__batch_begin(s);
     if (ret < 0) {
         return ret;
     }
-    ret = trim_step(s, STORE__OUTBOX_SUPERSEDED, rows - max_rows, &gone);
-    if (ret == 0 && rows - gone > max_rows) {
-        ret = trim_step(s, STORE__OUTBOX_OLDEST, rows - gone - max_rows, &gone);
+    ret = trim_step(s, STORE__OUTBOX_SUPERSEDED, want, &gone);
+    if (ret == 0 && gone < want) {
+        ret = trim_step(s, STORE__OUTBOX_OLDEST, want - gone, &gone);
     }
     if (ret == 0 && gone > 0) {
         b = store__bind_start(s, STORE__COUNTER_ADD);
@@ -230,7 +230,7 @@ int store_outbox_trim(struct store *s, int64_t max_rows, int64_t *dropped)
         return batch_write_failed(s, ret);
     }
     *dropped = gone;
-    return 0;
+    return rows - gone > max_rows ? 1 : 0;
 }
 
 int store_outbox_dropped(struct store *s, uint64_t *out)

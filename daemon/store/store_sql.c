@@ -139,15 +139,13 @@ const char *const store__sql[STORE__STMT_COUNT] = {
                            " ORDER BY id LIMIT ?2",
     [STORE__OUTBOX_DELETE] = "DELETE FROM outbox WHERE id = ?1",
     [STORE__OUTBOX_DEPTH] = "SELECT count(*), coalesce(min(created_ms), 0) FROM outbox",
-    /* An upper bound of the row count from the ends of the rowid b-tree, O(log n): count(*)
-     * walks every row, and alert_record.c asks at every transition. */
-    [STORE__OUTBOX_SPAN] =
-        "SELECT coalesce((SELECT max(id) FROM outbox) - (SELECT min(id) FROM outbox)"
-        " + 1, 0)",
-    [STORE__OUTBOX_SUPERSEDED] = "DELETE FROM outbox WHERE id IN (SELECT o.id FROM outbox o"
-                                 " WHERE o.retain = 1 AND EXISTS (SELECT 1 FROM outbox n"
-                                 " WHERE n.topic = o.topic AND n.id > o.id)"
-                                 " ORDER BY o.id LIMIT ?1)",
+    /* Kept by triggers (migrations/0004_outbox_bound.sql): count(*) walks every row, and
+     * alert_record.c asks at every transition. */
+    [STORE__OUTBOX_SIZE] = "SELECT rows FROM outbox_size",
+    /* Both read an index in id order and stop at the limit: O(limit log n) whatever the
+     * outbox holds (outbox_superseded holds only superseded rows). */
+    [STORE__OUTBOX_SUPERSEDED] = "DELETE FROM outbox WHERE id IN (SELECT id FROM outbox"
+                                 " WHERE superseded = 1 ORDER BY id LIMIT ?1)",
     [STORE__OUTBOX_OLDEST] = "DELETE FROM outbox WHERE id IN (SELECT id FROM outbox ORDER BY id"
                              " LIMIT ?1)",
     [STORE__COUNTER_GET] = "SELECT count FROM counters WHERE bearer = ?1 AND reason = ?2",

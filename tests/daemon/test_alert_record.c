@@ -297,18 +297,18 @@ static void test_outbox_trim_policy(void **state)
     assert_int_equal(store_outbox_add(fx->s, "alert/z", "6", false, T0), 0);
 
     /* Within the bound: nothing happens. */
-    assert_int_equal(store_outbox_trim(fx->s, 6, &dropped), 0);
+    assert_int_equal(store_outbox_trim(fx->s, 6, 100, &dropped), 0);
     assert_int_equal(dropped, 0);
 
     /* One over: the superseded retained row goes, no message is lost to a subscriber. */
-    assert_int_equal(store_outbox_trim(fx->s, 5, &dropped), 0);
+    assert_int_equal(store_outbox_trim(fx->s, 5, 100, &dropped), 0);
     assert_int_equal(dropped, 1);
     assert_int_equal(store_outbox_foreach(fx->s, 0, 0, collect_row, &r), 0);
     assert_int_equal(r.n, 5);
     assert_int_equal(r.id[1], 3);
 
     /* Three over: nothing superseded is left, so the oldest go. */
-    assert_int_equal(store_outbox_trim(fx->s, 2, &dropped), 0);
+    assert_int_equal(store_outbox_trim(fx->s, 2, 100, &dropped), 0);
     assert_int_equal(dropped, 3);
     memset(&r, 0, sizeof(r));
     assert_int_equal(store_outbox_foreach(fx->s, 0, 0, collect_row, &r), 0);

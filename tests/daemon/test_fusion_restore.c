@@ -112,9 +112,10 @@ static void test_fusion_replay_refills_the_window(void **state)
 
     fx2 = setup();
     assert_int_equal(fusion_restore(fx2->f, &stored), 0);
-    assert_int_equal(fusion_replay_detection(fx2->f, &a, 1, P078, T0, T0 + 41 * SEC), 0);
-    assert_int_equal(fusion_replay_detection(fx2->f, &a, 1, P078, T0 - SEC, T0 + 41 * SEC), 0);
-    assert_int_equal(fusion_replay_detection(fx2->f, &other, 1, P060, T0, T0 + 41 * SEC), 0);
+    assert_int_equal(fusion_replay_detection(fx2->f, &a, 1, P078, T0, T0, T0 + 41 * SEC), 0);
+    assert_int_equal(
+        fusion_replay_detection(fx2->f, &a, 1, P078, T0 - SEC, T0 - SEC, T0 + 41 * SEC), 0);
+    assert_int_equal(fusion_replay_detection(fx2->f, &other, 1, P060, T0, T0, T0 + 41 * SEC), 0);
     assert_int_equal(fx2->rec.len, 0); /* replay emits nothing */
     assert_int_equal(active_count(fx2), 1);
     /* Nor does a tick past update_interval_s: the window's confidence is the stored one but
@@ -130,6 +131,73 @@ static void test_fusion_replay_refills_the_window(void **state)
     near(last_a->confidence, 1.0 - (1.0 - p(P078)) * (1.0 - p(P030)));
     /* Nothing was opened for railway by the replayed detection of node 7. */
     assert_int_equal(active_count(fx2), 1);
+    teardown(fx2);
+}
+
+/* The elephant rule with a 5 s window, clearing after 20 s of quiet, and updates at most
+ * every 30 s: a second detection 12 s after the first changes no published transition. */
+static struct fixture *setup_short_window(void)
+{
+    struct fixture *fx = setup();
+
+    fx->cfg.rules[0].window_s = 5;
+    fx->cfg.rules[0].clear_after_s = 20;
+    fx->cfg.rules[0].update_interval_s = 30;
+    assert_int_equal(fusion_set_config(fx->f, &fx->cfg, T0), 0);
+    return fx;
+}
+
+/* Tick each second from @from to @to (seconds after T0); the second of the first clearing,
+ * or -1. */
+static int64_t cleared_at(struct fixture *fx, int64_t from, int64_t to)
+{
+    int64_t t;
+
+    for (t = from; t <= to; t++) {
+        size_t before = fx->rec.len;
+
+        assert_int_equal(tick(fx, T0 + t * SEC), 0);
+        if (fx->rec.len > before && last(&fx->rec)->state == FUSION_CLEARED) {
+            return t;
+        }
+    }
+    return -1;
+}
+
+/* Detections at t = 0 and t = 12, a restart at t = 25: the alert clears at t = 32, 20 s after
+ * its last input, as it does without the restart, not at once because its last published
+ * transition (the opening at t = 0) is 25 s old; the detection at t = 12, older than the
+ * window at the restart, still counts as the last input. */
+static void test_fusion_replay_keeps_the_quiet_time(void **state)
+{
+    struct fixture *fx = setup_short_window();
+    struct fixture *fx2;
+    struct fusion_node n = node_in(1, "reserve");
+    struct fusion_alert stored;
+
+    (void)state;
+    /* Without a restart. */
+    assert_int_equal(detect(fx, 1, "reserve", 1, P060, T0), 0);
+    assert_int_equal(detect(fx, 1, "reserve", 1, P060, T0 + 12 * SEC), 0);
+    assert_int_equal(fx->rec.len, 1);
+    stored = fx->rec.a[0];
+    assert_int_equal(stored.state, FUSION_OPEN);
+    assert_int_equal(cleared_at(fx, 13, 60), 32);
+    assert_int_equal(last(&fx->rec)->id, stored.id);
+    teardown(fx);
+
+    /* With one at t = 25: the stored alert and the stored detections come back. */
+    fx2 = setup_short_window();
+    assert_int_equal(fusion_restore(fx2->f, &stored), 0);
+    assert_true(fusion_replay_since(fx2->f, T0 + 25 * SEC) <= T0);
+    assert_int_equal(fusion_replay_detection(fx2->f, &n, 1, P060, T0, T0, T0 + 25 * SEC), 0);
+    assert_int_equal(
+        fusion_replay_detection(fx2->f, &n, 1, P060, T0 + 12 * SEC, T0 + 12 * SEC, T0 + 25 * SEC),
+        0);
+    assert_int_equal(cleared_at(fx2, 25, 60), 32);
+    assert_int_equal(fx2->rec.len, 1);
+    assert_int_equal(last(&fx2->rec)->id, stored.id);
+    assert_int_equal(last(&fx2->rec)->seq, stored.seq + 1);
     teardown(fx2);
 }
 
@@ -222,6 +290,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_fusion_restore_continues),
         cmocka_unit_test(test_fusion_replay_refills_the_window),
+        cmocka_unit_test(test_fusion_replay_keeps_the_quiet_time),
         cmocka_unit_test(test_fusion_restore_persistence_and_gone_rule),
         cmocka_unit_test(test_fusion_restore_offline_before_node_known),
     };

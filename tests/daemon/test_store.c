@@ -360,6 +360,37 @@ static void test_store_prune_batches(void **state)
     assert_int_equal(store_prune(fx->s, 500000, 7), 0);
 }
 
+/* [storage] retention_days = 30: a frame received 31 days ago goes, one of 29 days and one of
+ * two hours stay (a cutoff taken in seconds, or days counted short, would say otherwise). */
+static void test_store_prune_retention_cutoff(void **state)
+{
+    static const int64_t hour_ms = 3600LL * 1000;
+    struct fixture *fx = *state;
+    struct proto_tfp_msg h = health(3600);
+    int64_t now = (int64_t)time(NULL) * 1000;
+    struct seen sn;
+    int total = 0;
+    int rc;
+
+    open_ok(fx);
+    add_node(fx->s, DEV_A, "");
+    assert_int_equal(uplink(fx->s, DEV_A, 1, 0, &h, now - 31 * 24 * hour_ms), 0);
+    assert_int_equal(uplink(fx->s, DEV_A, 2, 0, &h, now - 29 * 24 * hour_ms), 0);
+    assert_int_equal(uplink(fx->s, DEV_A, 3, 0, &h, now - 2 * hour_ms), 0);
+    assert_int_equal(store_flush(fx->s), 0);
+    assert_int_equal(store_prune_retention(fx->s, now, 0, 500), 0); /* 0 keeps everything */
+    do {
+        rc = store_prune_retention(fx->s, now, 30, 500);
+        assert_true(rc >= 0);
+        total += rc;
+    } while (rc > 0);
+    assert_int_equal(total, 2); /* the frame (with its first reception) and its event */
+    assert_int_equal(events(fx->s, ALL, &sn), 0);
+    assert_int_equal(sn.n, 2);
+    assert_int_equal(sn.ev[0].fcnt, 3);
+    assert_int_equal(sn.ev[1].fcnt, 2);
+}
+
 static void test_store_names(void **state)
 {
     (void)state;
@@ -389,6 +420,7 @@ int main(void)
         T(test_store_node_remove_deletes_history),
         T(test_store_close_commits_pending),
         T(test_store_prune_batches),
+        T(test_store_prune_retention_cutoff),
         cmocka_unit_test(test_store_names),
     };
 
