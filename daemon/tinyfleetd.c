@@ -471,6 +471,9 @@ static int run(struct daemon *d)
     d->exit_status = EXIT_FAILURE;
     log_limit_init(&d->prune_limit, "pruning failures", 1, 600000);
     rc = config_load(d->config_path, &d->cfg, err, sizeof(err));
+    if (rc == 0) {
+        rc = config_check_files(d->config_path, &d->cfg, err, sizeof(err));
+    }
     if (rc < 0) {
         log_error("%s", err);
         return EXIT_FAILURE;
@@ -589,6 +592,9 @@ static int check_config(const char *path)
         return EXIT_FAILURE;
     }
     rc = config_load(path, cfg, err, sizeof(err));
+    if (rc == 0) {
+        rc = config_check_files(path, cfg, err, sizeof(err));
+    }
     free(cfg);
     if (rc < 0) {
         (void)fprintf(stderr, "%s\n", err);

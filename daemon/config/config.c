@@ -133,6 +133,7 @@ static void begin_section(struct config__parse_ctx *ctx, const char *name, size_
 
     ctx->prev_key[0] = '\0';
     ctx->kind = CONFIG__SEC_BAD;
+    ctx->sections++;
     if (len >= sizeof(ctx->section)) {
         config__fail_at(ctx, ctx->line, "[%.*s...]: unknown section",
                         (int)(sizeof(ctx->section) - 1), name);
@@ -142,6 +143,13 @@ static void begin_section(struct config__parse_ctx *ctx, const char *name, size_
     ctx->section[len] = '\0';
     for (i = 0; i < CONFIG__FS_COUNT; i++) {
         if (strcmp(ctx->section, config__fixed_sections[i].name) == 0) {
+            /* Read twice, its keys would merge silently: say so, as for [zone.*]. */
+            if (ctx->fixed_header[i] != 0) {
+                config__fail_at(ctx, ctx->line, "[%s]: given twice (first at line %u)",
+                                ctx->section, ctx->fixed_header[i]);
+                return;
+            }
+            ctx->fixed_header[i] = ctx->line;
             ctx->kind = CONFIG__SEC_FIXED;
             ctx->spec = &config__fixed_sections[i];
             ctx->key_line = ctx->fixed_line[i];
@@ -169,39 +177,73 @@ static void begin_section(struct config__parse_ctx *ctx, const char *name, size_
     }
 }
 
+/* A NUL byte on line @str (@n bytes): named with the key when the line has one before it. */
+static void fail_nul(struct config__parse_ctx *ctx, const char *str, size_t n)
+{
+    const char *nul = memchr(str, '\0', n);
+    const char *eq = memchr(str, '=', (size_t)(nul - str));
+    const char *k = str;
+    const char *end;
+
+    while (k < nul && (*k == ' ' || *k == '\t')) {
+        k++;
+    }
+    end = eq;
+    while (end != NULL && end > k && (end[-1] == ' ' || end[-1] == '\t')) {
+        end--;
+    }
+    if (eq != NULL && end > k && ctx->kind != CONFIG__SEC_NONE && ctx->kind != CONFIG__SEC_BAD) {
+        config__fail_at(ctx, ctx->line, "[%s] %.*s: contains a NUL byte", ctx->section,
+                        (int)(end - k), k);
+    } else {
+        config__fail_at(ctx, ctx->line, "contains a NUL byte");
+    }
+}
+
 /*
- * inih's line source: fgets plus bookkeeping. Returning NULL ends inih's loop, which is
- * how parsing stops at the first error. inih's section rule is mirrored here: after
- * optional white space (and a UTF-8 BOM on line 1), '[' up to the first ']'.
+ * inih's line source: getc plus bookkeeping. Returning NULL ends inih's loop, which is
+ * how parsing stops at the first error. Bytes are read one by one rather than with fgets(),
+ * which cannot tell a NUL inside a line from the end of the text, so that a NUL anywhere
+ * (a truncated copy, a binary file) is refused instead of cutting a value short. inih's
+ * section rule is mirrored here: after optional white space (and a UTF-8 BOM on line 1),
+ * '[' up to the first ']'.
  */
 static char *reader(char *str, int num, void *stream)
 {
     struct config__parse_ctx *ctx = stream;
     const char *p;
-    size_t len;
+    bool nul = false;
+    size_t len = 0;
+    int ch = EOF;
 
     if (ctx->err_set) {
         return NULL;
     }
-    if (fgets(str, num, ctx->file) == NULL) {
-        if (ferror(ctx->file)) {
-            ctx->read_errno = errno != 0 ? errno : EIO;
+    while (len + 1 < (size_t)num && (ch = getc(ctx->file)) != EOF) {
+        nul = nul || ch == '\0';
+        str[len++] = (char)ch;
+        if (ch == '\n') {
+            break;
         }
+    }
+    if (ferror(ctx->file)) {
+        ctx->read_errno = errno != 0 ? errno : EIO;
         return NULL;
     }
+    if (len == 0) {
+        return NULL;
+    }
+    str[len] = '\0';
     ctx->reads++;
     ctx->line++;
-    len = strlen(str);
-    if (len == 0 || str[len - 1] != '\n') {
-        int ch = getc(ctx->file);
-
+    if (nul) {
+        fail_nul(ctx, str, len);
+        return NULL;
+    }
+    if (str[len - 1] != '\n' && ch != EOF) {
+        ch = getc(ctx->file);
         if (ch != EOF) {
-            (void)ungetc(ch, ctx->file);
-            if (len + 1 < (size_t)num) {
-                config__fail_at(ctx, ctx->line, "contains a NUL byte");
-            } else {
-                config__fail_at(ctx, ctx->line, "line longer than %d characters", num - 2);
-            }
+            config__fail_at(ctx, ctx->line, "line longer than %d characters", num - 2);
             return NULL;
         }
     }
@@ -269,6 +311,15 @@ int config_load(const char *path, struct config *out, char *err, size_t err_len)
         (void)snprintf(ctx->err, sizeof(ctx->err), "%s: out of memory", path);
         goto out;
     }
+    if (!ctx->err_set && ctx->sections == 0) {
+        /* Nothing but blank lines and comments, or nothing at all: a copy that went wrong
+         * more likely than a wish for every default. */
+        ctx->err_set = true;
+        (void)snprintf(ctx->err, sizeof(ctx->err),
+                       "%s: empty: no [section] in the file (a file of defaults needs at least "
+                       "[gateway])",
+                       path);
+    }
     if (!ctx->err_set) {
         config__finish_classes(ctx);
     }
@@ -280,6 +331,9 @@ int config_load(const char *path, struct config *out, char *err, size_t err_len)
     }
     if (!ctx->err_set) {
         config__finish_mqtt(ctx);
+    }
+    if (!ctx->err_set) {
+        config__finish_fixed(ctx);
     }
     if (ctx->err_set) {
         rc = -EINVAL;

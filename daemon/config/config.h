@@ -2,9 +2,11 @@
  * tinyfleetd's configuration: the INI file of ARCHITECTURE.md ("Configuration"), parsed with
  * inih into one fixed-size struct of one struct per section: each module is handed the
  * sections it reads, and a reload compares and swaps sections whole.
- * Everything is checked at load time: an unknown section or key, a bad value or a missing
- * required key is an error that names FILE:LINE, the section and the key, and the daemon
- * refuses to start (or, on SIGHUP, keeps the config it runs with).
+ * Everything is checked at load time: an empty file, an unknown or repeated section or key,
+ * a bad value, a NUL byte, two listeners on one port or a missing required key is an error
+ * that names FILE:LINE, the section and the key, and the daemon refuses to start (or, on
+ * SIGHUP, keeps the config it runs with). What the file names on disk (the database's
+ * directory, the TLS files) is checked by config_check_files().
  */
 #ifndef PROJ_DAEMON_CONFIG_CONFIG_H
 #define PROJ_DAEMON_CONFIG_CONFIG_H
@@ -137,6 +139,15 @@ struct config_fusion {
     struct config_health health;
 };
 
+/* Lines of the file where the keys config_check_files() looks at were given; 0 when the
+ * key was left out (its default stands). Not a section: no reload compares it. */
+struct config_where {
+    unsigned storage_path; /* [storage] path */
+    unsigned tls_ca;       /* [mqtt] tls_ca */
+    unsigned tls_cert;     /* [mqtt] tls_cert */
+    unsigned tls_key;      /* [mqtt] tls_key */
+};
+
 /* The whole file, one struct per section (or group of sections read as one). Every byte is
  * defined (config_defaults() zero-fills, strings are zero-padded), so sections compare
  * whole with memcmp(). */
@@ -147,6 +158,7 @@ struct config {
     struct config_lora lora;
     struct config_mqtt mqtt;
     struct config_fusion fusion;
+    struct config_where where;
 };
 
 /*
@@ -162,11 +174,29 @@ void config_defaults(struct config *out);
  * @err: out, on error one line such as
  *       "tinyfleetd.conf:12: [lora] dedup_window_ms: not a number: 'abc'" (@path as given),
  *       truncated to @err_len (CONFIG_ERR_LEN is always enough); may be NULL.
- * Return: 0; -EINVAL for any content error; the negative errno of fopen() when the file
- * cannot be read (-ENOENT, -EACCES, ...). Any thread; resolves host names of listen
+ * Return: 0; -EINVAL for any content error (an empty file, one without any [section], is
+ * one: "FILE: empty: no [section]"); the negative errno of fopen() when the file cannot be
+ * read (-ENOENT, -EACCES, ...). Any thread; resolves host names of listen
  * addresses (getaddrinfo), so it may block briefly.
  */
 CONFIG_MUST_CHECK int config_load(const char *path, struct config *out, char *err, size_t err_len);
+
+/*
+ * config_check_files() - what the daemon needs of the file system before it can run with
+ * @cfg, as config_load() filled it from the file at @path: the directory of [storage] path
+ * exists, and each [mqtt] tls_ca, tls_cert and tls_key that is set is a regular file this
+ * process can open for reading. tinyfleetd runs it for --check and at start, after
+ * config_load(); config_load() itself reads only the file (the CLI loads the same file
+ * without needing the daemon's TLS key).
+ * @err: out, on error one line such as
+ *       "tinyfleetd.conf:40: [mqtt] tls_ca: cannot read '/etc/ca.pem': No such file or
+ *       directory", or, for a key left to its default, "tinyfleetd.conf: [storage] path
+ *       (default): ..."; may be NULL.
+ * Return: 0; the negative errno of the failed stat() or open() (-ENOENT, -EACCES, ...),
+ * -ENOTDIR or -EISDIR for a path of the wrong kind. Any thread.
+ */
+CONFIG_MUST_CHECK int config_check_files(const char *path, const struct config *cfg, char *err,
+                                         size_t err_len);
 
 /*
  * config_parse_addr() - turn "1.2.3.4:5683", "[::1]:5683" or "localhost:1700" into a

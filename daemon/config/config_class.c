@@ -13,8 +13,8 @@ static const struct config__key_spec class_keys[] = {
     {"id", CONFIG__V_UINT, 0, sizeof(unsigned), 0, CONFIG_CLASS_MAX - 1},
 };
 
-static const struct config__section_spec class_section = {"class.", class_keys,
-                                                          CONFIG__COUNT(class_keys), 0};
+const struct config__section_spec config__class_section = {"class.", class_keys,
+                                                           CONFIG__COUNT(class_keys), 0};
 
 void config__begin_class(struct config__parse_ctx *ctx, const char *name)
 {
@@ -37,7 +37,7 @@ void config__begin_class(struct config__parse_ctx *ctx, const char *name)
     config__copy_str(c->name, sizeof(c->name), name);
     c->line = ctx->line;
     ctx->kind = CONFIG__SEC_CLASS;
-    ctx->spec = &class_section;
+    ctx->spec = &config__class_section;
     ctx->key_line = c->key_line;
     ctx->base = &ctx->class_id_tmp;
 }

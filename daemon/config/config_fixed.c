@@ -10,6 +10,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <netinet/in.h>
+
 #include "config/config_int.h"
 
 static const struct config__key_spec gateway_keys[] = {
@@ -106,6 +108,7 @@ enum {
     MK_CLIENT_ID = 2,
     MK_USERNAME = 3,
     MK_PASSWORD = 4,
+    MK_TLS_CA = 5,
     MK_TLS_CERT = 6,
     MK_TLS_KEY = 7,
     MK_PREFIX = 8
@@ -136,4 +139,100 @@ void config__finish_mqtt(struct config__parse_ctx *ctx)
     if (kl[MK_PREFIX] == 0 || mqtt->prefix[0] == '\0') {
         config__default_prefix(mqtt, gw);
     }
+}
+
+/* One of the three listeners, as the file (or the default) gives it. */
+struct listener {
+    const char *name; /* "[coap] listen", ... */
+    const char *addr; /* host:port, "" = off */
+    unsigned line;    /* of the key, 0 = the default */
+};
+
+static bool is_any(const struct sockaddr_storage *ss)
+{
+    static const struct in6_addr any6 = IN6ADDR_ANY_INIT;
+
+    if (ss->ss_family == AF_INET) {
+        return ((const struct sockaddr_in *)(const void *)ss)->sin_addr.s_addr == INADDR_ANY;
+    }
+    return memcmp(&((const struct sockaddr_in6 *)(const void *)ss)->sin6_addr, &any6,
+                  sizeof(any6)) == 0;
+}
+
+static uint16_t port_of(const struct sockaddr_storage *ss)
+{
+    return ss->ss_family == AF_INET ? ((const struct sockaddr_in *)(const void *)ss)->sin_port
+                                    : ((const struct sockaddr_in6 *)(const void *)ss)->sin6_port;
+}
+
+/* Whether two UDP sockets bound to @a and @b would collide (without SO_REUSEADDR): one port
+ * and the same address, or a wildcard of one family over the other's address; [::] also
+ * takes IPv4 (Linux's default bindv6only 0). Both parse: config__set_value() checked them. */
+static bool same_port(const char *a, const char *b)
+{
+    struct sockaddr_storage x;
+    struct sockaddr_storage y;
+
+    if (config_parse_addr(a, &x) != 0 || config_parse_addr(b, &y) != 0 ||
+        port_of(&x) != port_of(&y)) {
+        return false;
+    }
+    if (x.ss_family != y.ss_family) {
+        return (x.ss_family == AF_INET6 && is_any(&x)) || (y.ss_family == AF_INET6 && is_any(&y));
+    }
+    if (is_any(&x) || is_any(&y)) {
+        return true;
+    }
+    if (x.ss_family == AF_INET) {
+        return memcmp(&((struct sockaddr_in *)(void *)&x)->sin_addr,
+                      &((struct sockaddr_in *)(void *)&y)->sin_addr, sizeof(struct in_addr)) == 0;
+    }
+    return memcmp(&((struct sockaddr_in6 *)(void *)&x)->sin6_addr,
+                  &((struct sockaddr_in6 *)(void *)&y)->sin6_addr, sizeof(struct in6_addr)) == 0;
+}
+
+/* CoAP, CoAP over DTLS and LoRa on one port: the second bind fails at start (or, with
+ * libcoap's SO_REUSEADDR, the kernel splits the datagrams between two parsers), so it is a
+ * config error, named at the later of the two lines. */
+static void check_listeners(struct config__parse_ctx *ctx)
+{
+    const struct config *c = ctx->cfg;
+    const struct listener l[3] = {
+        {"[coap] listen", c->coap.listen, ctx->fixed_line[CONFIG__FS_COAP][0]},
+        {"[coap] dtls_listen", c->coap.dtls_listen, ctx->fixed_line[CONFIG__FS_COAP][1]},
+        {"[lora] listen", c->lora.listen, ctx->fixed_line[CONFIG__FS_LORA][0]},
+    };
+    size_t i;
+    size_t j;
+
+    for (i = 0; i < CONFIG__COUNT(l); i++) {
+        for (j = i + 1; j < CONFIG__COUNT(l); j++) {
+            const struct listener *a = l[i].line >= l[j].line ? &l[i] : &l[j];
+            const struct listener *b = a == &l[i] ? &l[j] : &l[i];
+            char other[32] = "its default";
+
+            if (l[i].addr[0] == '\0' || l[j].addr[0] == '\0' || !same_port(l[i].addr, l[j].addr)) {
+                continue;
+            }
+            if (b->line != 0) {
+                (void)snprintf(other, sizeof(other), "line %u", b->line);
+            }
+            config__fail_at(ctx, a->line,
+                            "%s: '%s' takes the port of %s '%s' (%s): each listener "
+                            "needs a port of its own",
+                            a->name, a->addr, b->name, b->addr, other);
+            return;
+        }
+    }
+}
+
+void config__finish_fixed(struct config__parse_ctx *ctx)
+{
+    struct config_where *w = &ctx->cfg->where;
+
+    check_listeners(ctx);
+    w->storage_path = ctx->fixed_line[CONFIG__FS_STORAGE][0];
+    w->tls_ca = ctx->fixed_line[CONFIG__FS_MQTT][MK_TLS_CA];
+    w->tls_cert = ctx->fixed_line[CONFIG__FS_MQTT][MK_TLS_CERT];
+    w->tls_key = ctx->fixed_line[CONFIG__FS_MQTT][MK_TLS_KEY];
 }

@@ -112,6 +112,8 @@ struct config__parse_ctx {
     char prev_key[32];                 /* the key of the previous line, for continuations */
 
     unsigned fixed_line[CONFIG__FS_COUNT][CONFIG__KEYS_MAX];
+    unsigned fixed_header[CONFIG__FS_COUNT]; /* line of each fixed section's header, 0 = none */
+    unsigned sections;                       /* section headers read */
     unsigned class_count;
     struct config__class_entry classes[CONFIG_CLASS_MAX];
     unsigned class_id_tmp; /* CONFIG__V_UINT target while parsing a class id */
@@ -160,7 +162,16 @@ extern const struct config__section_spec config__fixed_sections[CONFIG__FS_COUNT
 /* [mqtt] checks that need the whole section, and its derived defaults. */
 void config__finish_mqtt(struct config__parse_ctx *ctx);
 
+/* After the whole file: no two listeners on one port, and where the keys that
+ * config_check_files() looks at were given (cfg->where). */
+void config__finish_fixed(struct config__parse_ctx *ctx);
+
 /* ---- config_class.c, config_zone.c, config_rule.c ---- */
+
+/* The keys of [class.*], [zone.*] and [rule.*] (the unit test walks every ranged key). */
+extern const struct config__section_spec config__class_section;
+extern const struct config__section_spec config__zone_section;
+extern const struct config__section_spec config__rule_section;
 
 /* A [class.@name], [zone.@name] or [rule.@name] header: the entry its keys fill. */
 void config__begin_class(struct config__parse_ctx *ctx, const char *name);

@@ -26,7 +26,9 @@ static const struct config__key_spec rule_keys[] = {
      86400},
     {"k", CONFIG__V_UINT, CONFIG__FIELD(struct config_rule, k), 1, 64},
     {"n", CONFIG__V_UINT, CONFIG__FIELD(struct config_rule, n), 1, 64},
-    {"anomalous_ratio", CONFIG__V_DOUBLE, CONFIG__FIELD(struct config_rule, anomalous_ratio), 0, 1},
+    /* "More than this share": 1 would make no summary anomalous, and the rule never fire. */
+    {"anomalous_ratio", CONFIG__V_DOUBLE, CONFIG__FIELD(struct config_rule, anomalous_ratio), 0,
+     0.99},
 };
 enum {
     RK_TYPE,
@@ -40,8 +42,8 @@ enum {
     RK_N = 10
 };
 
-static const struct config__section_spec rule_section = {"rule.", rule_keys,
-                                                         CONFIG__COUNT(rule_keys), 0};
+const struct config__section_spec config__rule_section = {"rule.", rule_keys,
+                                                          CONFIG__COUNT(rule_keys), 0};
 
 void config__begin_rule(struct config__parse_ctx *ctx, const char *name)
 {
@@ -77,7 +79,7 @@ void config__begin_rule(struct config__parse_ctx *ctx, const char *name)
     ctx->key_line = ctx->rule_lines[cfg->rule_count].key_line;
     cfg->rule_count++;
     ctx->kind = CONFIG__SEC_RULE;
-    ctx->spec = &rule_section;
+    ctx->spec = &config__rule_section;
     ctx->base = r;
 }
 

@@ -19,8 +19,8 @@ static const struct config__key_spec zone_keys[] = {
 };
 enum { ZK_CRITICAL, ZK_LAT, ZK_LON, ZK_RADIUS, ZK_POLYGON };
 
-static const struct config__section_spec zone_section = {"zone.", zone_keys,
-                                                         CONFIG__COUNT(zone_keys), 0};
+const struct config__section_spec config__zone_section = {"zone.", zone_keys,
+                                                          CONFIG__COUNT(zone_keys), 0};
 
 void config__begin_zone(struct config__parse_ctx *ctx, const char *name)
 {
@@ -46,7 +46,7 @@ void config__begin_zone(struct config__parse_ctx *ctx, const char *name)
     ctx->key_line = ctx->zone_lines[cfg->zone_count].key_line;
     cfg->zone_count++;
     ctx->kind = CONFIG__SEC_ZONE;
-    ctx->spec = &zone_section;
+    ctx->spec = &config__zone_section;
     ctx->base = z;
 }
 

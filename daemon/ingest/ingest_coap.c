@@ -106,6 +106,13 @@ struct ingest_coap {
 
 /* libcoap's log handler has no argument: one limit for all its lines. */
 static struct log_limit coap_lim = LOG_LIMIT_INIT("libcoap messages", 20, 10000);
+/* Datagrams libcoap refused before any handler saw them: a PDU that does not parse, or one
+ * longer than the 1,152 bytes libcoap 4.3.1 accepts, gets an RST (RFC 7252 section 4.2)
+ * and the warning "discard malformed PDU", which is its only sign (no callback, no event
+ * before libcoap 4.3.2's COAP_EVENT_BAD_PACKET). Read in drain(), around the only calls
+ * into libcoap's receive path, and counted there. Loop thread only. */
+static const char coap_discard_msg[] = "discard malformed PDU";
+static unsigned long coap_discarded;
 /* Ingests between coap_startup() and coap_cleanup(), which are process-wide: a failed
  * second start must not shut libcoap down under a running first one. Loop thread only. */
 static unsigned coap_users;
@@ -453,6 +460,21 @@ static void hnd_not_allowed(coap_resource_t *resource, coap_session_t *session,
            "method other than POST");
 }
 
+/* Any path but /up: libcoap would answer 4.04 by itself (and 2.02 to a DELETE, RFC 7252
+ * section 5.8.4), uncounted. Method codes beyond iPATCH (0.08 to 0.31) have no handler slot
+ * in libcoap 4.3.1 and are still answered by it alone: 4.05 on /up, 4.04 elsewhere. */
+static void hnd_unknown_path(coap_resource_t *resource, coap_session_t *session,
+                             const coap_pdu_t *request, const coap_string_t *query,
+                             coap_pdu_t *response)
+{
+    struct ingest_coap *c = coap_resource_get_userdata(resource);
+
+    (void)request;
+    (void)query;
+    refuse(c, session, response, COAP_RESPONSE_CODE_NOT_FOUND, STORE_MALFORMED,
+           "request for a path other than /up");
+}
+
 /* ---- DTLS-PSK ----------------------------------------------------------------------------- */
 
 static const coap_bin_const_t *psk_for_identity(coap_bin_const_t *identity, coap_session_t *session,
@@ -535,6 +557,8 @@ static void after_io(struct ingest_coap *c)
 static void drain(struct ingest_coap *c)
 {
     struct epoll_event events[EPOLL_EVENTS];
+    const unsigned long discarded = coap_discarded;
+    unsigned long k;
     unsigned i;
     int n;
 
@@ -547,6 +571,16 @@ static void drain(struct ingest_coap *c)
             break;
         }
         coap_io_do_epoll(c->ctx, events, (size_t)n);
+    }
+    /* Refusals too: counted under malformed, like any request that is not one frame. */
+    for (k = discarded; k != coap_discarded; k++) {
+        store_count(c->store, STORE_BEARER_COAP, STORE_MALFORMED);
+    }
+    if (coap_discarded != discarded) {
+        log_limited_at(
+            &c->lim_refuse, now_ms(c), LOG_INFO,
+            "coap: %lu malformed or oversized (over %u bytes) datagrams: RST (malformed)",
+            coap_discarded - discarded, (unsigned)COAP_DEFAULT_MTU);
     }
     after_io(c);
 }
@@ -640,6 +674,11 @@ void ingest_coap_durable(struct ingest_coap *c, uint64_t gen)
 static void coap_log_to_ours(coap_log_t level, const char *message)
 {
     int n = (int)strcspn(message, "\n");
+
+    if (strncmp(message, coap_discard_msg, sizeof(coap_discard_msg) - 1) == 0) {
+        coap_discarded++; /* drain() counts and logs it */
+        return;
+    }
 
     log_limited(&coap_lim, level <= LOG_ERR ? LOG_ERR : level, "coap: libcoap: %.*s", n, message);
 }
@@ -766,6 +805,7 @@ static int setup_resource(struct ingest_coap *c)
                                             COAP_REQUEST_DELETE, COAP_REQUEST_FETCH,
                                             COAP_REQUEST_PATCH,  COAP_REQUEST_IPATCH};
     coap_resource_t *r = coap_resource_init(coap_make_str_const("up"), 0);
+    coap_resource_t *u;
     size_t i;
 
     if (r == NULL) {
@@ -777,6 +817,17 @@ static int setup_resource(struct ingest_coap *c)
     }
     coap_resource_set_userdata(r, c);
     coap_add_resource(c->ctx, r); /* the context owns it from here */
+    /* Every other path, every method: 4.04, counted. PUT is registered by the init. */
+    u = coap_resource_unknown_init2(hnd_unknown_path, 0);
+    if (u == NULL) {
+        return -ENOMEM;
+    }
+    coap_register_handler(u, COAP_REQUEST_POST, hnd_unknown_path);
+    for (i = 0; i < sizeof(others) / sizeof(others[0]); i++) {
+        coap_register_handler(u, others[i], hnd_unknown_path);
+    }
+    coap_resource_set_userdata(u, c);
+    coap_add_resource(c->ctx, u);
     return 0;
 }
 

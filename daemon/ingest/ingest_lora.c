@@ -67,6 +67,7 @@ struct ingest_lora {
     uint64_t frames;          /* rxpk entries with stat 1 */
     uint64_t crc_ignored;     /* rxpk entries with stat != 1 */
     uint64_t bad;             /* datagrams dropped as malformed */
+    uint64_t bad_entries;     /* rxpk or stat entries dropped from datagrams otherwise kept */
     uint64_t acks_sent;       /* PUSH_ACK and PULL_ACK */
     uint64_t acks_withheld;   /* PUSH_ACKs not sent because a commit failed or at stop */
     struct log_limit lim_bad; /* malformed datagrams */
@@ -225,6 +226,7 @@ static void handle_push_data(struct ingest_lora *l, const struct sockaddr *from)
 {
     const struct pfwd_msg *m = &l->msg;
     char gateway[2 * PFWD_EUI_LEN + 1];
+    char name[PEER_NAME_LEN];
     const uint64_t now_ms = uv_now(l->udp.loop);
     const int64_t time_ms = wall_ms();
     size_t i;
@@ -237,6 +239,19 @@ static void handle_push_data(struct ingest_lora *l, const struct sockaddr *from)
         handle_rxpk(l, &m->rxpk[i], gateway, time_ms, now_ms);
     }
     l->crc_ignored += m->ignored_count;
+    /* Entries left out by pfwd_parse(): each counted, the rest of the datagram stored and
+     * acknowledged as usual. */
+    if (m->bad_count > 0) {
+        peer_name(from, name, sizeof(name));
+        log_limited_at(&l->lim_bad, now_ms, LOG_WARNING,
+                       "lora: %zu bad rxpk or stat entries from %s (forwarder %s) dropped, %zu "
+                       "frames kept: %s",
+                       m->bad_count, name, gateway, m->rxpk_count, pfwd_strerror(m->first_bad));
+        for (i = 0; i < m->bad_count; i++) {
+            l->bad_entries++;
+            store_count(l->store, STORE_BEARER_LORA, STORE_BAD_DATAGRAM);
+        }
+    }
     if (m->has_stat) {
         rc = store_gateway_stat(l->store, gateway, time_ms, m->stat_json);
         if (rc != 0) {
@@ -488,10 +503,11 @@ void ingest_lora_stop(struct ingest_lora *l)
     l->closing = true;
     l->acks_withheld += l->ack_count;
     log_info("lora: stopped: %llu datagrams, %llu packets (%llu with a bad or no CRC ignored), "
-             "%llu malformed, %llu acks sent, %llu withheld",
+             "%llu malformed, %llu bad entries, %llu acks sent, %llu withheld",
              (unsigned long long)l->datagrams, (unsigned long long)l->frames,
              (unsigned long long)l->crc_ignored, (unsigned long long)l->bad,
-             (unsigned long long)l->acks_sent, (unsigned long long)l->acks_withheld);
+             (unsigned long long)l->bad_entries, (unsigned long long)l->acks_sent,
+             (unsigned long long)l->acks_withheld);
     (void)log_limit_flush(&l->lim_bad, uv_now(l->udp.loop), true);
     (void)log_limit_flush(&l->lim_io, uv_now(l->udp.loop), true);
     (void)uv_udp_recv_stop(&l->udp);

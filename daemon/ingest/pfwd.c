@@ -203,6 +203,15 @@ static int parse_json(const uint8_t *body, size_t len, struct pfwd_msg *out, cJS
     return 0;
 }
 
+/* One part of a PUSH_DATA left out: counted, and the first reason kept for the log. */
+static void note_bad(struct pfwd_msg *out, int rc)
+{
+    if (out->bad_count == 0) {
+        out->first_bad = rc;
+    }
+    out->bad_count++;
+}
+
 static int parse_push_data(const uint8_t *body, size_t len, struct pfwd_msg *out)
 {
     cJSON *root = NULL;
@@ -223,22 +232,30 @@ static int parse_push_data(const uint8_t *body, size_t len, struct pfwd_msg *out
         }
         cJSON_ArrayForEach(entry, rxpk)
         {
+            /* A bad entry costs only itself: forwarders never send a datagram again
+             * (PROTOCOL.TXT section 1), so refusing the whole of it would lose the good
+             * frames it carries too. More good frames than fit is no forwarder's datagram. */
             rc = parse_rxpk(entry, out);
-            if (rc != 0) {
+            if (rc == PFWD_ETOOMANY) {
                 goto out;
+            }
+            if (rc != 0) {
+                note_bad(out, rc);
+                rc = 0;
             }
         }
     }
     stat = cJSON_GetObjectItemCaseSensitive(root, "stat");
     if (stat != NULL) {
         /* Kept as the gateway's own JSON, compact; cJSON writes nothing past the buffer and
-         * says when it does not fit. */
+         * says when it does not fit. A bad one is counted, and the frames still count. */
         if (!cJSON_IsObject(stat) ||
             !cJSON_PrintPreallocated(stat, out->stat_json, (int)sizeof(out->stat_json), 0)) {
-            rc = PFWD_EFIELD;
-            goto out;
+            out->stat_json[0] = '\0';
+            note_bad(out, PFWD_EFIELD);
+        } else {
+            out->has_stat = true;
         }
-        out->has_stat = true;
     }
 out:
     cJSON_Delete(root);
@@ -259,6 +276,8 @@ int pfwd_parse(const uint8_t *buf, size_t len, struct pfwd_msg *out)
     out->has_eui = false;
     out->rxpk_count = 0;
     out->ignored_count = 0;
+    out->bad_count = 0;
+    out->first_bad = 0;
     out->has_stat = false;
     out->stat_json[0] = '\0';
     /* Oversize first: a 60 kB datagram is reported for what it is, whatever its bytes. */

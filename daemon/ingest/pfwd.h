@@ -2,8 +2,10 @@
  * The Semtech UDP packet-forwarder protocol, version 2 (Lora-net/packet_forwarder
  * PROTOCOL.TXT), without I/O: a datagram is parsed into a caller-provided struct and the
  * acknowledgements are built into caller buffers. The JSON of a PUSH_DATA is read with
- * cJSON; every `rxpk` is checked and decoded before pfwd_parse() returns 0, so a caller
- * either gets the whole datagram or a reason to drop all of it, never a part.
+ * cJSON; every `rxpk` entry is checked and decoded on its own: a bad entry (or a bad `stat`
+ * object) is counted in the message and skipped, and the good ones are kept, so one broken
+ * packet does not cost the frames that came with it. What is not one well-formed datagram
+ * (header, JSON, the `rxpk` array itself) is refused whole.
  */
 #ifndef PROJ_DAEMON_INGEST_PFWD_H
 #define PROJ_DAEMON_INGEST_PFWD_H
@@ -50,8 +52,8 @@ enum pfwd_ident {
     PFWD_TX_ACK = 0x05     /* gateway -> server: outcome of a PULL_RESP */
 };
 
-/* Why pfwd_parse() refused a datagram: distinct negative errno values, so a caller may also
- * pass them on as errno codes. pfwd_strerror() names each. */
+/* Why pfwd_parse() refused a datagram, or (first_bad) an entry of it: distinct negative errno
+ * values, so a caller may also pass them on as errno codes. pfwd_strerror() names each. */
 enum pfwd_err {
     PFWD_ESHORT = -ENODATA,           /* shorter than the header its identifier needs */
     PFWD_EVERSION = -EPROTONOSUPPORT, /* byte 0 is not 2 */
@@ -62,7 +64,7 @@ enum pfwd_err {
     PFWD_EFIELD = -EPROTO,            /* a field of section 4 missing, mistyped or out of range */
     PFWD_EBASE64 = -EILSEQ,           /* rxpk `data` is not strict base64 (base64.h) */
     PFWD_ESIZE = -ERANGE,             /* rxpk `size` differs from the decoded length */
-    PFWD_ETOOMANY = -E2BIG            /* more than PFWD_MAX_RXPK rxpk entries with stat 1 */
+    PFWD_ETOOMANY = -E2BIG            /* more than PFWD_MAX_RXPK good entries with stat 1 */
 };
 
 /* One received packet (`rxpk` entry with stat 1, PROTOCOL.TXT section 4). */
@@ -91,6 +93,9 @@ struct pfwd_msg {
     uint8_t eui[PFWD_EUI_LEN];     /* gateway EUI as sent, most significant byte first */
     size_t rxpk_count;             /* PUSH_DATA: entries in rxpk[] (stat 1) */
     size_t ignored_count;          /* PUSH_DATA: rxpk entries with stat != 1 (CRC bad or none) */
+    size_t bad_count;              /* PUSH_DATA: rxpk entries refused (not in rxpk[]), and 1 for
+                                      a `stat` that was not kept */
+    int first_bad;                 /* enum pfwd_err of the first of those; 0 when none */
     bool has_stat;                 /* PUSH_DATA: a `stat` object was present */
     char stat_json[PFWD_STAT_MAX]; /* that object, compact JSON, NUL-terminated */
     struct pfwd_rxpk rxpk[PFWD_MAX_RXPK];
@@ -103,9 +108,12 @@ struct pfwd_msg {
  *             PFWD_MAX_DATAGRAM (then PFWD_EOVERSIZE). Not referenced after the call.
  * @out:       out, the message; its contents are unspecified after a failure.
  * The header is checked for every identifier. PUSH_DATA: the body must be one JSON object
- * (section 4); `rxpk`, when present, an array of objects; entries with stat 1 need `data`
- * (base64, at most PFWD_PHY_MAX bytes) and are checked field by field; entries with any
- * other stat are only counted; `stat`, when present, an object, kept as compact JSON.
+ * (section 4) and `rxpk`, when present, an array; each entry is an object whose `stat` is a
+ * number; entries with stat 1 need `data` (base64, at most PFWD_PHY_MAX bytes) and are
+ * checked field by field; entries with any other stat are only counted (ignored_count). An
+ * entry that fails a check is counted in bad_count (its reason in first_bad, if it is the
+ * first) and left out of rxpk[]; the others stay. `stat`, when present, an object, kept as
+ * compact JSON; one that is not an object or does not fit is counted in bad_count too.
  * Unknown keys are ignored (forward compatibility). PULL_DATA: exactly 12 bytes. PUSH_ACK and
  * PULL_ACK: exactly 4. TX_ACK: the EUI and an optional JSON object. PULL_RESP: the header
  * only is checked (a server never receives one; the caller decides).

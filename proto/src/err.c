@@ -38,6 +38,8 @@ const char *proto_strerror(int err)
         return "CRC mismatch";
     case PROTO_ERECVER:
         return "unknown record version";
+    case PROTO_EFOPTS:
+        return "MAC commands in both FOpts and FPort 0";
     default:
         return "unknown error";
     }

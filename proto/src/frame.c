@@ -122,6 +122,11 @@ int proto_frame_parse(const uint8_t *phy, size_t len, struct proto_frame *out)
         out->frm_payload = phy + pos + 1;
         out->frm_len = mac_end - pos - 1;
     }
+    /* LoRaWAN 1.0.3 section 4.3.1.6: MAC commands go in FOpts or in an FPort 0 payload, never
+     * both; a receiver ignores such a frame. */
+    if (out->has_fport && out->fport == 0 && out->fopts_len > 0) {
+        return PROTO_EFOPTS;
+    }
     memcpy(out->mic, phy + mac_end, PROTO_FRAME_MIC_LEN);
     return PROTO_OK;
 }
@@ -158,6 +163,9 @@ int proto_frame_build(const struct proto_uplink *up, const uint8_t nwkskey[PROTO
         (up->fopts_len > 0 && up->fopts == NULL) || (up->payload_len > 0 && up->payload == NULL) ||
         (up->payload_len > 0 && !up->has_fport)) {
         return PROTO_EINVAL;
+    }
+    if (up->has_fport && up->fport == 0 && up->fopts_len > 0) {
+        return PROTO_EFOPTS; /* what proto_frame_parse() refuses is never built */
     }
     if (up->payload_len > PROTO_FRAME_MAX_LEN) {
         return PROTO_ETOOLONG;

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT
  * Unit tests for daemon/config/ (config_load() and config_parse_addr()): every refusal names
- * FILE:LINE, the section and the key and says what is wrong (one table), a complete file loads
- * with the right values, an empty one gives the documented defaults, and the class table, zones
+ * FILE:LINE, the section and the key and says what is wrong (one table; an empty file, a NUL
+ * byte, a section given twice, two listeners on one port among them), a complete file loads
+ * with the right values, a bare [gateway] gives the documented defaults, and the class table, zones
  * and addresses parse as described. Sections compare whole: a value leaves no bytes of the one
  * it replaced, and config_changed_keys() names what differs.
  */
@@ -174,6 +175,56 @@ static const struct err_case err_cases[] = {
      "[rule.r] k: 6 is more than n (4)"},
     {"[rule.r]\ntype = persistence\nclass = machine_anomaly\nk = 65\n", 4,
      "[rule.r] k: out of range: '65' (1..64)"},
+    {"[rule.r]\ntype = cluster\nclass = whale\nwindow_s = 0\n", 4,
+     "[rule.r] window_s: out of range: '0' (1..86400)"},
+    {"[rule.r]\ntype = persistence\nclass = machine_anomaly\nanomalous_ratio = 1\n", 4,
+     "[rule.r] anomalous_ratio: out of range: '1' (0..0.99)"},
+    /* a fixed section given twice: its keys would merge silently */
+    {"[gateway]\nid = a\n[storage]\n[gateway]\nsite = b\n", 4,
+     "[gateway]: given twice (first at line 1)"},
+    {"[mqtt]\nhost = b\n\n[mqtt]\n", 4, "[mqtt]: given twice (first at line 1)"},
+    {"[health]\n[lora]\n[health]\n", 3, "[health]: given twice (first at line 1)"},
+    /* two listeners on one port (the later line is named, and the other key) */
+    {"[coap]\nlisten = 127.0.0.1:1700\n", 2,
+     "[coap] listen: '127.0.0.1:1700' takes the port of [lora] listen '0.0.0.0:1700' (its "
+     "default): each listener needs a port of its own"},
+    {"[lora]\nlisten = 127.0.0.1:5684\n[coap]\ndtls_listen = 127.0.0.1:5684\n", 4,
+     "[coap] dtls_listen: '127.0.0.1:5684' takes the port of [lora] listen '127.0.0.1:5684' "
+     "(line 2)"},
+    {"[coap]\nlisten = [::]:6000\n[lora]\nlisten = 127.0.0.1:6000\n", 4,
+     "[lora] listen: '127.0.0.1:6000' takes the port of [coap] listen '[::]:6000' (line 2)"},
+    {"[coap]\nlisten = 127.0.0.1:6000\ndtls_listen = 0.0.0.0:6000\n[lora]\nlisten =\n", 3,
+     "[coap] dtls_listen: '0.0.0.0:6000' takes the port of [coap] listen"},
+};
+
+/* Files refused as a whole: "FILE: ..." with no line. */
+static const struct err_case empty_cases[] = {
+    {"", 0, "empty: no [section] in the file"},
+    {"; nothing but a comment\n\n# and another\n", 0, "empty: no [section] in the file"},
+    {"\n   \n\t\n", 0, "empty: no [section] in the file"},
+};
+
+/* Texts with a NUL byte: @len bytes of @text. */
+struct nul_case {
+    const char *text;
+    size_t len;
+    unsigned line;
+    const char *want;
+};
+
+#define NUL_CASE(s, line, want)                                                                    \
+    {                                                                                              \
+        s, sizeof(s) - 1, line, want                                                               \
+    }
+
+static const struct nul_case nul_cases[] = {
+    NUL_CASE("[gateway]\nid = a\0b\nsite = s\n", 2, "[gateway] id: contains a NUL byte"),
+    /* on the last line, with or without its newline: fgets() would read "a" and stop */
+    NUL_CASE("[gateway]\nid = a\0b\n", 2, "[gateway] id: contains a NUL byte"),
+    NUL_CASE("[gateway]\nid = a\0b", 2, "[gateway] id: contains a NUL byte"),
+    NUL_CASE("[gateway]\nid = a\n\0[lora]\n", 3, "contains a NUL byte"),
+    NUL_CASE("\0", 1, "contains a NUL byte"),
+    NUL_CASE("[gate\0way]\n", 1, "contains a NUL byte"),
 };
 
 static void test_config_load_errors(void **state)
@@ -196,6 +247,57 @@ static void test_config_load_errors(void **state)
         }
     }
     assert_int_equal(failed, 0);
+}
+
+static void test_config_load_empty_file(void **state)
+{
+    struct fixture *f = *state;
+    size_t i;
+
+    for (i = 0; i < sizeof(empty_cases) / sizeof(empty_cases[0]); i++) {
+        char want[256];
+        int rc = load(f, empty_cases[i].text);
+
+        (void)snprintf(want, sizeof(want), "%s: %s", f->path, empty_cases[i].want);
+        if (rc != -EINVAL || strncmp(f->err, want, strlen(want)) != 0) {
+            fail_msg("case %zu: rc %d, message '%s', wanted '%s...'", i, rc, f->err, want);
+        }
+    }
+}
+
+static void test_config_load_nul_byte(void **state)
+{
+    struct fixture *f = *state;
+    size_t i;
+
+    for (i = 0; i < sizeof(nul_cases) / sizeof(nul_cases[0]); i++) {
+        const struct nul_case *tc = &nul_cases[i];
+        char want[256];
+        FILE *fp = fopen(f->path, "w");
+        int rc;
+
+        assert_non_null(fp);
+        assert_int_equal(fwrite(tc->text, 1, tc->len, fp), tc->len);
+        assert_int_equal(fclose(fp), 0);
+        rc = config_load(f->path, &f->cfg, f->err, sizeof(f->err));
+        (void)snprintf(want, sizeof(want), "%s:%u: %s", f->path, tc->line, tc->want);
+        if (rc != -EINVAL || strcmp(f->err, want) != 0) {
+            fail_msg("case %zu: rc %d, message '%s', wanted '%s'", i, rc, f->err, want);
+        }
+    }
+}
+
+/* Listeners that may share a port number: other addresses of one family, an IPv4 wildcard
+ * beside a specific IPv6 address, a listener turned off. */
+static void test_config_load_listeners_apart(void **state)
+{
+    struct fixture *f = *state;
+
+    assert_int_equal(load(f, "[coap]\nlisten = 127.0.0.1:6000\n[lora]\nlisten = 127.0.0.2:6000\n"),
+                     0);
+    assert_int_equal(load(f, "[coap]\nlisten = 0.0.0.0:6000\ndtls_listen = [::1]:6000\n"), 0);
+    assert_int_equal(load(f, "[coap]\nlisten =\n[lora]\nlisten = 0.0.0.0:5683\n"), 0);
+    assert_int_equal(load(f, "[lora]\nlisten = 0.0.0.0:5684\n"), 0); /* dtls_listen is off */
 }
 
 static void test_config_load_missing_file(void **state)
@@ -652,6 +754,9 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_config_load_errors, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_config_load_empty_file, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_config_load_nul_byte, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_config_load_listeners_apart, setup, teardown),
         cmocka_unit_test_setup_teardown(test_config_load_missing_file, setup, teardown),
         cmocka_unit_test_setup_teardown(test_config_load_truncates_message, setup, teardown),
         cmocka_unit_test_setup_teardown(test_config_load_full, setup, teardown),

@@ -2,7 +2,8 @@
  * Unit tests for daemon/ingest/pfwd.c (Semtech packet-forwarder protocol v2) and
  * daemon/ingest/base64.c: datagrams written out byte by byte (header fields commented, PROTOCOL.TXT
  * sections 3 and 5) with their JSON bodies as text; every refusal code; several rxpk per datagram;
- * stat != 1 ignored; the size limits at and just past their edges; RFC 4648 section 10 vectors.
+ * stat != 1 ignored; a bad rxpk entry or stat left out and counted, the rest kept; the size limits
+ * at and just past their edges; RFC 4648 section 10 vectors.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -246,7 +247,10 @@ static void test_pfwd_parse_push_phy_limit(void **state)
     /* ...256 are no LoRa frame. */
     assert_int_equal(base64_encode(bytes, sizeof(bytes), b64, sizeof(b64)), 344);
     snprintf(json, sizeof(json), "{\"rxpk\":[{\"stat\":1,\"data\":\"%s\"}]}", b64);
-    assert_int_equal(parse_push(json), PFWD_EFIELD);
+    assert_int_equal(parse_push(json), 0);
+    assert_int_equal(msg.rxpk_count, 0);
+    assert_int_equal(msg.bad_count, 1);
+    assert_int_equal(msg.first_bad, PFWD_EFIELD);
 }
 
 static void test_pfwd_parse_push_stat_limit(void **state)
@@ -265,7 +269,9 @@ static void test_pfwd_parse_push_stat_limit(void **state)
     fill[PFWD_STAT_MAX - 64] = 'x';
     fill[PFWD_STAT_MAX - 8] = '\0';
     snprintf(json, sizeof(json), "{\"stat\":{\"s\":\"%s\"}}", fill);
-    assert_int_equal(parse_push(json), PFWD_EFIELD);
+    assert_int_equal(parse_push(json), 0);
+    assert_false(msg.has_stat);
+    assert_int_equal(msg.bad_count, 1);
 }
 
 /* ---- PUSH_DATA refused: each body and the code it must give ---- */
@@ -287,51 +293,9 @@ static const struct body_case body_cases[] = {
     {"{}x", PFWD_EJSON},
     {"{\"rxpk\":[{\"stat\":1,\"data\":\"AA==\"}]", PFWD_EJSON},
     {"{\"rxpk\":[{\"stat\":1,\"data\":\"AA==\",}]}", PFWD_EJSON},
-    /* fields of the wrong type or range */
+    /* an rxpk that is not an array */
     {"{\"rxpk\":{}}", PFWD_EFIELD},
     {"{\"rxpk\":\"x\"}", PFWD_EFIELD},
-    {"{\"rxpk\":[1]}", PFWD_EFIELD},
-    {"{\"rxpk\":[[]]}", PFWD_EFIELD},
-    {"{\"rxpk\":[{\"data\":\"AA==\"}]}", PFWD_EFIELD},
-    {"{\"rxpk\":[{\"stat\":\"1\",\"data\":\"AA==\"}]}", PFWD_EFIELD},
-    {"{\"rxpk\":[{\"stat\":null,\"data\":\"AA==\"}]}", PFWD_EFIELD},
-    {"{\"rxpk\":[{\"stat\":1}]}", PFWD_EFIELD},
-    {"{\"rxpk\":[{\"stat\":1,\"data\":1234}]}", PFWD_EFIELD},
-    {"{\"rxpk\":[{\"stat\":1,\"data\":\"AA==\",\"rssi\":\"-35\"}]}", PFWD_EFIELD},
-    {"{\"rxpk\":[{\"stat\":1,\"data\":\"AA==\",\"rssi\":1e999}]}", PFWD_EFIELD},
-    {"{\"rxpk\":[{\"stat\":1,\"data\":\"AA==\",\"rssi\":-1001}]}", PFWD_EFIELD},
-    {"{\"rxpk\":[{\"stat\":1,\"data\":\"AA==\",\"lsnr\":true}]}", PFWD_EFIELD},
-    {"{\"rxpk\":[{\"stat\":1,\"data\":\"AA==\",\"freq\":-868.1}]}", PFWD_EFIELD},
-    {"{\"rxpk\":[{\"stat\":1,\"data\":\"AA==\",\"freq\":4294.9673}]}", PFWD_EFIELD},
-    {"{\"rxpk\":[{\"stat\":1,\"data\":\"AA==\",\"datr\":\"SF7BW125SF7BW125\"}]}", PFWD_EFIELD},
-    {"{\"rxpk\":[{\"stat\":1,\"data\":\"AA==\",\"datr\":500.5}]}", PFWD_EFIELD},
-    {"{\"rxpk\":[{\"stat\":1,\"data\":\"AA==\",\"datr\":[]}]}", PFWD_EFIELD},
-    {"{\"rxpk\":[{\"stat\":1,\"data\":\"AA==\",\"tmst\":-1}]}", PFWD_EFIELD},
-    {"{\"rxpk\":[{\"stat\":1,\"data\":\"AA==\",\"tmst\":4294967296}]}", PFWD_EFIELD},
-    {"{\"rxpk\":[{\"stat\":1,\"data\":\"AA==\",\"tmst\":1.5}]}", PFWD_EFIELD},
-    {"{\"rxpk\":[{\"stat\":1,\"data\":\"AA==\",\"time\":1}]}", PFWD_EFIELD},
-    {"{\"rxpk\":[{\"stat\":1,\"data\":\"AA==\",\"time\":"
-     "\"2013-03-31T16:21:17.528002Z+extra-text-here\"}]}",
-     PFWD_EFIELD},
-    {"{\"rxpk\":[{\"stat\":1,\"data\":\"AA==\",\"size\":\"1\"}]}", PFWD_EFIELD},
-    {"{\"stat\":1}", PFWD_EFIELD},
-    {"{\"stat\":[]}", PFWD_EFIELD},
-    /* a bad entry after a good one still refuses the whole datagram */
-    {"{\"rxpk\":[{\"stat\":1,\"data\":\"AA==\"},{\"stat\":1}]}", PFWD_EFIELD},
-    /* data that is not strict base64 */
-    {"{\"rxpk\":[{\"stat\":1,\"data\":\"AA*A\"}]}", PFWD_EBASE64},
-    {"{\"rxpk\":[{\"stat\":1,\"data\":\"AAAAA\"}]}", PFWD_EBASE64},
-    {"{\"rxpk\":[{\"stat\":1,\"data\":\"AA=A\"}]}", PFWD_EBASE64},
-    {"{\"rxpk\":[{\"stat\":1,\"data\":\"AA AA\"}]}", PFWD_EBASE64},
-    {"{\"rxpk\":[{\"stat\":1,\"data\":\"-DS4CGaDCdG+48eJNM3Vai-zDpsR71Pn9CPA9uCON84\"}]}",
-     PFWD_EBASE64},
-    {"{\"rxpk\":[{\"stat\":1,\"data\":\"AB==\"}]}", PFWD_EBASE64},
-    {"{\"rxpk\":[{\"stat\":1,\"data\":\"AA==\"},{\"stat\":1,\"data\":\"A\"}]}", PFWD_EBASE64},
-    /* size that disagrees with the decoded length */
-    {"{\"rxpk\":[{\"stat\":1,\"size\":2,\"data\":\"AA==\"}]}", PFWD_ESIZE},
-    {"{\"rxpk\":[{\"stat\":1,\"size\":0,\"data\":\"AA==\"}]}", PFWD_ESIZE},
-    {"{\"rxpk\":[{\"stat\":1,\"size\":1.5,\"data\":\"AA==\"}]}", PFWD_ESIZE},
-    {"{\"rxpk\":[{\"stat\":1,\"size\":-1,\"data\":\"AA==\"}]}", PFWD_ESIZE},
 };
 
 static void test_pfwd_parse_push_refusals(void **state)
@@ -348,6 +312,131 @@ static void test_pfwd_parse_push_refusals(void **state)
         }
         assert_int_equal(rc, body_cases[i].want);
     }
+}
+
+/* ---- PUSH_DATA kept, one entry left out: each bad entry and the code it must give ---- */
+
+struct entry_case {
+    const char *entry; /* the bad rxpk entry, between two good ones */
+    int want;          /* first_bad */
+};
+
+static const struct entry_case entry_cases[] = {
+    /* not an object, or a stat that is not a number */
+    {"1", PFWD_EFIELD},
+    {"[]", PFWD_EFIELD},
+    {"{\"data\":\"AA==\"}", PFWD_EFIELD},
+    {"{\"stat\":\"1\",\"data\":\"AA==\"}", PFWD_EFIELD},
+    {"{\"stat\":null,\"data\":\"AA==\"}", PFWD_EFIELD},
+    /* fields of the wrong type or range */
+    {"{\"stat\":1}", PFWD_EFIELD},
+    {"{\"stat\":1,\"data\":1234}", PFWD_EFIELD},
+    {"{\"stat\":1,\"data\":\"AA==\",\"rssi\":\"-35\"}", PFWD_EFIELD},
+    {"{\"stat\":1,\"data\":\"AA==\",\"rssi\":1e999}", PFWD_EFIELD},
+    {"{\"stat\":1,\"data\":\"AA==\",\"rssi\":-1001}", PFWD_EFIELD},
+    {"{\"stat\":1,\"data\":\"AA==\",\"lsnr\":true}", PFWD_EFIELD},
+    {"{\"stat\":1,\"data\":\"AA==\",\"freq\":-868.1}", PFWD_EFIELD},
+    {"{\"stat\":1,\"data\":\"AA==\",\"freq\":4294.9673}", PFWD_EFIELD},
+    {"{\"stat\":1,\"data\":\"AA==\",\"datr\":\"SF7BW125SF7BW125\"}", PFWD_EFIELD},
+    {"{\"stat\":1,\"data\":\"AA==\",\"datr\":500.5}", PFWD_EFIELD},
+    {"{\"stat\":1,\"data\":\"AA==\",\"datr\":[]}", PFWD_EFIELD},
+    {"{\"stat\":1,\"data\":\"AA==\",\"tmst\":-1}", PFWD_EFIELD},
+    {"{\"stat\":1,\"data\":\"AA==\",\"tmst\":4294967296}", PFWD_EFIELD},
+    {"{\"stat\":1,\"data\":\"AA==\",\"tmst\":1.5}", PFWD_EFIELD},
+    {"{\"stat\":1,\"data\":\"AA==\",\"time\":1}", PFWD_EFIELD},
+    {"{\"stat\":1,\"data\":\"AA==\",\"time\":\"2013-03-31T16:21:17.528002Z+extra-text-here\"}",
+     PFWD_EFIELD},
+    {"{\"stat\":1,\"data\":\"AA==\",\"size\":\"1\"}", PFWD_EFIELD},
+    /* data that is not strict base64 */
+    {"{\"stat\":1,\"data\":\"AA*A\"}", PFWD_EBASE64},
+    {"{\"stat\":1,\"data\":\"AAAAA\"}", PFWD_EBASE64},
+    {"{\"stat\":1,\"data\":\"AA=A\"}", PFWD_EBASE64},
+    {"{\"stat\":1,\"data\":\"AA AA\"}", PFWD_EBASE64},
+    {"{\"stat\":1,\"data\":\"-DS4CGaDCdG+48eJNM3Vai-zDpsR71Pn9CPA9uCON84\"}", PFWD_EBASE64},
+    {"{\"stat\":1,\"data\":\"AB==\"}", PFWD_EBASE64},
+    {"{\"stat\":1,\"data\":\"A\"}", PFWD_EBASE64},
+    /* size that disagrees with the decoded length */
+    {"{\"stat\":1,\"size\":2,\"data\":\"AA==\"}", PFWD_ESIZE},
+    {"{\"stat\":1,\"size\":0,\"data\":\"AA==\"}", PFWD_ESIZE},
+    {"{\"stat\":1,\"size\":1.5,\"data\":\"AA==\"}", PFWD_ESIZE},
+    {"{\"stat\":1,\"size\":-1,\"data\":\"AA==\"}", PFWD_ESIZE},
+};
+
+/* The two good entries around each bad one: frame1 and frame2 (section 4 fields). */
+#define GOOD1 "{\"stat\":1,\"rssi\":-40,\"data\":\"QAAfASYAAQABIsgKAAUMESIzRA==\"}"
+#define GOOD2 "{\"stat\":1,\"rssi\":-41,\"data\":\"QAAfASYAAgABIgH/AAAAqrvM3Q==\"}"
+
+static void check_good_pair(void)
+{
+    assert_int_equal(msg.rxpk_count, 2);
+    assert_int_equal(msg.rxpk[0].len, sizeof(frame1));
+    assert_memory_equal(msg.rxpk[0].phy, frame1, sizeof(frame1));
+    assert_int_equal(msg.rxpk[0].rssi_dbm, -40);
+    assert_int_equal(msg.rxpk[1].len, sizeof(frame2));
+    assert_memory_equal(msg.rxpk[1].phy, frame2, sizeof(frame2));
+    assert_int_equal(msg.rxpk[1].rssi_dbm, -41);
+}
+
+/* A bad entry costs only itself: the datagram parses, the good frames on both sides of it
+ * are there in order, and the bad one is counted with its reason. */
+static void test_pfwd_parse_push_bad_entry_kept_apart(void **state)
+{
+    static char json[1024];
+    size_t i;
+
+    (void)state;
+    for (i = 0; i < sizeof(entry_cases) / sizeof(entry_cases[0]); i++) {
+        int rc;
+
+        snprintf(json, sizeof(json), "{\"rxpk\":[" GOOD1 ",%s," GOOD2 "]}", entry_cases[i].entry);
+        rc = parse_push(json);
+        if (rc != 0 || msg.bad_count != 1 || msg.first_bad != entry_cases[i].want) {
+            print_error("case %zu: %s: rc %d, bad_count %zu, first_bad %d (%s), want %d (%s)\n", i,
+                        entry_cases[i].entry, rc, msg.bad_count, msg.first_bad,
+                        pfwd_strerror(msg.first_bad), entry_cases[i].want,
+                        pfwd_strerror(entry_cases[i].want));
+        }
+        assert_int_equal(rc, 0);
+        assert_int_equal(msg.bad_count, 1);
+        assert_int_equal(msg.first_bad, entry_cases[i].want);
+        assert_int_equal(msg.ignored_count, 0);
+        check_good_pair();
+    }
+}
+
+static void test_pfwd_parse_push_bad_entries_counted(void **state)
+{
+    (void)state;
+    /* Every bad entry is counted, the first one's reason kept; CRC failures stay apart. */
+    assert_int_equal(parse_push("{\"rxpk\":[{\"stat\":1,\"data\":\"*\"}," GOOD1
+                                ",{\"stat\":-1,\"data\":\"x\"},{\"stat\":1}," GOOD2
+                                ",7],\"stat\":{\"rxnb\":5}}"),
+                     0);
+    assert_int_equal(msg.bad_count, 3);
+    assert_int_equal(msg.first_bad, PFWD_EBASE64);
+    assert_int_equal(msg.ignored_count, 1);
+    assert_true(msg.has_stat);
+    check_good_pair();
+    /* Only bad entries: nothing kept, still a datagram to acknowledge. */
+    assert_int_equal(parse_push("{\"rxpk\":[{\"stat\":1,\"size\":3,\"data\":\"AA==\"}]}"), 0);
+    assert_int_equal(msg.rxpk_count, 0);
+    assert_int_equal(msg.bad_count, 1);
+    assert_int_equal(msg.first_bad, PFWD_ESIZE);
+    /* A stat that is not an object is left out the same way; the frames stay. */
+    assert_int_equal(parse_push("{\"rxpk\":[" GOOD1 "," GOOD2 "],\"stat\":1}"), 0);
+    assert_false(msg.has_stat);
+    assert_string_equal(msg.stat_json, "");
+    assert_int_equal(msg.bad_count, 1);
+    assert_int_equal(msg.first_bad, PFWD_EFIELD);
+    check_good_pair();
+    assert_int_equal(parse_push("{\"stat\":[]}"), 0);
+    assert_false(msg.has_stat);
+    assert_int_equal(msg.bad_count, 1);
+    /* A good datagram after those: the counts start again from zero. */
+    assert_int_equal(parse_push("{\"rxpk\":[" GOOD1 "," GOOD2 "]}"), 0);
+    assert_int_equal(msg.bad_count, 0);
+    assert_int_equal(msg.first_bad, 0);
+    check_good_pair();
 }
 
 static void test_pfwd_parse_push_embedded_nul(void **state)
@@ -678,6 +767,8 @@ int main(void)
         cmocka_unit_test(test_pfwd_parse_push_phy_limit),
         cmocka_unit_test(test_pfwd_parse_push_stat_limit),
         cmocka_unit_test(test_pfwd_parse_push_refusals),
+        cmocka_unit_test(test_pfwd_parse_push_bad_entry_kept_apart),
+        cmocka_unit_test(test_pfwd_parse_push_bad_entries_counted),
         cmocka_unit_test(test_pfwd_parse_push_embedded_nul),
         cmocka_unit_test(test_pfwd_parse_headers),
         cmocka_unit_test(test_pfwd_parse_pull_data),

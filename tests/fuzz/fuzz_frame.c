@@ -118,6 +118,11 @@ static unsigned parse_faults(const uint8_t *p, size_t len)
     if (len >= 6 && len < PROTO_FRAME_MIN_LEN + (p[5] & 0x0Fu)) {
         set |= ERRBIT(PROTO_ETOOSHORT);
     }
+    /* FOpts and an FPort 0 after them (LoRaWAN 1.0.3 section 4.3.1.6). */
+    if (len >= 6 && (p[5] & 0x0Fu) != 0 && len > PROTO_FRAME_MIN_LEN + (p[5] & 0x0Fu) &&
+        p[8 + (p[5] & 0x0Fu)] == 0) {
+        set |= ERRBIT(PROTO_EFOPTS);
+    }
     return set;
 }
 

@@ -135,6 +135,7 @@ static void check_push_round_trip(void)
     CHECK(memcmp(again.eui, first.eui, PFWD_EUI_LEN) == 0);
     CHECK(again.rxpk_count == first.rxpk_count);
     CHECK(again.ignored_count == 0);
+    CHECK(again.bad_count == 0);
     CHECK(again.has_stat == first.has_stat);
     CHECK(!first.has_stat || strcmp(again.stat_json, first.stat_json) == 0);
     for (i = 0; i < first.rxpk_count; i++) {
@@ -169,6 +170,9 @@ static void check_message(const uint8_t *data, size_t size)
     CHECK(first.ident != PFWD_PULL_DATA || size == 12);
     CHECK((first.ident != PFWD_PUSH_ACK && first.ident != PFWD_PULL_ACK) || size == 4);
     CHECK(first.rxpk_count <= PFWD_MAX_RXPK);
+    /* Entries left out carry a reason pfwd_strerror() knows, and only then. */
+    CHECK((first.bad_count == 0) == (first.first_bad == 0));
+    CHECK(first.first_bad == 0 || (first.first_bad < 0 && known_code(first.first_bad)));
     CHECK(first.ident == PFWD_PUSH_DATA || (first.rxpk_count == 0 && !first.has_stat));
     CHECK(terminated(first.stat_json, sizeof(first.stat_json)));
     for (i = 0; i < first.rxpk_count; i++) {

@@ -78,7 +78,9 @@ printf '[gateway]\nid = x\n[lora]\ndedup_window_ms = abc\n' >"$bad"
 
 # --- --check --------------------------------------------------------------------------------
 out="$tmp/out"
-"$D" -c config/tinyfleetd.conf --check >"$out" 2>&1
+# The shipped file's database directory is made by the package (tmpfiles.d); here a temp one.
+sed "s|^path = /var/lib/tinyfleet/|path = $tmp/|" config/tinyfleetd.conf >"$tmp/shipped.conf"
+"$D" -c "$tmp/shipped.conf" --check >"$out" 2>&1
 check "--check accepts the shipped config/tinyfleetd.conf" "$out" \
     test "$?:$(cat "$out")" = "0:config ok"
 "$D" -c "$conf" --check >"$out" 2>&1
@@ -91,6 +93,30 @@ check "--check refuses a bad one (exit 1) naming file:line, section and key" "$o
 rc=$?
 check "--check on a missing file: exit 1, the file named" "$out" \
     test "$rc:$(cat "$out")" = "1:$tmp/missing.conf: cannot open: No such file or directory"
+# check_refuses WHAT FILE MESSAGE: --check on FILE exits 1 with exactly "FILE:MESSAGE".
+check_refuses() {
+    "$D" -c "$2" --check >"$out" 2>&1
+    rc=$?
+    check "--check refuses $1" "$out" test "$rc:$(cat "$out")" = "1:$2$3"
+}
+: >"$tmp/empty.conf"
+check_refuses "an empty file, naming it" "$tmp/empty.conf" \
+    ": empty: no [section] in the file (a file of defaults needs at least [gateway])"
+printf '[gateway]\nid = a\0b\n' >"$tmp/nul.conf"
+check_refuses "a NUL byte" "$tmp/nul.conf" ":2: [gateway] id: contains a NUL byte"
+printf '[gateway]\nid = a\n[lora]\n[gateway]\nsite = b\n' >"$tmp/twice.conf"
+check_refuses "a section given twice" "$tmp/twice.conf" ":4: [gateway]: given twice (first at line 1)"
+lifecycle_conf "$tmp/port.conf" "$COAP_PORT" 90 "$db"
+check_refuses "CoAP and LoRa on one port" "$tmp/port.conf" \
+    ":11: [lora] listen: '127.0.0.1:$COAP_PORT' takes the port of [coap] listen '127.0.0.1:$COAP_PORT' (line 9): each listener needs a port of its own"
+lifecycle_conf "$tmp/nodir.conf" "$LORA_PORT" 90 "$tmp/no/such/dir/x.db"
+check_refuses "a database directory that does not exist" "$tmp/nodir.conf" \
+    ":5: [storage] path: the database's directory '$tmp/no/such/dir': No such file or directory"
+cp "$conf" "$tmp/tls.conf"
+printf '[mqtt]\nhost = 127.0.0.1\ntls_ca = %s/ca.pem\n' "$tmp" >>"$tmp/tls.conf"
+tls_line=$(grep -n '^tls_ca' "$tmp/tls.conf" | cut -d: -f1)
+check_refuses "a tls_ca file that does not exist" "$tmp/tls.conf" \
+    ":$tls_line: [mqtt] tls_ca: cannot read '$tmp/ca.pem': No such file or directory"
 [ ! -e "$db" ]
 check "--check opens no database" "$out" test $? -eq 0
 
@@ -155,11 +181,16 @@ kill "$listener" 2>/dev/null
 rc=$?
 check "a bad config: exit 1 with '<3>tinyfleetd: FILE:LINE: [section] key: ...'" "$out" \
     test "$rc:$(cat "$out")" = "1:<3>tinyfleetd: $bad:4: [lora] dedup_window_ms: not a number: 'abc'"
-lifecycle_conf "$tmp/nodb.conf" "$LORA_PORT" 90 "$tmp/no/such/dir/x.db"
+lifecycle_conf "$tmp/nodb.conf" "$LORA_PORT" 90 "$tmp/junk.db"
+echo "not a database, but more than its header" >"$tmp/junk.db"
 "$D" -c "$tmp/nodb.conf" 2>"$out"
 rc=$?
 check "an unusable database: exit 1 with the store's message" "$out" \
-    test "$rc:$(grep -c "<3>tinyfleetd: cannot open the database $tmp/no/such/dir/x.db: ." "$out")" = "1:1"
+    test "$rc:$(grep -c "<3>tinyfleetd: cannot open the database $tmp/junk.db: ." "$out")" = "1:1"
+"$D" -c "$tmp/tls.conf" 2>"$out"
+rc=$?
+check "a missing tls_ca: exit 1 at start, file, line and key named" "$out" \
+    test "$rc:$(cat "$out")" = "1:<3>tinyfleetd: $tmp/tls.conf:$tls_line: [mqtt] tls_ca: cannot read '$tmp/ca.pem': No such file or directory"
 "$D" --no-such-option >"$out" 2>&1
 rc=$?
 check "an unknown option: exit 2 with the usage" "$out" \

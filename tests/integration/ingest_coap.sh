@@ -4,8 +4,9 @@
 # and DTLS-PSK) with a temp database, nodes registered with the CLI, frames made with
 # `tinyfleet frame encode` and posted with coap-client-notls / coap-client-gnutls. Checks:
 # 2.04 for accepted frames (piggybacked on the ACK, or in a NON for a NON request), a copy
-# of a stored frame, every refusal (4.00 / 4.01 /
-# 4.03 / 4.05 / 4.15) counted under its reason with nothing else changed, 5.03 while the
+# of a stored frame, every refusal (4.00 / 4.01 / 4.03 / 4.04 for another path / 4.05 for
+# another method / 4.15 / RST for a request over 1,152 bytes) counted under its reason with
+# nothing else changed, 5.03 while the
 # database is locked, DTLS with the derived PSK (and a wrong key, an unknown identity,
 # another node's frame), then kill -9 during a stream of posts from four nodes: after a
 # restart every frame whose 2.04 a client saw is stored.
@@ -188,22 +189,47 @@ refusal "oversized payload (300 bytes)" 4.00 malformed "$tmp/oversized"
 CF=0
 refusal "Content-Format 0 (text/plain)" 4.15 malformed "$tmp/f4"
 CF=42
+# not_a_post WHAT WANT-CODE METHOD PATH [CLIENT-ARGS...]: a request that is not POST /up gets
+# WANT-CODE and moves only coap.malformed, by one: every refusal is counted.
+not_a_post() {
+    what=$1
+    want=$2
+    method=$3
+    path=$4
+    shift 4
+    snap "$tmp/before.json"
+    $CLIENT -m "$method" -v 7 -B 10 "$@" "coap://127.0.0.1:$PORT/$path" >"$tmp/post.log" 2>&1
+    code=$(code_of "$tmp/post.log")
+    snap "$tmp/after.json"
+    if [ "$code" = "$want" ] && delta_is "$tmp/before.json" "$tmp/after.json" coap.malformed=1; then
+        ok "$what: $want, counted as malformed, nothing else changed"
+    else
+        { echo "response: $code"; cat "$tmp/delta" "$tmp/post.log"; } >"$tmp/show" 2>/dev/null
+        nok "$what: $want, counted as malformed, nothing else changed" "$tmp/show"
+    fi
+}
+not_a_post "GET /up" 4.05 get up
+not_a_post "PUT /up" 4.05 put up -t 42 -f "$tmp/f4"
+not_a_post "DELETE /up" 4.05 delete up
+not_a_post "POST /down" 4.04 post down -t 42 -f "$tmp/f4"
+not_a_post "GET /a/b" 4.04 get a/b
+not_a_post "DELETE /down (libcoap alone would answer 2.02)" 4.04 delete down
+# A CON POST /up of 1,200 bytes, over the 1,152 libcoap takes: an RST, and counted.
 snap "$tmp/before.json"
-$CLIENT -m get -v 7 -B 10 "coap://127.0.0.1:$PORT/up" >"$tmp/post.log" 2>&1
-code=$(code_of "$tmp/post.log")
-snap "$tmp/after.json"
-check "GET /up: 4.05, counted as malformed, nothing else changed" "$tmp/post.log" \
-    sh -c "test '$code' = 4.05 && python3 -c 'import json, sys
-a, b = (json.load(open(p)) for p in sys.argv[1:3])
-sys.exit(0 if {k: b[k] - a[k] for k in b if b[k] != a[k]} == {\"coap.malformed\": 1} else 1)' \
-    '$tmp/before.json' '$tmp/after.json'"
-snap "$tmp/before.json"
-$CLIENT -m post -t 42 -f "$tmp/f4" -v 7 -B 10 "coap://127.0.0.1:$PORT/down" \
+python3 -c 'import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.settimeout(2)
+# CON POST, MID 0x7A01, no token; Uri-Path "up"; Content-Format 42; payload marker; 1,189 bytes
+s.sendto(bytes([0x40, 0x02, 0x7A, 0x01, 0xB2]) + b"up" + bytes([0x11, 42, 0xFF]) + bytes(1189),
+         ("127.0.0.1", int(sys.argv[1])))
+d = s.recv(64)
+# RST, code 0.00 (libcoap 4.3.1 sends it with message id 0, not that of the request)
+sys.exit(0 if len(d) == 4 and d[0] == 0x70 and d[1] == 0 else 1)' "$PORT" \
     >"$tmp/post.log" 2>&1
-code=$(code_of "$tmp/post.log")
+rst=$?
 snap "$tmp/after.json"
-check "POST /down: 4.04 from libcoap, nothing changed" "$tmp/post.log" \
-    sh -c "test '$code' = 4.04 && cmp -s '$tmp/before.json' '$tmp/after.json'"
+check "a 1,200-byte request: RST, counted as malformed, nothing else changed" "$tmp/delta" \
+    eval '[ "$rst" -eq 0 ] && delta_is "$tmp/before.json" "$tmp/after.json" coap.malformed=1'
 check "refusals decided by the ingest are logged" "$log" \
     grep -q "coap: request that is not one frame from 127.0.0.1:[0-9]*: 4.00" "$log"
 

@@ -5,9 +5,10 @@
 # UDP protocol v2) hearing the same frames. Checks: PULL_ACK, PUSH_ACK after the commit,
 # each frame stored once with a reception from each forwarder, duplicates counted, several
 # rxpk per datagram, forwarder `stat` kept; then every refusal over LoRa (unknown DevAddr,
-# bad MIC, replayed counter, undecodable TFP, not a LoRaWAN frame, bad base64, bad JSON,
-# wrong version, oversized), each counted under its reason with nothing else changed; the
-# daemon alive at the end and exiting 0 on SIGTERM.
+# bad MIC, replayed counter, undecodable TFP, not a LoRaWAN frame, bad JSON, wrong version,
+# oversized), each counted under its reason with nothing else changed; bad rxpk entries amid
+# good ones (the good frames stored and acknowledged, each bad entry counted); the daemon
+# alive at the end and exiting 0 on SIGTERM.
 # Run from the repository root: BUILD=/abs/build sh tests/integration/ingest_lora.sh
 
 # shellcheck disable=SC2317 # helpers are run by check and eval, which shellcheck does not follow
@@ -133,16 +134,14 @@ sleep 0.3
 refusal "the fcnt 1 frame again after the dedup window: a replay" replay "$F1"
 refusal "undecodable TFP (FPort 1, record count 0), PUSH_ACK still sent" bad_payload "$COUNT0"
 refusal "not a LoRaWAN data-up frame (5 bytes), PUSH_ACK still sent" malformed 4000112233
-refusal "bad base64: dropped, no PUSH_ACK" bad_datagram --malformed bad-base64 "$F4"
+refusal "rxpk not an array: dropped, no PUSH_ACK" bad_datagram --malformed bad-rxpk-array
 refusal "bad JSON: dropped, no PUSH_ACK" bad_datagram --malformed bad-json
 refusal "wrong protocol version (1): dropped, no PUSH_ACK" bad_datagram --malformed wrong-version
 refusal "oversized datagram (20000 bytes): dropped, no PUSH_ACK" bad_datagram \
     --malformed oversized
-refusal "rxpk size disagreeing with its data: dropped, no PUSH_ACK" bad_datagram \
-    --malformed size-mismatch
 refusal "unknown identifier (0x07): dropped, no answer" bad_datagram --malformed unknown-ident
 check "malformed datagrams logged with their reason" "$log" \
-    grep -q "lora: dropped datagram from 127.0.0.1:[0-9]* ([0-9]* bytes): bad base64" "$log"
+    grep -q "lora: dropped datagram from 127.0.0.1:[0-9]* ([0-9]* bytes): bad JSON" "$log"
 
 # A good frame still goes through after all that.
 F6=$(encode_frame 6 2 01D00C19100E00000100030500020000)
@@ -173,6 +172,21 @@ check "the same frame from another forwarder once the lock is gone: PUSH_ACK" "$
     test $? -eq 0
 check "...and stored once" "$tmp/events" events_json '
 len(ev) == 8 and [e["kind"] for e in ev if e["fcnt"] == 7] == ["detection"]'
+
+# --- bad rxpk entries amid good ones: the good frames stored, each bad entry counted, acked ---
+# Forwarders never send a datagram again, so refusing it whole would lose the good frames.
+F8=$(encode_frame 8 1 2101C80A00050C)
+F9=$(encode_frame 9 1 2104C80A00050C)
+snap "$tmp/b0.json"
+emu --eui "$GW1" --per-datagram 2 --bad-rxpk bad-base64 --bad-rxpk size-mismatch \
+    --bad-rxpk no-data --bad-rxpk not-object "$F8" "$F9"
+check "PUSH_DATA of 2 good and 4 bad rxpk: PUSH_ACK after the commit" "$tmp/emu" test $? -eq 0
+snap "$tmp/b1.json"
+check "...both good frames stored, each bad entry counted as bad_datagram" "$tmp/delta" \
+    delta_is "$tmp/b0.json" "$tmp/b1.json" frames=2 events=2 receptions=2 last_fcnt=2 \
+    lora.accepted=2 lora.bad_datagram=4
+check "...and logged with the first one's reason" "$log" \
+    grep -q "lora: 4 bad rxpk or stat entries from 127.0.0.1:[0-9]* (forwarder $GW1) dropped, 2 frames kept: bad base64" "$log"
 
 # --- the end --------------------------------------------------------------------------------
 check "tinyfleetd still running" "$log" alive "$dpid"

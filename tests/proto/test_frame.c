@@ -230,6 +230,8 @@ static void test_proto_frame_verify_vectors(void **state)
                 bit = PROTO_MHDR_UNCONFIRMED_UP | PROTO_MHDR_CONFIRMED_UP;
             } else if (j == 5) {
                 bit = PROTO_FCTRL_ADR;
+            } else if (f.fopts_len > 0 && j == 8u + f.fopts_len && (v->phy[j] ^ bit) == 0) {
+                bit = 0x80; /* FPort 0 beside FOpts is refused before the MIC (EFOPTS) */
             }
             memcpy(phy, v->phy, v->phy_len);
             phy[j] ^= bit;
@@ -553,6 +555,70 @@ static void test_proto_frame_parse_fport_empty_payload(void **state)
     assert_int_equal(proto_frame_decrypt(&f, key, 7, out, 0), 0);
 }
 
+/* LoRaWAN 1.0.3 section 4.3.1.6: MAC commands in FOpts and in an FPort 0 payload together make
+ * a frame a receiver ignores; so parse refuses it, and build never makes one. FOpts with an
+ * application port, and FPort 0 without FOpts, stay valid. */
+static void test_proto_frame_fopts_with_fport0(void **state)
+{
+    static const uint8_t both[] = {
+        0x40,                   /* MHDR: unconfirmed data up */
+        0x00, 0x1F, 0x01, 0x26, /* DevAddr 0x26011F00 */
+        0x01,                   /* FCtrl: FOptsLen 1 */
+        0x07, 0x00,             /* FCnt 7 */
+        0x02,                   /* FOpts: LinkCheckReq */
+        0x00,                   /* FPort 0: MAC commands... */
+        0x5A,                   /* ...in the FRMPayload too */
+        0xDE, 0xAD, 0xBE, 0xEF, /* MIC: not checked here */
+    };
+    static const uint8_t both_empty[] = {
+        0x40, 0x00, 0x1F, 0x01, 0x26, /* MHDR, DevAddr */
+        0x02,                         /* FCtrl: FOptsLen 2 */
+        0x07, 0x00,                   /* FCnt 7 */
+        0x02, 0x02,                   /* FOpts: two LinkCheckReq */
+        0x00,                         /* FPort 0, FRMPayload empty */
+        0xDE, 0xAD, 0xBE, 0xEF,       /* MIC */
+    };
+    static const uint8_t nwkskey[PROTO_AES_KEY] = {1, 2, 3};
+    static const uint8_t appskey[PROTO_AES_KEY] = {4, 5, 6};
+    static const uint8_t fopts[] = {0x02};
+    static const uint8_t mac[] = {0x02};
+    struct proto_uplink up = {
+        .devaddr = 0x26011F00u,
+        .fcnt = 7,
+        .fopts = fopts,
+        .fopts_len = sizeof(fopts),
+        .has_fport = true,
+        .fport = 0,
+        .payload = mac,
+        .payload_len = sizeof(mac),
+    };
+    uint8_t buf[PROTO_FRAME_MAX_LEN];
+    uint8_t other[sizeof(both)];
+    struct proto_frame f;
+
+    (void)state;
+    assert_int_equal(proto_frame_parse(both, sizeof(both), &f), PROTO_EFOPTS);
+    assert_int_equal(proto_frame_parse(both_empty, sizeof(both_empty), &f), PROTO_EFOPTS);
+    assert_string_not_equal(proto_strerror(PROTO_EFOPTS), "unknown error");
+    /* The same bytes with FPort 1: FOpts beside an application payload are fine. */
+    memcpy(other, both, sizeof(both));
+    other[9] = 0x01;
+    assert_int_equal(proto_frame_parse(other, sizeof(other), &f), PROTO_OK);
+    assert_int_equal(f.fport, 1);
+    assert_int_equal(f.fopts_len, 1);
+    memset(buf, GUARD, sizeof(buf));
+    assert_int_equal(proto_frame_build(&up, nwkskey, appskey, buf, sizeof(buf)), PROTO_EFOPTS);
+    assert_int_equal(buf[0], GUARD);
+    /* FPort 0 alone, and FOpts with FPort 1, build and parse back. */
+    up.fopts_len = 0;
+    assert_int_equal(proto_frame_build(&up, nwkskey, appskey, buf, sizeof(buf)), 14);
+    assert_int_equal(proto_frame_parse(buf, 14, &f), PROTO_OK);
+    up.fopts_len = sizeof(fopts);
+    up.fport = 1;
+    assert_int_equal(proto_frame_build(&up, nwkskey, appskey, buf, sizeof(buf)), 15);
+    assert_int_equal(proto_frame_parse(buf, 15, &f), PROTO_OK);
+}
+
 struct build_error_case {
     const char *name;
     uint8_t fopts_len;
@@ -719,6 +785,10 @@ static void test_proto_frame_build_roundtrip(void **state)
                    PROTO_FRAME_MIC_LEN;
 
         n = proto_frame_build(&up, nwkskey, appskey, phy, sizeof(phy));
+        if (up.has_fport && up.fport == 0 && up.fopts_len > 0) {
+            expect_int(name, "build FOpts with FPort 0", n, PROTO_EFOPTS);
+            continue;
+        }
         expect_int(name, "build length", n, (long long)want_len);
         expect_int(name, "parse", proto_frame_parse(phy, (size_t)n, &f), PROTO_OK);
         expect_int(name, "mhdr", f.mhdr,
@@ -758,6 +828,7 @@ int main(void)
         cmocka_unit_test(test_proto_frame_parse_no_fport),
         cmocka_unit_test(test_proto_frame_parse_fopts_no_fport),
         cmocka_unit_test(test_proto_frame_parse_fport_empty_payload),
+        cmocka_unit_test(test_proto_frame_fopts_with_fport0),
         cmocka_unit_test(test_proto_frame_build_errors),
         cmocka_unit_test(test_proto_frame_fcnt_expand_table),
         cmocka_unit_test(test_proto_frame_build_roundtrip),

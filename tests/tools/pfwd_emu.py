@@ -8,7 +8,8 @@ lora_pkt_fwd has). Every frame is sent as a PUSH_DATA rxpk (stat 1, base64 data)
 forwarder within a few milliseconds, as when several gateways hear one transmission; RSSI and
 SNR differ per forwarder. Each PUSH_DATA must get a PUSH_ACK with its token before --timeout.
 --pull sends PULL_DATA from each forwarder first and checks the PULL_ACKs. --malformed sends a
-datagram the server must drop, and checks that no ack comes back.
+datagram the server must drop, and checks that no ack comes back. --bad-rxpk adds bad rxpk
+entries amid the good ones of each PUSH_DATA; the server keeps the good ones and still acks.
 
 Exit status: 0 when every expected ack came (and none came for a malformed datagram), 1 when
 not, 2 for a usage error. The last line on stdout sums up ("pfwd_emu: ...").
@@ -16,7 +17,8 @@ not, 2 for a usage error. The last line on stdout sums up ("pfwd_emu: ...").
 Examples:
   pfwd_emu.py --server 127.0.0.1:1700 --eui AA555A0000000101 --eui AA555A0000000102 40001F...
   tinyfleet frame encode ... | pfwd_emu.py --server 127.0.0.1:1700 --eui AA555A0000000101 -
-  pfwd_emu.py --server 127.0.0.1:1700 --eui AA555A0000000101 --malformed bad-base64
+  pfwd_emu.py --server 127.0.0.1:1700 --eui AA555A0000000101 --malformed bad-json
+  pfwd_emu.py --server 127.0.0.1:1700 --eui AA555A0000000101 --bad-rxpk bad-base64 40001F...
   pfwd_emu.py --server [::1]:1700 --eui 0102030405060708 --per-datagram 8 --window 64 - <frames
 """
 
@@ -36,13 +38,20 @@ PUSH_DATA, PUSH_ACK, PULL_DATA, PULL_RESP, PULL_ACK, TX_ACK = 0, 1, 2, 3, 4, 5
 
 MALFORMED = {
     "bad-json": "PUSH_DATA whose body is not JSON",
-    "bad-base64": "PUSH_DATA whose rxpk data is not base64",
     "wrong-version": "PUSH_DATA with protocol version 1",
     "oversized": "PUSH_DATA of 20000 bytes",
     "short": "three bytes",
     "unknown-ident": "identifier 0x07",
-    "size-mismatch": "PUSH_DATA whose rxpk size disagrees with its data",
-    "no-data": "PUSH_DATA whose stat-1 rxpk has no data",
+    "bad-rxpk-array": "PUSH_DATA whose rxpk is an object, not an array",
+}
+
+# Bad rxpk entries that --bad-rxpk adds amid the good ones: the server must count each, keep
+# the good frames and still send the PUSH_ACK.
+BAD_RXPK = {
+    "bad-base64": "an rxpk whose data is not base64",
+    "size-mismatch": "an rxpk whose size disagrees with its data",
+    "no-data": "a stat-1 rxpk without data",
+    "not-object": "an rxpk entry that is a number",
 }
 
 
@@ -228,6 +237,20 @@ class Emulator:
         while self.outstanding():
             self.poll(0.05)
 
+    def bad_rxpk(self, f, kind):
+        """One bad entry of --bad-rxpk KIND."""
+        frame = bytes.fromhex("40001F01260100000100112233")
+        e = f.rxpk(frame, 0)
+        if kind == "bad-base64":
+            e["data"] = "*" + e["data"][1:]
+        elif kind == "size-mismatch":
+            e["size"] = len(frame) + 1
+        elif kind == "no-data":
+            del e["data"]
+        else:
+            e = 7
+        return e
+
     def push_frames(self, frames):
         per = self.args.per_datagram
         groups = [frames[i:i + per] for i in range(0, len(frames), per)]
@@ -235,6 +258,10 @@ class Emulator:
             self.wait_room()
             for f in self.fwds:
                 obj = {"rxpk": [f.rxpk(fr, g * per + k) for k, fr in enumerate(group)]}
+                # The bad entries go in the middle: neither the frames before them nor those
+                # after may be lost.
+                half = (len(obj["rxpk"]) + 1) // 2
+                obj["rxpk"][half:half] = [self.bad_rxpk(f, k) for k in self.args.bad_rxpk]
                 if self.args.stat:
                     obj["stat"] = self.stat_obj(f)
                 token = f.new_token()
@@ -273,9 +300,8 @@ class Emulator:
         good = f.rxpk(frame, 0)
         if kind == "bad-json":
             dg = f.push_data(b'{"rxpk":[{"stat":1,"data":', token)
-        elif kind == "bad-base64":
-            good["data"] = "*" + good["data"][1:]
-            dg = f.push_data(json.dumps({"rxpk": [good]}).encode(), token)
+        elif kind == "bad-rxpk-array":
+            dg = f.push_data(json.dumps({"rxpk": good}).encode(), token)
         elif kind == "wrong-version":
             dg = f.header(PUSH_DATA, token, version=1) + f.eui + json.dumps(
                 {"rxpk": [good]}).encode()
@@ -286,12 +312,6 @@ class Emulator:
             dg = bytes([VERSION, token >> 8, token & 0xFF])
         elif kind == "unknown-ident":
             dg = f.header(7, token) + f.eui
-        elif kind == "size-mismatch":
-            good["size"] = len(frame) + 1
-            dg = f.push_data(json.dumps({"rxpk": [good]}).encode(), token)
-        elif kind == "no-data":
-            del good["data"]
-            dg = f.push_data(json.dumps({"rxpk": [good]}).encode(), token)
         else:
             die("unknown --malformed kind %r" % kind)
         try:
@@ -356,6 +376,9 @@ def main():
                     help="send a bad datagram of this KIND (repeatable), built around the first "
                     "frame given if any, and expect no answer: " +
                     "; ".join("%s: %s" % kv for kv in sorted(MALFORMED.items())))
+    ap.add_argument("--bad-rxpk", choices=sorted(BAD_RXPK), action="append", default=[],
+                    help="add a bad rxpk entry of this kind to every PUSH_DATA of frames "
+                    "(repeatable); the PUSH_ACK is still expected")
     ap.add_argument("--per-datagram", type=int, default=1, metavar="N",
                     help="rxpk entries per PUSH_DATA (default 1)")
     ap.add_argument("--window", type=int, default=1, metavar="W",

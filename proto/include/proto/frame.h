@@ -69,7 +69,9 @@ struct proto_uplink {
  * @len: in, their number.
  * @out: out, filled on success.
  * Return: PROTO_OK; PROTO_ETOOSHORT, PROTO_ETOOLONG (over 255 bytes), PROTO_EMTYPE (not a
- * data-up frame), PROTO_EMAJOR; PROTO_EINVAL for NULL arguments. Any context.
+ * data-up frame), PROTO_EMAJOR, PROTO_EFOPTS (FOpts with FPort 0: MAC commands in both
+ * places, which LoRaWAN 1.0.3 section 4.3.1.6 says to ignore); PROTO_EINVAL for NULL
+ * arguments. Any context.
  */
 PROTO_MUST_CHECK int proto_frame_parse(const uint8_t *phy, size_t len, struct proto_frame *out);
 
@@ -100,7 +102,7 @@ PROTO_MUST_CHECK int proto_frame_decrypt(const struct proto_frame *f,
  * @buf: out, @cap bytes.
  * Return: the PHYPayload length; PROTO_ENOSPC when it does not fit @cap, PROTO_ETOOLONG when
  * it would exceed PROTO_FRAME_MAX_LEN, PROTO_EINVAL for fopts_len > 15 or a payload without
- * FPort.
+ * FPort, PROTO_EFOPTS for FOpts with FPort 0 (proto_frame_parse() would refuse it).
  */
 PROTO_MUST_CHECK int proto_frame_build(const struct proto_uplink *up,
                                        const uint8_t nwkskey[PROTO_AES_KEY],
