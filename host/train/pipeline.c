@@ -312,7 +312,7 @@ int pipe_run(const struct pipe_opts *o, struct pipe_result *res, FILE *report)
     r.rate = dsp_profile_get(o->profile)->sample_rate_hz;
     r.dim = r.ae ? FEAT_BANDS : DATA_DIM;
     r.full = o->scale >= 1.0;
-    say(o, "synthesising data");
+    say(o, o->data_dir != NULL ? "reading the recordings" : "synthesising data");
     if (pipe__make_sets(o, &r.st) != 0 || prepare(&r) != 0 || train_teacher(&r) != 0 ||
         distil_student(&r) != 0 || prune_sweep(&r) != 0 || quantise_and_evaluate(&r, ev) != 0) {
         goto out;
