@@ -56,6 +56,20 @@ static int read_node(struct store *s, sqlite3_stmt *st, struct store_node *n)
     return 0;
 }
 
+/* Parameters 1 to 6 of NODE_ADD and NODE_UPDATE: what a person says about a node (no
+ * position: lat and lon stay NULL). */
+static void bind_identity(struct store__binder *b, const struct store_node *n)
+{
+    store__bind_int(b, 1, n->devaddr);
+    store__bind_text(b, 2, n->name);
+    store__bind_text(b, 3, n->profile);
+    if (n->has_position) {
+        store__bind_double(b, 4, n->lat);
+        store__bind_double(b, 5, n->lon);
+    }
+    store__bind_text(b, 6, n->zone);
+}
+
 int store_node_add(struct store *s, const struct store_node *n)
 {
     struct store__binder b;
@@ -66,14 +80,7 @@ int store_node_add(struct store *s, const struct store_node *n)
         return -EBUSY;
     }
     b = store__bind_start(s, STORE__NODE_ADD);
-    store__bind_int(&b, 1, n->devaddr);
-    store__bind_text(&b, 2, n->name);
-    store__bind_text(&b, 3, n->profile);
-    if (n->has_position) {
-        store__bind_double(&b, 4, n->lat);
-        store__bind_double(&b, 5, n->lon);
-    }
-    store__bind_text(&b, 6, n->zone);
+    bind_identity(&b, n);
     store__bind_blob(&b, 7, n->nwkskey, PROTO_AES_KEY);
     store__bind_blob(&b, 8, n->appskey, PROTO_AES_KEY);
     store__bind_int(&b, 9, n->has_fcnt ? 1 : 0);
@@ -99,14 +106,7 @@ int store_node_update(struct store *s, const struct store_node *n)
         return -EBUSY;
     }
     b = store__bind_start(s, STORE__NODE_UPDATE);
-    store__bind_int(&b, 1, n->devaddr);
-    store__bind_text(&b, 2, n->name);
-    store__bind_text(&b, 3, n->profile);
-    if (n->has_position) {
-        store__bind_double(&b, 4, n->lat);
-        store__bind_double(&b, 5, n->lon);
-    }
-    store__bind_text(&b, 6, n->zone);
+    bind_identity(&b, n);
     ret = store__bind_done(s, &b);
     if (ret < 0) {
         return ret;
