@@ -22,57 +22,8 @@
 #include <cmocka.h>
 
 #include "config/config.h"
+#include "config_fixture.h"
 #include "config/config_int.h"
-
-struct fixture {
-    char dir[64];
-    char path[96];
-    struct config cfg;
-    char err[CONFIG_ERR_LEN];
-};
-
-static int setup(void **state)
-{
-    struct fixture *f = calloc(1, sizeof(*f));
-
-    if (f == NULL) {
-        return -1;
-    }
-    (void)snprintf(f->dir, sizeof(f->dir), "/tmp/test_config.XXXXXX");
-    if (mkdtemp(f->dir) == NULL) {
-        free(f);
-        return -1;
-    }
-    (void)snprintf(f->path, sizeof(f->path), "%s/tinyfleetd.conf", f->dir);
-    *state = f;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    struct fixture *f = *state;
-
-    (void)unlink(f->path);
-    (void)rmdir(f->dir);
-    free(f);
-    return 0;
-}
-
-static void write_file(const struct fixture *f, const char *text)
-{
-    FILE *fp = fopen(f->path, "w");
-
-    assert_non_null(fp);
-    assert_int_equal(fputs(text, fp) >= 0, 1);
-    assert_int_equal(fclose(fp), 0);
-}
-
-static int load(struct fixture *f, const char *text)
-{
-    write_file(f, text);
-    f->err[0] = '\0';
-    return config_load(f->path, &f->cfg, f->err, sizeof(f->err));
-}
 
 struct err_case {
     const char *text;

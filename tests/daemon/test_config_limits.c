@@ -21,53 +21,8 @@
 #include <cmocka.h>
 
 #include "config/config.h"
+#include "config_fixture.h"
 #include "config/config_int.h"
-
-struct fixture {
-    char dir[64];
-    char path[96];
-    struct config cfg;
-    char err[CONFIG_ERR_LEN];
-};
-
-static int setup(void **state)
-{
-    struct fixture *f = calloc(1, sizeof(*f));
-
-    if (f == NULL) {
-        return -1;
-    }
-    (void)snprintf(f->dir, sizeof(f->dir), "/tmp/test_config_limits.XXXXXX");
-    if (mkdtemp(f->dir) == NULL) {
-        free(f);
-        return -1;
-    }
-    (void)snprintf(f->path, sizeof(f->path), "%s/tinyfleetd.conf", f->dir);
-    *state = f;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    struct fixture *f = *state;
-    char cmd[128];
-
-    (void)snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
-    assert_int_equal(system(cmd), 0);
-    free(f);
-    return 0;
-}
-
-static int load(struct fixture *f, const char *text)
-{
-    FILE *fp = fopen(f->path, "w");
-
-    assert_non_null(fp);
-    assert_true(fputs(text, fp) >= 0);
-    assert_int_equal(fclose(fp), 0);
-    f->err[0] = '\0';
-    return config_load(f->path, &f->cfg, f->err, sizeof(f->err));
-}
 
 /* ---- ranges ------------------------------------------------------------------------------ */
 
