@@ -29,6 +29,8 @@
 #include "proto/frame.h"
 #include "store/store.h"
 
+#include "ingest_fixture.h"
+
 #define DEVADDR 0x26011F00u
 
 static const uint8_t nwkskey[16] = {0x2B, 0x7E, 0x15, 0x16, 0x28, 0xAE, 0xD2, 0xA6,
@@ -229,66 +231,24 @@ struct fixture {
 static void on_check(uv_check_t *h)
 {
     struct fixture *fx = h->data;
-    int rc = 0;
+    int rc = ingest_test_commit(fx->store, &fx->fail_next, &fx->gen);
 
-    bool flushed = store_pending(fx->store);
-
-    if (flushed) {
-        rc = store_flush(fx->store);
-    }
-    if (flushed && fx->fail_next) {
-        fx->fail_next = 0;
-        rc = -EIO;
-    }
-    if (flushed && rc == 0) {
-        fx->gen++;
-    }
     ingest_coap_committed(fx->coap, rc, fx->gen);
     if (!fx->hold) {
         ingest_coap_durable(fx->coap, fx->gen);
     }
 }
 
-static unsigned free_port(void)
-{
-    struct sockaddr_in a;
-    socklen_t len = sizeof(a);
-    int fd = socket(AF_INET, SOCK_DGRAM, 0);
-    unsigned port;
-
-    memset(&a, 0, sizeof(a));
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
-    assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &len), 0);
-    port = ntohs(a.sin_port);
-    close(fd);
-    return port;
-}
-
 static int loop_setup(void **state)
 {
     struct fixture *fx = calloc(1, sizeof(*fx));
-    struct store_node n;
     struct sockaddr_in to;
-    char err[256];
     unsigned port;
-    int fd;
 
     assert_non_null(fx);
     log_init("test_ingest_coap", 2, LOG_ERR);
     strcpy(fx->path, "/tmp/test_ingest_coap_XXXXXX");
-    fd = mkstemp(fx->path);
-    assert_true(fd >= 0);
-    close(fd);
-    unlink(fx->path);
-    assert_int_equal(store_open(fx->path, 1, &fx->store, err, sizeof(err)), 0);
-    memset(&n, 0, sizeof(n));
-    n.devaddr = DEVADDR;
-    n.battery_mv = -1;
-    memcpy(n.nwkskey, nwkskey, 16);
-    memcpy(n.appskey, appskey, 16);
-    assert_int_equal(store_node_add(fx->store, &n), 0);
+    fx->store = ingest_test_store(fx->path, DEVADDR, nwkskey, appskey);
 
     port = free_port();
     config_defaults(&fx->cfg);

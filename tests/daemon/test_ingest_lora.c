@@ -33,6 +33,8 @@
 #include "proto/frame.h"
 #include "store/store.h"
 
+#include "ingest_fixture.h"
+
 #define DEVADDR 0x26011F00u
 #define FWD_MAX 2
 
@@ -65,70 +67,29 @@ struct fixture {
 static void on_check(uv_check_t *h)
 {
     struct fixture *fx = h->data;
-    bool flushed;
-    int rc = 0;
+    int rc;
 
     if (fx->no_commit) {
         return;
     }
-    flushed = store_pending(fx->store);
-    if (flushed) {
-        rc = store_flush(fx->store);
-    }
-    if (flushed && fx->fail_next) {
-        fx->fail_next = 0;
-        rc = -EIO;
-    }
-    if (flushed && rc == 0) {
-        fx->gen++;
-    }
+    rc = ingest_test_commit(fx->store, &fx->fail_next, &fx->gen);
     ingest_lora_committed(fx->lora, rc, fx->gen);
     if (!fx->hold) {
         ingest_lora_durable(fx->lora, fx->gen);
     }
 }
 
-static unsigned free_port(void)
-{
-    struct sockaddr_in a;
-    socklen_t len = sizeof(a);
-    int fd = socket(AF_INET, SOCK_DGRAM, 0);
-    unsigned port;
-
-    memset(&a, 0, sizeof(a));
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
-    assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &len), 0);
-    port = ntohs(a.sin_port);
-    close(fd);
-    return port;
-}
-
 static int setup(void **state)
 {
     struct fixture *fx = calloc(1, sizeof(*fx));
-    struct store_node n;
     struct sockaddr_in to;
-    char err[256];
     unsigned port;
-    int fd;
     int i;
 
     assert_non_null(fx);
     log_init("test_ingest_lora", 2, LOG_ERR);
     strcpy(fx->path, "/tmp/test_ingest_lora_XXXXXX");
-    fd = mkstemp(fx->path);
-    assert_true(fd >= 0);
-    close(fd);
-    unlink(fx->path);
-    assert_int_equal(store_open(fx->path, 1, &fx->store, err, sizeof(err)), 0);
-    memset(&n, 0, sizeof(n));
-    n.devaddr = DEVADDR;
-    n.battery_mv = -1;
-    memcpy(n.nwkskey, nwkskey, 16);
-    memcpy(n.appskey, appskey, 16);
-    assert_int_equal(store_node_add(fx->store, &n), 0);
+    fx->store = ingest_test_store(fx->path, DEVADDR, nwkskey, appskey);
     assert_int_equal(store_daemon_mode(fx->store), 0);
 
     port = free_port();
