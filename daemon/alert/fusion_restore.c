@@ -12,33 +12,7 @@
 #include <string.h>
 
 #include "alert/fusion_int.h"
-
-static int hex_key(const char *key, uint32_t *out)
-{
-    uint32_t v = 0;
-    unsigned i;
-
-    for (i = 0; i < 8; i++) {
-        char c = key[i];
-        unsigned d;
-
-        if (c >= '0' && c <= '9') {
-            d = (unsigned)(c - '0');
-        } else if (c >= 'A' && c <= 'F') {
-            d = (unsigned)(c - 'A' + 10);
-        } else if (c >= 'a' && c <= 'f') {
-            d = (unsigned)(c - 'a' + 10);
-        } else {
-            return -EINVAL;
-        }
-        v = v << 4 | d;
-    }
-    if (key[8] != '\0') {
-        return -EINVAL;
-    }
-    *out = v;
-    return 0;
-}
+#include "util/hex.h"
 
 /* Load a stored alert into @al as both pub and work. */
 static void restore_into(struct fusion__alert *al, const struct fusion_alert *a, int rule,
@@ -114,7 +88,7 @@ static int restore_node(struct fusion *f, const struct fusion_alert *a, unsigned
     uint32_t devaddr;
     int err;
 
-    if (hex_key(a->key, &devaddr) != 0) {
+    if (hex_decode_devaddr(a->key, &devaddr, NULL, 0) != 0) {
         return -EINVAL;
     }
     n = fusion__node_find(f, devaddr);
