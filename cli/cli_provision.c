@@ -67,7 +67,8 @@ static const struct board boards[] = {
     /* QEMU's mps2-an386: the node image (node.bin: the whole node; nodefw.bin there is the
      * classification benchmark) and the page at 0x000FF800 (mps2-an386.ld). */
     {"mps2-an386", 0x00000000u, 0xFF800u, "node.bin",
-     "run it: qemu-system-arm -M mps2-an386 -nographic -semihosting -device loader,file=",
+     "run it: qemu-system-arm -M mps2-an386 -nographic -icount shift=0,sleep=off -semihosting "
+     "-device loader,file=",
      ",addr=0,force-raw=on"},
 };
 

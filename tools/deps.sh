@@ -14,7 +14,7 @@ valgrind libssl-dev openssl python3
 libuv1-dev libsqlite3-dev sqlite3 libinih-dev libcoap3-dev libcoap3-bin
 libmosquitto-dev mosquitto mosquitto-clients
 qemu-system-arm
-systemd man-db groff-base strace
+systemd man-db groff-base strace iproute2
 debhelper dpkg-dev fakeroot lintian
 "
 # lora-packet, the independent LoRaWAN implementation the tests compare against, runs on

@@ -1,0 +1,270 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: MIT
+"""doc_blocks.py - run the command blocks of a Markdown file or man page as a reader would.
+
+Which blocks run (README, "Building and checking", says the same):
+- Markdown: a fenced block whose info string is `sh`. Blocks fenced with plain ``` or
+  ```text (or any other info string) are not run.
+- man pages: an .EX/.EE block right after the roff comment line `.\\" sh`; roff escapes
+  (\\-, \\e, \\fB...) are undone first.
+- In a block that has lines beginning with `$ `, those lines are commands (a line ending in
+  a backslash continues on the next line) and the other lines are the output shown for the
+  command before them. A block without `$ ` lines is run as one script, with `set -e`.
+
+All blocks of one file run in order in one bash process, in the current directory, so
+variables, `cd`, `export` and background jobs carry over from block to block, as they do
+in a reader's terminal. Every command must exit 0, and every script must run to its end.
+Where output is shown, the command's stdout and stderr together must match it line by line
+after both sides are masked:
+- an RFC 3339 UTC time (2026-11-25T21:19:49.068Z) reads <time>, a run of 32 hex digits (a
+  session key) <key>; runs of blanks count as one blank; blank lines are ignored;
+- `…` in a shown line matches any text within the line, and a shown line `...` any number
+  of lines (none included).
+
+Usage: doc_blocks.py run FILE [--timeout S]   (exit 0: ran as written; 1: it did not;
+       2: usage or a block the extractor cannot read)
+       doc_blocks.py list FILE                (the steps, for a person checking the rules)
+"""
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import tempfile
+
+TIME_RE = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?Z")
+KEY_RE = re.compile(r"\b[0-9A-Fa-f]{32}\b")
+
+
+class Step:
+    """One command (with the output shown for it, maybe none) or one script block."""
+
+    def __init__(self, where, text, script):
+        self.where = where  # "FILE:LINE" of its first line
+        self.text = text
+        self.script = script
+        self.shown = []
+
+
+def fail_usage(msg):
+    print("doc_blocks: " + msg, file=sys.stderr)
+    sys.exit(2)
+
+
+def markdown_blocks(path, lines):
+    """Yields (line number of the first line, lines) of each `sh` fenced block."""
+    i = 0
+    while i < len(lines):
+        m = re.match(r"^(`{3,}|~{3,})\s*([^`\s]*)", lines[i])
+        if not m:
+            i += 1
+            continue
+        fence, info = m.group(1), m.group(2)
+        start = i + 1
+        i += 1
+        while i < len(lines) and not lines[i].startswith(fence):
+            i += 1
+        if i >= len(lines):
+            fail_usage("%s:%d: a fenced block that never ends" % (path, start))
+        if info == "sh":
+            yield start + 1, lines[start:i]
+        i += 1
+
+
+def unroff(line):
+    line = line.replace("\\-", "-").replace("\\e", "\\").replace("\\(aq", "'")
+    line = line.replace("\\&", "").replace("\\(dq", '"')
+    return re.sub(r"\\f[BIRP]", "", line)
+
+
+def man_blocks(path, lines):
+    """Yields the .EX blocks that follow a `.\\" sh` line, roff escapes undone."""
+    for i, line in enumerate(lines):
+        if line.strip() != '.\\" sh':
+            continue
+        if i + 1 >= len(lines) or not lines[i + 1].startswith(".EX"):
+            fail_usage('%s:%d: `.\\" sh` must be followed by .EX' % (path, i + 1))
+        end = i + 2
+        while end < len(lines) and not lines[end].startswith(".EE"):
+            end += 1
+        yield i + 3, [unroff(x) for x in lines[i + 2 : end]]
+
+
+def block_steps(path, first, body):
+    if not any(x.startswith("$ ") for x in body):
+        return [Step("%s:%d" % (path, first), "\n".join(body), True)]
+    steps = []
+    i = 0
+    while i < len(body):
+        line = body[i]
+        where = "%s:%d" % (path, first + i)
+        if line.startswith("$ "):
+            text = [line[2:]]
+            while text[-1].endswith("\\") and i + 1 < len(body):
+                i += 1
+                text.append(body[i])
+            steps.append(Step(where, "\n".join(text), False))
+        elif steps:
+            steps[-1].shown.append(line)
+        elif line.strip():
+            fail_usage("%s: output shown before any command" % where)
+        i += 1
+    return steps
+
+
+def read_steps(path):
+    with open(path, encoding="utf-8") as f:
+        lines = f.read().split("\n")
+    is_man = re.search(r"\.[1-9]$", path) is not None
+    blocks = man_blocks(path, lines) if is_man else markdown_blocks(path, lines)
+    steps = []
+    for first, body in blocks:
+        steps.extend(block_steps(path, first, body))
+    return steps
+
+
+def shell_quote(s):
+    return "'" + s.replace("'", "'\\''") + "'"
+
+
+def script_for(steps, rundir):
+    """The bash script that runs every step in order; step N leaves N.out and N.rc."""
+    out = ["# generated by doc_blocks.py"]
+    for n, st in enumerate(steps):
+        o = shell_quote(os.path.join(rundir, "%d.out" % n))
+        rc = shell_quote(os.path.join(rundir, "%d.rc" % n))
+        at = shell_quote(os.path.join(rundir, "at"))
+        out.append("echo %d >%s" % (n, at))
+        if st.script:
+            # set -e ends the whole run at a failing line; the missing N.rc says so.
+            out.append("{ set -e\n%s\nset +e\n} >%s 2>&1 </dev/null" % (st.text, o))
+        else:
+            out.append("{ %s\n} >%s 2>&1 </dev/null" % (st.text, o))
+        out.append("echo $? >%s" % rc)
+        out.append('[ "$(cat %s)" = 0 ] || exit 1' % rc)
+    out.append("exit 0")
+    return "\n".join(out) + "\n"
+
+
+def mask(line):
+    line = TIME_RE.sub("<time>", line)
+    line = KEY_RE.sub("<key>", line)
+    return " ".join(line.split())
+
+
+def line_matches(shown, actual):
+    parts = [re.escape(p) for p in mask(shown).split("…")]
+    return re.fullmatch(".*".join(parts), mask(actual)) is not None
+
+
+def output_matches(shown, actual):
+    """True when the masked actual lines match the shown ones, `...` matching any lines."""
+    shown = [s for s in shown if s.strip()]
+    actual = [a for a in actual if a.strip()]
+    memo = {}
+
+    def match(i, j):
+        if (i, j) in memo:
+            return memo[(i, j)]
+        if i == len(shown):
+            r = j == len(actual)
+        elif shown[i].strip() == "...":
+            r = match(i + 1, j) or (j < len(actual) and match(i, j + 1))
+        else:
+            r = j < len(actual) and line_matches(shown[i], actual[j]) and match(i + 1, j + 1)
+        memo[(i, j)] = r
+        return r
+
+    return match(0, 0)
+
+
+def read_text(path):
+    try:
+        with open(path, encoding="utf-8", errors="replace") as f:
+            return f.read()
+    except OSError:
+        return None
+
+
+def show_failure(st, what, actual):
+    print("doc_blocks: %s: %s" % (st.where, what))
+    print("  command: " + st.text.replace("\n", "\n           "))
+    if st.shown:
+        print("  shown:")
+        for s in st.shown:
+            print("    | " + s)
+    print("  got:")
+    for a in (actual or "").rstrip("\n").split("\n")[-40:]:
+        print("    | " + a)
+
+
+def run(path, timeout):
+    steps = read_steps(path)
+    rundir = tempfile.mkdtemp(prefix="doc_blocks.")
+    script = os.path.join(rundir, "run.sh")
+    with open(script, "w", encoding="utf-8") as f:
+        f.write(script_for(steps, rundir))
+    # Its own session, so that whatever the blocks leave running (a daemon whose stop
+    # command never ran) is stopped with it, by its process group.
+    proc = subprocess.Popen(["bash", script], start_new_session=True)
+    timed_out = False
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        timed_out = True
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    proc.wait()
+
+    bad = 0
+    for n, st in enumerate(steps):
+        actual = read_text(os.path.join(rundir, "%d.out" % n))
+        rc = read_text(os.path.join(rundir, "%d.rc" % n))
+        if rc is None:
+            if actual is not None:
+                what = "did not finish in %d s" % timeout if timed_out else "a line failed"
+                show_failure(st, what, actual)
+                bad += 1
+            break
+        if rc.strip() != "0":
+            show_failure(st, "exit status " + rc.strip(), actual)
+            bad += 1
+            break
+        if st.shown and not output_matches(st.shown, actual.split("\n")):
+            show_failure(st, "output differs from the one shown", actual)
+            bad += 1
+    ran = sum(1 for n in range(len(steps)) if os.path.exists(os.path.join(rundir, "%d.rc" % n)))
+    checked = sum(1 for st in steps if st.shown)
+    print(
+        "doc_blocks: %s: %d of %d steps ran (%d with output shown), %d failed"
+        % (path, ran, len(steps), checked, bad)
+    )
+    if bad == 0:
+        subprocess.run(["rm", "-rf", rundir], check=False)
+    else:
+        print("doc_blocks: the run's files are in " + rundir)
+    return 1 if bad or ran != len(steps) else 0
+
+
+def main():
+    args = sys.argv[1:]
+    if len(args) < 2 or args[0] not in ("run", "list"):
+        fail_usage("usage: doc_blocks.py run|list FILE [--timeout S]")
+    timeout = 60
+    if len(args) == 4 and args[2] == "--timeout":
+        timeout = int(args[3])
+    elif len(args) != 2:
+        fail_usage("usage: doc_blocks.py run|list FILE [--timeout S]")
+    if args[0] == "list":
+        for st in read_steps(args[1]):
+            kind = "script" if st.script else "command"
+            print("%s: %s (%d shown lines)\n  %s" % (st.where, kind, len(st.shown), st.text))
+        return 0
+    return run(args[1], timeout)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
