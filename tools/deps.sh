@@ -2,7 +2,34 @@
 # Install the Debian packages tinyfleet needs, and the npm packages of tests/vectors.
 # Idempotent and silent when everything is present, so `make test` and `make demo` can
 # run it every time. Installing needs root (CI runs as root) or sudo.
+# `tools/deps.sh --apt ARGS...` runs one apt-get the way this script does (as root, waiting
+# for the dpkg lock) and nothing else; tests/integration/deps_lock.sh uses it.
 set -eu
+
+# Another apt (unattended-upgrades on a fresh machine) may hold the dpkg lock: wait for it up
+# to 10 minutes instead of failing at once.
+apt_get() {
+    # shellcheck disable=SC2086 # $sudo is empty or one word
+    $sudo env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 "$@"
+}
+
+need_root() {
+    if [ "$(id -u)" -eq 0 ]; then
+        sudo=""
+    elif command -v sudo >/dev/null 2>&1; then
+        sudo="sudo"
+    else
+        echo "deps: need root to install:$1" >&2
+        exit 1
+    fi
+}
+
+if [ "${1:-}" = "--apt" ]; then
+    shift
+    need_root " (apt-get $*)"
+    apt_get "$@"
+    exit
+fi
 
 # One line per purpose; later issues add theirs here.
 PACKAGES="
@@ -33,22 +60,10 @@ done
 
 if [ -n "$missing" ]; then
     echo "deps: installing:$missing"
-    if [ "$(id -u)" -eq 0 ]; then
-        sudo=""
-    elif command -v sudo >/dev/null 2>&1; then
-        sudo="sudo"
-    else
-        echo "deps: need root to install:$missing" >&2
-        exit 1
-    fi
-    # Another apt (unattended-upgrades on a fresh machine) may hold the dpkg lock: wait for
-    # it up to 10 minutes instead of failing at once.
-    wait_lock="-o DPkg::Lock::Timeout=600"
-    # shellcheck disable=SC2086 # word splitting of the option is intended
-    $sudo env DEBIAN_FRONTEND=noninteractive apt-get $wait_lock update -qq
+    need_root "$missing"
+    apt_get update -qq
     # shellcheck disable=SC2086 # word splitting of the package list is intended
-    $sudo env DEBIAN_FRONTEND=noninteractive apt-get $wait_lock install -y -qq --no-install-recommends \
-        $missing >/dev/null
+    apt_get install -y -qq --no-install-recommends $missing >/dev/null
 fi
 
 top=$(dirname "$0")/..
