@@ -249,9 +249,9 @@ static void radio_terms(const struct currents_board *b, const struct budget_in *
     rx2 = in->rx_symbols * (double)(1u << in->rx2_sf) / 125000.0;
     out->rx_s_per_day = out->uplinks_per_day * (in->rx_windows >= 1 ? rx1 : 0) +
                         out->uplinks_per_day * (in->rx_windows >= 2 ? rx2 : 0);
-    out->radio_ua = (out->tx_s_per_day * tx_ua + out->rx_s_per_day * currents_get(b, "rx_ua")) /
-                        DAY_S +
-                    currents_get(b, in->tuned ? "radio_sleep_ua" : "radio_standby_ua");
+    out->radio_ua =
+        (out->tx_s_per_day * tx_ua + out->rx_s_per_day * currents_get(b, "rx_ua")) / DAY_S +
+        currents_get(b, in->tuned ? "radio_sleep_ua" : "radio_standby_ua");
 }
 
 int budget_compute(const struct currents_board *b, const struct budget_in *in,
@@ -266,12 +266,11 @@ int budget_compute(const struct currents_board *b, const struct budget_in *in,
     double l;
 
     if (missing != NULL) {
-        snprintf(err, errlen, "the %s current table lacks '%s' (or its source)", b->name,
-                 missing);
+        snprintf(err, errlen, "the %s current table lacks '%s' (or its source)", b->name, missing);
         return -1;
     }
-    if (p == NULL || in->listen_s > in->every_s || in->sf < 7 || in->sf > 12 ||
-        in->rx2_sf < 7 || in->rx2_sf > 12) {
+    if (p == NULL || in->listen_s > in->every_s || in->sf < 7 || in->sf > 12 || in->rx2_sf < 7 ||
+        in->rx2_sf > 12) {
         snprintf(err, errlen, "inconsistent assumptions (listen_s over every_s, or SF)");
         return -1;
     }
@@ -283,26 +282,25 @@ int budget_compute(const struct currents_board *b, const struct budget_in *in,
     }
     out->listen_share = l;
     win_per_s = p->sample_rate_hz / (double)FEAT_STEP_SAMPLES;
-    out->window_ms = currents_get(b, instr_key(in->profile)) * currents_get(b, "cpi") / run_hz *
-                     1000.0;
-    run_ua = currents_get(b, in->tuned ? "run_ua_per_mhz_smps" : "run_ua_per_mhz_ldo") *
-             run_hz / 1e6;
-    isr_share = currents_get(b, "isr_cycles") / run_hz *
-                (in->tuned ? l * p->sample_rate_hz / DMA_HALF_RING
-                           : (double)p->sample_rate_hz + 1000.0);
+    out->window_ms =
+        currents_get(b, instr_key(in->profile)) * currents_get(b, "cpi") / run_hz * 1000.0;
+    run_ua =
+        currents_get(b, in->tuned ? "run_ua_per_mhz_smps" : "run_ua_per_mhz_ldo") * run_hz / 1e6;
+    isr_share =
+        currents_get(b, "isr_cycles") / run_hz *
+        (in->tuned ? l * p->sample_rate_hz / DMA_HALF_RING : (double)p->sample_rate_hz + 1000.0);
     out->run_share = l * win_per_s * out->window_ms / 1000.0 + isr_share;
     out->compute_ua = run_ua * out->run_share;
-    out->sensing_ua = l * currents_get(b, sensor_key(in->profile)) +
-                      (in->tuned ? l * currents_get(b, "adc_lp_ua") : currents_get(b, "adc_on_ua")) +
-                      (in->tuned && in->wake_on_sound ? currents_get(b, "wake_on_sound_ua") : 0);
+    out->sensing_ua =
+        l * currents_get(b, sensor_key(in->profile)) +
+        (in->tuned ? l * currents_get(b, "adc_lp_ua") : currents_get(b, "adc_on_ua")) +
+        (in->tuned && in->wake_on_sound ? currents_get(b, "wake_on_sound_ua") : 0);
     if (in->tuned) {
         out->sleep_ua = (l - (out->run_share > l ? l : out->run_share)) *
-                            currents_get(b, "lpsleep_ua_per_mhz") * currents_get(b, "lp_hz") /
-                            1e6 +
+                            currents_get(b, "lpsleep_ua_per_mhz") * currents_get(b, "lp_hz") / 1e6 +
                         (1 - l) * currents_get(b, "stop2_ua");
     } else {
-        out->sleep_ua =
-            (1 - out->run_share) * currents_get(b, "sleep_ua_per_mhz") * run_hz / 1e6;
+        out->sleep_ua = (1 - out->run_share) * currents_get(b, "sleep_ua_per_mhz") * run_hz / 1e6;
     }
     radio_terms(b, in, out);
     out->total_ua = out->sensing_ua + out->compute_ua + out->sleep_ua + out->radio_ua;

@@ -38,12 +38,12 @@ struct budget_out {
     double sleep_ua;   /* the core idle: Sleep, LPSleep, Stop2 */
     double radio_ua;   /* TX, RX windows, and the radio idle (standby or sleep) */
     double total_ua;
-    double listen_share;   /* share of the time the sensor is on */
-    double run_share;      /* share of the time the core runs */
+    double listen_share; /* share of the time the sensor is on */
+    double run_share;    /* share of the time the core runs */
     double uplinks_per_day;
-    double tx_s_per_day;   /* time on air per day, s */
-    double rx_s_per_day;   /* receive windows per day, s */
-    double window_ms;      /* core time per classification window at full clock */
+    double tx_s_per_day; /* time on air per day, s */
+    double rx_s_per_day; /* receive windows per day, s */
+    double window_ms;    /* core time per classification window at full clock */
 };
 
 /* budget_defaults() - the assumptions of @profile for firmware @tuned (as built: health

@@ -74,12 +74,29 @@ static const struct currents_battery batteries[] = {
 
 /* What budget.c asks for: a table without one of these is incomplete. */
 static const char *const needed[] = {
-    "run_hz",           "lp_hz",           "run_ua_per_mhz_ldo", "run_ua_per_mhz_smps",
-    "sleep_ua_per_mhz", "lpsleep_ua_per_mhz", "stop2_ua",        "cpi",
-    "isr_cycles",       "adc_on_ua",       "adc_lp_ua",          "tx_ua_14dbm",
-    "tx_ua_10dbm",      "rx_ua",           "radio_standby_ua",   "radio_sleep_ua",
-    "sensor_elephant_ua", "sensor_whale_ua", "sensor_turbine_ua", "wake_on_sound_ua",
-    "instr_elephant",   "instr_whale",     "instr_turbine",
+    "run_hz",
+    "lp_hz",
+    "run_ua_per_mhz_ldo",
+    "run_ua_per_mhz_smps",
+    "sleep_ua_per_mhz",
+    "lpsleep_ua_per_mhz",
+    "stop2_ua",
+    "cpi",
+    "isr_cycles",
+    "adc_on_ua",
+    "adc_lp_ua",
+    "tx_ua_14dbm",
+    "tx_ua_10dbm",
+    "rx_ua",
+    "radio_standby_ua",
+    "radio_sleep_ua",
+    "sensor_elephant_ua",
+    "sensor_whale_ua",
+    "sensor_turbine_ua",
+    "wake_on_sound_ua",
+    "instr_elephant",
+    "instr_whale",
+    "instr_turbine",
 };
 
 const struct currents_board *currents_board(const char *name)

@@ -26,7 +26,7 @@ struct currents_board {
 struct currents_battery {
     const char *name; /* "cr2032", "2xaa", "d" */
     const char *label;
-    double mah;       /* nominal capacity at low drain, mAh */
+    double mah; /* nominal capacity at low drain, mAh */
     const char *source;
 };
 

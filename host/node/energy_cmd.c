@@ -44,13 +44,17 @@ struct budget_opts {
 
 static int parse(int argc, char **argv, struct budget_opts *o)
 {
-    static const struct option opts[] = {
-        {"profile", required_argument, NULL, 'p'},  {"battery", required_argument, NULL, 'b'},
-        {"sf", required_argument, NULL, 'F'},       {"scenario", required_argument, NULL, 's'},
-        {"firmware", required_argument, NULL, 'f'}, {"listen-s", required_argument, NULL, 'l'},
-        {"every-s", required_argument, NULL, 'e'},  {"wake-on-sound", required_argument, NULL, 'w'},
-        {"health-s", required_argument, NULL, 'H'}, {"json", no_argument, NULL, 'j'},
-        {NULL, 0, NULL, 0}};
+    static const struct option opts[] = {{"profile", required_argument, NULL, 'p'},
+                                         {"battery", required_argument, NULL, 'b'},
+                                         {"sf", required_argument, NULL, 'F'},
+                                         {"scenario", required_argument, NULL, 's'},
+                                         {"firmware", required_argument, NULL, 'f'},
+                                         {"listen-s", required_argument, NULL, 'l'},
+                                         {"every-s", required_argument, NULL, 'e'},
+                                         {"wake-on-sound", required_argument, NULL, 'w'},
+                                         {"health-s", required_argument, NULL, 'H'},
+                                         {"json", no_argument, NULL, 'j'},
+                                         {NULL, 0, NULL, 0}};
     int c;
     int bad = 0;
 
@@ -59,16 +63,20 @@ static int parse(int argc, char **argv, struct budget_opts *o)
         case 'p':
             o->prof = dsp_profile_from_name(optarg);
             if (o->prof < 0) {
-                fprintf(stderr, "tinyfleet-node: --profile: unknown profile '%s' (elephant, "
-                                "whale, turbine)\n", optarg);
+                fprintf(stderr,
+                        "tinyfleet-node: --profile: unknown profile '%s' (elephant, "
+                        "whale, turbine)\n",
+                        optarg);
                 return 2;
             }
             break;
         case 'b':
             o->battery = optarg;
             if (currents_battery(optarg) == NULL) {
-                fprintf(stderr, "tinyfleet-node: --battery: unknown battery '%s' (cr2032, 2xaa, "
-                                "d)\n", optarg);
+                fprintf(stderr,
+                        "tinyfleet-node: --battery: unknown battery '%s' (cr2032, 2xaa, "
+                        "d)\n",
+                        optarg);
                 return 2;
             }
             break;
@@ -159,8 +167,7 @@ static int assumptions(const struct budget_opts *o, struct budget_in *in)
     return 0;
 }
 
-static void print_json(const struct budget_in *in, const struct budget_out *r,
-                       const char *only)
+static void print_json(const struct budget_in *in, const struct budget_out *r, const char *only)
 {
     const struct currents_battery *bat;
     size_t n;
@@ -174,8 +181,8 @@ static void print_json(const struct budget_in *in, const struct budget_out *r,
            "\"rx_s_per_day\":%.3f,\"window_ms\":%.3f,\"life_days\":{",
            dsp_profile_name((enum dsp_profile)in->profile), in->tuned ? "tuned" : "as-built",
            in->sf, r->listen_share, in->wake_on_sound ? "true" : "false", in->health_s,
-           r->sensing_ua, r->compute_ua, r->sleep_ua, r->radio_ua, r->total_ua,
-           r->uplinks_per_day, r->tx_s_per_day, r->rx_s_per_day, r->window_ms);
+           r->sensing_ua, r->compute_ua, r->sleep_ua, r->radio_ua, r->total_ua, r->uplinks_per_day,
+           r->tx_s_per_day, r->rx_s_per_day, r->window_ms);
     bat = currents_batteries(&n);
     for (i = 0; i < n; i++) {
         if (only == NULL || strcmp(only, bat[i].name) == 0) {
@@ -237,7 +244,7 @@ static void print_table(const struct currents_board *b, const struct budget_in *
            "(%d symbols, RX2 SF%d): %.1f uplinks/day, %.2f s TX/day, %.2f s RX/day\n",
            in->sf, in->dbm, in->health_s,
            in->profile == DSP_PROFILE_TURBINE ? "anomaly summary every anomaly_s"
-                                               : "events_per_day detection frames",
+                                              : "events_per_day detection frames",
            in->rx_windows, in->rx_symbols, in->rx2_sf, r->uplinks_per_day, r->tx_s_per_day,
            r->rx_s_per_day);
     printf("  anomaly_s %g, events_per_day %g; the battery's self-discharge and its limits on "
@@ -287,9 +294,9 @@ void energy_cmd_print_acct(FILE *out, const struct energy_acct *a)
             ",\"energy\":{\"run_s\":%.3f,\"sleep_s\":%.3f,\"lpsleep_s\":%.3f,\"stop2_s\":%.3f,"
             "\"run_hz\":%u,\"sensor_on_s\":%.3f,\"sensor_starts\":%u,\"tx_s\":%.3f,"
             "\"tx_frames\":%u,\"tx_dbm\":%d,\"rx_s\":%.3f,\"rx_windows\":%u}",
-            a->state_us[ENERGY_RUN] / 1e6, a->state_us[ENERGY_SLEEP] / 1e6,
-            a->state_us[ENERGY_LPSLEEP] / 1e6, a->state_us[ENERGY_STOP2] / 1e6,
-            (unsigned)a->run_hz, a->sensor_on_us / 1e6, (unsigned)a->sensor_starts,
-            a->tx_us / 1e6, (unsigned)a->tx_frames, a->tx_dbm, a->rx_us / 1e6,
+            (double)a->state_us[ENERGY_RUN] / 1e6, (double)a->state_us[ENERGY_SLEEP] / 1e6,
+            (double)a->state_us[ENERGY_LPSLEEP] / 1e6, (double)a->state_us[ENERGY_STOP2] / 1e6,
+            (unsigned)a->run_hz, (double)a->sensor_on_us / 1e6, (unsigned)a->sensor_starts,
+            (double)a->tx_us / 1e6, (unsigned)a->tx_frames, a->tx_dbm, (double)a->rx_us / 1e6,
             (unsigned)a->rx_windows);
 }

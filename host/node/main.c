@@ -679,7 +679,7 @@ static int cmd_run(int argc, char **argv)
     static struct synth_scene scene;
     static struct run_opts o;
     struct host_clock clock;
-    struct host_fwd fwd;
+    static struct host_fwd fwd; /* hn (static) points at it */
     struct node_config cfg;
     struct wav w;
     int rc;

@@ -57,15 +57,16 @@ static void test_budget_turbine_duty_cycled_by_hand(void **state)
     double l = 2.5 / 600.0;
     /* 369,774 instructions per window x 1.3 cycles / 48 MHz; 4000 / 1024 windows per second;
      * one DMA half-ring interrupt of 60 cycles per 512 samples while listening */
-    double run_share = l * (4000.0 / 1024.0) * (369774.0 * 1.3 / 48e6) + 60.0 / 48e6 * l * 4000.0 / 512.0;
-    double compute = 70.0 * 48.0 * run_share;          /* SMPS: 70 uA/MHz at 48 MHz */
-    double sensing = l * 1000.0 + l * 40.0;            /* ADXL1002 1 mA; ADC+TIM+DMA 40 uA */
+    double run_share =
+        l * (4000.0 / 1024.0) * (369774.0 * 1.3 / 48e6) + 60.0 / 48e6 * l * 4000.0 / 512.0;
+    double compute = 70.0 * 48.0 * run_share; /* SMPS: 70 uA/MHz at 48 MHz */
+    double sensing = l * 1000.0 + l * 40.0;   /* ADXL1002 1 mA; ADC+TIM+DMA 40 uA */
     double sleep = (l - run_share) * 30.0 * 2.0 + (1 - l) * 1.1; /* LPSleep 2 MHz; Stop2 */
     /* SF9/125 kHz: Tsym 4.096 ms, preamble 12.25 symbols = 50.176 ms. Health: 13 + 16 bytes,
      * ceil((8*29 - 36 + 44) / 36) = 7, 8 + 7*5 = 43 symbols = 176.128 ms: 226.304 ms.
      * Anomaly summary: 13 + 8 bytes, ceil(176 / 36) = 5, 33 symbols: 185.344 ms. */
-    double tx_s = 4 * 0.226304 + 144 * 0.185344;      /* every 6 h, every 10 min */
-    double rx_s = 148 * 2 * 8 * 0.004096;              /* 2 windows of 8 symbols at SF9 */
+    double tx_s = 4 * 0.226304 + 144 * 0.185344; /* every 6 h, every 10 min */
+    double rx_s = 148 * 2 * 8 * 0.004096;        /* 2 windows of 8 symbols at SF9 */
     double radio = (tx_s * 25500.0 + rx_s * 4820.0) / 86400.0 + 0.6; /* + radio asleep */
     double total = compute + sensing + sleep + radio;
 
@@ -105,9 +106,9 @@ static void test_budget_as_built_elephant(void **state)
     (void)state;
     budget_defaults(&in, DSP_PROFILE_ELEPHANT, false);
     assert_int_equal(budget_compute(b, &in, &out, err, sizeof(err)), 0);
-    assert_close(out.compute_ua, 101.0 * 48.0 * run_share);      /* LDO */
-    assert_close(out.sensing_ua, 280.0 + 200.0);                 /* front end + ADC left on */
-    assert_close(out.sleep_ua, (1 - run_share) * 29.0 * 48.0);   /* Sleep at 48 MHz */
+    assert_close(out.compute_ua, 101.0 * 48.0 * run_share);       /* LDO */
+    assert_close(out.sensing_ua, 280.0 + 200.0);                  /* front end + ADC left on */
+    assert_close(out.sleep_ua, (1 - run_share) * 29.0 * 48.0);    /* Sleep at 48 MHz */
     assert_close(out.radio_ua, tx_s * 25500.0 / 86400.0 + 600.0); /* standby, no RX windows */
 }
 

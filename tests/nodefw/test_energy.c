@@ -18,10 +18,10 @@ static void test_energy_enter_charges_the_state_left(void **state)
 
     (void)state;
     energy_init(&a, 1000, 48000000u, 2000000u);
-    energy_enter(&a, ENERGY_STOP2, 1500);    /* 500 us of run */
-    energy_enter(&a, ENERGY_RUN, 101500);    /* 100 ms of Stop2 */
+    energy_enter(&a, ENERGY_STOP2, 1500);     /* 500 us of run */
+    energy_enter(&a, ENERGY_RUN, 101500);     /* 100 ms of Stop2 */
     energy_enter(&a, ENERGY_LPSLEEP, 102000); /* 500 us of run */
-    energy_enter(&a, ENERGY_SLEEP, 202000);  /* 100 ms of LP sleep */
+    energy_enter(&a, ENERGY_SLEEP, 202000);   /* 100 ms of LP sleep */
     assert_int_equal(a.state_us[ENERGY_RUN], 1000);
     assert_int_equal(a.state_us[ENERGY_STOP2], 100000);
     assert_int_equal(a.state_us[ENERGY_LPSLEEP], 100000);

@@ -39,10 +39,10 @@ struct energy_acct {
     uint64_t rx_us;                        /* radio receiving (RX windows), us */
     uint32_t rx_windows;                   /* receive windows opened */
     /* Open intervals, charged at the next change or by energy_snapshot(). */
-    uint8_t state;             /* enum energy_state now */
-    bool sensor_on;            /* front end on now */
-    uint64_t state_since_us;   /* when the state was entered */
-    uint64_t sensor_since_us;  /* when the front end was switched on */
+    uint8_t state;            /* enum energy_state now */
+    bool sensor_on;           /* front end on now */
+    uint64_t state_since_us;  /* when the state was entered */
+    uint64_t sensor_since_us; /* when the front end was switched on */
 };
 
 /*

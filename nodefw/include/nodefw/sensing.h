@@ -30,11 +30,11 @@ struct sensing_config {
 };
 
 struct sensing {
-    bool on;              /* the sensor is listening */
-    uint64_t off_at_ms;   /* when listening stops */
-    uint64_t next_on_ms;  /* SENSING_DUTY: the next period's start */
-    uint32_t periods;     /* listening periods started */
-    uint32_t wakeups;     /* SENSING_WAKE: wake-on-sound events taken */
+    bool on;             /* the sensor is listening */
+    uint64_t off_at_ms;  /* when listening stops */
+    uint64_t next_on_ms; /* SENSING_DUTY: the next period's start */
+    uint32_t periods;    /* listening periods started */
+    uint32_t wakeups;    /* SENSING_WAKE: wake-on-sound events taken */
 };
 
 /* sensing_config_ok() - @c is usable: a known mode, listen_ms > 0 unless continuous, and
