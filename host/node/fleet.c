@@ -150,6 +150,15 @@ static int node_key(struct parse *p, const char *s, struct fleet_node_cfg *n, co
             return perr(p, s, k, "32 hex digits expected");
         }
         n->has_keys |= k[0] == 'n' ? 1 : 2;
+    } else if (strcmp(k, "listen_s") == 0 || strcmp(k, "every_s") == 0 ||
+               strcmp(k, "wake_level") == 0) {
+        double *dst = k[0] == 'l' ? &n->listen_s : k[0] == 'e' ? &n->every_s : &n->wake_level;
+
+        if (num(v, dst) != 0 || *dst < 0 || *dst > (k[0] == 'w' ? 1 : 86400)) {
+            return perr(p, s, k,
+                        k[0] == 'w' ? "a level in 0..1 expected"
+                                    : "a number of seconds (0..86400) expected");
+        }
     } else {
         return perr(p, s, k, "unknown key");
     }
@@ -582,6 +591,15 @@ static int start_node(struct fleet_scenario *sc, struct sim_node *sn, struct hos
         cfg.lora.sf = (uint8_t)sc->sf;
         cfg.lora.low_dr_optimize = sc->sf >= 11;
     }
+    if (simutil_sensing(&cfg.sense, sn->cfg->listen_s, sn->cfg->every_s, sn->cfg->wake_level) !=
+        0) {
+        fprintf(stderr,
+                "tinyfleet-node: [node.%s]: listen_s needs every_s >= listen_s or "
+                "wake_level\n",
+                sn->cfg->name);
+        return -1;
+    }
+    host_node_set_wake(&sn->hn, cfg.sense.mode == SENSING_WAKE ? sn->cfg->wake_level : 0);
     if (sn->cfg->bearer == BEARER_COAP) {
         if (host_parse_coap_uri(sc->coap, host, sizeof(host), port, sizeof(port)) != 0) {
             fprintf(stderr, "tinyfleet-node: coap = %s: expected coap://HOST[:PORT]/up\n",

@@ -35,9 +35,12 @@ struct fleet_node_cfg {
     uint32_t devaddr;
     uint8_t nwkskey[16], appskey[16];
     int has_keys;
-    int profile; /* enum dsp_profile */
-    int bearer;  /* enum bearer_kind; -1: the [fleet] default */
-    double x, y; /* metres */
+    int profile;       /* enum dsp_profile */
+    int bearer;        /* enum bearer_kind; -1: the [fleet] default */
+    double x, y;       /* metres */
+    double listen_s;   /* duty-cycled sensing: listen listen_s ... (0: continuous) */
+    double every_s;    /* ... of every every_s (0: woken by sound instead) */
+    double wake_level; /* wake-on-sound threshold, full scale 1 (with listen_s, no every_s) */
 };
 
 struct fleet_scenario {

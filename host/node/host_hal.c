@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "lib/fwd.h"
+#include "nodefw/dutycycle.h"
 
 void host_clock_init(struct host_clock *c, double speed, bool manual)
 {
@@ -79,8 +80,15 @@ static int h_sensor_start(void *ctx, uint32_t rate_hz)
         return HAL_EINVAL; /* the source was made for another rate */
     }
     hn->rate_hz = rate_hz;
-    hn->sensor_start_ms = host_clock_now(hn->clock);
-    hn->delivered = 0;
+    if (!hn->sensor_started) {
+        hn->sensor_start_ms = host_clock_now(hn->clock);
+        hn->delivered = 0;
+        hn->sensor_started = true;
+    } else if (hn->sensor_off) {
+        (void)host_power_skip(hn); /* the input while off is gone */
+    }
+    hn->sensor_off = false;
+    host_power_sensor(hn, true);
     return HAL_OK;
 }
 
@@ -98,6 +106,9 @@ static int h_sensor_read(void *ctx, int16_t *buf, size_t n)
     if (hn->source_eof) {
         return HAL_EEOF;
     }
+    if (hn->sensor_off) {
+        return host_power_skip(hn) ? 0 : HAL_EEOF;
+    }
     /* Samples become available as the clock passes their time. */
     due = (now - hn->sensor_start_ms) * hn->rate_hz / 1000u;
     if (due <= hn->delivered) {
@@ -105,6 +116,7 @@ static int h_sensor_read(void *ctx, int16_t *buf, size_t n)
     }
     k = due - hn->delivered < n ? (size_t)(due - hn->delivered) : n;
     got = hn->source(hn->source_arg, buf, k);
+    host_power_samples(hn, hn->delivered, hn->delivered + got);
     hn->delivered += got;
     if (got < k) {
         hn->source_eof = true;
@@ -144,6 +156,7 @@ static int h_radio_send(void *ctx, const struct hal_lora_tx *tx, const uint8_t *
     if (len > FWD_PHY_MAX) {
         return HAL_EINVAL;
     }
+    energy_tx(&hn->energy, dutycycle_toa_us(tx, len), tx->power_dbm);
     gettimeofday(&tv, NULL);
     gmtime_r(&tv.tv_sec, &tm);
     strftime(tbuf, sizeof(tbuf), "%Y-%m-%dT%H:%M:%S", &tm);
@@ -318,7 +331,35 @@ static const struct hal_ops host_ops = {
     .battery_mv = h_battery,
     .temp_c = h_temp,
     .log = h_log,
+    .sensor_stop = host_power_sensor_stop,
+    .energy = host_power_energy,
 };
+
+/* The same with a wake-on-sound line (host_node_set_wake()). */
+static const struct hal_ops host_ops_wake = {
+    .now_ms = h_now,
+    .sleep_ms = h_sleep,
+    .sensor_start = h_sensor_start,
+    .sensor_read = h_sensor_read,
+    .radio_send = h_radio_send,
+    .dgram_send = h_dgram_send,
+    .dgram_recv = h_dgram_recv,
+    .nv_read = h_nv_read,
+    .nv_write = h_nv_write,
+    .random_u32 = h_random,
+    .battery_mv = h_battery,
+    .temp_c = h_temp,
+    .log = h_log,
+    .sensor_stop = host_power_sensor_stop,
+    .energy = host_power_energy,
+    .wake_pending = host_power_wake_pending,
+};
+
+void host_node_set_wake(struct host_node *hn, double level)
+{
+    hn->wake_level = level;
+    hn->hal.ops = level > 0 ? &host_ops_wake : &host_ops;
+}
 
 void host_node_init(struct host_node *hn, struct host_clock *clock, const char *name, uint64_t seed)
 {
@@ -333,6 +374,7 @@ void host_node_init(struct host_node *hn, struct host_clock *clock, const char *
     hn->temp_c = 25;
     hn->rssi = -95;
     hn->lsnr_x10 = 55;
+    host_power_init(hn);
 }
 
 int host_udp_connect(const char *host, const char *port, char *err, size_t errlen)

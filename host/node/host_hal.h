@@ -64,11 +64,37 @@ struct host_node {
     uint64_t rng; /* xorshift64* state */
     uint16_t battery_mv;
     int8_t temp_c;
+    /* power (host_power.c): the accounts of the simulated tuned STM32WL55 board */
+    struct energy_acct energy; /* run time charged per window; idle states at snapshot */
+    uint64_t window_run_us;    /* core time per window (host/lib/currents.c) */
+    bool sensor_started;       /* sensor_start() was called once: the source's time runs */
+    bool sensor_off;           /* sensor_stop() and no start since */
+    double wake_level;         /* wake-on-sound threshold, full scale 1 (0: no wake line) */
+    bool wake_fired;           /* the line fired and wake_pending() has not said so yet */
 };
 
 /* host_node_init() - a node HAL with no network, no source and storage in memory. */
 void host_node_init(struct host_node *hn, struct host_clock *clock, const char *name,
                     uint64_t seed);
+
+/* host_node_set_wake() - give the node a wake-on-sound line that fires when a sample of the
+ * input reaches @level (full scale 1) while the sensor is off; 0 removes the line. */
+void host_node_set_wake(struct host_node *hn, double level);
+
+/* Power (host_power.c), called by host_hal.c: */
+void host_power_init(struct host_node *hn);
+/* The sensor switched on (or off), at the clock's now. */
+void host_power_sensor(struct host_node *hn, bool on);
+/* Samples handed to the firmware went from @before to @after: each completed step of
+ * FEAT_STEP_SAMPLES is one window of core time. */
+void host_power_samples(struct host_node *hn, uint64_t before, uint64_t after);
+/* While the sensor is off: drop the input the clock has passed, watching for the wake
+ * level. Return: false once the input has ended. */
+bool host_power_skip(struct host_node *hn);
+/* The HAL entries of host_power.c. */
+void host_power_sensor_stop(void *ctx);
+bool host_power_wake_pending(void *ctx);
+void host_power_energy(void *ctx, struct energy_acct *out);
 
 /*
  * host_udp_connect() - a non-blocking UDP socket connected to @host:@port.

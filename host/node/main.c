@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "energy_cmd.h"
 #include "fleet.h"
 #include "host_hal.h"
 #include "simutil.h"
@@ -41,6 +42,8 @@ static int usage(FILE *out, int rc)
             "                          [--sf N] [--eui HEX16] [--k N] [--seed N] [-v]\n"
             "       tinyfleet-node fleet --scenario FILE [--speed X] [--duration-s N]\n"
             "                            [--coap URI] [--forwarder HOST:PORT] [--list] [-v]\n"
+            "       tinyfleet-node budget --profile P [--battery NAME] [--sf N] [--scenario FILE]\n"
+            "                             [--json]\n"
             "\n"
             "  -v, --verbose  (run, fleet) log what the nodes do to stderr\n"
             "\n"
@@ -89,6 +92,7 @@ static const struct command_help {
      "                          (--wav FILE | --event KIND [--seconds S --at S --snr DB])\n"
      "                          [--speed X] [--nv FILE] [--health-s N] [--batch-s N]\n"
      "                          [--sf N] [--eui HEX16] [--k N] [--seed N] [-v]\n"
+     "                          [--listen-s S (--every-s S | --wake-level X)]\n"
      "\n"
      "One node on the host HAL; at the end of the input it flushes and prints its\n"
      "counters as one JSON line.\n"
@@ -108,7 +112,11 @@ static const struct command_help {
      "  --sf N               LoRa spreading factor, 7..12\n"
      "  --eui HEX16          the forwarder's gateway EUI in PUSH_DATA\n"
      "  --k N                how far the stored counter limit runs ahead (1..16383)\n"
-     "  -v, --verbose        log what the node does to stderr\n"},
+     "  -v, --verbose        log what the node does to stderr\n"
+     "  --listen-s S         duty-cycled sensing: listen S seconds ...\n"
+     "  --every-s S          ... of every S seconds (the sensor is off in between)\n"
+     "  --wake-level X       or: off until a sample reaches X (full scale 1), the host's\n"
+     "                       wake-on-sound line; then listen --listen-s seconds\n"},
     {"fleet", "usage: tinyfleet-node fleet --scenario FILE [--speed X] [--duration-s N]\n"
               "                            [--coap URI] [--forwarder HOST:PORT] [--list] [-v]\n"
               "\n"
@@ -140,6 +148,11 @@ static int command_usage(const char *name)
 {
     size_t i;
 
+    if (strcmp(name, "budget") == 0) {
+        fputs(energy_cmd_help, stdout);
+        fputs("\nExit status: 0 success, 1 failure, 2 usage error.\n", stdout);
+        return fflush(stdout) == 0 && !ferror(stdout) ? 0 : 1;
+    }
     for (i = 0; i < sizeof(command_help) / sizeof(command_help[0]); i++) {
         if (strcmp(command_help[i].name, name) == 0) {
             fputs(command_help[i].text, stdout);
@@ -417,27 +430,19 @@ static size_t wav_source(void *arg, int16_t *buf, size_t n)
     return wav_read(arg, buf, n);
 }
 
-static const struct option run_options[] = {{"profile", required_argument, NULL, 'p'},
-                                            {"devaddr", required_argument, NULL, 'd'},
-                                            {"nwkskey", required_argument, NULL, 'N'},
-                                            {"appskey", required_argument, NULL, 'A'},
-                                            {"coap", required_argument, NULL, 'c'},
-                                            {"forwarder", required_argument, NULL, 'f'},
-                                            {"wav", required_argument, NULL, 'w'},
-                                            {"event", required_argument, NULL, 'e'},
-                                            {"seconds", required_argument, NULL, 's'},
-                                            {"at", required_argument, NULL, 'a'},
-                                            {"snr", required_argument, NULL, 'n'},
-                                            {"speed", required_argument, NULL, 'x'},
-                                            {"nv", required_argument, NULL, 'V'},
-                                            {"health-s", required_argument, NULL, 'H'},
-                                            {"batch-s", required_argument, NULL, 'B'},
-                                            {"sf", required_argument, NULL, 'F'},
-                                            {"eui", required_argument, NULL, 'E'},
-                                            {"k", required_argument, NULL, 'k'},
-                                            {"seed", required_argument, NULL, 'r'},
-                                            {"verbose", no_argument, NULL, 'v'},
-                                            {NULL, 0, NULL, 0}};
+static const struct option run_options[] = {
+    {"profile", required_argument, NULL, 'p'},    {"devaddr", required_argument, NULL, 'd'},
+    {"nwkskey", required_argument, NULL, 'N'},    {"appskey", required_argument, NULL, 'A'},
+    {"coap", required_argument, NULL, 'c'},       {"forwarder", required_argument, NULL, 'f'},
+    {"wav", required_argument, NULL, 'w'},        {"event", required_argument, NULL, 'e'},
+    {"seconds", required_argument, NULL, 's'},    {"at", required_argument, NULL, 'a'},
+    {"snr", required_argument, NULL, 'n'},        {"speed", required_argument, NULL, 'x'},
+    {"nv", required_argument, NULL, 'V'},         {"health-s", required_argument, NULL, 'H'},
+    {"batch-s", required_argument, NULL, 'B'},    {"sf", required_argument, NULL, 'F'},
+    {"eui", required_argument, NULL, 'E'},        {"k", required_argument, NULL, 'k'},
+    {"seed", required_argument, NULL, 'r'},       {"verbose", no_argument, NULL, 'v'},
+    {"listen-s", required_argument, NULL, 'L'},   {"every-s", required_argument, NULL, 'Y'},
+    {"wake-level", required_argument, NULL, 'W'}, {NULL, 0, NULL, 0}};
 
 /* What `run` was given. */
 struct run_opts {
@@ -453,6 +458,9 @@ struct run_opts {
     double batch_s;         /* --batch-s, -1: the profile's default */
     double sf;              /* --sf, 0: the default */
     double k;               /* --k: frame-counter writes every k frames */
+    double listen_s;        /* --listen-s: duty-cycled or woken sensing (0: continuous) */
+    double every_s;         /* --every-s */
+    double wake_level;      /* --wake-level: wake-on-sound threshold, full scale 1 */
     int prof;               /* --profile, -1: not given */
     bool have_dev;
     bool have_nk;
@@ -508,6 +516,12 @@ static int run_option(int c, const char *arg, struct run_opts *o)
     case 'v':
         o->verbose = true;
         return 0;
+    case 'L':
+        return hostutil_num("listen-s", arg, 0.001, 86400, &o->listen_s) != 0 ? 2 : 0;
+    case 'Y':
+        return hostutil_num("every-s", arg, 0.001, 86400, &o->every_s) != 0 ? 2 : 0;
+    case 'W':
+        return hostutil_num("wake-level", arg, 0.0001, 1, &o->wake_level) != 0 ? 2 : 0;
     default:
         return -1;
     }
@@ -545,6 +559,11 @@ static int run_parse(int argc, char **argv, struct run_opts *o)
                         "HOST:PORT\n");
         return 2;
     }
+    if (simutil_sensing(&o->cfg.sense, o->listen_s, o->every_s, o->wake_level) != 0) {
+        fprintf(stderr, "tinyfleet-node run: --listen-s S needs --every-s (>= S) or "
+                        "--wake-level X, and they need --listen-s\n");
+        return 2;
+    }
     if ((o->wavpath == NULL) == (o->so.event == NULL)) {
         fprintf(stderr, "tinyfleet-node run: give exactly one of --wav FILE and --event KIND\n");
         return 2;
@@ -561,6 +580,7 @@ static void run_config(const struct run_opts *o, struct node_config *cfg)
     memcpy(cfg->nwkskey, o->cfg.nwkskey, sizeof(cfg->nwkskey));
     memcpy(cfg->appskey, o->cfg.appskey, sizeof(cfg->appskey));
     cfg->fcnt_k = (uint16_t)o->k;
+    cfg->sense = o->cfg.sense;
     if (o->health_s >= 0) {
         cfg->agg.health_period_ms = (uint32_t)o->health_s * 1000u;
     }
@@ -659,7 +679,7 @@ static int cmd_run(int argc, char **argv)
     static struct synth_scene scene;
     static struct run_opts o;
     struct host_clock clock;
-    struct host_fwd fwd;
+    static struct host_fwd fwd; /* hn (static) points at it */
     struct node_config cfg;
     struct wav w;
     int rc;
@@ -688,6 +708,7 @@ static int cmd_run(int argc, char **argv)
                    o.so.seed != 0 ? o.so.seed
                                   : ((uint64_t)cfg.devaddr << 20) ^ (uint64_t)time(NULL));
     hn.verbose = o.verbose;
+    host_node_set_wake(&hn, o.cfg.sense.mode == SENSING_WAKE ? o.wake_level : 0);
     if (o.nv != NULL) {
         snprintf(hn.nv_path, sizeof(hn.nv_path), "%s", o.nv);
     }
@@ -745,6 +766,9 @@ int main(int argc, char **argv)
     }
     if (strcmp(argv[1], "fleet") == 0) {
         return fleet_main(argc - 1, argv + 1);
+    }
+    if (strcmp(argv[1], "budget") == 0) {
+        return energy_cmd_budget(argc - 1, argv + 1);
     }
     fprintf(stderr, "tinyfleet-node: unknown command '%s'\n", argv[1]);
     return usage(stderr, 2);

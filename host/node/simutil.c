@@ -6,6 +6,7 @@
 #include <inttypes.h>
 #include <string.h>
 
+#include "energy_cmd.h"
 #include "synth/synth.h"
 
 int simutil_synth_kind(const char *name)
@@ -40,6 +41,7 @@ void simutil_print_stats(FILE *out, const char *name, const struct node *n, uint
                          uint32_t ack_timeouts)
 {
     const struct node_stats *s = &n->stats;
+    struct energy_acct e;
 
     fprintf(out,
             "{\"node\":\"%s\",\"devaddr\":\"%08" PRIX32 "\",\"bearer\":\"%s\",\"windows\":%" PRIu32
@@ -48,12 +50,33 @@ void simutil_print_stats(FILE *out, const char *name, const struct node *n, uint
             ",\"records_dropped\":%" PRIu32 ",\"fcnt_next\":%" PRIu32 ",\"fcnt_writes\":%" PRIu32
             ",\"airtime_ms\":%.1f,\"coap_retransmissions\":%" PRIu32 ",\"coap_rejected\":%" PRIu32
             ",\"coap_timeouts\":%" PRIu32 ",\"coap_unavailable\":%" PRIu32 ",\"push_acks\":%" PRIu32
-            ",\"push_ack_timeouts\":%" PRIu32 "}\n",
+            ",\"push_ack_timeouts\":%" PRIu32,
             name, n->cfg.devaddr, n->cfg.bearer == BEARER_COAP ? "coap" : "lora", s->windows,
             s->detections, n->agg.episodes, s->frames, s->delivered, s->tx_failed,
             s->budget_refused, n->agg.dropped, n->fcnt.next, n->fcnt.writes,
             (double)n->bearer.dc.total_us / 1000.0, n->bearer.coap.retransmissions,
             n->bearer.coap.rejected, n->bearer.coap.timeouts, n->bearer.coap.unavailable, acks,
             ack_timeouts);
+    if (hal_energy(n->hal, &e) == HAL_OK) {
+        energy_cmd_print_acct(out, &e);
+    }
+    fprintf(out, ",\"listen_periods\":%" PRIu32 ",\"wakeups\":%" PRIu32 "}\n", n->sensing.periods,
+            n->sensing.wakeups);
     fflush(out);
+}
+
+int simutil_sensing(struct sensing_config *c, double listen_s, double every_s, double wake_level)
+{
+    memset(c, 0, sizeof(*c));
+    if (listen_s <= 0) {
+        return every_s > 0 || wake_level > 0 ? -1 : 0;
+    }
+    c->listen_ms = (uint32_t)(listen_s * 1000.0 + 0.5);
+    if (wake_level > 0) {
+        c->mode = SENSING_WAKE;
+        return every_s > 0 ? -1 : 0;
+    }
+    c->mode = SENSING_DUTY;
+    c->every_ms = (uint32_t)(every_s * 1000.0 + 0.5);
+    return sensing_config_ok(c) ? 0 : -1;
 }

@@ -20,4 +20,12 @@ const char *simutil_node_strerror(int rc);
 void simutil_print_stats(FILE *out, const char *name, const struct node *n, uint32_t acks,
                          uint32_t ack_timeouts);
 
+/*
+ * simutil_sensing() - the sensing schedule of the options --listen-s, --every-s and
+ * --wake-level (scenario keys listen_s, every_s, wake_level): none given, continuous;
+ * listen and every, duty-cycled; listen and a wake level, woken by sound.
+ * Return: 0, or -1 for an inconsistent combination.
+ */
+int simutil_sensing(struct sensing_config *c, double listen_s, double every_s, double wake_level);
+
 #endif

@@ -46,7 +46,7 @@ int node_init(struct node *n, const struct node_config *cfg, const struct hal *h
     const struct dsp_profile_info *prof = dsp_profile_get((enum dsp_profile)cfg->profile);
 
     if (prof == NULL || cfg->bearer > BEARER_COAP || cfg->fcnt_k == 0u ||
-        cfg->fcnt_k > FCNT_MAX_K) {
+        cfg->fcnt_k > FCNT_MAX_K || !sensing_config_ok(&cfg->sense)) {
         return NODE_EINVAL;
     }
     memset(n, 0, sizeof(*n));
@@ -66,16 +66,25 @@ int node_init(struct node *n, const struct node_config *cfg, const struct hal *h
     }
     n->start_ms = hal_now_ms(hal);
     n->last_ms = n->start_ms;
+    n->seg_ms = n->start_ms;
+    n->sensing.on = true;
+    n->sensing.periods = 1;
+    n->sensing.off_at_ms = n->start_ms + cfg->sense.listen_ms;
+    n->sensing.next_on_ms = n->start_ms + cfg->sense.every_ms;
     aggregator_init(&n->agg, &cfg->agg, n->start_ms);
     bearer_init(&n->bearer, (enum bearer_kind)cfg->bearer, hal, &cfg->lora,
                 (enum dutycycle_region)cfg->region);
     return 0;
 }
 
-/* Node-clock time of the end of the samples consumed so far (sample accurate). */
+/* Node-clock time of the end of the samples consumed so far (sample accurate within the
+ * listening period, which starts at seg_ms). */
 static uint64_t sample_time_ms(const struct node *n, uint64_t samples)
 {
-    return n->start_ms + samples * 1000u / n->rate_hz;
+    if (samples < n->seg_samples) {
+        return n->seg_ms;
+    }
+    return n->seg_ms + (samples - n->seg_samples) * 1000u / n->rate_hz;
 }
 
 static void on_result(struct node *n, const struct node_classify_result *r)
@@ -223,7 +232,10 @@ int node_step(struct node *n)
     bool busy;
     int ev;
 
-    busy = take_samples(n);
+    if (n->cfg.sense.mode != (uint8_t)SENSING_CONTINUOUS && !n->eof) {
+        node__sensing(n, hal_now_ms(n->hal));
+    }
+    busy = n->sensing.on && take_samples(n);
     now = hal_now_ms(n->hal);
     n->last_ms = now;
 

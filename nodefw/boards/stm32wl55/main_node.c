@@ -50,9 +50,12 @@ int main(void)
             return 1;
         }
         if (st == NODE_IDLE) {
-            /* A step of FEAT_STEP_SAMPLES takes 256 ms at 4 kHz: waking every 32 ms keeps
-             * the ring buffer far from full at every profile's rate. */
-            hal_sleep_ms(h, 32u);
+            /* Listening: the DMA's half-ring interrupt (512 samples, 128 ms at 4 kHz) ends
+             * the sleep early when there is a step to classify. Not listening: Stop2 until
+             * the next period, but at most 1 s (the aggregator's timers run on the clock). */
+            uint32_t idle = node_idle_ms(&node, hal_now_ms(h));
+
+            hal_sleep_ms(h, idle == 0u ? 200u : (idle > 1000u ? 1000u : idle));
         }
     }
 }

@@ -16,10 +16,38 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "nodefw/energy.h"
+
 #if defined(__GNUC__)
 #define HAL_MUST_CHECK __attribute__((warn_unused_result))
 #else
 #define HAL_MUST_CHECK
+static inline void hal_sensor_stop(const struct hal *h)
+{
+    if (h->ops->sensor_stop != NULL) {
+        h->ops->sensor_stop(h->ctx);
+    }
+}
+
+static inline bool hal_has_wake_line(const struct hal *h)
+{
+    return h->ops->wake_pending != NULL;
+}
+
+static inline bool hal_wake_pending(const struct hal *h)
+{
+    return h->ops->wake_pending != NULL && h->ops->wake_pending(h->ctx);
+}
+
+static inline HAL_MUST_CHECK int hal_energy(const struct hal *h, struct energy_acct *out)
+{
+    if (h->ops->energy == NULL) {
+        return HAL_ENOTSUP;
+    }
+    h->ops->energy(h->ctx, out);
+    return HAL_OK;
+}
+
 #endif
 
 /* Return codes of the HAL functions; all failures are negative. */
@@ -148,6 +176,28 @@ struct hal_ops {
      * NULL allowed: the firmware then says nothing. The text is only valid during the call.
      */
     void (*log)(void *ctx, const char *line);
+
+    /* --- power (nodefw/ENERGY.md); each NULL allowed ------------------------------------ */
+
+    /*
+     * sensor_stop() - power the sensor front end and its sampling down until the next
+     * sensor_start() (duty-cycled sensing). NULL: the sensor keeps running and the firmware
+     * discards what it reads while not listening.
+     */
+    void (*sensor_stop)(void *ctx);
+
+    /*
+     * wake_pending() - whether the wake-on-sound line (a wake-on-sound microphone's output
+     * or an analog envelope comparator on an EXTI input) fired since the last call; the
+     * call clears it. NULL: the board has no such line.
+     */
+    bool (*wake_pending)(void *ctx);
+
+    /*
+     * energy() - the board's energy account as of now (energy.h), into @out.
+     * NULL: the board keeps none (hal_energy() then returns HAL_ENOTSUP).
+     */
+    void (*energy)(void *ctx, struct energy_acct *out);
 };
 
 /* One board instance: its function table and its context. Caller-owned, usually static. */
@@ -223,6 +273,32 @@ static inline void hal_log(const struct hal *h, const char *line)
     if (h->ops->log != NULL) {
         h->ops->log(h->ctx, line);
     }
+}
+
+static inline void hal_sensor_stop(const struct hal *h)
+{
+    if (h->ops->sensor_stop != NULL) {
+        h->ops->sensor_stop(h->ctx);
+    }
+}
+
+static inline bool hal_has_wake_line(const struct hal *h)
+{
+    return h->ops->wake_pending != NULL;
+}
+
+static inline bool hal_wake_pending(const struct hal *h)
+{
+    return h->ops->wake_pending != NULL && h->ops->wake_pending(h->ctx);
+}
+
+static inline HAL_MUST_CHECK int hal_energy(const struct hal *h, struct energy_acct *out)
+{
+    if (h->ops->energy == NULL) {
+        return HAL_ENOTSUP;
+    }
+    h->ops->energy(h->ctx, out);
+    return HAL_OK;
 }
 
 #endif

@@ -20,6 +20,7 @@
 #include "nodefw/fcnt.h"
 #include "nodefw/hal.h"
 #include "nodefw/profile.h"
+#include "nodefw/sensing.h"
 #include "proto/aes.h"
 
 enum node_err {
@@ -46,6 +47,7 @@ struct node_config {
     struct hal_lora_tx lora;        /* uplink modulation (LoRa bearer) */
     uint16_t fcnt_k;                /* frame counters per storage write */
     struct agg_config agg;          /* episodes, batching, periods */
+    struct sensing_config sense;    /* when the node listens (sensing.h); zero: always */
 };
 
 /* Counters a host program prints; the gateway sees them through health messages. */
@@ -76,6 +78,9 @@ struct node {
     uint64_t samples;                 /* samples consumed since start */
     uint64_t send_after_ms;           /* no send attempt before (duty-cycle back-off) */
     uint64_t last_ms;                 /* clock at the last step (health uptime) */
+    uint64_t seg_ms;                  /* clock at the start of the listening period */
+    uint64_t seg_samples;             /* samples consumed before it */
+    struct sensing sensing;           /* duty cycle state (sensing.c) */
     bool eof;                         /* the sensor stream ended */
     uint16_t model_id;
     uint8_t model_ver;
@@ -105,6 +110,17 @@ HAL_MUST_CHECK int node_init(struct node *n, const struct node_config *cfg, cons
  * after (none today: radio and network faults are counted and the loop goes on).
  */
 int node_step(struct node *n);
+
+/*
+ * node_idle_ms() - how long the node has nothing to sense (sensing.h): 0 while listening,
+ * else the time until the next listening period (UINT32_MAX when only the wake-on-sound
+ * line can start one). A board sleeps deeply this long, but wakes for sends: the caller
+ * caps it (the aggregator's timers run on the clock, not on interrupts).
+ */
+uint32_t node_idle_ms(const struct node *n, uint64_t now);
+
+/* node__sensing() - start or stop listening as the schedule says (sensing.c, internal). */
+void node__sensing(struct node *n, uint64_t now);
 
 /*
  * node_flush() - end of input without a sensor EOF (host tools): close episodes and send

@@ -1,0 +1,100 @@
+/* SPDX-License-Identifier: MIT
+ * Duty-cycled sensing (sensing.h): switching the front end on and off on schedule or on the
+ * wake-on-sound line. Each listening period restarts the classifier's feature history (a
+ * window must not span a gap) and rebases the sample clock, so windows keep their node-clock
+ * times.
+ */
+#include "nodefw/node.h"
+
+bool sensing_config_ok(const struct sensing_config *c)
+{
+    switch (c->mode) {
+    case SENSING_CONTINUOUS:
+        return true;
+    case SENSING_DUTY:
+        return c->listen_ms > 0u && c->listen_ms <= c->every_ms;
+    case SENSING_WAKE:
+        return c->listen_ms > 0u;
+    default:
+        return false;
+    }
+}
+
+/* Samples a board without sensor_stop() delivers while the node is not listening are read
+ * and dropped; a sensor stream that ends meanwhile ends the node as it would while
+ * listening. */
+static void drain(struct node *n)
+{
+    int got;
+
+    do {
+        got = hal_sensor_read(n->hal, n->block, FEAT_STEP_SAMPLES);
+    } while (got > 0);
+    if (got == HAL_EEOF) {
+        n->eof = true;
+        aggregator_flush(&n->agg, n->last_ms);
+    }
+}
+
+static void start(struct node *n, uint64_t now)
+{
+    if (hal_sensor_start(n->hal, n->rate_hz) != HAL_OK) {
+        return; /* it worked at node_init(); try again at the next step */
+    }
+    /* A fresh feature history; the model stays (node_init() checked it). */
+    (void)node_classify_init(&n->cls, (enum dsp_profile)n->cfg.profile);
+    n->fill = 0;
+    n->seg_ms = now;
+    n->seg_samples = n->samples;
+    n->sensing.on = true;
+    n->sensing.periods++;
+    n->sensing.off_at_ms = now + n->cfg.sense.listen_ms;
+}
+
+void node__sensing(struct node *n, uint64_t now)
+{
+    struct sensing *s = &n->sensing;
+    const struct sensing_config *c = &n->cfg.sense;
+    bool wake = c->mode == (uint8_t)SENSING_WAKE && hal_wake_pending(n->hal);
+
+    if (s->on) {
+        if (wake) {
+            s->wakeups++;
+            s->off_at_ms = now + c->listen_ms; /* still sounding: listen on */
+        }
+        if (now >= s->off_at_ms) {
+            hal_sensor_stop(n->hal);
+            s->on = false;
+            while (c->mode == (uint8_t)SENSING_DUTY && s->next_on_ms <= now) {
+                s->next_on_ms += c->every_ms;
+            }
+        }
+        return;
+    }
+    drain(n);
+    if (n->eof) {
+        return;
+    }
+    if (wake) {
+        s->wakeups++;
+        start(n, now);
+    } else if (c->mode == (uint8_t)SENSING_DUTY && now >= s->next_on_ms) {
+        s->next_on_ms += c->every_ms;
+        start(n, now);
+    }
+}
+
+uint32_t node_idle_ms(const struct node *n, uint64_t now)
+{
+    const struct sensing *s = &n->sensing;
+    uint64_t d;
+
+    if (s->on || n->cfg.sense.mode == (uint8_t)SENSING_CONTINUOUS) {
+        return 0;
+    }
+    if (n->cfg.sense.mode == (uint8_t)SENSING_WAKE) {
+        return UINT32_MAX;
+    }
+    d = s->next_on_ms > now ? s->next_on_ms - now : 0u;
+    return d > UINT32_MAX ? UINT32_MAX : (uint32_t)d;
+}

@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: MIT
+ * Duty-cycled sensing: when the node listens. Continuous (the default), a fixed share
+ * (listen listen_ms at the start of every every_ms: the turbine measures 2.5 s every 10
+ * minutes), or woken by sound (the sensor stays off until the board's wake-on-sound line
+ * fires, hal.h wake_pending(), then listens listen_ms, extended by each further wake).
+ * While not listening the node switches the front end off (hal_sensor_stop()) and the board
+ * may sleep deeply until sensing_idle_ms() has passed. Each listening period starts the
+ * feature history afresh, so the first window comes FEAT_WINDOW_SAMPLES after the start:
+ * a listening period shorter than that classifies nothing. nodefw/ENERGY.md has the costs.
+ *
+ * Integer only; the state lives in struct node. Calling context: the main loop.
+ */
+#ifndef PROJ_NODEFW_SENSING_H
+#define PROJ_NODEFW_SENSING_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+enum sensing_mode {
+    SENSING_CONTINUOUS = 0, /* always listening */
+    SENSING_DUTY = 1,       /* listen_ms of every every_ms */
+    SENSING_WAKE = 2,       /* off until the wake-on-sound line, then listen_ms */
+    SENSING_MODE_COUNT = 3,
+};
+
+struct sensing_config {
+    uint8_t mode;       /* enum sensing_mode */
+    uint32_t listen_ms; /* listening time per period or per wake-up, ms */
+    uint32_t every_ms;  /* SENSING_DUTY: period, ms (>= listen_ms) */
+};
+
+struct sensing {
+    bool on;             /* the sensor is listening */
+    uint64_t off_at_ms;  /* when listening stops */
+    uint64_t next_on_ms; /* SENSING_DUTY: the next period's start */
+    uint32_t periods;    /* listening periods started */
+    uint32_t wakeups;    /* SENSING_WAKE: wake-on-sound events taken */
+};
+
+/* sensing_config_ok() - @c is usable: a known mode, listen_ms > 0 unless continuous, and
+ * listen_ms <= every_ms for SENSING_DUTY. */
+bool sensing_config_ok(const struct sensing_config *c);
+
+#endif /* PROJ_NODEFW_SENSING_H */
