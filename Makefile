@@ -38,11 +38,15 @@ VERSION_DEF   := -DTINYFLEET_VERSION='"$(VERSION)"'
 CFLAGS_daemon := -std=c11 -D_GNU_SOURCE $(WARN) $(VERSION_DEF) -Iproto/include -Idaemon \
                  $(PKG_CFLAGS)
 CFLAGS_cli    := $(CFLAGS_daemon) -Icli
-CFLAGS_build  := $(CFLAGS_daemon)
+# tinyfleet-web: the daemon's config and store names, libmicrohttpd and libcrypt of its own.
+WEB_PKGS      := libmicrohttpd libxcrypt
+CFLAGS_web    := $(CFLAGS_daemon) -Iweb $(shell pkg-config --cflags $(WEB_PKGS) 2>/dev/null)
+WEB_LIBS      := $(shell pkg-config --libs $(WEB_PKGS) 2>/dev/null)
+CFLAGS_build  := $(CFLAGS_daemon) -Iweb
 CFLAGS_host   := -std=c11 -D_GNU_SOURCE $(WARN) $(VERSION_DEF) -Iproto/include -Inodefw/include \
                  -Inodefw/model -Inodefw -Ihost
 CFLAGS_tests  := -std=c11 -D_GNU_SOURCE $(WARN) -Iproto/include -Idaemon -Icli \
-                 -Inodefw/include -Inodefw/model -Ihost -Itests $(PKG_CFLAGS)
+                 -Inodefw/include -Inodefw/model -Ihost -Iweb -Itests $(PKG_CFLAGS)
 layer_flags = $(CFLAGS_$(firstword $(subst /, ,$(1))))
 
 # --- sources -------------------------------------------------------------------------------
@@ -50,6 +54,10 @@ PROTO_SRC  := $(wildcard proto/src/*.c)
 NODEFW_SRC := $(wildcard nodefw/app/*.c nodefw/dsp/*.c nodefw/nn/*.c nodefw/radio/*.c)
 DAEMON_SRC := $(filter-out daemon/tinyfleetd.c,$(wildcard daemon/*.c daemon/*/*.c))
 CLI_SRC    := $(filter-out cli/tinyfleet.c,$(wildcard cli/*.c))
+WEB_SRC    := $(filter-out web/tinyfleet-web.c,$(wildcard web/*.c))
+# The status page's files are compiled into tinyfleet-web as one generated C file.
+WEB_STATIC := $(wildcard web/static/*)
+GEN_WEB_ASSETS := $(B)/gen/web_assets.c
 # The host library (WAV, the packet-forwarder client, option helpers: host/lib, which uses
 # nothing else of host/) and the signal synthesiser, for the simulator, trainer and benches.
 HOST_SRC   := $(wildcard host/lib/*.c host/synth/*.c)
@@ -59,7 +67,7 @@ NODESIM_SRC := $(wildcard host/node/*.c)
 MIGRATIONS := $(wildcard migrations/*.sql)
 GEN_MIGRATIONS := $(B)/gen/migrations.c
 
-TEST_DIRS := proto daemon nodefw host
+TEST_DIRS := proto daemon nodefw host web
 TEST_SRC  := $(foreach d,$(TEST_DIRS),$(wildcard tests/$(d)/test_*.c))
 FUZZ_SRC  := $(wildcard tests/fuzz/fuzz_*.c)
 # The libraries each test folder links, lowest layer last.
@@ -67,11 +75,18 @@ TEST_LIBS_proto  := libproto.a
 TEST_LIBS_daemon := libdaemon.a libproto.a
 TEST_LIBS_nodefw := libnodefw.a libproto.a
 TEST_LIBS_host   := libtrain.a libhost.a libnodefw.a libproto.a
+TEST_LIBS_web    := libweb.a libdaemon.a libproto.a
 test_libs = $(TEST_LIBS_$(firstword $(subst /, ,$(1))))
+# Libraries beyond PKG_LIBS a test folder links.
+TEST_EXTRA_web := $(WEB_LIBS)
+test_extra = $(TEST_EXTRA_$(firstword $(subst /, ,$(1))))
 
 $(GEN_MIGRATIONS): tools/embed-migrations.sh $(MIGRATIONS)
 	@mkdir -p $(@D)
 	$(Q)sh tools/embed-migrations.sh $(MIGRATIONS) > $@.tmp && mv $@.tmp $@
+$(GEN_WEB_ASSETS): tools/embed-web.sh $(WEB_STATIC)
+	@mkdir -p $(@D)
+	$(Q)sh tools/embed-web.sh $(WEB_STATIC) > $@.tmp && mv $@.tmp $@
 
 # --- one variant: $(1) output root, $(2) compiler, $(3) compile flags, $(4) link flags -----
 # The release build lives in build/, AddressSanitizer+UBSan in build/asan/, the libFuzzer
@@ -81,17 +96,21 @@ $(1)/obj/%.o: %.c
 	@mkdir -p $$(@D)
 	$$(Q)$(2) $$(call layer_flags,$$<) $(3) -MMD -MP -c $$< -o $$@
 # The main files print the version: rebuilt when it changes.
-$(addprefix $(1)/obj/,daemon/tinyfleetd.o cli/tinyfleet.o host/node/main.o host/train/main.o): VERSION
+$(addprefix $(1)/obj/,daemon/tinyfleetd.o cli/tinyfleet.o host/node/main.o host/train/main.o \
+                     web/tinyfleet-web.o): VERSION
 $(1)/libproto.a: $$(PROTO_SRC:%.c=$(1)/obj/%.o)
 $(1)/libnodefw.a: $$(NODEFW_SRC:%.c=$(1)/obj/%.o) $(1)/obj/nodefw/model/models.o
 $(1)/libdaemon.a: $$(DAEMON_SRC:%.c=$(1)/obj/%.o) $(1)/obj/$(GEN_MIGRATIONS:.c=.o)
 $(1)/libcli.a: $$(CLI_SRC:%.c=$(1)/obj/%.o)
+$(1)/libweb.a: $$(WEB_SRC:%.c=$(1)/obj/%.o) $(1)/obj/$(GEN_WEB_ASSETS:.c=.o)
 $(1)/libhost.a: $$(HOST_SRC:%.c=$(1)/obj/%.o)
 $(1)/libtrain.a: $$(TRAIN_SRC:%.c=$(1)/obj/%.o)
 $(1)/tinyfleetd: $(1)/obj/daemon/tinyfleetd.o $(1)/libdaemon.a $(1)/libproto.a
 	$$(Q)$(2) $(3) $(4) -o $$@ $$^ $$(PKG_LIBS)
 $(1)/tinyfleet: $(1)/obj/cli/tinyfleet.o $(1)/libcli.a $(1)/libdaemon.a $(1)/libproto.a
 	$$(Q)$(2) $(3) $(4) -o $$@ $$^ $$(PKG_LIBS)
+$(1)/tinyfleet-web: $(1)/obj/web/tinyfleet-web.o $(1)/libweb.a $(1)/libdaemon.a $(1)/libproto.a
+	$$(Q)$(2) $(3) $(4) -o $$@ $$^ $$(PKG_LIBS) $$(WEB_LIBS)
 $(1)/tinyfleet-node: $$(NODESIM_SRC:%.c=$(1)/obj/%.o) $(1)/libhost.a $(1)/libnodefw.a \
                      $(1)/libproto.a
 	$$(Q)$(2) $(3) $(4) -o $$@ $$^ -linih -lm
@@ -100,7 +119,7 @@ $(1)/tinyfleet-train: $(1)/obj/host/train/main.o $(1)/libtrain.a $(1)/libhost.a 
 	$$(Q)$(2) $(3) $(4) -o $$@ $$^ -lm
 $(1)/tests/%: $(1)/obj/tests/%.o $$$$(addprefix $(1)/,$$$$(call test_libs,$$$$*))
 	@mkdir -p $$(@D)
-	$$(Q)$(2) $(3) $(4) -o $$@ $$^ $$(PKG_LIBS) -lcmocka -lm
+	$$(Q)$(2) $(3) $(4) -o $$@ $$^ $$(PKG_LIBS) $$(call test_extra,$$*) -lcmocka -lm
 endef
 
 .SECONDEXPANSION:
@@ -117,7 +136,7 @@ $(eval $(call variant,$(B)/fuzz,$$(CLANG),$(FUZZ) -fsanitize=fuzzer-no-link -w,$
 UNIT_BIN      := $(TEST_SRC:tests/%.c=$(B)/tests/%)
 UNIT_BIN_ASAN := $(TEST_SRC:tests/%.c=$(B)/asan/tests/%)
 FUZZ_BIN      := $(FUZZ_SRC:tests/fuzz/%.c=$(B)/fuzz/%)
-PROGRAMS      := $(addprefix $(B)/,tinyfleetd tinyfleet tinyfleet-node tinyfleet-train)
+PROGRAMS      := $(addprefix $(B)/,tinyfleetd tinyfleet tinyfleet-node tinyfleet-train tinyfleet-web)
 
 $(B)/fuzz/fuzz_%: $(B)/fuzz/obj/tests/fuzz/fuzz_%.o $(B)/fuzz/libdaemon.a $(B)/fuzz/libproto.a
 	$(Q)$(CLANG) $(FUZZ) -fsanitize=fuzzer -o $@ $^ $(PKG_LIBS)
@@ -203,7 +222,7 @@ mutants:
 # Every header compiles on its own with its layer's flags (STYLE.md section 5). Board
 # headers are checked where they are compiled: in the Cortex-M4 images.
 HEADERS := $(wildcard proto/include/proto/*.h nodefw/include/nodefw/*.h nodefw/model/*.h \
-           daemon/*.h daemon/*/*.h cli/*.h host/*/*.h)
+           daemon/*.h daemon/*/*.h cli/*.h host/*/*.h web/*.h)
 headers: $(HEADERS:%.h=$(B)/headers/%.ok)
 	@echo "headers: $(words $(HEADERS)) headers compile alone"
 $(B)/headers/%.ok: %.h
@@ -213,6 +232,7 @@ $(B)/headers/%.ok: %.h
 # clang-tidy, one file a rule so that a finding names its file, and a clean file is not
 # checked again until it changes. Board files are Cortex-M4 code against newlib's headers.
 TIDY_SRC := $(PROTO_SRC) $(NODEFW_SRC) $(DAEMON_SRC) daemon/tinyfleetd.c $(wildcard cli/*.c) \
+            $(wildcard web/*.c) \
             $(HOST_SRC) $(TRAIN_SRC) $(wildcard host/*/main.c host/node/*.c host/board-tools/*.c) \
             $(BOARD_TIDY_SRC)
 tidy: $(sort $(TIDY_SRC:%.c=$(B)/tidy/%.ok))

@@ -9,6 +9,8 @@
 # end `tinyfleet alerts` and `tinyfleet stats`. Every process it starts it stops by its PID,
 # also when interrupted. Run from anywhere:
 #   sh tools/demo.sh BUILD_DIR
+# The status page (tinyfleet-web) runs beside the daemon; its URL is printed. With DEMO_KEEP=1
+# everything keeps running after the fleet until Ctrl-C, so the page can be looked at.
 # Environment: DEMO_SPEED overrides the scenario's speed (simulated seconds per real second;
 # tests/integration/demo.sh runs it faster). Exit status 0 when the fleet delivered every
 # frame and everything stopped cleanly.
@@ -20,6 +22,7 @@ SCENARIO=config/demo-scenario.ini
 CONF=config/demo.conf
 TF=$build/tinyfleet
 TFD=$build/tinyfleetd
+WEB=$build/tinyfleet-web
 NODE=$build/tinyfleet-node
 MOSQUITTO=$(command -v mosquitto || echo /usr/sbin/mosquitto)
 # Where the scenario's x (east) and y (north) metres start; see config/demo-scenario.ini.
@@ -31,7 +34,7 @@ die() {
     exit 1
 }
 
-for f in "$TF" "$TFD" "$NODE"; do
+for f in "$TF" "$TFD" "$NODE" "$WEB"; do
     [ -x "$f" ] || die "$f is missing: run make all first"
 done
 for tool in "$MOSQUITTO" mosquitto_sub mosquitto_pub python3; do
@@ -44,6 +47,7 @@ tmp=$(mktemp -d) || exit 1
 monitor_pid=""
 fleet_pid=""
 daemon_pid=""
+web_pid=""
 sub_pid=""
 broker_pid=""
 
@@ -71,6 +75,7 @@ cleanup() {
     stop "$monitor_pid" 2
     # An interrupted fleet would try to flush to a gateway that is going away: 2 s is enough.
     stop "$fleet_pid" 2
+    stop "$web_pid"
     stop "$daemon_pid"
     stop "$sub_pid"
     stop "$broker_pid"
@@ -92,15 +97,16 @@ wait_for() {
     return 1
 }
 
-# Free loopback ports: one TCP (the broker), two UDP (CoAP, packet forwarder).
-read -r mqtt_port coap_port lora_port <<EOF
+# Free loopback ports: two TCP (the broker, the status page), two UDP (CoAP, packet forwarder).
+read -r mqtt_port web_port coap_port lora_port <<EOF
 $(python3 -c 'import socket
-t = socket.socket()
-t.bind(("127.0.0.1", 0))
+t = [socket.socket() for _ in range(2)]
+for s in t:
+    s.bind(("127.0.0.1", 0))
 u = [socket.socket(socket.AF_INET, socket.SOCK_DGRAM) for _ in range(2)]
 for s in u:
     s.bind(("127.0.0.1", 0))
-print(t.getsockname()[1], " ".join(str(s.getsockname()[1]) for s in u))')
+print(" ".join(str(s.getsockname()[1]) for s in t + u))')
 EOF
 [ -n "$lora_port" ] || die "no free loopback ports"
 
@@ -125,6 +131,8 @@ if done != set(want):
 open(dst, "w").write("".join(out))
 EOF
     exit 1
+# The status page (tinyfleet-web) reads the same file: its [web] section on a free port.
+printf '\n[web]\nlisten = 127.0.0.1:%s\n' "$web_port" >>"$tmp/demo.conf"
 "$TFD" -c "$tmp/demo.conf" --check >"$tmp/check.out" 2>&1 || die "$(cat "$tmp/check.out")"
 site=$(sed -n 's/^site *= *//p' "$CONF" | head -n 1)
 prefix=tinyfleet/$site
@@ -207,6 +215,11 @@ wait_for "$tmp/tinyfleetd.log" "mqtt: connected" 10 ||
     die "tinyfleetd did not connect to mosquitto: $(cat "$tmp/tinyfleetd.log")"
 echo "== tinyfleetd running (pid $daemon_pid): CoAP on 127.0.0.1:$coap_port," \
     "packet forwarder on 127.0.0.1:$lora_port, alerts to $prefix/alert/#"
+"$WEB" -c "$tmp/demo.conf" 2>"$tmp/web.log" &
+web_pid=$!
+wait_for "$tmp/web.log" "serving" 10 || die "tinyfleet-web did not start: $(cat "$tmp/web.log")"
+echo "== Status page: http://127.0.0.1:$web_port/ (tinyfleet-web, pid $web_pid; metrics at" \
+    "http://127.0.0.1:$web_port/metrics)"
 
 # --- the fleet, and what arrives meanwhile ------------------------------------------------------
 echo "== Running the fleet ($SCENARIO at ${speed}x). Alerts as they arrive, at simulated time:"
@@ -290,12 +303,26 @@ wait "$fleet_pid"
 fleet_rc=$?
 fleet_pid=""
 
+# What the status page shows now, through its JSON API (the page polls the same).
+curl -s "http://127.0.0.1:$web_port/api/status" | python3 -c 'import json, sys
+j = json.load(sys.stdin)
+print("\n== Status page answered: %d nodes, %d active alerts" % (len(j["nodes"]), len(j["alerts"])))' ||
+    echo "demo: the status page did not answer"
 printf '\n== tinyfleet alerts\n'
 "$TF" -c "$tmp/demo.conf" alerts
 printf '\n== tinyfleet stats\n'
 "$TF" -c "$tmp/demo.conf" stats
 
 echo
+if [ "${DEMO_KEEP:-0}" = 1 ]; then
+    echo "DEMO_KEEP=1: everything keeps running. Open http://127.0.0.1:$web_port/ in a browser;"
+    echo "press Ctrl-C to stop it all."
+    while :; do
+        sleep 1
+    done
+fi
+stop "$web_pid"
+web_pid=""
 stop "$daemon_pid"
 daemon_pid=""
 daemon_rc=$rc
@@ -313,5 +340,5 @@ if [ "$daemon_rc" -ne 0 ]; then
     tail -n 20 "$tmp/tinyfleetd.log"
     exit 1
 fi
-echo "Done: tinyfleetd, mosquitto and the fleet are stopped; the temporary files are removed."
+echo "Done: tinyfleetd, tinyfleet-web, mosquitto and the fleet are stopped; the temporary files are removed."
 echo "What the demo ran: $CONF (the gateway) and $SCENARIO (the fleet)."

@@ -43,6 +43,7 @@ libmosquitto-dev mosquitto mosquitto-clients
 qemu-system-arm
 systemd man-db groff-base strace iproute2
 debhelper dpkg-dev fakeroot lintian
+libmicrohttpd-dev libcrypt-dev libjs-leaflet chromium prometheus
 "
 # lora-packet, the independent LoRaWAN implementation the tests compare against, runs on
 # Node.js; Debian's nodejs is enough, but a machine that already has node keeps its own.

@@ -4,7 +4,8 @@
 # empty). Idempotent: running it again replaces the programs, the unit, the snippets and the
 # man pages, and never touches an existing /etc/tinyfleet/tinyfleetd.conf. Prints each path.
 #
-#   $PREFIX/sbin/tinyfleetd, $PREFIX/bin/tinyfleet, tinyfleet-node, tinyfleet-train (if built)
+#   $PREFIX/sbin/tinyfleetd, $PREFIX/bin/tinyfleet, tinyfleet-node, tinyfleet-train and
+#   tinyfleet-web (if built), with UNITDIR/tinyfleet-web.service
 #   $PREFIX/share/man/man{1,5,8}/*.gz          gzip -9n: reproducible, as dh_compress does
 #   /etc/tinyfleet/tinyfleetd.conf             the example, 0640, only when there is none
 #   UNITDIR/tinyfleetd.service                 ExecStart= rewritten for PREFIX
@@ -82,6 +83,13 @@ put 0755 "$build/tinyfleet" "$prefix/bin/tinyfleet"
 put 0755 "$build/tinyfleet-node" "$prefix/bin/tinyfleet-node"
 if [ -x "$build/tinyfleet-train" ]; then
     put 0755 "$build/tinyfleet-train" "$prefix/bin/tinyfleet-train"
+fi
+if [ -x "$build/tinyfleet-web" ]; then
+    put 0755 "$build/tinyfleet-web" "$prefix/bin/tinyfleet-web"
+    sed -e "s|=/usr/local/bin/tinyfleet-web |=$prefix/bin/tinyfleet-web |" \
+        -e "s|^# ExecStart= names .*|# Installed by tinyfleet's tools/install.sh for PREFIX=$prefix.|" \
+        "$top/systemd/tinyfleet-web.service" >"$work/tinyfleet-web.service"
+    put 0644 "$work/tinyfleet-web.service" "$unitdir/tinyfleet-web.service"
 fi
 
 # The unit names /usr/local/sbin/tinyfleetd; point it at this PREFIX.

@@ -127,6 +127,17 @@ struct config_health {
     unsigned battery_low_mv;  /* battery at or below this raises one; 0 = never */
 };
 
+/* [web]: tinyfleet-web, the status page and /metrics (the daemon itself ignores it). */
+struct config_web {
+    char listen[80];         /* "host:port" (TCP); default 127.0.0.1:8080 */
+    char tiles[256];         /* map tile URL template ({z}/{x}/{y}); "" = plain background */
+    char user[64];           /* basic authentication user; "" = no authentication */
+    char password_hash[256]; /* crypt(3) hash of the password, e.g. SHA-512 "$6$..." */
+    char tls_cert[256];      /* PEM certificate file, with tls_key; "" = plain HTTP */
+    char tls_key[256];       /* PEM key file, with tls_cert */
+    char public_url[256];    /* where operators reach the page; default http(s)://listen/ */
+};
+
 /* What fusion reads, all reloaded together on SIGHUP: the class table ([class.*]), the
  * zones, the rules and [health]. */
 struct config_fusion {
@@ -158,6 +169,7 @@ struct config {
     struct config_lora lora;
     struct config_mqtt mqtt;
     struct config_fusion fusion;
+    struct config_web web;
     struct config_where where;
 };
 
@@ -208,7 +220,7 @@ CONFIG_MUST_CHECK int config_parse_addr(const char *hostport, struct sockaddr_st
 
 /*
  * config_changed_keys() - name the keys of one section whose values differ.
- * @section: "gateway", "storage", "coap", "lora", "mqtt" or "health".
+ * @section: "gateway", "storage", "coap", "lora", "mqtt", "health" or "web".
  * @a, @b:   in, two structs of that section (struct config_gateway for "gateway", ...), as
  *           config_load() or config_defaults() filled them: values compare byte for byte.
  * @list:    in/out, a NUL-terminated string; "[section] key" is appended for each key that

@@ -25,6 +25,13 @@ void config__default_prefix(struct config_mqtt *mqtt, const struct config_gatewa
     (void)snprintf(mqtt->prefix, sizeof(mqtt->prefix), "tinyfleet/%.60s", gw->site);
 }
 
+void config__default_public_url(struct config_web *web)
+{
+    memset(web->public_url, 0, sizeof(web->public_url));
+    (void)snprintf(web->public_url, sizeof(web->public_url), "%s://%.80s/",
+                   web->tls_cert[0] != '\0' ? "https" : "http", web->listen);
+}
+
 void config_defaults(struct config *out)
 {
     char host[64];
@@ -57,6 +64,10 @@ void config_defaults(struct config *out)
     out->mqtt.puback_timeout_s = 30;
     config__default_client_id(&out->mqtt, &out->gateway);
     config__default_prefix(&out->mqtt, &out->gateway);
+    /* Loopback: the page shows where the nodes are; other addresses are the operator's
+     * choice, with [web] user and TLS. */
+    config__copy_str(out->web.listen, sizeof(out->web.listen), "127.0.0.1:8080");
+    config__default_public_url(&out->web);
     out->fusion.health.offline_after_s = 3600;
     out->fusion.health.battery_low_mv = 3300;
     for (i = 0; i < PROTO_CLASS_COUNT; i++) {

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT
- * The sections with fixed names: [gateway], [storage], [coap], [lora], [mqtt], [health]. Each
- * fills a struct of its own in struct config ([health] the one inside struct config_fusion);
+ * The sections with fixed names: [gateway], [storage], [coap], [lora], [mqtt], [health], [web].
+ * Each fills a struct of its own in struct config ([health] the one inside struct config_fusion);
  * [mqtt]'s checks that need the whole section run at the end.
  */
 #include "config/config.h"
@@ -65,6 +65,16 @@ static const struct config__key_spec health_keys[] = {
      10000},
 };
 
+static const struct config__key_spec web_keys[] = {
+    {"listen", CONFIG__V_ADDR, CONFIG__FIELD(struct config_web, listen), 0, 0},
+    {"tiles", CONFIG__V_STR, CONFIG__FIELD(struct config_web, tiles), 0, 0},
+    {"user", CONFIG__V_STR, CONFIG__FIELD(struct config_web, user), 0, 0},
+    {"password_hash", CONFIG__V_STR, CONFIG__FIELD(struct config_web, password_hash), 0, 0},
+    {"tls_cert", CONFIG__V_STR, CONFIG__FIELD(struct config_web, tls_cert), 0, 0},
+    {"tls_key", CONFIG__V_STR, CONFIG__FIELD(struct config_web, tls_key), 0, 0},
+    {"public_url", CONFIG__V_STR, CONFIG__FIELD(struct config_web, public_url), 0, 0},
+};
+
 const struct config__section_spec config__fixed_sections[CONFIG__FS_COUNT] = {
     {"gateway", gateway_keys, CONFIG__COUNT(gateway_keys), offsetof(struct config, gateway)},
     {"storage", storage_keys, CONFIG__COUNT(storage_keys), offsetof(struct config, storage)},
@@ -72,6 +82,7 @@ const struct config__section_spec config__fixed_sections[CONFIG__FS_COUNT] = {
     {"lora", lora_keys, CONFIG__COUNT(lora_keys), offsetof(struct config, lora)},
     {"mqtt", mqtt_keys, CONFIG__COUNT(mqtt_keys), offsetof(struct config, mqtt)},
     {"health", health_keys, CONFIG__COUNT(health_keys), offsetof(struct config, fusion.health)},
+    {"web", web_keys, CONFIG__COUNT(web_keys), offsetof(struct config, web)},
 };
 
 int config_changed_keys(const char *section, const void *a, const void *b, char *list, size_t cap)
@@ -138,6 +149,49 @@ void config__finish_mqtt(struct config__parse_ctx *ctx)
     }
     if (kl[MK_PREFIX] == 0 || mqtt->prefix[0] == '\0') {
         config__default_prefix(mqtt, gw);
+    }
+}
+
+/* [web] keys by their index in web_keys, for their line numbers. */
+enum { WK_LISTEN = 0, WK_TILES, WK_USER, WK_PASSWORD_HASH, WK_TLS_CERT, WK_TLS_KEY, WK_PUBLIC_URL };
+
+static bool is_http_url(const char *s)
+{
+    return strncmp(s, "http://", 7) == 0 || strncmp(s, "https://", 8) == 0;
+}
+
+void config__finish_web(struct config__parse_ctx *ctx)
+{
+    struct config_web *web = &ctx->cfg->web;
+    const unsigned *kl = ctx->fixed_line[CONFIG__FS_WEB];
+
+    if (web->listen[0] == '\0') {
+        config__fail_at(ctx, kl[WK_LISTEN], "[web] listen: needs host:port");
+    } else if (web->tiles[0] != '\0' && !is_http_url(web->tiles)) {
+        config__fail_at(ctx, kl[WK_TILES], "[web] tiles: not an http:// or https:// URL: '%s'",
+                        web->tiles);
+    } else if (web->user[0] != '\0' && web->password_hash[0] == '\0') {
+        config__fail_at(ctx, kl[WK_USER], "[web] user: needs password_hash as well");
+    } else if (web->password_hash[0] != '\0' && web->user[0] == '\0') {
+        config__fail_at(ctx, kl[WK_PASSWORD_HASH], "[web] password_hash: needs a user as well");
+    } else if (web->password_hash[0] != '\0' && web->password_hash[0] != '$') {
+        /* A plain password here would be compared as a hash and never match: say so. */
+        config__fail_at(ctx, kl[WK_PASSWORD_HASH],
+                        "[web] password_hash: not a crypt(3) hash such as '$6$...' (make one "
+                        "with: mkpasswd -m sha-512)");
+    } else if (web->user[0] != '\0' && strchr(web->user, ':') != NULL) {
+        /* RFC 7617 section 2: the user-id cannot contain a colon. */
+        config__fail_at(ctx, kl[WK_USER], "[web] user: may not contain ':'");
+    } else if (web->tls_cert[0] != '\0' && web->tls_key[0] == '\0') {
+        config__fail_at(ctx, kl[WK_TLS_CERT], "[web] tls_cert: needs tls_key as well");
+    } else if (web->tls_key[0] != '\0' && web->tls_cert[0] == '\0') {
+        config__fail_at(ctx, kl[WK_TLS_KEY], "[web] tls_key: needs tls_cert as well");
+    } else if (web->public_url[0] != '\0' && kl[WK_PUBLIC_URL] != 0 &&
+               !is_http_url(web->public_url)) {
+        config__fail_at(ctx, kl[WK_PUBLIC_URL],
+                        "[web] public_url: not an http:// or https:// URL: '%s'", web->public_url);
+    } else if (kl[WK_PUBLIC_URL] == 0 || web->public_url[0] == '\0') {
+        config__default_public_url(web);
     }
 }
 

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT
  * The config parser's internals, shared by its files, lowest first (config_value.c: the value
  * types, recording the first error, copying a string; config_defaults.c: the values a file
- * leaves out; config_fixed.c ([gateway], [storage], [coap], [lora], [mqtt], [health]),
+ * leaves out; config_fixed.c ([gateway], [storage], [coap], [lora], [mqtt], [health], [web]),
  * config_class.c, config_zone.c and config_rule.c: one file per kind of section; config.c:
  * config_load(), the line reader, the handler inih calls, the section headers; each calls
  * only files before it).
@@ -73,6 +73,7 @@ enum {
     CONFIG__FS_LORA,
     CONFIG__FS_MQTT,
     CONFIG__FS_HEALTH,
+    CONFIG__FS_WEB,
     CONFIG__FS_COUNT
 };
 
@@ -154,6 +155,9 @@ int config__set_value(struct config__parse_ctx *ctx, const struct config__key_sp
 void config__default_client_id(struct config_mqtt *mqtt, const struct config_gateway *gw);
 void config__default_prefix(struct config_mqtt *mqtt, const struct config_gateway *gw);
 
+/* [web] public_url's default: http://<listen>/, https:// with a TLS certificate. */
+void config__default_public_url(struct config_web *web);
+
 /* ---- config_fixed.c ---- */
 
 /* The sections with fixed names, indexed by FS_*. */
@@ -161,6 +165,9 @@ extern const struct config__section_spec config__fixed_sections[CONFIG__FS_COUNT
 
 /* [mqtt] checks that need the whole section, and its derived defaults. */
 void config__finish_mqtt(struct config__parse_ctx *ctx);
+
+/* [web] checks that need the whole section, and its default public_url. */
+void config__finish_web(struct config__parse_ctx *ctx);
 
 /* After the whole file: no two listeners on one port, and where the keys that
  * config_check_files() looks at were given (cfg->where). */

@@ -17,7 +17,7 @@ NAME=cli_help
 VERSION=$(cat VERSION)
 
 # --- --version -----------------------------------------------------------------------------
-for prog in tinyfleetd tinyfleet tinyfleet-node tinyfleet-train; do
+for prog in tinyfleetd tinyfleet tinyfleet-node tinyfleet-train tinyfleet-web; do
     "$BUILD/$prog" --version >"$tmp/out" 2>"$tmp/err"
     rc=$?
     check_run "$prog --version: exit 0, \"$prog $VERSION\" alone" \
@@ -61,6 +61,7 @@ help_of() {
 
 help_of "$D" daemon/tinyfleetd.c
 help_of "$T" cli/tinyfleet.c
+help_of "$BUILD/tinyfleet-web" web/tinyfleet-web.c
 help_of "$T node" cli/cli_node.c
 help_of "$T events" cli/cli_events.c
 help_of "$T alerts" cli/cli_alerts.c

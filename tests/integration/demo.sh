@@ -63,7 +63,10 @@ assert all(v[2] == 0 for k, v in rows.items() if k != "accepted"), rows
 assert "mqtt outbox: 0 waiting, 0 dropped" in stats
 ' "$out"
 check "the demo says it stopped everything" "$out" \
-    has '^Done: tinyfleetd, mosquitto and the fleet are stopped'
+    has '^Done: tinyfleetd, tinyfleet-web, mosquitto and the fleet are stopped'
+check "the demo printed the status page's URL" "$out" \
+    has '^== Status page: http://127\.0\.0\.1:[0-9]+/ \(tinyfleet-web, pid [0-9]+'
+check "the status page answered during the demo" "$out" has '^== Status page answered: [0-9]+ nodes, [1-9][0-9]* active alerts'
 
 # Nothing of the demo left: no process whose command line or open files name its temp
 # directory (mosquitto and tinyfleetd by their -c files, the subscriber and the fleet by their

@@ -204,6 +204,24 @@ check "systemd-analyze security: exposure ${exposure:-?} <= $MAX_EXPOSURE" "$tmp
     eval '[ "$rc" -eq 0 ] && [ -n "$exposure" ] &&
         awk -v e="$exposure" -v m="$MAX_EXPOSURE" "BEGIN { exit !(e <= m) }"'
 
+# tinyfleet-web's unit: verified the same way, and as tightly confined.
+wunit="$root/lib/systemd/system/tinyfleet-web.service"
+sed "s|=/usr/bin/tinyfleet-web|=$root/usr/bin/tinyfleet-web|" "$wunit" \
+    >"$tmp/verify/tinyfleet-web.service"
+MANPATH="$root/usr/share/man" systemd-analyze verify "$tmp/verify/tinyfleet-web.service" \
+    >"$tmp/verify.web" 2>&1
+rc=$?
+check "tinyfleet-web.service: systemd-analyze verify, exit 0 and not one warning" \
+    "$tmp/verify.web" eval '[ "$rc" -eq 0 ] && [ ! -s "$tmp/verify.web" ]'
+systemd-analyze security --offline=true "$wunit" >"$tmp/security.web" 2>&1
+rc=$?
+exposure=$(sed -n 's/.*Overall exposure level for tinyfleet-web.service: \([0-9.]*\).*/\1/p' \
+    "$tmp/security.web")
+echo "info - tinyfleet-web.service: exposure ${exposure:-?}, at most $MAX_EXPOSURE"
+check "tinyfleet-web.service: exposure ${exposure:-?} <= $MAX_EXPOSURE" "$tmp/security.web" \
+    eval '[ "$rc" -eq 0 ] && [ -n "$exposure" ] &&
+        awk -v e="$exposure" -v m="$MAX_EXPOSURE" "BEGIN { exit !(e <= m) }"'
+
 # --- man pages ----------------------------------------------------------------------------------
 # man_clean FILE: groff with every warning on prints nothing to stderr, nor does man(1) on the
 # installed, gzipped page.
@@ -231,7 +249,7 @@ sections_of() {
         }
     done
 }
-for page in tinyfleetd.8 tinyfleet.1 tinyfleet-node.1 tinyfleet-train.1; do
+for page in tinyfleetd.8 tinyfleet.1 tinyfleet-node.1 tinyfleet-train.1 tinyfleet-web.1; do
     extra=""
     [ "$page" = tinyfleetd.8 ] && extra=SIGNALS
     # shellcheck disable=SC2086 # $extra is one word or none
@@ -262,6 +280,9 @@ check "man/tinyfleet.1 names every option of tinyfleet --help and each verb's --
 "$BUILD/tinyfleet-node" --help >"$tmp/help.node" 2>&1
 check "man/tinyfleet-node.1 names every option of tinyfleet-node --help" "$tmp/missing" \
     options_documented tinyfleet-node.1 "$tmp/help.node"
+"$BUILD/tinyfleet-web" --help >"$tmp/help.web" 2>&1
+check "man/tinyfleet-web.1 names every option of tinyfleet-web --help" "$tmp/missing" \
+    options_documented tinyfleet-web.1 "$tmp/help.web"
 if [ -x "$BUILD/tinyfleet-train" ]; then
     "$BUILD/tinyfleet-train" --help >"$tmp/help.train" 2>&1
     check "man/tinyfleet-train.1 names every option of its usage" "$tmp/missing" \
