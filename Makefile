@@ -114,6 +114,9 @@ $(1)/tinyfleet-web: $(1)/obj/web/tinyfleet-web.o $(1)/libweb.a $(1)/libdaemon.a 
 $(1)/tinyfleet-node: $$(NODESIM_SRC:%.c=$(1)/obj/%.o) $(1)/libhost.a $(1)/libnodefw.a \
                      $(1)/libproto.a
 	$$(Q)$(2) $(3) $(4) -o $$@ $$^ -linih -lm
+$(1)/tinyfleet-turbine-eval: $(1)/obj/host/eval/turbine_eval.o $(1)/libtrain.a $(1)/libhost.a \
+                             $(1)/libnodefw.a $(1)/libproto.a
+	$$(Q)$(2) $(3) $(4) -o $$@ $$^ -lm
 $(1)/tinyfleet-train: $(1)/obj/host/train/main.o $(1)/libtrain.a $(1)/libhost.a \
                       $(1)/libnodefw.a $(1)/libproto.a
 	$$(Q)$(2) $(3) $(4) -o $$@ $$^ -lm
@@ -149,7 +152,7 @@ include nodefw/boards/boards.mk
 
 .PHONY: all deps demo install deb flash soak test unit unit-asan integration mutants headers tidy \
         mcu-check \
-        fuzz fuzz-smoke fuzz-corpus size-proto models models-check \
+        fuzz fuzz-smoke fuzz-corpus size-proto models models-check turbine-eval \
         bench bench-proto bench-coap bench-ingest bench-alert bench-nodefw vectors fmt \
         fmt-check clean help
 
@@ -165,6 +168,7 @@ help:
 	@echo "make fuzz       run each fuzz target for 60 s"
 	@echo "make bench      run the benchmarks (proto, CoAP, forwarder, alerts, node firmware)"
 	@echo "make models     retrain the three models (headers, REPORT.md, plot)"
+	@echo "make turbine-eval  the turbine's on-device learning on unseen machines (nodefw/model)"
 	@echo "make size-proto Cortex-M4 size of proto/ (node side and gateway side)"
 	@echo "make firmware   Cortex-M4 images for every board and profile (build/nodefw/)"
 	@echo "make firmware-size  flash, RAM and worst stack per image"
@@ -298,6 +302,12 @@ models-check: $(B)/tinyfleet-train
 	    { echo "models-check: nodefw/model/$$f differs from a fresh 'make models'"; exit 1; }; \
 	done
 	@echo "models-check: $(words $(MODEL_FILES)) files equal a fresh run"
+
+# Not in `make test`: the turbine's on-device learning over a sweep of machines nothing was
+# trained on (about 15 minutes on one core); writes the section and the learning curve.
+turbine-eval: $(B)/tinyfleet-turbine-eval
+	nice -n 10 $(B)/tinyfleet-turbine-eval --machines 24 --days 7 --week-machines 1 \
+	    nodefw/model/TURBINE_LEARNING.md nodefw/model/turbine_learning.png
 
 # --- benchmarks ----------------------------------------------------------------------------
 BENCH_CC = $(CC) -O2 -g $(CFLAGS_tests)

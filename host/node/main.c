@@ -23,6 +23,7 @@
 #include "simutil.h"
 #include "lib/hostutil.h"
 #include "nodefw/classify.h"
+#include "learn_cli.h"
 #include "nodefw/node.h"
 #include "nodefw/profile.h"
 #include "proto/tfp.h"
@@ -72,7 +73,10 @@ static const struct command_help {
                  "name, \"machine_anomaly\" or \"none\"), confidence (0..1), best, class_id,\n"
                  "level_db, and for the turbine anomaly_score, anomalous and peak_band.\n"
                  "  --profile P   elephant (1000 Hz), whale (2000 Hz) or turbine (4000 Hz);\n"
-                 "                FILE.wav is mono 16-bit PCM at that rate\n"},
+                 "                FILE.wav is mono 16-bit PCM at that rate\n"
+                 "  --learn H.wav turbine: learn this machine's normal from H.wav (repeatable)\n"
+                 "                as the node does over its learning period, then judge FILE.wav;\n"
+                 "                each line adds learn, score and threshold (0..255)\n"},
     {"synth", "usage: tinyfleet-node synth --profile P --seconds S [--event KIND --at S --snr DB]\n"
               "                            [--severity X] [--seed N] OUT.wav\n"
               "\n"
@@ -210,9 +214,13 @@ static void print_result(double t, const struct node_classify_result *r)
 static int cmd_classify(int argc, char **argv)
 {
     static const struct option opts[] = {{"profile", required_argument, NULL, 'p'},
+                                         {"learn", required_argument, NULL, 'l'},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
     static struct node_classify st;
+    static struct node_learn learn;
+    static char *learn_paths[64];
+    int n_learn = 0;
     int16_t block[FEAT_STEP_SAMPLES];
     struct node_classify_result res;
     struct wav w;
@@ -220,8 +228,14 @@ static int cmd_classify(int argc, char **argv)
     uint64_t samples = 0;
     int c;
 
-    while ((c = getopt_long(argc, argv, "p:h", opts, NULL)) != -1) {
-        if (c == 'p') {
+    while ((c = getopt_long(argc, argv, "p:l:h", opts, NULL)) != -1) {
+        if (c == 'l') {
+            if (n_learn == 64) {
+                fprintf(stderr, "tinyfleet-node: --learn: at most 64 files\n");
+                return 2;
+            }
+            learn_paths[n_learn++] = optarg;
+        } else if (c == 'p') {
             prof = dsp_profile_from_name(optarg);
             if (prof < 0) {
                 fprintf(stderr,
@@ -237,6 +251,20 @@ static int cmd_classify(int argc, char **argv)
     if (prof < 0 || optind != argc - 1) {
         fprintf(stderr, "tinyfleet-node classify: needs --profile P and one WAV file\n");
         return 2;
+    }
+    if (n_learn > 0 && prof != DSP_PROFILE_TURBINE) {
+        fprintf(stderr, "tinyfleet-node classify: --learn is for the turbine profile\n");
+        return 2;
+    }
+    if (n_learn > 0) {
+        return learn_cli_learn(&learn, &st, learn_paths, n_learn) == 0 &&
+                       learn_cli_classify(&learn, &st, argv[optind]) == 0
+                   ? 0
+                   : 1;
+    }
+    if (prof == DSP_PROFILE_TURBINE) {
+        fprintf(stderr, "tinyfleet-node: turbine: not learned yet (give --learn HEALTHY.wav); "
+                        "what follows is the frozen model's guess\n");
     }
     if (open_checked(&w, argv[optind], (enum dsp_profile)prof) != 0) {
         return 1;
