@@ -27,7 +27,10 @@ static void safe_id(char *out, size_t cap, const char *in)
         bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
                   c == '_' || c == '-';
 
-        out[i] = ok ? c : '_';
+        if (!ok) {
+            c = '_';
+        }
+        out[i] = c;
     }
     out[i] = '\0';
 }
@@ -37,8 +40,7 @@ static int fit(int n, size_t cap)
     return n > 0 && (size_t)n < cap ? 0 : -ENAMETOOLONG;
 }
 
-int ha_discovery_init(struct ha_discovery *d, const struct config_mqtt *cfg,
-                      const char *gateway_id)
+int ha_discovery_init(struct ha_discovery *d, const struct config_mqtt *cfg, const char *gateway_id)
 {
     char gw[64];
 
@@ -50,8 +52,8 @@ int ha_discovery_init(struct ha_discovery *d, const struct config_mqtt *cfg,
     (void)snprintf(d->gateway_id, sizeof(d->gateway_id), "%s", gateway_id);
     (void)snprintf(d->node_id, sizeof(d->node_id), "tinyfleet_%s", gw);
     /* The topic mqtt.c gives its birth message, last will and clean-stop status. */
-    return fit(snprintf(d->status_topic, sizeof(d->status_topic), "%s/gateway/%s/status",
-                        d->prefix, d->gateway_id),
+    return fit(snprintf(d->status_topic, sizeof(d->status_topic), "%s/gateway/%s/status", d->prefix,
+                        d->gateway_id),
                sizeof(d->status_topic));
 }
 
@@ -171,12 +173,12 @@ char *ha_discovery_status(const struct ha_discovery *d, char *topic)
     return finish(o, ok);
 }
 
-int ha_discovery_state_topic(const struct ha_discovery *d, const char *class_name,
-                             const char *key, const char *what, char *topic)
+int ha_discovery_state_topic(const struct ha_discovery *d, const char *class_name, const char *key,
+                             const char *what, char *topic)
 {
-    return fit(snprintf(topic, HA_DISCOVERY_TOPIC_LEN, "%s/ha/%s/%s/%s", d->prefix, class_name,
-                        key, what),
-               HA_DISCOVERY_TOPIC_LEN);
+    return fit(
+        snprintf(topic, HA_DISCOVERY_TOPIC_LEN, "%s/ha/%s/%s/%s", d->prefix, class_name, key, what),
+        HA_DISCOVERY_TOPIC_LEN);
 }
 
 int ha_discovery_seen_topic(const struct ha_discovery *d, uint32_t devaddr, char *topic)

@@ -31,10 +31,10 @@
 
 /* What every payload names: filled once by ha_discovery_init(). */
 struct ha_discovery {
-    char ha_prefix[128];                      /* [mqtt] homeassistant_prefix */
-    char prefix[128];                         /* [mqtt] prefix */
-    char node_id[80];                         /* "tinyfleet_<gw>", '.' as '_' */
-    char gateway_id[64];                      /* [gateway] id as given */
+    char ha_prefix[128];                       /* [mqtt] homeassistant_prefix */
+    char prefix[128];                          /* [mqtt] prefix */
+    char node_id[80];                          /* "tinyfleet_<gw>", '.' as '_' */
+    char gateway_id[64];                       /* [gateway] id as given */
     char status_topic[HA_DISCOVERY_TOPIC_LEN]; /* <prefix>/gateway/<gw>/status */
 };
 
@@ -69,8 +69,8 @@ char *ha_discovery_node(const struct ha_discovery *d, const struct store_node *n
  * into @topic (HA_DISCOVERY_TOPIC_LEN bytes), for the alert of class @class_name with topic
  * key @key (a zone, or a DevAddr for per-node alerts). Return: 0 or -ENAMETOOLONG.
  */
-int ha_discovery_state_topic(const struct ha_discovery *d, const char *class_name,
-                             const char *key, const char *what, char *topic);
+int ha_discovery_state_topic(const struct ha_discovery *d, const char *class_name, const char *key,
+                             const char *what, char *topic);
 
 /* ha_discovery_seen_topic() - <prefix>/ha/node/<DEVADDR>/seen into @topic. Return: 0 or
  * -ENAMETOOLONG. */

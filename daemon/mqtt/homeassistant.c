@@ -139,8 +139,9 @@ static int want_zones(struct sync_ctx *c, const struct config_fusion *f)
             if (cls[0] == '\0' || !has_cluster_rule(f, id)) {
                 continue;
             }
-            rc = want(&c->want, topic, ha_discovery_zone(&c->h->names, cls, f->zones[z].name, topic),
-                      cls, f->zones[z].name);
+            rc =
+                want(&c->want, topic, ha_discovery_zone(&c->h->names, cls, f->zones[z].name, topic),
+                     cls, f->zones[z].name);
         }
     }
     return rc;
@@ -152,12 +153,11 @@ static int want_node(const struct store_node *n, void *arg)
     char topic[HA_DISCOVERY_TOPIC_LEN];
     int rc;
 
-    rc = want(&c->want, topic, ha_discovery_node(&c->h->names, n, HA_DISCOVERY_BATTERY, topic),
-              "", "");
+    rc = want(&c->want, topic, ha_discovery_node(&c->h->names, n, HA_DISCOVERY_BATTERY, topic), "",
+              "");
     return rc < 0 ? rc
                   : want(&c->want, topic,
-                         ha_discovery_node(&c->h->names, n, HA_DISCOVERY_LAST_SEEN, topic), "",
-                         "");
+                         ha_discovery_node(&c->h->names, n, HA_DISCOVERY_LAST_SEEN, topic), "", "");
 }
 
 static int record_one(const char *topic, const char *payload, void *arg)
@@ -189,7 +189,9 @@ static int collect(struct sync_ctx *c, const struct config_fusion *f)
     if (rc < 0) {
         return rc;
     }
-    qsort(c->want.v, c->want.n, sizeof(*c->want.v), by_topic);
+    if (c->want.n > 1) { /* v is NULL when nothing is wanted */
+        qsort(c->want.v, c->want.n, sizeof(*c->want.v), by_topic);
+    }
     /* Two names that differ only in a byte ids cannot carry ("a.b", "a_b") make one topic:
      * announced once. */
     for (i = 0; i < c->want.n; i++) {
@@ -313,8 +315,7 @@ int homeassistant_sync(struct homeassistant *h, const struct config_fusion *fusi
     return rc < 0 ? rc : c.queued;
 }
 
-int homeassistant_poll(struct homeassistant *h, const struct config_fusion *fusion,
-                       int64_t now_ms)
+int homeassistant_poll(struct homeassistant *h, const struct config_fusion *fusion, int64_t now_ms)
 {
     int64_t v = 0;
     int rc;

@@ -65,8 +65,7 @@ HOMEASSISTANT_MUST_CHECK int homeassistant_sync(struct homeassistant *h,
  * Return: as homeassistant_sync(); 0 when nothing changed.
  */
 HOMEASSISTANT_MUST_CHECK int homeassistant_poll(struct homeassistant *h,
-                                                const struct config_fusion *fusion,
-                                                int64_t now_ms);
+                                                const struct config_fusion *fusion, int64_t now_ms);
 
 /*
  * homeassistant_alert() - queue in the open batch the retained state ("ON" while @active,
@@ -77,8 +76,7 @@ HOMEASSISTANT_MUST_CHECK int homeassistant_poll(struct homeassistant *h,
  */
 HOMEASSISTANT_MUST_CHECK int homeassistant_alert(struct store *s, const struct config_mqtt *cfg,
                                                  const char *class_name, const char *key,
-                                                 bool active, const char *json,
-                                                 int64_t time_ms);
+                                                 bool active, const char *json, int64_t time_ms);
 
 /* homeassistant_seen() - queue (QoS 0, retained, sent at the next commit) the time @time_ms
  * (Unix ms) of node @devaddr's latest accepted frame, for its last-seen sensor. Nothing when

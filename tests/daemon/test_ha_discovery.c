@@ -77,7 +77,8 @@ static void test_ha_discovery_zone_topic_and_keys(void **state)
     assert_string_equal(d.status_topic, "tinyfleet/amboseli/gateway/gw-7/status");
     text = ha_discovery_zone(&d, "elephant", "village", topic);
     assert_non_null(text);
-    assert_string_equal(topic, "homeassistant/binary_sensor/tinyfleet_gw-7/village_elephant/config");
+    assert_string_equal(topic,
+                        "homeassistant/binary_sensor/tinyfleet_gw-7/village_elephant/config");
     o = cJSON_Parse(text);
     assert_non_null(o);
     assert_string_equal(str(o, "unique_id"), "tinyfleet_gw-7_village_elephant");

@@ -263,9 +263,9 @@ static void test_homeassistant_alert_state_and_attributes(void **state)
     struct outbox o;
 
     assert_int_equal(store_alert_transition(fx->s, &a), 0);
-    assert_int_equal(homeassistant_alert(fx->s, &fx->cfg.mqtt, "elephant", "village", true,
-                                         "{\"id\":7}", T0),
-                     0);
+    assert_int_equal(
+        homeassistant_alert(fx->s, &fx->cfg.mqtt, "elephant", "village", true, "{\"id\":7}", T0),
+        0);
     drain(fx, &o);
     assert_string_equal(o.text, "tf/ha/elephant/village/attributes {\"id\":7}\n"
                                 "tf/ha/elephant/village/state ON\n");
@@ -281,9 +281,9 @@ static void test_homeassistant_alert_state_and_attributes(void **state)
     assert_true(has_line(&o, "tf/ha/elephant/village/state OFF\n"));
     /* Off: nothing. */
     fx->cfg.mqtt.homeassistant = false;
-    assert_int_equal(homeassistant_alert(fx->s, &fx->cfg.mqtt, "elephant", "village", true,
-                                         "{\"id\":8}", T0),
-                     0);
+    assert_int_equal(
+        homeassistant_alert(fx->s, &fx->cfg.mqtt, "elephant", "village", true, "{\"id\":8}", T0),
+        0);
     drain(fx, &o);
     assert_int_equal(o.rows, 0);
 }
