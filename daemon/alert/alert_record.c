@@ -10,6 +10,7 @@
 #include <cjson/cJSON.h>
 
 #include "alert/alert_json.h"
+#include "mqtt/homeassistant.h"
 #include "util/log.h"
 
 #define TOPIC_LEN 256u
@@ -41,6 +42,9 @@ static int queue_messages(struct store *s, struct mqtt *m, const struct config_m
     rc = rc < 0 ? rc
                 : store_outbox_add(s, state_topic, a->state == FUSION_CLEARED ? "" : json, true,
                                    a->time_ms);
+    rc = rc < 0 ? rc
+                : homeassistant_alert(s, cfg, a->class_name, a->key, a->state != FUSION_CLEARED,
+                                      json, a->time_ms);
     rc = rc < 0 ? rc : store_outbox_trim(s, cfg->outbox_max, TRIM_ROWS, &dropped);
     if (rc < 0) {
         return rc;

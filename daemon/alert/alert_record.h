@@ -7,6 +7,8 @@
  * the DevAddr of a per-node alert, so that each active alert has a state topic of its own):
  *   <prefix>/alert/<class>/<key>        QoS 1, not retained: every transition
  *   <prefix>/state/alert/<class>/<key>  QoS 1, retained: the active alert; "" when cleared
+ * and with [mqtt] homeassistant, Home Assistant's state of it (homeassistant_alert()):
+ *   <prefix>/ha/<class>/<key>/attributes, <prefix>/ha/<class>/<key>/state ("ON", "OFF")
  * Loop thread only.
  */
 #ifndef PROJ_DAEMON_ALERT_ALERT_RECORD_H
@@ -19,7 +21,7 @@
 
 /*
  * alert_record() - store transition @a in the batch (alert row, transition row, with its
- * alert_json() text, which names @gateway_id) and, when @m is not NULL, queue its two
+ * alert_json() text, which names @gateway_id) and, when @m is not NULL, queue its
  * messages in the outbox under @cfg's prefix and apply its outbox_max.
  * Return: 0 or a negative errno (the transition did not happen: fusion retries it).
  */

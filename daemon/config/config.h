@@ -119,6 +119,8 @@ struct config_mqtt {
     unsigned reconnect_max_s; /* cap of the reconnect backoff, s */
     /* the oldest message in flight waits this long for its PUBACK, then a reconnect, s */
     unsigned puback_timeout_s;
+    bool homeassistant;             /* publish Home Assistant MQTT discovery (homeassistant.h) */
+    char homeassistant_prefix[128]; /* its discovery prefix; default "homeassistant" */
 };
 
 /* [health]: when a node's health raises an alert. */

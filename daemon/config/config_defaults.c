@@ -64,6 +64,8 @@ void config_defaults(struct config *out)
     out->mqtt.puback_timeout_s = 30;
     config__default_client_id(&out->mqtt, &out->gateway);
     config__default_prefix(&out->mqtt, &out->gateway);
+    config__copy_str(out->mqtt.homeassistant_prefix, sizeof(out->mqtt.homeassistant_prefix),
+                     "homeassistant");
     /* Loopback: the page shows where the nodes are; other addresses are the operator's
      * choice, with [web] user and TLS. */
     config__copy_str(out->web.listen, sizeof(out->web.listen), "127.0.0.1:8080");

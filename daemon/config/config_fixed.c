@@ -56,6 +56,9 @@ static const struct config__key_spec mqtt_keys[] = {
      3600},
     {"puback_timeout_s", CONFIG__V_UINT, CONFIG__FIELD(struct config_mqtt, puback_timeout_s), 1,
      3600},
+    {"homeassistant", CONFIG__V_BOOL, CONFIG__FIELD(struct config_mqtt, homeassistant), 0, 0},
+    {"homeassistant_prefix", CONFIG__V_TOPIC,
+     CONFIG__FIELD(struct config_mqtt, homeassistant_prefix), 0, 0},
 };
 
 static const struct config__key_spec health_keys[] = {
@@ -122,7 +125,8 @@ enum {
     MK_TLS_CA = 5,
     MK_TLS_CERT = 6,
     MK_TLS_KEY = 7,
-    MK_PREFIX = 8
+    MK_PREFIX = 8,
+    MK_HA_PREFIX = 14
 };
 
 void config__finish_mqtt(struct config__parse_ctx *ctx)
@@ -149,6 +153,11 @@ void config__finish_mqtt(struct config__parse_ctx *ctx)
     }
     if (kl[MK_PREFIX] == 0 || mqtt->prefix[0] == '\0') {
         config__default_prefix(mqtt, gw);
+    }
+    if (kl[MK_HA_PREFIX] == 0 || mqtt->homeassistant_prefix[0] == '\0') {
+        /* Home Assistant's own default discovery prefix. */
+        config__copy_str(mqtt->homeassistant_prefix, sizeof(mqtt->homeassistant_prefix),
+                         "homeassistant");
     }
 }
 

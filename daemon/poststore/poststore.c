@@ -17,6 +17,7 @@
 #include "alert/alert_restore.h"
 #include "alert/fusion.h"
 #include "util/log.h"
+#include "mqtt/homeassistant.h"
 #include "mqtt/mqtt.h"
 #include "util/rfc3339.h"
 #include "util/tfp_json.h"
@@ -35,7 +36,9 @@ struct poststore {
     const char *gateway_id;
     struct store *store;
     struct fusion *fusion;
-    struct mqtt *mqtt; /* NULL without [mqtt] host */
+    struct mqtt *mqtt;        /* NULL without [mqtt] host */
+    struct homeassistant *ha; /* with mqtt: Home Assistant discovery, or emptying it */
+    bool ha_redo;             /* the last discovery sync failed: do it whole again */
     uv_timer_t tick;
     uv_timer_t trim; /* steps of an outbox above its bound */
     int64_t trimmed; /* rows dropped in the current round of steps */
@@ -173,6 +176,7 @@ void poststore_frame(struct poststore *p, const struct store_uplink *up)
     }
     fn = fusion_node_of(p, up->devaddr, &place);
     events = p->mqtt != NULL && p->mqtt_cfg->publish_events;
+    homeassistant_seen(p->ha, up->devaddr, now);
     if (m == NULL) {
         rc = fusion_seen(p->fusion, &fn, now);
     } else if (m->port == PROTO_TFP_PORT_DETECTIONS) {
@@ -222,6 +226,35 @@ static void on_trim(uv_timer_t *t)
     }
 }
 
+enum ha_when {
+    HA_POLL,    /* only if another connection wrote to the database */
+    HA_CHANGED, /* what changed */
+    HA_ALL      /* everything again */
+};
+
+/* Home Assistant discovery; a failure (logged) makes the next tick do it whole again. */
+static void ha_sync(struct poststore *p, enum ha_when when)
+{
+    int64_t now = rfc3339_now_ms();
+    int rc;
+
+    if (p->ha == NULL) {
+        return;
+    }
+    if (p->ha_redo) {
+        when = HA_ALL;
+    }
+    rc = when == HA_POLL ? homeassistant_poll(p->ha, p->fusion_cfg, now)
+                         : homeassistant_sync(p->ha, p->fusion_cfg, when == HA_ALL, now);
+    p->ha_redo = rc < 0;
+    if (rc < 0) {
+        (void)log_limited(&p->fail_limit, LOG_ERR, "Home Assistant discovery not queued: %s",
+                          rc == -EIO ? store_errmsg(p->store) : strerror(-rc));
+    } else if (rc > 0) {
+        log_info("Home Assistant discovery: %d messages queued", rc);
+    }
+}
+
 static void on_tick(uv_timer_t *t)
 {
     struct poststore *p = t->data;
@@ -230,6 +263,8 @@ static void on_tick(uv_timer_t *t)
     int rc = fusion_tick(p->fusion, rfc3339_now_ms());
 
     (void)rc;
+    /* A node added, removed or renamed with the CLI shows in the registry's data_version. */
+    ha_sync(p, HA_POLL);
     /* Transitions keep the outbox within its bound a few rows at a time; what is above it
      * (the bound was lowered) goes in steps. */
     if (!uv_is_active((uv_handle_t *)&p->trim)) {
@@ -328,7 +363,11 @@ int poststore_start(uv_loop_t *loop, const struct config_fusion *fusion,
     if (rc == 0 && mqtt->host[0] != '\0') {
         rc = mqtt_start(loop, mqtt, gateway_id, s, &p->mqtt);
     }
+    if (rc == 0 && p->mqtt != NULL) {
+        rc = homeassistant_new(mqtt, gateway_id, s, p->mqtt, &p->ha);
+    }
     if (rc < 0) {
+        mqtt_stop(p->mqtt);
         fusion_free(p->fusion);
         free(p);
         return rc == -ENOMEM || rc == -EINVAL ? rc : -EIO;
@@ -342,6 +381,8 @@ int poststore_start(uv_loop_t *loop, const struct config_fusion *fusion,
     p->trim.data = p;
     p->open = 2;
     (void)uv_timer_start(&p->tick, on_tick, TICK_MS, TICK_MS);
+    /* Everything again at each start: a broker that lost its retained messages gets them. */
+    ha_sync(p, HA_ALL);
     *out = p;
     return 0;
 }
@@ -358,6 +399,8 @@ void poststore_reload(struct poststore *p)
     if (fusion_set_config(p->fusion, p->fusion_cfg, rfc3339_now_ms()) != 0) {
         log_warning("fusion: some alerts of removed rules could not be cleared yet");
     }
+    /* Zones, rules or class names changed: zone sensors come and go. */
+    ha_sync(p, HA_CHANGED);
 }
 
 static void on_closed(uv_handle_t *h)
@@ -376,6 +419,8 @@ void poststore_stop(struct poststore *p)
     if (p == NULL) {
         return;
     }
+    homeassistant_free(p->ha);
+    p->ha = NULL;
     mqtt_stop(p->mqtt);
     p->mqtt = NULL;
     (void)uv_timer_stop(&p->tick);

@@ -370,6 +370,27 @@ STORE_MUST_CHECK int store_outbox_trim(struct store *s, int64_t max_rows, int64_
 /* Rows store_outbox_trim() has ever dropped, as committed. Return: 0 or -EIO. */
 STORE_MUST_CHECK int store_outbox_dropped(struct store *s, uint64_t *out);
 
+/* ---- Home Assistant discovery configs queued (schema 0005_ha_discovery.sql) ---- */
+
+/* Calls @cb for each config topic recorded, in byte order of @topic, with the payload
+ * queued for it; both live during the call. Return: 0, @cb's value, -EBUSY (nested), -EIO. */
+typedef int (*store_discovery_cb)(const char *topic, const char *payload, void *arg);
+STORE_MUST_CHECK int store_discovery_foreach(struct store *s, store_discovery_cb cb, void *arg);
+
+/* store_discovery_put() - record in the batch that @payload was queued for @topic (replacing
+ * what was). Return: 0 or -EIO. */
+STORE_MUST_CHECK int store_discovery_put(struct store *s, const char *topic, const char *payload);
+
+/* store_discovery_delete() - forget @topic in the batch; one not recorded is no error.
+ * Return: 0 or -EIO. */
+STORE_MUST_CHECK int store_discovery_delete(struct store *s, const char *topic);
+
+/* store_data_version() - SQLite's PRAGMA data_version: it changes exactly when another
+ * connection (the CLI: node add, remove, update) has committed since the last call on this
+ * one, so a caller that keeps the last value knows when to read the registry again. Return:
+ * 0 or -EIO. */
+STORE_MUST_CHECK int store_data_version(struct store *s, int64_t *out);
+
 /* ---- reads for the CLI ---- */
 
 struct store_event_filter {

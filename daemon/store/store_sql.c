@@ -150,6 +150,12 @@ const char *const store__sql[STORE__STMT_COUNT] = {
                              " LIMIT ?1)",
     [STORE__COUNTER_GET] = "SELECT count FROM counters WHERE bearer = ?1 AND reason = ?2",
     [STORE__DATA_VERSION] = "PRAGMA data_version",
+    /* In topic order: the caller merges it with the configs it wants, sorted the same way
+     * (strcmp and SQLite's BINARY collation both compare bytes). */
+    [STORE__DISCOVERY_LIST] = "SELECT topic, payload FROM ha_discovery ORDER BY topic",
+    [STORE__DISCOVERY_PUT] = "INSERT INTO ha_discovery (topic, payload) VALUES (?1, ?2)"
+                             " ON CONFLICT (topic) DO UPDATE SET payload = excluded.payload",
+    [STORE__DISCOVERY_DELETE] = "DELETE FROM ha_discovery WHERE topic = ?1",
 };
 
 int store__err_from_sqlite(struct store *s, int rc)

@@ -99,6 +99,9 @@ static const struct err_case err_cases[] = {
      "[mqtt] client_id: too long: 70 characters (at most 63)"},
     {"[mqtt]\nprefix = farm/#\n", 2, "[mqtt] prefix: not a topic prefix"},
     {"[mqtt]\nprefix = /farm\n", 2, "[mqtt] prefix: not a topic prefix"},
+    {"[mqtt]\nhomeassistant_prefix = ha/+\n", 2, "[mqtt] homeassistant_prefix: not a topic prefix"},
+    {"[mqtt]\nhomeassistant = sometimes\n", 2,
+     "[mqtt] homeassistant: must be true or false: 'sometimes'"},
     {"[mqtt]\nhost = b\n\npassword = secret\n", 4, "[mqtt] password: needs a username"},
     {"[mqtt]\ntls_ca = /ca\ntls_cert = /c\n", 3, "[mqtt] tls_cert: needs tls_key"},
     {"[mqtt]\ntls_key = /k\n", 2, "[mqtt] tls_key: needs tls_cert"},
@@ -300,6 +303,8 @@ static const char full_text[] = "\xEF\xBB\xBF; every section and key\r\n"
                                 "tls_key = /etc/tf/key.pem\n"
                                 "prefix = kenya/amboseli\n"
                                 "publish_events = yes\n"
+                                "homeassistant = on\n"
+                                "homeassistant_prefix = ha/discovery\n"
                                 "[health]\n"
                                 "offline_after_s = 7200\n"
                                 "battery_low_mv = 3100\n"
@@ -365,6 +370,8 @@ static void test_config_load_full(void **state)
     assert_string_equal(c->mqtt.tls_key, "/etc/tf/key.pem");
     assert_string_equal(c->mqtt.prefix, "kenya/amboseli");
     assert_true(c->mqtt.publish_events);
+    assert_true(c->mqtt.homeassistant);
+    assert_string_equal(c->mqtt.homeassistant_prefix, "ha/discovery");
     assert_int_equal(c->fusion.health.offline_after_s, 7200);
     assert_int_equal(c->fusion.health.battery_low_mv, 3100);
 
@@ -436,6 +443,8 @@ static void test_config_load_defaults(void **state)
     assert_string_equal(c->mqtt.host, "");
     assert_int_equal(c->mqtt.port, 1883);
     assert_false(c->mqtt.publish_events);
+    assert_false(c->mqtt.homeassistant);
+    assert_string_equal(c->mqtt.homeassistant_prefix, "homeassistant");
     assert_int_equal(c->fusion.health.offline_after_s, 3600);
     assert_int_equal(c->fusion.health.battery_low_mv, 3300);
     assert_int_equal(c->fusion.zone_count, 0);
@@ -464,6 +473,9 @@ static void test_config_load_derived_names(void **state)
     assert_int_equal(load(f, "[gateway]\nid = gw9\nsite = tsavo\n[mqtt]\nclient_id =\n"), 0);
     assert_string_equal(f->cfg.mqtt.client_id, "tinyfleetd-gw9");
     assert_string_equal(f->cfg.mqtt.prefix, "tinyfleet/tsavo");
+    /* an empty discovery prefix is Home Assistant's default */
+    assert_int_equal(load(f, "[mqtt]\nhomeassistant_prefix =\n"), 0);
+    assert_string_equal(f->cfg.mqtt.homeassistant_prefix, "homeassistant");
     /* empty listen addresses disable the bearers */
     assert_int_equal(load(f, "[coap]\nlisten =\n[lora]\nlisten =\n"), 0);
     assert_string_equal(f->cfg.coap.listen, "");
