@@ -153,7 +153,7 @@ include nodefw/boards/boards.mk
 .PHONY: all deps demo install deb flash soak test unit unit-asan integration mutants headers tidy \
         mcu-check \
         fuzz fuzz-smoke fuzz-corpus size-proto models models-check turbine-eval \
-        bench bench-proto bench-coap bench-ingest bench-alert bench-nodefw vectors fmt \
+        bench bench-proto bench-coap bench-ingest bench-alert bench-nodefw bench-web vectors fmt \
         fmt-check clean help
 
 all: $(PROGRAMS) $(BOARD_TEST_SET)
@@ -166,7 +166,7 @@ help:
 	@echo "make deb        the Debian package build/tinyfleet_<version>_<arch>.deb"
 	@echo "make flash IMAGE=DIR/nodefw.bin  program a provisioned STM32WL55 node (openocd, ST-LINK)"
 	@echo "make fuzz       run each fuzz target for 60 s"
-	@echo "make bench      run the benchmarks (proto, CoAP, forwarder, alerts, node firmware)"
+	@echo "make bench      run the benchmarks (proto, CoAP, forwarder, alerts, node firmware, page)"
 	@echo "make models     retrain the three models (headers, REPORT.md, plot)"
 	@echo "make turbine-eval  the turbine's on-device learning on unseen machines (nodefw/model)"
 	@echo "make size-proto Cortex-M4 size of proto/ (node side and gateway side)"
@@ -311,10 +311,13 @@ turbine-eval: $(B)/tinyfleet-turbine-eval
 
 # --- benchmarks ----------------------------------------------------------------------------
 BENCH_CC = $(CC) -O2 -g $(CFLAGS_tests)
-bench: bench-proto bench-coap bench-ingest bench-alert bench-nodefw
+bench: bench-proto bench-coap bench-ingest bench-alert bench-nodefw bench-web
 
 bench-ingest: $(B)/bench/bench_lora $(B)/tinyfleetd $(B)/tinyfleet
 	@sh tools/bench-ingest.sh $(B)
+# The status page: first load in Chromium, tinyfleet-web's RSS, ingest while it is polled.
+bench-web: $(B)/bench/bench_lora $(B)/tinyfleetd $(B)/tinyfleet $(B)/tinyfleet-web
+	@sh tools/bench-web.sh $(B)
 bench-alert: $(B)/bench/bench_alert $(B)/tinyfleetd $(B)/tinyfleet
 	@sh tools/bench-alert.sh $(B)
 bench-coap: $(B)/bench/bench_coap $(B)/tinyfleetd

@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: MIT
 # The Debian package: `make deb` builds build/tinyfleet_<VERSION>_<arch>.deb from a copy of
 # the tree without touching the tree; the package's metadata, its files (what `make install
-# PREFIX=/usr` installs, less tinyfleet-train), its conffile, lintian, and apt's dry run.
+# PREFIX=/usr` installs, less tinyfleet-train; tinyfleet-web, its unit and man page
+# included), its conffile, lintian, and apt's dry run.
 # Nothing is installed into this machine: the maintainer scripts run against the unpacked
 # package, with the real systemd-sysusers and systemd-tmpfiles under DPKG_ROOT (as root), and
 # with systemctl and the deb-systemd-* helpers replaced by stubs that log their calls, to show
@@ -77,12 +78,15 @@ has_all() {
     done
 }
 check "the programs in /usr/sbin and /usr/bin" "$tmp/files" \
-    has_all /usr/sbin/tinyfleetd /usr/bin/tinyfleet /usr/bin/tinyfleet-node
+    has_all /usr/sbin/tinyfleetd /usr/bin/tinyfleet /usr/bin/tinyfleet-node /usr/bin/tinyfleet-web
 check "their man pages" "$tmp/files" has_all /usr/share/man/man8/tinyfleetd.8.gz \
     /usr/share/man/man5/tinyfleetd.conf.5.gz /usr/share/man/man1/tinyfleet.1.gz \
-    /usr/share/man/man1/tinyfleet-node.1.gz
+    /usr/share/man/man1/tinyfleet-node.1.gz /usr/share/man/man1/tinyfleet-web.1.gz
 unit=$(grep -E '^(/usr)?/lib/systemd/system/tinyfleetd\.service$' "$tmp/files")
-check "the unit in /lib/systemd/system" "$tmp/files" [ -n "$unit" ]
+webunit=$(grep -E '^(/usr)?/lib/systemd/system/tinyfleet-web\.service$' "$tmp/files")
+units=$(grep -Ec '^(/usr)?/lib/systemd/system/tinyfleet(d|-web)\.service$' "$tmp/files")
+check "the units of tinyfleetd and tinyfleet-web in /lib/systemd/system" "$tmp/files" \
+    [ "$units" = 2 ]
 check "the sysusers and tmpfiles snippets, the config, copyright" "$tmp/files" \
     has_all /usr/lib/sysusers.d/tinyfleet.conf /usr/lib/tmpfiles.d/tinyfleet.conf \
     /etc/tinyfleet/tinyfleetd.conf /usr/share/doc/tinyfleet/copyright
@@ -118,8 +122,12 @@ unit_ok() {
         grep -Eq "^u +tinyfleet " "$tmp/root/usr/lib/sysusers.d/tinyfleet.conf"
 }
 check "the unit starts /usr/sbin/tinyfleetd as the sysusers user" "$tmp/root$unit" unit_ok
+check "the status page's unit starts /usr/bin/tinyfleet-web on the config, as that user" \
+    "$tmp/root$webunit" eval 'grep -q "^User=tinyfleet$" "$tmp/root$webunit" &&
+        grep -q "^ExecStart=/usr/bin/tinyfleet-web -c /etc/tinyfleet/tinyfleetd.conf$" \
+            "$tmp/root$webunit"'
 helps() {
-    for p in usr/sbin/tinyfleetd usr/bin/tinyfleet usr/bin/tinyfleet-node; do
+    for p in usr/sbin/tinyfleetd usr/bin/tinyfleet usr/bin/tinyfleet-node usr/bin/tinyfleet-web; do
         "$tmp/root/$p" --help >"$tmp/out" 2>&1 ||
             { echo "$p --help failed" >"$tmp/missing"; return 1; }
     done
@@ -175,18 +183,18 @@ check "install: the user, then the directories, then daemon-reload" "$tmp/calls"
 check "install: nothing enabled, nothing started" "$tmp/calls" \
     calls_lack ' (enable|start|restart|try-restart|reload-or-restart)( |$)'
 script 1 postinst configure 0.0.9
-check "upgrade, unit enabled: try-restart (restarts only a running daemon), no start" \
-    "$tmp/calls" calls_have "deb-systemd-invoke try-restart tinyfleetd.service"
+check "upgrade, units enabled: try-restart (restarts only a running daemon or page), no start" \
+    "$tmp/calls" calls_have "deb-systemd-invoke try-restart tinyfleet-web.service tinyfleetd.service"
 script 0 postinst configure 0.0.9
 check "upgrade, unit not enabled: still not enabled" "$tmp/calls" calls_lack 'helper enable'
 script 0 prerm remove
-check "remove: the daemon is stopped" "$tmp/calls" \
-    calls_have "deb-systemd-invoke stop tinyfleetd.service"
+check "remove: the daemon and the status page are stopped" "$tmp/calls" \
+    calls_have "deb-systemd-invoke stop tinyfleet-web.service tinyfleetd.service"
 script 0 prerm upgrade 0.1.1
 check "upgrade: the daemon is not stopped first" "$tmp/calls" calls_lack 'stop'
 script 0 postrm purge
-check "purge: systemd's state for the unit is dropped" "$tmp/calls" \
-    calls_have "deb-systemd-helper purge tinyfleetd.service"
+check "purge: systemd's state for the units is dropped" "$tmp/calls" \
+    calls_have "deb-systemd-helper purge tinyfleet-web.service tinyfleetd.service"
 
 # The real systemd-sysusers and systemd-tmpfiles on the unpacked package (DPKG_ROOT): the
 # user, /var/lib/tinyfleet and /etc/tinyfleet as the unit needs them. Giving files to

@@ -64,6 +64,15 @@ printf '%s\n' "[web]" "listen = 127.0.0.1:$WEB" "[zone.corridor]" "lat = -2.66" 
     "min_nodes = 2" "watch_confidence = 0.5" "warning_confidence = 0.75" \
     "clear_after_s = 600" >>"$conf"
 
+# Prometheus starts now (a few seconds on a busy machine) and scrapes /metrics every second
+# from here on: 503 until the fleet has filled the database.
+printf '%s\n' "global:" "  scrape_interval: 1s" "scrape_configs:" "  - job_name: tinyfleet" \
+    "    static_configs:" "      - targets: [\"127.0.0.1:$WEB\"]" >"$tmp/prometheus.yml"
+"$PROMETHEUS" --config.file="$tmp/prometheus.yml" --storage.tsdb.path="$tmp/tsdb" \
+    --web.listen-address="127.0.0.1:$PROM" >"$tmp/prom.log" 2>&1 &
+prompid=$!
+pids="$pids $prompid"
+
 # --- no database yet: 503, not a crash ---------------------------------------------------------
 "$W" -c "$conf" 2>"$tmp/web.log" &
 wpid=$!
@@ -192,12 +201,6 @@ nodes = sum(int(v) for v in re.findall(r"^tinyfleet_nodes\{state=\"\w+\"\} (\d+)
 alerts = sum(int(v) for v in re.findall(
     r"^tinyfleet_alerts_active\{class=\"elephant\",level=\"\w+\"\} (\d+)$", t, re.M))
 sys.exit(0 if nodes == 6 and alerts >= 1 else 1)' "$tmp/metrics"
-printf '%s\n' "global:" "  scrape_interval: 1s" "scrape_configs:" "  - job_name: tinyfleet" \
-    "    static_configs:" "      - targets: [\"127.0.0.1:$WEB\"]" >"$tmp/prometheus.yml"
-"$PROMETHEUS" --config.file="$tmp/prometheus.yml" --storage.tsdb.path="$tmp/tsdb" \
-    --web.listen-address="127.0.0.1:$PROM" >"$tmp/prom.log" 2>&1 &
-prompid=$!
-pids="$pids $prompid"
 prom_value() {
     n=0
     while [ "$n" -lt 60 ]; do
@@ -227,7 +230,7 @@ c.execute("PRAGMA locking_mode = EXCLUSIVE")
 c.execute("BEGIN EXCLUSIVE")
 c.execute("UPDATE counters SET count = count")
 open(sys.argv[2], "w").close()
-time.sleep(3)
+time.sleep(1.5)
 c.execute("ROLLBACK")' "$db" "$tmp/locked" &
 lockpid=$!
 pids="$pids $lockpid"

@@ -110,17 +110,24 @@ function drawMap(status) {
     shape.addTo(layers.zones);
     bounds.push(shape.getBounds());
   }
+  const placed = status.nodes.filter(n => n.lat !== null);
+  for (const n of placed) bounds.push(L.latLngBounds([[n.lat, n.lon], [n.lat, n.lon]]));
+  // The view is set before the markers are added, so a first load projects them once.
+  if (!fitted && bounds.length) {
+    const all = bounds.reduce((acc, b) => acc.extend(b), L.latLngBounds(bounds[0].getSouthWest(), bounds[0].getNorthEast()));
+    map.fitBounds(all.pad(0.1), { animate: false });
+    fitted = true;
+  }
   layers.nodes.clearLayers();
-  for (const n of status.nodes) {
-    if (n.lat === null) continue;
+  for (const n of placed) {
     const m = L.circleMarker([n.lat, n.lon], { radius: 6, color: "#222", weight: 1,
       fillColor: STATE_COLOURS[n.state] || "#000", fillOpacity: 0.9 });
-    m.bindTooltip(tip([n.name || n.devaddr, n.devaddr + " " + n.profile, "state: " + n.state,
+    // Built when shown: a thousand nodes' tooltips up front would double the first draw.
+    m.bindTooltip(() => tip([n.name || n.devaddr, n.devaddr + " " + n.profile, "state: " + n.state,
       "last seen: " + ago(n.last_seen), "battery: " + num(n.battery_mv, 0, " mV"),
       "RSSI/SNR: " + num(n.rssi, 0, " dBm") + " / " + num(n.snr, 1, " dB")]));
     m.on("click", () => selectNode(n.devaddr));
     m.addTo(layers.nodes);
-    bounds.push(L.latLngBounds([[n.lat, n.lon], [n.lat, n.lon]]));
   }
   layers.alerts.clearLayers();
   for (const a of status.alerts) {
@@ -128,11 +135,6 @@ function drawMap(status) {
     L.circleMarker([a.lat, a.lon], { radius: 14, color: LEVEL_COLOURS[a.level] || "#000",
       weight: 4, fill: false }).bindTooltip(tip([a.level + " " + a.class + " " + (a.zone || a.key || ""),
       a.message || ""])).addTo(layers.alerts);
-  }
-  if (!fitted && bounds.length) {
-    const all = bounds.reduce((acc, b) => acc.extend(b), L.latLngBounds(bounds[0].getSouthWest(), bounds[0].getNorthEast()));
-    map.fitBounds(all.pad(0.1));
-    fitted = true;
   }
 }
 
