@@ -16,6 +16,7 @@ libmosquitto-dev mosquitto mosquitto-clients
 qemu-system-arm
 systemd man-db groff-base strace
 debhelper dpkg-dev fakeroot lintian
+libcurl4-openssl-dev prometheus-alertmanager python3-aiosmtpd
 "
 # lora-packet, the independent LoRaWAN implementation the tests compare against, runs on
 # Node.js; Debian's nodejs is enough, but a machine that already has node keeps its own.

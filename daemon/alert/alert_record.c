@@ -54,8 +54,9 @@ static int queue_messages(struct store *s, struct mqtt *m, const struct config_m
     return 0;
 }
 
-int alert_record(struct store *s, struct mqtt *m, const struct config_mqtt *cfg,
-                 const char *gateway_id, const struct fusion_alert *a)
+int alert_record(struct store *s, struct mqtt *m, struct alertmanager *am,
+                 const struct config_mqtt *cfg, const char *gateway_id,
+                 const struct fusion_alert *a)
 {
     struct store_alert row;
     char *json = alert_json(a, gateway_id);
@@ -76,6 +77,10 @@ int alert_record(struct store *s, struct mqtt *m, const struct config_mqtt *cfg,
     rc = store_alert_transition(s, &row);
     if (rc == 0 && m != NULL) {
         rc = queue_messages(s, m, cfg, a, json);
+    }
+    if (rc == 0 && am != NULL) {
+        rc = store_am_add(s, a->id, a->seq, json, a->time_ms);
+        alertmanager_note_outbox(am);
     }
     if (rc == 0) {
         log_info("alert %" PRId64 " seq %" PRIu32 ": %s %s: %s", a->id, a->seq,

@@ -57,6 +57,8 @@ void config_defaults(struct config *out)
     out->mqtt.puback_timeout_s = 30;
     config__default_client_id(&out->mqtt, &out->gateway);
     config__default_prefix(&out->mqtt, &out->gateway);
+    out->alertmanager.resend_s = 60;
+    out->alertmanager.timeout_s = 10;
     out->fusion.health.offline_after_s = 3600;
     out->fusion.health.battery_low_mv = 3300;
     for (i = 0; i < PROTO_CLASS_COUNT; i++) {

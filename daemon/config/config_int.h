@@ -73,6 +73,7 @@ enum {
     CONFIG__FS_LORA,
     CONFIG__FS_MQTT,
     CONFIG__FS_HEALTH,
+    CONFIG__FS_ALERTMANAGER,
     CONFIG__FS_COUNT
 };
 
@@ -161,6 +162,9 @@ extern const struct config__section_spec config__fixed_sections[CONFIG__FS_COUNT
 
 /* [mqtt] checks that need the whole section, and its derived defaults. */
 void config__finish_mqtt(struct config__parse_ctx *ctx);
+
+/* [alertmanager]: the URL list split and checked, the credentials checked together. */
+void config__finish_alertmanager(struct config__parse_ctx *ctx);
 
 /* After the whole file: no two listeners on one port, and where the keys that
  * config_check_files() looks at were given (cfg->where). */
