@@ -33,8 +33,10 @@ $RECV fake-am --mode 500 --port "$ERRPORT" --out "$tmp/err.out" >"$tmp/err.log" 
 pids="$pids $!"
 $RECV fake-am --mode slow --port "$SLOWPORT" --out "$tmp/slow.out" >"$tmp/slow.log" 2>&1 &
 pids="$pids $!"
-wait_for "$tmp/err.log" listening 10 && wait_for "$tmp/slow.log" listening 10 ||
-    { nok "the failing Alertmanagers start" "$tmp/err.log"; finish; }
+if ! wait_for "$tmp/err.log" listening 10 || ! wait_for "$tmp/slow.log" listening 10; then
+    nok "the failing Alertmanagers start" "$tmp/err.log"
+    finish
+fi
 start_broker "$BPORT" || { nok "mosquitto starts" "$tmp/mosquitto-$BPORT.log"; finish; }
 subscribe
 
