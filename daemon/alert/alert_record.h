@@ -23,7 +23,7 @@
  * alert_json() text, which names @gateway_id) and, when @m is not NULL, queue its two
  * messages in the outbox under @cfg's prefix and apply its outbox_max; when @am is not NULL,
  * queue it in the Alertmanager outbox too. An acknowledged alert's JSON carries "ack"
- * ({"by", "time", "note"}: store_ack_get()).
+ * ({"by", "time", "note", "silence"}: store_ack_get(); README, "Reaching people").
  * Return: 0 or a negative errno (the transition did not happen: fusion retries it).
  */
 int alert_record(struct store *s, struct mqtt *m, struct alertmanager *am,

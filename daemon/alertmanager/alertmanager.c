@@ -23,6 +23,8 @@
 #define BACKOFF_FIRST_MS 1000u /* after a round in which every URL failed */
 #define BACKOFF_CAP_S    30u
 #define ERROR_LEN        256u
+#define EXPIRE_MAX       16 /* silences of acknowledged alerts expired before one post */
+#define SILENCE_ID_LEN   64u
 
 enum post_kind { POST_NONE, POST_OUTBOX, POST_RESEND };
 
@@ -47,6 +49,11 @@ struct alertmanager {
     char *body;          /* its JSON, kept for the next URL */
     int64_t rows[POST_ROWS];
     unsigned n_rows; /* outbox rows the running post carries */
+    /* Silences of acknowledged alerts that the post clears: expired first (DELETE), so that
+     * the resolution reaches people; expire[next_expire..n_expire) are still to go. */
+    char expire[EXPIRE_MAX][SILENCE_ID_LEN];
+    unsigned n_expire;
+    unsigned next_expire;
     struct log_limit fail_limit;
 };
 
@@ -82,6 +89,11 @@ static int add_row(const struct store_am_msg *m, void *arg)
     } else if (rc < 0) {
         return rc;
     }
+    /* More than EXPIRE_MAX at once: the rest end at their own endsAt (`alerts ack`). */
+    if (b->am->n_expire < EXPIRE_MAX &&
+        alertmanager__cleared_silence(m->json, b->am->expire[b->am->n_expire], SILENCE_ID_LEN)) {
+        b->am->n_expire++;
+    }
     b->rows[b->count++] = m->id;
     return 0;
 }
@@ -101,11 +113,17 @@ static int add_active(const struct store_alert *a, void *arg)
 
 static void start_post(struct alertmanager *am)
 {
-    char url[CONFIG_AM_URL_LEN + 16];
+    char url[CONFIG_AM_URL_LEN + SILENCE_ID_LEN + 32];
     int rc;
 
-    (void)snprintf(url, sizeof(url), "%s/api/v2/alerts", am->cfg.urls[am->url]);
-    rc = alertmanager__http_post(am->http, url, am->body);
+    if (am->next_expire < am->n_expire) {
+        (void)snprintf(url, sizeof(url), "%s/api/v2/silence/%s", am->cfg.urls[am->url],
+                       am->expire[am->next_expire]);
+        rc = alertmanager__http_post(am->http, url, NULL);
+    } else {
+        (void)snprintf(url, sizeof(url), "%s/api/v2/alerts", am->cfg.urls[am->url]);
+        rc = alertmanager__http_post(am->http, url, am->body);
+    }
     if (rc < 0) {
         (void)log_limited(&am->fail_limit, LOG_ERR, "alertmanager: cannot start a post: %s",
                           strerror(-rc));
@@ -122,6 +140,8 @@ static bool post_due(struct alertmanager *am, enum post_kind kind)
     int rc;
 
     build_init(&b, am, am->rows);
+    am->n_expire = 0;
+    am->next_expire = 0;
     b.arr = cJSON_CreateArray();
     if (b.arr == NULL) {
         return false;
@@ -211,7 +231,17 @@ static void on_done(void *arg, long status, const char *error)
     char text[ERROR_LEN];
     unsigned cap = am->cfg.resend_s < BACKOFF_CAP_S ? am->cfg.resend_s : BACKOFF_CAP_S;
 
-    (void)status;
+    if (am->next_expire < am->n_expire && (error[0] == '\0' || status > 0)) {
+        /* Expired, or the Alertmanager answered that it cannot be (gone already, expired by
+         * hand): either way on to the next, then the post. */
+        if (error[0] != '\0') {
+            log_notice("alertmanager: silence %s not expired: %s", am->expire[am->next_expire],
+                       error);
+        }
+        am->next_expire++;
+        start_post(am);
+        return;
+    }
     if (error[0] == '\0') {
         on_success(am);
         goto done;

@@ -237,13 +237,20 @@ int alertmanager__http_post(struct alertmanager__http *h, const char *url, const
 {
     CURLcode rc;
 
-    assert(h != NULL && url != NULL && body != NULL);
+    assert(h != NULL && url != NULL);
     if (h->busy) {
         return -EBUSY;
     }
     h->errbuf[0] = '\0';
     rc = curl_easy_setopt(h->easy, CURLOPT_URL, url);
-    rc = rc != CURLE_OK ? rc : curl_easy_setopt(h->easy, CURLOPT_COPYPOSTFIELDS, body);
+    if (body != NULL) {
+        rc = rc != CURLE_OK ? rc : curl_easy_setopt(h->easy, CURLOPT_CUSTOMREQUEST, NULL);
+        rc = rc != CURLE_OK ? rc : curl_easy_setopt(h->easy, CURLOPT_COPYPOSTFIELDS, body);
+    } else {
+        /* HTTPGET drops the previous body; DELETE replaces GET's method name. */
+        rc = rc != CURLE_OK ? rc : curl_easy_setopt(h->easy, CURLOPT_HTTPGET, 1L);
+        rc = rc != CURLE_OK ? rc : curl_easy_setopt(h->easy, CURLOPT_CUSTOMREQUEST, "DELETE");
+    }
     if (rc != CURLE_OK) {
         return rc == CURLE_OUT_OF_MEMORY ? -ENOMEM : -EIO;
     }

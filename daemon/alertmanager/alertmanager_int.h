@@ -41,6 +41,13 @@ struct alertmanager__ctx {
 int alertmanager__payload_add(cJSON *arr, const char *json, bool resolve_lower,
                               const struct alertmanager__ctx *ctx);
 
+/*
+ * alertmanager__cleared_silence() - when the alert JSON @json is a "cleared" transition of an
+ * acknowledged alert with a silence ("ack": {"silence": ID}), copy ID into @out (@cap bytes).
+ * Return: true when it did.
+ */
+bool alertmanager__cleared_silence(const char *json, char *out, size_t cap);
+
 /* ---- alertmanager_http.c ---- */
 
 struct alertmanager__http;
@@ -64,8 +71,9 @@ struct alertmanager__http_opts {
 int alertmanager__http_new(uv_loop_t *loop, const struct alertmanager__http_opts *o,
                            alertmanager__http_cb cb, void *arg, struct alertmanager__http **out);
 
-/* alertmanager__http_post() - POST @body (JSON, copied) to @url; @cb runs from the loop when
- * it is done. One request at a time. Return: 0; -EBUSY while one runs; -ENOMEM; -EIO. */
+/* alertmanager__http_post() - POST @body (JSON, copied) to @url, or, with @body NULL, DELETE
+ * @url; @cb runs from the loop when it is done. One request at a time.
+ * Return: 0; -EBUSY while one runs; -ENOMEM; -EIO. */
 int alertmanager__http_post(struct alertmanager__http *h, const char *url, const char *body);
 
 /* alertmanager__http_busy() - a request is running. */

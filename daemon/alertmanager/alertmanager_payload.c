@@ -176,3 +176,18 @@ int alertmanager__payload_add(cJSON *arr, const char *json, bool resolve_lower,
     cJSON_Delete(j);
     return rc;
 }
+
+bool alertmanager__cleared_silence(const char *json, char *out, size_t cap)
+{
+    cJSON *j = cJSON_Parse(json);
+    const char *state = str_of(j, "state");
+    const char *id = str_of(cJSON_GetObjectItemCaseSensitive(j, "ack"), "silence");
+    bool ok = state != NULL && strcmp(state, "cleared") == 0 && id != NULL && id[0] != '\0' &&
+              strlen(id) < cap;
+
+    if (ok) {
+        memcpy(out, id, strlen(id) + 1);
+    }
+    cJSON_Delete(j);
+    return ok;
+}

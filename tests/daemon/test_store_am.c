@@ -170,6 +170,19 @@ static void test_store_ack_put_get(void **state)
     assert_int_equal(store_ack_get(s, 5, &got), 0);
     assert_string_equal(got.by, "joseph");
     assert_int_equal(sql_int(fx->path, "SELECT count(*) FROM alert_acks"), 1);
+    /* the alert's next transition carries it */
+    a = sample(5, 2, FUSION_UPDATE);
+    assert_int_equal(alert_record(s, NULL, NULL, &cfg.mqtt, "gw", &a), 0);
+    assert_int_equal(store_flush(s), 0);
+    assert_int_equal(sql_int(fx->path, "SELECT json_extract(json, '$.ack.by') = 'joseph'"
+                                       " AND json_extract(json, '$.ack.note') = 'on our way'"
+                                       " AND json_extract(json, '$.ack.silence') = 'sil-1'"
+                                       " AND json_extract(json, '$.ack.time') LIKE '2026-%'"
+                                       " FROM alerts WHERE id = 5"),
+                     1);
+    assert_int_equal(sql_int(fx->path, "SELECT json_extract(json, '$.ack') IS NULL"
+                                       " FROM alert_transitions WHERE alert_id = 5 AND seq = 1"),
+                     1);
     /* goes with its alert, even with foreign keys off (the daemon's connection) */
     sql_exec(fx->path, "PRAGMA foreign_keys = OFF; DELETE FROM alerts WHERE id = 5");
     assert_int_equal(sql_int(fx->path, "SELECT count(*) FROM alert_acks"), 0);
