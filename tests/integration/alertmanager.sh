@@ -1,6 +1,7 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
-# Alerts to Debian's Prometheus Alertmanager, end to end on free loopback ports: frames from
+# Alerts to Debian's Prometheus Alertmanager, end to end on free loopback ports (the example
+# config/alertmanager.yml passes amtool check-config first): frames from
 # the packet-forwarder emulator, fusion in tinyfleetd, the Alertmanager outbox, Alertmanager
 # run with config/alertmanager.yml (addresses pointed at the test's receivers, waits of 1 s),
 # a webhook receiver and an SMTP server. Checks: an alert arrives at the webhook with the
@@ -22,6 +23,9 @@ NAME=alertmanager
 # shellcheck source=tests/integration/am.inc
 . tests/integration/am.inc
 
+amtool check-config config/alertmanager.yml >"$tmp/amtool.out" 2>&1
+check "amtool check-config accepts config/alertmanager.yml" "$tmp/amtool.out" \
+    grep -q SUCCESS "$tmp/amtool.out"
 start_receivers || { nok "the webhook and SMTP receivers start" "$tmp/smtp.log"; finish; }
 am_config
 start_am || { nok "alertmanager starts" "$tmp/am.log"; finish; }
