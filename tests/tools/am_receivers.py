@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: MIT
 # The receivers the Alertmanager tests start on loopback, one per process:
 #   webhook --port P --out FILE   an Alertmanager webhook receiver: each POST body (JSON) is
-#                                 appended to FILE as one line; answers 200
+#                                 appended to FILE as one line, with "_received_ns" (the
+#                                 wall clock when it came, for tools/bench-alert.sh); answers 200
 #   smtp --port P --out FILE      an SMTP server (aiosmtpd): each mail is appended to FILE as
 #                                 one JSON line {"to": [...], "subject": ..., "body": ...}
 #   fake-am --port P --out FILE --mode 500|slow
@@ -31,7 +32,11 @@ def http_server(port, out, mode):
         def do_POST(self):
             n = int(self.headers.get("Content-Length", "0"))
             body = self.rfile.read(n).decode()
-            append(out, json.dumps(json.loads(body), separators=(",", ":")))
+            received = time.time_ns()
+            j = json.loads(body)
+            if isinstance(j, dict):
+                j["_received_ns"] = received
+            append(out, json.dumps(j, separators=(",", ":")))
             if mode == "slow":
                 time.sleep(3600)
                 return
