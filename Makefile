@@ -27,7 +27,7 @@ SAN       := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sa
 FUZZ      := -g -O1 -fsanitize=address,undefined -fno-sanitize-recover=all
 
 # libcoap's gnutls build: the one with DTLS-PSK (ARCHITECTURE.md, facts about the platform).
-PKGS       := libcjson libuv sqlite3 inih libcoap-3-gnutls libmosquitto
+PKGS       := libcjson libuv sqlite3 inih libcoap-3-gnutls libmosquitto libcurl
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
 

@@ -208,4 +208,22 @@ int cli_alerts_main(const struct global_opts *g, int argc, char **argv);
  * (cli_provision.c). */
 int cli_provision_main(const struct global_opts *g, int argc, char **argv);
 
+/*
+ * cli_am_request() - one request to Alertmanager's API: @method ("GET", "POST", "DELETE") on
+ * the path @path (e.g. "/api/v2/silences") of each URL of @am in turn until one answers;
+ * @body (JSON) for a POST, else NULL. @answer: out, the body of the answer (free()), or NULL.
+ * @err: out, why no URL answered (names the URL, never a credential).
+ * Return: the HTTP status of the answer, or 0 when none came.
+ */
+struct config_alertmanager;
+long cli_am_request(const struct config_alertmanager *am, const char *method, const char *path,
+                    const char *body, char **answer, char *err, size_t cap);
+
+/* cli_alerts_am_main() - `alerts ack|mute|mutes|unmute` (cli_silence.c); @argv[0] is the
+ * subverb. */
+int cli_alerts_am_main(const struct global_opts *g, int argc, char **argv);
+
+/* cli_alerts_is_am() - @word is one of those subverbs. */
+bool cli_alerts_is_am(const char *word);
+
 #endif

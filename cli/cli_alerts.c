@@ -2,7 +2,8 @@
  * `tinyfleet alerts [--active] [--limit N] [--json]`: the alerts fusion raised, each as its
  * latest transition, newest first (or, with --active, those not yet cleared, oldest first).
  * The JSON is the very message the daemon published (alert/alert_json.h), so what an operator reads
- * here is what subscribers got.
+ * here is what subscribers got, with the alert's acknowledgement ("ack") added when it came
+ * after that message. `alerts ack|mute|mutes|unmute` are in cli_silence.c.
  */
 #include "cli.h"
 
@@ -49,7 +50,9 @@ static void usage(FILE *out)
         "             id, seq, class, zone, key, rule, level (watch, warning, critical), state\n"
         "             (open, escalate, update, cleared), confidence (0..1), nodes (DevAddrs),\n"
         "             nodes_truncated, detections, lat, lon (null without a position),\n"
-        "             first_seen, last_seen, time (RFC 3339 UTC), gateway, message\n"
+        "             first_seen, last_seen, time (RFC 3339 UTC), gateway, message, and\n"
+        "             ack {by, time, note, silence} once acknowledged\n"
+        "Acknowledge and mute: tinyfleet alerts ack|mute|mutes|unmute --help\n"
         "\n"
         "Exit status: 0 success (also when there are none); 1 failure (no database);\n"
         "2 usage error.\n",
@@ -59,7 +62,39 @@ static void usage(FILE *out)
 struct print_ctx {
     bool json;
     unsigned printed;
+    struct store *store;
 };
+
+/* The published @json with the alert's acknowledgement as "ack" when the store has one the
+ * message lacks (it came after the message). Return: text to free with cJSON_free(), or NULL
+ * to print @json as it is. */
+static char *json_with_ack(struct store *s, int64_t id, const char *json)
+{
+    struct store_ack ack;
+    char when[RFC3339_LEN];
+    cJSON *o;
+    cJSON *k;
+    char *text = NULL;
+
+    if (store_ack_get(s, id, &ack) != 0) {
+        return NULL;
+    }
+    o = cJSON_Parse(json);
+    if (o == NULL || cJSON_GetObjectItemCaseSensitive(o, "ack") != NULL) {
+        cJSON_Delete(o);
+        return NULL;
+    }
+    rfc3339_format(ack.time_ms, when);
+    k = cJSON_AddObjectToObject(o, "ack");
+    if (k != NULL && cJSON_AddStringToObject(k, "by", ack.by) != NULL &&
+        cJSON_AddStringToObject(k, "time", when) != NULL &&
+        cJSON_AddStringToObject(k, "note", ack.note) != NULL &&
+        cJSON_AddStringToObject(k, "silence", ack.silence_id) != NULL) {
+        text = cJSON_PrintUnformatted(o);
+    }
+    cJSON_Delete(o);
+    return text;
+}
 
 static int print_alert(const struct store_alert *a, void *arg)
 {
@@ -69,9 +104,14 @@ static int print_alert(const struct store_alert *a, void *arg)
     const cJSON *conf;
     const cJSON *msg;
 
+    struct store_ack ack;
+    char *text;
+
     p->printed++;
     if (p->json) {
-        (void)printf("%s\n", a->json);
+        text = json_with_ack(p->store, a->id, a->json);
+        (void)printf("%s\n", text != NULL ? text : a->json);
+        cJSON_free(text);
         return 0;
     }
     if (p->printed == 1) {
@@ -87,18 +127,26 @@ static int print_alert(const struct store_alert *a, void *arg)
                  cJSON_IsNumber(conf) ? conf->valuedouble : 0.0, when,
                  cJSON_IsString(msg) ? msg->valuestring : "");
     cJSON_Delete(o);
+    if (store_ack_get(p->store, a->id, &ack) == 0) {
+        rfc3339_format(ack.time_ms, when);
+        (void)printf("%6s acknowledged by %s at %s%s%s\n", "", ack.by, when,
+                     ack.note[0] != '\0' ? ": " : "", ack.note);
+    }
     return 0;
 }
 
 int cli_alerts_main(const struct global_opts *g, int argc, char **argv)
 {
-    struct print_ctx p = {false, 0};
+    struct print_ctx p = {false, 0, NULL};
     struct cli_db db = {NULL, NULL};
     bool active = false;
     int limit = DEFAULT_LIMIT;
     int ret;
     int c;
 
+    if (argc > 1 && cli_alerts_is_am(argv[1])) {
+        return cli_alerts_am_main(g, argc - 1, argv + 1);
+    }
     cli_getopt_begin();
     while ((c = cli_getopt(argc, argv, options)) != -1) {
         switch (c) {
@@ -125,6 +173,7 @@ int cli_alerts_main(const struct global_opts *g, int argc, char **argv)
     if (ret != CLI_EXIT_OK) {
         return ret;
     }
+    p.store = db.store;
     if (store_alerts_foreach(db.store, active, limit, print_alert, &p) < 0) {
         cli_errf(verb, "%s", store_errmsg(db.store));
         ret = CLI_EXIT_FAIL;

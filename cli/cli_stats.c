@@ -2,8 +2,9 @@
  * `tinyfleet stats`: how many frames and datagrams tinyfleetd accepted and refused, by
  * reason and bearer, as of its last commit (the daemon keeps counts in memory and writes
  * them with each batch), and the MQTT outbox: messages waiting for the broker's
- * acknowledgement and messages dropped at its size bound. A table of every reason, or one
- * JSON object per bearer and one for the outbox.
+ * acknowledgement and messages dropped at its size bound; the Alertmanager outbox and the
+ * poster's last success and failure. A table of every reason, or one JSON object per bearer
+ * and one for the outboxes.
  */
 #include "cli.h"
 
@@ -49,10 +50,14 @@ static void usage(FILE *out)
         "datagram whose good frames were kept); storage_failed\n"
         "(passed the checks, but the database write failed; the node retries).\n"
         "Then the MQTT outbox: alert messages waiting for the broker's acknowledgement,\n"
-        "the oldest one's age, and messages dropped because the outbox was full.\n"
+        "the oldest one's age, and messages dropped because the outbox was full;\n"
+        "the alerts waiting for an Alertmanager ([alertmanager] url), the last post one\n"
+        "accepted and the last failure.\n"
         "  --json  one object per bearer and line: {\"bearer\":\"coap\",\"accepted\":N,...}\n"
         "          with every reason, then {\"outbox\":N,\"outbox_oldest\":TIME|null,\n"
-        "          \"outbox_dropped\":N}\n"
+        "          \"outbox_dropped\":N,\"alertmanager_queue\":N,\"alertmanager_oldest\":\n"
+        "          TIME|null,\"alertmanager_last_ok\":TIME|null,\"alertmanager_last_error\":\n"
+        "          TEXT|null,\"alertmanager_last_error_time\":TIME|null}\n"
         "\n"
         "Exit status: 0 success; 1 failure (no database); 2 usage error.\n",
         out);
@@ -75,8 +80,31 @@ static int print_line(cJSON *obj, bool ok)
     return CLI_EXIT_OK;
 }
 
+/* @name: TIME of @ms, or null when @ms is 0 (never). */
+static bool add_time_or_null(cJSON *obj, const char *name, int64_t ms)
+{
+    char when[RFC3339_LEN];
+
+    if (ms == 0) {
+        return cJSON_AddNullToObject(obj, name) != NULL;
+    }
+    rfc3339_format(ms, when);
+    return cJSON_AddStringToObject(obj, name, when) != NULL;
+}
+
+static bool add_am(cJSON *obj, const struct store_am_status *am)
+{
+    return cJSON_AddNumberToObject(obj, "alertmanager_queue", (double)am->queued) != NULL &&
+           add_time_or_null(obj, "alertmanager_oldest", am->queued > 0 ? am->oldest_ms : 0) &&
+           add_time_or_null(obj, "alertmanager_last_ok", am->last_ok_ms) &&
+           (am->last_error_ms > 0
+                ? cJSON_AddStringToObject(obj, "alertmanager_last_error", am->last_error)
+                : cJSON_AddNullToObject(obj, "alertmanager_last_error")) != NULL &&
+           add_time_or_null(obj, "alertmanager_last_error_time", am->last_error_ms);
+}
+
 static int print_json(uint64_t counts[STORE_BEARER_COUNT][STORE_REASON_COUNT],
-                      const struct outbox_stats *ob)
+                      const struct outbox_stats *ob, const struct store_am_status *am)
 {
     char when[RFC3339_LEN];
     cJSON *obj;
@@ -103,7 +131,8 @@ static int print_json(uint64_t counts[STORE_BEARER_COUNT][STORE_REASON_COUNT],
     ok = obj != NULL && cJSON_AddNumberToObject(obj, "outbox", (double)ob->depth) != NULL &&
          (ob->depth > 0 ? cJSON_AddStringToObject(obj, "outbox_oldest", when)
                         : cJSON_AddNullToObject(obj, "outbox_oldest")) != NULL &&
-         cJSON_AddNumberToObject(obj, "outbox_dropped", (double)ob->dropped) != NULL;
+         cJSON_AddNumberToObject(obj, "outbox_dropped", (double)ob->dropped) != NULL &&
+         add_am(obj, am);
     return print_line(obj, ok);
 }
 
@@ -148,10 +177,30 @@ static void print_outbox(const struct outbox_stats *ob)
     (void)printf(", %" PRIu64 " dropped\n", ob->dropped);
 }
 
+static void print_am(const struct store_am_status *am)
+{
+    char when[RFC3339_LEN];
+
+    (void)printf("alertmanager outbox: %" PRId64 " waiting", am->queued);
+    if (am->queued > 0) {
+        rfc3339_format(am->oldest_ms, when);
+        (void)printf(" (oldest %s)", when);
+    }
+    rfc3339_format(am->last_ok_ms, when);
+    (void)printf(", last success %s", am->last_ok_ms > 0 ? when : "never");
+    rfc3339_format(am->last_error_ms, when);
+    if (am->last_error_ms > 0) {
+        (void)printf(", last error %s: %s\n", when, am->last_error);
+    } else {
+        (void)printf(", no error\n");
+    }
+}
+
 int cli_stats_main(const struct global_opts *g, int argc, char **argv)
 {
     uint64_t counts[STORE_BEARER_COUNT][STORE_REASON_COUNT];
     struct outbox_stats ob = {0, 0, 0};
+    struct store_am_status am;
     struct cli_db db = {NULL, NULL};
     bool json = false;
     int ret;
@@ -176,16 +225,17 @@ int cli_stats_main(const struct global_opts *g, int argc, char **argv)
     }
     if (store_stats(db.store, counts) < 0 ||
         store_outbox_depth(db.store, &ob.depth, &ob.oldest_ms) < 0 ||
-        store_outbox_dropped(db.store, &ob.dropped) < 0) {
+        store_outbox_dropped(db.store, &ob.dropped) < 0 || store_am_status(db.store, &am) < 0) {
         cli_errf(verb, "%s", store_errmsg(db.store));
         ret = CLI_EXIT_FAIL;
         goto out;
     }
     if (json) {
-        ret = print_json(counts, &ob);
+        ret = print_json(counts, &ob, &am);
     } else {
         print_table(counts);
         print_outbox(&ob);
+        print_am(&am);
         ret = CLI_EXIT_OK;
     }
     if (ret == CLI_EXIT_OK) {

@@ -264,6 +264,8 @@ static void apply_reload(struct daemon *d)
     note_restart("coap", &c->coap, &n->coap, sizeof(n->coap), restart, sizeof(restart));
     note_restart("lora", &c->lora, &n->lora, sizeof(n->lora), restart, sizeof(restart));
     note_restart("mqtt", &c->mqtt, &n->mqtt, sizeof(n->mqtt), restart, sizeof(restart));
+    note_restart("alertmanager", &c->alertmanager, &n->alertmanager, sizeof(n->alertmanager),
+                 restart, sizeof(restart));
     if (restart[0] != '\0') {
         log_warning("reload: changes to %s take effect only after a restart", restart);
     }
@@ -516,8 +518,8 @@ static int run(struct daemon *d)
         goto out;
     }
     /* Before the bearers: the first frame stored already feeds fusion. */
-    rc = poststore_start(&d->loop, &d->cfg.fusion, &d->cfg.mqtt, d->cfg.gateway.id, d->store,
-                         &d->post);
+    rc = poststore_start(&d->loop, &d->cfg.fusion, &d->cfg.mqtt, &d->cfg.alertmanager, &d->cfg.web,
+                         &d->cfg.gateway, d->store, &d->post);
     if (rc < 0) {
         log_error("cannot start alert fusion and MQTT: %s",
                   rc == -EIO ? store_errmsg(d->store) : strerror(-rc));

@@ -8,6 +8,10 @@
 # subscriber latency of same-sized messages in the same run, and p99 as a ratio (target:
 # within 2x), once with synchronous = full (the default: acknowledgements wait for a WAL
 # sync beside the loop) and once with normal. Every number printed is measured by this run.
+# Beside MQTT, the daemon posts the same alerts to Debian's Alertmanager (a fresh one per run,
+# config/alertmanager.yml with group_wait 1 s) and its webhook reaches a receiver on
+# loopback (tests/tools/am_receivers.py): frame-to-webhook latency is printed too, with its
+# target, within 2x the frame-to-MQTT p99 plus group_wait.
 # Environment: BENCH_RATE (1000), BENCH_PROBES (500: p99 is then the 5th-slowest, not
 # decided by one stall), BENCH_BG_NODES (200).
 
@@ -25,13 +29,18 @@ bg=${BENCH_BG_NODES:-200}
 BENCH_NAME=bench-alert
 . tools/bench.inc
 need sqlite3 python3
+AM_BIN=/usr/bin/prometheus-alertmanager
+[ -x "$AM_BIN" ] || { echo "bench-alert: $AM_BIN not found (make deps)" >&2; exit 1; }
+GROUP_WAIT_S=1
 MOSQUITTO=$(command -v mosquitto || echo /usr/sbin/mosquitto)
 [ -x "$MOSQUITTO" ] || { echo "bench-alert: mosquitto not found" >&2; exit 1; }
 work=$(mktemp -d "${TMPDIR:-/tmp}/tinyfleet-bench-alert.XXXXXX") || exit 1
 dpid=""
 bpid=""
+apid=""
+wpid=""
 cleanup() {
-    for p in $dpid $bpid; do
+    for p in $dpid $bpid $apid $wpid; do
         kill -KILL "$p" 2>/dev/null
         wait "$p" 2>/dev/null
     done
@@ -55,8 +64,48 @@ CONF
 bpid=$!
 wait_for "$work/mosquitto.log" "running" 10 || exit 1
 
+tcp_free() {
+    python3 -c 'import socket
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+print(s.getsockname()[1])'
+}
+
+# start_am SYNC: a fresh Alertmanager and webhook receiver for one run ($aport, $work/wh-SYNC).
+start_am() {
+    wport=$(tcp_free)
+    aport=$(tcp_free)
+    /usr/bin/python3 tests/tools/am_receivers.py webhook --port "$wport" --out "$work/wh-$1" \
+        >"$work/wh-$1.log" 2>&1 &
+    wpid=$!
+    wait_for "$work/wh-$1.log" listening 10 || exit 1
+    sed -e "s|http://127.0.0.1:9099/alerts|http://127.0.0.1:$wport/alerts|" \
+        -e "s|group_wait: 10s|group_wait: ${GROUP_WAIT_S}s|" config/alertmanager.yml >"$work/am.yml"
+    mkdir -p "$work/am-$1"
+    "$AM_BIN" --config.file="$work/am.yml" --storage.path="$work/am-$1" \
+        --web.listen-address="127.0.0.1:$aport" --cluster.listen-address= \
+        >"$work/am-$1.log" 2>&1 &
+    apid=$!
+    i=0
+    until python3 -c 'import sys, urllib.request
+urllib.request.urlopen("http://127.0.0.1:%s/-/ready" % sys.argv[1], timeout=1)' "$aport" \
+        2>/dev/null; do
+        i=$((i + 1))
+        [ "$i" -lt 100 ] || { echo "bench-alert: alertmanager did not start" >&2; exit 1; }
+        sleep 0.1
+    done
+}
+
+stop_am() {
+    kill -TERM "$apid" "$wpid"
+    wait "$apid" "$wpid" 2>/dev/null
+    apid=""
+    wpid=""
+}
+
 # one SYNC: a fresh database with the nodes, the daemon, one load run; key=value on stdout.
 one() {
+    start_am "$1"
     db=$work/run-$1.db
     "$gen" sql "$bg" "$probes" >"$work/nodes.sql" || exit 1
     "$build/tinyfleet" --db "$db" node add 00000001 --nwkskey 000102030405060708090A0B0C0D0E0F \
@@ -77,6 +126,8 @@ listen = 127.0.0.1:$port
 [mqtt]
 host = 127.0.0.1
 port = $bport
+[alertmanager]
+url = http://127.0.0.1:$aport
 [rule.elephant]
 type = cluster
 class = elephant
@@ -94,16 +145,34 @@ CONF
     "$build/tinyfleetd" -c "$work/conf" 2>"$work/daemon-$1.log" &
     dpid=$!
     wait_for "$work/daemon-$1.log" "mqtt: connected" 10 || exit 1
-    "$gen" run "$port" "$bport" tinyfleet/bench "$bg" "$probes" "$rate" >"$work/out-$1" ||
-        { cat "$work/out-$1" >&2; exit 1; }
+    BENCH_SENT_FILE="$work/sent-$1" "$gen" run "$port" "$bport" tinyfleet/bench "$bg" "$probes" \
+        "$rate" >"$work/out-$1" || { cat "$work/out-$1" >&2; exit 1; }
+    sleep $((GROUP_WAIT_S + 2)) # the last probes' notifications
     kill -TERM "$dpid"
     wait "$dpid"
     dpid=""
+    stop_am
+    # frame to webhook, per probe: its first firing notification (zone p<j>)
+    python3 - "$work/sent-$1" "$work/wh-$1" >>"$work/out-$1" <<'PY'
+import json, sys
+sent = dict(map(int, l.split()) for l in open(sys.argv[1]))
+got = {}
+for line in open(sys.argv[2]):
+    j = json.loads(line)
+    for a in j["alerts"]:
+        z = a["labels"].get("zone", "")
+        if a["status"] == "firing" and z.startswith("p") and z[1:].isdigit():
+            got.setdefault(int(z[1:]), j["_received_ns"])
+lat = sorted(got[i] - sent[i] for i in sent if i in got)
+print("webhook_received=%d\nwebhook_lost=%d" % (len(lat), len(sent) - len(lat)))
+if lat:
+    print("webhook_p50_ms=%.3f\nwebhook_p99_ms=%.3f" % (lat[len(lat) // 2] / 1e6, lat[len(lat) * 99 // 100] / 1e6))
+PY
 }
 
 one full
 one normal
-python3 - "$work/out-full" "$work/out-normal" "$rate" "$probes" <<'PY'
+python3 - "$work/out-full" "$work/out-normal" "$rate" "$probes" "$GROUP_WAIT_S" <<'PY'
 import sys
 runs = []
 for path in sys.argv[1:3]:
@@ -121,4 +190,12 @@ for name, r in zip(("full (default)", "normal"), runs):
 for name, r in zip(("full", "normal"), runs):
     print("  %s: background achieved %s events/s, %s PUSH_ACKs" % (name, r.get("background_rate"), r.get("push_acks")))
 print("target: alert p99 within 2x the broker's p99")
+gw = float(sys.argv[5])
+print("frame to Alertmanager's webhook (group_wait %g s) vs frame to MQTT:" % gw)
+print("%-22s %9s %9s %9s %12s" % ("synchronous", "hook p50", "hook p99", "lost", "target p99"))
+for name, r in zip(("full (default)", "normal"), runs):
+    target = 2 * float(r.get("alert_p99_ms", "nan")) + gw * 1000
+    print("%-22s %6s ms %6s ms %9s %9.0f ms" % (name, r.get("webhook_p50_ms", "-"),
+          r.get("webhook_p99_ms", "-"), r.get("webhook_lost", "-"), target))
+print("target: webhook p99 within 2x the MQTT alert p99 plus group_wait")
 PY

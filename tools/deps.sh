@@ -44,6 +44,7 @@ qemu-system-arm
 systemd man-db groff-base strace iproute2
 debhelper dpkg-dev fakeroot lintian
 libmicrohttpd-dev libcrypt-dev libjs-leaflet chromium prometheus
+libcurl4-openssl-dev prometheus-alertmanager python3-aiosmtpd
 "
 # lora-packet, the independent LoRaWAN implementation the tests compare against, runs on
 # Node.js; Debian's nodejs is enough, but a machine that already has node keeps its own.

@@ -12,6 +12,7 @@
 #include "alert/alert_json.h"
 #include "mqtt/homeassistant.h"
 #include "util/log.h"
+#include "util/rfc3339.h"
 
 #define TOPIC_LEN 256u
 /* Rows a transition may drop at the outbox's bound: more than the two it adds, so that it
@@ -58,13 +59,43 @@ static int queue_messages(struct store *s, struct mqtt *m, const struct config_m
     return 0;
 }
 
-int alert_record(struct store *s, struct mqtt *m, const struct config_mqtt *cfg,
-                 const char *gateway_id, const struct fusion_alert *a)
+/* @json with the alert's acknowledgement as "ack" ({"by", "time", "note", "silence"}), when
+ * it has one (`tinyfleet alerts ack`): subscribers learn that somebody is on it. Return: the
+ * text to use (@json itself, or a new one and @json freed), NULL when out of memory. */
+static char *with_ack(struct store *s, int64_t id, char *json)
+{
+    struct store_ack ack;
+    char when[RFC3339_LEN];
+    cJSON *o;
+    cJSON *k;
+    char *text = NULL;
+
+    if (store_ack_get(s, id, &ack) != 0) {
+        return json; /* none; a failed read leaves the transition without it, not undone */
+    }
+    rfc3339_format(ack.time_ms, when);
+    o = cJSON_Parse(json);
+    k = o != NULL ? cJSON_AddObjectToObject(o, "ack") : NULL;
+    if (k != NULL && cJSON_AddStringToObject(k, "by", ack.by) != NULL &&
+        cJSON_AddStringToObject(k, "time", when) != NULL &&
+        cJSON_AddStringToObject(k, "note", ack.note) != NULL &&
+        cJSON_AddStringToObject(k, "silence", ack.silence_id) != NULL) {
+        text = cJSON_PrintUnformatted(o);
+    }
+    cJSON_Delete(o);
+    cJSON_free(json);
+    return text;
+}
+
+int alert_record(struct store *s, struct mqtt *m, struct alertmanager *am,
+                 const struct config_mqtt *cfg, const char *gateway_id,
+                 const struct fusion_alert *a)
 {
     struct store_alert row;
     char *json = alert_json(a, gateway_id);
     int rc;
 
+    json = json != NULL ? with_ack(s, a->id, json) : NULL;
     if (json == NULL) {
         return -ENOMEM;
     }
@@ -80,6 +111,10 @@ int alert_record(struct store *s, struct mqtt *m, const struct config_mqtt *cfg,
     rc = store_alert_transition(s, &row);
     if (rc == 0 && m != NULL) {
         rc = queue_messages(s, m, cfg, a, json);
+    }
+    if (rc == 0 && am != NULL) {
+        rc = store_am_add(s, a->id, a->seq, json, a->time_ms);
+        alertmanager_note_outbox(am);
     }
     if (rc == 0) {
         log_info("alert %" PRId64 " seq %" PRIu32 ": %s %s: %s", a->id, a->seq,

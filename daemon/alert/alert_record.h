@@ -16,16 +16,20 @@
 
 #include "config/config.h"
 #include "alert/fusion.h"
+#include "alertmanager/alertmanager.h"
 #include "mqtt/mqtt.h"
 #include "store/store.h"
 
 /*
  * alert_record() - store transition @a in the batch (alert row, transition row, with its
  * alert_json() text, which names @gateway_id) and, when @m is not NULL, queue its
- * messages in the outbox under @cfg's prefix and apply its outbox_max.
+ * messages in the outbox under @cfg's prefix and apply its outbox_max; when @am is not NULL,
+ * queue it in the Alertmanager outbox too. An acknowledged alert's JSON carries "ack"
+ * ({"by", "time", "note", "silence"}: store_ack_get(); README, "Reaching people").
  * Return: 0 or a negative errno (the transition did not happen: fusion retries it).
  */
-int alert_record(struct store *s, struct mqtt *m, const struct config_mqtt *cfg,
-                 const char *gateway_id, const struct fusion_alert *a);
+int alert_record(struct store *s, struct mqtt *m, struct alertmanager *am,
+                 const struct config_mqtt *cfg, const char *gateway_id,
+                 const struct fusion_alert *a);
 
 #endif

@@ -172,7 +172,7 @@ static void begin_section(struct config__parse_ctx *ctx, const char *name, size_
     } else {
         config__fail_at(ctx, ctx->line,
                         "[%s]: unknown section (known: gateway, storage, coap, lora, mqtt, health, "
-                        "web, class.NAME, zone.NAME, rule.NAME)",
+                        "web, alertmanager, class.NAME, zone.NAME, rule.NAME)",
                         ctx->section);
     }
 }
@@ -334,6 +334,7 @@ int config_load(const char *path, struct config *out, char *err, size_t err_len)
     }
     if (!ctx->err_set) {
         config__finish_web(ctx);
+        config__finish_alertmanager(ctx);
     }
     if (!ctx->err_set) {
         config__finish_fixed(ctx);

@@ -123,6 +123,23 @@ struct config_mqtt {
     char homeassistant_prefix[128]; /* its discovery prefix; default "homeassistant" */
 };
 
+#define CONFIG_AM_URLS    4u   /* Alertmanagers in [alertmanager] url */
+#define CONFIG_AM_URL_LEN 200u /* bytes of one of them, NUL included */
+
+/* [alertmanager]: where alerts go besides MQTT (daemon/alertmanager/). The password and the
+ * token are never logged or printed. */
+struct config_alertmanager {
+    char url[512];          /* url: the list as written (commas or spaces); "" = off */
+    char username[64];      /* basic auth user; "" = none */
+    char password[128];     /* basic auth password; needs a username */
+    char bearer_token[256]; /* Authorization: Bearer; not with a username */
+    char tls_ca[256];       /* CA file for https URLs; "" = the system's */
+    unsigned resend_s;      /* an active alert is posted again this often, s; default 60 */
+    unsigned timeout_s;     /* one post may take this long, s; default 10 */
+    unsigned url_count;     /* URLs in urls (derived from url) */
+    char urls[CONFIG_AM_URLS][CONFIG_AM_URL_LEN]; /* each http(s)://host[:port][/path] */
+};
+
 /* [health]: when a node's health raises an alert. */
 struct config_health {
     unsigned offline_after_s; /* a node silent this long raises a health alert; 0 = never */
@@ -138,6 +155,7 @@ struct config_web {
     char tls_cert[256];      /* PEM certificate file, with tls_key; "" = plain HTTP */
     char tls_key[256];       /* PEM key file, with tls_cert */
     char public_url[256];    /* where operators reach the page; default http(s)://listen/ */
+    bool configured;         /* the file gives a [web] key: the page runs, link alerts to it */
 };
 
 /* What fusion reads, all reloaded together on SIGHUP: the class table ([class.*]), the
@@ -159,6 +177,7 @@ struct config_where {
     unsigned tls_ca;       /* [mqtt] tls_ca */
     unsigned tls_cert;     /* [mqtt] tls_cert */
     unsigned tls_key;      /* [mqtt] tls_key */
+    unsigned am_tls_ca;    /* [alertmanager] tls_ca */
 };
 
 /* The whole file, one struct per section (or group of sections read as one). Every byte is
@@ -170,6 +189,7 @@ struct config {
     struct config_coap coap;
     struct config_lora lora;
     struct config_mqtt mqtt;
+    struct config_alertmanager alertmanager;
     struct config_fusion fusion;
     struct config_web web;
     struct config_where where;

@@ -122,5 +122,9 @@ int config_check_files(const char *path, const struct config *cfg, char *err, si
     if (rc == 0) {
         rc = check_readable(path, cfg->where.tls_key, "[mqtt] tls_key", m->tls_key, err, err_len);
     }
+    if (rc == 0) {
+        rc = check_readable(path, cfg->where.am_tls_ca, "[alertmanager] tls_ca",
+                            cfg->alertmanager.tls_ca, err, err_len);
+    }
     return rc;
 }

@@ -78,6 +78,16 @@ static const struct config__key_spec web_keys[] = {
     {"public_url", CONFIG__V_STR, CONFIG__FIELD(struct config_web, public_url), 0, 0},
 };
 
+static const struct config__key_spec alertmanager_keys[] = {
+    {"url", CONFIG__V_STR, CONFIG__FIELD(struct config_alertmanager, url), 0, 0},
+    {"username", CONFIG__V_STR, CONFIG__FIELD(struct config_alertmanager, username), 0, 0},
+    {"password", CONFIG__V_STR, CONFIG__FIELD(struct config_alertmanager, password), 0, 0},
+    {"bearer_token", CONFIG__V_STR, CONFIG__FIELD(struct config_alertmanager, bearer_token), 0, 0},
+    {"tls_ca", CONFIG__V_STR, CONFIG__FIELD(struct config_alertmanager, tls_ca), 0, 0},
+    {"resend_s", CONFIG__V_UINT, CONFIG__FIELD(struct config_alertmanager, resend_s), 1, 3600},
+    {"timeout_s", CONFIG__V_UINT, CONFIG__FIELD(struct config_alertmanager, timeout_s), 1, 300},
+};
+
 const struct config__section_spec config__fixed_sections[CONFIG__FS_COUNT] = {
     {"gateway", gateway_keys, CONFIG__COUNT(gateway_keys), offsetof(struct config, gateway)},
     {"storage", storage_keys, CONFIG__COUNT(storage_keys), offsetof(struct config, storage)},
@@ -86,6 +96,8 @@ const struct config__section_spec config__fixed_sections[CONFIG__FS_COUNT] = {
     {"mqtt", mqtt_keys, CONFIG__COUNT(mqtt_keys), offsetof(struct config, mqtt)},
     {"health", health_keys, CONFIG__COUNT(health_keys), offsetof(struct config, fusion.health)},
     {"web", web_keys, CONFIG__COUNT(web_keys), offsetof(struct config, web)},
+    {"alertmanager", alertmanager_keys, CONFIG__COUNT(alertmanager_keys),
+     offsetof(struct config, alertmanager)},
 };
 
 int config_changed_keys(const char *section, const void *a, const void *b, char *list, size_t cap)
@@ -128,6 +140,9 @@ enum {
     MK_PREFIX = 8,
     MK_HA_PREFIX = 14
 };
+
+/* [alertmanager] keys by their index in alertmanager_keys, for their line numbers. */
+enum { AK_URL = 0, AK_PASSWORD = 2, AK_BEARER = 3, AK_TLS_CA = 4 };
 
 void config__finish_mqtt(struct config__parse_ctx *ctx)
 {
@@ -201,6 +216,9 @@ void config__finish_web(struct config__parse_ctx *ctx)
                         "[web] public_url: not an http:// or https:// URL: '%s'", web->public_url);
     } else if (kl[WK_PUBLIC_URL] == 0 || web->public_url[0] == '\0') {
         config__default_public_url(web);
+    }
+    for (size_t i = 0; i < CONFIG__KEYS_MAX; i++) {
+        web->configured = web->configured || kl[i] != 0;
     }
 }
 
@@ -298,4 +316,69 @@ void config__finish_fixed(struct config__parse_ctx *ctx)
     w->tls_ca = ctx->fixed_line[CONFIG__FS_MQTT][MK_TLS_CA];
     w->tls_cert = ctx->fixed_line[CONFIG__FS_MQTT][MK_TLS_CERT];
     w->tls_key = ctx->fixed_line[CONFIG__FS_MQTT][MK_TLS_KEY];
+    w->am_tls_ca = ctx->fixed_line[CONFIG__FS_ALERTMANAGER][AK_TLS_CA];
+}
+
+/* One URL of [alertmanager] url: http or https, a host, no user:password@ (the credentials
+ * have keys of their own, which are never printed; a URL is). */
+static bool am_url_ok(const char *u)
+{
+    const char *host = strncmp(u, "http://", 7) == 0    ? u + 7
+                       : strncmp(u, "https://", 8) == 0 ? u + 8
+                                                        : NULL;
+    size_t authority;
+
+    if (host == NULL) {
+        return false;
+    }
+    authority = strcspn(host, "/?#");
+    return authority > 0 && memchr(host, '@', authority) == NULL &&
+           strcspn(u, " \t\"<>\\^`{|}") == strlen(u);
+}
+
+void config__finish_alertmanager(struct config__parse_ctx *ctx)
+{
+    struct config_alertmanager *am = &ctx->cfg->alertmanager;
+    const unsigned *kl = ctx->fixed_line[CONFIG__FS_ALERTMANAGER];
+    char list[sizeof(am->url)];
+    char *save = NULL;
+    char *u;
+
+    memset(am->urls, 0, sizeof(am->urls));
+    am->url_count = 0;
+    memcpy(list, am->url, sizeof(list));
+    for (u = strtok_r(list, ", \t", &save); u != NULL; u = strtok_r(NULL, ", \t", &save)) {
+        size_t len = strlen(u);
+
+        while (len > 1 && u[len - 1] == '/') {
+            u[--len] = '\0'; /* ".../" + "/api/v2/alerts" would be "//api" */
+        }
+        if (am->url_count == CONFIG_AM_URLS) {
+            config__fail_at(ctx, kl[AK_URL], "[alertmanager] url: more than %u URLs",
+                            CONFIG_AM_URLS);
+            return;
+        }
+        if (strchr(u, '@') != NULL) {
+            /* Not echoed: it may hold a password. */
+            config__fail_at(ctx, kl[AK_URL],
+                            "[alertmanager] url: URL %u has an '@': put credentials in "
+                            "username and password (or bearer_token), never in the URL",
+                            am->url_count + 1);
+            return;
+        }
+        if (len >= CONFIG_AM_URL_LEN || !am_url_ok(u)) {
+            config__fail_at(ctx, kl[AK_URL],
+                            "[alertmanager] url: '%.*s' is not an http:// or https:// URL "
+                            "(shorter than %u bytes)",
+                            (int)(len < 100 ? len : 100), u, CONFIG_AM_URL_LEN);
+            return;
+        }
+        memcpy(am->urls[am->url_count++], u, len + 1);
+    }
+    if (am->password[0] != '\0' && am->username[0] == '\0') {
+        config__fail_at(ctx, kl[AK_PASSWORD], "[alertmanager] password: needs a username as well");
+    } else if (am->bearer_token[0] != '\0' && am->username[0] != '\0') {
+        config__fail_at(ctx, kl[AK_BEARER],
+                        "[alertmanager] bearer_token: use either it or username/password");
+    }
 }

@@ -74,6 +74,7 @@ enum {
     CONFIG__FS_MQTT,
     CONFIG__FS_HEALTH,
     CONFIG__FS_WEB,
+    CONFIG__FS_ALERTMANAGER,
     CONFIG__FS_COUNT
 };
 
@@ -168,6 +169,8 @@ void config__finish_mqtt(struct config__parse_ctx *ctx);
 
 /* [web] checks that need the whole section, and its default public_url. */
 void config__finish_web(struct config__parse_ctx *ctx);
+/* [alertmanager]: the URL list split and checked, the credentials checked together. */
+void config__finish_alertmanager(struct config__parse_ctx *ctx);
 
 /* After the whole file: no two listeners on one port, and where the keys that
  * config_check_files() looks at were given (cfg->where). */

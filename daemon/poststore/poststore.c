@@ -19,6 +19,7 @@
 #include "util/log.h"
 #include "mqtt/homeassistant.h"
 #include "mqtt/mqtt.h"
+#include "alertmanager/alertmanager.h"
 #include "util/rfc3339.h"
 #include "util/tfp_json.h"
 
@@ -39,6 +40,7 @@ struct poststore {
     struct mqtt *mqtt;        /* NULL without [mqtt] host */
     struct homeassistant *ha; /* with mqtt: Home Assistant discovery, or emptying it */
     bool ha_redo;             /* the last discovery sync failed: do it whole again */
+    struct alertmanager *am;  /* NULL without [alertmanager] url */
     uv_timer_t tick;
     uv_timer_t trim; /* steps of an outbox above its bound */
     int64_t trimmed; /* rows dropped in the current round of steps */
@@ -68,7 +70,7 @@ static struct fusion_node fusion_node_of(struct poststore *p, uint32_t devaddr,
 static int on_alert(const struct fusion_alert *a, void *arg)
 {
     struct poststore *p = arg;
-    int rc = alert_record(p->store, p->mqtt, p->mqtt_cfg, p->gateway_id, a);
+    int rc = alert_record(p->store, p->mqtt, p->am, p->mqtt_cfg, p->gateway_id, a);
 
     if (rc < 0) {
         (void)log_limited(&p->fail_limit, LOG_ERR,
@@ -328,7 +330,8 @@ static int replay_windows(struct poststore *p, int64_t now_ms)
 }
 
 int poststore_start(uv_loop_t *loop, const struct config_fusion *fusion,
-                    const struct config_mqtt *mqtt, const char *gateway_id, struct store *s,
+                    const struct config_mqtt *mqtt, const struct config_alertmanager *am,
+                    const struct config_web *web, const struct config_gateway *gw, struct store *s,
                     struct poststore **out)
 {
     struct fusion_opts opts = {0};
@@ -343,7 +346,7 @@ int poststore_start(uv_loop_t *loop, const struct config_fusion *fusion,
     p->loop = loop;
     p->fusion_cfg = fusion;
     p->mqtt_cfg = mqtt;
-    p->gateway_id = gateway_id;
+    p->gateway_id = gw->id;
     p->store = s;
     log_limit_init(&p->fail_limit, "fusion failures", 5, 60000);
     opts.emit = on_alert;
@@ -361,10 +364,15 @@ int poststore_start(uv_loop_t *loop, const struct config_fusion *fusion,
         rc = replay_windows(p, known.now_ms);
     }
     if (rc == 0 && mqtt->host[0] != '\0') {
-        rc = mqtt_start(loop, mqtt, gateway_id, s, &p->mqtt);
+        rc = mqtt_start(loop, mqtt, gw->id, s, &p->mqtt);
+    }
+    /* generatorURL: the status page, when this gateway's config sets one up ([web]). */
+    if (rc == 0 && am->url_count > 0) {
+        rc = alertmanager_start(loop, am, gw->site, web->configured ? web->public_url : NULL, s,
+                                &p->am);
     }
     if (rc == 0 && p->mqtt != NULL) {
-        rc = homeassistant_new(mqtt, gateway_id, s, p->mqtt, &p->ha);
+        rc = homeassistant_new(mqtt, gw->id, s, p->mqtt, &p->ha);
     }
     if (rc < 0) {
         mqtt_stop(p->mqtt);
@@ -392,6 +400,7 @@ void poststore_committed(struct poststore *p, int rc)
     if (p->mqtt != NULL) {
         mqtt_committed(p->mqtt, rc);
     }
+    alertmanager_committed(p->am, rc);
 }
 
 void poststore_reload(struct poststore *p)
@@ -423,6 +432,8 @@ void poststore_stop(struct poststore *p)
     p->ha = NULL;
     mqtt_stop(p->mqtt);
     p->mqtt = NULL;
+    alertmanager_stop(p->am);
+    p->am = NULL;
     (void)uv_timer_stop(&p->tick);
     (void)uv_timer_stop(&p->trim);
     uv_close((uv_handle_t *)&p->tick, on_closed);

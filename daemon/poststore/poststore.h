@@ -20,14 +20,17 @@ struct poststore;
 
 /*
  * poststore_start() - set fusion up from @fusion, continue the alerts active in @s, tell
- * fusion about every registered node, and start the MQTT publisher when @mqtt host is set.
- * @fusion, @mqtt and @gateway_id ([gateway] id) must stay valid while the stage runs: class
+ * fusion about every registered node, start the MQTT publisher when @mqtt host is set and
+ * the Alertmanager poster when @am has URLs (@am is copied; its labels name @gw's site, its
+ * generatorURL is @web's public_url when the file sets [web] up).
+ * @fusion, @mqtt and @gw ([gateway] id, site) must stay valid while the stage runs: class
  * names, the [mqtt] prefix and publish_events are read at each frame, and poststore_reload()
  * hands @fusion to fusion again.
  * Return: 0 and *@out; -ENOMEM; -EIO (the store cannot be read); -EINVAL (MQTT settings).
  */
 int poststore_start(uv_loop_t *loop, const struct config_fusion *fusion,
-                    const struct config_mqtt *mqtt, const char *gateway_id, struct store *s,
+                    const struct config_mqtt *mqtt, const struct config_alertmanager *am,
+                    const struct config_web *web, const struct config_gateway *gw, struct store *s,
                     struct poststore **out);
 
 /*

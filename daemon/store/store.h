@@ -390,6 +390,68 @@ STORE_MUST_CHECK int store_discovery_delete(struct store *s, const char *topic);
  * one, so a caller that keeps the last value knows when to read the registry again. Return:
  * 0 or -EIO. */
 STORE_MUST_CHECK int store_data_version(struct store *s, int64_t *out);
+/* ---- the Alertmanager outbox and acknowledgements (schema 0006_alertmanager.sql) ---- */
+
+/* One row of the Alertmanager outbox: the latest transition of an alert not yet accepted by
+ * an Alertmanager. */
+struct store_am_msg {
+    int64_t id;       /* rises with every row ever written (AUTOINCREMENT) */
+    int64_t alert_id; /* fusion's alert id */
+    uint32_t seq;     /* the transition's seq */
+    const char *json; /* the transition's alert JSON (alert_json.h) */
+};
+
+/* store_am_add() - queue transition @seq of alert @alert_id (its alert JSON @json) for
+ * Alertmanager in the batch; an older row of the same alert is deleted with it (Alertmanager
+ * keeps only an alert's latest state). Return: 0 or -EIO. */
+STORE_MUST_CHECK int store_am_add(struct store *s, int64_t alert_id, uint32_t seq, const char *json,
+                                  int64_t now_ms);
+
+/* Calls @cb for up to @limit rows (0 = all) with id above @after_id, in id order; what @cb
+ * is given lives during the call. Sees the open batch's rows: call it between batches.
+ * Return: 0, @cb's value, -EBUSY (nested), -EIO. */
+typedef int (*store_am_cb)(const struct store_am_msg *m, void *arg);
+STORE_MUST_CHECK int store_am_foreach(struct store *s, int64_t after_id, int limit, store_am_cb cb,
+                                      void *arg);
+
+/* store_am_delete() - delete row @id (an Alertmanager accepted it) in the batch; a row
+ * already gone (superseded) is no error. Return: 0 or -EIO. */
+STORE_MUST_CHECK int store_am_delete(struct store *s, int64_t id);
+
+/* store_am_note() - in the batch: an Alertmanager accepted a post at @time_ms (@error NULL),
+ * or a post failed at @time_ms with @error (text for the operator; never a secret).
+ * Return: 0 or -EIO. */
+STORE_MUST_CHECK int store_am_note(struct store *s, int64_t time_ms, const char *error);
+
+/* What `tinyfleet stats` shows of the Alertmanager poster, as committed. */
+struct store_am_status {
+    int64_t queued;        /* rows in the Alertmanager outbox */
+    int64_t oldest_ms;     /* creation of the oldest row, 0 when empty */
+    int64_t last_ok_ms;    /* the last post an Alertmanager accepted, 0 = never */
+    int64_t last_error_ms; /* the last failed post, 0 = never */
+    char last_error[256];  /* its reason, "" = none */
+};
+
+/* Return: 0 and *@out, or -EIO. */
+STORE_MUST_CHECK int store_am_status(struct store *s, struct store_am_status *out);
+
+/* An alert's acknowledgement. */
+struct store_ack {
+    int64_t alert_id;
+    char by[64];         /* who acknowledged it */
+    char note[256];      /* why, what is done; may be empty */
+    int64_t time_ms;     /* when (Unix ms) */
+    char silence_id[64]; /* the Alertmanager silence made for it, "" = none */
+};
+
+/* store_ack_put() - record @a (replacing an earlier ack of the same alert) in its own
+ * transaction. Return: 0; -ENOENT when no alert has that id; -EBUSY while a batch is open;
+ * -EIO. */
+STORE_MUST_CHECK int store_ack_put(struct store *s, const struct store_ack *a);
+
+/* store_ack_get() - the acknowledgement of alert @alert_id into *@out (sees the open batch).
+ * Return: 0, -ENOENT (not acknowledged), -EIO. */
+STORE_MUST_CHECK int store_ack_get(struct store *s, int64_t alert_id, struct store_ack *out);
 
 /* ---- reads for the CLI ---- */
 

@@ -4,8 +4,9 @@
  * daemon's lock on the database file and the check that it is still there; store.c: open,
  * migrate, close, the batch and the WAL; store_node.c: the node registry; store_uplink.c: the
  * ingest write path; store_read.c: the CLI's reads; store_outbox.c: alerts and the outbox;
- * each calls only files before it), the migrations C file that
- * tools/embed-migrations.sh generates from migrations/NNNN_name.sql, and the unit tests.
+ * store_am.c: the Alertmanager outbox and acknowledgements; each calls only files before
+ * it), the migrations C file that tools/embed-migrations.sh generates from
+ * migrations/NNNN_name.sql, and the unit tests.
  * Nothing here is for other modules.
  */
 #ifndef PROJ_DAEMON_STORE_STORE_INT_H
@@ -85,6 +86,15 @@ enum store__stmt {
     STORE__DISCOVERY_LIST,
     STORE__DISCOVERY_PUT,
     STORE__DISCOVERY_DELETE,
+    STORE__AM_ADD,
+    STORE__AM_NEXT,
+    STORE__AM_DELETE,
+    STORE__AM_DEPTH,
+    STORE__AM_NOTE_OK,
+    STORE__AM_NOTE_ERROR,
+    STORE__AM_STATUS,
+    STORE__ACK_PUT,
+    STORE__ACK_GET,
     STORE__STMT_COUNT
 };
 

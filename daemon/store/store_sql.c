@@ -156,6 +156,22 @@ const char *const store__sql[STORE__STMT_COUNT] = {
     [STORE__DISCOVERY_PUT] = "INSERT INTO ha_discovery (topic, payload) VALUES (?1, ?2)"
                              " ON CONFLICT (topic) DO UPDATE SET payload = excluded.payload",
     [STORE__DISCOVERY_DELETE] = "DELETE FROM ha_discovery WHERE topic = ?1",
+    /* migrations/0006_alertmanager.sql: a trigger deletes the alert's older row. */
+    [STORE__AM_ADD] = "INSERT INTO am_outbox (alert_id, seq, json, created_ms)"
+                      " VALUES (?1, ?2, ?3, ?4)",
+    [STORE__AM_NEXT] = "SELECT id, alert_id, seq, json FROM am_outbox WHERE id > ?1"
+                       " ORDER BY id LIMIT ?2",
+    [STORE__AM_DELETE] = "DELETE FROM am_outbox WHERE id = ?1",
+    [STORE__AM_DEPTH] = "SELECT count(*), coalesce(min(created_ms), 0) FROM am_outbox",
+    [STORE__AM_NOTE_OK] = "UPDATE am_status SET last_ok_ms = ?1",
+    [STORE__AM_NOTE_ERROR] = "UPDATE am_status SET last_error_ms = ?1, last_error = ?2",
+    [STORE__AM_STATUS] = "SELECT last_ok_ms, last_error_ms, last_error FROM am_status",
+    /* The alert must exist: a typo in an id is an error, not an ack of nothing. */
+    [STORE__ACK_PUT] = "INSERT OR REPLACE INTO alert_acks (alert_id, by_name, note, time_ms,"
+                       " silence_id) SELECT ?1, ?2, ?3, ?4, ?5 WHERE EXISTS"
+                       " (SELECT 1 FROM alerts WHERE id = ?1)",
+    [STORE__ACK_GET] = "SELECT by_name, note, time_ms, silence_id FROM alert_acks"
+                       " WHERE alert_id = ?1",
 };
 
 int store__err_from_sqlite(struct store *s, int rc)

@@ -11,7 +11,9 @@
  * takes both: the probe's latency is from sending its datagram to receiving its alert (the
  * daemon's whole path: forwarder protocol, frame check, SQLite commit, fusion, outbox,
  * publish, broker), the direct message's is the broker's own publish-to-subscriber latency,
- * measured under the same load in the same run. Output is `key=value` lines.
+ * measured under the same load in the same run. Output is `key=value` lines. With
+ * BENCH_SENT_FILE set, each probe's send time is also written there as "INDEX UNIX_NS" (wall
+ * clock), for a receiver in another process (the Alertmanager webhook of tools/bench-alert.sh).
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -196,6 +198,33 @@ static double report(const char *name, const int64_t *sent, const int64_t *recv,
     return lat[(got * 99u) / 100u] / 1e6;
 }
 
+/* The probes' send times on the wall clock into the file BENCH_SENT_FILE names, if any. */
+static int write_sent(void)
+{
+    const char *path = getenv("BENCH_SENT_FILE");
+    struct timespec real;
+    int64_t offset;
+    FILE *f;
+    uint32_t i;
+
+    if (path == NULL || path[0] == '\0') {
+        return 0;
+    }
+    clock_gettime(CLOCK_REALTIME, &real);
+    offset = (int64_t)real.tv_sec * 1000000000LL + real.tv_nsec - bench_now_ns();
+    f = fopen(path, "w");
+    if (f == NULL) {
+        perror("bench_alert: BENCH_SENT_FILE");
+        return 1;
+    }
+    for (i = 0; i < R.probes; i++) {
+        if (R.probe_sent[i] != 0) {
+            fprintf(f, "%" PRIu32 " %" PRId64 "\n", i, R.probe_sent[i] + offset);
+        }
+    }
+    return fclose(f) == 0 ? 0 : 1;
+}
+
 static int run(uint16_t lora_port, int broker_port)
 {
     char payload[BASE_PAYLOAD];
@@ -301,6 +330,10 @@ static int run(uint16_t lora_port, int broker_port)
            (double)bg_sent / ((double)(end - t0) / 1e9), acks);
     lat = calloc(R.probes, sizeof(*lat));
     if (lat == NULL) {
+        return 1;
+    }
+    if (write_sent() != 0) {
+        free(lat);
         return 1;
     }
     p99_alert = report("alert", R.probe_sent, R.probe_recv, R.probes, lat);

@@ -95,13 +95,13 @@ static void test_alert_record_rows_and_seq_guard(void **state)
     struct fusion_alert a = sample(3, 1, FUSION_OPEN);
 
     config_defaults(&cfg);
-    assert_int_equal(alert_record(fx->s, NULL, &cfg.mqtt, cfg.gateway.id, &a), 0);
+    assert_int_equal(alert_record(fx->s, NULL, NULL, &cfg.mqtt, cfg.gateway.id, &a), 0);
     a.seq = 2;
     a.state = FUSION_ESCALATE;
-    assert_int_equal(alert_record(fx->s, NULL, &cfg.mqtt, cfg.gateway.id, &a), 0);
+    assert_int_equal(alert_record(fx->s, NULL, NULL, &cfg.mqtt, cfg.gateway.id, &a), 0);
     /* A seq not above the stored one is refused and writes nothing. */
     a.seq = 2;
-    assert_int_equal(alert_record(fx->s, NULL, &cfg.mqtt, cfg.gateway.id, &a), -EEXIST);
+    assert_int_equal(alert_record(fx->s, NULL, NULL, &cfg.mqtt, cfg.gateway.id, &a), -EEXIST);
     assert_int_equal(store_flush(fx->s), 0);
     assert_int_equal(count_rows(fx, "alerts"), 1);
     assert_int_equal(count_rows(fx, "alert_transitions"), 2);
@@ -135,13 +135,13 @@ static void test_alerts_foreach_active_and_recent(void **state)
 
     config_defaults(&cfg);
     a = sample(1, 1, FUSION_OPEN);
-    assert_int_equal(alert_record(fx->s, NULL, &cfg.mqtt, cfg.gateway.id, &a), 0);
+    assert_int_equal(alert_record(fx->s, NULL, NULL, &cfg.mqtt, cfg.gateway.id, &a), 0);
     a = sample(2, 1, FUSION_OPEN);
     (void)snprintf(a.key, sizeof(a.key), "railway");
-    assert_int_equal(alert_record(fx->s, NULL, &cfg.mqtt, cfg.gateway.id, &a), 0);
+    assert_int_equal(alert_record(fx->s, NULL, NULL, &cfg.mqtt, cfg.gateway.id, &a), 0);
     a = sample(1, 2, FUSION_CLEARED);
     a.time_ms = T0 + 100;
-    assert_int_equal(alert_record(fx->s, NULL, &cfg.mqtt, cfg.gateway.id, &a), 0);
+    assert_int_equal(alert_record(fx->s, NULL, NULL, &cfg.mqtt, cfg.gateway.id, &a), 0);
     assert_int_equal(store_flush(fx->s), 0);
 
     assert_int_equal(store_alerts_foreach(fx->s, true, 0, collect_alert, &seen), 0);
@@ -198,15 +198,15 @@ static void test_alert_restore_continues(void **state)
     cfg.fusion.rules[0].clear_after_s = 300;
     cfg.fusion.rules[0].update_interval_s = 30;
     a = sample(5, 1, FUSION_OPEN);
-    assert_int_equal(alert_record(fx->s, NULL, &cfg.mqtt, cfg.gateway.id, &a), 0);
+    assert_int_equal(alert_record(fx->s, NULL, NULL, &cfg.mqtt, cfg.gateway.id, &a), 0);
     a = sample(5, 2, FUSION_ESCALATE);
-    assert_int_equal(alert_record(fx->s, NULL, &cfg.mqtt, cfg.gateway.id, &a), 0);
+    assert_int_equal(alert_record(fx->s, NULL, NULL, &cfg.mqtt, cfg.gateway.id, &a), 0);
     a = sample(9, 1, FUSION_OPEN); /* cleared: not continued, but its id is used */
     (void)snprintf(a.key, sizeof(a.key), "railway");
-    assert_int_equal(alert_record(fx->s, NULL, &cfg.mqtt, cfg.gateway.id, &a), 0);
+    assert_int_equal(alert_record(fx->s, NULL, NULL, &cfg.mqtt, cfg.gateway.id, &a), 0);
     a = sample(9, 2, FUSION_CLEARED);
     (void)snprintf(a.key, sizeof(a.key), "railway");
-    assert_int_equal(alert_record(fx->s, NULL, &cfg.mqtt, cfg.gateway.id, &a), 0);
+    assert_int_equal(alert_record(fx->s, NULL, NULL, &cfg.mqtt, cfg.gateway.id, &a), 0);
     assert_int_equal(store_flush(fx->s), 0);
 
     assert_int_equal(fusion_new(&cfg.fusion, &opts, &f), 0);
@@ -329,14 +329,14 @@ static void test_prune_alerts(void **state)
     config_defaults(&cfg);
     a = sample(1, 1, FUSION_OPEN);
     a.time_ms = T0 - 1000;
-    assert_int_equal(alert_record(fx->s, NULL, &cfg.mqtt, cfg.gateway.id, &a), 0);
+    assert_int_equal(alert_record(fx->s, NULL, NULL, &cfg.mqtt, cfg.gateway.id, &a), 0);
     a = sample(1, 2, FUSION_CLEARED);
     a.time_ms = T0 - 900;
-    assert_int_equal(alert_record(fx->s, NULL, &cfg.mqtt, cfg.gateway.id, &a), 0);
+    assert_int_equal(alert_record(fx->s, NULL, NULL, &cfg.mqtt, cfg.gateway.id, &a), 0);
     a = sample(2, 1, FUSION_OPEN); /* old but active: stays */
     (void)snprintf(a.key, sizeof(a.key), "railway");
     a.time_ms = T0 - 800;
-    assert_int_equal(alert_record(fx->s, NULL, &cfg.mqtt, cfg.gateway.id, &a), 0);
+    assert_int_equal(alert_record(fx->s, NULL, NULL, &cfg.mqtt, cfg.gateway.id, &a), 0);
     assert_int_equal(store_flush(fx->s), 0);
 
     assert_int_equal(store_prune(fx->s, T0, 100), 4);

@@ -44,6 +44,8 @@ static const struct range ranges[] = {
     {"mqtt", "puback_timeout_s", 1, 3600},
     {"health", "offline_after_s", 0, 31536000},
     {"health", "battery_low_mv", 0, 10000},
+    {"alertmanager", "resend_s", 1, 3600},
+    {"alertmanager", "timeout_s", 1, 300},
     {"class", "id", 0, 255},
     {"zone", "lat", -90, 90},
     {"zone", "lon", -180, 180},
