@@ -27,6 +27,8 @@ static void test_config_web_defaults(void **state)
     assert_string_equal(f->cfg.web.password_hash, "");
     assert_string_equal(f->cfg.web.tls_cert, "");
     assert_string_equal(f->cfg.web.public_url, "http://127.0.0.1:8080/");
+    /* no [web] key: alerts sent to Alertmanager carry no link to a page nobody runs */
+    assert_false(f->cfg.web.configured);
 }
 
 static void test_config_web_keys(void **state)
@@ -48,6 +50,7 @@ static void test_config_web_keys(void **state)
     assert_string_equal(f->cfg.web.public_url, "https://127.0.0.1:18080/");
     assert_int_equal(load(f, "[web]\npublic_url = https://gw.example.org/status/\n"), 0);
     assert_string_equal(f->cfg.web.public_url, "https://gw.example.org/status/");
+    assert_true(f->cfg.web.configured);
 }
 
 struct web_err_case {
