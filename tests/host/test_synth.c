@@ -20,10 +20,7 @@ static float b[MAXN];
 
 static unsigned rate_for(enum synth_kind k)
 {
-    if (k <= SYNTH_VOICE || k >= SYNTH_BG_LAND) {
-        return 1000;
-    }
-    return k <= SYNTH_SHRIMP ? 2000 : 4000;
+    return synth_profile_rate(synth_kind_profile(k));
 }
 
 static void test_synth_render_deterministic(void **state)
