@@ -520,6 +520,31 @@ static double next_sample(struct synth_source *s)
 
 /* ---- public API ------------------------------------------------------------------------- */
 
+/* Loudness: the scale that makes the active part's RMS SYNTH_REF_RMS, measured on a copy
+ * (the copy's generator runs ahead; the original's stays). */
+static void calibrate(struct synth_source *src)
+{
+    unsigned rate_hz = src->rate_hz;
+    struct synth_source probe = *src;
+    probe.severity = 0.0;
+    probe.p[P_SCALE] = 1.0;
+    uint64_t m = src->dur_n ? src->dur_n : 2ULL * rate_hz;
+    if (src->kind >= SYNTH_THUNDER_FAR) {
+        /* Distractors swell and fade (a passing train, a surf cycle): calibrate over the
+         * whole event, or 4 s of a continuous one, so "gain 1" means its typical level. */
+        m = src->dur_n ? src->dur_n : 4ULL * rate_hz;
+    } else if (m > 4ULL * rate_hz) {
+        m = 4ULL * rate_hz;
+    }
+    double acc = 0.0;
+    for (uint64_t i = 0; i < m; i++) {
+        double v = next_sample(&probe);
+        acc += v * v;
+    }
+    double rms = sqrt(acc / (double)m);
+    src->p[P_SCALE] = rms > 1e-12 ? SYNTH_REF_RMS / rms : 1.0;
+}
+
 int synth_source_init(struct synth_source *src, enum synth_kind kind, unsigned rate_hz,
                       uint64_t seed)
 {
@@ -537,24 +562,19 @@ int synth_source_init(struct synth_source *src, enum synth_kind kind, unsigned r
         src->ph[i] = synth_uniform(&src->rng);
     }
 
-    /* Calibrate loudness on a copy (the copy's generator runs ahead; the original's stays). */
-    struct synth_source probe = *src;
-    probe.severity = 0.0;
-    uint64_t m = src->dur_n ? src->dur_n : 2ULL * rate_hz;
-    if (kind >= SYNTH_THUNDER_FAR) {
-        /* Distractors swell and fade (a passing train, a surf cycle): calibrate over the
-         * whole event, or 4 s of a continuous one, so "gain 1" means its typical level. */
-        m = src->dur_n ? src->dur_n : 4ULL * rate_hz;
-    } else if (m > 4ULL * rate_hz) {
-        m = 4ULL * rate_hz;
+    calibrate(src);
+    return 0;
+}
+
+int synth_source_set_duration(struct synth_source *src, double seconds)
+{
+    int slot = src->kind == SYNTH_RUMBLE ? 1 : src->kind == SYNTH_UPCALL ? 2 : -1;
+    if (slot < 0 || src->n != 0 || !(seconds >= 0.2 && seconds <= 20.0)) {
+        return -1;
     }
-    double acc = 0.0;
-    for (uint64_t i = 0; i < m; i++) {
-        double v = next_sample(&probe);
-        acc += v * v;
-    }
-    double rms = sqrt(acc / (double)m);
-    src->p[P_SCALE] = rms > 1e-12 ? SYNTH_REF_RMS / rms : 1.0;
+    src->p[slot] = seconds;
+    src->dur_n = (uint64_t)(seconds * (double)src->rate_hz);
+    calibrate(src);
     return 0;
 }
 

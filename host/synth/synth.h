@@ -149,6 +149,14 @@ const char *synth_kind_name(enum synth_kind kind);
 int synth_source_init(struct synth_source *src, enum synth_kind kind, unsigned rate_hz,
                       uint64_t seed);
 
+/*
+ * Stretch a rumble or an upcall, before it renders, to `seconds` (0.2-20; its pitch contour
+ * follows) and recalibrate its loudness, so an evaluation can cover call durations beyond
+ * the drawn range (rumbles 1-8 s, upcalls 0.4-1.5 s). 0, or -1 for another kind, a source
+ * already rendering or a duration out of range.
+ */
+int synth_source_set_duration(struct synth_source *src, double seconds);
+
 /* Active duration of an event source in seconds; 0 for a continuous source. */
 double synth_source_duration(const struct synth_source *src);
 

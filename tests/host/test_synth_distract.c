@@ -15,7 +15,7 @@
 
 #include "synth/synth.h"
 
-#define MAXN (2000 * 40)
+#define MAXN ((size_t)2000 * 40)
 
 static float buf[MAXN];
 
@@ -51,7 +51,8 @@ static double band_share(const float *x, size_t n, unsigned rate, double lo, dou
 {
     double in = 0.0;
     double all = 0.0;
-    for (double f = 1.0; f < 0.45 * rate; f += 1.0) {
+    for (int k = 1; k < (int)(0.45 * rate); k++) {
+        double f = (double)k;
         double p = power_at(x, n, f, rate);
         all += p;
         if (f >= lo && f <= hi) {
@@ -66,7 +67,8 @@ static double peak_freq(const float *x, size_t n, unsigned rate, double lo, doub
 {
     double best = lo;
     double bp = -1.0;
-    for (double f = lo; f <= hi; f += 0.5) {
+    for (int k = 0; lo + 0.5 * k <= hi; k++) {
+        double f = lo + 0.5 * k;
         double p = power_at(x, n, f, rate);
         if (p > bp) {
             bp = p;
@@ -204,17 +206,17 @@ static void test_synth_distract_periodicity(void **state)
         double car_s = s.p[7] / s.p[1];
         size_t lag =
             env_period(env, m, (size_t)(0.85 * car_s / 0.005), (size_t)(1.12 * car_s / 0.005));
-        if (fabs(lag * 0.005 - car_s) > 0.1 * car_s) {
+        if (fabs((double)lag * 0.005 - car_s) > 0.1 * car_s) {
             fail_msg("train seed %llu: clatter period %.3f s, car passes every %.3f s",
-                     (unsigned long long)seed, lag * 0.005, car_s);
+                     (unsigned long long)seed, (double)lag * 0.005, car_s);
         }
 
         n = render(SYNTH_CHAINSAW, seed, 30.0, &s);
         m = envelope(buf, n, 100, env, 8000); /* 0.1 s blocks */
         lag = env_period(env, m, (size_t)(0.7 * s.p[2] / 0.1), (size_t)(1.3 * s.p[2] / 0.1));
-        if (fabs(lag * 0.1 - s.p[2]) > 0.25) {
+        if (fabs((double)lag * 0.1 - s.p[2]) > 0.25) {
             fail_msg("chainsaw seed %llu: cycle %.2f s, want %.2f s", (unsigned long long)seed,
-                     lag * 0.1, s.p[2]);
+                     (double)lag * 0.1, s.p[2]);
         }
     }
 }
@@ -268,7 +270,7 @@ static void test_synth_distract_impulses(void **state)
         double tail = synth_rms(buf + n - n / 4, n / 4);
         assert_true(head > 5.0 * tail);
 
-        n = render(SYNTH_AIRGUN, seed, 0.0, &s);
+        render(SYNTH_AIRGUN, seed, 0.0, &s);
         size_t per = (size_t)(s.p[0] * 2000.0);
         double p1 = synth_rms(buf, per / 4);
         double p2 = synth_rms(buf + per, per / 4);
