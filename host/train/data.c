@@ -246,7 +246,12 @@ static int add_source(float *buf, size_t n, enum synth_kind kind, unsigned rate,
     if (!tmp) {
         return -1;
     }
-    synth_render(&src, tmp, dur, 1.0f);
+    /* Only up to the window's end: a long event (a 30 s train) would otherwise dominate the
+     * time to make a data set. The samples rendered do not depend on how many follow. */
+    long need = o + (long)n < (long)dur ? o + (long)n : (long)dur;
+    if (need > 0) {
+        synth_render(&src, tmp, (size_t)need, 1.0f);
+    }
     for (size_t i = 0; i < n; i++) {
         long e = o + (long)i;
         if (e >= 0 && e < (long)dur) {

@@ -46,7 +46,7 @@ void dset_free(struct dset *ds);
 enum data_recipe { DATA_RECIPE_FULL = 0, DATA_RECIPE_V1 };
 
 /* The recipe the committed models are trained with (`make models`). */
-#define DATA_RECIPE_DEFAULT DATA_RECIPE_V1
+#define DATA_RECIPE_DEFAULT DATA_RECIPE_FULL
 
 /*
  * Use recipe r for every later data_* call, without the kinds drop[0..n_drop) (a
