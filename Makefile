@@ -283,14 +283,17 @@ fuzz: $(FUZZ_BIN)
 # The seed `make models` uses; the committed headers and REPORT.md come from it.
 TRAIN_SEED := 1
 MODEL_FILES := elephant_model.h whale_model.h turbine_model.h REPORT.md tradeoff.png
+# The field evaluation (tinyfleet-train --eval, ~15 min): in make models only, not checked.
+EVAL_FILES := EVAL.md eval.png
 
 # Regenerate the committed model headers, REPORT.md and the plot (fixed seed, one core).
 # clang-format runs on the headers so `make fmt-check` stays clean on generated code.
 models: $(B)/tinyfleet-train
 	@rm -rf $(B)/models && mkdir -p $(B)/models
 	$(B)/tinyfleet-train --profile all --seed $(TRAIN_SEED) --out $(B)/models
+	$(B)/tinyfleet-train --profile all --seed $(TRAIN_SEED) --eval --out $(B)/models
 	clang-format -i $(B)/models/*_model.h
-	cp $(addprefix $(B)/models/,$(MODEL_FILES)) nodefw/model/
+	cp $(addprefix $(B)/models/,$(MODEL_FILES) $(EVAL_FILES)) nodefw/model/
 
 # The committed files must equal a fresh run byte for byte.
 models-check: $(B)/tinyfleet-train

@@ -79,6 +79,28 @@ enum synth_kind {
     SYNTH_BG_LAND,  /* savanna: wind-free ambient, insects, distant noise */
     SYNTH_BG_SEA,   /* ocean ambient (Wenz curves: falling ~5 dB/octave) */
     SYNTH_BG_PLANT, /* accelerometer self-noise and plant vibration floor */
+    /* Distractors: everyday sounds a field node meets that are not its target. Physical
+     * models and parameter ranges: host/synth/README.md; code: host/synth/distract.c.
+     * Appended after the original kinds, so every earlier kind renders as it always did. */
+    SYNTH_THUNDER_FAR,  /* event 4-12 s: distant roll, no crack, energy below ~50 Hz */
+    SYNTH_WIND_BUFFET,  /* continuous: turbulent gusts buffeting the microphone, < 50 Hz */
+    SYNTH_VEHICLE_PASS, /* event 6-20 s: engine + tyres passing at 8-25 m/s, Doppler */
+    SYNTH_DIESEL_IDLE,  /* continuous: idling diesel, firing 15-60 Hz with harmonics */
+    SYNTH_TRUCK_GEAR,   /* event 8-20 s: truck accelerating through gear changes */
+    SYNTH_TRAIN,        /* event 15-30 s: locomotive engine, wheel-rail clatter, horn */
+    SYNTH_LIVESTOCK,    /* event 0.5-3 s: a cow's moo or a dog's barks */
+    SYNTH_SHOUT,        /* event 0.5-2 s: shouting, raised pitch 180-400 Hz */
+    SYNTH_CHAINSAW,     /* continuous: two-stroke 100-220 Hz firing, throttle bursts */
+    SYNTH_GENERATOR,    /* continuous: generator set, steady firing + 50/60 Hz hum */
+    SYNTH_GUNSHOT,      /* event 0.4-1.5 s: muzzle blast N-wave + echo tail */
+    SYNTH_OUTBOARD,     /* continuous: outboard motor with throttle sweeps, hydrophone */
+    SYNTH_JETSKI,       /* continuous: jet ski impeller, fast throttle changes, hops */
+    SYNTH_CAVITATION,   /* continuous: ship propeller cavitation, blade-rate modulated */
+    SYNTH_SONAR,        /* event 0.03-0.5 s: echo sounder / sonar ping (CW or LFM up) */
+    SYNTH_AIRGUN,       /* event 2-4 s: seismic airgun shot, bubble pulses, reverberation */
+    SYNTH_FIN_PULSE,    /* event ~1 s: fin whale 20 Hz downswept pulse */
+    SYNTH_DOLPHIN,      /* event 0.3-1.5 s: rising odontocete whistle, 300-950 Hz here */
+    SYNTH_SURF,         /* continuous: breaking waves every 6-14 s, bubble noise */
     SYNTH_KIND_COUNT
 };
 
@@ -111,6 +133,10 @@ struct synth_source {
 /* Sample rate of a profile: 1000, 2000 or 4000 Hz. */
 unsigned synth_profile_rate(enum synth_profile profile);
 
+/* The profile whose sample rate and scenes a kind belongs to (background floors and
+ * distractors included); the bare voice and rain kinds are listed under the elephant. */
+enum synth_profile synth_kind_profile(enum synth_kind kind);
+
 /* Short lower-case name of a kind ("rumble", "fault_outer", ...); never NULL. */
 const char *synth_kind_name(enum synth_kind kind);
 
@@ -122,6 +148,14 @@ const char *synth_kind_name(enum synth_kind kind);
  */
 int synth_source_init(struct synth_source *src, enum synth_kind kind, unsigned rate_hz,
                       uint64_t seed);
+
+/*
+ * Stretch a rumble or an upcall, before it renders, to `seconds` (0.2-20; its pitch contour
+ * follows) and recalibrate its loudness, so an evaluation can cover call durations beyond
+ * the drawn range (rumbles 1-8 s, upcalls 0.4-1.5 s). 0, or -1 for another kind, a source
+ * already rendering or a duration out of range.
+ */
+int synth_source_set_duration(struct synth_source *src, double seconds);
 
 /* Active duration of an event source in seconds; 0 for a continuous source. */
 double synth_source_duration(const struct synth_source *src);

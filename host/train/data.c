@@ -21,7 +21,7 @@
 #include "nodefw/features.h"
 #include "synth/synth.h"
 
-#define MAX_KINDS 5
+#define MAX_KINDS 20
 
 struct prof_scene {
     enum synth_kind bg;
@@ -30,17 +30,30 @@ struct prof_scene {
     enum synth_kind targets[MAX_KINDS];
     int n_distractors;
     enum synth_kind distractors[MAX_KINDS];
+    int n_hard; /* hard negatives: drawn for a third of the training distractors */
+    enum synth_kind hard[MAX_KINDS];
     double level_lo, level_hi; /* target source level over the background at 1 m, dB */
     double dist_lo, dist_hi;   /* target distance range, m (log-uniform) */
 };
 
-static const struct prof_scene scenes[DSP_PROFILE_COUNT] = {
+/*
+ * The full recipe: every distractor of host/synth a node of the profile meets. Hard negatives
+ * are the kinds shaped most like the target: low bursts with a rumble's onset and harmonic
+ * engines at rumble pitch; rising harmonic or tonal sounds and throttle sweeps under an upcall.
+ */
+static const struct prof_scene scenes_full[DSP_PROFILE_COUNT] = {
     [DSP_PROFILE_ELEPHANT] = {SYNTH_BG_LAND,
                               SYNTH_AIR,
                               1,
                               {SYNTH_RUMBLE},
-                              5,
-                              {SYNTH_ENGINE, SYNTH_WIND, SYNTH_RAIN, SYNTH_THUNDER, SYNTH_VOICE},
+                              16,
+                              {SYNTH_ENGINE, SYNTH_WIND, SYNTH_RAIN, SYNTH_THUNDER, SYNTH_VOICE,
+                               SYNTH_THUNDER_FAR, SYNTH_WIND_BUFFET, SYNTH_VEHICLE_PASS,
+                               SYNTH_DIESEL_IDLE, SYNTH_TRUCK_GEAR, SYNTH_TRAIN, SYNTH_LIVESTOCK,
+                               SYNTH_SHOUT, SYNTH_CHAINSAW, SYNTH_GENERATOR, SYNTH_GUNSHOT},
+                              7,
+                              {SYNTH_ENGINE, SYNTH_THUNDER, SYNTH_THUNDER_FAR, SYNTH_VEHICLE_PASS,
+                               SYNTH_TRUCK_GEAR, SYNTH_TRAIN, SYNTH_WIND_BUFFET},
                               58.0,
                               68.0,
                               30.0,
@@ -49,8 +62,13 @@ static const struct prof_scene scenes[DSP_PROFILE_COUNT] = {
                            SYNTH_WATER,
                            2,
                            {SYNTH_UPCALL, SYNTH_HUMPBACK},
-                           3,
-                           {SYNTH_SHIP, SYNTH_SHRIMP, SYNTH_RAIN},
+                           13,
+                           {SYNTH_SHIP, SYNTH_SHRIMP, SYNTH_RAIN, SYNTH_OUTBOARD, SYNTH_JETSKI,
+                            SYNTH_CAVITATION, SYNTH_SONAR, SYNTH_AIRGUN, SYNTH_FIN_PULSE,
+                            SYNTH_DOLPHIN, SYNTH_SURF, SYNTH_VOICE, SYNTH_SHOUT},
+                           6,
+                           {SYNTH_SHIP, SYNTH_OUTBOARD, SYNTH_JETSKI, SYNTH_VOICE, SYNTH_SHOUT,
+                            SYNTH_DOLPHIN},
                            60.0,
                            70.0,
                            50.0,
@@ -63,11 +81,91 @@ static const struct prof_scene scenes[DSP_PROFILE_COUNT] = {
                               SYNTH_FAULT_MISALIGN},
                              0,
                              {SYNTH_TURBINE_HEALTHY},
+                             0,
+                             {SYNTH_TURBINE_HEALTHY},
                              20.0,
                              35.0,
                              1.0,
                              1.0},
 };
+
+/* The first recipe (before the distractor models): the old models' data, for comparison. */
+static const enum synth_kind v1_elephant[] = {SYNTH_ENGINE, SYNTH_WIND, SYNTH_RAIN, SYNTH_THUNDER,
+                                              SYNTH_VOICE};
+static const enum synth_kind v1_whale[] = {SYNTH_SHIP, SYNTH_SHRIMP, SYNTH_RAIN};
+
+/* The scenes in use (data_use_recipe); one process trains one recipe at a time. */
+static struct prof_scene scenes[DSP_PROFILE_COUNT];
+static int scenes_ready;
+
+static void scenes_init(void)
+{
+    if (!scenes_ready) {
+        data_use_recipe(DATA_RECIPE_DEFAULT, NULL, 0);
+    }
+}
+
+static int kind_in(enum synth_kind k, const enum synth_kind *set, int n)
+{
+    for (int i = 0; i < n; i++) {
+        if (set[i] == k) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* Keep the kinds of list[0..*n) not in drop[0..n_drop); keeps at least the first. */
+static void drop_kinds(enum synth_kind *list, int *n, const enum synth_kind *drop, int n_drop)
+{
+    int m = 0;
+    for (int i = 0; i < *n; i++) {
+        if (!kind_in(list[i], drop, n_drop)) {
+            list[m++] = list[i];
+        }
+    }
+    *n = m;
+}
+
+int data_use_recipe(enum data_recipe r, const enum synth_kind *drop, int n_drop)
+{
+    memcpy(scenes, scenes_full, sizeof(scenes));
+    scenes_ready = 1;
+    if (r == DATA_RECIPE_V1) {
+        struct prof_scene *e = &scenes[DSP_PROFILE_ELEPHANT];
+        struct prof_scene *w = &scenes[DSP_PROFILE_WHALE];
+        e->n_distractors = (int)(sizeof(v1_elephant) / sizeof(v1_elephant[0]));
+        memcpy(e->distractors, v1_elephant, sizeof(v1_elephant));
+        w->n_distractors = (int)(sizeof(v1_whale) / sizeof(v1_whale[0]));
+        memcpy(w->distractors, v1_whale, sizeof(v1_whale));
+        e->n_hard = 1; /* the engine */
+        w->n_hard = 1; /* the ship */
+    }
+    for (int p = 0; p < DSP_PROFILE_COUNT; p++) {
+        struct prof_scene *sc = &scenes[p];
+        if (p == DSP_PROFILE_TURBINE) {
+            continue;
+        }
+        drop_kinds(sc->distractors, &sc->n_distractors, drop, n_drop);
+        drop_kinds(sc->hard, &sc->n_hard, drop, n_drop);
+        if (sc->n_distractors == 0) {
+            return -1;
+        }
+        if (sc->n_hard == 0) {
+            sc->hard[0] = sc->distractors[0];
+            sc->n_hard = 1;
+        }
+    }
+    return 0;
+}
+
+int data_distractors(enum dsp_profile p, enum synth_kind *out, int max)
+{
+    scenes_init();
+    int n = scenes[p].n_distractors < max ? scenes[p].n_distractors : max;
+    memcpy(out, scenes[p].distractors, (size_t)n * sizeof(*out));
+    return n;
+}
 
 void dset_free(struct dset *ds)
 {
@@ -148,7 +246,12 @@ static int add_source(float *buf, size_t n, enum synth_kind kind, unsigned rate,
     if (!tmp) {
         return -1;
     }
-    synth_render(&src, tmp, dur, 1.0f);
+    /* Only up to the window's end: a long event (a 30 s train) would otherwise dominate the
+     * time to make a data set. The samples rendered do not depend on how many follow. */
+    long need = o + (long)n < (long)dur ? o + (long)n : (long)dur;
+    if (need > 0) {
+        synth_render(&src, tmp, (size_t)need, 1.0f);
+    }
     for (size_t i = 0; i < n; i++) {
         long e = o + (long)i;
         if (e >= 0 && e < (long)dur) {
@@ -174,6 +277,7 @@ static int clip_features(enum dsp_profile p, const int16_t *pcm, int8_t *x)
 static int render_scene(enum dsp_profile p, enum data_mix mix, int label, double snr_db,
                         uint64_t *rng, float *buf, size_t n, int *kind_out, double *snr_out)
 {
+    scenes_init();
     const struct prof_scene *sc = &scenes[p];
     unsigned rate = rate_of(p);
     memset(buf, 0, n * sizeof(float));
@@ -231,11 +335,12 @@ static int render_scene(enum dsp_profile p, enum data_mix mix, int label, double
     double pd = label ? 0.25 : 5.0 / 6.0;
     if (synth_uniform(rng) < pd) {
         enum synth_kind k = sc->distractors[(int)(synth_uniform(rng) * sc->n_distractors)];
-        /* Hard negatives: in training, a third of the distractors are the one most like the
-         * target (the first listed: an engine's steady harmonics at rumble pitch, a ship's
-         * tonals under an upcall), which the model otherwise sees too rarely to separate. */
+        /* Hard negatives: in training, a third of the distractors are those most like the
+         * target (an engine's steady harmonics at rumble pitch, thunder's and traffic's low
+         * onsets; a ship's tonals, voices and throttle sweeps under an upcall), which the
+         * model otherwise sees too rarely to separate. */
         if (mix == DATA_MIX_TRAIN && synth_uniform(rng) < 1.0 / 3.0) {
-            k = sc->distractors[0];
+            k = sc->hard[sc->n_hard > 1 ? (int)(synth_uniform(rng) * sc->n_hard) : 0];
         }
         double snr = mix == DATA_MIX_NEG_AT ? snr_db : uniform(rng, -5.0, label ? 15.0 : 30.0);
         if (add_source(buf, n, k, rate, (uint64_t)(synth_uniform(rng) * 9.0e15),
@@ -304,8 +409,8 @@ int data_render_clip(enum dsp_profile p, int label, double snr_db, uint64_t seed
 }
 
 /* Cut int16 audio into node windows (one per FEAT_STEP_SAMPLES, streaming features). */
-static int stream_windows(struct dset *ds, enum dsp_profile p, const int16_t *pcm, size_t n,
-                          int label, int kind, double snr, uint32_t seg)
+int data_windows(struct dset *ds, enum dsp_profile p, const int16_t *pcm, size_t n, int label,
+                 int kind, double snr, uint32_t seg)
 {
     struct dsp_features st;
     int8_t x[DATA_DIM];
@@ -329,6 +434,7 @@ static int stream_windows(struct dset *ds, enum dsp_profile p, const int16_t *pc
 
 int data_stream(struct dset *ds, enum dsp_profile p, double seconds, double snr_db, uint64_t seed)
 {
+    scenes_init();
     const struct prof_scene *sc = &scenes[p];
     unsigned rate = rate_of(p);
     const double seg_s = 30.0;
@@ -369,7 +475,7 @@ int data_stream(struct dset *ds, enum dsp_profile p, double seconds, double snr_
             }
         }
         synth_to_int16(buf, pcm, n);
-        rc = stream_windows(ds, p, pcm, n, 0, kind, snr_db, s);
+        rc = data_windows(ds, p, pcm, n, 0, kind, snr_db, s);
     }
     free(buf);
     free(pcm);
@@ -379,6 +485,7 @@ int data_stream(struct dset *ds, enum dsp_profile p, double seconds, double snr_
 int data_event_stream(struct dset *ds, enum dsp_profile p, size_t events, double snr_db,
                       uint64_t seed)
 {
+    scenes_init();
     const struct prof_scene *sc = &scenes[p];
     unsigned rate = rate_of(p);
     const double seg_s = 20.0;
@@ -402,7 +509,7 @@ int data_event_stream(struct dset *ds, enum dsp_profile p, size_t events, double
         synth_render(&ev, buf + start, dur, g_bg * (float)synth_snr_gain(snr_db));
         synth_to_int16(buf, pcm, n);
         size_t first = ds->n;
-        rc = stream_windows(ds, p, pcm, n, 0, (int)k, snr_db, s);
+        rc = data_windows(ds, p, pcm, n, 0, (int)k, snr_db, s);
         /* Window j ends at sample 1024 (j + 3) (the first needs 3072 samples pushed). */
         for (size_t j = first; rc == 0 && j < ds->n; j++) {
             size_t end = (size_t)FEAT_STEP_SAMPLES * (j - first + 3);
@@ -532,7 +639,7 @@ int data_load_dir(struct dset *ds, enum dsp_profile p, const char *dir)
                         "skipped\n",
                         fp, FEAT_WINDOW_SAMPLES + FEAT_STEP_SAMPLES);
             } else {
-                rc = stream_windows(ds, p, pcm, n, label, 255, 0.0, seg++);
+                rc = data_windows(ds, p, pcm, n, label, 255, 0.0, seg++);
             }
             free(pcm);
         }

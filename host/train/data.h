@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "nodefw/profile.h"
+#include "synth/synth.h"
 
 /* Feature integers per window (an enum constant, so uses need no int multiplication). */
 enum { DATA_DIM = FEAT_FRAMES * FEAT_BANDS };
@@ -38,6 +39,29 @@ enum data_mix {
 };
 
 void dset_free(struct dset *ds);
+
+/* Which distractors scenes draw from. FULL: every distractor of host/synth the profile's node
+ * meets (the default); V1: the first recipe (engine, wind, rain, thunder, voice; ship, shrimp,
+ * rain), which made the models before the distractor models existed. */
+enum data_recipe { DATA_RECIPE_FULL = 0, DATA_RECIPE_V1 };
+
+/* The recipe the committed models are trained with (`make models`). */
+#define DATA_RECIPE_DEFAULT DATA_RECIPE_FULL
+
+/*
+ * Use recipe r for every later data_* call, without the kinds drop[0..n_drop) (a
+ * leave-one-family-out model never sees the family). Global to the process (the trainer is
+ * single-threaded). 0, or -1 if a profile would be left with no distractor.
+ */
+int data_use_recipe(enum data_recipe r, const enum synth_kind *drop, int n_drop);
+
+/* The distractor kinds profile p's scenes draw from now; up to max into out, returns count. */
+int data_distractors(enum dsp_profile p, enum synth_kind *out, int max);
+
+/* Cut int16 audio into node windows exactly as a node does (one per FEAT_STEP_SAMPLES of
+ * streaming features), labelled y = label, kind, snr and segment seg. 0 or -1. */
+int data_windows(struct dset *ds, enum dsp_profile p, const int16_t *pcm, size_t n, int label,
+                 int kind, double snr, uint32_t seg);
 
 /* Append n windows of profile p drawn as `mix` says, deterministically from seed. */
 int data_generate(struct dset *ds, enum dsp_profile p, enum data_mix mix, size_t n, double snr_db,

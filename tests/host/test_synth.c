@@ -20,10 +20,7 @@ static float b[MAXN];
 
 static unsigned rate_for(enum synth_kind k)
 {
-    if (k <= SYNTH_VOICE || k >= SYNTH_BG_LAND) {
-        return 1000;
-    }
-    return k <= SYNTH_SHRIMP ? 2000 : 4000;
+    return synth_profile_rate(synth_kind_profile(k));
 }
 
 static void test_synth_render_deterministic(void **state)
@@ -99,6 +96,29 @@ static void test_synth_source_duration_ranges(void **state)
         synth_source_init(&s, SYNTH_WIND, 1000, seed);
         assert_true(synth_source_duration(&s) == 0.0); /* wind is continuous */
     }
+}
+
+/* Stretching a call: the new duration, silence after it, loudness recalibrated; refused for
+ * other kinds, out-of-range durations and a source already rendering. */
+static void test_synth_source_set_duration(void **state)
+{
+    (void)state;
+    struct synth_source s;
+    synth_source_init(&s, SYNTH_RUMBLE, 1000, 7);
+    assert_int_equal(synth_source_set_duration(&s, 7.5), 0);
+    assert_int_equal(s.dur_n, 7500);
+    memset(a, 0, sizeof(a));
+    synth_render(&s, a, 8000, 1.0f);
+    double r = synth_rms(a, 7500);
+    assert_true(r > 0.095 && r < 0.105);
+    assert_true(synth_rms(a + 7500, 500) == 0.0);
+    assert_int_equal(synth_source_set_duration(&s, 2.0), -1); /* already rendering */
+    synth_source_init(&s, SYNTH_UPCALL, 2000, 7);
+    assert_int_equal(synth_source_set_duration(&s, 0.4), 0);
+    assert_int_equal(s.dur_n, 800);
+    assert_int_equal(synth_source_set_duration(&s, 0.1), -1);
+    synth_source_init(&s, SYNTH_THUNDER, 1000, 7);
+    assert_int_equal(synth_source_set_duration(&s, 3.0), -1);
 }
 
 /* Zero crossings per second over a span: twice the dominant frequency of a tonal signal. */
@@ -223,6 +243,7 @@ static void test_synth_source_init_refuses(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_synth_source_set_duration),
         cmocka_unit_test(test_synth_render_deterministic),
         cmocka_unit_test(test_synth_render_loudness),
         cmocka_unit_test(test_synth_source_duration_ranges),
