@@ -6,7 +6,8 @@
 #      bench_lora's frames, one event each, with an elephant rule so that an alert is active):
 #      in headless Chromium (tools/bench-web-page.py: cache off, from navigation start until
 #      the table's pager counts every node with its first page built, every node is on the
-#      map's canvas and the next frame is done), beside the 300 ms target; and each request the page makes on load, timed alone with curl (server side);
+#      map's canvas and the next frame is done), beside the 300 ms target; and each request
+#      the page makes on load, timed alone with curl (server side);
 #  (b) tinyfleet-web's VmHWM after serving all of (a), beside the 16 MB target;
 #  (c) ingest while the page is polled: bench-ingest's throughput workload (PUSH_DATA of
 #      bench_lora, frames of 1,000 nodes, synchronous = normal) with and without a
