@@ -5,8 +5,9 @@
 #  (a) first load of the page with 1,000 nodes and 10,000 events (put there by tinyfleetd from
 #      bench_lora's frames, one event each, with an elephant rule so that an alert is active):
 #      in headless Chromium (tools/bench-web-page.py: cache off, from navigation start until
-#      every node is in the table and on the map and the next frame began), beside the 300 ms
-#      target; and each request the page makes on load, timed alone with curl (server side);
+#      the table's pager counts every node with its first page built, every node is on the
+#      map's canvas and the next frame is done), beside the 300 ms target; and each request
+#      the page makes on load, timed alone with curl (server side);
 #  (b) tinyfleet-web's VmHWM after serving all of (a), beside the 16 MB target;
 #  (c) ingest while the page is polled: bench-ingest's throughput workload (PUSH_DATA of
 #      bench_lora, frames of 1,000 nodes, synchronous = normal) with and without a
@@ -163,7 +164,8 @@ echo "on loopback, no tiles."
 echo
 echo "(a) first load in headless Chromium, browser cache off; ms from navigation start on the"
 echo "    page's clock: html = index.html received, DCL = DOMContentLoaded, load = load event,"
-echo "    nodes = all $nodes rows and markers in the DOM, drawn = the frame after that began"
+echo "    nodes = the table's pager counts $nodes nodes with its first page of rows built and"
+echo "    the map's canvas has drawn all $nodes nodes, drawn = the frame after that was done"
 echo "    (target: drawn < 300 ms)"
 if ! python3 tools/bench-web-page.py "$(command -v chromium)" "$url" "$nodes" "$runs" \
     >"$work/page.out" 2>&1; then

@@ -3,8 +3,9 @@
 # tinyfleet-web as an operator sees it: 503 while the gateway has no database; then a short
 # fleet (config/scenarios/savanna.ini: an elephant herd past five sensors, LoRa and CoAP) fills
 # one through tinyfleetd, with a node named <script>alert(1)</script> beside it. The page is
-# opened in headless Chromium: the DOM shows every node and every active alert, the script
-# name as text, and a screenshot goes to $BUILD/web-page.png. The JSON API and /metrics answer
+# opened in headless Chromium: the DOM shows every node (on one page, over two pages of 4, on
+# the map's canvas), every active alert, the script name as text (also filtered), and a
+# screenshot goes to $BUILD/web-page.png. The JSON API and /metrics answer
 # what the database holds; 400, 404 and 405 for bad requests; 503 while the database is
 # locked; `promtool check metrics` passes and a real Prometheus scraping /metrics returns a
 # value through its HTTP API; basic authentication with a SHA-512 crypt hash.
@@ -140,28 +141,62 @@ check "400: bad or unknown query parameters, with the reason" "$tmp/why" \
 check "405: POST" "$tmp/why" eval 'code_of 405 / -X POST'
 
 # --- the page in a browser -----------------------------------------------------------------------------
+# browse [FRAGMENT [CHROMIUM-ARGS...]]: the page (at #FRAGMENT: the node table's filter, page
+# and page size) in headless Chromium.
 browse() {
+    frag=${1:-}
+    [ $# -gt 0 ] && shift
     timeout 60 "$CHROMIUM" --headless --no-sandbox --disable-gpu --hide-scrollbars \
         --user-data-dir="$tmp/chromium" --window-size=1400,1000 --virtual-time-budget=4000 "$@" \
-        "http://127.0.0.1:$WEB/" 2>"$tmp/chromium.err"
+        "http://127.0.0.1:$WEB/${frag:+#$frag}" 2>"$tmp/chromium.err"
 }
-browse --dump-dom >"$tmp/dom.html"
-check "Chromium: every node in the page's node table, with its state" "$tmp/dom.html" \
-    python3 -c 'import html.parser, json, sys
-st = json.load(open(sys.argv[2]))
+# dom.py DOM...: what the node table, its pager and the map hold, as JSON.
+cat >"$tmp/dom.py" <<'PY'
+import html.parser, json, sys
 class P(html.parser.HTMLParser):
     def __init__(self):
         super().__init__()
-        self.rows = {}
+        self.rows, self.pager, self.map = {}, {}, {}
     def handle_starttag(self, tag, a):
         a = dict(a)
         if tag == "tr" and "data-devaddr" in a:
             self.rows[a["data-devaddr"]] = a["data-state"]
+        if a.get("id") == "pager":
+            self.pager = a
+        if a.get("id") == "map":
+            self.map = a
 p = P()
 p.feed(open(sys.argv[1]).read())
+print(json.dumps({"rows": p.rows, "pager": p.pager,
+                  "drawn": sorted((p.map.get("data-devaddrs") or "").split())}))
+PY
+browse "" --dump-dom >"$tmp/dom.html"
+browse "size=4" --dump-dom >"$tmp/dom-p1.html"
+browse "size=4&page=2" --dump-dom >"$tmp/dom-p2.html"
+browse "filter=SCRIPT" --dump-dom >"$tmp/dom-f.html"
+for f in dom dom-p1 dom-p2 dom-f; do
+    python3 "$tmp/dom.py" "$tmp/$f.html" >"$tmp/$f.json" 2>>"$tmp/chromium.err"
+done
+# dom_py EXPR: EXPR holds of st (/api/status), d, p1, p2, f (dom.py of each page above).
+dom_py() {
+    python3 -c 'import json, sys
+st = json.load(open(sys.argv[1]))
+d, p1, p2, f = (json.load(open(x)) for x in sys.argv[3:7])
 want = {n["devaddr"]: n["state"] for n in st["nodes"]}
-sys.exit(0 if p.rows == want and len(want) == 6 else "rows %s, want %s" % (p.rows, want))' \
-    "$tmp/dom.html" "$tmp/status.json"
+sys.exit(0 if eval("(" + sys.argv[2] + ")") else "no: %s\nwant %s" % (json.dumps([d, p1, p2, f]), want))' \
+        "$tmp/status.json" "$1" "$tmp/dom.json" "$tmp/dom-p1.json" "$tmp/dom-p2.json" \
+        "$tmp/dom-f.json" >"$tmp/why" 2>&1
+}
+check "Chromium: every node in the page's node table, with its state; the pager counts 6" \
+    "$tmp/why" dom_py 'd["rows"] == want and len(want) == 6 and d["pager"]["data-total"] == "6"'
+check "Chromium: 4 nodes a page: page 1 and page 2 together show every node, once" "$tmp/why" \
+    dom_py 'len(p1["rows"]) == 4 and len(p2["rows"]) == 2 and not set(p1["rows"]) & set(p2["rows"])
+        and dict(p1["rows"], **p2["rows"]) == want and p2["pager"]["data-pages"] == "2"'
+check "Chromium: every node drawn on the map (its canvas' list of DevAddrs)" "$tmp/why" \
+    dom_py 'd["drawn"] == sorted(n["devaddr"] for n in st["nodes"] if n["lat"] is not None)
+        and len(d["drawn"]) == 6'
+check "Chromium: the filter 'SCRIPT' shows the node named <script>alert(1)</script> alone" \
+    "$tmp/why" dom_py 'list(f["rows"]) == ["26019999"] and f["pager"]["data-matching"] == "1"'
 check "Chromium: every active alert listed, and drawn on the map at its centroid" \
     "$tmp/dom.html" python3 -c 'import json, re, sys
 dom = open(sys.argv[1]).read()
@@ -173,15 +208,20 @@ placed = len([a for a in st["alerts"] if a["lat"] is not None])
 sys.exit(0 if ids == want and markers == placed and placed > 0
          else "ids %s markers %d want %s" % (ids, markers, want))' "$tmp/dom.html" \
     "$tmp/status.json"
-check "Chromium: the node named <script>alert(1)</script> is text, not a script" "$tmp/dom.html" \
-    eval 'grep -qF "<td>&lt;script&gt;alert(1)&lt;/script&gt;</td>" "$tmp/dom.html" &&
-        ! grep -qF "<script>alert(1)" "$tmp/dom.html"'
-check "Chromium: zones and nodes drawn on the map, with a scale, without tiles" "$tmp/dom.html" \
-    eval 'grep -q "leaflet-control-scale" "$tmp/dom.html" &&
-        [ "$(grep -o "leaflet-interactive" "$tmp/dom.html" | wc -l)" -ge 7 ] &&
+# script_text DOM: the script-named node is a cell's text, and no such script element exists.
+script_text() {
+    grep -qF "<td>&lt;script&gt;alert(1)&lt;/script&gt;</td>" "$1" &&
+        ! grep -qF "<script>alert(1)" "$1"
+}
+check "Chromium: the node named <script>alert(1)</script> is text, not a script (all, filtered)" \
+    "$tmp/dom.html" eval 'script_text "$tmp/dom.html" && script_text "$tmp/dom-f.html"'
+check "Chromium: the zone drawn on the map with a scale, nodes on a canvas, without tiles" \
+    "$tmp/dom.html" eval 'grep -q "leaflet-control-scale" "$tmp/dom.html" &&
+        grep -q "<canvas[^>]*tf-nodes" "$tmp/dom.html" &&
+        [ "$(grep -o "leaflet-interactive" "$tmp/dom.html" | wc -l)" -ge 2 ] &&
         ! grep -q "<img[^>]*leaflet-tile" "$tmp/dom.html"'
 rm -f "$BUILD/web-page.png"
-browse --screenshot="$BUILD/web-page.png" >/dev/null
+browse "" --screenshot="$BUILD/web-page.png" >/dev/null
 check "Chromium: a screenshot of the page in $BUILD/web-page.png" "$tmp/chromium.err" \
     eval '[ "$(head -c 8 "$BUILD/web-page.png" | od -An -tx1 | tr -d " \n")" = 89504e470d0a1a0a ]'
 
