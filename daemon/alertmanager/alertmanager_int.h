@@ -22,7 +22,7 @@ struct alertmanager__ctx {
     const char *site; /* [gateway] site: the "site" label */
     const char
         *base_url;    /* the status page's address ([web]): generatorURL is
-                         "<base_url>#alert-<id>" (the page; public_url ends in /); NULL = none */
+                         "<base_url>#alert=<id>" (the page; public_url ends in /); NULL = none */
     int64_t now_ms;   /* the time of the post (Unix ms) */
     int64_t ahead_ms; /* an active alert's endsAt is now_ms plus this */
 };

@@ -111,7 +111,7 @@ static int add_one(cJSON *arr, const cJSON *j, const char *level, int64_t ends_m
          cJSON_AddStringToObject(alert, "startsAt", first) != NULL &&
          add_time(alert, "endsAt", ends_ms);
     if (ok && ctx->base_url != NULL) {
-        (void)snprintf(text, sizeof(text), "%s#alert-%.0f", ctx->base_url, id->valuedouble);
+        (void)snprintf(text, sizeof(text), "%s#alert=%.0f", ctx->base_url, id->valuedouble);
         ok = cJSON_AddStringToObject(alert, "generatorURL", text) != NULL;
     }
     if (!ok || !cJSON_AddItemToArray(arr, alert)) {

@@ -115,7 +115,7 @@ static void test_alertmanager_payload_generator_url(void **state)
     (void)state;
     arr = payload(&a, false, "http://gw.example:8080/");
     assert_string_equal(field(cJSON_GetArrayItem(arr, 0), "generatorURL"),
-                        "http://gw.example:8080/#alert-42");
+                        "http://gw.example:8080/#alert=42");
     cJSON_Delete(arr);
 }
 

@@ -201,7 +201,8 @@ check "Chromium: every active alert listed, and drawn on the map at its centroid
     "$tmp/dom.html" python3 -c 'import json, re, sys
 dom = open(sys.argv[1]).read()
 st = json.load(open(sys.argv[2]))
-ids = sorted(int(x) for x in re.findall(r"data-alert-id=\"(\d+)\"", dom))
+active = re.search(r"<table id=\"alerts\">.*?</table>", dom, re.S).group(0)
+ids = sorted(int(x) for x in re.findall(r"data-alert-id=\"(\d+)\"", active))
 markers = len(re.findall(r"<path[^>]*stroke-width=\"4\"", dom))
 want = sorted(a["id"] for a in st["alerts"])
 placed = len([a for a in st["alerts"] if a["lat"] is not None])
@@ -220,6 +221,16 @@ check "Chromium: the zone drawn on the map with a scale, nodes on a canvas, with
         grep -q "<canvas[^>]*tf-nodes" "$tmp/dom.html" &&
         [ "$(grep -o "leaflet-interactive" "$tmp/dom.html" | wc -l)" -ge 2 ] &&
         ! grep -q "<img[^>]*leaflet-tile" "$tmp/dom.html"'
+# The link an Alertmanager notification carries: [web] public_url#alert=ID.
+alert_id=$(python3 -c 'import json, sys
+print(json.load(open(sys.argv[1]))["alerts"][0]["id"])' "$tmp/status.json")
+browse "alert=$alert_id" --dump-dom >"$tmp/dom-a.html"
+check "Chromium: #alert=$alert_id marks that alert's row, and no other" "$tmp/dom-a.html" \
+    python3 -c 'import re, sys
+rows = re.findall(r"<tr ([^>]*data-alert-id=[^>]*)>", open(sys.argv[1]).read())
+marked = [r for r in rows if re.search(r"class=\"sel\"", r)]
+sys.exit(0 if marked and all("data-alert-id=\"%s\"" % sys.argv[2] in r for r in marked)
+         else "marked rows: %s" % marked)' "$tmp/dom-a.html" "$alert_id"
 rm -f "$BUILD/web-page.png"
 browse "" --screenshot="$BUILD/web-page.png" >/dev/null
 check "Chromium: a screenshot of the page in $BUILD/web-page.png" "$tmp/chromium.err" \

@@ -20,12 +20,13 @@ let lastStatus = null;
 // The node table shows one page of the nodes that match the filter, those needing attention
 // first: a thousand rows built and laid out at once took most of the first load. The view is
 // kept in the URL's fragment (#filter=...&page=N&size=N) so it survives a reload and can be
-// linked to.
+// linked to; #alert=ID (the link Alertmanager notifications carry) marks that alert's rows.
 const STATE_ORDER = { alerting: 0, offline: 1, battery_low: 2, learning: 3, ok: 4 };
 const view = (() => {
   const q = new URLSearchParams(location.hash.slice(1));
   const int = (k, d, lo, hi) => { const v = parseInt(q.get(k), 10); return v >= lo && v <= hi ? v : d; };
-  return { filter: q.get("filter") || "", page: int("page", 1, 1, 1e6), size: int("size", 50, 1, 1000) };
+  return { filter: q.get("filter") || "", page: int("page", 1, 1, 1e6), size: int("size", 50, 1, 1000),
+    alert: /^[0-9]{1,18}$/.test(q.get("alert") || "") ? q.get("alert") : "" };
 })();
 
 // An element with a class and text (or children).
@@ -50,6 +51,13 @@ function fill(tableId, rows) {
   const frag = document.createDocumentFragment();
   for (const r of rows) frag.appendChild(r);
   document.getElementById(tableId).tBodies[0].replaceChildren(frag);
+}
+
+// Rows of an alert carry its id; those of the alert named by #alert=ID are marked.
+function alertAttrs(id) {
+  const attrs = { "data-alert-id": String(id) };
+  if (view.alert && String(id) === view.alert) attrs["class"] = "sel";
+  return attrs;
 }
 
 function badge(kind, value) {
@@ -282,6 +290,7 @@ function setView(change) {
   if (view.filter) q.set("filter", view.filter);
   if (view.page > 1) q.set("page", String(view.page));
   if (view.size !== 50) q.set("size", String(view.size));
+  if (view.alert) q.set("alert", view.alert);
   history.replaceState(null, "", q.toString() ? "#" + q.toString() : location.pathname);
   if (lastStatus) drawNodeTable(lastStatus);
 }
@@ -294,7 +303,7 @@ function drawStatus(s) {
     el("li", null, el("span", "dot st-" + k), k + " " + v)));
   fill("alerts", s.alerts.map(a => row([badge("lv", a.level), a.class, a.zone || a.key || "",
     (a.nodes || []).length, ago(a.opened), el("td", "msg", a.message || "")],
-    { "data-alert-id": String(a.id) })));
+    alertAttrs(a.id))));
   fill("rates", s.rates.map(r => row([r.bearer,
     r.accepted_per_min === null ? "measuring..." : num(r.accepted_per_min, 1),
     r.refused_per_min === null ? "" : num(r.refused_per_min, 1)], { "data-bearer": r.bearer })));
@@ -325,7 +334,8 @@ async function pollHistory() {
   try {
     const t = await getJSON("/api/transitions?hours=24");
     fill("transitions", t.transitions.map(a => row([localTime(a.time), badge("lv", a.level),
-      a.state, a["class"], a.zone || a.key || "", el("td", "msg", a.message || "")])));
+      a.state, a["class"], a.zone || a.key || "", el("td", "msg", a.message || "")],
+      alertAttrs(a.id))));
     if (selected) await loadNode(selected);
   } catch (e) {
     showError("history: " + e.message);
