@@ -13,20 +13,20 @@
 #include "cm4.h"
 #include "nodefw/energy.h"
 
-#define PWR_CR1_LPR          (1u << 14)
-#define PWR_CR1_LPMS_MASK    7u
-#define PWR_CR1_LPMS_STOP2   2u
-#define PWR_CR5              CM4_REG(0x58000400u + 0x080u)
-#define PWR_CR5_SMPSEN       (1u << 15)
-#define PWR_SR2_REGLPF       (1u << 9)
-#define RCC_CR_MSIRANGE_2MHZ (5u << 4)
-#define RCC_AHB1ENR          CM4_REG(0x58000000u + 0x048u)
-#define RCC_AHB1ENR_DMA1EN   (1u << 0)
-#define RCC_AHB1ENR_DMAMUXEN (1u << 2)
+#define PWR_CR1_LPR           (1u << 14)
+#define PWR_CR1_LPMS_MASK     7u
+#define PWR_CR1_LPMS_STOP2    2u
+#define PWR_CR5               CM4_REG(0x58000400u + 0x080u)
+#define PWR_CR5_SMPSEN        (1u << 15)
+#define PWR_SR2_REGLPF        (1u << 9)
+#define RCC_CR_MSIRANGE_2MHZ  (5u << 4)
+#define RCC_AHB1ENR           CM4_REG(0x58000000u + 0x048u)
+#define RCC_AHB1ENR_DMA1EN    (1u << 0)
+#define RCC_AHB1ENR_DMAMUXEN  (1u << 2)
 #define RCC_APB1ENR1_LPTIM1EN (1u << 31)
-#define RCC_CCIPR_LPTIM1_LSI (1u << 18)
-#define RCC_CSR_LSION        (1u << 0)
-#define RCC_CSR_LSIRDY       (1u << 1)
+#define RCC_CCIPR_LPTIM1_LSI  (1u << 18)
+#define RCC_CSR_LSION         (1u << 0)
+#define RCC_CSR_LSIRDY        (1u << 1)
 
 /* TIM2's update event as TRGO (MMS = 010), the ADC's external trigger (RM0453 18.4.x:
  * EXTSEL 010 = TIM2_TRGO, EXTEN 01 rising edge), DMA in circular mode, auto-off between
@@ -42,21 +42,21 @@
 #define ADC_CR_ADSTP        (1u << 4)
 
 /* DMA1 channel 1 through DMAMUX1 channel 0, request 5 = ADC (RM0453 table 47). */
-#define DMA1_ISR         CM4_REG(0x40020000u + 0x00u)
-#define DMA1_IFCR        CM4_REG(0x40020000u + 0x04u)
-#define DMA1_CCR1        CM4_REG(0x40020000u + 0x08u)
-#define DMA1_CNDTR1      CM4_REG(0x40020000u + 0x0Cu)
-#define DMA1_CPAR1       CM4_REG(0x40020000u + 0x10u)
-#define DMA1_CMAR1       CM4_REG(0x40020000u + 0x14u)
-#define DMA_CCR_EN       (1u << 0)
-#define DMA_CCR_TCIE     (1u << 1)
-#define DMA_CCR_HTIE     (1u << 2)
-#define DMA_CCR_CIRC     (1u << 5)
-#define DMA_CCR_MINC     (1u << 7)
-#define DMA_CCR_P16_M16  ((1u << 8) | (1u << 10))
-#define DMAMUX1_C0CR     CM4_REG(0x40020800u + 0x00u)
-#define DMAMUX_REQ_ADC   5u
-#define IRQ_DMA1_CH1     11u
+#define DMA1_ISR        CM4_REG(0x40020000u + 0x00u)
+#define DMA1_IFCR       CM4_REG(0x40020000u + 0x04u)
+#define DMA1_CCR1       CM4_REG(0x40020000u + 0x08u)
+#define DMA1_CNDTR1     CM4_REG(0x40020000u + 0x0Cu)
+#define DMA1_CPAR1      CM4_REG(0x40020000u + 0x10u)
+#define DMA1_CMAR1      CM4_REG(0x40020000u + 0x14u)
+#define DMA_CCR_EN      (1u << 0)
+#define DMA_CCR_TCIE    (1u << 1)
+#define DMA_CCR_HTIE    (1u << 2)
+#define DMA_CCR_CIRC    (1u << 5)
+#define DMA_CCR_MINC    (1u << 7)
+#define DMA_CCR_P16_M16 ((1u << 8) | (1u << 10))
+#define DMAMUX1_C0CR    CM4_REG(0x40020800u + 0x00u)
+#define DMAMUX_REQ_ADC  5u
+#define IRQ_DMA1_CH1    11u
 
 /* LPTIM1 on LSI (32 kHz), one-shot, the Stop2 wake-up (EXTI line 29, CPU1 IMR1). */
 #define LPTIM1_ISR       CM4_REG(0x40007C00u + 0x00u)
