@@ -151,7 +151,7 @@ $(B)/fuzz/fuzz_%: $(B)/fuzz/obj/tests/fuzz/fuzz_%.o $(B)/fuzz/libdaemon.a $(B)/f
 include nodefw/boards/boards.mk
 
 .PHONY: all deps demo install deb flash soak test unit unit-asan integration mutants headers tidy \
-        mcu-check \
+        mcu-check energy-eval \
         fuzz fuzz-smoke fuzz-corpus size-proto models models-check turbine-eval \
         bench bench-proto bench-coap bench-ingest bench-alert bench-nodefw bench-web vectors fmt \
         fmt-check clean help
@@ -218,6 +218,11 @@ unit-asan: $(UNIT_BIN_ASAN)
 
 integration: all
 	@sh tools/run-integration.sh $(B)
+
+# Not in `make test`: the recall cost of duty-cycled sensing, measured with the simulator
+# (tools/energy_eval.py; the tables of nodefw/ENERGY.md).
+energy-eval: all
+	@/usr/bin/python3 tools/energy_eval.py $(B)
 
 # Not in `make test`: each deliberate bug of tools/mutants/ must make its test fail.
 mutants:

@@ -84,6 +84,10 @@ enum opt_id {
     OPT_FIRMWARE_DIR,
     OPT_SHOW_KEYS,
     OPT_JSON,
+    OPT_LISTEN,
+    OPT_EVERY,
+    OPT_WAKE,
+    OPT_HEALTH,
 };
 
 static const struct option options[] = {
@@ -98,6 +102,10 @@ static const struct option options[] = {
     {"firmware-dir", required_argument, NULL, OPT_FIRMWARE_DIR},
     {"show-keys", no_argument, NULL, OPT_SHOW_KEYS},
     {"json", no_argument, NULL, OPT_JSON},
+    {"listen-s", required_argument, NULL, OPT_LISTEN},
+    {"every-s", required_argument, NULL, OPT_EVERY},
+    {"wake-level", required_argument, NULL, OPT_WAKE},
+    {"health-s", required_argument, NULL, OPT_HEALTH},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -108,6 +116,7 @@ static void usage(FILE *out)
         "usage: tinyfleet [-c FILE | --db PATH] provision --board BOARD --profile P\n"
         "           --lat DEG --lon DEG --out DIR [--name NAME] [--zone Z] [--devaddr HEX8]\n"
         "           [--firmware-dir DIR] [--show-keys] [--json]\n"
+        "           [--listen-s S (--every-s S | --wake-level X)] [--health-s N]\n"
         "\n"
         "Registers a new node in the gateway's database with fresh session keys and writes\n"
         "its image into DIR: the firmware with the provisioning record in its flash page.\n"
@@ -120,14 +129,22 @@ static void usage(FILE *out)
         "                                the record at 0x0803E800; mps2-an386: 0, record at\n"
         "                                0x000FF800), gaps 0xFF\n"
         "                    nodefw.hex  the same as Intel HEX, without the gaps\n"
-        "                    record.bin  the 88-byte record alone\n"
-        "                    node.json   devaddr, name, profile, zone, lat, lon, board, image\n"
+        "                    record.bin  the 108-byte record alone\n"
+        "                    node.json   devaddr, name, profile, zone, lat, lon, board, image,\n"
+        "                                the sensing schedule and the health interval\n"
         "                  All of them hold the session keys (node.json only with\n"
         "                  --show-keys) and are created mode 0600.\n"
         "  --devaddr       use this DevAddr; without it the lowest free one of the config's\n"
         "                  [gateway] devaddr_range is taken (an error when it is full)\n"
         "  --firmware-dir  where the builds are (<dir>/<board>/<profile>/); default: nodefw/\n"
         "                  next to this program, else ./build/nodefw\n"
+        "  --listen-s, --every-s  duty-cycled sensing: listen S seconds at the start of\n"
+        "                  every --every-s seconds (e.g. 2.5 of every 600 for a turbine);\n"
+        "                  the node's DevAddr sets where in the period it listens\n"
+        "  --listen-s, --wake-level  woken by sound: the sensor off until the wake line\n"
+        "                  fires at level X (0..1 of full scale; 0: the board's own), then\n"
+        "                  listening --listen-s seconds. Neither: continuous sensing\n"
+        "  --health-s      the health message interval, 60..604800 s (default 21600: 6 h)\n"
         "  --show-keys     print the session keys (and put them into node.json)\n"
         "  --json          print node.json's object instead of the summary\n"
         "\n"
@@ -147,6 +164,17 @@ struct node_prov {
     uint8_t profile; /* enum proto_provision_profile */
     int32_t lat_ude; /* position in the record, micro-degrees */
     int32_t lon_ude;
+    uint8_t sensing; /* the schedule, as the record holds it */
+    uint16_t wake_level_q15;
+    uint32_t listen_ms;
+    uint32_t every_ms;
+    uint32_t health_s;
+};
+
+static const char *const sensing_names[PROTO_PROVISION_SENSING_COUNT] = {
+    [PROTO_PROVISION_CONTINUOUS] = "continuous",
+    [PROTO_PROVISION_DUTY] = "duty-cycled",
+    [PROTO_PROVISION_WAKE] = "wake-on-sound",
 };
 
 /* The record's bytes; check_args() let through only what the encoder accepts. */
@@ -162,6 +190,11 @@ static int encode_record(const struct node_prov *p, uint8_t rec[PROTO_PROVISION_
     r.profile = p->profile;
     r.lat_ude = p->lat_ude;
     r.lon_ude = p->lon_ude;
+    r.sensing = p->sensing;
+    r.wake_level_q15 = p->wake_level_q15;
+    r.listen_ms = p->listen_ms;
+    r.every_ms = p->every_ms;
+    r.health_s = p->health_s;
     /* The name was checked to fit in 31 bytes: the field stays NUL-padded. */
     memcpy(r.name, p->n.name, strlen(p->n.name));
     n = proto_provision_encode(&r, rec, PROTO_PROVISION_LEN);
@@ -486,7 +519,12 @@ static char *node_json(const struct node_prov *p, const char *image, bool keys)
          cJSON_AddNumberToObject(obj, "lon", p->n.lon) != NULL &&
          cJSON_AddStringToObject(obj, "board", p->board->name) != NULL &&
          cJSON_AddStringToObject(obj, "image", image) != NULL &&
-         cJSON_AddStringToObject(obj, "record_address", addr) != NULL;
+         cJSON_AddStringToObject(obj, "record_address", addr) != NULL &&
+         cJSON_AddStringToObject(obj, "sensing", sensing_names[p->sensing]) != NULL &&
+         cJSON_AddNumberToObject(obj, "listen_s", p->listen_ms / 1000.0) != NULL &&
+         cJSON_AddNumberToObject(obj, "every_s", p->every_ms / 1000.0) != NULL &&
+         cJSON_AddNumberToObject(obj, "wake_level", p->wake_level_q15 / 32767.0) != NULL &&
+         cJSON_AddNumberToObject(obj, "health_s", p->health_s) != NULL;
     if (ok && keys) {
         ok = cli_json_add_key(obj, "nwkskey", p->n.nwkskey) &&
              cli_json_add_key(obj, "appskey", p->n.appskey);
@@ -520,9 +558,74 @@ struct args {
     const char *out;
     const char *devaddr;
     const char *firmware_dir;
+    const char *listen_s; /* the schedule's options as given */
+    const char *every_s;
+    const char *wake_level;
+    const char *health_s;
     bool show_keys;
     bool json;
 };
+
+/* Option --@opt as a number in @min..@max (finite, the whole text), times @scale, rounded:
+ * 0 and *@out, or CLI_EXIT_USAGE (message printed). */
+static int number_option(const char *opt, const char *s, double min, double max, double scale,
+                         uint32_t *out)
+{
+    char *end = NULL;
+    double v;
+
+    errno = 0;
+    v = strtod(s, &end);
+    if (end == s || *end != '\0' || errno != 0 || !isfinite(v) || v < min || v > max) {
+        cli_errf(verb, "--%s '%s': want a number from %g to %g", opt, s, min, max);
+        return cli_usage_error(verb);
+    }
+    *out = (uint32_t)lround(v * scale);
+    return 0;
+}
+
+/* The schedule the options ask for, checked as the record's parser checks it. */
+static int check_schedule(const struct args *a, struct node_prov *p)
+{
+    const double day_s = PROTO_PROVISION_PERIOD_MAX_MS / 1000.0;
+    uint32_t level = 0;
+
+    p->health_s = PROTO_PROVISION_HEALTH_DEFAULT_S;
+    if (a->health_s != NULL &&
+        number_option("health-s", a->health_s, PROTO_PROVISION_HEALTH_MIN_S,
+                      PROTO_PROVISION_HEALTH_MAX_S, 1.0, &p->health_s) != 0) {
+        return CLI_EXIT_USAGE;
+    }
+    p->sensing = PROTO_PROVISION_CONTINUOUS;
+    if (a->listen_s == NULL && a->every_s == NULL && a->wake_level == NULL) {
+        return 0;
+    }
+    if (a->listen_s == NULL || (a->every_s == NULL) == (a->wake_level == NULL)) {
+        cli_errf(verb, "a sensing schedule is --listen-s S with either --every-s S or "
+                       "--wake-level X");
+        return cli_usage_error(verb);
+    }
+    if (number_option("listen-s", a->listen_s, 0.001, day_s, 1000.0, &p->listen_ms) != 0) {
+        return CLI_EXIT_USAGE;
+    }
+    if (a->every_s != NULL) {
+        if (number_option("every-s", a->every_s, 0.001, day_s, 1000.0, &p->every_ms) != 0) {
+            return CLI_EXIT_USAGE;
+        }
+        if (p->listen_ms > p->every_ms) {
+            cli_errf(verb, "--listen-s %s is longer than --every-s %s", a->listen_s, a->every_s);
+            return cli_usage_error(verb);
+        }
+        p->sensing = PROTO_PROVISION_DUTY;
+        return 0;
+    }
+    if (number_option("wake-level", a->wake_level, 0.0, 1.0, 32767.0, &level) != 0) {
+        return CLI_EXIT_USAGE;
+    }
+    p->wake_level_q15 = (uint16_t)level;
+    p->sensing = PROTO_PROVISION_WAKE;
+    return 0;
+}
 
 static int check_args(const struct args *a, struct node_prov *p)
 {
@@ -571,7 +674,7 @@ static int check_args(const struct args *a, struct node_prov *p)
             return cli_usage_error(verb);
         }
     }
-    return 0;
+    return check_schedule(a, p);
 }
 
 /* Registers @p->n: with --devaddr as given, else the lowest free DevAddr of the range. A
@@ -651,6 +754,15 @@ static void print_summary(const struct node_prov *p, const char *dir, size_t fw_
     (void)printf("hex        %s/%s\n", dir, FILE_HEX);
     (void)printf("record     %s/%s\n", dir, FILE_RECORD);
     (void)printf("node       %s/%s\n", dir, FILE_JSON);
+    if (p->sensing == PROTO_PROVISION_DUTY) {
+        (void)printf("sensing    %g s of every %g s, health every %u s\n", p->listen_ms / 1000.0,
+                     p->every_ms / 1000.0, (unsigned)p->health_s);
+    } else if (p->sensing == PROTO_PROVISION_WAKE) {
+        (void)printf("sensing    woken by sound at %.4g, then %g s, health every %u s\n",
+                     p->wake_level_q15 / 32767.0, p->listen_ms / 1000.0, (unsigned)p->health_s);
+    } else {
+        (void)printf("sensing    continuous, health every %u s\n", (unsigned)p->health_s);
+    }
     (void)printf("next       %s%s%s\n", p->board->how, image, p->board->how_end);
     if (keys) {
         if (hex_encode(p->n.nwkskey, PROTO_AES_KEY, text, sizeof(text)) >= 0) {
@@ -708,6 +820,18 @@ static int parse_options(int argc, char **argv, struct args *a, struct node_prov
             break;
         case OPT_JSON:
             a->json = true;
+            break;
+        case OPT_LISTEN:
+            a->listen_s = optarg;
+            break;
+        case OPT_EVERY:
+            a->every_s = optarg;
+            break;
+        case OPT_WAKE:
+            a->wake_level = optarg;
+            break;
+        case OPT_HEALTH:
+            a->health_s = optarg;
             break;
         default:
             return cli_help_or_bad_option(verb, c, argv, usage);

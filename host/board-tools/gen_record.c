@@ -42,6 +42,10 @@ int main(int argc, char **argv)
     memcpy(r.appskey, ak, sizeof(ak));
     r.profile = (uint8_t)profile;
     (void)snprintf(r.name, sizeof(r.name), "qemu test node");
+    /* Continuous sensing and health every 15 minutes: node_default_config()'s, which the
+     * host simulator runs with, so that QEMU's frames stay bit-exact with the host's. */
+    r.sensing = PROTO_PROVISION_CONTINUOUS;
+    r.health_s = 900u;
     if (proto_provision_encode(&r, buf, sizeof(buf)) != (int)PROTO_PROVISION_LEN) {
         (void)fprintf(stderr, "gen-record: cannot encode a record for profile %s\n", argv[1]);
         return 1;

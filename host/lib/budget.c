@@ -7,7 +7,8 @@
  *   compute = run current * (L * r + interrupts' share)
  *             run current: run_ua_per_mhz (LDO as built, SMPS tuned) * run_hz
  *             interrupts: as built one per sample and a 1 kHz SysTick, always; tuned one per
- *             half DMA ring (512 samples) while listening
+ *             half DMA ring (512 samples) while listening, and the 1 kHz SysTick while
+ *             listening, taken at lp_hz (the board keeps it in LPSleep; Stop2 stops it)
  *   sleep   = as built: Sleep at run_hz whenever not running;
  *             tuned: LPSleep at lp_hz while listening, Stop2 otherwise
  *   radio   = (TX time * TX current + RX window time * RX current) / day + the radio idle
@@ -16,6 +17,9 @@
  * health 16, anomaly summary 8, detections 1 + 6 per record.
  */
 #include "lib/budget.h"
+
+/* The SysTick rate of both boards (nodefw/boards/stm32wl55/msclock.c). */
+#define SYSTICK_HZ 1000.0
 
 #include <ini.h>
 #include <stdio.h>
@@ -291,6 +295,14 @@ int budget_compute(const struct currents_board *b, const struct budget_in *in,
         (in->tuned ? l * p->sample_rate_hz / DMA_HALF_RING : (double)p->sample_rate_hz + 1000.0);
     out->run_share = l * win_per_s * out->window_ms / 1000.0 + isr_share;
     out->compute_ua = run_ua * out->run_share;
+    if (in->tuned) {
+        /* The board's millisecond clock is the 1 kHz SysTick, which keeps ticking in LPSleep
+         * while listening (not in Stop2): each tick wakes the core at lp_hz for isr_cycles. */
+        double lp_hz = currents_get(b, "lp_hz");
+        double tick_share = l * SYSTICK_HZ * currents_get(b, "isr_cycles") / lp_hz;
+
+        out->compute_ua += tick_share * currents_get(b, "run_ua_per_mhz_smps") * lp_hz / 1e6;
+    }
     out->sensing_ua =
         l * currents_get(b, sensor_key(in->profile)) +
         (in->tuned ? l * currents_get(b, "adc_lp_ua") : currents_get(b, "adc_on_ua")) +

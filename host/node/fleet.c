@@ -599,6 +599,9 @@ static int start_node(struct fleet_scenario *sc, struct sim_node *sn, struct hos
                 sn->cfg->name);
         return -1;
     }
+    /* As the firmware does from its provisioning record: each node's duty cycle starts at a
+     * phase of its DevAddr, so the nodes of a zone do not all listen at the same time. */
+    cfg.sense.phase_ms = sensing_phase_ms(cfg.devaddr, cfg.sense.every_ms);
     host_node_set_wake(&sn->hn, cfg.sense.mode == SENSING_WAKE ? sn->cfg->wake_level : 0);
     if (sn->cfg->bearer == BEARER_COAP) {
         if (host_parse_coap_uri(sc->coap, host, sizeof(host), port, sizeof(port)) != 0) {

@@ -118,7 +118,8 @@ static const struct command_help {
      "  --k N                how far the stored counter limit runs ahead (1..16383)\n"
      "  -v, --verbose        log what the node does to stderr\n"
      "  --listen-s S         duty-cycled sensing: listen S seconds ...\n"
-     "  --every-s S          ... of every S seconds (the sensor is off in between)\n"
+     "  --every-s S          ... of every S seconds (the sensor is off in between),\n"
+     "                       from a phase the DevAddr sets, as the firmware does\n"
      "  --wake-level X       or: off until a sample reaches X (full scale 1), the host's\n"
      "                       wake-on-sound line; then listen --listen-s seconds\n"},
     {"fleet", "usage: tinyfleet-node fleet --scenario FILE [--speed X] [--duration-s N]\n"
@@ -609,6 +610,8 @@ static void run_config(const struct run_opts *o, struct node_config *cfg)
     memcpy(cfg->appskey, o->cfg.appskey, sizeof(cfg->appskey));
     cfg->fcnt_k = (uint16_t)o->k;
     cfg->sense = o->cfg.sense;
+    /* The phase the firmware takes from its DevAddr (node_config_from_record()). */
+    cfg->sense.phase_ms = sensing_phase_ms(cfg->devaddr, cfg->sense.every_ms);
     if (o->health_s >= 0) {
         cfg->agg.health_period_ms = (uint32_t)o->health_s * 1000u;
     }

@@ -74,6 +74,8 @@ int simutil_sensing(struct sensing_config *c, double listen_s, double every_s, d
     c->listen_ms = (uint32_t)(listen_s * 1000.0 + 0.5);
     if (wake_level > 0) {
         c->mode = SENSING_WAKE;
+        /* As host_power.c compares: the same truncation, so the two agree. */
+        c->wake_level_q15 = (uint16_t)(wake_level * 32767.0);
         return every_s > 0 ? -1 : 0;
     }
     c->mode = SENSING_DUTY;

@@ -67,10 +67,7 @@ int node_init(struct node *n, const struct node_config *cfg, const struct hal *h
     n->start_ms = hal_now_ms(hal);
     n->last_ms = n->start_ms;
     n->seg_ms = n->start_ms;
-    n->sensing.on = true;
-    n->sensing.periods = 1;
-    n->sensing.off_at_ms = n->start_ms + cfg->sense.listen_ms;
-    n->sensing.next_on_ms = n->start_ms + cfg->sense.every_ms;
+    node__sensing_init(n, n->start_ms);
     aggregator_init(&n->agg, &cfg->agg, n->start_ms);
     bearer_init(&n->bearer, (enum bearer_kind)cfg->bearer, hal, &cfg->lora,
                 (enum dutycycle_region)cfg->region);

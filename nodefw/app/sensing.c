@@ -10,14 +10,26 @@ bool sensing_config_ok(const struct sensing_config *c)
 {
     switch (c->mode) {
     case SENSING_CONTINUOUS:
-        return true;
+        return c->listen_ms == 0u && c->every_ms == 0u && c->phase_ms == 0u &&
+               c->wake_level_q15 == 0u;
     case SENSING_DUTY:
-        return c->listen_ms > 0u && c->listen_ms <= c->every_ms;
+        return c->listen_ms > 0u && c->listen_ms <= c->every_ms && c->phase_ms < c->every_ms &&
+               c->wake_level_q15 == 0u;
     case SENSING_WAKE:
-        return c->listen_ms > 0u;
+        return c->listen_ms > 0u && c->every_ms == 0u && c->phase_ms == 0u &&
+               c->wake_level_q15 <= 32767u;
     default:
         return false;
     }
+}
+
+uint32_t sensing_phase_ms(uint32_t devaddr, uint32_t every_ms)
+{
+    /* Knuth's multiplicative hash; the top 32 bits of hash * every_ms scale it into range
+     * without a division's bias towards small phases. */
+    uint32_t h = devaddr * 2654435761u;
+
+    return (uint32_t)(((uint64_t)h * every_ms) >> 32);
 }
 
 /* Samples a board without sensor_stop() delivers while the node is not listening are read
@@ -49,6 +61,46 @@ static void start(struct node *n, uint64_t now)
     n->sensing.on = true;
     n->sensing.periods++;
     n->sensing.off_at_ms = now + n->cfg.sense.listen_ms;
+}
+
+void node__sensing_init(struct node *n, uint64_t now)
+{
+    const struct sensing_config *c = &n->cfg.sense;
+    struct sensing *s = &n->sensing;
+
+    s->on = true;
+    s->periods = 1;
+    s->off_at_ms = now + c->listen_ms;
+    s->next_on_ms = now + c->every_ms;
+    if (c->mode == (uint8_t)SENSING_DUTY && c->phase_ms > 0u) {
+        /* The sensor was started to check it works; the first period waits for the phase. */
+        s->periods = 0;
+        s->off_at_ms = now;
+        s->next_on_ms = now + c->phase_ms;
+    }
+}
+
+int node_set_sensing(struct node *n, const struct sensing_config *c, uint32_t health_ms)
+{
+    uint64_t now = hal_now_ms(n->hal);
+
+    if (!sensing_config_ok(c)) {
+        return NODE_EINVAL;
+    }
+    if (n->sensing.on && c->mode != (uint8_t)SENSING_CONTINUOUS) {
+        hal_sensor_stop(n->hal);
+        n->sensing.on = false;
+    }
+    n->cfg.sense = *c;
+    n->sensing.next_on_ms = now + c->phase_ms;
+    if (c->mode == (uint8_t)SENSING_CONTINUOUS && !n->sensing.on && !n->eof) {
+        start(n, now);
+    }
+    /* The next health message one new interval from now (0: never). */
+    n->cfg.agg.health_period_ms = health_ms;
+    n->agg.cfg.health_period_ms = health_ms;
+    n->agg.next_health_ms = now + health_ms;
+    return 0;
 }
 
 void node__sensing(struct node *n, uint64_t now)

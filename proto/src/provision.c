@@ -3,7 +3,9 @@
  * decoder. The parse order is what the firmware's messages rely on: no magic means "no
  * record" (erased flash reads 0xFF), then the CRC covers every other byte, so any damage
  * shows as "corrupt" before a field is looked at; only a record with a good CRC is checked
- * field by field.
+ * field by field. Version 2 keeps version 1's bytes and first CRC and appends the schedule
+ * with a second CRC over everything: version 1 firmware reads a version 2 record as "unknown
+ * version", never as corrupt, and every bit of either version stays covered.
  */
 #include "proto/provision.h"
 
@@ -22,6 +24,12 @@
 #define OFF_LAT      44u
 #define OFF_LON      48u
 #define OFF_NAME     52u
+#define OFF_SENSING  88u
+#define OFF_RES2     89u
+#define OFF_WAKE     90u
+#define OFF_LISTEN   92u
+#define OFF_EVERY    96u
+#define OFF_HEALTH   100u
 
 static void put_u32(uint8_t *p, uint32_t v)
 {
@@ -37,6 +45,17 @@ static uint32_t get_u32(const uint8_t *p)
 }
 
 /* Two's complement on every target we build for; the cast keeps -Wsign-conversion quiet. */
+static void put_u16(uint8_t *p, uint16_t v)
+{
+    p[0] = (uint8_t)v;
+    p[1] = (uint8_t)(v >> 8);
+}
+
+static uint16_t get_u16(const uint8_t *p)
+{
+    return (uint16_t)(p[0] | (p[1] << 8));
+}
+
 static int32_t get_i32(const uint8_t *p)
 {
     uint32_t u = get_u32(p);
@@ -63,9 +82,31 @@ static bool name_ok(const char *name)
     return ended;
 }
 
+/* The schedule: each mode's fields in range, the others zero (so one record has one
+ * meaning). */
+static bool sensing_ok(const struct proto_provision *r)
+{
+    bool period = r->listen_ms > 0u && r->listen_ms <= PROTO_PROVISION_PERIOD_MAX_MS;
+
+    if (r->health_s < PROTO_PROVISION_HEALTH_MIN_S || r->health_s > PROTO_PROVISION_HEALTH_MAX_S) {
+        return false;
+    }
+    switch (r->sensing) {
+    case PROTO_PROVISION_CONTINUOUS:
+        return r->listen_ms == 0u && r->every_ms == 0u && r->wake_level_q15 == 0u;
+    case PROTO_PROVISION_DUTY:
+        return period && r->listen_ms <= r->every_ms &&
+               r->every_ms <= PROTO_PROVISION_PERIOD_MAX_MS && r->wake_level_q15 == 0u;
+    case PROTO_PROVISION_WAKE:
+        return period && r->every_ms == 0u && r->wake_level_q15 <= 32767u;
+    default:
+        return false;
+    }
+}
+
 static bool fields_ok(const struct proto_provision *r)
 {
-    return r->profile < (uint8_t)PROTO_PROVISION_PROFILE_COUNT &&
+    return sensing_ok(r) && r->profile < (uint8_t)PROTO_PROVISION_PROFILE_COUNT &&
            r->lat_ude >= -PROTO_PROVISION_LAT_MAX && r->lat_ude <= PROTO_PROVISION_LAT_MAX &&
            r->lon_ude >= -PROTO_PROVISION_LON_MAX && r->lon_ude <= PROTO_PROVISION_LON_MAX &&
            name_ok(r->name);
@@ -94,6 +135,13 @@ int proto_provision_encode(const struct proto_provision *r, uint8_t *buf, size_t
     put_u32(buf + OFF_LON, (uint32_t)r->lon_ude);
     memcpy(buf + OFF_NAME, r->name, PROTO_PROVISION_NAME_LEN);
     put_u32(buf + PROTO_PROVISION_CRC_OFF, proto_crc32(0, buf, PROTO_PROVISION_CRC_OFF));
+    buf[OFF_SENSING] = r->sensing;
+    buf[OFF_RES2] = 0;
+    put_u16(buf + OFF_WAKE, r->wake_level_q15);
+    put_u32(buf + OFF_LISTEN, r->listen_ms);
+    put_u32(buf + OFF_EVERY, r->every_ms);
+    put_u32(buf + OFF_HEALTH, r->health_s);
+    put_u32(buf + PROTO_PROVISION_CRC2_OFF, proto_crc32(0, buf, PROTO_PROVISION_CRC2_OFF));
     return (int)PROTO_PROVISION_LEN;
 }
 
@@ -104,7 +152,7 @@ int proto_provision_parse(const uint8_t *buf, size_t len, struct proto_provision
     if (buf == NULL || out == NULL) {
         return PROTO_EINVAL;
     }
-    if (len < PROTO_PROVISION_LEN) {
+    if (len < PROTO_PROVISION_V1_LEN) {
         return PROTO_ETOOSHORT;
     }
     if (get_u32(buf + OFF_MAGIC) != PROTO_PROVISION_MAGIC) {
@@ -113,8 +161,29 @@ int proto_provision_parse(const uint8_t *buf, size_t len, struct proto_provision
     if (get_u32(buf + PROTO_PROVISION_CRC_OFF) != proto_crc32(0, buf, PROTO_PROVISION_CRC_OFF)) {
         return PROTO_ECRC;
     }
-    if (buf[OFF_VERSION] != PROTO_PROVISION_VERSION) {
+    if (buf[OFF_VERSION] != 1u && buf[OFF_VERSION] != PROTO_PROVISION_VERSION) {
         return PROTO_ERECVER;
+    }
+    memset(&r, 0, sizeof(r));
+    if (buf[OFF_VERSION] == 1u) {
+        r.sensing = (uint8_t)PROTO_PROVISION_CONTINUOUS;
+        r.health_s = PROTO_PROVISION_V1_HEALTH_S;
+    } else {
+        if (len < PROTO_PROVISION_LEN) {
+            return PROTO_ETOOSHORT;
+        }
+        if (get_u32(buf + PROTO_PROVISION_CRC2_OFF) !=
+            proto_crc32(0, buf, PROTO_PROVISION_CRC2_OFF)) {
+            return PROTO_ECRC;
+        }
+        if (buf[OFF_RES2] != 0) {
+            return PROTO_EINVAL;
+        }
+        r.sensing = buf[OFF_SENSING];
+        r.wake_level_q15 = get_u16(buf + OFF_WAKE);
+        r.listen_ms = get_u32(buf + OFF_LISTEN);
+        r.every_ms = get_u32(buf + OFF_EVERY);
+        r.health_s = get_u32(buf + OFF_HEALTH);
     }
     if (buf[OFF_RESERVED] != 0 || buf[OFF_RESERVED + 1u] != 0) {
         return PROTO_EINVAL;

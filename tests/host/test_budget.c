@@ -59,8 +59,10 @@ static void test_budget_turbine_duty_cycled_by_hand(void **state)
      * one DMA half-ring interrupt of 60 cycles per 512 samples while listening */
     double run_share =
         l * (4000.0 / 1024.0) * (369774.0 * 1.3 / 48e6) + 60.0 / 48e6 * l * 4000.0 / 512.0;
-    double compute = 70.0 * 48.0 * run_share; /* SMPS: 70 uA/MHz at 48 MHz */
-    double sensing = l * 1000.0 + l * 40.0;   /* ADXL1002 1 mA; ADC+TIM+DMA 40 uA */
+    /* SMPS: 70 uA/MHz at 48 MHz; and the 1 kHz SysTick while listening, 60 cycles a tick at
+     * the 2 MHz of LPSleep: 3 % of the listening time at 70 uA/MHz x 2 MHz */
+    double compute = 70.0 * 48.0 * run_share + l * 1000.0 * 60.0 / 2e6 * 70.0 * 2.0;
+    double sensing = l * 1000.0 + l * 40.0; /* ADXL1002 1 mA; ADC+TIM+DMA 40 uA */
     double sleep = (l - run_share) * 30.0 * 2.0 + (1 - l) * 1.1; /* LPSleep 2 MHz; Stop2 */
     /* SF9/125 kHz: Tsym 4.096 ms, preamble 12.25 symbols = 50.176 ms. Health: 13 + 16 bytes,
      * ceil((8*29 - 36 + 44) / 36) = 7, 8 + 7*5 = 43 symbols = 176.128 ms: 226.304 ms.
@@ -87,10 +89,10 @@ static void test_budget_turbine_duty_cycled_by_hand(void **state)
     assert_close(out.rx_s_per_day, rx_s);
     assert_close(out.radio_ua, radio);
     assert_close(out.total_ua, total);
-    assert_close(total, 15.50216); /* the sum, worked out on paper */
-    /* 2xAA: 3500 mAh x 0.8 usable / 15.50 uA = 180,620 h = 7,526 days */
+    assert_close(total, 15.51966); /* the sum, worked out on paper (SysTick: 0.0175 uA) */
+    /* 2xAA: 3500 mAh x 0.8 usable / 15.52 uA = 180,417 h = 7,517 days */
     assert_close(budget_life_days(3500, total), 3500 * 0.8 / (total / 1000) / 24);
-    assert_true(budget_life_days(3500, total) > 7525 && budget_life_days(3500, total) < 7527);
+    assert_true(budget_life_days(3500, total) > 7516 && budget_life_days(3500, total) < 7519);
 }
 
 /* The as-built elephant: everything on, all the time (the estimate: ~2.6 mA). */

@@ -7,9 +7,12 @@
 # holds; the Intel HEX says the same. The image then runs in QEMU, loaded as the raw .bin,
 # and sends frames `tinyfleet frame decode` verifies with the registered keys; with one byte
 # of the record flipped, or the record erased, it refuses to start, says why and exits
-# non-zero. Also: an STM32WL55 image (record at 0x0803E800), a full range, the refusals
-# (unknown board or profile, missing firmware, bad position, long name, no range) and a write
-# failure that leaves nothing registered.
+# non-zero. The record's sensing schedule and health interval: the default (continuous, 6 h),
+# a duty cycle and a health interval asked for (read back, and run by QEMU: fewer windows),
+# and a version 1 record (no schedule) that QEMU still runs as continuous with health every
+# 15 minutes. Also: an STM32WL55 image (record at 0x0803E800), a full range, the refusals
+# (unknown board or profile, missing firmware, bad position, long name, no range, schedules
+# that cannot run) and a write failure that leaves nothing registered.
 # Run from the repository root: BUILD=/abs/build sh tests/integration/provision.sh
 
 # shellcheck disable=SC2317,SC2034 # used by check and eval, which shellcheck does not follow
@@ -59,13 +62,14 @@ check_run "node show --show-keys: the registered keys" json '"nwkskey" in j and 
 NK1=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["nwkskey"])' "$tmp/n1.keys")
 AK1=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["appskey"])' "$tmp/n1.keys")
 
-# read_back DIR BOARD PROFILE BASE PAGE FIRMWARE KEYS-JSON NAME LAT LON: every byte of the
-# image against the firmware, erased flash and the record, the record against zlib's CRC-32,
-# record.bin, the HEX file and node.json.
+# read_back DIR BOARD PROFILE BASE PAGE FIRMWARE KEYS-JSON NAME LAT LON SCHEDULE: every byte
+# of the image against the firmware, erased flash and the record, the record against zlib's
+# CRC-32, record.bin, the HEX file and node.json. SCHEDULE: "MODE LISTEN_MS EVERY_MS WAKE
+# HEALTH_S" as the record must hold them.
 read_back() {
     python3 - "$@" >"$tmp/readback" 2>&1 <<'PY'
 import json, os, stat, struct, sys, zlib
-d, board, profile, base, page, fw, keys, name, lat, lon = sys.argv[1:11]
+d, board, profile, base, page, fw, keys, name, lat, lon, sched = sys.argv[1:12]
 base, page = int(base, 16), int(page, 16)
 img = open(d + "/nodefw.bin", "rb").read()
 fw = open(fw, "rb").read()
@@ -73,11 +77,11 @@ k = json.load(open(keys))
 assert len(img) == page + 2048, f"image is {len(img)} bytes, want {page + 2048}"
 assert img[:len(fw)] == fw, "the firmware is not the image's first bytes"
 assert set(img[len(fw):page]) <= {0xFF}, "the gap before the record page is not erased flash"
-rec = img[page:page + 88]
-assert set(img[page + 88:]) == {0xFF}, "the rest of the record page is not erased"
+rec = img[page:page + 108]
+assert set(img[page + 108:]) == {0xFF}, "the rest of the record page is not erased"
 magic, ver, prof, res, dev = struct.unpack_from("<IBBHI", rec, 0)
 assert magic == 0x52504654 and rec[:4] == b"TFPR", f"magic {magic:#x}"
-assert ver == 1 and res == 0, f"version {ver}, reserved {res}"
+assert ver == 2 and res == 0, f"version {ver}, reserved {res}"
 assert prof == ["elephant", "whale", "turbine"].index(profile), f"profile {prof}"
 assert f"{dev:08X}" == k["devaddr"], f"devaddr {dev:08X}, database {k['devaddr']}"
 assert rec[12:28].hex().upper() == k["nwkskey"], "nwkskey differs from the database"
@@ -87,6 +91,10 @@ assert la == round(float(lat) * 1e6) and lo == round(float(lon) * 1e6), f"positi
 assert rec[52:84] == name.encode().ljust(32, b"\0"), f"name {rec[52:84]!r}"
 (crc,) = struct.unpack_from("<I", rec, 84)
 assert crc == zlib.crc32(rec[:84]), f"CRC {crc:#x}, zlib {zlib.crc32(rec[:84]):#x}"
+mode, res2, wake, listen, every, health, crc2 = struct.unpack_from("<BBHIIII", rec, 88)
+assert res2 == 0 and crc2 == zlib.crc32(rec[:104]), f"second CRC {crc2:#x}, reserved {res2}"
+got = (mode, listen, every, wake, health)
+assert got == tuple(int(x) for x in sched.split()), f"schedule {got}, want {sched}"
 assert open(d + "/record.bin", "rb").read() == rec, "record.bin differs from the image's"
 # Intel HEX: data records under extended linear addresses, checksums, then EOF.
 mem, upper, eof = {}, 0, False
@@ -110,14 +118,17 @@ j = json.load(open(d + "/node.json"))
 assert j["devaddr"] == k["devaddr"] and j["name"] == name and j["profile"] == profile, j
 assert j["board"] == board and j["lat"] == float(lat) and j["lon"] == float(lon), j
 assert j["image"].endswith("/nodefw.bin") and "nwkskey" not in j, j
+assert j["sensing"] == ["continuous", "duty-cycled", "wake-on-sound"][mode], j
+assert j["listen_s"] * 1000 == listen and j["every_s"] * 1000 == every, j
+assert j["health_s"] == health and round(j["wake_level"] * 32767) == wake, j
 for f in ("nodefw.bin", "nodefw.hex", "record.bin", "node.json"):
     m = stat.S_IMODE(os.stat(d + "/" + f).st_mode)
     assert m == 0o600, f"{f} has mode {m:o}: it holds keys"
 PY
 }
 read_back "$tmp/n1" mps2-an386 elephant 0 FF800 "$FW/mps2-an386/elephant/node.bin" \
-    "$tmp/n1.keys" "waterhole east" -1.2921 36.8219
-check "mps2-an386 image read back: firmware, 0xFF, record at 0x000FF800 (fields, CRC), HEX, JSON" \
+    "$tmp/n1.keys" "waterhole east" -1.2921 36.8219 "0 0 0 0 21600"
+check "mps2-an386 image read back: firmware, 0xFF, record at 0x000FF800 (fields, CRCs, continuous, health 6 h), HEX, JSON" \
     "$tmp/readback" [ ! -s "$tmp/readback" ]
 
 # The CLI's board table repeats each board's linker script (the flash base and the record
@@ -154,6 +165,8 @@ if command -v "$QEMU" >/dev/null 2>&1; then
     qemu_run "$tmp/n1/nodefw.bin" "$tmp/q1"
     check "QEMU: the provisioned image starts as 26011F11 and ends with exit 0 (exit $rc)" \
         "$tmp/q1" eval '[ "$rc" -eq 0 ] && grep -q "^provisioned devaddr=26011F11 name=waterhole east$" "$tmp/q1"'
+    check "QEMU: it applies the record's schedule: continuous, health every 21600 s" "$tmp/q1" \
+        grep -qx "schedule sensing=0 listen_ms=0 every_ms=0 health_s=21600" "$tmp/q1"
     : >"$tmp/frames"
     for phy in $(sed -n 's/^radio .* phy=\([0-9a-f]*\)$/\1/p' "$tmp/q1"); do
         "$T" frame decode --nwkskey "$NK1" --appskey "$AK1" "$phy" >>"$tmp/frames" 2>&1
@@ -188,6 +201,17 @@ open(sys.argv[3], "wb").write(b)' "$tmp/n1/nodefw.bin" "$tmp/flip.bin" "$tmp/era
     qemu_run "$tmp/erased.bin" "$tmp/q3"
     check "QEMU: erased record: refuses, 'no provisioning record', exit 3 (exit $rc)" \
         "$tmp/q3" eval '[ "$rc" -eq 3 ] && grep -qx "tinyfleet: no provisioning record" "$tmp/q3" && ! grep -q "^radio" "$tmp/q3"'
+    # The same node as a version 1 record (88 bytes, one CRC, the rest of the page erased):
+    # still read, as continuous sensing with health every 15 minutes.
+    python3 -c 'import sys, struct, zlib
+b = bytearray(open(sys.argv[1], "rb").read())
+r = bytearray(b[0xFF800:0xFF800 + 84])
+r[4] = 1
+b[0xFF800:0xFF800 + 108] = r + struct.pack("<I", zlib.crc32(r)) + b"\xff" * 20
+open(sys.argv[2], "wb").write(b)' "$tmp/n1/nodefw.bin" "$tmp/v1.bin"
+    qemu_run "$tmp/v1.bin" "$tmp/q5"
+    check "QEMU: a version 1 record still runs: continuous, health every 900 s, same windows (exit $rc)" \
+        "$tmp/q5" eval '[ "$rc" -eq 0 ] && grep -qx "schedule sensing=0 listen_ms=0 every_ms=0 health_s=900" "$tmp/q5" && [ "$(grep "^node windows=" "$tmp/q5")" = "$(grep "^node windows=" "$tmp/q1")" ]'
     qemu_run "$FW/mps2-an386/elephant/node.bin" "$tmp/q4"
     check "QEMU: the unprovisioned node.bin refuses to start (exit $rc)" \
         "$tmp/q4" eval '[ "$rc" -eq 3 ] && grep -qx "tinyfleet: no provisioning record" "$tmp/q4"'
@@ -198,9 +222,9 @@ fi
 # --- STM32WL55: the record at 0x0803E800, the HEX at 0x08000000 --------------------------------
 # No --firmware-dir: the default, nodefw/ beside the binary ($BUILD/nodefw).
 run -c "$GW" provision --board stm32wl55 --profile turbine --name "gearbox 7" --lat 52.5 \
-    --lon -4.25 --out "$tmp/n2" --show-keys
-check_run "provision stm32wl55/turbine: exit 0, 26011F12, keys printed with --show-keys" \
-    eval 'rc_is 0 && stdout_has "node 26011F12 provisioned" && [ "$(grep -cE "^(nwkskey|appskey) +[0-9A-F]{32}$" "$tmp/out")" -eq 2 ] && stdout_has "make flash IMAGE="'
+    --lon -4.25 --out "$tmp/n2" --show-keys --listen-s 2.5 --every-s 600 --health-s 3600
+check_run "provision stm32wl55/turbine: exit 0, 26011F12, keys printed with --show-keys, the schedule" \
+    eval 'rc_is 0 && stdout_has "node 26011F12 provisioned" && [ "$(grep -cE "^(nwkskey|appskey) +[0-9A-F]{32}$" "$tmp/out")" -eq 2 ] && stdout_has "make flash IMAGE=" && stdout_has "sensing    2.5 s of every 600 s, health every 3600 s"'
 run -c "$GW" node show 26011F12 --json --show-keys
 cp "$tmp/out" "$tmp/n2.keys"
 # --show-keys also puts the keys into node.json; read_back wants them out: compare apart.
@@ -211,8 +235,8 @@ json.dump(j, open(sys.argv[1], "w"))' "$tmp/n2/node.json" "$tmp/n2.keys" >"$tmp/
 check "stm32wl55: node.json carries the registered keys with --show-keys" "$tmp/keyjson" \
     [ ! -s "$tmp/keyjson" ]
 read_back "$tmp/n2" stm32wl55 turbine 08000000 3E800 "$FW/stm32wl55/turbine/nodefw.bin" \
-    "$tmp/n2.keys" "gearbox 7" 52.5 -4.25
-check "stm32wl55 image read back: record at 0x0803E800 (fields, CRC), HEX at 0x08000000" \
+    "$tmp/n2.keys" "gearbox 7" 52.5 -4.25 "1 2500 600000 0 3600"
+check "stm32wl55 image read back: record at 0x0803E800 (fields, CRCs, 2.5 s of every 600 s, health 1 h), HEX at 0x08000000" \
     "$tmp/readback" [ ! -s "$tmp/readback" ]
 layout_check "$tmp/n2" "$FW/stm32wl55/turbine/nodefw.elf" 08000000 3E800
 check "stm32wl55: the CLI's flash base and record page are the linker script's" \
@@ -245,10 +269,18 @@ check "make flash without openocd: fails, names the Debian package" "$tmp/flash.
     eval '[ "$rc" -ne 0 ] && grep -q "apt-get install openocd" "$tmp/flash.out"'
 
 # --- the range fills up -------------------------------------------------------------------------
-run -c "$GW" provision --board mps2-an386 --profile whale --lat 0 --lon 0 --out "$tmp/n3" \
-    --firmware-dir "$FW" --json
-check_run "the last free DevAddr, 26011F13 (--json: node.json's object)" \
-    json 'j["devaddr"] == "26011F13" and j["profile"] == "whale" and "nwkskey" not in j'
+run -c "$GW" provision --board mps2-an386 --profile elephant --lat 0 --lon 0 --out "$tmp/n3" \
+    --firmware-dir "$FW" --json --listen-s 8 --every-s 12
+check_run "the last free DevAddr, 26011F13 (--json: node.json's object, the schedule)" \
+    json 'j["devaddr"] == "26011F13" and j["profile"] == "elephant" and "nwkskey" not in j and j["sensing"] == "duty-cycled" and j["listen_s"] == 8 and j["every_s"] == 12 and j["health_s"] == 21600'
+if command -v "$QEMU" >/dev/null 2>&1; then
+    # 8 s of every 12 s over the 24 s test signal: fewer windows than listening throughout.
+    qemu_run "$tmp/n3/nodefw.bin" "$tmp/q6"
+    w1=$(sed -n 's/^node windows=\([0-9]*\) .*/\1/p' "$tmp/q1")
+    w6=$(sed -n 's/^node windows=\([0-9]*\) .*/\1/p' "$tmp/q6")
+    check "QEMU: a duty-cycled record runs: 8 s of every 12 s, $w6 windows against $w1 continuous (exit $rc)" \
+        "$tmp/q6" eval '[ "$rc" -eq 0 ] && grep -qx "schedule sensing=1 listen_ms=8000 every_ms=12000 health_s=21600" "$tmp/q6" && [ "${w6:-0}" -gt 0 ] && [ "$w6" -lt "$w1" ]'
+fi
 before=$(nodes)
 run -c "$GW" provision --board mps2-an386 --profile whale --lat 0 --lon 0 --out "$tmp/n4" \
     --firmware-dir "$FW"
@@ -285,6 +317,20 @@ P="provision --lat 1 --lon 2 --out $tmp/bad --firmware-dir $FW"
         eval 'rc_is 1 && stderr_has "$tmp/nowhere/stm32wl55/whale/nodefw.bin" && stderr_has "make firmware"'
     run --db "$DB" provision --board stm32wl55 --profile whale --lat 1 --out "$tmp/bad"
     check_run "missing --lon: exit 2" eval 'rc_is 2 && stderr_has "missing --lon"'
+    run --db "$DB" $P --board stm32wl55 --profile whale --devaddr 26011F30 --listen-s 6
+    check_run "--listen-s without --every-s or --wake-level: exit 2, says what a schedule is" \
+        eval 'rc_is 2 && stderr_has "either --every-s S or --wake-level X"'
+    run --db "$DB" $P --board stm32wl55 --profile whale --devaddr 26011F30 --listen-s 6 \
+        --every-s 60 --wake-level 0.1
+    check_run "--every-s and --wake-level together: exit 2" eval 'rc_is 2 && stderr_has "either"'
+    run --db "$DB" $P --board stm32wl55 --profile whale --devaddr 26011F30 --listen-s 61 \
+        --every-s 60
+    check_run "--listen-s longer than --every-s: exit 2" eval 'rc_is 2 && stderr_has "longer than"'
+    run --db "$DB" $P --board stm32wl55 --profile whale --devaddr 26011F30 --health-s 30
+    check_run "--health-s 30: exit 2, names the range" eval 'rc_is 2 && stderr_has "--health-s" && stderr_has "60 to 604800"'
+    run --db "$DB" $P --board stm32wl55 --profile whale --devaddr 26011F30 --listen-s 5 \
+        --wake-level 1.5
+    check_run "--wake-level 1.5: exit 2" eval 'rc_is 2 && stderr_has "--wake-level"'
 }
 # A file that cannot be written: nodefw.bin is a directory in --out.
 mkdir -p "$tmp/bad/nodefw.bin"

@@ -143,9 +143,95 @@ static void test_node_sensing_config_refused(void **state)
     assert_int_equal(node_init(&node, &cfg, &h), NODE_EINVAL);
     config(&cfg, SENSING_MODE_COUNT, 1000, 1000);
     assert_int_equal(node_init(&node, &cfg, &h), NODE_EINVAL);
+    config(&cfg, SENSING_DUTY, 6000, 60000);
+    cfg.sense.phase_ms = 60000; /* the phase must be within the period */
+    assert_int_equal(node_init(&node, &cfg, &h), NODE_EINVAL);
+    config(&cfg, SENSING_DUTY, 6000, 60000);
+    cfg.sense.wake_level_q15 = 100;
+    assert_int_equal(node_init(&node, &cfg, &h), NODE_EINVAL);
+    config(&cfg, SENSING_WAKE, 6000, 60000); /* no period when woken by sound */
+    assert_int_equal(node_init(&node, &cfg, &h), NODE_EINVAL);
+    config(&cfg, SENSING_WAKE, 6000, 0);
+    cfg.sense.wake_level_q15 = 32768;
+    assert_int_equal(node_init(&node, &cfg, &h), NODE_EINVAL);
+    config(&cfg, SENSING_CONTINUOUS, 1000, 0);
+    assert_int_equal(node_init(&node, &cfg, &h), NODE_EINVAL);
     config(&cfg, SENSING_CONTINUOUS, 0, 0);
     assert_int_equal(node_init(&node, &cfg, &h), 0);
     assert_int_equal(node_idle_ms(&node, 0), 0);
+}
+
+/* A phase delays the first period: listening 6.5 s of every 60 s from 20 s on gives the
+ * periods at 20, 80, ... 560 s: 10 before 600 s, 4 windows each, and nothing before 20 s. */
+static void test_node_sensing_phase(void **state)
+{
+    struct fake_hal f;
+    struct hal h;
+    struct node_config cfg;
+
+    (void)state;
+    fake_init(&f, &h);
+    config(&cfg, SENSING_DUTY, 6500, 60000);
+    cfg.sense.phase_ms = 20000;
+    assert_int_equal(node_init(&node, &cfg, &h), 0);
+    run_until(&f, 19000);
+    assert_false(node.sensing.on);
+    assert_int_equal(node.sensing.periods, 0);
+    assert_int_equal(node.stats.windows, 0);
+    assert_int_equal(node_idle_ms(&node, f.now_ms), 1000);
+    run_until(&f, 600000);
+    assert_int_equal(node.sensing.periods, 10);
+    assert_int_equal(node.stats.windows, 40);
+}
+
+/* node_set_sensing(), what a node command will call: continuous -> duty cycle -> continuous,
+ * the health interval with it; a bad schedule changes nothing. */
+static void test_node_sensing_set_at_run_time(void **state)
+{
+    static struct hal_ops ops;
+    struct sensing_config c;
+    struct fake_hal f;
+    struct hal h;
+    struct node_config cfg;
+    uint32_t w;
+
+    (void)state;
+    fake_init(&f, &h);
+    ops = *h.ops;
+    ops.sensor_stop = count_stop;
+    h.ops = &ops;
+    stops = 0;
+    config(&cfg, SENSING_CONTINUOUS, 0, 0);
+    assert_int_equal(node_init(&node, &cfg, &h), 0);
+    run_until(&f, 10000);
+    assert_true(node.sensing.on);
+    memset(&c, 0, sizeof(c));
+    c.mode = SENSING_DUTY;
+    c.listen_ms = 70000;
+    c.every_ms = 60000;
+    assert_int_equal(node_set_sensing(&node, &c, 3600000), NODE_EINVAL);
+    assert_int_equal(node.cfg.sense.mode, SENSING_CONTINUOUS);
+    assert_true(node.sensing.on);
+    assert_int_equal(node.agg.cfg.health_period_ms, 0);
+
+    c.listen_ms = 6500;
+    c.phase_ms = 5000;
+    assert_int_equal(node_set_sensing(&node, &c, 3600000), 0);
+    assert_false(node.sensing.on); /* off at once, */
+    assert_int_equal(stops, 1);
+    assert_int_equal(node_idle_ms(&node, f.now_ms), 5000); /* listening from 15 s on */
+    assert_int_equal(node.agg.cfg.health_period_ms, 3600000);
+    assert_int_equal(node.agg.next_health_ms, f.now_ms + 3600000u);
+    w = node.stats.windows;
+    run_until(&f, 75000); /* periods at 15 s and 75 s */
+    assert_int_equal(node.stats.windows, w + 4);
+
+    memset(&c, 0, sizeof(c));
+    assert_int_equal(node_set_sensing(&node, &c, 900000), 0);
+    assert_true(node.sensing.on); /* continuous: listening at once */
+    w = node.stats.windows;
+    run_until(&f, 85000);
+    assert_true(node.stats.windows > w + 6);
 }
 
 int main(void)
@@ -155,6 +241,8 @@ int main(void)
         cmocka_unit_test(test_node_sensing_duty_without_sensor_stop),
         cmocka_unit_test(test_node_sensing_wake_on_sound),
         cmocka_unit_test(test_node_sensing_config_refused),
+        cmocka_unit_test(test_node_sensing_phase),
+        cmocka_unit_test(test_node_sensing_set_at_run_time),
     };
 
     return cmocka_run_group_tests_name("test_sensing", tests, NULL, NULL);

@@ -78,9 +78,14 @@ static int sensor_start(void *ctx, uint32_t rate_hz)
     if (rate_hz != board_signal_rate) {
         return HAL_EINVAL;
     }
-    sensor_rate = rate_hz;
-    sensor_start_ms = now_ms(ctx);
-    sensor_taken = 0;
+    /* The signal plays from the first start on, as the world goes on while a duty-cycled
+     * node listens or not: a later start (the next listening period) does not rewind it, and
+     * the node drops what passed while it was not listening. */
+    if (sensor_rate == 0u) {
+        sensor_rate = rate_hz;
+        sensor_start_ms = now_ms(ctx);
+        sensor_taken = 0;
+    }
     return HAL_OK;
 }
 

@@ -18,9 +18,8 @@
 #include "classify_run.h"
 #include "semihost.h"
 
-#include <string.h>
-
 #include "nodefw/node.h"
+#include "nodefw/provision.h"
 #include "proto/provision.h"
 
 /* Exit status when the record is missing, corrupt or for another profile. */
@@ -72,12 +71,17 @@ int main(void)
         return EXIT_NOT_PROVISIONED;
     }
     node_default_config(&cfg, BOARD_PROFILE, BEARER_LORA);
-    cfg.devaddr = rec.devaddr;
-    memcpy(cfg.nwkskey, rec.nwkskey, sizeof(cfg.nwkskey));
-    memcpy(cfg.appskey, rec.appskey, sizeof(cfg.appskey));
+    if (node_config_from_record(&cfg, &rec) != 0) {
+        semihost_puts("tinyfleet: provisioning record's sensing schedule cannot run\n");
+        return EXIT_NOT_PROVISIONED;
+    }
     print_hex("provisioned devaddr=", rec.devaddr);
     semihost_puts(" name=");
     semihost_puts(rec.name);
+    print_stat("\nschedule sensing=", rec.sensing);
+    print_stat(" listen_ms=", rec.listen_ms);
+    print_stat(" every_ms=", rec.every_ms);
+    print_stat(" health_s=", rec.health_s);
     semihost_puts("\n");
     st = node_init(&node, &cfg, h);
     if (st != 0) {

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT
  * The STM32WL55 node: the firmware's main loop (node.h) on this board's HAL, sending over
- * LoRa (EU868 defaults of node_default_config()). Its identity comes from the provisioning
- * record at board_provision (0x0803E800, proto/SPEC.md section 7), written into
+ * LoRa (EU868 defaults of node_default_config()). Its identity, sensing schedule and health
+ * interval come from the provisioning record at board_provision (0x0803E800, proto/SPEC.md
+ * section 7), written into
  * the image by `tinyfleet provision` and flashed with it. A board whose record is missing,
  * corrupt (CRC) or for another profile stays in a safe loop without touching the radio:
  * it has no console or LED to say so, and must never send with made-up keys.
@@ -11,9 +12,8 @@
 #include "board.h"
 #include "cm4.h"
 
-#include <string.h>
-
 #include "nodefw/node.h"
+#include "nodefw/provision.h"
 #include "proto/provision.h"
 
 static struct node node;
@@ -25,7 +25,10 @@ int main(void)
     struct proto_provision rec;
     int st = proto_provision_parse(board_provision, PROTO_PROVISION_LEN, &rec);
 
-    if (st == PROTO_OK && rec.profile != (uint8_t)BOARD_PROFILE) {
+    node_default_config(&cfg, BOARD_PROFILE, BEARER_LORA);
+    /* Identity, sensing schedule and health interval; another profile's record, or a
+     * schedule the node cannot run, is refused like a corrupt one. */
+    if (st == PROTO_OK && node_config_from_record(&cfg, &rec) != 0) {
         st = PROTO_EINVAL;
     }
     if (st != PROTO_OK) {
@@ -37,10 +40,6 @@ int main(void)
             hal_sleep_ms(h, 60000u);
         }
     }
-    node_default_config(&cfg, BOARD_PROFILE, BEARER_LORA);
-    cfg.devaddr = rec.devaddr;
-    memcpy(cfg.nwkskey, rec.nwkskey, sizeof(cfg.nwkskey));
-    memcpy(cfg.appskey, rec.appskey, sizeof(cfg.appskey));
     if (node_init(&node, &cfg, h) != 0) {
         return 1; /* board_exit() resets; a bad model or counter record would repeat */
     }

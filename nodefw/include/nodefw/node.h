@@ -119,8 +119,22 @@ int node_step(struct node *n);
  */
 uint32_t node_idle_ms(const struct node *n, uint64_t now);
 
+/*
+ * node_set_sensing() - change a running node's sensing schedule and health interval (what a
+ * node command sets; the provisioning record sets them at boot through node_config).
+ * @c: checked with sensing_config_ok(); a SENSING_DUTY period starts c->phase_ms from now.
+ * @health_ms: the health interval (0: never); the next health message is one interval away.
+ * Return: 0, or NODE_EINVAL (nothing changed). Listening stops at once unless the new mode
+ * is continuous, which starts listening at once.
+ */
+HAL_MUST_CHECK int node_set_sensing(struct node *n, const struct sensing_config *c,
+                                    uint32_t health_ms);
+
 /* node__sensing() - start or stop listening as the schedule says (sensing.c, internal). */
 void node__sensing(struct node *n, uint64_t now);
+
+/* node__sensing_init() - the schedule's state at node_init() (sensing.c, internal). */
+void node__sensing_init(struct node *n, uint64_t now);
 
 /*
  * node_flush() - end of input without a sensor EOF (host tools): close episodes and send

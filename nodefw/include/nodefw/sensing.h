@@ -7,6 +7,9 @@
  * may sleep deeply until sensing_idle_ms() has passed. Each listening period starts the
  * feature history afresh, so the first window comes FEAT_WINDOW_SAMPLES after the start:
  * a listening period shorter than that classifies nothing. nodefw/ENERGY.md has the costs.
+ * Nodes covering one zone should not listen in step: the first period starts phase_ms after
+ * boot, and sensing_phase_ms() derives a phase from the DevAddr so that a fleet's nodes
+ * spread over the period without coordination.
  *
  * Integer only; the state lives in struct node. Calling context: the main loop.
  */
@@ -24,9 +27,13 @@ enum sensing_mode {
 };
 
 struct sensing_config {
-    uint8_t mode;       /* enum sensing_mode */
-    uint32_t listen_ms; /* listening time per period or per wake-up, ms */
-    uint32_t every_ms;  /* SENSING_DUTY: period, ms (>= listen_ms) */
+    uint8_t mode;            /* enum sensing_mode */
+    uint16_t wake_level_q15; /* SENSING_WAKE: the wake threshold (full scale 32767) the
+                              * board sets its comparator to; 0: the board's own */
+    uint32_t listen_ms;      /* listening time per period or per wake-up, ms */
+    uint32_t every_ms;       /* SENSING_DUTY: period, ms (>= listen_ms) */
+    uint32_t phase_ms;       /* SENSING_DUTY: the first period starts this long after
+                              * node_init() (< every_ms); 0 for the other modes */
 };
 
 struct sensing {
@@ -37,8 +44,13 @@ struct sensing {
     uint32_t wakeups;    /* SENSING_WAKE: wake-on-sound events taken */
 };
 
-/* sensing_config_ok() - @c is usable: a known mode, listen_ms > 0 unless continuous, and
- * listen_ms <= every_ms for SENSING_DUTY. */
+/* sensing_config_ok() - @c is usable: a known mode; continuous: the other fields 0;
+ * SENSING_DUTY: 0 < listen_ms <= every_ms, phase_ms < every_ms, no wake level;
+ * SENSING_WAKE: listen_ms > 0, wake_level_q15 <= 32767, every_ms and phase_ms 0. */
 bool sensing_config_ok(const struct sensing_config *c);
+
+/* sensing_phase_ms() - a phase in [0, @every_ms) spread evenly over DevAddrs (a
+ * multiplicative hash: consecutive DevAddrs land far apart). 0 when @every_ms is 0. */
+uint32_t sensing_phase_ms(uint32_t devaddr, uint32_t every_ms);
 
 #endif /* PROJ_NODEFW_SENSING_H */

@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: MIT
- * The provisioning record: a node's identity (DevAddr, session keys), profile, position and
- * name, written once per device by `tinyfleet provision` into a flash page of its own and
- * read by the firmware at start. The firmware refuses to run without a valid record: a node
- * must never send under made-up keys. The byte layout, where the record lives and how it is
- * checked: proto/SPEC.md section 7. The CLI encodes with this code and the firmware parses
- * with it, so the two cannot drift apart.
+ * The provisioning record: a node's identity (DevAddr, session keys), profile, position,
+ * name, and (version 2) its sensing schedule and health interval, written once per device by
+ * `tinyfleet provision` into a flash page of its own and read by the firmware at start. The
+ * firmware refuses to run without a valid record: a node must never send under made-up keys. The
+ * byte layout, where the record lives and how it is checked: proto/SPEC.md section 7. The CLI
+ * encodes with this code and the firmware parses with it, so the two cannot drift apart.
  */
 #ifndef PROJ_PROTO_PROVISION_H
 #define PROJ_PROTO_PROVISION_H
@@ -15,14 +15,27 @@
 #include "proto/err.h"
 
 #define PROTO_PROVISION_MAGIC    0x52504654u /* "TFPR" in memory order */
-#define PROTO_PROVISION_VERSION  1u
-#define PROTO_PROVISION_LEN      88u       /* bytes of the record, CRC included */
-#define PROTO_PROVISION_CRC_OFF  84u       /* offset of the CRC: it covers the bytes before it */
-#define PROTO_PROVISION_NAME_LEN 32u       /* bytes of the name field (at most 31 + NUL) */
-#define PROTO_PROVISION_KEY_LEN  16u       /* bytes of each AES-128 session key */
-#define PROTO_PROVISION_PAGE_LEN 2048u     /* the flash page reserved for the record */
-#define PROTO_PROVISION_LAT_MAX  90000000  /* micro-degrees */
-#define PROTO_PROVISION_LON_MAX  180000000 /* micro-degrees */
+#define PROTO_PROVISION_VERSION  2u          /* what the encoder writes; 1 is still read */
+#define PROTO_PROVISION_LEN      108u        /* bytes of a version 2 record, CRCs included */
+#define PROTO_PROVISION_V1_LEN   88u         /* bytes of a version 1 record */
+#define PROTO_PROVISION_CRC_OFF  84u         /* the first CRC: it covers bytes 0..83 */
+#define PROTO_PROVISION_CRC2_OFF 104u        /* version 2: the second CRC, over bytes 0..103 */
+#define PROTO_PROVISION_NAME_LEN 32u         /* bytes of the name field (at most 31 + NUL) */
+#define PROTO_PROVISION_KEY_LEN  16u         /* bytes of each AES-128 session key */
+#define PROTO_PROVISION_PAGE_LEN 2048u       /* the flash page reserved for the record */
+#define PROTO_PROVISION_LAT_MAX  90000000    /* micro-degrees */
+#define PROTO_PROVISION_LON_MAX  180000000   /* micro-degrees */
+/* The schedule's bounds: a period of at most a day; health between a minute and a week. */
+#define PROTO_PROVISION_PERIOD_MAX_MS 86400000u
+#define PROTO_PROVISION_HEALTH_MIN_S  60u
+#define PROTO_PROVISION_HEALTH_MAX_S  604800u
+/* The health interval a new record gets unless asked otherwise: a battery node sends
+ * health four times a day (nodefw/ENERGY.md: every 15 minutes costs more than sensing on a
+ * duty-cycled turbine). */
+#define PROTO_PROVISION_HEALTH_DEFAULT_S 21600u
+/* What a version 1 record means: the firmware's behaviour before version 2 (continuous
+ * sensing, health every 15 minutes). */
+#define PROTO_PROVISION_V1_HEALTH_S 900u
 
 /* The profile byte. The firmware's enum dsp_profile numbers its profiles the same way
  * (tests/nodefw/test_provision.c holds them together). */
@@ -31,6 +44,15 @@ enum proto_provision_profile {
     PROTO_PROVISION_WHALE = 1,
     PROTO_PROVISION_TURBINE = 2,
     PROTO_PROVISION_PROFILE_COUNT = 3,
+};
+
+/* The sensing mode byte. The firmware's enum sensing_mode numbers them the same way
+ * (tests/nodefw/test_provision.c holds them together). */
+enum proto_provision_sensing {
+    PROTO_PROVISION_CONTINUOUS = 0, /* always listening */
+    PROTO_PROVISION_DUTY = 1,       /* listen_ms of every every_ms */
+    PROTO_PROVISION_WAKE = 2,       /* woken by sound, then listen_ms */
+    PROTO_PROVISION_SENSING_COUNT = 3,
 };
 
 /* A decoded record; transparent so that callers keep it on the stack or in static RAM. */
@@ -42,10 +64,18 @@ struct proto_provision {
     int32_t lat_ude;                          /* latitude, micro-degrees WGS84 */
     int32_t lon_ude;                          /* longitude, micro-degrees WGS84 */
     char name[PROTO_PROVISION_NAME_LEN];      /* NUL-terminated, NUL-padded */
+    /* Version 2; a version 1 record decodes to continuous sensing and health every
+     * PROTO_PROVISION_V1_HEALTH_S. Which combinations are valid: proto/SPEC.md section 7. */
+    uint8_t sensing;         /* enum proto_provision_sensing */
+    uint16_t wake_level_q15; /* PROTO_PROVISION_WAKE: the wake threshold, full scale 32767;
+                              * 0: the board's own (a wake-on-sound microphone's) */
+    uint32_t listen_ms;      /* DUTY, WAKE: listening time per period or wake-up */
+    uint32_t every_ms;       /* DUTY: the period */
+    uint32_t health_s;       /* health message interval */
 };
 
 /*
- * proto_provision_encode() - the record's bytes for @r, CRC included.
+ * proto_provision_encode() - the version 2 record's bytes for @r, CRCs included.
  * @r:   in, the fields.
  * @buf: out, @cap bytes; PROTO_PROVISION_LEN are written.
  * Return: PROTO_PROVISION_LEN; PROTO_ENOSPC when @cap is too small; PROTO_EINVAL for a NULL
@@ -58,11 +88,13 @@ PROTO_MUST_CHECK int proto_provision_encode(const struct proto_provision *r, uin
 /*
  * proto_provision_parse() - check and decode a record.
  * @buf: in, @len bytes (the start of the record page; may be longer than the record).
- * @out: out, filled only on PROTO_OK.
+ * @out: out, filled only on PROTO_OK; a version 1 record with version 2's defaults.
  * Return: PROTO_OK; PROTO_EINVAL for a NULL argument; PROTO_ETOOSHORT (@len below
- * PROTO_PROVISION_LEN); PROTO_ENOREC (no magic); PROTO_ECRC; PROTO_ERECVER;
- * PROTO_EINVAL (a field out of range). Checked in that order, so a record damaged anywhere
- * is PROTO_ECRC and never decoded. Context: any.
+ * PROTO_PROVISION_V1_LEN); PROTO_ENOREC (no magic); PROTO_ECRC (the first CRC);
+ * PROTO_ERECVER (not version 1 or 2); PROTO_ETOOSHORT (version 2, @len below
+ * PROTO_PROVISION_LEN); PROTO_ECRC (the second CRC); PROTO_EINVAL (a field out of range).
+ * Checked in that order, so a record damaged anywhere is PROTO_ECRC and never decoded.
+ * Context: any.
  */
 PROTO_MUST_CHECK int proto_provision_parse(const uint8_t *buf, size_t len,
                                            struct proto_provision *out);
