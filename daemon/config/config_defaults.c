@@ -70,6 +70,8 @@ void config_defaults(struct config *out)
      * choice, with [web] user and TLS. */
     config__copy_str(out->web.listen, sizeof(out->web.listen), "127.0.0.1:8080");
     config__default_public_url(&out->web);
+    config__copy_str(out->fusion.site.scope, sizeof(out->fusion.site.scope), "gateway");
+    out->fusion.site.takeover_s = 30;
     out->fusion.health.offline_after_s = 3600;
     out->fusion.health.battery_low_mv = 3300;
     for (i = 0; i < PROTO_CLASS_COUNT; i++) {

@@ -360,7 +360,7 @@ int poststore_start(uv_loop_t *loop, const struct config_fusion *fusion,
     if (rc == 0 && restored > 0) {
         rc = replay_windows(p, known.now_ms);
     }
-    if (rc == 0 && mqtt->host[0] != '\0') {
+    if (rc == 0 && mqtt->broker_count > 0) {
         rc = mqtt_start(loop, mqtt, gateway_id, s, &p->mqtt);
     }
     if (rc == 0 && p->mqtt != NULL) {
