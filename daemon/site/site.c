@@ -137,8 +137,9 @@ static void feed(struct site *st, const struct site_input *in)
         rc = fusion_seen(st->fusion, &fn, now);
     }
     if (rc == -ENOMEM) {
-        (void)log_limited(&st->fail_limit, LOG_ERR, "site: out of memory in fusion, a peer's input "
-                                                     "was dropped");
+        (void)log_limited(&st->fail_limit, LOG_ERR,
+                          "site: out of memory in fusion, a peer's input "
+                          "was dropped");
     }
 }
 
@@ -150,8 +151,9 @@ static void on_input(struct site *st, const char *from, const void *payload, int
         return; /* our own, fed when it was stored */
     }
     if (site_input_parse(payload, len, &in) != 0 || strcmp(in.gateway, from) != 0) {
-        (void)log_limited(&st->fail_limit, LOG_WARNING, "site: a bad input message from %s "
-                                                         "ignored",
+        (void)log_limited(&st->fail_limit, LOG_WARNING,
+                          "site: a bad input message from %s "
+                          "ignored",
                           from);
         return;
     }
@@ -346,8 +348,8 @@ int site_start(uv_loop_t *loop, const struct config_fusion *fcfg, const struct c
     for (i = 0; rc == 0 && i < fcfg->zone_count; i++) {
         (void)site_owner_touch(st->owner, fcfg->zones[i].name);
     }
-    rc = rc < 0 ? rc : site_link_start(loop, mcfg, st->t_member, sub_list, 2, on_message, st,
-                                       &st->link);
+    rc = rc < 0 ? rc
+                : site_link_start(loop, mcfg, st->t_member, sub_list, 2, on_message, st, &st->link);
     if (rc < 0) {
         site_seen_free(st->seen);
         site_owner_free(st->owner);
@@ -374,9 +376,10 @@ bool site_frame(struct site *st, const struct store_uplink *up, const struct fus
         (void)site_owner_touch(st->owner, n->zone);
     }
     json = site_input_json(st->gw, up, n);
-    if (json == NULL || store_outbox_add(st->store, st->t_input, json, false, up->rx->time_ms) < 0) {
-        (void)log_limited(&st->fail_limit, LOG_ERR, "site: the input of %08" PRIX32
-                                                     " was not queued for the peers",
+    if (json == NULL ||
+        store_outbox_add(st->store, st->t_input, json, false, up->rx->time_ms) < 0) {
+        (void)log_limited(&st->fail_limit, LOG_ERR,
+                          "site: the input of %08" PRIX32 " was not queued for the peers",
                           up->devaddr);
     } else {
         mqtt_note_outbox(st->mqtt);

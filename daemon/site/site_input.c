@@ -48,8 +48,8 @@ static bool add_kind(cJSON *o, const struct store_uplink *up)
     }
     if (m->port == PROTO_TFP_PORT_ANOMALY) {
         const struct proto_tfp_anomaly *a = &m->u.anomaly;
-        double v[6] = {a->windows, a->anomalous, a->score_mean, a->score_max, a->peak_band,
-                       a->period_s};
+        double v[6] = {a->windows,   a->anomalous, a->score_mean,
+                       a->score_max, a->peak_band, a->period_s};
         cJSON *arr = cJSON_CreateDoubleArray(v, 6);
 
         if (arr == NULL || !cJSON_AddItemToObject(o, "anomaly", arr)) {
@@ -74,7 +74,7 @@ char *site_input_json(const char *gateway, const struct store_uplink *up,
         cJSON_AddNumberToObject(o, "fcnt", up->fcnt) != NULL &&
         cJSON_AddNumberToObject(o, "received_ms", (double)up->rx->time_ms) != NULL &&
         (!n->has_position || (cJSON_AddNumberToObject(o, "lat", n->lat) != NULL &&
-                               cJSON_AddNumberToObject(o, "lon", n->lon) != NULL)) &&
+                              cJSON_AddNumberToObject(o, "lon", n->lon) != NULL)) &&
         (n->zone == NULL || n->zone[0] == '\0' ||
          cJSON_AddStringToObject(o, "zone", n->zone) != NULL) &&
         add_kind(o, up)) {
@@ -121,10 +121,9 @@ static bool parse_det(const cJSON *o, struct site_input *in)
         const cJSON *p = cJSON_GetArrayItem(row, 1);
         const cJSON *t = cJSON_GetArrayItem(row, 2);
 
-        if (in->n_det == SITE_INPUT_DET_MAX || cJSON_GetArraySize(row) != 3 ||
-            !cJSON_IsNumber(c) || !cJSON_IsNumber(p) || !cJSON_IsNumber(t) ||
-            c->valuedouble < 0 || c->valuedouble > 255 || p->valuedouble < 0 ||
-            p->valuedouble > 255) {
+        if (in->n_det == SITE_INPUT_DET_MAX || cJSON_GetArraySize(row) != 3 || !cJSON_IsNumber(c) ||
+            !cJSON_IsNumber(p) || !cJSON_IsNumber(t) || c->valuedouble < 0 ||
+            c->valuedouble > 255 || p->valuedouble < 0 || p->valuedouble > 255) {
             return false;
         }
         in->det_class[in->n_det] = (uint8_t)c->valuedouble;
@@ -203,7 +202,8 @@ int site_input_parse(const char *json, int len, struct site_input *out)
     if (ok) {
         out->fcnt = (uint32_t)fcnt;
         out->received_ms = (int64_t)rx;
-        out->has_position = num(o, "lat", -90, 90, &out->lat) && num(o, "lon", -180, 180, &out->lon);
+        out->has_position =
+            num(o, "lat", -90, 90, &out->lat) && num(o, "lon", -180, 180, &out->lon);
         if (!str(o, "zone", out->zone, sizeof(out->zone))) {
             out->zone[0] = '\0';
         }

@@ -13,12 +13,12 @@
 
 #include "util/log.h"
 
-#define KEEPALIVE_S      10 /* a dead broker noticed within 15 s: below the default takeover_s */
-#define TICK_MS          1000u
-#define BACKOFF_FIRST_MS 500u
-#define SUBS_MAX         4u
+#define KEEPALIVE_S        10 /* a dead broker noticed within 15 s: below the default takeover_s */
+#define TICK_MS            1000u
+#define BACKOFF_FIRST_MS   500u
+#define SUBS_MAX           4u
 #define CONNECT_TIMEOUT_MS 10000u
-#define TOPIC_LEN        256u
+#define TOPIC_LEN          256u
 
 struct site_link {
     uv_loop_t *loop;
@@ -185,11 +185,13 @@ static void try_connect(struct site_link *l)
                                        c->password[0] != '\0' ? c->password : NULL);
     }
     if (rc == MOSQ_ERR_SUCCESS && c->tls_ca[0] != '\0') {
-        rc = mosquitto_tls_set(l->mosq, c->tls_ca, NULL, c->tls_cert[0] != '\0' ? c->tls_cert : NULL,
-                               c->tls_key[0] != '\0' ? c->tls_key : NULL, NULL);
+        rc =
+            mosquitto_tls_set(l->mosq, c->tls_ca, NULL, c->tls_cert[0] != '\0' ? c->tls_cert : NULL,
+                              c->tls_key[0] != '\0' ? c->tls_key : NULL, NULL);
     }
-    rc = rc == MOSQ_ERR_SUCCESS ? mosquitto_connect_async(l->mosq, b->host, (int)b->port, KEEPALIVE_S)
-                                : rc;
+    rc = rc == MOSQ_ERR_SUCCESS
+             ? mosquitto_connect_async(l->mosq, b->host, (int)b->port, KEEPALIVE_S)
+             : rc;
     fd = rc == MOSQ_ERR_SUCCESS ? mosquitto_socket(l->mosq) : -1;
     if (fd < 0) {
         retry(l, rc == MOSQ_ERR_ERRNO ? strerror(errno) : mosquitto_strerror(rc));
