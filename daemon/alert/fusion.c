@@ -95,7 +95,8 @@ void fusion_set_next_id(struct fusion *f, int64_t next_id)
     }
     /* Never below an id in use. */
     for (i = 0; i < f->group_len; i++) {
-        if (f->groups[i]->al.active && f->groups[i]->al.pub.id >= next_id) {
+        if (f->groups[i]->al.active && f->groups[i]->al.pub.id >= next_id &&
+            fusion__own_id(f, f->groups[i]->al.pub.id)) {
             next_id = f->groups[i]->al.pub.id + 1;
         }
     }
@@ -103,12 +104,18 @@ void fusion_set_next_id(struct fusion *f, int64_t next_id)
         for (s = 0; s < FUSION__SLOT_COUNT; s++) {
             const struct fusion__alert *al = f->nodes[i]->alert[s];
 
-            if (al != NULL && al->active && al->pub.id >= next_id) {
+            if (al != NULL && al->active && al->pub.id >= next_id &&
+                fusion__own_id(f, al->pub.id)) {
                 next_id = al->pub.id + 1;
             }
         }
     }
     f->next_id = next_id;
+}
+
+void fusion_set_id_limit(struct fusion *f, int64_t limit)
+{
+    f->id_limit = limit;
 }
 
 int64_t fusion_next_id(const struct fusion *f)

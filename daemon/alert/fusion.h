@@ -237,6 +237,21 @@ FUSION_MUST_CHECK int fusion_set_config(struct fusion *f, const struct config_fu
  * restart). Ids below one already used by fusion_restore() are raised above it. */
 void fusion_set_next_id(struct fusion *f, int64_t next_id);
 
+/* fusion_set_id_limit() - ids at or above @limit belong to another engine (another gateway
+ * of the site, whose alerts fusion_adopt() takes over): they never raise the next id. 0: no
+ * limit (the default). */
+void fusion_set_id_limit(struct fusion *f, int64_t limit);
+
+/*
+ * fusion_adopt() - take over alert @a as another engine last published it (the same id; the
+ * next transition gets @a->seq + 1), replacing the active alert of the same rule and key, if
+ * any, unless that one has the same id and a seq at or above @a's (then nothing changes). A
+ * cluster alert keeps its window and, if later, the arrival of its last input. @a cleared:
+ * the active alert of that rule and key, if any, is forgotten without a transition. Emits
+ * nothing. Return: 0, or what fusion_restore() returns.
+ */
+FUSION_MUST_CHECK int fusion_adopt(struct fusion *f, const struct fusion_alert *a);
+
 /* fusion_next_id() - the id the next opened alert would get. */
 int64_t fusion_next_id(const struct fusion *f);
 

@@ -128,6 +128,7 @@ struct fusion {
     size_t max_alerts;
     size_t max_nodes;
     int64_t next_id;
+    int64_t id_limit; /* ids at or above it (another gateway's) never raise next_id; 0 none */
     uint64_t active;
     int cluster_rule[CONFIG_CLASS_MAX]; /* class id -> first cluster rule, -1 none */
     int pers_rule;                      /* first persistence rule, -1 none */
@@ -147,6 +148,12 @@ struct fusion {
 static inline int first_error(int rc, int next)
 {
     return rc != 0 ? rc : next;
+}
+
+/* An id this engine may have allocated: below fusion_set_id_limit()'s limit. */
+static inline bool fusion__own_id(const struct fusion *f, int64_t id)
+{
+    return f->id_limit == 0 || id < f->id_limit;
 }
 
 static inline int level_max(int a, int b)

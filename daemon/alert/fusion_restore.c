@@ -152,8 +152,117 @@ int fusion_restore(struct fusion *f, const struct fusion_alert *a)
         return rc;
     }
     f->active++;
-    if (a->id >= f->next_id) {
+    if (a->id >= f->next_id && fusion__own_id(f, a->id)) {
         f->next_id = a->id + 1;
+    }
+    return 0;
+}
+
+/* The active alert @a would be restored as (same rule and key), or NULL; *@g its group when
+ * it is a cluster alert. */
+static struct fusion__alert *find_active(struct fusion *f, const struct fusion_alert *a,
+                                         struct fusion__group **g)
+{
+    struct fusion__node *n;
+    uint32_t devaddr;
+    unsigned slot = FUSION__SLOT_PERS;
+    size_t i;
+
+    if (strcmp(a->class_name, FUSION_CLASS_OFFLINE) != 0 &&
+        strcmp(a->class_name, FUSION_CLASS_BATTERY) != 0 && strcmp(a->key, a->zone) == 0) {
+        for (i = 0; i < f->group_len; i++) {
+            struct fusion__alert *al = &f->groups[i]->al;
+
+            if (al->active && strcmp(al->pub.rule, a->rule) == 0 &&
+                strcmp(f->groups[i]->zone, a->key) == 0) {
+                *g = f->groups[i];
+                return al;
+            }
+        }
+        return NULL;
+    }
+    if (strcmp(a->class_name, FUSION_CLASS_OFFLINE) == 0) {
+        slot = FUSION__SLOT_OFFLINE;
+    } else if (strcmp(a->class_name, FUSION_CLASS_BATTERY) == 0) {
+        slot = FUSION__SLOT_BATTERY;
+    }
+    if (hex_decode_devaddr(a->key, &devaddr, NULL, 0) != 0) {
+        return NULL;
+    }
+    n = fusion__node_find(f, devaddr);
+    return n != NULL && n->alert[slot] != NULL && n->alert[slot]->active ? n->alert[slot] : NULL;
+}
+
+/* Detections of @g's window that arrived after @a was published (later than its last_seen)
+ * join the adopted alert's work copy: the next transition publishes them. */
+static void adopt_window(struct fusion__group *g, const struct fusion_alert *a)
+{
+    struct fusion__alert *al = &g->al;
+    size_t i;
+
+    for (i = 0; i < g->win_len; i++) {
+        const struct fusion__entry *e = &g->win[i];
+
+        if (e->time_ms <= a->last_seen_ms) {
+            continue;
+        }
+        fusion__work_add_node(al, e->devaddr, e->p, e->has_position, e->lat, e->lon);
+        fusion__work_centroid(al);
+        al->work.detections++;
+        if (e->time_ms > al->work.last_seen_ms) {
+            al->work.last_seen_ms = e->time_ms;
+        }
+    }
+}
+
+int fusion_adopt(struct fusion *f, const struct fusion_alert *a)
+{
+    struct fusion__group *g = NULL;
+    struct fusion__alert *cur;
+    int64_t last_input;
+    int rc;
+
+    if (f == NULL || a == NULL) {
+        return -EINVAL;
+    }
+    cur = find_active(f, a, &g);
+    if (cur != NULL && cur->pub.id == a->id && cur->pub.seq >= a->seq) {
+        return 0; /* what we hold is as new or newer */
+    }
+    if (a->state == FUSION_CLEARED) {
+        if (cur != NULL) {
+            /* Cleared elsewhere: forget it, and the window with it, as a clearing does. */
+            cur->active = false;
+            f->active--;
+            cur->work = cur->pub;
+            if (g != NULL) {
+                g->win_len = 0;
+            }
+        }
+        return 0;
+    }
+    if (cur == NULL) {
+        rc = fusion_restore(f, a);
+        if (rc == 0 && find_active(f, a, &g) != NULL && g != NULL) {
+            adopt_window(g, a);
+        }
+        return rc;
+    }
+    last_input = cur->last_input_ms;
+    cur->active = false;
+    f->active--;
+    rc = fusion_restore(f, a);
+    if (rc != 0) {
+        cur->active = true;
+        f->active++;
+        return rc;
+    }
+    /* Input this engine saw after @a was published still counts for the quiet time. */
+    if (cur->active && last_input > cur->last_input_ms) {
+        cur->last_input_ms = last_input;
+    }
+    if (g != NULL) {
+        adopt_window(g, a);
     }
     return 0;
 }

@@ -333,6 +333,9 @@ int config_load(const char *path, struct config *out, char *err, size_t err_len)
         config__finish_mqtt(ctx);
     }
     if (!ctx->err_set) {
+        config__finish_broker(ctx);
+    }
+    if (!ctx->err_set) {
         config__finish_web(ctx);
         config__finish_alertmanager(ctx);
     }

@@ -103,9 +103,19 @@ struct config_lora {
     unsigned dedup_window_ms; /* same frame from several forwarders, ms */
 };
 
+#define CONFIG_MQTT_HOSTS 8 /* brokers [mqtt] host may list */
+
+/* One broker of [mqtt] host's list. */
+struct config_broker {
+    char host[128]; /* name or address, without brackets */
+    unsigned port;
+};
+
 /* [mqtt]: the broker and what is published. */
 struct config_mqtt {
-    char host[128];           /* broker host name or address; empty = MQTT disabled */
+    /* "host[:port]" entries separated by commas or blanks, tried in turn; empty = MQTT
+     * disabled. Parsed into @brokers when the file is read. */
+    char host[192];
     unsigned port;            /* TCP port, 1..65535; default 1883 */
     char client_id[64];       /* default "tinyfleetd-<gateway id>" */
     char username[64];        /* empty = none */
@@ -121,6 +131,8 @@ struct config_mqtt {
     unsigned puback_timeout_s;
     bool homeassistant;             /* publish Home Assistant MQTT discovery (homeassistant.h) */
     char homeassistant_prefix[128]; /* its discovery prefix; default "homeassistant" */
+    unsigned broker_count;          /* entries of @host, 0 when empty */
+    struct config_broker brokers[CONFIG_MQTT_HOSTS]; /* @host's entries, the port given or @port */
 };
 
 #define CONFIG_AM_URLS    4u   /* Alertmanagers in [alertmanager] url */
@@ -158,6 +170,13 @@ struct config_web {
     bool configured;         /* the file gives a [web] key: the page runs, link alerts to it */
 };
 
+/* [fusion]: whose inputs fusion hears. Read at start only (a change needs a restart). */
+struct config_site {
+    char scope[16];      /* "gateway" (default): this gateway's nodes; "site": every gateway's */
+    bool site;           /* scope is "site" */
+    unsigned takeover_s; /* a zone whose owner is silent this long is taken over, s */
+};
+
 /* What fusion reads, all reloaded together on SIGHUP: the class table ([class.*]), the
  * zones, the rules and [health]. */
 struct config_fusion {
@@ -168,6 +187,7 @@ struct config_fusion {
     unsigned rule_count;
     struct config_rule rules[CONFIG_RULE_MAX];
     struct config_health health;
+    struct config_site site;
 };
 
 /* Lines of the file where the keys config_check_files() looks at were given; 0 when the

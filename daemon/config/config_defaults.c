@@ -72,6 +72,8 @@ void config_defaults(struct config *out)
     config__default_public_url(&out->web);
     out->alertmanager.resend_s = 60;
     out->alertmanager.timeout_s = 10;
+    config__copy_str(out->fusion.site.scope, sizeof(out->fusion.site.scope), "gateway");
+    out->fusion.site.takeover_s = 30;
     out->fusion.health.offline_after_s = 3600;
     out->fusion.health.battery_low_mv = 3300;
     for (i = 0; i < PROTO_CLASS_COUNT; i++) {

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT
- * The sections with fixed names: [gateway], [storage], [coap], [lora], [mqtt], [health], [web].
+ * The sections with fixed names: [gateway], [storage], [coap], [lora], [mqtt], [health], [web],
+ * [fusion].
  * Each fills a struct of its own in struct config ([health] the one inside struct config_fusion);
  * [mqtt]'s checks that need the whole section run at the end.
  */
@@ -68,6 +69,11 @@ static const struct config__key_spec health_keys[] = {
      10000},
 };
 
+static const struct config__key_spec fusion_keys[] = {
+    {"scope", CONFIG__V_NAME, CONFIG__FIELD(struct config_site, scope), 0, 0},
+    {"takeover_s", CONFIG__V_UINT, CONFIG__FIELD(struct config_site, takeover_s), 3, 3600},
+};
+
 static const struct config__key_spec web_keys[] = {
     {"listen", CONFIG__V_ADDR, CONFIG__FIELD(struct config_web, listen), 0, 0},
     {"tiles", CONFIG__V_STR, CONFIG__FIELD(struct config_web, tiles), 0, 0},
@@ -98,6 +104,7 @@ const struct config__section_spec config__fixed_sections[CONFIG__FS_COUNT] = {
     {"web", web_keys, CONFIG__COUNT(web_keys), offsetof(struct config, web)},
     {"alertmanager", alertmanager_keys, CONFIG__COUNT(alertmanager_keys),
      offsetof(struct config, alertmanager)},
+    {"fusion", fusion_keys, CONFIG__COUNT(fusion_keys), offsetof(struct config, fusion.site)},
 };
 
 int config_changed_keys(const char *section, const void *a, const void *b, char *list, size_t cap)

@@ -75,6 +75,7 @@ enum {
     CONFIG__FS_HEALTH,
     CONFIG__FS_WEB,
     CONFIG__FS_ALERTMANAGER,
+    CONFIG__FS_FUSION,
     CONFIG__FS_COUNT
 };
 
@@ -171,6 +172,11 @@ void config__finish_mqtt(struct config__parse_ctx *ctx);
 void config__finish_web(struct config__parse_ctx *ctx);
 /* [alertmanager]: the URL list split and checked, the credentials checked together. */
 void config__finish_alertmanager(struct config__parse_ctx *ctx);
+
+/* ---- config_broker.c ---- */
+
+/* [mqtt] host's list of brokers into cfg->mqtt.brokers, and [fusion] scope. */
+void config__finish_broker(struct config__parse_ctx *ctx);
 
 /* After the whole file: no two listeners on one port, and where the keys that
  * config_check_files() looks at were given (cfg->where). */

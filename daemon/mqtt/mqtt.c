@@ -61,6 +61,7 @@ struct mqtt {
     bool want_pump;         /* outbox rows may be waiting: read them at the next commit */
     unsigned handles_open;  /* timer and poll handles not yet closed */
     unsigned backoff_ms;    /* the next wait before reconnecting */
+    unsigned broker;        /* the entry of [mqtt] host tried now */
     uint64_t attempt_start; /* uv_now() of the current connection attempt */
     int64_t last_sent;      /* highest outbox id handed to the client this session */
     struct inflight inflight[INFLIGHT_MAX];
@@ -74,6 +75,12 @@ struct mqtt {
 
 static void on_timer(uv_timer_t *t);
 static void update_poll(struct mqtt *m);
+
+/* The broker of [mqtt] host's list tried now. */
+static const struct config_broker *broker(const struct mqtt *m)
+{
+    return &m->cfg.brokers[m->broker];
+}
 
 /* The wall-clock time now, RFC 3339 UTC to the second, into @when (32 bytes). */
 static void utc_now(char *when, size_t cap)
@@ -153,7 +160,9 @@ static void schedule_retry(struct mqtt *m, const char *why)
 
     drop_client(m);
     (void)log_limited(&m->fail_limit, LOG_WARNING, "mqtt %s:%u: %s; retrying in %.1f s",
-                      m->cfg.host, m->cfg.port, why, delay / 1000.0);
+                      broker(m)->host, broker(m)->port, why, delay / 1000.0);
+    /* The next broker of the list: a node of a cluster that died leaves the others. */
+    m->broker = (m->broker + 1) % m->cfg.broker_count;
     m->state = MQTT_WAITING;
     m->backoff_ms = m->backoff_ms >= cap / 2 ? cap : m->backoff_ms * 2;
     (void)uv_timer_start(&m->timer, on_timer, delay, 0);
@@ -166,7 +175,7 @@ static void on_connect(struct mosquitto *mosq, void *arg, int rc)
 
     (void)mosq;
     if (rc != 0) {
-        log_error("mqtt %s:%u refused the connection: %s", m->cfg.host, m->cfg.port,
+        log_error("mqtt %s:%u refused the connection: %s", broker(m)->host, broker(m)->port,
                   mosquitto_connack_string(rc));
         m->lost = true;
         return;
@@ -177,7 +186,8 @@ static void on_connect(struct mosquitto *mosq, void *arg, int rc)
     m->backoff_ms = BACKOFF_FIRST_MS;
     m->want_pump = true; /* read at the next commit, when no batch is open */
     log_limit_flush(&m->fail_limit, 0, true);
-    log_notice("mqtt: connected to %s:%u as %s", m->cfg.host, m->cfg.port, m->cfg.client_id);
+    log_notice("mqtt: connected to %s:%u as %s", broker(m)->host, broker(m)->port,
+               m->cfg.client_id);
     status_json(m, "online", NULL, m->since, birth, sizeof(birth));
     rc = mosquitto_publish(m->mosq, NULL, m->status_topic, (int)strlen(birth), birth, 1, true);
     if (rc != MOSQ_ERR_SUCCESS) {
@@ -306,7 +316,7 @@ static void try_connect(struct mqtt *m)
     }
     m->attempt_start = uv_now(m->loop);
     /* Resolves the host name synchronously (getaddrinfo): use an address or a local name. */
-    rc = mosquitto_connect_async(m->mosq, m->cfg.host, (int)m->cfg.port, KEEPALIVE_S);
+    rc = mosquitto_connect_async(m->mosq, broker(m)->host, (int)broker(m)->port, KEEPALIVE_S);
     fd = rc == MOSQ_ERR_SUCCESS ? mosquitto_socket(m->mosq) : -1;
     if (fd < 0) {
         schedule_retry(m, rc == MOSQ_ERR_ERRNO ? strerror(errno) : mosquitto_strerror(rc));
@@ -390,7 +400,7 @@ int mqtt_start(uv_loop_t *loop, const struct config_mqtt *cfg, const char *gatew
     struct mqtt *m;
     int n;
 
-    assert(cfg->host[0] != '\0' && gateway_id != NULL);
+    assert(cfg->broker_count > 0 && gateway_id != NULL);
     m = calloc(1, sizeof(*m));
     if (m == NULL) {
         return -ENOMEM;

@@ -18,7 +18,9 @@
  * (retained; its time is the connection's start, as a will is fixed at CONNECT), the birth
  * message {"state":"online",...} with that same time on each connect, and an explicit
  * "offline" with "cause":"stopped" and the time of the stop at a clean stop.
- * Reconnects back off exponentially from 1 s to [mqtt] reconnect_max_s with +-25 % jitter.
+ * Reconnects back off exponentially from 1 s to [mqtt] reconnect_max_s with +-25 % jitter;
+ * each attempt goes to the next broker of [mqtt] host's list (a failed connection, or one
+ * lost, moves on to the next), so a cluster's surviving nodes take over from a dead one.
  * When the oldest message in flight has waited [mqtt] puback_timeout_s for its PUBACK, the
  * connection is dropped (logged) and the outbox is sent again from the oldest row.
  * Loop thread only.
@@ -49,7 +51,7 @@ struct mqtt_stats {
 /*
  * mqtt_start() - start publishing for the [mqtt] section @cfg (copied) and the gateway
  * @gateway_id ([gateway] id, copied) from the outbox of @store; the first connection attempt
- * is made at once. @cfg->host must not be empty.
+ * is made at once. @cfg must list a broker (broker_count > 0).
  * Return: 0 and *@out; -ENOMEM; -EINVAL when libmosquitto refuses the settings (bad TLS
  * files: the message is logged).
  */

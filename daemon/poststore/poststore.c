@@ -20,6 +20,7 @@
 #include "mqtt/homeassistant.h"
 #include "mqtt/mqtt.h"
 #include "alertmanager/alertmanager.h"
+#include "site/site.h"
 #include "util/rfc3339.h"
 #include "util/tfp_json.h"
 
@@ -41,6 +42,7 @@ struct poststore {
     struct homeassistant *ha; /* with mqtt: Home Assistant discovery, or emptying it */
     bool ha_redo;             /* the last discovery sync failed: do it whole again */
     struct alertmanager *am;  /* NULL without [alertmanager] url */
+    struct site *site;        /* [fusion] scope = site, else NULL */
     uv_timer_t tick;
     uv_timer_t trim; /* steps of an outbox above its bound */
     int64_t trimmed; /* rows dropped in the current round of steps */
@@ -70,8 +72,12 @@ static struct fusion_node fusion_node_of(struct poststore *p, uint32_t devaddr,
 static int on_alert(const struct fusion_alert *a, void *arg)
 {
     struct poststore *p = arg;
-    int rc = alert_record(p->store, p->mqtt, p->am, p->mqtt_cfg, p->gateway_id, a);
+    int rc;
 
+    if (p->site != NULL && !site_may_publish(p->site, a)) {
+        return -EAGAIN; /* another gateway owns the zone: fusion keeps the input, retries */
+    }
+    rc = alert_record(p->store, p->mqtt, p->am, p->mqtt_cfg, p->gateway_id, a);
     if (rc < 0) {
         (void)log_limited(&p->fail_limit, LOG_ERR,
                           "alert %" PRId64 " seq %" PRIu32 " not stored, fusion retries it: %s",
@@ -179,6 +185,9 @@ void poststore_frame(struct poststore *p, const struct store_uplink *up)
     fn = fusion_node_of(p, up->devaddr, &place);
     events = p->mqtt != NULL && p->mqtt_cfg->publish_events;
     homeassistant_seen(p->ha, up->devaddr, now);
+    if (p->site != NULL && !site_frame(p->site, up, &fn)) {
+        return; /* a peer heard this frame first and fusion has it */
+    }
     if (m == NULL) {
         rc = fusion_seen(p->fusion, &fn, now);
     } else if (m->port == PROTO_TFP_PORT_DETECTIONS) {
@@ -363,7 +372,7 @@ int poststore_start(uv_loop_t *loop, const struct config_fusion *fusion,
     if (rc == 0 && restored > 0) {
         rc = replay_windows(p, known.now_ms);
     }
-    if (rc == 0 && mqtt->host[0] != '\0') {
+    if (rc == 0 && mqtt->broker_count > 0) {
         rc = mqtt_start(loop, mqtt, gw->id, s, &p->mqtt);
     }
     /* generatorURL: the status page, when this gateway's config sets one up ([web]). */
@@ -374,7 +383,12 @@ int poststore_start(uv_loop_t *loop, const struct config_fusion *fusion,
     if (rc == 0 && p->mqtt != NULL) {
         rc = homeassistant_new(mqtt, gw->id, s, p->mqtt, &p->ha);
     }
+    if (rc == 0 && p->mqtt != NULL && fusion->site.site) {
+        rc = site_start(loop, fusion, mqtt, gw->id, s, p->fusion, p->mqtt, &p->site);
+    }
     if (rc < 0) {
+        homeassistant_free(p->ha);
+        alertmanager_stop(p->am);
         mqtt_stop(p->mqtt);
         fusion_free(p->fusion);
         free(p);
@@ -428,6 +442,8 @@ void poststore_stop(struct poststore *p)
     if (p == NULL) {
         return;
     }
+    site_stop(p->site);
+    p->site = NULL;
     homeassistant_free(p->ha);
     p->ha = NULL;
     mqtt_stop(p->mqtt);

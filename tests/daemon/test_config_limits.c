@@ -42,6 +42,7 @@ static const struct range ranges[] = {
     {"mqtt", "outbox_max", 100, 10000000},
     {"mqtt", "reconnect_max_s", 1, 3600},
     {"mqtt", "puback_timeout_s", 1, 3600},
+    {"fusion", "takeover_s", 3, 3600},
     {"health", "offline_after_s", 0, 31536000},
     {"health", "battery_low_mv", 0, 10000},
     {"alertmanager", "resend_s", 1, 3600},
