@@ -311,6 +311,8 @@ $(B)/bench/bench_proto: tests/bench/bench_proto.c $(B)/libproto.a
 vectors:
 	@sh tools/deps.sh --npm
 	cd tests/vectors && node gen-lorawan.js > lorawan_vectors.h.tmp && mv lorawan_vectors.h.tmp lorawan_vectors.h
+	cd tests/vectors && node gen-lorawan-down.js > lorawan_down_vectors.h.tmp && \
+		mv lorawan_down_vectors.h.tmp lorawan_down_vectors.h
 
 # --- formatting ----------------------------------------------------------------------------
 FMT_SRC = $(shell git ls-files '*.c' '*.h' 2>/dev/null)
