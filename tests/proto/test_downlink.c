@@ -160,7 +160,7 @@ static void test_command_vectors(void **state)
         const struct lorawan_down_command *c = &lorawan_down_commands[i];
         const char *name = proto_cmd_name(c->cmd.op);
         struct proto_cmd got;
-        uint8_t buf[PROTO_CMD_MAX_LEN];
+        uint8_t buf[PROTO_CMD_MAX_LEN + 1]; /* room for one trailing byte */
         int n;
 
         assert_non_null(name);
