@@ -97,3 +97,109 @@ int region_rx2(const struct region *r, uint32_t up_tmst, struct region_window *o
 {
     return window(r, up_tmst + r->rx2_delay_us, r->rx2_freq_hz, r->rx2_datr, out);
 }
+
+/* "SF<7..12>BW<125|250|500>" into its spreading factor and bandwidth in kHz. */
+static int parse_lora_datr(const char *datr, unsigned *sf, unsigned *bw_khz)
+{
+    unsigned v = 0;
+    const char *p = datr;
+
+    if (datr == NULL || strncmp(p, "SF", 2) != 0) {
+        return -EINVAL;
+    }
+    for (p += 2; *p >= '0' && *p <= '9' && v < 100; p++) {
+        v = v * 10 + (unsigned)(*p - '0');
+    }
+    *sf = v;
+    if (v < 7 || v > 12 || strncmp(p, "BW", 2) != 0) {
+        return -EINVAL;
+    }
+    p += 2;
+    if (strcmp(p, "125") == 0 || strcmp(p, "250") == 0 || strcmp(p, "500") == 0) {
+        *bw_khz =
+            (unsigned)(p[0] - '0') * 100 + (unsigned)(p[1] - '0') * 10 + (unsigned)(p[2] - '0');
+        return 0;
+    }
+    return -EINVAL;
+}
+
+int64_t region_airtime_us(const char *datr, size_t len, bool crc)
+{
+    unsigned sf;
+    unsigned bw;
+    int64_t tsym;
+    int64_t num;
+    int64_t den;
+    int64_t nsym = 8;
+    int de;
+
+    if (parse_lora_datr(datr, &sf, &bw) != 0 || len > 255) {
+        return -EINVAL;
+    }
+    /* Tsym = 2^SF / BW: 8 us per chip at 125 kHz, exact in integers for the three widths. */
+    tsym = ((int64_t)1 << sf) * 1000 / bw;
+    de = bw == 125 && sf >= 11 ? 1 : 0;
+    /* AN1200.13: 8 + max(ceil((8PL - 4SF + 28 + 16CRC - 20IH) / (4(SF - 2DE))) (CR + 4), 0),
+     * explicit header (IH 0), CR 1 (4/5). */
+    num = 8 * (int64_t)len - 4 * (int64_t)sf + 28 + (crc ? 16 : 0);
+    den = 4 * ((int64_t)sf - 2 * de);
+    if (num > 0) {
+        nsym += (num + den - 1) / den * 5;
+    }
+    /* Preamble: 8 programmed symbols + 4.25 = 49/4 symbols. */
+    return tsym * 49 / 4 + nsym * tsym;
+}
+
+static uint64_t duty_used(const struct region_duty *d, size_t sb, uint64_t slot)
+{
+    uint64_t sum = 0;
+
+    for (size_t i = 0; i < REGION_DUTY_BUCKETS; i++) {
+        if (d->slot[sb][i] != 0 && d->slot[sb][i] + REGION_DUTY_BUCKETS > slot) {
+            sum += d->used_us[sb][i];
+        }
+    }
+    return sum;
+}
+
+bool region_duty_allows(const struct region *r, const struct region_duty *d, size_t sb,
+                        uint64_t now_ms, int64_t airtime_us)
+{
+    uint64_t slot = now_ms / REGION_DUTY_SLOT_MS + 1;
+    uint64_t budget;
+
+    if (sb >= r->subband_count || sb >= REGION_SUBBAND_MAX || airtime_us < 0) {
+        return false;
+    }
+    /* The hour's share in us: 3.6e9 us x permille / 1000. */
+    budget = (uint64_t)3600000u * r->subbands[sb].duty_permille;
+    return duty_used(d, sb, slot) + (uint64_t)airtime_us <= budget;
+}
+
+void region_duty_charge(struct region_duty *d, size_t sb, uint64_t now_ms, int64_t airtime_us)
+{
+    uint64_t slot = now_ms / REGION_DUTY_SLOT_MS + 1;
+    size_t i = (size_t)(slot % REGION_DUTY_BUCKETS);
+
+    if (sb >= REGION_SUBBAND_MAX || airtime_us < 0) {
+        return;
+    }
+    if (d->slot[sb][i] != slot) {
+        d->slot[sb][i] = slot;
+        d->used_us[sb][i] = 0;
+    }
+    d->used_us[sb][i] += (uint32_t)airtime_us;
+}
+
+enum region_pick region_pick(const struct region *r, uint64_t elapsed_ms, uint32_t margin_ms)
+{
+    uint64_t ready = elapsed_ms + margin_ms;
+
+    if (ready * 1000u <= r->rx1_delay_us) {
+        return REGION_RX1;
+    }
+    if (ready * 1000u <= r->rx2_delay_us) {
+        return REGION_RX2;
+    }
+    return REGION_NONE;
+}

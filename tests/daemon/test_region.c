@@ -9,6 +9,7 @@
 #include <setjmp.h>
 #include <stdint.h>
 #include <errno.h>
+#include <string.h>
 #include <cmocka.h>
 
 #include "ingest/region.h"
@@ -57,11 +58,66 @@ static void test_region_eu868_refusals(void **state)
     assert_int_equal(r->subbands[region_subband_of(r, 864000000u)].duty_permille, 1);
 }
 
+/* Semtech AN1200.13 by hand: SF7 12 bytes without CRC: Tsym 1024 us, 12.25 + 28 symbols;
+ * SF12 (low data rate optimisation): Tsym 32768 us, 12.25 + 18 symbols (991.232 ms, what
+ * Semtech's LoRa calculator gives for 12 bytes, CR 4/5, no CRC). */
+static void test_region_airtime(void **state)
+{
+    (void)state;
+    assert_int_equal(region_airtime_us("SF7BW125", 12, false), 41216);
+    assert_int_equal(region_airtime_us("SF12BW125", 12, false), 991232);
+    assert_int_equal(region_airtime_us("SF9BW125", 12, false), 144384);
+    /* The CRC adds 16 bits: SF7 20 bytes, 176 / 28 -> 7 blocks of 5 symbols. */
+    assert_int_equal(region_airtime_us("SF7BW125", 20, true), 12544 + 43 * 1024);
+    assert_int_equal(region_airtime_us("SF7BW250", 12, false), 41216 / 2);
+    assert_int_equal(region_airtime_us("SF6BW125", 12, false), -EINVAL);
+    assert_int_equal(region_airtime_us("SF7BW126", 12, false), -EINVAL);
+    assert_int_equal(region_airtime_us("SF7BW125", 256, false), -EINVAL);
+    assert_int_equal(region_airtime_us(NULL, 12, false), -EINVAL);
+}
+
+/* 1 % of an hour is 36 s; the 10 % RX2 band 360 s. Slots age out after the hour. */
+static void test_region_duty(void **state)
+{
+    const struct region *r = region_find("EU868");
+    struct region_duty d;
+    const uint64_t t0 = 10u * 3600000u;
+
+    (void)state;
+    memset(&d, 0, sizeof(d));
+    assert_true(region_duty_allows(r, &d, 2, t0, 36000000));
+    assert_false(region_duty_allows(r, &d, 2, t0, 36000001));
+    region_duty_charge(&d, 2, t0, 35000000);
+    assert_true(region_duty_allows(r, &d, 2, t0 + 1000, 1000000));
+    assert_false(region_duty_allows(r, &d, 2, t0 + 1000, 1000001));
+    /* Another sub-band has its own budget. */
+    assert_true(region_duty_allows(r, &d, 4, t0, 360000000));
+    assert_false(region_duty_allows(r, &d, 3, t0, 3600001)); /* 0.1 % */
+    /* 59 minutes later the charge still counts, an hour and a slot later it does not. */
+    assert_false(region_duty_allows(r, &d, 2, t0 + 59u * 60000u, 1000001));
+    assert_true(region_duty_allows(r, &d, 2, t0 + 65u * 60000u, 36000000));
+    assert_false(region_duty_allows(r, &d, 9, t0, 1));
+}
+
+/* RX1 needs the downlink at the forwarder margin ms before the 1 s delay, RX2 before 2 s. */
+static void test_region_pick(void **state)
+{
+    const struct region *r = region_find("EU868");
+
+    (void)state;
+    assert_int_equal(region_pick(r, 200, 100), REGION_RX1);
+    assert_int_equal(region_pick(r, 900, 100), REGION_RX1);
+    assert_int_equal(region_pick(r, 901, 100), REGION_RX2);
+    assert_int_equal(region_pick(r, 1900, 100), REGION_RX2);
+    assert_int_equal(region_pick(r, 1901, 100), REGION_NONE);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_region_eu868_windows),
-        cmocka_unit_test(test_region_eu868_refusals),
+        cmocka_unit_test(test_region_eu868_windows), cmocka_unit_test(test_region_eu868_refusals),
+        cmocka_unit_test(test_region_airtime),       cmocka_unit_test(test_region_duty),
+        cmocka_unit_test(test_region_pick),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
