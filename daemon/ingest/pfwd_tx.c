@@ -12,13 +12,13 @@
 #include "ingest/base64.h"
 
 static const char *const txack_errors[PFWD_TXACK_COUNT] = {
-    "NONE",     "TOO_LATE", "TOO_EARLY",    "COLLISION_PACKET", "COLLISION_BEACON",
-    "TX_FREQ",  "TX_POWER", "GPS_UNLOCKED", NULL,
+    "NONE",     "TOO_LATE",     "TOO_EARLY", "COLLISION_PACKET", "COLLISION_BEACON", "TX_FREQ",
+    "TX_POWER", "GPS_UNLOCKED", NULL,
 };
 
 static const char *const txack_names[PFWD_TXACK_COUNT] = {
-    "none",    "too_late", "too_early",    "collision_packet", "collision_beacon",
-    "tx_freq", "tx_power", "gps_unlocked", "other",
+    "none",     "too_late",     "too_early", "collision_packet", "collision_beacon", "tx_freq",
+    "tx_power", "gps_unlocked", "other",
 };
 
 enum pfwd_txack pfwd_txack_of(const char *error)

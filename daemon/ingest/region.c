@@ -142,7 +142,7 @@ int64_t region_airtime_us(const char *datr, size_t len, bool crc)
     /* AN1200.13: 8 + max(ceil((8PL - 4SF + 28 + 16CRC - 20IH) / (4(SF - 2DE))) (CR + 4), 0),
      * explicit header (IH 0), CR 1 (4/5). */
     num = 8 * (int64_t)len - 4 * (int64_t)sf + 28 + (crc ? 16 : 0);
-    den = 4 * ((int64_t)sf - 2 * de);
+    den = 4 * ((int64_t)sf - 2 * (int64_t)de);
     if (num > 0) {
         nsym += (num + den - 1) / den * 5;
     }

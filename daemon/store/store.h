@@ -267,6 +267,38 @@ STORE_MUST_CHECK int store_commands_foreach(struct store *s, const uint32_t *dev
  */
 STORE_MUST_CHECK int store_fcnt_down_take(struct store *s, uint32_t devaddr, uint32_t *out);
 
+/* Downlink outcomes, counted like store_count() (written with the next store_flush()) and shown
+ * by `tinyfleet stats` under the bearer "downlink". */
+enum store_dl {
+    STORE_DL_RX1 = 0,  /* PULL_RESP sent for RX1 */
+    STORE_DL_RX2,      /* PULL_RESP sent for RX2 (first choice, or after an RX1 error) */
+    STORE_DL_COAP,     /* a downlink in the payload of a CoAP 2.04 */
+    STORE_DL_TX_OK,    /* TX_ACK without error */
+    STORE_DL_TOO_LATE, /* TX_ACK errors, PROTOCOL.TXT section 6 */
+    STORE_DL_TOO_EARLY,
+    STORE_DL_COLLISION_PACKET,
+    STORE_DL_COLLISION_BEACON,
+    STORE_DL_TX_FREQ,
+    STORE_DL_TX_POWER,
+    STORE_DL_GPS_UNLOCKED,
+    STORE_DL_TX_OTHER,       /* a TX_ACK error string not in that list */
+    STORE_DL_NO_TX_ACK,      /* no TX_ACK came before the window was over */
+    STORE_DL_NO_WINDOW,      /* both windows were too close when the downlink was ready */
+    STORE_DL_DUTY_CYCLE,     /* the forwarder's sub-band had used its hour's airtime */
+    STORE_DL_NO_ROUTE,       /* the forwarder never sent PULL_DATA */
+    STORE_DL_RETRANSMISSION, /* a confirmed frame already stored, acknowledged again */
+    STORE_DL_COUNT
+};
+
+/* "rx1", "rx2", "coap", "tx_ok", "too_late", ...; NULL for other values. */
+const char *store_dl_name(enum store_dl d);
+
+/* store_count_downlink() - count one downlink outcome. Never fails. Loop thread. */
+void store_count_downlink(struct store *s, enum store_dl d);
+
+/* Downlink counters as last flushed: counts[STORE_DL_COUNT]. Return: 0 or -EIO. */
+STORE_MUST_CHECK int store_downlink_stats(struct store *s, uint64_t counts[STORE_DL_COUNT]);
+
 /* ---- the ingest write path (daemon): all inside the open batch ---- */
 
 /*

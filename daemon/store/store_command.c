@@ -8,6 +8,7 @@
 
 #include <assert.h>
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -275,4 +276,89 @@ int store_fcnt_down_take(struct store *s, uint32_t devaddr, uint32_t *out)
     }
     *out = (uint32_t)next;
     return 0;
+}
+
+static const char *const dl_names[STORE_DL_COUNT] = {
+    "rx1",
+    "rx2",
+    "coap",
+    "tx_ok",
+    "too_late",
+    "too_early",
+    "collision_packet",
+    "collision_beacon",
+    "tx_freq",
+    "tx_power",
+    "gps_unlocked",
+    "tx_error_other",
+    "no_tx_ack",
+    "no_window",
+    "duty_cycle",
+    "no_route",
+    "retransmission",
+};
+static const char dl_bearer[] = "downlink";
+
+const char *store_dl_name(enum store_dl d)
+{
+    return (unsigned)d < STORE_DL_COUNT ? dl_names[d] : NULL;
+}
+
+void store_count_downlink(struct store *s, enum store_dl d)
+{
+    assert(s != NULL);
+    if ((unsigned)d < STORE_DL_COUNT) {
+        s->dl_delta[d]++;
+        s->counts_dirty = true;
+    }
+}
+
+int store__write_dl_counts(struct store *s)
+{
+    struct store__binder b;
+    int ret;
+
+    for (size_t i = 0; i < STORE_DL_COUNT; i++) {
+        if (s->dl_delta[i] == 0) {
+            continue;
+        }
+        b = store__bind_start(s, STORE__COUNTER_ADD);
+        store__bind_text(&b, 1, dl_bearer);
+        store__bind_text(&b, 2, dl_names[i]);
+        store__bind_int(&b, 3, s->dl_delta[i] > INT64_MAX ? INT64_MAX : (int64_t)s->dl_delta[i]);
+        ret = store__bind_done(s, &b);
+        ret = ret < 0 ? ret : store__run(s, STORE__COUNTER_ADD);
+        if (ret < 0) {
+            return ret;
+        }
+    }
+    return 0;
+}
+
+int store_downlink_stats(struct store *s, uint64_t counts[STORE_DL_COUNT])
+{
+    sqlite3_stmt *st;
+    int ret = 0;
+    int rc;
+
+    assert(s != NULL && counts != NULL);
+    memset(counts, 0, sizeof(uint64_t) * STORE_DL_COUNT);
+    st = s->st[STORE__COUNTERS];
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        const unsigned char *bearer = sqlite3_column_text(st, 0);
+        const unsigned char *reason = sqlite3_column_text(st, 1);
+        sqlite3_int64 count = sqlite3_column_int64(st, 2);
+
+        for (size_t i = 0; bearer != NULL && reason != NULL && i < STORE_DL_COUNT; i++) {
+            if (strcmp((const char *)bearer, dl_bearer) == 0 &&
+                strcmp((const char *)reason, dl_names[i]) == 0) {
+                counts[i] = count > 0 ? (uint64_t)count : 0;
+            }
+        }
+    }
+    if (rc != SQLITE_DONE) {
+        ret = store__err_from_sqlite(s, rc) == -ENOMEM ? -ENOMEM : -EIO;
+    }
+    (void)sqlite3_reset(st);
+    return ret;
 }

@@ -19,8 +19,8 @@ static const uint8_t ack_frame[12] = {0x60, 0x00, 0x1F, 0x01, 0x26, 0x20,
 
 static void test_pfwd_build_pull_resp_fields(void **state)
 {
-    struct pfwd_txpk tx = {false, 0xFFFFFFF0u, 868100000u, 0, 14, "SF7BW125", true,
-                           ack_frame,  sizeof(ack_frame)};
+    struct pfwd_txpk tx = {false, 0xFFFFFFF0u, 868100000u,       0, 14, "SF7BW125",
+                           true,  ack_frame,   sizeof(ack_frame)};
     uint8_t buf[PFWD_PULL_RESP_MAX];
     const cJSON *t;
     cJSON *root;
