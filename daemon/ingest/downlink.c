@@ -33,8 +33,8 @@ static int transition(struct store *s, struct poststore *p, struct store_command
     return poststore_command(p, c, now_ms);
 }
 
-int downlink_plan(struct store *s, struct poststore *p, uint32_t devaddr, bool ack,
-                  int64_t now_ms, struct downlink_plan *out)
+int downlink_plan(struct store *s, struct poststore *p, uint32_t devaddr, bool ack, int64_t now_ms,
+                  struct downlink_plan *out)
 {
     int rc;
 
@@ -102,6 +102,19 @@ int downlink_make(struct store *s, struct poststore *p, const struct downlink_pl
     out->len = (size_t)rc;
     out->devaddr = plan->devaddr;
     return 0;
+}
+
+int downlink_for(struct store *s, struct poststore *p, uint32_t devaddr, bool ack, int64_t now_ms,
+                 struct downlink_frame *out)
+{
+    struct downlink_plan plan;
+    int rc = downlink_plan(s, p, devaddr, ack, now_ms, &plan);
+
+    if (rc <= 0) {
+        return rc;
+    }
+    rc = downlink_make(s, p, &plan, now_ms, out);
+    return rc < 0 ? rc : 1;
 }
 
 int downlink_answers(struct store *s, struct poststore *p, uint32_t devaddr, const uint8_t *buf,

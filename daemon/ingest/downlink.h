@@ -25,10 +25,10 @@ struct poststore;
 /* What a downlink will carry, decided before it is built (its length sets its airtime). */
 struct downlink_plan {
     uint32_t devaddr;
-    bool ack;                /* acknowledges a confirmed uplink */
-    bool has_cmd;            /* carries cmd on FPort 10 */
+    bool ack;     /* acknowledges a confirmed uplink */
+    bool has_cmd; /* carries cmd on FPort 10 */
     struct store_command cmd;
-    size_t len;              /* the PHYPayload length it will have */
+    size_t len; /* the PHYPayload length it will have */
 };
 
 struct downlink_frame {
@@ -45,8 +45,8 @@ struct downlink_frame {
  * DOWNLINK_MAX_TRIES times becomes failed ("no-answer"), each published through @p.
  * Return: 1 (@out filled), 0 (nothing to send), or a negative errno (store failure).
  */
-int downlink_plan(struct store *s, struct poststore *p, uint32_t devaddr, bool ack,
-                  int64_t now_ms, struct downlink_plan *out);
+int downlink_plan(struct store *s, struct poststore *p, uint32_t devaddr, bool ack, int64_t now_ms,
+                  struct downlink_plan *out);
 
 /*
  * downlink_make() - take the node's next FCntDown, mark the plan's command sent (published
@@ -56,6 +56,11 @@ int downlink_plan(struct store *s, struct poststore *p, uint32_t devaddr, bool a
  */
 int downlink_make(struct store *s, struct poststore *p, const struct downlink_plan *plan,
                   int64_t now_ms, struct downlink_frame *out);
+
+/* downlink_for() - downlink_plan() then downlink_make(), for a bearer that sends at once
+ * (CoAP: the 2.04). Return: 1 and @out built, 0 nothing to send, or a negative errno. */
+int downlink_for(struct store *s, struct poststore *p, uint32_t devaddr, bool ack, int64_t now_ms,
+                 struct downlink_frame *out);
 
 /*
  * downlink_answers() - the decrypted FPort 11 payload of a stored uplink of @devaddr: each

@@ -308,8 +308,8 @@ static void send_slot(struct lora_tx *t, struct slot *s, uint64_t now_ms)
 {
     uint8_t buf[PFWD_PULL_RESP_MAX];
     char gw[2 * PFWD_EUI_LEN + 1] = "?";
-    struct pfwd_txpk tx = {false,          s->w.tmst, s->w.freq_hz, 0,         s->w.power_dbm,
-                           s->w.datr,      true,      s->frame.phy, s->frame.len};
+    struct pfwd_txpk tx = {false,     s->w.tmst, s->w.freq_hz, 0,           s->w.power_dbm,
+                           s->w.datr, true,      s->frame.phy, s->frame.len};
     int n;
     int rc;
 
@@ -355,9 +355,15 @@ void lora_tx_durable(struct lora_tx *t, uint64_t gen)
 }
 
 static const enum store_dl txack_counter[PFWD_TXACK_COUNT] = {
-    STORE_DL_TX_OK,           STORE_DL_TOO_LATE,         STORE_DL_TOO_EARLY,
-    STORE_DL_COLLISION_PACKET, STORE_DL_COLLISION_BEACON, STORE_DL_TX_FREQ,
-    STORE_DL_TX_POWER,        STORE_DL_GPS_UNLOCKED,     STORE_DL_TX_OTHER,
+    STORE_DL_TX_OK,
+    STORE_DL_TOO_LATE,
+    STORE_DL_TOO_EARLY,
+    STORE_DL_COLLISION_PACKET,
+    STORE_DL_COLLISION_BEACON,
+    STORE_DL_TX_FREQ,
+    STORE_DL_TX_POWER,
+    STORE_DL_GPS_UNLOCKED,
+    STORE_DL_TX_OTHER,
 };
 
 void lora_tx_tx_ack(struct lora_tx *t, const uint8_t eui[PFWD_EUI_LEN], uint16_t token,
@@ -370,8 +376,8 @@ void lora_tx_tx_ack(struct lora_tx *t, const uint8_t eui[PFWD_EUI_LEN], uint16_t
             memcmp(s->up.eui, eui, PFWD_EUI_LEN) != 0) {
             continue;
         }
-        store_count_downlink(t->store, (unsigned)e < PFWD_TXACK_COUNT ? txack_counter[e]
-                                                                       : STORE_DL_TX_OTHER);
+        store_count_downlink(t->store,
+                             (unsigned)e < PFWD_TXACK_COUNT ? txack_counter[e] : STORE_DL_TX_OTHER);
         s->state = SLOT_FREE;
         /* The same bytes (same FCntDown) in RX2: the node opens RX2 only when RX1 brought
          * nothing, so it sees the frame at most once. Otherwise the command waits for the
