@@ -115,8 +115,8 @@ static void test_downlink_answers(void **state)
     applied = queue(fx, PROTO_CMD_HEALTH_NOW, 1000, 600000);
     refused = queue(fx, PROTO_CMD_REBOOT, 1000, 600000);
     a[0] = (struct proto_cmd_answer){(uint16_t)applied, PROTO_CMD_HEALTH_NOW, PROTO_CMD_APPLIED};
-    a[1] = (struct proto_cmd_answer){(uint16_t)refused, PROTO_CMD_REBOOT,
-                                     PROTO_CMD_REFUSED_UNKNOWN};
+    a[1] =
+        (struct proto_cmd_answer){(uint16_t)refused, PROTO_CMD_REBOOT, PROTO_CMD_REFUSED_UNKNOWN};
     a[2] = (struct proto_cmd_answer){0x7777, PROTO_CMD_REBOOT, PROTO_CMD_APPLIED}; /* no such */
     n = proto_cmd_answer_encode(a, 3, buf, sizeof(buf));
     assert_int_equal(n, 13);
