@@ -29,8 +29,7 @@ static void put32(uint8_t *p, uint32_t v)
 
 static uint32_t get32(const uint8_t *p)
 {
-    return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) |
-           ((uint32_t)p[3] << 24);
+    return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24);
 }
 
 int node_settings_encode(const struct node_settings *s, uint8_t *buf, size_t cap)
@@ -42,8 +41,8 @@ int node_settings_encode(const struct node_settings *s, uint8_t *buf, size_t cap
     buf[1] = 1;
     put32(&buf[2], s->interval_s);
     put32(&buf[6], s->health_interval_s);
-    buf[10] = (uint8_t)((s->health_never ? FLAG_NEVER : 0u) |
-                        (s->has_fcnt_down ? FLAG_HAS_FCD : 0u));
+    buf[10] =
+        (uint8_t)((s->health_never ? FLAG_NEVER : 0u) | (s->has_fcnt_down ? FLAG_HAS_FCD : 0u));
     buf[11] = (uint8_t)s->duty_permille;
     buf[12] = (uint8_t)(s->duty_permille >> 8);
     buf[13] = s->dr;
@@ -172,8 +171,8 @@ static int on_command(struct node_dl *d, const uint8_t *p, size_t n, uint32_t fc
     s.has_seq = true;
     s.last_seq = c.seq;
     if (commit(d, &s, fcnt_down) != NODE_DL_OK) {
-        d->actions &= (uint8_t)~(NODE_DL_DO_LEARN | NODE_DL_DO_HEALTH | NODE_DL_DO_REBOOT |
-                                 NODE_DL_DO_SETTING);
+        d->actions &= (uint8_t) ~(NODE_DL_DO_LEARN | NODE_DL_DO_HEALTH | NODE_DL_DO_REBOOT |
+                                  NODE_DL_DO_SETTING);
         return NODE_DL_EIO;
     }
     if (repeated) {

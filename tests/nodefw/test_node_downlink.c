@@ -67,14 +67,14 @@ static void test_node_dl_lora_packet_vectors(void **state)
     fake_init(&r.f, &r.h);
     boot(&r);
     /* The bare ACK (FCntDown 0), then ACK + health-now seq 5 (FCntDown 1). */
-    assert_int_equal(node_dl_receive(&r.d, lorawan_down_vectors[0].phy,
-                                     lorawan_down_vectors[0].phy_len),
-                     NODE_DL_OK);
+    assert_int_equal(
+        node_dl_receive(&r.d, lorawan_down_vectors[0].phy, lorawan_down_vectors[0].phy_len),
+        NODE_DL_OK);
     assert_true(r.d.ack);
     assert_int_equal(r.d.answer_count, 0);
-    assert_int_equal(node_dl_receive(&r.d, lorawan_down_vectors[1].phy,
-                                     lorawan_down_vectors[1].phy_len),
-                     NODE_DL_OK);
+    assert_int_equal(
+        node_dl_receive(&r.d, lorawan_down_vectors[1].phy, lorawan_down_vectors[1].phy_len),
+        NODE_DL_OK);
     assert_int_equal(r.d.actions, NODE_DL_DO_HEALTH);
     assert_int_equal(node_dl_answers(&r.d, ans, sizeof(ans)), 5);
     assert_memory_equal(ans, ((uint8_t[]){0x21, 0x05, 0x00, 0x06, 0x00}), 5);
@@ -155,8 +155,9 @@ static void test_node_dl_refusals_and_repeats(void **state)
     assert_int_equal(node_dl_receive(&r.d, buf, n), NODE_DL_OK);
     assert_int_equal(r.d.settings.interval_s, 1);
     assert_int_equal(node_dl_answers(&r.d, ans, sizeof(ans)), 17);
-    assert_memory_equal(ans, ((uint8_t[]){0x24, 0x08, 0x00, 0x01, 0x02, 0x09, 0x00, 0x09, 0x01,
-                                          0x0A, 0x00, 0x01, 0x00, 0x0A, 0x00, 0x01, 0x00}),
+    assert_memory_equal(ans,
+                        ((uint8_t[]){0x24, 0x08, 0x00, 0x01, 0x02, 0x09, 0x00, 0x09, 0x01, 0x0A,
+                                     0x00, 0x01, 0x00, 0x0A, 0x00, 0x01, 0x00}),
                         17);
     assert_int_equal(r.d.stats.refused, 2);
     assert_int_equal(r.d.stats.applied, 1);

@@ -198,7 +198,7 @@ static void log_line(void *ctx, const char *text)
 
 static const struct hal_ops mps2_ops = {
     now_ms,  sleep_ms, sensor_start, sensor_read, radio_send, dgram_send, dgram_recv,
-    nv_read, nv_write, random_u32,   battery_mv,  NULL,       log_line,
+    nv_read, nv_write, random_u32,   battery_mv,  NULL,       log_line,   NULL,
 };
 
 static const struct hal mps2_hal = {&mps2_ops, NULL};

@@ -22,16 +22,16 @@
 
 /* What commands change; 0 in a field means "the firmware's default". */
 struct node_settings {
-    uint32_t interval_s;                /* periodic report (anomaly summary) period */
-    uint32_t health_interval_s;         /* health period; 0 default */
-    bool health_never;                  /* health-interval 0: no periodic health */
-    uint16_t duty_permille;             /* share of the legal duty cycle, 0 = 1000 */
-    uint8_t dr;                         /* uplink data rate + 1; 0 = configured */
-    uint8_t min_conf[NODE_DL_CLASSES];  /* per class, value / 255; 0 = the model's own */
-    bool has_fcnt_down;                 /* a downlink was accepted since provisioning */
-    uint32_t last_fcnt_down;            /* the last FCntDown accepted */
-    bool has_seq;                       /* a command was seen */
-    uint16_t last_seq;                  /* its sequence number */
+    uint32_t interval_s;               /* periodic report (anomaly summary) period */
+    uint32_t health_interval_s;        /* health period; 0 default */
+    bool health_never;                 /* health-interval 0: no periodic health */
+    uint16_t duty_permille;            /* share of the legal duty cycle, 0 = 1000 */
+    uint8_t dr;                        /* uplink data rate + 1; 0 = configured */
+    uint8_t min_conf[NODE_DL_CLASSES]; /* per class, value / 255; 0 = the model's own */
+    bool has_fcnt_down;                /* a downlink was accepted since provisioning */
+    uint32_t last_fcnt_down;           /* the last FCntDown accepted */
+    bool has_seq;                      /* a command was seen */
+    uint16_t last_seq;                 /* its sequence number */
 };
 
 enum node_dl_err {
@@ -69,12 +69,12 @@ struct node_dl {
     uint32_t devaddr;
     const uint8_t *nwkskey; /* PROTO_AES_KEY bytes, owned by the node's config */
     const uint8_t *appskey;
-    struct fcnt *fcnt;      /* where the settings record is stored (fcnt_set_tail()) */
+    struct fcnt *fcnt; /* where the settings record is stored (fcnt_set_tail()) */
     struct node_settings settings;
     struct proto_cmd_answer answers[PROTO_CMD_ANSWER_MAX]; /* for the next FPort 11 uplink */
     uint8_t answer_count;
-    uint8_t actions;        /* NODE_DL_DO_* */
-    bool ack;               /* the last accepted downlink carried ACK */
+    uint8_t actions; /* NODE_DL_DO_* */
+    bool ack;        /* the last accepted downlink carried ACK */
     struct node_dl_stats stats;
 };
 
