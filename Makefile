@@ -94,7 +94,7 @@ $(1)/tinyfleet: $(1)/obj/cli/tinyfleet.o $(1)/libcli.a $(1)/libdaemon.a $(1)/lib
 	$$(Q)$(2) $(3) $(4) -o $$@ $$^ $$(PKG_LIBS)
 $(1)/tinyfleet-node: $$(NODESIM_SRC:%.c=$(1)/obj/%.o) $(1)/libhost.a $(1)/libnodefw.a \
                      $(1)/libproto.a
-	$$(Q)$(2) $(3) $(4) -o $$@ $$^ -linih -lm
+	$$(Q)$(2) $(3) $(4) -o $$@ $$^ -linih -lcjson -lm
 $(1)/tinyfleet-train: $(1)/obj/host/train/main.o $(1)/libtrain.a $(1)/libhost.a \
                       $(1)/libnodefw.a $(1)/libproto.a
 	$$(Q)$(2) $(3) $(4) -o $$@ $$^ -lm

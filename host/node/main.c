@@ -38,7 +38,8 @@ static int usage(FILE *out, int rc)
             "                          (--coap coap://HOST[:PORT]/up | --forwarder HOST:PORT)\n"
             "                          (--wav FILE | --event KIND [--seconds S --at S --snr DB])\n"
             "                          [--speed X] [--nv FILE] [--health-s N] [--batch-s N]\n"
-            "                          [--sf N] [--eui HEX16] [--k N] [--seed N] [-v]\n"
+            "                          [--sf N] [--eui HEX16] [--k N] [--seed N] [--confirmed]\n"
+            "                          [--rx] [-v]\n"
             "       tinyfleet-node fleet --scenario FILE [--speed X] [--duration-s N]\n"
             "                            [--coap URI] [--forwarder HOST:PORT] [--list] [-v]\n"
             "\n"
@@ -88,7 +89,8 @@ static const struct command_help {
      "                          (--coap coap://HOST[:PORT]/up | --forwarder HOST:PORT)\n"
      "                          (--wav FILE | --event KIND [--seconds S --at S --snr DB])\n"
      "                          [--speed X] [--nv FILE] [--health-s N] [--batch-s N]\n"
-     "                          [--sf N] [--eui HEX16] [--k N] [--seed N] [-v]\n"
+     "                          [--sf N] [--eui HEX16] [--k N] [--seed N] [--confirmed]\n"
+     "                          [--rx] [-v]\n"
      "\n"
      "One node on the host HAL; at the end of the input it flushes and prints its\n"
      "counters as one JSON line.\n"
@@ -108,6 +110,10 @@ static const struct command_help {
      "  --sf N               LoRa spreading factor, 7..12\n"
      "  --eui HEX16          the forwarder's gateway EUI in PUSH_DATA\n"
      "  --k N                how far the stored counter limit runs ahead (1..16383)\n"
+     "  --confirmed          confirmed uplinks: the gateway acknowledges each (implies --rx)\n"
+     "  --rx                 forwarder: open the receive windows after each uplink (RX1 1 s,\n"
+     "                       RX2 2 s, real time): downlinks (ACKs, commands) reach the node,\n"
+     "                       and the next uplink waits for the windows to close\n"
      "  -v, --verbose        log what the node does to stderr\n"},
     {"fleet", "usage: tinyfleet-node fleet --scenario FILE [--speed X] [--duration-s N]\n"
               "                            [--coap URI] [--forwarder HOST:PORT] [--list] [-v]\n"
@@ -437,6 +443,8 @@ static const struct option run_options[] = {{"profile", required_argument, NULL,
                                             {"k", required_argument, NULL, 'k'},
                                             {"seed", required_argument, NULL, 'r'},
                                             {"verbose", no_argument, NULL, 'v'},
+                                            {"confirmed", no_argument, NULL, 'C'},
+                                            {"rx", no_argument, NULL, 'R'},
                                             {NULL, 0, NULL, 0}};
 
 /* What `run` was given. */
@@ -458,6 +466,8 @@ struct run_opts {
     bool have_nk;
     bool have_ak;
     bool verbose;
+    bool confirmed; /* --confirmed */
+    bool rx;        /* --rx (or --confirmed) */
 };
 
 /* One option of `run` into @o. Return: 0; 2 for a bad value (said why); -1 for an option
@@ -507,6 +517,13 @@ static int run_option(int c, const char *arg, struct run_opts *o)
         return hostutil_num("k", arg, 1, 16383, &o->k) != 0 ? 2 : 0;
     case 'v':
         o->verbose = true;
+        return 0;
+    case 'C':
+        o->confirmed = true;
+        o->rx = true;
+        return 0;
+    case 'R':
+        o->rx = true;
         return 0;
     default:
         return -1;
@@ -561,6 +578,7 @@ static void run_config(const struct run_opts *o, struct node_config *cfg)
     memcpy(cfg->nwkskey, o->cfg.nwkskey, sizeof(cfg->nwkskey));
     memcpy(cfg->appskey, o->cfg.appskey, sizeof(cfg->appskey));
     cfg->fcnt_k = (uint16_t)o->k;
+    cfg->confirmed = o->confirmed;
     if (o->health_s >= 0) {
         cfg->agg.health_period_ms = (uint32_t)o->health_s * 1000u;
     }
@@ -605,6 +623,12 @@ static int run_connect(const struct run_opts *o, struct host_node *hn, struct ho
         return 1;
     }
     hn->fwd = fwd;
+    hn->rx_enabled = o->rx;
+    if (o->rx && host_fwd_pull(fwd) != 0) {
+        fprintf(stderr, "tinyfleet-node: --forwarder: cannot send PULL_DATA: %s\n",
+                strerror(errno));
+        return 1;
+    }
     return 0;
 }
 
