@@ -17,14 +17,14 @@
 
 #include <cjson/cJSON.h>
 
-#define RX1_US      1000000u /* EU868 RECEIVE_DELAY1 */
-#define RX2_US      2000000u /* RECEIVE_DELAY2 */
-#define RX_END_US   2300000u /* RX2 is over: nothing more for this uplink */
-#define LATE_US     10000    /* a concentrator needs a packet this far ahead of its tmst */
-#define EARLY_US    5000000  /* and refuses one further ahead than this */
-#define PULL_RESP   0x03u
-#define TX_ACK      0x05u
-#define PULL_DATA   0x02u
+#define RX1_US    1000000u /* EU868 RECEIVE_DELAY1 */
+#define RX2_US    2000000u /* RECEIVE_DELAY2 */
+#define RX_END_US 2300000u /* RX2 is over: nothing more for this uplink */
+#define LATE_US   10000    /* a concentrator needs a packet this far ahead of its tmst */
+#define EARLY_US  5000000  /* and refuses one further ahead than this */
+#define PULL_RESP 0x03u
+#define TX_ACK    0x05u
+#define PULL_DATA 0x02u
 
 uint32_t host_rx_tmst_now(void)
 {
@@ -74,13 +74,14 @@ static int unbase64(const char *in, uint8_t *out, size_t cap)
         int v[4];
 
         for (int k = 0; k < 4; k++) {
-            v[k] = in[i + (size_t)k] == '=' && i + 4u == n && k >= 2 ? 0 : b64val(in[i + (size_t)k]);
+            v[k] =
+                in[i + (size_t)k] == '=' && i + 4u == n && k >= 2 ? 0 : b64val(in[i + (size_t)k]);
             if (v[k] < 0) {
                 return -1;
             }
         }
-        uint32_t w = (uint32_t)v[0] << 18 | (uint32_t)v[1] << 12 | (uint32_t)v[2] << 6 |
-                     (uint32_t)v[3];
+        uint32_t w =
+            (uint32_t)v[0] << 18 | (uint32_t)v[1] << 12 | (uint32_t)v[2] << 6 | (uint32_t)v[3];
         size_t take = in[i + 2] == '=' ? 1u : in[i + 3] == '=' ? 2u : 3u;
 
         if (o + take > cap) {
