@@ -49,6 +49,9 @@ struct duty_entry {
 
 struct lora_tx {
     uv_timer_t timer; /* timer.data = this */
+    uv_idle_t idle;   /* active while a downlink waits in the open batch: the loop must not
+                         block in poll before the commit (a check handle) runs */
+    int open_handles; /* the last close callback frees this */
     struct store *store;
     struct poststore *post;
     const struct region *region;
@@ -95,6 +98,12 @@ static struct region_duty *ledger_of(struct lora_tx *t, const uint8_t eui[PFWD_E
 }
 
 static void on_timer(uv_timer_t *timer);
+
+/* Nothing to do: being active is what keeps the loop from blocking until the commit. */
+static void on_idle(uv_idle_t *h)
+{
+    (void)h;
+}
 
 static void arm(struct lora_tx *t)
 {
@@ -194,6 +203,9 @@ static void on_timer(uv_timer_t *timer)
             s->state = SLOT_FREE;
         }
     }
+    if (store_pending(t->store)) {
+        (void)uv_idle_start(&t->idle, on_idle); /* commit it this turn of the loop */
+    }
     arm(t);
 }
 
@@ -213,7 +225,15 @@ int lora_tx_new(uv_loop_t *loop, struct store *store, struct poststore *post,
         free(t);
         return rc;
     }
+    t->open_handles = 1;
     t->timer.data = t;
+    rc = uv_idle_init(loop, &t->idle);
+    if (rc != 0) {
+        lora_tx_close(t);
+        return rc;
+    }
+    t->open_handles++;
+    t->idle.data = t;
     t->store = store;
     t->post = post;
     t->region = region;
@@ -227,13 +247,20 @@ int lora_tx_new(uv_loop_t *loop, struct store *store, struct poststore *post,
 
 static void on_close(uv_handle_t *h)
 {
-    free(h->data);
+    struct lora_tx *t = h->data;
+
+    if (--t->open_handles == 0) {
+        free(t);
+    }
 }
 
 void lora_tx_close(struct lora_tx *t)
 {
     if (t != NULL) {
         (void)log_limit_flush(&t->lim, uv_now(t->timer.loop), true);
+        if (t->open_handles > 1) {
+            uv_close((uv_handle_t *)&t->idle, on_close);
+        }
         uv_close((uv_handle_t *)&t->timer, on_close);
     }
 }
@@ -286,6 +313,9 @@ void lora_tx_committed(struct lora_tx *t, int flush_rc, uint64_t gen)
 {
     bool due = false;
 
+    if (t != NULL) {
+        (void)uv_idle_stop(&t->idle);
+    }
     for (size_t i = 0; t != NULL && i < SLOT_MAX; i++) {
         struct slot *s = &t->slot[i];
 

@@ -74,9 +74,9 @@ check "tinyfleetd starts" "$log" start_daemon "$log"
 
 # --- a confirmed uplink: one ACK, best forwarder, RX1 ---------------------------------------
 fwd "$C1"
-check "confirmed uplink: one PULL_RESP to the best forwarder, RX1, well formed" "$tmp/dl.show" \
+check "confirmed uplink: one PULL_RESP to the best forwarder, RX1, over 500 ms ahead, well formed" "$tmp/dl.show" \
     dl_is 'len(d) == 1 and d[0]["eui"] == "AA555A0000000101" and d[0]["window"] == "rx1" and
-    d[0]["well_formed"] and d[0]["powe"] == 14 and d[0]["lead_ms"] > 100'
+    d[0]["well_formed"] and d[0]["powe"] == 14 and d[0]["lead_ms"] > 500'
 check "lora-packet: unconfirmed data down, ACK, FCntDown 0, no FPort, MIC good" "$tmp/dl.show" \
     dl_is 'd[0]["lp"] == {"dir": "down", "mtype": "Unconfirmed Data Down",
     "devaddr": "26011F00", "fcnt": 0, "ack": True, "fpending": False, "fport": None,
@@ -112,7 +112,7 @@ check "command $id: sent, tried once" /dev/null \
 # --- TX_ACK with an error: the same bytes in RX2 -----------------------------------------------
 C4=$("$T" frame encode --devaddr "$DEV" --fcnt 4 --fport 2 --payload 01D00C19100E00000100030500020000 \
     --nwkskey "$NK" --appskey "$AK" --confirmed)
-fwd --txack COLLISION_PACKET --wait 2.2 "$C4"
+fwd --txack COLLISION_PACKET --wait 0.8 "$C4"
 check "TX_ACK COLLISION_PACKET for RX1: the same downlink again for RX2, 27 dBm" "$tmp/dl.show" \
     dl_is 'len(d) == 2 and [x["window"] for x in d] == ["rx1", "rx2"] and
     d[0]["data"] == d[1]["data"] and d[1]["powe"] == 27 and all(x["well_formed"] for x in d) and
@@ -128,7 +128,7 @@ check "no TX_ACK: the downlink went once (the command's answer came in the uplin
     "$tmp/dl.show" dl_is 'len(d) == 1 and d[0]["lp"]["ack"] and d[0]["lp"]["fport"] is None'
 check "the FPort 11 answer marked command $id acknowledged (applied)" /dev/null \
     test "$(sqlv "SELECT state, status FROM commands WHERE id = $id")" = "acknowledged|applied"
-sleep 2
+sleep 2.6
 check "stats: rx1 5, rx2 1, tx_ok 4, collision 1, no_tx_ack 1, retransmission 1" \
     "$tmp/stat.show" stat_is rx1=5 rx2=1 tx_ok=4 collision_packet=1 no_tx_ack=1 retransmission=1
 check "outbox: retained messages sent, sent, acknowledged on tf/node/$DEV/command/$id" /dev/null \

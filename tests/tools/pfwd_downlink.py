@@ -68,7 +68,7 @@ def main():
     ap.add_argument("--snr", action="append", type=float, default=[],
                     help="SNR of each forwarder in --eui order (default 9, 3, -3, ...)")
     ap.add_argument("--txack", default="ok", help="ok, none, or an error string")
-    ap.add_argument("--wait", type=float, default=1.3, help="listening after each frame, s")
+    ap.add_argument("--wait", type=float, default=0.6, help="listening after each frame, s")
     ap.add_argument("--tmst", type=int, default=4294000000,
                     help="concentrator tmst of the first frame (default near the 2^32 wrap)")
     ap.add_argument("frames", nargs="+", help="PHYPayloads in hex")
