@@ -5,8 +5,9 @@
 # PHYPayload, Content-Format 42), built in the frame's batch and sent once it is durable.
 # Checks, each downlink verified by lora-packet: a confirmed frame gets an ACK (FCntDown 0),
 # an unconfirmed one with nothing queued a bare 2.04, a queued command arrives on FPort 10
-# and is marked sent, the node's FPort 11 answer marks it acknowledged, and `stats` counts
-# the downlinks under "coap".
+# and is marked sent, the node's FPort 11 answer marks it acknowledged, each state change
+# reaches a real mosquitto retained on <prefix>/node/<DEVADDR>/command/<id>, and `stats`
+# counts the downlinks under "coap".
 # Run from the repository root: BUILD=/abs/build sh tests/integration/downlink_coap.sh
 
 # shellcheck disable=SC2317 # helpers are run by check and eval, which shellcheck does not follow
@@ -15,6 +16,8 @@ set -u
 NAME=downlink_coap
 # shellcheck source=tests/integration/common.inc
 . tests/integration/common.inc
+# shellcheck source=tests/integration/mqtt.inc
+. tests/integration/mqtt.inc
 
 export NODE_PATH="$PWD/tests/vectors/node_modules"
 
@@ -45,7 +48,11 @@ sqlv() { sqlite3 -batch "$db" "$@"; }
 HEALTH=01D00C19100E00000100030500020000
 
 free_ports PORT
+tcp_port BPORT
 write_conf "$conf" test "$db" "127.0.0.1:$PORT" ""
+printf '[mqtt]\nhost = 127.0.0.1\nport = %s\nprefix = %s\n' "$BPORT" "$PREFIX" >>"$conf"
+start_broker "$BPORT" || nok "mosquitto starts" "$tmp/mosquitto-$BPORT.log"
+subscribe
 check "node $DEV registered" "$tmp/out" add_node "$DEV"
 check "tinyfleetd starts" "$log" start_daemon "$log"
 
@@ -73,6 +80,16 @@ post 4 4 11 "21${seq}0100"
 check "the node's FPort 11 answer: command acknowledged, nothing more to send" /dev/null \
     eval 'test "$(sqlv "SELECT state, status FROM commands WHERE id = $id")" = \
         "acknowledged|applied" && [ ! -s "$tmp/dl.4" ]'
+
+n=0
+while [ "$n" -lt 50 ] && ! grep -q "command/$id .*acknowledged" "$tmp/sub.out"; do
+    sleep 0.1
+    n=$((n + 1))
+done
+check "MQTT: sent then acknowledged, retained, on $PREFIX/node/$DEV/command/$id" "$tmp/sub.out" \
+    eval 'grep "command/$id " "$tmp/sub.out" | grep -o "\"state\":\"[a-z]*\"" | tr "\n" " " |
+        grep -qx "\"state\":\"sent\" \"state\":\"acknowledged\" " &&
+        retained "$PREFIX/node/$DEV/command/$id" | grep -q "\"status\":\"applied\""'
 
 stop_daemon TERM 10
 check "tinyfleetd exits 0 on SIGTERM" /dev/null test "$rc" = 0
