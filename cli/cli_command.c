@@ -17,6 +17,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "config/config.h"
 #include "proto/command.h"
 #include "store/store.h"
 #include "util/hex.h"
@@ -256,7 +257,11 @@ int cli_node_command(const struct global_opts *g, int argc, char **argv)
     if (ret != 0) {
         goto out;
     }
-    rc = store_command_add(db.store, devaddr, &c, now_ms(), (int64_t)ttl_s * 1000, &out);
+    /* With the daemon's config and a broker in it, "queued" is published like the later
+     * states (the daemon sends it with its next messages). */
+    rc = store_command_add_published(
+        db.store, devaddr, &c, now_ms(), (int64_t)ttl_s * 1000,
+        db.config != NULL && db.config->mqtt.host[0] != '\0' ? db.config->mqtt.prefix : NULL, &out);
     if (rc == -ENOENT) {
         cli_errf(cmd_verb, "no node %08X (`tinyfleet node add` registers one)", (unsigned)devaddr);
         ret = CLI_EXIT_FAIL;

@@ -237,6 +237,15 @@ STORE_MUST_CHECK int store_command_add(struct store *s, uint32_t devaddr,
                                        const struct proto_cmd *cmd, int64_t now_ms, int64_t ttl_ms,
                                        struct store_command *out);
 
+/* store_command_add_published() - store_command_add(), and in the same transaction its state
+ * "queued" as a retained outbox row on <@topic_prefix>/node/<DEVADDR>/command/<id> (the
+ * JSON the daemon publishes for the later states), which the daemon's publisher sends with
+ * its next messages. @topic_prefix NULL: as store_command_add(). Return: as it. */
+STORE_MUST_CHECK int store_command_add_published(struct store *s, uint32_t devaddr,
+                                                 const struct proto_cmd *cmd, int64_t now_ms,
+                                                 int64_t ttl_ms, const char *topic_prefix,
+                                                 struct store_command *out);
+
 /* store_command_pending() - @devaddr's oldest queued or sent command. Sees the open batch.
  * Return: 0, -ENOENT (none), -EIO. */
 STORE_MUST_CHECK int store_command_pending(struct store *s, uint32_t devaddr,

@@ -15,6 +15,7 @@
 #include <sqlite3.h>
 
 #include "store/store_int.h"
+#include "util/rfc3339.h"
 
 static const char *const state_names[STORE_CMD_STATE_COUNT] = {
     "queued", "sent", "acknowledged", "failed", "expired",
@@ -114,8 +115,46 @@ static int add_rows(struct store *s, uint32_t devaddr, const struct proto_cmd *c
     return ret < 0 ? ret : store__run(s, STORE__CMD_PAYLOAD);
 }
 
+/* The "queued" message of command @id, as poststore_command() writes the later ones. */
+static int add_queued_row(struct store *s, const char *prefix, uint32_t devaddr, int64_t id,
+                          uint8_t op, int64_t now_ms)
+{
+    char topic[256];
+    char json[256];
+    char when[RFC3339_LEN];
+    struct store__binder b;
+    const char *name = proto_cmd_name(op);
+    int n;
+    int ret;
+
+    rfc3339_format(now_ms, when);
+    n = snprintf(topic, sizeof(topic), "%s/node/%08X/command/%lld", prefix, (unsigned)devaddr,
+                 (long long)id);
+    if (n < 0 || (size_t)n >= sizeof(topic)) {
+        return -EINVAL;
+    }
+    (void)snprintf(json, sizeof(json),
+                   "{\"id\":%lld,\"devaddr\":\"%08X\",\"command\":\"%s\",\"state\":\"queued\","
+                   "\"status\":\"\",\"tries\":0,\"time\":\"%s\"}",
+                   (long long)id, (unsigned)devaddr, name != NULL ? name : "unknown", when);
+    b = store__bind_start(s, STORE__OUTBOX_ADD);
+    store__bind_text(&b, 1, topic);
+    store__bind_blob(&b, 2, json, strlen(json));
+    store__bind_int(&b, 3, 1);
+    store__bind_int(&b, 4, now_ms);
+    ret = store__bind_done(s, &b);
+    return ret < 0 ? ret : store__run(s, STORE__OUTBOX_ADD);
+}
+
 int store_command_add(struct store *s, uint32_t devaddr, const struct proto_cmd *cmd,
                       int64_t now_ms, int64_t ttl_ms, struct store_command *out)
+{
+    return store_command_add_published(s, devaddr, cmd, now_ms, ttl_ms, NULL, out);
+}
+
+int store_command_add_published(struct store *s, uint32_t devaddr, const struct proto_cmd *cmd,
+                                int64_t now_ms, int64_t ttl_ms, const char *topic_prefix,
+                                struct store_command *out)
 {
     uint8_t probe[PROTO_CMD_MAX_LEN];
     struct store_node n;
@@ -140,6 +179,10 @@ int store_command_add(struct store *s, uint32_t devaddr, const struct proto_cmd 
         return -EIO;
     }
     ret = add_rows(s, devaddr, cmd, now_ms, ttl_ms, &id);
+    if (ret == 0 && topic_prefix != NULL) {
+        ret = add_queued_row(s, topic_prefix, devaddr, id, cmd->op, now_ms);
+        ret = ret == -EINVAL ? -EIO : ret;
+    }
     if (ret == 0) {
         ret = store__run(s, STORE__COMMIT) < 0 ? -EIO : 0;
     }

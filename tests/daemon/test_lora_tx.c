@@ -66,9 +66,8 @@ static void rig_open(struct fixture *fx, struct rig *r)
     assert_int_equal(store_daemon_mode(fx->s), 0);
     r->sent.route = 1;
     assert_int_equal(uv_loop_init(&r->loop), 0);
-    assert_int_equal(lora_tx_new(&r->loop, fx->s, NULL, region_find("EU868"), 0, on_send,
-                                 &r->sent, &r->tx),
-                     0);
+    assert_int_equal(
+        lora_tx_new(&r->loop, fx->s, NULL, region_find("EU868"), 0, on_send, &r->sent, &r->tx), 0);
 }
 
 static void rig_close(struct rig *r)
@@ -103,9 +102,9 @@ static void up_one(struct fixture *fx, struct rig *r, bool confirmed, uint32_t t
     memcpy(up.eui, EUI, sizeof(EUI));
     uv_update_time(&r->loop);
     lora_tx_uplink(r->tx, &up, uv_now(&r->loop) - age_ms);
-    commit(fx, r);                               /* the uplink's batch */
-    (void)uv_run(&r->loop, UV_RUN_NOWAIT);       /* the timer: planned in a new batch */
-    commit(fx, r);                               /* that batch: sent once durable */
+    commit(fx, r);                         /* the uplink's batch */
+    (void)uv_run(&r->loop, UV_RUN_NOWAIT); /* the timer: planned in a new batch */
+    commit(fx, r);                         /* that batch: sent once durable */
 }
 
 static int64_t dl_count(struct fixture *fx, const char *name)

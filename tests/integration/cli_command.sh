@@ -79,6 +79,23 @@ check_run "commands --node of a node without any: (no commands)" \
     eval 'rc_is 0 && stdout_has "(no commands)"'
 run --db "$DB" commands extra
 check_run "commands with an operand: exit 2" eval 'rc_is 2'
+
+# With -c naming a config with a broker: "queued" goes to the outbox in the same transaction,
+# retained, on <prefix>/node/<DEVADDR>/command/<id>; without a broker (or with --db) nothing.
+outbox() { sql "SELECT count(*) FROM outbox"; }
+printf '[storage]\npath = %s\n[mqtt]\nhost = 127.0.0.1\nprefix = tf/x\n' "$DB" >"$tmp/mq.conf"
+run -c "$tmp/mq.conf" node command "$DEV" learn-restart
+id=$(cat "$tmp/out")
+check_run "node command with a broker in the config: the queued state in the outbox, retained" \
+    eval 'rc_is 0 && [ "$(outbox)" -eq 1 ] &&
+          [ "$(sql "SELECT topic, retain FROM outbox")" = "tf/x/node/26011F00/command/$id|1" ] &&
+          sql "SELECT CAST(payload AS TEXT) FROM outbox" | python3 -c "import json, sys
+j = json.load(sys.stdin)
+sys.exit(0 if j[\"state\"] == \"queued\" and j[\"command\"] == \"learn-restart\" and
+         j[\"id\"] == $id and j[\"tries\"] == 0 else 1)"'
+printf '[storage]\npath = %s\n' "$DB" >"$tmp/nomq.conf"
+run -c "$tmp/nomq.conf" node command "$DEV" learn-restart
+check_run "...without a broker in the config: no outbox row" eval 'rc_is 0 && [ "$(outbox)" -eq 1 ]'
 run --db "$DB" node remove "$DEV"
 check_run "node remove takes its commands along" eval '[ "$(queued)" -eq 0 ]'
 
