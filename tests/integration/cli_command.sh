@@ -85,6 +85,7 @@ check_run "commands with an operand: exit 2" eval 'rc_is 2'
 outbox() { sql "SELECT count(*) FROM outbox"; }
 printf '[storage]\npath = %s\n[mqtt]\nhost = 127.0.0.1\nprefix = tf/x\n' "$DB" >"$tmp/mq.conf"
 run -c "$tmp/mq.conf" node command "$DEV" learn-restart
+# shellcheck disable=SC2034 # read by the eval of the next check
 id=$(cat "$tmp/out")
 check_run "node command with a broker in the config: the queued state in the outbox, retained" \
     eval 'rc_is 0 && [ "$(outbox)" -eq 1 ] &&

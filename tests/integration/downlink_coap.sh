@@ -25,6 +25,7 @@ export NODE_PATH="$PWD/tests/vectors/node_modules"
 # $tmp/dl.N (empty file when none), coap-client's log in $tmp/post.N.
 post() {
     n=$1
+    # shellcheck disable=SC2086 # an absent --confirmed must be no argument at all
     "$T" frame encode --devaddr "$DEV" --fcnt "$2" --fport "$3" --payload "$4" \
         --nwkskey "$NK" --appskey "$AK" ${5:-} >"$tmp/up.$n.hex"
     python3 -c 'import sys
