@@ -64,8 +64,8 @@ static void downlink(const uint8_t *data, size_t size)
     CHECK(f.phy == data && f.phy_len == size);
     CHECK(f.fopts_len <= PROTO_FRAME_MAX_FOPTS);
     if (f.has_fport) {
-        CHECK(f.frm_payload >= data && f.frm_payload + f.frm_len + PROTO_FRAME_MIC_LEN ==
-                                           data + size);
+        CHECK(f.frm_payload >= data &&
+              f.frm_payload + f.frm_len + PROTO_FRAME_MIC_LEN == data + size);
     } else {
         CHECK(f.frm_len == 0);
     }
