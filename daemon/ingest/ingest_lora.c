@@ -211,6 +211,7 @@ static void offer_downlink(struct ingest_lora *l, const struct pfwd_rxpk *p, con
     up.confirmed = res->confirmed;
     up.retransmission = res->retransmission;
     up.frame_id = res->reason == STORE_ACCEPTED ? res->frame_id : 0;
+    up.fcnt = res->fcnt;
     up.tmst = p->tmst;
     up.freq_hz = p->freq_hz;
     memcpy(up.datr, p->datr, sizeof(up.datr));

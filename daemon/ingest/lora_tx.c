@@ -14,8 +14,9 @@
 #include "util/hex.h"
 #include "util/log.h"
 
-#define SLOT_MAX 1024u /* downlinks on their way at once; more uplinks wait for the next */
-#define DUTY_MAX 64u   /* forwarders whose airtime is kept; the least recent makes room */
+#define SLOT_MAX    1024u /* downlinks on their way at once; more uplinks wait for the next */
+#define DUTY_MAX    64u   /* forwarders whose airtime is kept; the least recent makes room */
+#define RETRANS_MAX 64u   /* frames whose retransmissions are counted; the oldest makes room */
 /* A TX_ACK later than RX2's time plus this is not coming: the slot is freed. */
 #define TX_ACK_WAIT_MS 1000u
 
@@ -47,6 +48,13 @@ struct duty_entry {
     struct region_duty ledger;
 };
 
+/* How often one confirmed frame (DevAddr, FCnt) came again. */
+struct retrans {
+    uint32_t devaddr;
+    uint32_t fcnt;
+    uint32_t count;
+};
+
 struct lora_tx {
     uv_timer_t timer; /* timer.data = this */
     uv_idle_t idle;   /* active while a downlink waits in the open batch: the loop must not
@@ -61,6 +69,8 @@ struct lora_tx {
     uint16_t next_token;
     struct log_limit lim;
     struct duty_entry duty[DUTY_MAX];
+    struct retrans retrans[RETRANS_MAX];
+    size_t retrans_next; /* the entry the next new frame overwrites */
     struct slot slot[SLOT_MAX];
 };
 
@@ -265,11 +275,41 @@ void lora_tx_close(struct lora_tx *t)
     }
 }
 
+/* Whether a retransmission of @up still gets an ACK; counts it. */
+static bool retrans_allowed(struct lora_tx *t, const struct lora_tx_up *up)
+{
+    struct retrans *e = NULL;
+
+    for (size_t i = 0; i < RETRANS_MAX; i++) {
+        if (t->retrans[i].count != 0 && t->retrans[i].devaddr == up->devaddr &&
+            t->retrans[i].fcnt == up->fcnt) {
+            e = &t->retrans[i];
+            break;
+        }
+    }
+    if (e == NULL) {
+        e = &t->retrans[t->retrans_next];
+        t->retrans_next = (t->retrans_next + 1) % RETRANS_MAX;
+        e->devaddr = up->devaddr;
+        e->fcnt = up->fcnt;
+        e->count = 0;
+    }
+    if (e->count >= LORA_TX_RETRANS_MAX) {
+        return false;
+    }
+    e->count++;
+    return true;
+}
+
 void lora_tx_uplink(struct lora_tx *t, const struct lora_tx_up *up, uint64_t now_ms)
 {
     struct store_command c;
 
     if (t == NULL) {
+        return;
+    }
+    if (up->retransmission && !retrans_allowed(t, up)) {
+        store_count_downlink(t->store, STORE_DL_RETRANS_REFUSED);
         return;
     }
     /* An unconfirmed uplink of a node with nothing queued needs nothing back. */

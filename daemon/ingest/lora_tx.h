@@ -43,6 +43,7 @@ struct lora_tx_up {
     bool confirmed;      /* wants an ACK */
     bool retransmission; /* confirmed and already stored: the ACK again */
     int64_t frame_id;    /* the stored frame, for later copies; 0 for a retransmission */
+    uint32_t fcnt;       /* the uplink's counter (retransmissions are counted per counter) */
     uint32_t tmst;       /* concentrator time at the end of reception, us */
     uint32_t freq_hz;
     char datr[PFWD_DATR_MAX];
@@ -61,6 +62,11 @@ int lora_tx_new(uv_loop_t *loop, struct store *store, struct poststore *post,
 
 /* lora_tx_close() - stop; memory goes in the timer's close callback. NULL: no-op. */
 void lora_tx_close(struct lora_tx *t);
+
+/* A node repeats a confirmed frame whose ACK it missed a few times (LoRaWAN NbTrans, at most
+ * 15); a recorded frame replayed more often than this is someone spending the gateway's
+ * airtime, and gets no more ACKs (counted as retransmission_refused). */
+#define LORA_TX_RETRANS_MAX 8u
 
 /* lora_tx_uplink() - step 1 for the first copy of an uplink (accepted, or a
  * retransmission): a candidate when it is confirmed or its node has a pending command.

@@ -290,12 +290,13 @@ enum store_dl {
     STORE_DL_TX_FREQ,
     STORE_DL_TX_POWER,
     STORE_DL_GPS_UNLOCKED,
-    STORE_DL_TX_OTHER,       /* a TX_ACK error string not in that list */
-    STORE_DL_NO_TX_ACK,      /* no TX_ACK came before the window was over */
-    STORE_DL_NO_WINDOW,      /* both windows were too close when the downlink was ready */
-    STORE_DL_DUTY_CYCLE,     /* the forwarder's sub-band had used its hour's airtime */
-    STORE_DL_NO_ROUTE,       /* the forwarder never sent PULL_DATA */
-    STORE_DL_RETRANSMISSION, /* a confirmed frame already stored, acknowledged again */
+    STORE_DL_TX_OTHER,        /* a TX_ACK error string not in that list */
+    STORE_DL_NO_TX_ACK,       /* no TX_ACK came before the window was over */
+    STORE_DL_NO_WINDOW,       /* both windows were too close when the downlink was ready */
+    STORE_DL_DUTY_CYCLE,      /* the forwarder's sub-band had used its hour's airtime */
+    STORE_DL_NO_ROUTE,        /* the forwarder never sent PULL_DATA */
+    STORE_DL_RETRANSMISSION,  /* a confirmed frame already stored, acknowledged again */
+    STORE_DL_RETRANS_REFUSED, /* ... repeated more than a node would: not acknowledged */
     STORE_DL_COUNT
 };
 

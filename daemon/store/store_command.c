@@ -339,6 +339,7 @@ static const char *const dl_names[STORE_DL_COUNT] = {
     "duty_cycle",
     "no_route",
     "retransmission",
+    "retransmission_refused",
 };
 static const char dl_bearer[] = "downlink";
 

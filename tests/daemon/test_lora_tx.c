@@ -203,12 +203,54 @@ static void test_lora_tx_duty_cycle(void **state)
     rig_close(&r);
 }
 
+/* A confirmed frame repeated: acknowledged LORA_TX_RETRANS_MAX times, then refused. */
+static void test_lora_tx_retransmissions_bounded(void **state)
+{
+    struct fixture *fx = *state;
+    struct lora_tx_up up;
+    struct rig r;
+    unsigned i;
+
+    rig_open(fx, &r);
+    memset(&up, 0, sizeof(up));
+    up.devaddr = DEV_A;
+    up.confirmed = true;
+    up.retransmission = true;
+    up.fcnt = 41;
+    up.freq_hz = 868100000u;
+    (void)snprintf(up.datr, sizeof(up.datr), "SF7BW125");
+    memcpy(up.eui, EUI, sizeof(EUI));
+    for (i = 0; i < LORA_TX_RETRANS_MAX + 3u; i++) {
+        uv_update_time(&r.loop);
+        up.tmst = i * 10000000u;
+        lora_tx_uplink(r.tx, &up, uv_now(&r.loop));
+        commit(fx, &r);
+        (void)uv_run(&r.loop, UV_RUN_NOWAIT);
+        commit(fx, &r);
+        if (r.sent.n > 0) {
+            lora_tx_tx_ack(r.tx, EUI, r.sent.token[r.sent.n - 1], PFWD_TXACK_NONE, uv_now(&r.loop));
+        }
+    }
+    assert_int_equal(r.sent.n, LORA_TX_RETRANS_MAX);
+    /* Another counter is another frame. */
+    up.fcnt = 42;
+    lora_tx_uplink(r.tx, &up, uv_now(&r.loop));
+    commit(fx, &r);
+    (void)uv_run(&r.loop, UV_RUN_NOWAIT);
+    commit(fx, &r);
+    assert_int_equal(r.sent.n, LORA_TX_RETRANS_MAX + 1);
+    assert_int_equal(dl_count(fx, "retransmission"), LORA_TX_RETRANS_MAX + 1);
+    assert_int_equal(dl_count(fx, "retransmission_refused"), 3);
+    rig_close(&r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         T(test_lora_tx_rx1_then_rx2_on_error),
         T(test_lora_tx_windows_and_routes),
         T(test_lora_tx_duty_cycle),
+        T(test_lora_tx_retransmissions_bounded),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
