@@ -91,6 +91,8 @@ static void up_one(struct fixture *fx, struct rig *r, bool confirmed, uint32_t t
                    const char *datr, uint64_t age_ms)
 {
     struct lora_tx_up up;
+    const int before = r->sent.n;
+    const int64_t fcd = sql_int(fx->path, "SELECT fcnt_down FROM nodes");
 
     memset(&up, 0, sizeof(up));
     up.devaddr = DEV_A;
@@ -102,8 +104,11 @@ static void up_one(struct fixture *fx, struct rig *r, bool confirmed, uint32_t t
     memcpy(up.eui, EUI, sizeof(EUI));
     uv_update_time(&r->loop);
     lora_tx_uplink(r->tx, &up, uv_now(&r->loop) - age_ms);
+    (void)uv_run(&r->loop, UV_RUN_NOWAIT); /* not before the uplink's batch commits */
+    assert_int_equal(sql_int(fx->path, "SELECT fcnt_down FROM nodes"), fcd);
     commit(fx, r);                         /* the uplink's batch */
     (void)uv_run(&r->loop, UV_RUN_NOWAIT); /* the timer: planned in a new batch */
+    assert_int_equal(r->sent.n, before);   /* nothing leaves before that batch is durable */
     commit(fx, r);                         /* that batch: sent once durable */
 }
 
