@@ -59,8 +59,7 @@ static void test_region_eu868_refusals(void **state)
 }
 
 /* Semtech AN1200.13 by hand: SF7 12 bytes without CRC: Tsym 1024 us, 12.25 + 28 symbols;
- * SF12 (low data rate optimisation): Tsym 32768 us, 12.25 + 18 symbols (991.232 ms, what
- * Semtech's LoRa calculator gives for 12 bytes, CR 4/5, no CRC). */
+ * SF12 (low data rate optimisation): Tsym 32768 us, 12.25 + 18 symbols (991.232 ms). */
 static void test_region_airtime(void **state)
 {
     (void)state;
