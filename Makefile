@@ -113,7 +113,7 @@ $(1)/tinyfleet-web: $(1)/obj/web/tinyfleet-web.o $(1)/libweb.a $(1)/libdaemon.a 
 	$$(Q)$(2) $(3) $(4) -o $$@ $$^ $$(PKG_LIBS) $$(WEB_LIBS)
 $(1)/tinyfleet-node: $$(NODESIM_SRC:%.c=$(1)/obj/%.o) $(1)/libhost.a $(1)/libnodefw.a \
                      $(1)/libproto.a
-	$$(Q)$(2) $(3) $(4) -o $$@ $$^ -linih -lm
+	$$(Q)$(2) $(3) $(4) -o $$@ $$^ -linih -lcjson -lm
 $(1)/tinyfleet-turbine-eval: $(1)/obj/host/eval/turbine_eval.o $(1)/libtrain.a $(1)/libhost.a \
                              $(1)/libnodefw.a $(1)/libproto.a
 	$$(Q)$(2) $(3) $(4) -o $$@ $$^ -lm
@@ -352,6 +352,8 @@ $(B)/bench/bench_proto: tests/bench/bench_proto.c $(B)/libproto.a
 vectors:
 	@sh tools/deps.sh --npm
 	cd tests/vectors && node gen-lorawan.js > lorawan_vectors.h.tmp && mv lorawan_vectors.h.tmp lorawan_vectors.h
+	cd tests/vectors && node gen-lorawan-down.js > lorawan_down_vectors.h.tmp && \
+		mv lorawan_down_vectors.h.tmp lorawan_down_vectors.h
 
 # --- formatting ----------------------------------------------------------------------------
 FMT_SRC = $(shell git ls-files '*.c' '*.h' 2>/dev/null)

@@ -204,6 +204,9 @@ int cli_node_main(const struct global_opts *g, int argc, char **argv);
 int cli_events_main(const struct global_opts *g, int argc, char **argv);
 int cli_stats_main(const struct global_opts *g, int argc, char **argv);
 int cli_alerts_main(const struct global_opts *g, int argc, char **argv);
+/* `node command` (argv[0] is "command") and `commands` (cli_command.c). */
+int cli_node_command(const struct global_opts *g, int argc, char **argv);
+int cli_commands_main(const struct global_opts *g, int argc, char **argv);
 /* provision: register a node and write its firmware image with the provisioning record
  * (cli_provision.c). */
 int cli_provision_main(const struct global_opts *g, int argc, char **argv);

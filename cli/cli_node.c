@@ -68,6 +68,7 @@ static void usage(FILE *out)
         "       tinyfleet [-c FILE | --db PATH] node list [--json]\n"
         "       tinyfleet [-c FILE | --db PATH] node show DEVADDR [--json] [--show-keys]\n"
         "       tinyfleet [-c FILE | --db PATH] node remove DEVADDR\n"
+        "       tinyfleet [-c FILE | --db PATH] node command DEVADDR NAME [KEY=VALUE...]\n"
         "\n"
         "The gateway's node registry (LoRaWAN ABP). It works while tinyfleetd runs.\n"
         "  add     registers a node. DEVADDR is 8 hex digits as written on the device\n"
@@ -87,6 +88,7 @@ static void usage(FILE *out)
         "          (time, bearer, gateway: forwarder EUI or CoAP peer; RSSI, SNR, frequency\n"
         "          and data rate for LoRa); the keys only with --show-keys.\n"
         "  remove  deletes the node and its stored frames and events.\n"
+        "  command queues a command for the node and prints its id (`node command --help`).\n"
         "  --show-keys  print the session keys (add, show): to provision the node. Keys are\n"
         "               never printed otherwise.\n"
         "  --json       one JSON object per line: devaddr, name, profile, zone, lat, lon,\n"
@@ -785,7 +787,7 @@ int cli_node_main(const struct global_opts *g, int argc, char **argv)
     const char *sub = argc > 1 ? argv[1] : NULL;
 
     if (sub == NULL) {
-        cli_errf("node", "missing subverb: add, edit, list, show or remove");
+        cli_errf("node", "missing subverb: add, edit, list, show, remove or command");
         usage(stderr);
         return CLI_EXIT_USAGE;
     }
@@ -798,10 +800,13 @@ int cli_node_main(const struct global_opts *g, int argc, char **argv)
     if (strcmp(sub, "list") == 0 || strcmp(sub, "show") == 0 || strcmp(sub, "remove") == 0) {
         return node_read(g, sub, argc - 1, argv + 1);
     }
+    if (strcmp(sub, "command") == 0) {
+        return cli_node_command(g, argc - 1, argv + 1);
+    }
     if (cli_is_help(sub)) {
         usage(stdout);
         return cli_flush_stdout("node");
     }
-    cli_errf("node", "unknown subverb '%s' (add, edit, list, show or remove)", sub);
+    cli_errf("node", "unknown subverb '%s' (add, edit, list, show, remove or command)", sub);
     return cli_usage_error("node");
 }

@@ -103,8 +103,30 @@ static bool add_am(cJSON *obj, const struct store_am_status *am)
            add_time_or_null(obj, "alertmanager_last_error_time", am->last_error_ms);
 }
 
+/* The downlink outcomes as one line {"bearer":"downlink","rx1":N,...}. */
+static int print_json_downlink(const uint64_t dl[STORE_DL_COUNT])
+{
+    cJSON *obj = cJSON_CreateObject();
+    bool ok = obj != NULL && cJSON_AddStringToObject(obj, "bearer", "downlink") != NULL;
+
+    for (int d = 0; ok && d < STORE_DL_COUNT; d++) {
+        ok = cJSON_AddNumberToObject(obj, store_dl_name((enum store_dl)d), (double)dl[d]) != NULL;
+    }
+    return print_line(obj, ok);
+}
+
+static void print_table_downlink(const uint64_t dl[STORE_DL_COUNT])
+{
+    (void)printf("\ndownlinks:");
+    for (int d = 0; d < STORE_DL_COUNT; d++) {
+        (void)printf("%s %s %" PRIu64, d == 0 ? "" : ",", store_dl_name((enum store_dl)d), dl[d]);
+    }
+    (void)printf("\n");
+}
+
 static int print_json(uint64_t counts[STORE_BEARER_COUNT][STORE_REASON_COUNT],
-                      const struct outbox_stats *ob, const struct store_am_status *am)
+                      const uint64_t dl[STORE_DL_COUNT], const struct outbox_stats *ob,
+                      const struct store_am_status *am)
 {
     char when[RFC3339_LEN];
     cJSON *obj;
@@ -125,6 +147,10 @@ static int print_json(uint64_t counts[STORE_BEARER_COUNT][STORE_REASON_COUNT],
         if (print_line(obj, ok) != CLI_EXIT_OK) {
             return CLI_EXIT_FAIL;
         }
+    }
+    /* Before the outbox, which stays the last line. */
+    if (print_json_downlink(dl) != CLI_EXIT_OK) {
+        return CLI_EXIT_FAIL;
     }
     obj = cJSON_CreateObject();
     rfc3339_format(ob->oldest_ms, when);
@@ -199,6 +225,7 @@ static void print_am(const struct store_am_status *am)
 int cli_stats_main(const struct global_opts *g, int argc, char **argv)
 {
     uint64_t counts[STORE_BEARER_COUNT][STORE_REASON_COUNT];
+    uint64_t dl[STORE_DL_COUNT];
     struct outbox_stats ob = {0, 0, 0};
     struct store_am_status am;
     struct cli_db db = {NULL, NULL};
@@ -223,7 +250,7 @@ int cli_stats_main(const struct global_opts *g, int argc, char **argv)
     if (ret != CLI_EXIT_OK) {
         return ret;
     }
-    if (store_stats(db.store, counts) < 0 ||
+    if (store_stats(db.store, counts) < 0 || store_downlink_stats(db.store, dl) < 0 ||
         store_outbox_depth(db.store, &ob.depth, &ob.oldest_ms) < 0 ||
         store_outbox_dropped(db.store, &ob.dropped) < 0 || store_am_status(db.store, &am) < 0) {
         cli_errf(verb, "%s", store_errmsg(db.store));
@@ -231,9 +258,10 @@ int cli_stats_main(const struct global_opts *g, int argc, char **argv)
         goto out;
     }
     if (json) {
-        ret = print_json(counts, &ob, &am);
+        ret = print_json(counts, dl, &ob, &am);
     } else {
         print_table(counts);
+        print_table_downlink(dl);
         print_outbox(&ob);
         print_am(&am);
         ret = CLI_EXIT_OK;

@@ -37,8 +37,12 @@ static int run_frame(const struct global_opts *g, int argc, char **argv)
 }
 
 static const struct verb verbs[] = {
-    {"node", "register, change, list, show or remove nodes (add|edit|list|show|remove)",
+    {"node",
+     "register, change, list, show, remove or command nodes "
+     "(add|edit|list|show|remove|command)",
      cli_node_main},
+    {"commands", "the node command queue and where each command is (--node, --json)",
+     cli_commands_main},
     {"events", "the stored events, newest first (--since, --node, --class, --json)",
      cli_events_main},
     {"alerts", "alerts fusion raised (--active, --limit, --json); ack, mute, mutes, unmute",

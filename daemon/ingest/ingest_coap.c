@@ -23,6 +23,7 @@
 
 #include "util/hex.h"
 #include "util/log.h"
+#include "ingest/downlink.h"
 #include "ingest/uplink.h"
 
 /* Accepted frames (and copies of them) waiting for their commit. One loop iteration reads
@@ -65,16 +66,18 @@ enum pend_state {
  *   async list is searched linearly, the CON response is queued and retransmitted).
  */
 struct pend {
-    coap_session_t *session;     /* referenced while the entry is in use */
-    struct ingest_coap__sig sig; /* of the frame, to join copies and fill the cache */
-    uint64_t gen;                /* PEND_COMMITTED: the commit holding the frame */
-    coap_mid_t mid;              /* the request's message id, the ACK's */
-    uint16_t slot;               /* index of this entry in pend[] */
-    uint16_t pos;                /* index in active[] while in use */
-    uint8_t token[TOKEN_MAX];    /* the request's token, echoed (section 5.3.1) */
-    uint8_t token_len;           /* 0..8 */
-    uint8_t state;               /* enum pend_state */
-    uint8_t con;                 /* the request was confirmable */
+    coap_session_t *session;      /* referenced while the entry is in use */
+    struct ingest_coap__sig sig;  /* of the frame, to join copies and fill the cache */
+    uint64_t gen;                 /* PEND_COMMITTED: the commit holding the frame */
+    coap_mid_t mid;               /* the request's message id, the ACK's */
+    uint16_t slot;                /* index of this entry in pend[] */
+    uint16_t pos;                 /* index in active[] while in use */
+    uint8_t token[TOKEN_MAX];     /* the request's token, echoed (section 5.3.1) */
+    uint8_t token_len;            /* 0..8 */
+    uint8_t state;                /* enum pend_state */
+    uint8_t con;                  /* the request was confirmable */
+    uint8_t dl_len;               /* bytes in dl; 0: a 2.04 without payload */
+    uint8_t dl[DOWNLINK_PHY_MAX]; /* the downlink the 2.04 carries (proto/SPEC.md 1.5) */
 };
 
 struct ingest_coap {
@@ -276,6 +279,16 @@ static struct pend *pend_find_waiting(struct ingest_coap *c, const struct ingest
     return NULL;
 }
 
+/* The downlink as the 2.04's payload, Content-Format 42 (application/octet-stream). */
+static bool add_downlink(coap_pdu_t *pdu, const struct pend *p)
+{
+    uint8_t cf[2];
+    size_t n = coap_encode_var_safe(cf, sizeof(cf), COAP_MEDIATYPE_APPLICATION_OCTET_STREAM);
+
+    return coap_add_option(pdu, COAP_OPTION_CONTENT_FORMAT, n, cf) != 0 &&
+           coap_add_data(pdu, p->dl_len, p->dl) != 0;
+}
+
 /* The answer: the ACK of a CON request, carrying the code (piggybacked, RFC 7252
  * section 5.2.1), or a NON response with a fresh message id to a NON request (5.2.3). */
 static void reply_direct(struct ingest_coap *c, struct pend *p, coap_pdu_code_t code)
@@ -285,7 +298,8 @@ static void reply_direct(struct ingest_coap *c, struct pend *p, coap_pdu_code_t 
 
     pdu = coap_pdu_init(p->con ? COAP_MESSAGE_ACK : COAP_MESSAGE_NON, code, mid,
                         coap_session_max_pdu_size(p->session));
-    if (pdu == NULL || !coap_add_token(pdu, p->token_len, p->token)) {
+    if (pdu == NULL || !coap_add_token(pdu, p->token_len, p->token) ||
+        (code == COAP_RESPONSE_CODE_CHANGED && p->dl_len > 0 && !add_downlink(pdu, p))) {
         coap_delete_pdu(pdu);
         log_limited_at(&c->lim_io, now_ms(c), LOG_ERR, "coap: no memory for a reply");
         return;
@@ -329,6 +343,7 @@ static bool defer(struct ingest_coap *c, coap_session_t *session, const coap_pdu
         memcpy(p->token, token.s, token.length);
     }
     p->state = PEND_WAITING;
+    p->dl_len = 0;
     c->waiting++;
     coap_pdu_set_type(response, COAP_MESSAGE_NON);
     return true;
@@ -368,6 +383,24 @@ static void req_identity(coap_session_t *session, struct ingest_coap__req *req)
     memcpy(text, id->s, id->length);
     text[id->length] = '\0';
     req->identity_ok = hex_decode_devaddr(text, &req->identity, NULL, 0) == 0;
+}
+
+/* What is pending for the node travels in the 2.04 (the exchange is its receive window),
+ * built in the frame's batch, so it leaves only once that batch is durable. */
+static void coap_downlink(struct ingest_coap *c, struct pend *p, const struct uplink_result *res,
+                          int64_t wall)
+{
+    struct downlink_frame fr;
+    int rc = downlink_for(c->store, c->after, res->devaddr, res->confirmed, wall, &fr);
+
+    if (rc > 0) {
+        memcpy(p->dl, fr.phy, fr.len);
+        p->dl_len = (uint8_t)fr.len;
+        store_count_downlink(c->store, STORE_DL_COAP);
+    } else if (rc < 0) {
+        log_limited_at(&c->lim_io, now_ms(c), LOG_ERR, "coap: no downlink for %08X: %s",
+                       (unsigned)res->devaddr, strerror(-rc));
+    }
 }
 
 static void hnd_post_up(coap_resource_t *resource, coap_session_t *session,
@@ -443,7 +476,9 @@ static void hnd_post_up(coap_resource_t *resource, coap_session_t *session,
      * broken; the frame is in the batch then, and 5.03 makes the node send it again. */
     if (!defer(c, session, request, response, &sig)) {
         coap_pdu_set_code(response, COAP_RESPONSE_CODE_SERVICE_UNAVAILABLE);
+        return;
     }
+    coap_downlink(c, &c->pend[c->active[c->active_count - 1]], &res, rx.time_ms);
 }
 
 /* Methods other than POST: libcoap would answer 4.05 by itself, but then the request

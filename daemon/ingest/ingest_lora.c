@@ -18,6 +18,8 @@
 #include <netinet/in.h>
 
 #include "ingest/dedup.h"
+#include "ingest/lora_tx.h"
+#include "ingest/region.h"
 #include "util/hex.h"
 #include "util/log.h"
 #include "ingest/pfwd.h"
@@ -57,6 +59,7 @@ struct ingest_lora {
     struct store *store;      /* not owned */
     struct poststore *after;  /* not owned; NULL: nothing follows a stored frame */
     struct dedup *dedup;      /* owned */
+    struct lora_tx *tx;       /* owned: the downlinks (lora_tx.h) */
     uint64_t batch_mark;      /* dedup_mark() after the last commit */
     bool receiving;           /* uv_udp_recv_start() in effect */
     bool closing;             /* ingest_lora_stop() was called */
@@ -183,6 +186,40 @@ static void hold_ack(struct ingest_lora *l, const struct sockaddr *from, uint16_
     }
 }
 
+/* How well a forwarder heard a copy, to pick the one that answers: SNR first (LoRa gives it
+ * always), RSSI only between copies without one. */
+static int32_t quality_of(const struct pfwd_rxpk *p)
+{
+    if (p->has_snr && p->snr_db > -100.0 && p->snr_db < 100.0) {
+        return (int32_t)(p->snr_db * 100.0);
+    }
+    return p->has_rssi && p->rssi_dbm > -1000 && p->rssi_dbm < 1000 ? p->rssi_dbm - 100000
+                                                                    : -200000;
+}
+
+/* A first copy that was stored, or a confirmed frame repeated: it may get a downlink. */
+static void offer_downlink(struct ingest_lora *l, const struct pfwd_rxpk *p, const uint8_t *eui,
+                           const struct uplink_result *res, uint64_t now_ms)
+{
+    struct lora_tx_up up;
+
+    if ((res->reason != STORE_ACCEPTED && !res->retransmission) || !p->has_tmst || !p->has_freq) {
+        return;
+    }
+    memset(&up, 0, sizeof(up));
+    up.devaddr = res->devaddr;
+    up.confirmed = res->confirmed;
+    up.retransmission = res->retransmission;
+    up.frame_id = res->reason == STORE_ACCEPTED ? res->frame_id : 0;
+    up.fcnt = res->fcnt;
+    up.tmst = p->tmst;
+    up.freq_hz = p->freq_hz;
+    memcpy(up.datr, p->datr, sizeof(up.datr));
+    memcpy(up.eui, eui, PFWD_EUI_LEN);
+    up.quality = quality_of(p);
+    lora_tx_uplink(l->tx, &up, now_ms);
+}
+
 /* One stat-1 packet: the first copy of a frame is judged by uplink_process(); a later copy
  * inside the window only adds where and how well it was heard. */
 static void handle_rxpk(struct ingest_lora *l, const struct pfwd_rxpk *p, const char *gateway,
@@ -208,12 +245,14 @@ static void handle_rxpk(struct ingest_lora *l, const struct pfwd_rxpk *p, const 
     if (dedup_lookup(l->dedup, p->phy, p->len, now_ms, &first, &ticket) == DEDUP_FIRST) {
         (void)uplink_process(l->store, l->after, p->phy, p->len, &rx, &res);
         dedup_set_outcome(l->dedup, ticket, res.reason == STORE_ACCEPTED, res.frame_id);
+        offer_downlink(l, p, l->msg.eui, &res, now_ms);
         return;
     }
     store_count(l->store, STORE_BEARER_LORA, STORE_DUPLICATE);
     if (!first.accepted) {
         return;
     }
+    lora_tx_copy(l->tx, first.frame_id, l->msg.eui, quality_of(p));
     rc = store_reception(l->store, first.frame_id, &rx);
     if (rc != 0) {
         log_limited_at(&l->lim_io, now_ms, LOG_ERR,
@@ -343,7 +382,7 @@ static void on_recv(uv_udp_t *handle, ssize_t nread, const uv_buf_t *buf,
         handle_pull_data(l, from);
         break;
     case PFWD_TX_ACK:
-        /* An answer to a PULL_RESP; none is ever sent from here, so nothing waits for it. */
+        lora_tx_tx_ack(l->tx, l->msg.eui, l->msg.token, l->msg.txack, uv_now(handle->loop));
         break;
     case PFWD_PUSH_ACK:
     case PFWD_PULL_ACK:
@@ -352,6 +391,23 @@ static void on_recv(uv_udp_t *handle, ssize_t nread, const uv_buf_t *buf,
         drop_datagram(l, from, (size_t)nread, false, "server-to-gateway identifier");
         break;
     }
+}
+
+/* lora_tx's way out: the forwarder's PULL_DATA address (PROTOCOL.TXT section 5.2). */
+static int send_to_forwarder(void *arg, const uint8_t eui[PFWD_EUI_LEN], const uint8_t *buf,
+                             size_t len)
+{
+    struct ingest_lora *l = arg;
+    uv_buf_t b = uv_buf_init((char *)(uintptr_t)buf, (unsigned)len);
+
+    for (size_t i = 0; i < l->fwd_count; i++) {
+        if (memcmp(l->fwd[i].eui, eui, PFWD_EUI_LEN) == 0) {
+            int rc = uv_udp_try_send(&l->udp, &b, 1, &l->fwd[i].addr.sa);
+
+            return rc < 0 ? rc : 0;
+        }
+    }
+    return -ENOENT;
 }
 
 static void on_close(uv_handle_t *handle)
@@ -403,6 +459,12 @@ int ingest_lora_start(uv_loop_t *loop, struct store *store, struct poststore *af
     if (rc != 0) {
         goto fail;
     }
+    /* EU868 is the one region in the table for now (region.h). */
+    rc = lora_tx_new(loop, store, after, region_find("EU868"), cfg->dedup_window_ms,
+                     send_to_forwarder, l, &l->tx);
+    if (rc != 0) {
+        goto fail;
+    }
     rc = uv_udp_init(loop, &l->udp);
     if (rc != 0) {
         goto fail;
@@ -436,8 +498,10 @@ fail:
     if (on_loop) {
         /* The handle is on the loop: only its close callback may free it. */
         l->closing = true;
+        lora_tx_close(l->tx);
         uv_close((uv_handle_t *)&l->udp, on_close);
     } else if (l != NULL) {
+        lora_tx_close(l->tx);
         dedup_free(l->dedup);
         free(l);
     }
@@ -469,6 +533,7 @@ void ingest_lora_committed(struct ingest_lora *l, int flush_rc, uint64_t gen)
         l->ack_count = l->committed_count;
     }
     l->batch_mark = dedup_mark(l->dedup);
+    lora_tx_committed(l->tx, flush_rc, gen);
 }
 
 void ingest_lora_durable(struct ingest_lora *l, uint64_t gen)
@@ -488,6 +553,7 @@ void ingest_lora_durable(struct ingest_lora *l, uint64_t gen)
         l->ack_count -= n;
         l->committed_count -= n;
     }
+    lora_tx_durable(l->tx, gen);
     if (!l->receiving && l->ack_count < ACK_MAX) {
         if (uv_udp_recv_start(&l->udp, on_alloc, on_recv) == 0) {
             l->receiving = true;
@@ -511,5 +577,6 @@ void ingest_lora_stop(struct ingest_lora *l)
     (void)log_limit_flush(&l->lim_bad, uv_now(l->udp.loop), true);
     (void)log_limit_flush(&l->lim_io, uv_now(l->udp.loop), true);
     (void)uv_udp_recv_stop(&l->udp);
+    lora_tx_close(l->tx);
     uv_close((uv_handle_t *)&l->udp, on_close);
 }

@@ -279,6 +279,7 @@ int pfwd_parse(const uint8_t *buf, size_t len, struct pfwd_msg *out)
     out->bad_count = 0;
     out->first_bad = 0;
     out->has_stat = false;
+    out->txack = PFWD_TXACK_NONE;
     out->stat_json[0] = '\0';
     /* Oversize first: a 60 kB datagram is reported for what it is, whatever its bytes. */
     if (len > PFWD_MAX_DATAGRAM) {
@@ -325,6 +326,13 @@ int pfwd_parse(const uint8_t *buf, size_t len, struct pfwd_msg *out)
             return 0;
         }
         rc = parse_json(buf + PFWD_EUI_HDR_LEN, len - PFWD_EUI_HDR_LEN, out, &tree);
+        if (rc == 0) {
+            /* {"txpk_ack":{"error":"TOO_LATE"}}; "warn" (newer forwarders) still means sent. */
+            const cJSON *err = cJSON_GetObjectItemCaseSensitive(
+                cJSON_GetObjectItemCaseSensitive(tree, "txpk_ack"), "error");
+
+            out->txack = cJSON_IsString(err) ? pfwd_txack_of(err->valuestring) : PFWD_TXACK_NONE;
+        }
         cJSON_Delete(tree);
         return rc;
     }

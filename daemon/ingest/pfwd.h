@@ -83,6 +83,21 @@ struct pfwd_rxpk {
     char time[PFWD_TIME_MAX];  /* `time`, UTC ISO 8601, as sent; "" if absent */
 };
 
+/* The outcome a TX_ACK reports for a PULL_RESP (its `txpk_ack` `error`, PROTOCOL.TXT section
+ * 6). PFWD_TXACK_OTHER: an error string this list does not know. */
+enum pfwd_txack {
+    PFWD_TXACK_NONE = 0,         /* accepted for transmission (also a TX_ACK without JSON) */
+    PFWD_TXACK_TOO_LATE,         /* the packet came too late for its timestamp */
+    PFWD_TXACK_TOO_EARLY,        /* too far ahead for the forwarder's queue */
+    PFWD_TXACK_COLLISION_PACKET, /* another packet holds that time */
+    PFWD_TXACK_COLLISION_BEACON, /* a Class B beacon holds that time */
+    PFWD_TXACK_TX_FREQ,          /* frequency not supported by the radio */
+    PFWD_TXACK_TX_POWER,         /* power not supported */
+    PFWD_TXACK_GPS_UNLOCKED,     /* GPS time asked for, GPS not locked */
+    PFWD_TXACK_OTHER,
+    PFWD_TXACK_COUNT
+};
+
 /* A parsed datagram. Large (about 40 kB): embed it in a long-lived struct, not the stack of
  * a deep call chain. Fields are valid only after pfwd_parse() returned 0. */
 struct pfwd_msg {
@@ -96,6 +111,7 @@ struct pfwd_msg {
     size_t bad_count;              /* PUSH_DATA: rxpk entries refused (not in rxpk[]), and 1 for
                                       a `stat` that was not kept */
     int first_bad;                 /* enum pfwd_err of the first of those; 0 when none */
+    enum pfwd_txack txack;         /* TX_ACK: the outcome it reports */
     bool has_stat;                 /* PUSH_DATA: a `stat` object was present */
     char stat_json[PFWD_STAT_MAX]; /* that object, compact JSON, NUL-terminated */
     struct pfwd_rxpk rxpk[PFWD_MAX_RXPK];
@@ -131,6 +147,37 @@ PFWD_MUST_CHECK int pfwd_parse(const uint8_t *buf, size_t len, struct pfwd_msg *
  */
 PFWD_MUST_CHECK int pfwd_build_push_ack(uint8_t *buf, size_t cap, uint16_t token);
 PFWD_MUST_CHECK int pfwd_build_pull_ack(uint8_t *buf, size_t cap, uint16_t token);
+
+/* What the server asks a forwarder to send (`txpk`, PROTOCOL.TXT section 6): always LoRa,
+ * coding rate 4/5, no CRC (LoRaWAN downlinks carry none). */
+struct pfwd_txpk {
+    bool imme;           /* send at once, ignoring tmst (Class C); false for Class A */
+    uint32_t tmst;       /* concentrator time to send at, us */
+    uint32_t freq_hz;    /* written as MHz with 6 decimals */
+    uint8_t rfch;        /* the concentrator's RF chain that transmits */
+    int8_t powe;         /* dBm */
+    const char *datr;    /* "SF7BW125" */
+    bool ipol;           /* inverted polarity: true for LoRaWAN downlinks */
+    const uint8_t *data; /* the PHYPayload */
+    size_t len;          /* its length, 1..PFWD_PHY_MAX */
+};
+
+/*
+ * pfwd_build_pull_resp() - a PULL_RESP (section 5.4) carrying @tx, with @token, which the
+ * forwarder's TX_ACK repeats (protocol version 2).
+ * @buf: out, @cap bytes (PFWD_PULL_RESP_MAX always suffices). Not NUL-terminated.
+ * Return: the datagram length; -ENOSPC when it does not fit (nothing usable written);
+ * -EINVAL for NULL, an empty or oversized payload, or a missing datr. Any thread.
+ */
+#define PFWD_PULL_RESP_MAX 640u
+PFWD_MUST_CHECK int pfwd_build_pull_resp(uint8_t *buf, size_t cap, uint16_t token,
+                                         const struct pfwd_txpk *tx);
+
+/* pfwd_txack_of() - the enum value of an `error` string ("TOO_LATE" ...; "NONE" is
+ * PFWD_TXACK_NONE); PFWD_TXACK_OTHER when unknown or NULL. pfwd_txack_name() - the reverse,
+ * lower case for counters and logs ("none", "too_late", ..., "other"). Any thread. */
+enum pfwd_txack pfwd_txack_of(const char *error);
+const char *pfwd_txack_name(enum pfwd_txack t);
 
 /* pfwd_strerror() - a short English phrase for a pfwd_parse() return value ("bad base64",
  * "wrong protocol version", ...); "ok" for 0. Static storage. Any thread. */

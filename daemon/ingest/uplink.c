@@ -9,8 +9,10 @@
 #include <errno.h>
 #include <string.h>
 
+#include "ingest/downlink.h"
 #include "poststore/poststore.h"
 #include "util/log.h"
+#include "proto/command.h"
 #include "proto/err.h"
 #include "proto/frame.h"
 #include "proto/tfp.h"
@@ -112,7 +114,12 @@ enum store_reason uplink_process(struct store *s, struct poststore *after, const
         return finish(s, rx, out, STORE_STORAGE_FAILED, rc);
     }
 
+    out->confirmed = (f.mhdr & 0xE0u) == PROTO_MHDR_CONFIRMED_UP;
     verdict = check_counter(&f, &node, &out->fcnt);
+    /* LoRaWAN 1.0.3 section 4.3.1.2: a confirmed frame repeated with the same counter gets
+     * its ACK again (check_counter() verified the MIC for that counter). */
+    out->retransmission =
+        verdict == STORE_REPLAY && out->confirmed && node.has_fcnt && out->fcnt == node.last_fcnt;
     if (verdict != STORE_ACCEPTED) {
         return finish(s, rx, out, verdict, verdict == STORE_BAD_MIC ? PROTO_EMIC : 0);
     }
@@ -145,6 +152,12 @@ enum store_reason uplink_process(struct store *s, struct poststore *after, const
     rc = store_uplink(s, &up, &out->frame_id);
     if (rc != 0) {
         return finish(s, rx, out, STORE_STORAGE_FAILED, rc);
+    }
+    if (f.has_fport && f.fport == PROTO_CMD_ANSWER_PORT &&
+        downlink_answers(s, after, f.devaddr, plain, (size_t)n, rx->time_ms) < 0) {
+        log_limited(&refusal_log[STORE_BAD_PAYLOAD], LOG_NOTICE,
+                    "node %08X: command answers (FPort 11) not understood or not recorded",
+                    (unsigned)f.devaddr);
     }
     /* In the frame's batch, so an alert transition it causes commits with it. */
     poststore_frame(after, &up);

@@ -20,6 +20,10 @@ struct uplink_result {
     uint32_t devaddr;         /* valid when the frame parsed */
     uint32_t fcnt;            /* reconstructed counter, valid from STORE_BAD_MIC on */
     int64_t frame_id;         /* valid when accepted: for store_reception() of later copies */
+    bool confirmed;           /* a confirmed data up (MType 100): it wants an ACK */
+    bool retransmission;      /* STORE_REPLAY of the last stored frame, confirmed and with a
+                                 good MIC: the node missed its ACK and sent it again; it is
+                                 not stored again, but acknowledged again */
 };
 
 /*

@@ -155,6 +155,50 @@ static void publish_health(struct poststore *p, const struct store_uplink *up,
     queue_json(p, topic, o, up, true);
 }
 
+/* ---- node commands ---- */
+
+int poststore_command(struct poststore *p, const struct store_command *c, int64_t now_ms)
+{
+    char topic[TOPIC_LEN];
+    char when[RFC3339_LEN];
+    char devaddr[9];
+    char *text = NULL;
+    cJSON *o;
+    int rc = -ENOMEM;
+    int n;
+
+    if (p == NULL || p->mqtt == NULL) {
+        return 0;
+    }
+    n = snprintf(topic, sizeof(topic), "%s/node/%08" PRIX32 "/command/%" PRId64,
+                 p->mqtt_cfg->prefix, c->devaddr, c->id);
+    if (n < 0 || (size_t)n >= sizeof(topic)) {
+        return -ENOMEM;
+    }
+    (void)snprintf(devaddr, sizeof(devaddr), "%08" PRIX32, c->devaddr);
+    rfc3339_format(now_ms, when);
+    o = cJSON_CreateObject();
+    if (o != NULL && cJSON_AddNumberToObject(o, "id", (double)c->id) != NULL &&
+        cJSON_AddStringToObject(o, "devaddr", devaddr) != NULL &&
+        cJSON_AddStringToObject(
+            o, "command", proto_cmd_name(c->op) ? proto_cmd_name(c->op) : "unknown") != NULL &&
+        cJSON_AddStringToObject(o, "state", store_cmd_state_name(c->state)) != NULL &&
+        cJSON_AddStringToObject(o, "status", c->status) != NULL &&
+        cJSON_AddNumberToObject(o, "tries", c->tries) != NULL &&
+        cJSON_AddStringToObject(o, "time", when) != NULL) {
+        text = cJSON_PrintUnformatted(o);
+    }
+    if (text != NULL) {
+        rc = store_outbox_add(p->store, topic, text, true, now_ms);
+        if (rc == 0) {
+            mqtt_note_outbox(p->mqtt);
+        }
+    }
+    cJSON_free(text);
+    cJSON_Delete(o);
+    return rc;
+}
+
 /* ---- a stored frame ---- */
 
 static void note_fusion_failure(struct poststore *p, int rc, uint32_t devaddr)

@@ -42,6 +42,16 @@ int poststore_start(uv_loop_t *loop, const struct config_fusion *fusion,
  */
 void poststore_frame(struct poststore *p, const struct store_uplink *up);
 
+/*
+ * poststore_command() - a node command moved to a new state (store_command_set() in the open
+ * batch): queue its retained QoS 1 message <prefix>/node/<DEVADDR>/command/<id> in the outbox,
+ * in the same batch, so the message and the state change commit together. The payload is
+ * JSON: id, devaddr, command, state, status, tries, time (RFC 3339). Nothing without an
+ * [mqtt] host, or for @p NULL. Return: 0, -ENOMEM, -EIO (the outbox write failed: the caller
+ * lets the batch fail with it).
+ */
+int poststore_command(struct poststore *p, const struct store_command *c, int64_t now_ms);
+
 /* poststore_committed() - after each group commit (@rc its result): releases the MQTT
  * messages that waited for it. */
 void poststore_committed(struct poststore *p, int rc);

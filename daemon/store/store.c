@@ -555,7 +555,7 @@ static int write_counts(struct store *s)
             }
         }
     }
-    return 0;
+    return store__write_dl_counts(s);
 }
 
 int store_flush(struct store *s)
@@ -582,6 +582,7 @@ int store_flush(struct store *s)
     ret = ret < 0 ? ret : store__run(s, STORE__COMMIT);
     if (ret == 0) {
         memset(s->delta, 0, sizeof(s->delta));
+        memset(s->dl_delta, 0, sizeof(s->dl_delta));
         s->counts_dirty = false;
         s->in_batch = false;
         /* After the commit, before any acknowledgement: a file deleted before this check

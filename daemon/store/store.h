@@ -17,6 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "proto/command.h"
 #include "proto/frame.h"
 #include "proto/tfp.h"
 
@@ -196,6 +197,117 @@ STORE_MUST_CHECK int store_node_remove(struct store *s, uint32_t devaddr);
  * Return: 0, @cb's value, -EBUSY (called from its own callback), -EIO. */
 typedef int (*store_node_cb)(const struct store_node *n, void *arg);
 STORE_MUST_CHECK int store_node_foreach(struct store *s, store_node_cb cb, void *arg);
+
+/* ---- downlinks: FCntDown and the command queue (migrations/0007_downlink.sql) ---- */
+
+enum store_cmd_state {
+    STORE_CMD_QUEUED = 0,   /* not sent yet */
+    STORE_CMD_SENT,         /* in a downlink (tries times), no answer yet */
+    STORE_CMD_ACKNOWLEDGED, /* the node applied it */
+    STORE_CMD_FAILED,       /* the node refused it (status says why), or tries ran out */
+    STORE_CMD_EXPIRED,      /* not answered before expires_ms */
+    STORE_CMD_STATE_COUNT
+};
+
+/* "queued", "sent", "acknowledged", "failed", "expired"; NULL for other values. */
+const char *store_cmd_state_name(enum store_cmd_state st);
+
+struct store_command {
+    int64_t id; /* its 16 low bits are the sequence number the node sees */
+    uint32_t devaddr;
+    uint8_t op;                         /* enum proto_cmd_op */
+    uint8_t payload[PROTO_CMD_MAX_LEN]; /* the FPort 10 FRMPayload, seq included */
+    size_t payload_len;
+    enum store_cmd_state state;
+    char status[24]; /* the node's answer (proto_cmd_status_name()), "" until one came */
+    int tries;       /* downlinks that carried it */
+    int64_t created_ms;
+    int64_t changed_ms;
+    int64_t expires_ms;
+};
+
+/*
+ * store_command_add() - queue @cmd for @devaddr, in its own transaction (the CLI's write).
+ * The sequence number is the new row's id mod 2^16 (cmd->seq is ignored).
+ * @ttl_ms: the command expires this long after @now_ms.  @out: the row as stored, or NULL.
+ * Return: 0; -ENOENT (no such node); -EINVAL (a command proto_cmd_encode() refuses);
+ * -EBUSY while a batch is open; -EIO.
+ */
+STORE_MUST_CHECK int store_command_add(struct store *s, uint32_t devaddr,
+                                       const struct proto_cmd *cmd, int64_t now_ms, int64_t ttl_ms,
+                                       struct store_command *out);
+
+/* store_command_add_published() - store_command_add(), and in the same transaction its state
+ * "queued" as a retained outbox row on <@topic_prefix>/node/<DEVADDR>/command/<id> (the
+ * JSON the daemon publishes for the later states), which the daemon's publisher sends with
+ * its next messages. @topic_prefix NULL: as store_command_add(). Return: as it. */
+STORE_MUST_CHECK int store_command_add_published(struct store *s, uint32_t devaddr,
+                                                 const struct proto_cmd *cmd, int64_t now_ms,
+                                                 int64_t ttl_ms, const char *topic_prefix,
+                                                 struct store_command *out);
+
+/* store_command_pending() - @devaddr's oldest queued or sent command. Sees the open batch.
+ * Return: 0, -ENOENT (none), -EIO. */
+STORE_MUST_CHECK int store_command_pending(struct store *s, uint32_t devaddr,
+                                           struct store_command *out);
+
+/* store_command_by_seq() - the newest queued or sent command of @devaddr whose id ends in the
+ * 16 bits @seq: the one a node's answer refers to. Return: 0, -ENOENT (none), -EIO. */
+STORE_MUST_CHECK int store_command_by_seq(struct store *s, uint32_t devaddr, uint16_t seq,
+                                          struct store_command *out);
+
+/* store_command_set() - move command @id to @state, in the batch; @status the node's answer
+ * (NULL: unchanged); tries grows by one when @state is STORE_CMD_SENT.
+ * Return: 0, -ENOENT (no such command), -EINVAL (@state out of range), -EIO. */
+STORE_MUST_CHECK int store_command_set(struct store *s, int64_t id, enum store_cmd_state state,
+                                       const char *status, int64_t now_ms);
+
+/* Calls @cb for each command, of one node (@devaddr non-NULL) or all, in id order (the order
+ * they were queued). Return: 0, @cb's value, -EBUSY (nested), -EIO. */
+typedef int (*store_command_cb)(const struct store_command *c, void *arg);
+STORE_MUST_CHECK int store_commands_foreach(struct store *s, const uint32_t *devaddr,
+                                            store_command_cb cb, void *arg);
+
+/*
+ * store_fcnt_down_take() - the next FCntDown of @devaddr, and the stored one moved past it, in
+ * the batch: a counter handed out is never handed out again once the batch commits.
+ * Return: 0; -ENOENT (no such node); -ERANGE when all 2^32 counters are used (the node needs
+ * new keys); -EIO.
+ */
+STORE_MUST_CHECK int store_fcnt_down_take(struct store *s, uint32_t devaddr, uint32_t *out);
+
+/* Downlink outcomes, counted like store_count() (written with the next store_flush()) and shown
+ * by `tinyfleet stats` under the bearer "downlink". */
+enum store_dl {
+    STORE_DL_RX1 = 0,  /* PULL_RESP sent for RX1 */
+    STORE_DL_RX2,      /* PULL_RESP sent for RX2 (first choice, or after an RX1 error) */
+    STORE_DL_COAP,     /* a downlink in the payload of a CoAP 2.04 */
+    STORE_DL_TX_OK,    /* TX_ACK without error */
+    STORE_DL_TOO_LATE, /* TX_ACK errors, PROTOCOL.TXT section 6 */
+    STORE_DL_TOO_EARLY,
+    STORE_DL_COLLISION_PACKET,
+    STORE_DL_COLLISION_BEACON,
+    STORE_DL_TX_FREQ,
+    STORE_DL_TX_POWER,
+    STORE_DL_GPS_UNLOCKED,
+    STORE_DL_TX_OTHER,        /* a TX_ACK error string not in that list */
+    STORE_DL_NO_TX_ACK,       /* no TX_ACK came before the window was over */
+    STORE_DL_NO_WINDOW,       /* both windows were too close when the downlink was ready */
+    STORE_DL_DUTY_CYCLE,      /* the forwarder's sub-band had used its hour's airtime */
+    STORE_DL_NO_ROUTE,        /* the forwarder never sent PULL_DATA */
+    STORE_DL_RETRANSMISSION,  /* a confirmed frame already stored, acknowledged again */
+    STORE_DL_RETRANS_REFUSED, /* ... repeated more than a node would: not acknowledged */
+    STORE_DL_COUNT
+};
+
+/* "rx1", "rx2", "coap", "tx_ok", "too_late", ...; NULL for other values. */
+const char *store_dl_name(enum store_dl d);
+
+/* store_count_downlink() - count one downlink outcome. Never fails. Loop thread. */
+void store_count_downlink(struct store *s, enum store_dl d);
+
+/* Downlink counters as last flushed: counts[STORE_DL_COUNT]. Return: 0 or -EIO. */
+STORE_MUST_CHECK int store_downlink_stats(struct store *s, uint64_t counts[STORE_DL_COUNT]);
 
 /* ---- the ingest write path (daemon): all inside the open batch ---- */
 

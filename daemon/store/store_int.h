@@ -51,6 +51,15 @@ enum store__stmt {
     STORE__NODE_SEEN,
     STORE__NODE_UPDATE,
     STORE__NODE_LAST_RX,
+    STORE__CMD_ADD,
+    STORE__CMD_PAYLOAD,
+    STORE__CMD_PENDING,
+    STORE__CMD_BY_SEQ,
+    STORE__CMD_SET,
+    STORE__CMD_ALL,
+    STORE__CMD_NODE,
+    STORE__FCNT_DOWN_GET,
+    STORE__FCNT_DOWN_SET,
     STORE__FRAME_ADD,
     STORE__RX_ADD_LATER,
     STORE__EVENT_ADD,
@@ -124,6 +133,7 @@ struct store {
     int schema_version; /* PRAGMA user_version after migration */
     int wal_fd;         /* store_wal_fd(), -1 until asked for */
     uint64_t delta[STORE_BEARER_COUNT][STORE_REASON_COUNT]; /* counts since the last commit */
+    uint64_t dl_delta[STORE_DL_COUNT];                      /* store_count_downlink() since */
     struct store__auth_entry *auth; /* daemon mode: the node cache, auth_used of auth_cap entries */
     size_t auth_cap;
     size_t auth_used;
@@ -277,5 +287,9 @@ static inline struct store__binder store__bind_start(struct store *s, enum store
 
     return b;
 }
+
+/* store__write_dl_counts() - the downlink counts into the open transaction (store_command.c).
+ * Return: 0 or a negative errno. */
+int store__write_dl_counts(struct store *s);
 
 #endif

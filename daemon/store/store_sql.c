@@ -35,6 +35,10 @@
     "SELECT devaddr, name, profile, lat, lon, zone, nwkskey, appskey, has_fcnt, last_fcnt,"        \
     " last_seen_ms, battery_mv, created_ms FROM nodes"
 
+#define CMD_COLUMNS                                                                                \
+    "SELECT id, devaddr, op, payload, state, status, tries, created_ms, changed_ms, expires_ms"    \
+    " FROM commands"
+
 const char *const store__sql[STORE__STMT_COUNT] = {
     /* IMMEDIATE: take the write lock at once, so a busy database shows at the first write of
      * a batch (after the busy timeout), not as a failed COMMIT at its end. */
@@ -63,6 +67,25 @@ const char *const store__sql[STORE__STMT_COUNT] = {
     [STORE__NODE_LAST_RX] = "SELECT bearer, gateway, received_ms, rssi, snr, freq_hz, datr"
                             " FROM frames WHERE devaddr = ?1"
                             " ORDER BY fcnt DESC LIMIT 1",
+    /* The command queue (migrations/0007_downlink.sql). The payload is written right after
+     * the row, in the same transaction, because it carries the row id as sequence number. */
+    [STORE__CMD_ADD] = "INSERT INTO commands (devaddr, op, payload, created_ms, changed_ms,"
+                       " expires_ms) VALUES (?1, ?2, ?3, ?4, ?4, ?5)",
+    [STORE__CMD_PAYLOAD] = "UPDATE commands SET payload = ?2 WHERE id = ?1",
+    /* On the commands_pending index: the oldest command of the node still waiting. */
+    [STORE__CMD_PENDING] = CMD_COLUMNS " WHERE devaddr = ?1 AND state IN ('queued', 'sent')"
+                                       " ORDER BY id LIMIT 1",
+    /* The node answers with the id's 16 low bits: the newest waiting command that has them. */
+    [STORE__CMD_BY_SEQ] = CMD_COLUMNS " WHERE devaddr = ?1 AND state IN ('queued', 'sent')"
+                                      " AND (id & 65535) = ?2 ORDER BY id DESC LIMIT 1",
+    [STORE__CMD_SET] = "UPDATE commands SET state = ?2, status = coalesce(?3, status),"
+                       " tries = tries + ?4, changed_ms = ?5 WHERE id = ?1",
+    [STORE__CMD_ALL] = CMD_COLUMNS " ORDER BY id",
+    [STORE__CMD_NODE] = CMD_COLUMNS " WHERE devaddr = ?1 ORDER BY id",
+    [STORE__FCNT_DOWN_GET] = "SELECT fcnt_down FROM nodes WHERE devaddr = ?1",
+    /* Only forward, as the uplink counter. */
+    [STORE__FCNT_DOWN_SET] = "UPDATE nodes SET fcnt_down = ?2 WHERE devaddr = ?1"
+                             " AND fcnt_down < ?2",
     /* With its first reception (migrations/0003_first_reception.sql). */
     [STORE__FRAME_ADD] =
         "INSERT INTO frames (devaddr, fcnt, fport, confirmed, received_ms, payload,"

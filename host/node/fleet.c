@@ -118,6 +118,11 @@ static int fleet_key(struct parse *p, const char *s, const char *k, const char *
         if (num(v, &sc->noise) != 0 || sc->noise <= 0 || sc->noise > 1) {
             return perr(p, s, k, "a gain in (0, 1] expected");
         }
+    } else if (strcmp(k, "confirmed") == 0) {
+        if (strcmp(v, "true") != 0 && strcmp(v, "false") != 0) {
+            return perr(p, s, k, "true or false expected");
+        }
+        sc->confirmed = v[0] == 't';
     } else if (strcmp(k, "state_dir") == 0) {
         snprintf(sc->state_dir, sizeof(sc->state_dir), "%s", v);
     } else {
@@ -587,6 +592,8 @@ static int start_node(struct fleet_scenario *sc, struct sim_node *sn, struct hos
     if (sc->batch_s >= 0) {
         cfg.agg.batch_wait_ms = (uint32_t)sc->batch_s * 1000u;
     }
+    cfg.confirmed = sc->confirmed != 0;
+    sn->hn.rx_enabled = sc->confirmed != 0;
     if (sc->sf != 0) {
         cfg.lora.sf = (uint8_t)sc->sf;
         cfg.lora.low_dr_optimize = sc->sf >= 11;
@@ -775,6 +782,10 @@ static int fleet_connect(const struct fleet_scenario *sc, struct host_fwd *fwd)
         fprintf(stderr, "tinyfleet-node: forwarder: %s\n", err);
         return -1;
     }
+    if (sc->confirmed && host_fwd_pull(fwd) != 0) {
+        fprintf(stderr, "tinyfleet-node: forwarder: cannot send PULL_DATA: %s\n", strerror(errno));
+        return -1;
+    }
     return 0;
 }
 
@@ -913,6 +924,15 @@ int fleet_main(int argc, char **argv)
         simutil_print_stats(stdout, nodes[i].cfg->name, &nodes[i].fw, nodes[i].hn.push_acks,
                             nodes[i].hn.push_timeouts);
         failed += nodes[i].fw.stats.tx_failed;
+    }
+    if (sc->confirmed && fwd.fd >= 0) {
+        /* Every PULL_RESP the gateway sent: held to its tmst and heard in a node's window,
+         * refused as too late, unusable, or left over (aimed at no window). */
+        printf("{\"forwarder\":\"%02X%02X%02X%02X%02X%02X%02X%02X\",\"pull_resps\":%u,"
+               "\"too_late\":%u,\"bad\":%u,\"left_over\":%d}\n",
+               fwd.eui[0], fwd.eui[1], fwd.eui[2], fwd.eui[3], fwd.eui[4], fwd.eui[5], fwd.eui[6],
+               fwd.eui[7], (unsigned)fwd.pull_resps, (unsigned)fwd.too_late,
+               (unsigned)fwd.bad_resps, fwd.nrx);
     }
     rc = failed == 0 ? 0 : 1;
 out:

@@ -56,6 +56,7 @@ struct fleet_scenario {
     long health_s;       /* -1: node default */
     long batch_s;        /* -1: node default */
     long sf;             /* 0: node default */
+    int confirmed;       /* confirmed uplinks and receive windows (downlinks reach nodes) */
     double noise;        /* background gain (full scale 1.0 = gain 10 of SYNTH_REF_RMS) */
     char state_dir[256]; /* NV files per node, or empty for memory */
     struct fleet_node_cfg nodes[FLEET_MAX_NODES];

@@ -141,7 +141,7 @@ static int h_radio_send(void *ctx, const struct hal_lora_tx *tx, const uint8_t *
     struct host_fwd *fw = hn->fwd;
     struct fwd_rxpk pk;
     uint8_t dgram[FWD_HDR_LEN + FWD_RXPK_MAX + 16u];
-    uint8_t ack[64];
+    uint8_t ack[1024]; /* PUSH_ACK, or a PULL_RESP for some node */
     char tbuf[40];
     char when[64];
     struct timeval tv;
@@ -161,7 +161,11 @@ static int h_radio_send(void *ctx, const struct hal_lora_tx *tx, const uint8_t *
     gmtime_r(&tv.tv_sec, &tm);
     strftime(tbuf, sizeof(tbuf), "%Y-%m-%dT%H:%M:%S", &tm);
     (void)snprintf(when, sizeof(when), "%s.%06ldZ", tbuf, (long)tv.tv_usec);
-    fw->tmst += 1000u + (uint32_t)(hn->rng & 0xFFFu);
+    /* tmst is the concentrator's microsecond clock at the end of reception: real time here,
+     * so a PULL_RESP's tmst says when, in real time, the node's window opens (host_rx.c). */
+    fw->tmst = host_rx_tmst_now();
+    hn->rx_tmst = fw->tmst;
+    hn->rx_open = hn->rx_enabled;
     pk = (struct fwd_rxpk){.time = when,
                            .tmst = fw->tmst,
                            .chan = 0,
@@ -197,6 +201,9 @@ static int h_radio_send(void *ctx, const struct hal_lora_tx *tx, const uint8_t *
             fw->acks++;
             hn->push_acks++;
             return HAL_OK;
+        }
+        if (got > 0) {
+            host_fwd_datagram(fw, ack, (size_t)got); /* a downlink for some node */
         }
         if (got < 0 && errno != EAGAIN && errno != EINTR) {
             break;
@@ -323,6 +330,7 @@ static const struct hal_ops host_ops = {
     .sensor_start = h_sensor_start,
     .sensor_read = h_sensor_read,
     .radio_send = h_radio_send,
+    .radio_recv = host_rx_recv,
     .dgram_send = h_dgram_send,
     .dgram_recv = h_dgram_recv,
     .nv_read = h_nv_read,

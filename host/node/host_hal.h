@@ -27,6 +27,14 @@ struct host_clock {
 void host_clock_init(struct host_clock *c, double speed, bool manual);
 uint64_t host_clock_now(const struct host_clock *c);
 
+/* A PULL_RESP the forwarder holds until its time (host_rx.c). */
+#define HOST_RX_MAX 32
+struct host_rx_pkt {
+    uint32_t tmst; /* txpk tmst: when the concentrator sends it */
+    uint8_t phy[255];
+    size_t len;
+};
+
 /* The packet forwarder shared by the nodes it hears. */
 struct host_fwd {
     int fd;             /* UDP socket connected to the gateway's forwarder port */
@@ -35,6 +43,13 @@ struct host_fwd {
     uint32_t acks;      /* PUSH_ACKs received */
     uint32_t timeouts;  /* PUSH_DATA without PUSH_ACK in time */
     int ack_timeout_ms; /* real milliseconds to wait for a PUSH_ACK */
+    /* downlinks (host_rx.c): tmst runs on real time, as a concentrator's does */
+    struct host_rx_pkt rx[HOST_RX_MAX]; /* PULL_RESPs accepted, not yet "sent" */
+    int nrx;
+    uint16_t pull_token;
+    uint32_t pull_resps; /* PULL_RESP received */
+    uint32_t too_late;   /* answered TX_ACK TOO_LATE: their tmst had passed */
+    uint32_t bad_resps;  /* PULL_RESP that did not parse: TX_ACK with an error */
 };
 
 /* Produces the next @n samples of a node's input. Return: samples written; fewer than @n
@@ -56,6 +71,10 @@ struct host_node {
     struct host_fwd *fwd;   /* the forwarder, or NULL */
     uint32_t push_acks;     /* this node's frames the forwarder got a PUSH_ACK for */
     uint32_t push_timeouts; /* ... and did not */
+    bool rx_enabled;        /* open the receive windows after each LoRa uplink */
+    bool rx_open;           /* they are open now, for the uplink at rx_tmst */
+    uint32_t rx_tmst;       /* tmst of that uplink */
+    uint32_t downlinks;     /* downlinks handed to the firmware */
     int16_t rssi;           /* what the forwarder reports for this node */
     int16_t lsnr_x10;
     char nv_path[256]; /* empty: the record lives in nv_mem */
@@ -72,6 +91,19 @@ struct host_node {
     double wake_level;         /* wake-on-sound threshold, full scale 1 (0: no wake line) */
     bool wake_fired;           /* the line fired and wake_pending() has not said so yet */
 };
+
+/*
+ * host_fwd_pull() - PULL_DATA from the forwarder: the gateway sends downlinks (PULL_RESP) to
+ * the address it came from (PROTOCOL.TXT section 5.2). Return: 0 or -1 (errno set).
+ * host_fwd_datagram() - a datagram the forwarder got that is not a PUSH_ACK: a PULL_RESP is
+ * parsed, answered with TX_ACK (TOO_LATE when its tmst has passed) and held until its tmst.
+ * host_rx_tmst_now() - the concentrator clock: real monotonic microseconds, wrapping.
+ * host_rx_recv() - the HAL's radio_recv for @hn (host_hal.c's table points at it).
+ */
+int host_fwd_pull(struct host_fwd *fw);
+void host_fwd_datagram(struct host_fwd *fw, const uint8_t *buf, size_t len);
+uint32_t host_rx_tmst_now(void);
+int host_rx_recv(void *ctx, uint8_t *buf, size_t cap);
 
 /* host_node_init() - a node HAL with no network, no source and storage in memory. */
 void host_node_init(struct host_node *hn, struct host_clock *clock, const char *name,

@@ -33,14 +33,15 @@
 static int usage(FILE *out, int rc)
 {
     fprintf(out,
-            "usage: tinyfleet-node classify --profile P FILE.wav\n"
+            "usage: tinyfleet-node classify --profile P [--learn H.wav ...] FILE.wav\n"
             "       tinyfleet-node synth --profile P --seconds S [--event KIND --at S --snr DB]\n"
             "                            [--severity X] [--seed N] OUT.wav\n"
             "       tinyfleet-node run --profile P --devaddr HEX8 --nwkskey HEX32 --appskey HEX32\n"
             "                          (--coap coap://HOST[:PORT]/up | --forwarder HOST:PORT)\n"
             "                          (--wav FILE | --event KIND [--seconds S --at S --snr DB])\n"
             "                          [--speed X] [--nv FILE] [--health-s N] [--batch-s N]\n"
-            "                          [--sf N] [--eui HEX16] [--k N] [--seed N] [-v]\n"
+            "                          [--sf N] [--eui HEX16] [--k N] [--seed N] [--confirmed]\n"
+            "                          [--rx] [--listen-s S (--every-s S | --wake-level X)] [-v]\n"
             "       tinyfleet-node fleet --scenario FILE [--speed X] [--duration-s N]\n"
             "                            [--coap URI] [--forwarder HOST:PORT] [--list] [-v]\n"
             "       tinyfleet-node budget --profile P [--battery NAME] [--sf N] [--scenario FILE]\n"
@@ -66,7 +67,7 @@ static const struct command_help {
     const char *name;
     const char *text;
 } command_help[] = {
-    {"classify", "usage: tinyfleet-node classify --profile P FILE.wav\n"
+    {"classify", "usage: tinyfleet-node classify --profile P [--learn H.wav ...] FILE.wav\n"
                  "\n"
                  "Runs the node's feature extraction and model on a WAV file and prints one JSON\n"
                  "object per window of 1024 samples: t (s, end of the window), class (a class\n"
@@ -95,8 +96,8 @@ static const struct command_help {
      "                          (--coap coap://HOST[:PORT]/up | --forwarder HOST:PORT)\n"
      "                          (--wav FILE | --event KIND [--seconds S --at S --snr DB])\n"
      "                          [--speed X] [--nv FILE] [--health-s N] [--batch-s N]\n"
-     "                          [--sf N] [--eui HEX16] [--k N] [--seed N] [-v]\n"
-     "                          [--listen-s S (--every-s S | --wake-level X)]\n"
+     "                          [--sf N] [--eui HEX16] [--k N] [--seed N] [--confirmed]\n"
+     "                          [--rx] [--listen-s S (--every-s S | --wake-level X)] [-v]\n"
      "\n"
      "One node on the host HAL; at the end of the input it flushes and prints its\n"
      "counters as one JSON line.\n"
@@ -116,6 +117,10 @@ static const struct command_help {
      "  --sf N               LoRa spreading factor, 7..12\n"
      "  --eui HEX16          the forwarder's gateway EUI in PUSH_DATA\n"
      "  --k N                how far the stored counter limit runs ahead (1..16383)\n"
+     "  --confirmed          confirmed uplinks: the gateway acknowledges each (implies --rx)\n"
+     "  --rx                 forwarder: open the receive windows after each uplink (RX1 1 s,\n"
+     "                       RX2 2 s, real time): downlinks (ACKs, commands) reach the node,\n"
+     "                       and the next uplink waits for the windows to close\n"
      "  -v, --verbose        log what the node does to stderr\n"
      "  --listen-s S         duty-cycled sensing: listen S seconds ...\n"
      "  --every-s S          ... of every S seconds (the sensor is off in between),\n"
@@ -459,19 +464,32 @@ static size_t wav_source(void *arg, int16_t *buf, size_t n)
     return wav_read(arg, buf, n);
 }
 
-static const struct option run_options[] = {
-    {"profile", required_argument, NULL, 'p'},    {"devaddr", required_argument, NULL, 'd'},
-    {"nwkskey", required_argument, NULL, 'N'},    {"appskey", required_argument, NULL, 'A'},
-    {"coap", required_argument, NULL, 'c'},       {"forwarder", required_argument, NULL, 'f'},
-    {"wav", required_argument, NULL, 'w'},        {"event", required_argument, NULL, 'e'},
-    {"seconds", required_argument, NULL, 's'},    {"at", required_argument, NULL, 'a'},
-    {"snr", required_argument, NULL, 'n'},        {"speed", required_argument, NULL, 'x'},
-    {"nv", required_argument, NULL, 'V'},         {"health-s", required_argument, NULL, 'H'},
-    {"batch-s", required_argument, NULL, 'B'},    {"sf", required_argument, NULL, 'F'},
-    {"eui", required_argument, NULL, 'E'},        {"k", required_argument, NULL, 'k'},
-    {"seed", required_argument, NULL, 'r'},       {"verbose", no_argument, NULL, 'v'},
-    {"listen-s", required_argument, NULL, 'L'},   {"every-s", required_argument, NULL, 'Y'},
-    {"wake-level", required_argument, NULL, 'W'}, {NULL, 0, NULL, 0}};
+static const struct option run_options[] = {{"profile", required_argument, NULL, 'p'},
+                                            {"devaddr", required_argument, NULL, 'd'},
+                                            {"nwkskey", required_argument, NULL, 'N'},
+                                            {"appskey", required_argument, NULL, 'A'},
+                                            {"coap", required_argument, NULL, 'c'},
+                                            {"forwarder", required_argument, NULL, 'f'},
+                                            {"wav", required_argument, NULL, 'w'},
+                                            {"event", required_argument, NULL, 'e'},
+                                            {"seconds", required_argument, NULL, 's'},
+                                            {"at", required_argument, NULL, 'a'},
+                                            {"snr", required_argument, NULL, 'n'},
+                                            {"speed", required_argument, NULL, 'x'},
+                                            {"nv", required_argument, NULL, 'V'},
+                                            {"health-s", required_argument, NULL, 'H'},
+                                            {"batch-s", required_argument, NULL, 'B'},
+                                            {"sf", required_argument, NULL, 'F'},
+                                            {"eui", required_argument, NULL, 'E'},
+                                            {"k", required_argument, NULL, 'k'},
+                                            {"seed", required_argument, NULL, 'r'},
+                                            {"verbose", no_argument, NULL, 'v'},
+                                            {"listen-s", required_argument, NULL, 'L'},
+                                            {"every-s", required_argument, NULL, 'Y'},
+                                            {"wake-level", required_argument, NULL, 'W'},
+                                            {"confirmed", no_argument, NULL, 'C'},
+                                            {"rx", no_argument, NULL, 'R'},
+                                            {NULL, 0, NULL, 0}};
 
 /* What `run` was given. */
 struct run_opts {
@@ -495,6 +513,8 @@ struct run_opts {
     bool have_nk;
     bool have_ak;
     bool verbose;
+    bool confirmed; /* --confirmed */
+    bool rx;        /* --rx (or --confirmed) */
 };
 
 /* One option of `run` into @o. Return: 0; 2 for a bad value (said why); -1 for an option
@@ -551,6 +571,13 @@ static int run_option(int c, const char *arg, struct run_opts *o)
         return hostutil_num("every-s", arg, 0.001, 86400, &o->every_s) != 0 ? 2 : 0;
     case 'W':
         return hostutil_num("wake-level", arg, 0.0001, 1, &o->wake_level) != 0 ? 2 : 0;
+    case 'C':
+        o->confirmed = true;
+        o->rx = true;
+        return 0;
+    case 'R':
+        o->rx = true;
+        return 0;
     default:
         return -1;
     }
@@ -612,6 +639,7 @@ static void run_config(const struct run_opts *o, struct node_config *cfg)
     cfg->sense = o->cfg.sense;
     /* The phase the firmware takes from its DevAddr (node_config_from_record()). */
     cfg->sense.phase_ms = sensing_phase_ms(cfg->devaddr, cfg->sense.every_ms);
+    cfg->confirmed = o->confirmed;
     if (o->health_s >= 0) {
         cfg->agg.health_period_ms = (uint32_t)o->health_s * 1000u;
     }
@@ -656,6 +684,12 @@ static int run_connect(const struct run_opts *o, struct host_node *hn, struct ho
         return 1;
     }
     hn->fwd = fwd;
+    hn->rx_enabled = o->rx;
+    if (o->rx && host_fwd_pull(fwd) != 0) {
+        fprintf(stderr, "tinyfleet-node: --forwarder: cannot send PULL_DATA: %s\n",
+                strerror(errno));
+        return 1;
+    }
     return 0;
 }
 

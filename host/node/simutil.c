@@ -50,13 +50,19 @@ void simutil_print_stats(FILE *out, const char *name, const struct node *n, uint
             ",\"records_dropped\":%" PRIu32 ",\"fcnt_next\":%" PRIu32 ",\"fcnt_writes\":%" PRIu32
             ",\"airtime_ms\":%.1f,\"coap_retransmissions\":%" PRIu32 ",\"coap_rejected\":%" PRIu32
             ",\"coap_timeouts\":%" PRIu32 ",\"coap_unavailable\":%" PRIu32 ",\"push_acks\":%" PRIu32
-            ",\"push_ack_timeouts\":%" PRIu32,
+            ",\"push_ack_timeouts\":%" PRIu32 ",\"dl_accepted\":%" PRIu32 ",\"dl_acks\":%" PRIu32
+            ",\"dl_applied\":%" PRIu32 ",\"dl_refused\":%" PRIu32 ",\"dl_repeated\":%" PRIu32
+            ",\"dl_dropped\":%" PRIu32 ",\"answers\":%" PRIu32,
             name, n->cfg.devaddr, n->cfg.bearer == BEARER_COAP ? "coap" : "lora", s->windows,
             s->detections, n->agg.episodes, s->frames, s->delivered, s->tx_failed,
             s->budget_refused, n->agg.dropped, n->fcnt.next, n->fcnt.writes,
             (double)n->bearer.dc.total_us / 1000.0, n->bearer.coap.retransmissions,
             n->bearer.coap.rejected, n->bearer.coap.timeouts, n->bearer.coap.unavailable, acks,
-            ack_timeouts);
+            ack_timeouts, n->dl.stats.accepted, n->dl.stats.acks, n->dl.stats.applied,
+            n->dl.stats.refused, n->dl.stats.repeated,
+            n->dl.stats.malformed + n->dl.stats.devaddr + n->dl.stats.old_fcnt +
+                n->dl.stats.bad_mic + n->dl.stats.truncated + n->dl.stats.io,
+            s->answers);
     if (hal_energy(n->hal, &e) == HAL_OK) {
         energy_cmd_print_acct(out, &e);
     }

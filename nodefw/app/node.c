@@ -4,6 +4,7 @@
  * node_step() (under 400 bytes).
  */
 #include "nodefw/node.h"
+#include "nodefw/node_int.h"
 
 #include <string.h>
 
@@ -61,6 +62,7 @@ int node_init(struct node *n, const struct node_config *cfg, const struct hal *h
         hal_log(hal, "node: frame counter record unreadable; not sending");
         return NODE_EFCNT;
     }
+    node_dl_init(&n->dl, n->cfg.devaddr, n->cfg.nwkskey, n->cfg.appskey, &n->fcnt);
     if (hal_sensor_start(hal, n->rate_hz) != HAL_OK) {
         return NODE_ESENSOR;
     }
@@ -71,6 +73,7 @@ int node_init(struct node *n, const struct node_config *cfg, const struct hal *h
     aggregator_init(&n->agg, &cfg->agg, n->start_ms);
     bearer_init(&n->bearer, (enum bearer_kind)cfg->bearer, hal, &cfg->lora,
                 (enum dutycycle_region)cfg->region);
+    node__apply_settings(n, n->start_ms);
     return 0;
 }
 
@@ -101,7 +104,7 @@ static void on_result(struct node *n, const struct node_classify_result *r)
         w.scored = true;
         w.anomalous = r->anomalous != 0u;
         w.score = r->anomaly_score;
-    } else if (r->detected) {
+    } else if (r->detected && node__passes_threshold(n, r->class_id, r->confidence)) {
         w.class_id = r->class_id;
         w.confidence = r->confidence;
     }
@@ -206,6 +209,7 @@ static bool send_msg(struct node *n, uint64_t now, struct proto_tfp_msg *msg)
         return false;
     }
     memset(&up, 0, sizeof(up));
+    up.confirmed = n->cfg.confirmed;
     up.devaddr = n->cfg.devaddr;
     up.fcnt = fcnt;
     up.has_fport = true;
@@ -244,8 +248,11 @@ int node_step(struct node *n)
         lost(n);
         busy = true;
     }
-    if (!bearer_busy(&n->bearer) && now >= n->send_after_ms &&
-        aggregator_peek(&n->agg, now, &msg)) {
+    busy = node__downlink_poll(n, now) || busy;
+    if (!bearer_busy(&n->bearer) && now >= n->send_after_ms && node__send_answers(n, now)) {
+        busy = true;
+    } else if (!bearer_busy(&n->bearer) && now >= n->send_after_ms &&
+               aggregator_peek(&n->agg, now, &msg)) {
         if (send_msg(n, now, &msg)) {
             busy = true;
         }

@@ -52,6 +52,7 @@ int bearer_send(struct bearer *b, uint64_t now_ms, const uint8_t *phy, size_t le
         rc = coap_client_post(&b->coap, now_ms, phy, len);
     } else {
         rc = hal_radio_send(b->hal, &b->tx, phy, len);
+        b->rx_pending = rc == 0 ? 1u : 0u;
     }
     if (rc != 0) {
         b->failed++;
@@ -81,5 +82,24 @@ int bearer_poll(struct bearer *b, uint64_t now_ms)
 
 int bearer_busy(const struct bearer *b)
 {
-    return b->kind == BEARER_COAP && coap_client_busy(&b->coap);
+    return (b->kind == BEARER_COAP && coap_client_busy(&b->coap)) || b->rx_pending != 0u;
+}
+
+size_t bearer_downlink(struct bearer *b, uint8_t *buf, size_t cap)
+{
+    int n;
+
+    if (b->kind == BEARER_COAP) {
+        return coap_client_take_downlink(&b->coap, buf, cap);
+    }
+    if (b->rx_pending == 0u) {
+        return 0;
+    }
+    /* Class A: nothing is sent until RX2 has closed or brought something. */
+    n = hal_radio_recv(b->hal, buf, cap);
+    if (n == 0) {
+        return 0;
+    }
+    b->rx_pending = 0;
+    return n > 0 ? (size_t)n : 0u;
 }

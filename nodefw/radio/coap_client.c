@@ -116,7 +116,9 @@ struct resp {
     uint16_t mid;
     const uint8_t *token;
     uint8_t tkl;
-    uint32_t max_age; /* seconds; COAP_CLIENT_MAX_AGE_DEF_S when absent */
+    uint32_t max_age;       /* seconds; COAP_CLIENT_MAX_AGE_DEF_S when absent */
+    const uint8_t *payload; /* after the 0xFF marker; NULL when none */
+    size_t payload_len;
 };
 
 /* Read an option's extended delta or length (3.1): 13 -> +1 byte, 14 -> +2 bytes. */
@@ -155,6 +157,8 @@ static int parse(const uint8_t *p, size_t len, struct resp *r)
     r->code = p[1];
     r->mid = (uint16_t)((p[2] << 8) | p[3]);
     r->max_age = COAP_CLIENT_MAX_AGE_DEF_S;
+    r->payload = NULL;
+    r->payload_len = 0;
     if (r->tkl > 8u || len < 4u + r->tkl) {
         return -1;
     }
@@ -181,6 +185,14 @@ static int parse(const uint8_t *p, size_t len, struct resp *r)
             r->max_age = v;
         }
         i += olen;
+    }
+    /* RFC 7252 section 3: a marker followed by nothing is a format error. */
+    if (i < len) {
+        if (i + 1u == len) {
+            return -1;
+        }
+        r->payload = &p[i + 1u];
+        r->payload_len = len - i - 1u;
     }
     return 0;
 }
@@ -227,6 +239,11 @@ static int on_response(struct coap_client *c, const struct resp *r, uint64_t now
 
     c->last_code = r->code;
     if (cls == 2u) {
+        /* What the gateway had for this node rides in the 2.04 (SPEC section 1.5). */
+        c->dl_len = r->payload_len <= sizeof(c->dl) ? r->payload_len : 0u;
+        if (c->dl_len > 0u) {
+            memcpy(c->dl, r->payload, c->dl_len);
+        }
         return finish(c, COAP_CLIENT_DELIVERED);
     }
     if (cls == 4u) {
@@ -336,4 +353,16 @@ int coap_client_poll(struct coap_client *c, uint64_t now_ms)
         return on_timer(c, now_ms);
     }
     return COAP_CLIENT_PENDING;
+}
+
+size_t coap_client_take_downlink(struct coap_client *c, uint8_t *buf, size_t cap)
+{
+    size_t n = c->dl_len;
+
+    c->dl_len = 0;
+    if (n == 0u || n > cap) {
+        return 0;
+    }
+    memcpy(buf, c->dl, n);
+    return n;
 }

@@ -6,6 +6,7 @@
 #include "nodefw/fcnt.h"
 
 #include <stddef.h>
+#include <string.h>
 
 /* CRC-16/CCITT-FALSE (poly 0x1021, init 0xFFFF): detects a torn or erased record. */
 static uint16_t crc16(const uint8_t *p, size_t n)
@@ -24,9 +25,9 @@ static uint16_t crc16(const uint8_t *p, size_t n)
     return (uint16_t)crc;
 }
 
-static int store(const struct hal *hal, uint32_t limit)
+static int store_with(const struct hal *hal, uint32_t limit, const uint8_t *tail, size_t tail_len)
 {
-    uint8_t rec[FCNT_RECORD_LEN];
+    uint8_t rec[HAL_NV_MAX];
     uint16_t crc;
 
     rec[0] = 'T';
@@ -40,7 +41,31 @@ static int store(const struct hal *hal, uint32_t limit)
     crc = crc16(rec, 8);
     rec[8] = (uint8_t)crc;
     rec[9] = (uint8_t)(crc >> 8);
-    return hal_nv_write(hal, rec, sizeof(rec)) == HAL_OK ? FCNT_OK : FCNT_EIO;
+    if (tail_len > 0u) {
+        memcpy(&rec[FCNT_RECORD_LEN], tail, tail_len);
+    }
+    return hal_nv_write(hal, rec, FCNT_RECORD_LEN + tail_len) == HAL_OK ? FCNT_OK : FCNT_EIO;
+}
+
+static int store(const struct hal *hal, uint32_t limit)
+{
+    return store_with(hal, limit, NULL, 0);
+}
+
+int fcnt_set_tail(struct fcnt *f, const uint8_t *tail, size_t len)
+{
+    if (len > FCNT_TAIL_MAX) {
+        return FCNT_EINVAL;
+    }
+    if (store_with(f->hal, f->limit, tail, len) != FCNT_OK) {
+        return FCNT_EIO;
+    }
+    if (len > 0u) {
+        memcpy(f->tail, tail, len);
+    }
+    f->tail_len = (uint8_t)len;
+    f->writes++;
+    return FCNT_OK;
 }
 
 int fcnt_provision(const struct hal *hal, uint32_t start)
@@ -59,6 +84,7 @@ int fcnt_init(struct fcnt *f, const struct hal *hal, uint16_t k)
     f->hal = hal;
     f->k = k;
     f->writes = 0;
+    f->tail_len = 0;
     n = hal_nv_read(hal, rec, sizeof(rec));
     if (n < 0) {
         return FCNT_EIO;
@@ -69,7 +95,7 @@ int fcnt_init(struct fcnt *f, const struct hal *hal, uint16_t k)
         f->limit = 0;
         return FCNT_OK;
     }
-    if (n != (int)FCNT_RECORD_LEN || rec[0] != 'T' || rec[1] != 'F' || rec[2] != 1u ||
+    if (n < (int)FCNT_RECORD_LEN || rec[0] != 'T' || rec[1] != 'F' || rec[2] != 1u ||
         crc16(rec, 8) != (uint16_t)(rec[8] | (rec[9] << 8))) {
         return FCNT_ECORRUPT;
     }
@@ -78,6 +104,10 @@ int fcnt_init(struct fcnt *f, const struct hal *hal, uint16_t k)
     /* Counters from the last one used up to limit - 1 may or may not have gone out:
      * skipping them all is what keeps every counter unique. */
     f->next = f->limit;
+    f->tail_len = (uint8_t)((size_t)n - FCNT_RECORD_LEN);
+    if (f->tail_len > 0u) {
+        memcpy(f->tail, &rec[FCNT_RECORD_LEN], f->tail_len);
+    }
     return FCNT_OK;
 }
 
@@ -90,7 +120,7 @@ int fcnt_take(struct fcnt *f, uint32_t *out)
     }
     if (f->next >= f->limit) {
         limit = UINT32_MAX - f->next < f->k ? UINT32_MAX : f->next + f->k;
-        if (store(f->hal, limit) != FCNT_OK) {
+        if (store_with(f->hal, limit, f->tail, f->tail_len) != FCNT_OK) {
             return FCNT_EIO;
         }
         f->limit = limit;

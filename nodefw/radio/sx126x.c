@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT
- * SX126x LoRa transmit path; section numbers are the SX1261/2 datasheet's (rev 2.1).
+ * SX126x LoRa transmit and receive paths; section numbers are the SX1261/2 datasheet's (rev 2.1).
  * Every multi-byte parameter goes most significant byte first on the SPI.
  */
 #include "nodefw/sx126x.h"
@@ -274,4 +274,135 @@ int sx126x_lora_send(struct sx126x *r, const struct hal_lora_tx *tx, const uint8
         return rc;
     }
     return (r->last_irq & SX126X_IRQ_TX_DONE) ? HAL_OK : HAL_ETIMEDOUT;
+}
+
+/* ReadRegister (13.2.4): opcode, address, then a status byte before the data. */
+static int read_register8(struct sx126x *r, uint16_t addr, uint8_t *value)
+{
+    const uint8_t tx[5] = {SX126X_READ_REGISTER, (uint8_t)(addr >> 8), (uint8_t)addr, 0, 0};
+    uint8_t rx[5] = {0};
+    int rc = transfer(r, tx, rx, sizeof(tx));
+
+    *value = rx[4];
+    return rc;
+}
+
+/* 14.3 "basic Rx": the same set-up as for a transmission, then inverted IQ for a downlink. */
+static int configure_rx(struct sx126x *r, const struct hal_lora_tx *rx)
+{
+    const uint32_t freq = sx126x_freq_reg(rx->freq_hz);
+    uint8_t band[2];
+    const uint8_t f[4] = {(uint8_t)(freq >> 24), (uint8_t)(freq >> 16), (uint8_t)(freq >> 8),
+                          (uint8_t)freq};
+    const uint8_t mod[4] = {rx->sf, (uint8_t)sx126x_bw_code(rx->bw_khz), rx->cr,
+                            rx->low_dr_optimize ? 1u : 0u};
+    /* Preamble, explicit header, up to 255 bytes, CRC off, IQ inverted (LoRaWAN 1.0.3
+     * section 3.1: downlinks carry no payload CRC; the gateway sends with ipol true). */
+    const uint8_t pkt[6] = {(uint8_t)(rx->preamble >> 8), (uint8_t)rx->preamble, 0u, 255u, 0u, 1u};
+    const uint8_t base[2] = {0, 0};
+    const uint16_t mask =
+        SX126X_IRQ_RX_DONE | SX126X_IRQ_TIMEOUT | SX126X_IRQ_CRC_ERR | SX126X_IRQ_HEADER_ERR;
+    const uint8_t irq[8] = {
+        (uint8_t)(mask >> 8), (uint8_t)mask, (uint8_t)(mask >> 8), (uint8_t)mask, 0, 0, 0, 0};
+    uint8_t iq = 0;
+    int rc;
+
+    sx126x_image_band(rx->freq_hz, band);
+    rc = command1(r, SX126X_SET_STANDBY, SX126X_STANDBY_RC);
+    rc = rc != HAL_OK ? rc : command1(r, SX126X_SET_PACKET_TYPE, SX126X_PACKET_TYPE_LORA);
+    rc = rc != HAL_OK ? rc : sx126x_command(r, SX126X_CALIBRATE_IMAGE, band, sizeof(band));
+    rc = rc != HAL_OK ? rc : sx126x_command(r, SX126X_SET_RF_FREQUENCY, f, sizeof(f));
+    rc = rc != HAL_OK ? rc : sx126x_command(r, SX126X_SET_BUFFER_BASE, base, sizeof(base));
+    rc = rc != HAL_OK ? rc : sx126x_command(r, SX126X_SET_MODULATION_PARAMS, mod, sizeof(mod));
+    rc = rc != HAL_OK ? rc : sx126x_command(r, SX126X_SET_PACKET_PARAMS, pkt, sizeof(pkt));
+    /* Errata 15.4: with inverted IQ, bit 2 of the IQ polarity register must be cleared, or
+     * the chip loses packets after the first. */
+    rc = rc != HAL_OK ? rc : read_register8(r, SX126X_REG_IQ_POLARITY, &iq);
+    if (rc == HAL_OK) {
+        const uint8_t w[3] = {(uint8_t)(SX126X_REG_IQ_POLARITY >> 8),
+                              (uint8_t)SX126X_REG_IQ_POLARITY, (uint8_t)(iq & ~0x04u)};
+
+        rc = sx126x_command(r, SX126X_WRITE_REGISTER, w, sizeof(w));
+    }
+    rc = rc != HAL_OK ? rc : sx126x_command(r, SX126X_SET_DIO_IRQ_PARAMS, irq, sizeof(irq));
+    return rc != HAL_OK ? rc : clear_irq(r, SX126X_IRQ_ALL);
+}
+
+/* The received packet out of the buffer (GetRxBufferStatus 13.5.2, ReadBuffer 13.2.6). */
+static int read_packet(struct sx126x *r, uint8_t *buf, size_t cap)
+{
+    const uint8_t st_tx[4] = {SX126X_GET_RX_BUFFER_STATUS, 0, 0, 0};
+    uint8_t st_rx[4] = {0};
+    uint8_t tx[SX126X_FRAME_MAX] = {0};
+    uint8_t rx[SX126X_FRAME_MAX] = {0};
+    size_t len;
+    int rc = transfer(r, st_tx, st_rx, sizeof(st_tx));
+
+    if (rc != HAL_OK) {
+        return rc;
+    }
+    len = st_rx[2];
+    if (len == 0u) {
+        return HAL_EIO;
+    }
+    if (len > cap) {
+        return HAL_ENOSPC;
+    }
+    tx[0] = SX126X_READ_BUFFER;
+    tx[1] = st_rx[3]; /* the packet's start in the buffer */
+    rc = transfer(r, tx, rx, len + 3u);
+    if (rc != HAL_OK) {
+        return rc;
+    }
+    memcpy(buf, &rx[3], len);
+    return (int)len;
+}
+
+int sx126x_lora_recv(struct sx126x *r, const struct hal_lora_tx *rx, uint8_t *buf, size_t cap,
+                     uint32_t timeout_ms)
+{
+    uint32_t units;
+    uint8_t t[3];
+    uint32_t waited = 0;
+    int result;
+    int rc;
+
+    if (rx->sf < 5 || rx->sf > 12 || rx->cr < 1 || rx->cr > 4 || sx126x_bw_code(rx->bw_khz) < 0 ||
+        timeout_ms == 0 || timeout_ms > 0xFFFFFFu / SX126X_TIMEOUT_UNITS_PER_MS) {
+        return HAL_EINVAL;
+    }
+    rc = configure_rx(r, rx);
+    if (rc != HAL_OK) {
+        return rc;
+    }
+    units = timeout_ms * SX126X_TIMEOUT_UNITS_PER_MS;
+    t[0] = (uint8_t)(units >> 16);
+    t[1] = (uint8_t)(units >> 8);
+    t[2] = (uint8_t)units;
+    rc = sx126x_command(r, SX126X_SET_RX, t, sizeof(t));
+    if (rc != HAL_OK) {
+        return rc;
+    }
+    r->last_irq = 0;
+    while (waited <= timeout_ms + SX126X_IRQ_MARGIN_MS) {
+        (void)r->bus->wait_irq(r->bus_ctx, 10);
+        waited += 10;
+        rc = get_irq_status(r, &r->last_irq);
+        if (rc != HAL_OK) {
+            return rc;
+        }
+        if (r->last_irq & (SX126X_IRQ_RX_DONE | SX126X_IRQ_TIMEOUT | SX126X_IRQ_CRC_ERR |
+                           SX126X_IRQ_HEADER_ERR)) {
+            break;
+        }
+    }
+    if ((r->last_irq & (SX126X_IRQ_CRC_ERR | SX126X_IRQ_HEADER_ERR)) != 0u) {
+        result = HAL_EIO;
+    } else if ((r->last_irq & SX126X_IRQ_RX_DONE) != 0u) {
+        result = read_packet(r, buf, cap);
+    } else {
+        result = HAL_ETIMEDOUT;
+    }
+    rc = clear_irq(r, SX126X_IRQ_ALL);
+    return rc != HAL_OK ? rc : result;
 }

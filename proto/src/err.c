@@ -40,6 +40,10 @@ const char *proto_strerror(int err)
         return "unknown record version";
     case PROTO_EFOPTS:
         return "MAC commands in both FOpts and FPort 0";
+    case PROTO_ECMD:
+        return "unknown command";
+    case PROTO_ERANGE:
+        return "value out of range";
     default:
         return "unknown error";
     }

@@ -111,8 +111,8 @@ check_run "stats, nothing counted: exit 0, every reason at 0" \
     eval 'rc_is 0 && stdout_has "^accepted  *0  *0  *0$" && stdout_has "^storage_failed  *0" &&
           stdout_has "^mqtt outbox: 0 waiting, 0 dropped$"'
 run --db "$DB" stats --json
-check_run "stats --json: one object per bearer, all zero, then an empty outbox" \
-    jsonl 'N == 3 and [x["bearer"] for x in js[:2]] == ["coap", "lora"] and all(v == 0 for x in js[:2] for k, v in x.items() if k != "bearer") and "unknown_node" in js[1] and js[2] == {"outbox": 0, "outbox_oldest": None, "outbox_dropped": 0}'
+check_run "stats --json: one object per bearer and the downlinks, all zero, then the empty outboxes" \
+    jsonl 'N == 4 and [x["bearer"] for x in js[:3]] == ["coap", "lora", "downlink"] and all(v == 0 for x in js[:3] for k, v in x.items() if k != "bearer") and "unknown_node" in js[1] and "too_late" in js[2] and js[3] == {"outbox": 0, "outbox_oldest": None, "outbox_dropped": 0, "alertmanager_queue": 0, "alertmanager_oldest": None, "alertmanager_last_ok": None, "alertmanager_last_error": None, "alertmanager_last_error_time": None}'
 
 # --- events written as tinyfleetd writes them --------------------------------------------------
 # Frame 7 of DEV, received 3 hours ago: the detections of `frame encode --payload $DET` (the

@@ -19,11 +19,15 @@
 struct fake_bus {
     uint8_t frame[MAX_FRAMES][MAX_BYTES];
     size_t len[MAX_FRAMES];
-    size_t n;           /* transactions recorded */
-    uint16_t irq;       /* what GetIrqStatus reports */
-    int busy_stuck;     /* wait_ready() times out */
-    unsigned irq_waits; /* wait_irq() calls */
-    unsigned irq_after; /* report irq only from this many wait_irq() calls on */
+    size_t n;             /* transactions recorded */
+    uint16_t irq;         /* what GetIrqStatus reports */
+    int busy_stuck;       /* wait_ready() times out */
+    unsigned irq_waits;   /* wait_irq() calls */
+    unsigned irq_after;   /* report irq only from this many wait_irq() calls on */
+    uint8_t rx_data[255]; /* the received packet ReadBuffer returns */
+    uint8_t rx_len;       /* GetRxBufferStatus's PayloadLengthRx */
+    uint8_t rx_start;     /* ... and RxStartBufferPointer */
+    uint8_t iq_reg;       /* what ReadRegister(0x0736) reads */
 };
 
 static int fake_xfer(void *ctx, const uint8_t *tx, uint8_t *rx, size_t n)
@@ -41,6 +45,17 @@ static int fake_xfer(void *ctx, const uint8_t *tx, uint8_t *rx, size_t n)
             rx[1] = 0x2A; /* a status byte; the driver ignores it */
             rx[2] = (uint8_t)(b->irq >> 8);
             rx[3] = (uint8_t)b->irq;
+        }
+        if (tx[0] == SX126X_GET_RX_BUFFER_STATUS && n == 4) {
+            rx[2] = b->rx_len;
+            rx[3] = b->rx_start;
+        }
+        if (tx[0] == SX126X_READ_BUFFER && n >= 3) {
+            assert_int_equal(tx[1], b->rx_start); /* read from where the packet starts */
+            memcpy(rx + 3, b->rx_data, n - 3 <= sizeof(b->rx_data) ? n - 3 : 0);
+        }
+        if (tx[0] == SX126X_READ_REGISTER && n == 5 && tx[1] == 0x07 && tx[2] == 0x36) {
+            rx[4] = b->iq_reg;
         }
     }
     return HAL_OK;
@@ -290,6 +305,61 @@ static void test_sx126x_busy_stuck(void **state)
     assert_int_equal(bus.n, 0);
 }
 
+/* A downlink (14.3 basic Rx): EU868 RX1 at SF7, IQ inverted, no CRC, 12 bytes received. */
+static void test_sx126x_lora_recv_bytes(void **state)
+{
+    static const uint8_t ack[12] = {0x60, 0x00, 0x1F, 0x01, 0x26, 0x20,
+                                    0x00, 0x00, 0xA2, 0x60, 0xFA, 0x71};
+    uint8_t got[64];
+
+    (void)state;
+    bus.irq = SX126X_IRQ_RX_DONE;
+    bus.irq_after = 2;
+    bus.rx_len = sizeof(ack);
+    bus.rx_start = 0x80;
+    bus.iq_reg = 0x0D;
+    memcpy(bus.rx_data, ack, sizeof(ack));
+    assert_int_equal(sx126x_lora_recv(&radio, &eu868_sf7, got, sizeof(got), 500), 12);
+    assert_memory_equal(got, ack, sizeof(ack));
+    /* Preamble 8, explicit header, 255 bytes at most, CRC off, IQ inverted. */
+    expect_frame(SX126X_SET_PACKET_PARAMS,
+                 (const uint8_t[]){0x8C, 0x00, 0x08, 0x00, 0xFF, 0x00, 0x01}, 7);
+    /* Errata 15.4: bit 2 of 0x0736 cleared, the other bits kept (0x0D -> 0x09). */
+    expect_frame(SX126X_WRITE_REGISTER, (const uint8_t[]){0x0D, 0x07, 0x36, 0x09}, 4);
+    /* RxDone, Timeout, CrcErr, HeaderErr on DIO1 (0x0262). */
+    expect_frame(SX126X_SET_DIO_IRQ_PARAMS,
+                 (const uint8_t[]){0x08, 0x02, 0x62, 0x02, 0x62, 0, 0, 0, 0}, 9);
+    /* SetRx timeout 500 ms = 32000 units of 15.625 us = 0x007D00. */
+    expect_frame(SX126X_SET_RX, (const uint8_t[]){0x82, 0x00, 0x7D, 0x00}, 4);
+    /* The order: configure, SetRx, then the buffer read after RxDone. */
+    assert_true(find(SX126X_SET_PACKET_PARAMS) < find(SX126X_SET_RX));
+    assert_true(find(SX126X_SET_RX) < find(SX126X_GET_RX_BUFFER_STATUS));
+    assert_true(find(SX126X_GET_RX_BUFFER_STATUS) < find(SX126X_READ_BUFFER));
+    assert_int_equal(bus.len[find(SX126X_READ_BUFFER)], 3 + 12);
+}
+
+static void test_sx126x_lora_recv_nothing_or_bad(void **state)
+{
+    uint8_t got[8];
+
+    (void)state;
+    bus.irq = SX126X_IRQ_TIMEOUT; /* the window closed empty */
+    assert_int_equal(sx126x_lora_recv(&radio, &eu868_sf7, got, sizeof(got), 100), HAL_ETIMEDOUT);
+    assert_int_equal(find(SX126X_READ_BUFFER), -1);
+    bus.n = 0;
+    bus.irq = SX126X_IRQ_RX_DONE | SX126X_IRQ_CRC_ERR;
+    assert_int_equal(sx126x_lora_recv(&radio, &eu868_sf7, got, sizeof(got), 100), HAL_EIO);
+    assert_int_equal(find(SX126X_READ_BUFFER), -1);
+    bus.n = 0;
+    bus.irq = SX126X_IRQ_RX_DONE;
+    bus.rx_len = 12; /* more than got[] holds */
+    assert_int_equal(sx126x_lora_recv(&radio, &eu868_sf7, got, sizeof(got), 100), HAL_ENOSPC);
+    bus.n = 0;
+    bus.irq = 0; /* no IRQ at all: the driver's own bound */
+    assert_int_equal(sx126x_lora_recv(&radio, &eu868_sf7, got, sizeof(got), 100), HAL_ETIMEDOUT);
+    assert_int_equal(sx126x_lora_recv(&radio, &eu868_sf7, got, sizeof(got), 0), HAL_EINVAL);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -304,6 +374,8 @@ int main(void)
         cmocka_unit_test_setup(test_sx126x_lora_send_chip_timeout, setup),
         cmocka_unit_test_setup(test_sx126x_lora_send_no_irq, setup),
         cmocka_unit_test_setup(test_sx126x_busy_stuck, setup),
+        cmocka_unit_test_setup(test_sx126x_lora_recv_bytes, setup),
+        cmocka_unit_test_setup(test_sx126x_lora_recv_nothing_or_bad, setup),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

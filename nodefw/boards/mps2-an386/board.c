@@ -206,6 +206,7 @@ static const struct hal_ops mps2_ops = {
     dgram_recv, nv_read,  nv_write,     random_u32,  battery_mv, NULL,
     log_line,   NULL,     NULL,         NULL, /* no sensor_stop, wake line or energy accounts under
                                                  QEMU */
+    NULL,                                     /* no radio_recv: no receive windows under QEMU yet */
 };
 
 static const struct hal mps2_hal = {&mps2_ops, NULL};

@@ -45,6 +45,7 @@ struct bearer {
     struct coap_client coap; /* CoAP client */
     uint32_t sent;           /* frames handed to the radio or posted */
     uint32_t failed;         /* frames the radio or the gateway did not take */
+    uint8_t rx_pending;      /* LoRa: the receive windows of the last uplink are open */
 };
 
 /*
@@ -74,5 +75,12 @@ int bearer_poll(struct bearer *b, uint64_t now_ms);
 
 /* bearer_busy() - 1 while a CoAP request is in flight. */
 int bearer_busy(const struct bearer *b);
+
+/*
+ * bearer_downlink() - a downlink for this node, if one came: LoRa, from the receive windows
+ * after the last uplink (the bearer is busy while they are open); CoAP, the 2.04's payload.
+ * Return: its length into @buf (@cap bytes), or 0.
+ */
+size_t bearer_downlink(struct bearer *b, uint8_t *buf, size_t cap);
 
 #endif

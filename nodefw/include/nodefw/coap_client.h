@@ -82,8 +82,10 @@ struct coap_client {
     uint32_t rejected;
     uint32_t timeouts;
     uint32_t unavailable;
-    uint32_t unexpected;  /* datagrams that matched nothing or did not parse */
-    uint32_t send_errors; /* datagrams the HAL failed to send */
+    uint32_t unexpected;                 /* datagrams that matched nothing or did not parse */
+    uint32_t send_errors;                /* datagrams the HAL failed to send */
+    uint8_t dl[COAP_CLIENT_MAX_PAYLOAD]; /* the payload of the last 2.xx: a downlink */
+    size_t dl_len;                       /* 0: none waiting */
 };
 
 /* coap_client_init() - an idle client sending through @hal; message ids start at random. */
@@ -116,5 +118,12 @@ int coap_client_busy(const struct coap_client *c);
 int coap_client_encode_post(uint8_t *buf, size_t cap, uint16_t mid,
                             const uint8_t token[COAP_CLIENT_TOKEN_LEN], const uint8_t *payload,
                             size_t len);
+
+/*
+ * coap_client_take_downlink() - the payload of the 2.04 that delivered the last frame: the
+ * gateway's downlink PHYPayload (proto/SPEC.md section 1.5), handed out once.
+ * Return: its length into @buf, 0 when there is none (or it does not fit @cap: dropped).
+ */
+size_t coap_client_take_downlink(struct coap_client *c, uint8_t *buf, size_t cap);
 
 #endif

@@ -8,7 +8,9 @@
  * would refuse the first frame after a reboot.
  *
  * Record (10 bytes): 'T' 'F', version 1, K's log (unused, 0), limit u32 LE, CRC-16/CCITT of
- * the first 8 bytes, LE.
+ * the first 8 bytes, LE. The storage holds one record (hal.h), so another module's record
+ * (the settings, downlink.h) rides behind it as a tail of up to FCNT_TAIL_MAX bytes: kept
+ * byte for byte when the counter is written, and written with the counter's record.
  */
 #ifndef PROJ_NODEFW_FCNT_H
 #define PROJ_NODEFW_FCNT_H
@@ -19,6 +21,7 @@
 
 #define FCNT_RECORD_LEN 10u
 #define FCNT_MAX_K      16383u /* below PROTO_FCNT_MAX_GAP */
+#define FCNT_TAIL_MAX   (HAL_NV_MAX - FCNT_RECORD_LEN)
 
 enum fcnt_err {
     FCNT_OK = 0,
@@ -29,11 +32,13 @@ enum fcnt_err {
 };
 
 struct fcnt {
-    const struct hal *hal; /* where the record lives */
-    uint32_t next;         /* the counter the next frame gets */
-    uint32_t limit;        /* stored: every counter used is below it */
-    uint16_t k;            /* counters per storage write */
-    uint32_t writes;       /* storage writes since init */
+    const struct hal *hal;       /* where the record lives */
+    uint32_t next;               /* the counter the next frame gets */
+    uint32_t limit;              /* stored: every counter used is below it */
+    uint16_t k;                  /* counters per storage write */
+    uint32_t writes;             /* storage writes since init */
+    uint8_t tail[FCNT_TAIL_MAX]; /* the record stored behind the counter's, as read */
+    uint8_t tail_len;
 };
 
 /*
@@ -52,6 +57,13 @@ HAL_MUST_CHECK int fcnt_init(struct fcnt *f, const struct hal *hal, uint16_t k);
  * FCNT_EXHAUSTED.
  */
 HAL_MUST_CHECK int fcnt_take(struct fcnt *f, uint32_t *out);
+
+/*
+ * fcnt_set_tail() - store @len bytes (at most FCNT_TAIL_MAX) behind the counter's record,
+ * with the current limit, in one write. Return: FCNT_OK; FCNT_EINVAL (too long); FCNT_EIO
+ * (nothing changed, in storage or in @f).
+ */
+HAL_MUST_CHECK int fcnt_set_tail(struct fcnt *f, const uint8_t *tail, size_t len);
 
 /*
  * fcnt_provision() - write a fresh record starting at @start (factory or re-provisioning

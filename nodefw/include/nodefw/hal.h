@@ -198,6 +198,16 @@ struct hal_ops {
      * NULL: the board keeps none (hal_energy() then returns HAL_ENOTSUP).
      */
     void (*energy)(void *ctx, struct energy_acct *out);
+
+    /*
+     * radio_recv() - the Class A receive windows of the last radio_send(): RX1 and RX2
+     * (proto/SPEC.md section 1.5), polled. Last in the table, so positional tables only
+     * gain a NULL. @buf: out, @cap bytes. Does not block for long.
+     * Return: the length of a downlink heard in a window; 0 while a window may still bring
+     * one; HAL_ETIMEDOUT once both closed empty; HAL_EIO. NULL in the table (a board without
+     * a receiver yet) reads as HAL_ENOTSUP: the node then never waits for a downlink.
+     */
+    int (*radio_recv)(void *ctx, uint8_t *buf, size_t cap);
 };
 
 /* One board instance: its function table and its context. Caller-owned, usually static. */
@@ -231,6 +241,11 @@ static inline HAL_MUST_CHECK int hal_radio_send(const struct hal *h, const struc
                                                 const uint8_t *phy, size_t len)
 {
     return h->ops->radio_send(h->ctx, tx, phy, len);
+}
+
+static inline HAL_MUST_CHECK int hal_radio_recv(const struct hal *h, uint8_t *buf, size_t cap)
+{
+    return h->ops->radio_recv != NULL ? h->ops->radio_recv(h->ctx, buf, cap) : HAL_ENOTSUP;
 }
 
 static inline HAL_MUST_CHECK int hal_dgram_send(const struct hal *h, const uint8_t *buf, size_t len)

@@ -17,6 +17,7 @@
 #include "nodefw/aggregator.h"
 #include "nodefw/bearer.h"
 #include "nodefw/classify.h"
+#include "nodefw/downlink.h"
 #include "nodefw/fcnt.h"
 #include "nodefw/hal.h"
 #include "nodefw/profile.h"
@@ -48,6 +49,7 @@ struct node_config {
     uint16_t fcnt_k;                /* frame counters per storage write */
     struct agg_config agg;          /* episodes, batching, periods */
     struct sensing_config sense;    /* when the node listens (sensing.h); zero: always */
+    bool confirmed;                 /* send confirmed uplinks (the gateway acknowledges) */
 };
 
 /* Counters a host program prints; the gateway sees them through health messages. */
@@ -59,6 +61,9 @@ struct node_stats {
     uint32_t tx_failed;      /* frames lost: radio error, CoAP rejected/timeout/unavailable */
     uint32_t budget_refused; /* attempts refused by the duty-cycle budget (then retried) */
     uint32_t fcnt_errors;    /* frames not sent because the counter could not be stored */
+    uint32_t answers;        /* FPort 11 frames sent (answers to commands) */
+    uint32_t reboots;        /* reboot commands (a host program restarts the node) */
+    uint32_t learn_restarts; /* learn-restart commands */
 };
 
 /* Optional per-window observer (host `classify` output, tests); NULL for none. */
@@ -71,6 +76,7 @@ struct node {
     struct aggregator agg;
     struct fcnt fcnt;
     struct bearer bearer;
+    struct node_dl dl; /* downlinks: counters, settings, answers waiting (downlink.h) */
     int16_t block[FEAT_STEP_SAMPLES]; /* the step being filled */
     uint32_t fill;                    /* samples in block */
     uint32_t rate_hz;                 /* the profile's sample rate */

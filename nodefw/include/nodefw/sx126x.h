@@ -3,8 +3,8 @@
  * which is also the sub-GHz radio inside the STM32WL (RM0453 section 5, reached through
  * the SUBGHZSPI). Board-agnostic: a board supplies a struct sx126x_bus (one SPI transfer
  * with NSS held low, wait while BUSY is high, wait for the radio interrupt) and the PA and
- * TCXO settings of its front end. Transmit only: a tinyfleet node sends uplinks and has no
- * downlink to receive (ABP, unconfirmed frames).
+ * TCXO settings of its front end. Transmit, and receive for the Class A windows after an
+ * uplink (LoRaWAN downlinks: inverted IQ, no payload CRC).
  *
  * Calling context: the firmware main loop; nothing here runs in an interrupt.
  */
@@ -37,6 +37,10 @@
 #define SX126X_SET_PACKET_PARAMS     0x8Cu
 #define SX126X_SET_BUFFER_BASE       0x8Fu
 #define SX126X_GET_STATUS            0xC0u
+#define SX126X_SET_RX                0x82u
+#define SX126X_GET_RX_BUFFER_STATUS  0x13u
+#define SX126X_READ_BUFFER           0x1Eu
+#define SX126X_READ_REGISTER         0x1Du
 
 /* Parameters. */
 #define SX126X_STANDBY_RC        0x00u
@@ -47,11 +51,15 @@
 #define SX126X_RAMP_200US        0x04u
 #define SX126X_REG_LORA_SYNCWORD 0x0740u
 #define SX126X_SYNCWORD_PUBLIC   0x3444u /* LoRaWAN networks (0x1424 = private) */
+#define SX126X_REG_IQ_POLARITY   0x0736u /* errata 15.4: bit 2 clear for inverted IQ */
 
 /* IRQ bits (datasheet table 13-29). */
-#define SX126X_IRQ_TX_DONE 0x0001u
-#define SX126X_IRQ_TIMEOUT 0x0200u
-#define SX126X_IRQ_ALL     0x03FFu
+#define SX126X_IRQ_TX_DONE    0x0001u
+#define SX126X_IRQ_RX_DONE    0x0002u
+#define SX126X_IRQ_HEADER_ERR 0x0020u
+#define SX126X_IRQ_CRC_ERR    0x0040u
+#define SX126X_IRQ_TIMEOUT    0x0200u
+#define SX126X_IRQ_ALL        0x03FFu
 
 /* SetTx timeout unit: 15.625 us, i.e. 64 units per millisecond. */
 #define SX126X_TIMEOUT_UNITS_PER_MS 64u
@@ -132,5 +140,18 @@ void sx126x_image_band(uint32_t freq_hz, uint8_t band[2]);
  */
 HAL_MUST_CHECK int sx126x_lora_send(struct sx126x *r, const struct hal_lora_tx *tx,
                                     const uint8_t *data, size_t len, uint32_t timeout_ms);
+
+/*
+ * sx126x_lora_recv() - listen for one downlink with modulation @rx (frequency, SF,
+ * bandwidth, coding rate, preamble; power ignored) for at most @timeout_ms, inverted IQ and
+ * no payload CRC as LoRaWAN downlinks are sent (the IQ polarity register fixed as the
+ * errata, section 15.4, says). Blocks until RxDone, the chip's timeout or an error.
+ * @buf: out, @cap bytes.
+ * Return: the packet's length; HAL_ETIMEDOUT (nothing in the window); HAL_EIO (a header
+ * or CRC error: nothing usable, or a bus failure); HAL_ENOSPC (longer than @cap, dropped);
+ * HAL_EINVAL (SF, bandwidth or coding rate unsupported, @timeout_ms 0 or over 262 s).
+ */
+HAL_MUST_CHECK int sx126x_lora_recv(struct sx126x *r, const struct hal_lora_tx *rx, uint8_t *buf,
+                                    size_t cap, uint32_t timeout_ms);
 
 #endif

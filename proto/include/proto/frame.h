@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT
- * LoRaWAN 1.0.x data-up frames (LoRaWAN 1.0.3 specification, chapter 4): build on the
- * node, parse and verify on the gateway. Both bearers (radio and CoAP) carry exactly these
- * bytes. Only uplinks are handled: Dir is always 0 in the B0 and A blocks.
+ * LoRaWAN 1.0.x data frames (LoRaWAN 1.0.3 specification, chapter 4). Uplinks: built on the
+ * node, parsed and verified on the gateway; downlinks the other way round. Both bearers (radio
+ * and CoAP) carry exactly these bytes. Dir (0 up, 1 down) in the B0 and A blocks follows from
+ * the MType, so one verify and one decrypt serve both directions.
  * Parsing is zero copy: struct proto_frame points into the caller's buffer.
  */
 #ifndef PROJ_PROTO_FRAME_H
@@ -14,14 +15,19 @@
 #include "proto/aes.h"
 #include "proto/err.h"
 
-#define PROTO_MHDR_UNCONFIRMED_UP 0x40u /* MType 010, Major 00 */
-#define PROTO_MHDR_CONFIRMED_UP   0x80u /* MType 100, Major 00 */
+#define PROTO_MHDR_UNCONFIRMED_UP   0x40u /* MType 010, Major 00 */
+#define PROTO_MHDR_CONFIRMED_UP     0x80u /* MType 100, Major 00 */
+#define PROTO_MHDR_UNCONFIRMED_DOWN 0x60u /* MType 011, Major 00 */
+#define PROTO_MHDR_CONFIRMED_DOWN   0xA0u /* MType 101, Major 00 */
 
 #define PROTO_FCTRL_ADR         0x80u
 #define PROTO_FCTRL_ADR_ACK_REQ 0x40u
 #define PROTO_FCTRL_ACK         0x20u
 #define PROTO_FCTRL_CLASS_B     0x10u /* RFU in 1.0.0, ClassB from 1.0.2 */
 #define PROTO_FCTRL_FOPTS_LEN   0x0Fu
+/* In a downlink bit 6 is RFU and bit 4 is FPending: the gateway has more to send. */
+#define PROTO_FCTRL_DOWN_RFU 0x40u
+#define PROTO_FCTRL_FPENDING 0x10u
 
 #define PROTO_FRAME_MIN_LEN   12u  /* MHDR + DevAddr + FCtrl + FCnt + MIC */
 #define PROTO_FRAME_MAX_LEN   255u /* largest PHYPayload any LoRa radio carries */
@@ -36,7 +42,8 @@ struct proto_frame {
     const uint8_t *phy;         /* the whole PHYPayload */
     size_t phy_len;             /* its length in bytes, MIC included */
     uint8_t mhdr;               /* raw MHDR: MType (mask 0xE0) is one of the two data-up
-                                   types; the RFU bits are kept as received, the MIC covers them */
+                                   (or two data-down) types; the RFU bits are kept as received,
+                                   the MIC covers them */
     uint32_t devaddr;           /* as written on the device, e.g. 0x26011F00 */
     uint8_t fctrl;              /* raw FCtrl; see PROTO_FCTRL_* */
     const uint8_t *fopts;       /* FOpts, kept but not interpreted */
@@ -63,6 +70,20 @@ struct proto_uplink {
     size_t payload_len;
 };
 
+/* What the gateway puts into one downlink (Class A, sent in RX1 or RX2 after an uplink). */
+struct proto_downlink {
+    bool confirmed;         /* MType confirmed data down (0xA0) instead of unconfirmed (0x60) */
+    uint32_t devaddr;       /* the node's, as written on the device */
+    uint32_t fcnt;          /* full 32-bit FCntDown; its 16 low bits go on air */
+    uint8_t fctrl_flags;    /* PROTO_FCTRL_ADR / _ACK / _FPENDING (bit 6 is RFU: refused) */
+    const uint8_t *fopts;   /* MAC commands, plain (1.0.x); may be NULL when fopts_len is 0 */
+    uint8_t fopts_len;      /* 0..15 */
+    bool has_fport;         /* false: no FPort, no FRMPayload (e.g. a bare ACK) */
+    uint8_t fport;          /* 0 = MAC commands (NwkSKey), 1..223 application (AppSKey) */
+    const uint8_t *payload; /* plaintext FRMPayload; may be NULL when payload_len is 0 */
+    size_t payload_len;
+};
+
 /*
  * proto_frame_parse() - split a PHYPayload into its fields; checks structure only.
  * @phy: in, the received bytes; must outlive @out.
@@ -76,8 +97,16 @@ struct proto_uplink {
 PROTO_MUST_CHECK int proto_frame_parse(const uint8_t *phy, size_t len, struct proto_frame *out);
 
 /*
+ * proto_frame_parse_down() - proto_frame_parse() for downlinks: the same checks, but only the
+ * two data-down MTypes (0x60, 0xA0) are accepted, uplinks give PROTO_EMTYPE. The node calls
+ * it; proto_frame_verify() and proto_frame_decrypt() then use Dir = 1.
+ */
+PROTO_MUST_CHECK int proto_frame_parse_down(const uint8_t *phy, size_t len,
+                                            struct proto_frame *out);
+
+/*
  * proto_frame_verify() - check the MIC (B0 block, LoRaWAN 1.0.3 section 4.4).
- * @f: in, a parsed frame.
+ * @f: in, a parsed frame, up or down (Dir follows from its MType).
  * @nwkskey: in, 16 bytes.
  * @fcnt32: in, the full counter (see proto_frame_fcnt_expand()).
  * Return: PROTO_OK or PROTO_EMIC. The comparison takes constant time.
@@ -108,6 +137,16 @@ PROTO_MUST_CHECK int proto_frame_build(const struct proto_uplink *up,
                                        const uint8_t nwkskey[PROTO_AES_KEY],
                                        const uint8_t appskey[PROTO_AES_KEY], uint8_t *buf,
                                        size_t cap);
+
+/*
+ * proto_frame_build_down() - encrypt, frame and sign a downlink (Dir = 1 in B0 and A_i).
+ * @dn: in, the frame's fields and plaintext; @fcnt is the node's FCntDown.
+ * Return: as proto_frame_build(); also PROTO_EINVAL for the RFU FCtrl bit 6.
+ */
+PROTO_MUST_CHECK int proto_frame_build_down(const struct proto_downlink *dn,
+                                            const uint8_t nwkskey[PROTO_AES_KEY],
+                                            const uint8_t appskey[PROTO_AES_KEY], uint8_t *buf,
+                                            size_t cap);
 
 /*
  * proto_frame_fcnt_expand() - the full 32-bit counter whose 16 low bits are @fcnt16 and

@@ -1,0 +1,29 @@
+/* SPDX-License-Identifier: MIT
+ * What the node's own files share (nodefw/app/node.c, nodefw/app/node_downlink.c): the
+ * downlink side of the main loop. Not for boards or host programs.
+ */
+#ifndef PROJ_NODEFW_NODE_INT_H
+#define PROJ_NODEFW_NODE_INT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "nodefw/node.h"
+
+/* node__apply_settings() - the stored settings (downlink.h) into the aggregator's periods
+ * and the bearer's data rate, as of @now_ms. */
+void node__apply_settings(struct node *n, uint64_t now_ms);
+
+/* node__passes_threshold() - whether a detection of @class_id at @conf counts under the
+ * per-class threshold a command set (none: it counts). */
+bool node__passes_threshold(const struct node *n, uint8_t class_id, uint8_t conf);
+
+/* node__downlink_poll() - take a downlink the bearer got, check and apply it (downlink.h),
+ * and act on its command. Return: true if one came. */
+bool node__downlink_poll(struct node *n, uint64_t now_ms);
+
+/* node__send_answers() - when command answers wait, send them as an FPort 11 uplink.
+ * Return: true if a frame went out (or was lost trying). */
+bool node__send_answers(struct node *n, uint64_t now_ms);
+
+#endif
