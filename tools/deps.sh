@@ -45,6 +45,7 @@ systemd man-db groff-base strace iproute2
 debhelper dpkg-dev fakeroot lintian
 libmicrohttpd-dev libcrypt-dev libjs-leaflet chromium prometheus
 libcurl4-openssl-dev prometheus-alertmanager python3-aiosmtpd
+nats-server
 "
 # lora-packet, the independent LoRaWAN implementation the tests compare against, runs on
 # Node.js; Debian's nodejs is enough, but a machine that already has node keeps its own.

@@ -57,7 +57,9 @@ struct mqtt {
     uv_poll_t *poll;        /* the client's socket; a new handle per connection */
     uv_timer_t timer;       /* keepalive ticks, or the wait before the next attempt */
     enum mqtt_state state;
-    bool lost;              /* the connection broke inside a libmosquitto call */
+    bool lost;         /* the connection broke inside a libmosquitto call */
+    mqtt_gate_fn gate; /* mqtt_set_gate(): rows wait while it says no */
+    void *gate_arg;
     bool want_pump;         /* outbox rows may be waiting: read them at the next commit */
     unsigned handles_open;  /* timer and poll handles not yet closed */
     unsigned backoff_ms;    /* the next wait before reconnecting */
@@ -456,8 +458,8 @@ static void pump(struct mqtt *m)
     unsigned before = m->n_inflight;
     int rc;
 
-    if (m->state != MQTT_CONNECTED || room == 0) {
-        return;
+    if (m->state != MQTT_CONNECTED || room == 0 || (m->gate != NULL && !m->gate(m->gate_arg))) {
+        return; /* want_pump stays: read them once connected, or once the gate opens */
     }
     rc = store_outbox_foreach(m->store, m->last_sent, (int)room, publish_row, m);
     if (rc < 0) {
@@ -529,6 +531,12 @@ void mqtt_queue_volatile(struct mqtt *m, const char *topic, const char *payload,
         return;
     }
     m->n_pending++;
+}
+
+void mqtt_set_gate(struct mqtt *m, mqtt_gate_fn gate, void *arg)
+{
+    m->gate = gate;
+    m->gate_arg = arg;
 }
 
 void mqtt_note_outbox(struct mqtt *m)

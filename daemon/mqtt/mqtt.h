@@ -76,6 +76,15 @@ void mqtt_queue_volatile(struct mqtt *m, const char *topic, const char *payload,
  * commit. */
 void mqtt_note_outbox(struct mqtt *m);
 
+/*
+ * mqtt_set_gate() - while @gate(@arg) returns false no outbox row is sent (they wait, none
+ * lost); call mqtt_note_outbox() when it opens. [fusion] scope = site holds the outbox until
+ * the site has heard the retained alert states, so that transitions another gateway has
+ * superseded are dropped before they go out (site.h). NULL: no gate.
+ */
+typedef bool (*mqtt_gate_fn)(void *arg);
+void mqtt_set_gate(struct mqtt *m, mqtt_gate_fn gate, void *arg);
+
 /* mqtt_get_stats() - the counters above. */
 void mqtt_get_stats(const struct mqtt *m, struct mqtt_stats *out);
 

@@ -17,6 +17,7 @@
 #include "site/site_input.h"
 #include "site/site_link.h"
 #include "site/site_owner.h"
+#include "site/site_sync.h"
 #include "util/log.h"
 #include "util/rfc3339.h"
 
@@ -44,9 +45,12 @@ struct site {
     struct site_seen *seen;
     int64_t takeover_ms;
     uint64_t member_sent;
+    bool synced;         /* the retained states heard since the link came up (site_sync.h) */
+    uint64_t sync_nonce; /* the marker we wait for on t_sync */
     uv_timer_t tick;
     char t_input[TOPIC_LEN];
     char t_member[TOPIC_LEN];
+    char t_sync[TOPIC_LEN];
     struct state_entry *states;
     unsigned n_states;
     unsigned cap_states;
@@ -213,16 +217,98 @@ static void on_claim(struct site *st, const char *zone, const void *payload, int
     cJSON_Delete(o);
 }
 
+/* ---- holding the outbox until the retained states are heard ---- */
+
+static bool held_elsewhere(void *arg, const char *zone)
+{
+    const struct site *st = arg;
+    const char *h = site_owner_holder(st->owner, zone);
+
+    return h[0] != '\0' && strcmp(h, st->gw) != 0;
+}
+
+/* Our marker came back: the retained states and claims sent before it have been heard. */
+static void on_synced(struct site *st)
+{
+    struct site_retained *r = calloc(st->n_states + 1u, sizeof(*r));
+    unsigned i;
+    unsigned n = 0;
+    unsigned dropped = 0;
+    int rc;
+
+    if (r == NULL) {
+        return; /* the gate stays shut; the next connect tries again */
+    }
+    for (i = 0; i < st->n_states; i++) {
+        if (st->states[i].json != NULL && site_retained_parse(st->states[i].json, &r[n]) == 0) {
+            n++;
+        }
+    }
+    rc = site_sync_drop(st->store, st->mcfg->prefix, st->gw, r, n, held_elsewhere, st, &dropped);
+    free(r);
+    if (rc != 0) {
+        (void)log_limited(&st->fail_limit, LOG_ERR,
+                          "site: the outbox cannot be checked against the retained states: %s",
+                          rc == -EIO ? store_errmsg(st->store) : strerror(-rc));
+        return;
+    }
+    if (dropped > 0) {
+        log_notice("site: %u undelivered transitions dropped, superseded by another gateway",
+                   dropped);
+    }
+    st->synced = true;
+    mqtt_note_outbox(st->mqtt);
+}
+
+static void link_up(struct site *st)
+{
+    char nonce[32];
+
+    publish_member(st);
+    st->synced = false;
+    st->sync_nonce++;
+    (void)snprintf(nonce, sizeof(nonce), "%" PRIu64, st->sync_nonce);
+    site_link_publish(st->link, st->t_sync, nonce, false);
+}
+
+static void on_sync(struct site *st, const void *payload, int len)
+{
+    char nonce[32];
+
+    (void)snprintf(nonce, sizeof(nonce), "%" PRIu64, st->sync_nonce);
+    if (!st->synced && len == (int)strlen(nonce) && memcmp(payload, nonce, (size_t)len) == 0) {
+        on_synced(st);
+    }
+}
+
+static bool outbox_gate(void *arg)
+{
+    struct site *st = arg;
+    uint64_t since;
+
+    return st->synced && site_link_up(st->link, &since);
+}
+
+static bool outbox_shut(void *arg)
+{
+    (void)arg;
+    return false;
+}
+
 static void on_message(void *arg, const char *topic, const void *payload, int len)
 {
     struct site *st = arg;
     const char *rest;
 
     if (topic == NULL) {
-        publish_member(st); /* the link is up */
+        link_up(st);
         return;
     }
-    if ((rest = after(st, topic, "site/input")) != NULL) {
+    if ((rest = after(st, topic, "site/sync")) != NULL) {
+        if (strcmp(rest, st->gw) == 0) {
+            on_sync(st, payload, len);
+        }
+    } else if ((rest = after(st, topic, "site/input")) != NULL) {
         on_input(st, rest, payload, len);
     } else if ((rest = after(st, topic, "site/member")) != NULL) {
         site_owner_member(st->owner, rest, len > 0, (int64_t)uv_now(st->loop));
@@ -340,6 +426,8 @@ int site_start(uv_loop_t *loop, const struct config_fusion *fcfg, const struct c
     log_limit_init(&st->fail_limit, "site failures", 5, 60000);
     (void)snprintf(st->t_input, sizeof(st->t_input), "%s/site/input/%s", mcfg->prefix, st->gw);
     (void)snprintf(st->t_member, sizeof(st->t_member), "%s/site/member/%s", mcfg->prefix, st->gw);
+    (void)snprintf(st->t_sync, sizeof(st->t_sync), "%s/site/sync/%s", mcfg->prefix, st->gw);
+    st->sync_nonce = uv_hrtime();
     (void)snprintf(subs[0], sizeof(subs[0]), "%s/site/#", mcfg->prefix);
     (void)snprintf(subs[1], sizeof(subs[1]), "%s/state/alert/#", mcfg->prefix);
     rc = id_range(st);
@@ -356,6 +444,7 @@ int site_start(uv_loop_t *loop, const struct config_fusion *fcfg, const struct c
         free(st);
         return rc;
     }
+    mqtt_set_gate(m, outbox_gate, st);
     (void)uv_timer_init(loop, &st->tick);
     st->tick.data = st;
     (void)uv_timer_start(&st->tick, on_tick, TICK_MS, TICK_MS);
@@ -415,6 +504,7 @@ void site_stop(struct site *st)
     if (st == NULL) {
         return;
     }
+    mqtt_set_gate(st->mqtt, outbox_shut, NULL); /* st is freed; nothing unchecked goes out */
     site_link_stop(st->link);
     (void)uv_timer_stop(&st->tick);
     uv_close((uv_handle_t *)&st->tick, on_closed);

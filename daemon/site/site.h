@@ -6,6 +6,9 @@
  *   P/site/member/<gateway>  retained, every takeover_s / 3: the gateway is alive; emptied
  *                            by its last will or a clean stop
  *   P/site/claim/<zone>      retained {"gateway":...}: who owns the zone (site_owner.h)
+ *   P/site/sync/<gateway>    a marker we send ourselves at each connect: once it comes back,
+ *                            the retained states have been heard and our outbox may go out
+ *                            (site_sync.h drops what another gateway superseded first)
  * and it reads the retained P/state/alert/#, from which a new owner continues an alert.
  * Every gateway runs fusion on every input; only a zone's owner lets a transition happen
  * (site_may_publish()), the others keep the input and retry, so a new owner continues with

@@ -1,0 +1,143 @@
+/* SPDX-License-Identifier: MIT
+ * Superseded transitions out of the outbox (site_sync.h).
+ */
+#include "site/site_sync.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "alert/alert_json.h"
+#include "util/log.h"
+
+int site_retained_parse(const char *json, struct site_retained *out)
+{
+    cJSON *o = cJSON_Parse(json);
+    const cJSON *id = cJSON_GetObjectItemCaseSensitive(o, "id");
+    const cJSON *seq = cJSON_GetObjectItemCaseSensitive(o, "seq");
+    const cJSON *gw = cJSON_GetObjectItemCaseSensitive(o, "gateway");
+    int rc = -EINVAL;
+
+    if (cJSON_IsNumber(id) && cJSON_IsNumber(seq) && cJSON_IsString(gw) && seq->valuedouble >= 0 &&
+        seq->valuedouble <= (double)UINT32_MAX) {
+        out->id = (int64_t)id->valuedouble;
+        out->seq = (uint32_t)seq->valuedouble;
+        (void)snprintf(out->gateway, sizeof(out->gateway), "%s", gw->valuestring);
+        rc = 0;
+    }
+    cJSON_Delete(o);
+    return rc;
+}
+
+struct scan {
+    const char *prefix;
+    const char *me;
+    const struct site_retained *r;
+    unsigned n;
+    site_sync_elsewhere_fn elsewhere;
+    void *arg;
+    int64_t *ids; /* rows to delete */
+    size_t n_ids;
+    size_t cap_ids;
+    int err;
+};
+
+/* @topic is under "<prefix>/alert/" or "<prefix>/state/alert/". */
+static bool alert_topic(const char *prefix, const char *topic)
+{
+    size_t n = strlen(prefix);
+
+    return strncmp(topic, prefix, n) == 0 &&
+           (strncmp(topic + n, "/alert/", 7) == 0 || strncmp(topic + n, "/state/alert/", 13) == 0);
+}
+
+/* Why row @a of ours is superseded, or NULL. */
+static const char *superseded(const struct scan *sc, const struct fusion_alert *a,
+                              const struct site_retained **by)
+{
+    unsigned i;
+
+    for (i = 0; i < sc->n; i++) {
+        if (sc->r[i].id != a->id || strcmp(sc->r[i].gateway, sc->me) == 0) {
+            continue;
+        }
+        *by = &sc->r[i];
+        if (sc->r[i].seq >= a->seq) {
+            return "published that seq already";
+        }
+        if (sc->elsewhere(sc->arg, a->zone)) {
+            return "continues it and holds the zone";
+        }
+    }
+    return NULL;
+}
+
+static int on_row(const struct store_outbox_msg *m, void *arg)
+{
+    struct scan *sc = arg;
+    const struct site_retained *by = NULL;
+    struct fusion_alert *a;
+    const char *why;
+    char *json;
+
+    if (m->payload_len == 0 || !alert_topic(sc->prefix, m->topic)) {
+        return 0;
+    }
+    json = strndup(m->payload, m->payload_len);
+    a = malloc(sizeof(*a));
+    if (json == NULL || a == NULL) {
+        free(json);
+        free(a);
+        sc->err = -ENOMEM;
+        return 1;
+    }
+    why = alert_json_parse(json, a) == 0 ? superseded(sc, a, &by) : NULL;
+    if (why != NULL) {
+        if (sc->n_ids == sc->cap_ids) {
+            size_t cap = sc->cap_ids != 0 ? sc->cap_ids * 2 : 16;
+            int64_t *ids = realloc(sc->ids, cap * sizeof(*ids));
+
+            if (ids == NULL) {
+                free(json);
+                free(a);
+                sc->err = -ENOMEM;
+                return 1;
+            }
+            sc->ids = ids;
+            sc->cap_ids = cap;
+        }
+        sc->ids[sc->n_ids++] = m->id;
+        log_notice("site: alert %" PRId64 " seq %" PRIu32 " (%s) not sent: %s %s (seq %" PRIu32
+                   ")",
+                   a->id, a->seq, m->topic, by->gateway, why, by->seq);
+    }
+    free(json);
+    free(a);
+    return 0;
+}
+
+int site_sync_drop(struct store *s, const char *prefix, const char *me,
+                   const struct site_retained *r, unsigned n, site_sync_elsewhere_fn elsewhere,
+                   void *arg, unsigned *dropped)
+{
+    struct scan sc = {prefix, me, r, n, elsewhere, arg, NULL, 0, 0, 0};
+    size_t i;
+    int rc;
+
+    *dropped = 0;
+    if (n == 0) {
+        return 0; /* nothing retained from anyone: nothing superseded */
+    }
+    rc = store_outbox_foreach(s, 0, 0, on_row, &sc);
+    rc = rc < 0 ? rc : sc.err;
+    for (i = 0; rc == 0 && i < sc.n_ids; i++) {
+        rc = store_outbox_delete(s, sc.ids[i]);
+    }
+    *dropped = rc == 0 ? (unsigned)sc.n_ids : 0;
+    free(sc.ids);
+    return rc;
+}
