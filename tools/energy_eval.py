@@ -15,8 +15,10 @@ Tables:
   slice  one node, the call placed at 12 points over one listening slice (6 s/60 s,
          60 s/600 s), against an ideal classifier that needs no warm-up: what the warm-up
          costs, and the calls wholly inside the slice.
-  wake   woken by sound (listen 10 s per wake): the wake threshold against the call's level
-         (--snr over the background): calls caught, and the share of time listening.
+  wake   woken by sound (listen 10 s per wake): a fixed wake level, or the adaptive line
+         (--wake-margin-db over the tracked background, at least 0.005), against the
+         call's level (--snr over the background), and with no call: calls caught (false
+         episodes without a call), and the share of time listening.
 
 Usage: energy_eval.py BUILD_DIR [--table duty|slice|wake] [--points N]
 """
@@ -170,24 +172,33 @@ def slice_table(build, port, points):
                   f"| {ideal} / {points} | {inside_caught} / {inside} |", flush=True)
 
 
+WAKE_LINES = [("level", x, ["--wake-level", str(x)]) for x in (0.02, 0.05, 0.1, 0.2)] + \
+    [("adaptive", f"{m} dB", ["--wake-level", "0.005", "--wake-margin-db", str(m)])
+     for m in (6, 10, 15)]
+
+
 def wake_table(build, port, points):
-    print("| profile | event | wake level | call SNR | caught | listening |")
-    print("|---|---|---:|---:|---:|---:|")
+    print("| profile | event | wake line | call SNR | caught | listening |")
+    print("|---|---|---|---:|---:|---:|")
     for profile, event in PROFILES:
-        for level in (0.02, 0.05, 0.1, 0.2):
-            for snr in (5, 15, 25):
+        for kind, value, line in WAKE_LINES:
+            for snr in (5, 15, 25, None):
                 caught = 0
                 on = total = 0.0
                 for k in range(points):
                     at = 20 + 7 * k
                     seconds = int(at + 40)
+                    # no call: the same scene with the call 60 dB under the background
                     r = run(build, port, profile, event, seconds, at, 3 + k, ZONE[0],
-                            ["--listen-s", "10", "--wake-level", str(level), "--snr", str(snr)])
+                            ["--listen-s", "10", "--snr", str(snr if snr is not None else -60)]
+                            + line)
                     caught += r["episodes"] > 0
                     on += r["energy"]["sensor_on_s"]
                     total += seconds
-                print(f"| {profile} | {event} | {level} | {snr} dB | {caught} / {points} "
-                      f"| {100 * on / total:.0f} % |", flush=True)
+                name = f"{value}" if kind == "level" else f"adaptive, {value}"
+                got = f"{caught} / {points}" if snr is not None else f"({caught} false)"
+                print(f"| {profile} | {event} | {name} | {f'{snr} dB' if snr is not None else 'no call'} "
+                      f"| {got} | {100 * on / total:.0f} % |", flush=True)
 
 
 def main():
