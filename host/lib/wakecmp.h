@@ -21,14 +21,14 @@
 #include <stdint.h>
 
 struct wakecmp {
-    double level;     /* minimum envelope that fires, full scale 1 */
-    double margin;    /* adaptive: the envelope must reach floor * margin (linear); 0: fixed */
-    double att, rel;  /* envelope coefficients per sample */
-    double fall, rise; /* floor coefficients per sample */
-    double warm;       /* ... and during the first second, when it does not fire */
+    double level;       /* minimum envelope that fires, full scale 1 */
+    double margin;      /* adaptive: the envelope must reach floor * margin (linear); 0: fixed */
+    double att, rel;    /* envelope coefficients per sample */
+    double fall, rise;  /* floor coefficients per sample */
+    double warm;        /* ... and during the first second, when it does not fire */
     uint32_t warm_left; /* samples of that second still to come */
-    double env;        /* envelope, full scale 1 */
-    double floor;      /* background floor, full scale 1 */
+    double env;         /* envelope, full scale 1 */
+    double floor;       /* background floor, full scale 1 */
 };
 
 /* wakecmp_init() - a comparator for input at @rate_hz: fixed at @level (full scale 1) when
