@@ -222,7 +222,7 @@ integration: all
 # Not in `make test`: the recall cost of duty-cycled sensing, measured with the simulator
 # (tools/energy_eval.py; the tables of nodefw/ENERGY.md).
 energy-eval: all
-	@/usr/bin/python3 tools/energy_eval.py $(B)
+	@/usr/bin/python3 tools/energy_eval.py $(B) --points 24
 
 # Not in `make test`: each deliberate bug of tools/mutants/ must make its test fail.
 mutants:

@@ -111,8 +111,7 @@ static int on_row(const struct store_outbox_msg *m, void *arg)
             sc->cap_ids = cap;
         }
         sc->ids[sc->n_ids++] = m->id;
-        log_notice("site: alert %" PRId64 " seq %" PRIu32 " (%s) not sent: %s %s (seq %" PRIu32
-                   ")",
+        log_notice("site: alert %" PRId64 " seq %" PRIu32 " (%s) not sent: %s %s (seq %" PRIu32 ")",
                    a->id, a->seq, m->topic, by->gateway, why, by->seq);
     }
     free(json);

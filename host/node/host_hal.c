@@ -84,6 +84,7 @@ static int h_sensor_start(void *ctx, uint32_t rate_hz)
         hn->sensor_start_ms = host_clock_now(hn->clock);
         hn->delivered = 0;
         hn->sensor_started = true;
+        wakecmp_init(&hn->wake, rate_hz, hn->wake_level, hn->wake_margin_db);
     } else if (hn->sensor_off) {
         (void)host_power_skip(hn); /* the input while off is gone */
     }
@@ -116,6 +117,7 @@ static int h_sensor_read(void *ctx, int16_t *buf, size_t n)
     }
     k = due - hn->delivered < n ? (size_t)(due - hn->delivered) : n;
     got = hn->source(hn->source_arg, buf, k);
+    host_power_listen(hn, buf, got);
     host_power_samples(hn, hn->delivered, hn->delivered + got);
     hn->delivered += got;
     if (got < k) {
@@ -367,6 +369,11 @@ void host_node_set_wake(struct host_node *hn, double level)
 {
     hn->wake_level = level;
     hn->hal.ops = level > 0 ? &host_ops_wake : &host_ops;
+}
+
+void host_node_set_wake_margin(struct host_node *hn, double margin_db)
+{
+    hn->wake_margin_db = margin_db;
 }
 
 void host_node_init(struct host_node *hn, struct host_clock *clock, const char *name, uint64_t seed)

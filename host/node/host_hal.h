@@ -13,6 +13,7 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "lib/wakecmp.h"
 #include "nodefw/hal.h"
 
 /* Simulated time: sim0 + real elapsed * speed, or stepped by hand (fleet). */
@@ -89,6 +90,8 @@ struct host_node {
     bool sensor_started;       /* sensor_start() was called once: the source's time runs */
     bool sensor_off;           /* sensor_stop() and no start since */
     double wake_level;         /* wake-on-sound threshold, full scale 1 (0: no wake line) */
+    double wake_margin_db;     /* > 0: the threshold adapts to the background (wakecmp.h) */
+    struct wakecmp wake;       /* the comparator, set up at the first sensor_start() */
     bool wake_fired;           /* the line fired and wake_pending() has not said so yet */
 };
 
@@ -113,6 +116,10 @@ void host_node_init(struct host_node *hn, struct host_clock *clock, const char *
  * input reaches @level (full scale 1) while the sensor is off; 0 removes the line. */
 void host_node_set_wake(struct host_node *hn, double level);
 
+/* host_node_set_wake_margin() - make the wake line adaptive: it fires when the input's
+ * envelope is @margin_db above the tracked background (and at least the level); 0: fixed. */
+void host_node_set_wake_margin(struct host_node *hn, double margin_db);
+
 /* Power (host_power.c), called by host_hal.c: */
 void host_power_init(struct host_node *hn);
 /* The sensor switched on (or off), at the clock's now. */
@@ -123,6 +130,8 @@ void host_power_samples(struct host_node *hn, uint64_t before, uint64_t after);
 /* While the sensor is off: drop the input the clock has passed, watching for the wake
  * level. Return: false once the input has ended. */
 bool host_power_skip(struct host_node *hn);
+/* Samples handed to the firmware pass the wake comparator too (its floor keeps tracking). */
+void host_power_listen(struct host_node *hn, const int16_t *buf, size_t n);
 /* The HAL entries of host_power.c. */
 void host_power_sensor_stop(void *ctx);
 bool host_power_wake_pending(void *ctx);

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT
  * The simulated board's power (host_hal.h): the energy accounts of a tuned STM32WL55 on the
  * simulated clock, the sensor switched off and on (the input that passes while it is off is
- * dropped, so the scene keeps its time) and the wake-on-sound line, a level comparator on
- * the input while the sensor is off. The core's time per window comes from the measured
+ * dropped, so the scene keeps its time) and the wake-on-sound line, a comparator on the
+ * input (host/lib/wakecmp.h: a fixed level, or adaptive to the background) that fires while
+ * the sensor is off. The core's time per window comes from the measured
  * instruction counts of host/lib/currents.c; between windows the simulated board idles in
  * LPSleep while sampling and in Stop2 otherwise, as nodefw/boards/stm32wl55 does.
  */
@@ -67,24 +68,29 @@ bool host_power_skip(struct host_node *hn)
 {
     int16_t buf[1024];
     uint64_t due = (host_clock_now(hn->clock) - hn->sensor_start_ms) * hn->rate_hz / 1000u;
-    int16_t level = (int16_t)(hn->wake_level * 32767.0);
 
     while (due > hn->delivered && !hn->source_eof) {
         size_t k = due - hn->delivered < 1024u ? (size_t)(due - hn->delivered) : 1024u;
         size_t got = hn->source(hn->source_arg, buf, k);
-        size_t i;
 
         hn->delivered += got;
         if (got < k) {
             hn->source_eof = true;
         }
-        for (i = 0; i < got && level > 0; i++) {
-            if (buf[i] >= level || buf[i] <= -level) {
-                hn->wake_fired = true;
-            }
+        if (hn->wake_level > 0 && wakecmp_feed(&hn->wake, buf, got)) {
+            hn->wake_fired = true;
         }
     }
     return !hn->source_eof;
+}
+
+void host_power_listen(struct host_node *hn, const int16_t *buf, size_t n)
+{
+    if (hn->wake_level > 0) {
+        /* While listening the line is not watched (the firmware extends on its own
+         * detections), but the comparator's floor goes on tracking the background. */
+        (void)wakecmp_feed(&hn->wake, buf, n);
+    }
 }
 
 void host_power_sensor_stop(void *ctx)

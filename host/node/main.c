@@ -41,7 +41,8 @@ static int usage(FILE *out, int rc)
             "                          (--wav FILE | --event KIND [--seconds S --at S --snr DB])\n"
             "                          [--speed X] [--nv FILE] [--health-s N] [--batch-s N]\n"
             "                          [--sf N] [--eui HEX16] [--k N] [--seed N] [--confirmed]\n"
-            "                          [--rx] [--listen-s S (--every-s S | --wake-level X)] [-v]\n"
+            "                          [--rx] [-v] [--listen-s S (--every-s S | --wake-level X\n"
+            "                          [--wake-margin-db D])]\n"
             "       tinyfleet-node fleet --scenario FILE [--speed X] [--duration-s N]\n"
             "                            [--coap URI] [--forwarder HOST:PORT] [--list] [-v]\n"
             "       tinyfleet-node budget --profile P [--battery NAME] [--sf N] [--scenario FILE]\n"
@@ -97,7 +98,8 @@ static const struct command_help {
      "                          (--wav FILE | --event KIND [--seconds S --at S --snr DB])\n"
      "                          [--speed X] [--nv FILE] [--health-s N] [--batch-s N]\n"
      "                          [--sf N] [--eui HEX16] [--k N] [--seed N] [--confirmed]\n"
-     "                          [--rx] [--listen-s S (--every-s S | --wake-level X)] [-v]\n"
+     "                          [--rx] [-v] [--listen-s S (--every-s S | --wake-level X\n"
+     "                          [--wake-margin-db D])]\n"
      "\n"
      "One node on the host HAL; at the end of the input it flushes and prints its\n"
      "counters as one JSON line.\n"
@@ -110,7 +112,8 @@ static const struct command_help {
      "  --wav FILE           the sensor input, mono 16-bit PCM at the profile's rate\n"
      "  --event KIND         or a synthesised scene (see `synth --help`: --seconds, --at,\n"
      "                       --snr, --seed)\n"
-     "  --speed X            simulated seconds per real second (default 1)\n"
+     "  --speed X            simulated seconds per real second (default 1); max: as\n"
+     "                       fast as the node runs (time passes only while it idles)\n"
      "  --nv FILE            keep the frame counter record in FILE across runs\n"
      "  --health-s N         health message period, s (default: the profile's)\n"
      "  --batch-s N          how long records wait to share a frame, s\n"
@@ -126,7 +129,9 @@ static const struct command_help {
      "  --every-s S          ... of every S seconds (the sensor is off in between),\n"
      "                       from a phase the DevAddr sets, as the firmware does\n"
      "  --wake-level X       or: off until a sample reaches X (full scale 1), the host's\n"
-     "                       wake-on-sound line; then listen --listen-s seconds\n"},
+     "                       wake-on-sound line; then listen --listen-s seconds\n"
+     "  --wake-margin-db D   the line adapts: it fires when the input's envelope is D dB\n"
+     "                       over the tracked background (and at least X)\n"},
     {"fleet", "usage: tinyfleet-node fleet --scenario FILE [--speed X] [--duration-s N]\n"
               "                            [--coap URI] [--forwarder HOST:PORT] [--list] [-v]\n"
               "\n"
@@ -489,6 +494,7 @@ static const struct option run_options[] = {{"profile", required_argument, NULL,
                                             {"wake-level", required_argument, NULL, 'W'},
                                             {"confirmed", no_argument, NULL, 'C'},
                                             {"rx", no_argument, NULL, 'R'},
+                                            {"wake-margin-db", required_argument, NULL, 'M'},
                                             {NULL, 0, NULL, 0}};
 
 /* What `run` was given. */
@@ -508,6 +514,7 @@ struct run_opts {
     double listen_s;        /* --listen-s: duty-cycled or woken sensing (0: continuous) */
     double every_s;         /* --every-s */
     double wake_level;      /* --wake-level: wake-on-sound threshold, full scale 1 */
+    double wake_margin_db;  /* --wake-margin-db: adaptive wake line (0: fixed level) */
     int prof;               /* --profile, -1: not given */
     bool have_dev;
     bool have_nk;
@@ -544,6 +551,10 @@ static int run_option(int c, const char *arg, struct run_opts *o)
         o->wavpath = arg;
         return 0;
     case 'x':
+        if (strcmp(arg, "max") == 0) {
+            o->speed = 0; /* a manual clock: see run_loop() */
+            return 0;
+        }
         return hostutil_num("speed", arg, 0.001, 100000, &o->speed) != 0 ? 2 : 0;
     case 'V':
         o->nv = arg;
@@ -578,6 +589,8 @@ static int run_option(int c, const char *arg, struct run_opts *o)
     case 'R':
         o->rx = true;
         return 0;
+    case 'M':
+        return hostutil_num("wake-margin-db", arg, 0.1, 60, &o->wake_margin_db) != 0 ? 2 : 0;
     default:
         return -1;
     }
@@ -618,6 +631,11 @@ static int run_parse(int argc, char **argv, struct run_opts *o)
     if (simutil_sensing(&o->cfg.sense, o->listen_s, o->every_s, o->wake_level) != 0) {
         fprintf(stderr, "tinyfleet-node run: --listen-s S needs --every-s (>= S) or "
                         "--wake-level X, and they need --listen-s\n");
+        return 2;
+    }
+    if (o->wake_margin_db > 0 && o->wake_level <= 0) {
+        fprintf(stderr, "tinyfleet-node run: --wake-margin-db needs --wake-level X (the least "
+                        "level that wakes)\n");
         return 2;
     }
     if ((o->wavpath == NULL) == (o->so.event == NULL)) {
@@ -714,6 +732,19 @@ static int run_source(const struct run_opts *o, struct host_node *hn, struct wav
     return 0;
 }
 
+/* Nothing to do for now: let 20 ms of simulated time pass. With `--speed max` the clock is
+ * manual and moves only here, so the node never falls behind its input however slow the
+ * host (at a fixed speed, a duty-cycled node that cannot keep up would drop the backlog of
+ * each listening period when the period ends, and the counts would depend on the load). */
+static void idle(struct host_node *hn)
+{
+    if (hn->clock->manual) {
+        hn->clock->manual_ms += 20;
+    } else {
+        hal_sleep_ms(&hn->hal, 20);
+    }
+}
+
 /* Steps the node until it is done; SIGINT or SIGTERM flushes what it holds first.
  * Return: the last node_step() status. */
 static int run_loop(struct node *node, struct host_node *hn)
@@ -732,7 +763,7 @@ static int run_loop(struct node *node, struct host_node *hn)
             stop_flag = 0;
         }
         if (status == NODE_IDLE) {
-            hal_sleep_ms(&hn->hal, 20);
+            idle(hn);
         }
     }
 }
@@ -768,12 +799,13 @@ static int cmd_run(int argc, char **argv)
     fwd.ack_timeout_ms = 3000;
     memcpy(fwd.eui, o.eui, sizeof(fwd.eui));
     run_config(&o, &cfg);
-    host_clock_init(&clock, o.speed, false);
+    host_clock_init(&clock, o.speed, o.speed == 0);
     host_node_init(&hn, &clock, "node",
                    o.so.seed != 0 ? o.so.seed
                                   : ((uint64_t)cfg.devaddr << 20) ^ (uint64_t)time(NULL));
     hn.verbose = o.verbose;
     host_node_set_wake(&hn, o.cfg.sense.mode == SENSING_WAKE ? o.wake_level : 0);
+    host_node_set_wake_margin(&hn, o.wake_margin_db);
     if (o.nv != NULL) {
         snprintf(hn.nv_path, sizeof(hn.nv_path), "%s", o.nv);
     }

@@ -92,6 +92,14 @@ int node_classify_step(struct node_classify *st, const int16_t *samples, size_t 
     return 1;
 }
 
+int node_classify_lead(struct node_classify *st, const int16_t *samples, size_t n)
+{
+    if (st == NULL || st->model == NULL || samples == NULL || n >= FEAT_STEP_SAMPLES) {
+        return NODE_CLASSIFY_EINVAL;
+    }
+    return dsp_features_push(&st->feat, samples, n) < 0 ? NODE_CLASSIFY_EINVAL : NODE_CLASSIFY_OK;
+}
+
 int node_classify_window(enum dsp_profile p, const int8_t *feat, const struct dsp_window_info *info,
                          struct node_classify_result *res)
 {

@@ -113,9 +113,16 @@ static void on_result(struct node *n, const struct node_classify_result *r)
         n->stats.detections++;
     }
     aggregator_window(&n->agg, &w);
+    node__sensing_heard(n, r, w.end_ms);
     if (n->on_window != NULL) {
         n->on_window(n->on_window_arg, w.end_ms, r);
     }
+}
+
+/* Samples the block is filled to next: a step, or first the listening period's lead. */
+static uint32_t block_len(const struct node *n)
+{
+    return n->sensing.lead != 0u ? n->sensing.lead : FEAT_STEP_SAMPLES;
 }
 
 /* Read and classify what the sensor has ready. Return: true if anything was consumed. */
@@ -127,7 +134,7 @@ static bool take_samples(struct node *n)
     int got;
 
     while (!n->eof && steps < STEPS_PER_CALL) {
-        got = hal_sensor_read(n->hal, &n->block[n->fill], FEAT_STEP_SAMPLES - n->fill);
+        got = hal_sensor_read(n->hal, &n->block[n->fill], block_len(n) - n->fill);
         if (got == HAL_EEOF) {
             n->eof = true;
             aggregator_flush(&n->agg, sample_time_ms(n, n->samples));
@@ -138,7 +145,11 @@ static bool take_samples(struct node *n)
         }
         did = true;
         n->fill += (uint32_t)got;
-        if (n->fill < FEAT_STEP_SAMPLES) {
+        if (n->fill < block_len(n)) {
+            continue;
+        }
+        if (n->sensing.lead != 0u) {
+            node__sensing_lead(n);
             continue;
         }
         n->fill = 0;

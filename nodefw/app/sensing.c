@@ -60,7 +60,42 @@ static void start(struct node *n, uint64_t now)
     n->seg_samples = n->samples;
     n->sensing.on = true;
     n->sensing.periods++;
+    n->sensing.on_ms = now;
+    n->sensing.lead = SENSING_LEAD_SAMPLES;
     n->sensing.off_at_ms = now + n->cfg.sense.listen_ms;
+}
+
+void node__sensing_lead(struct node *n)
+{
+    /* The lead is at most a step and the classifier's state is valid (node_init()): it
+     * cannot fail. */
+    (void)node_classify_lead(&n->cls, n->block, n->sensing.lead);
+    n->samples += n->sensing.lead;
+    n->fill = 0;
+    n->sensing.lead = 0;
+}
+
+void node__sensing_heard(struct node *n, const struct node_classify_result *r, uint64_t end_ms)
+{
+    struct sensing *s = &n->sensing;
+    uint64_t until = end_ms + (uint64_t)SENSING_HOLD_STEPS * FEAT_STEP_SAMPLES * 1000u / n->rate_hz;
+    uint64_t end = s->on_ms + n->cfg.sense.listen_ms;
+    uint64_t cap = end + n->cfg.agg.max_episode_ms;
+
+    if (n->cfg.sense.mode == (uint8_t)SENSING_CONTINUOUS || !s->on || r->detected == 0u ||
+        r->is_anomaly_model != 0u) {
+        return;
+    }
+    if (until > cap) {
+        until = cap; /* a sound that never ends (or a model that cries wolf) cannot keep the
+                      * sensor on for good */
+    }
+    if (until > s->off_at_ms) {
+        if (s->off_at_ms <= end && until > end) {
+            s->held++; /* the first time this period runs past its end */
+        }
+        s->off_at_ms = until;
+    }
 }
 
 void node__sensing_init(struct node *n, uint64_t now)
@@ -70,6 +105,8 @@ void node__sensing_init(struct node *n, uint64_t now)
 
     s->on = true;
     s->periods = 1;
+    s->on_ms = now;
+    s->lead = c->mode == (uint8_t)SENSING_CONTINUOUS ? 0u : SENSING_LEAD_SAMPLES;
     s->off_at_ms = now + c->listen_ms;
     s->next_on_ms = now + c->every_ms;
     if (c->mode == (uint8_t)SENSING_DUTY && c->phase_ms > 0u) {

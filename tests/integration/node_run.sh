@@ -181,6 +181,32 @@ rc=$?
 check_run "classify: an unknown profile is a usage error" eval \
     'rc_is 2 && stderr_has "unknown profile" && stdout_empty'
 
+# --- duty-cycled on a manual clock ------------------------------------------------------------
+# 6 s of every 60 s for 330 s (periods from 58.4 s, the phase of 26011F11) at --speed max: the clock moves only while the node idles, so
+# every period is classified whole (4 windows: the first 2176 samples in) however loaded the
+# host, and two runs agree exactly.
+for i in 1 2; do
+    "$N" run --profile elephant --devaddr "$DEV_L" --nwkskey "$NK" --appskey "$AK" \
+        --forwarder "127.0.0.1:$LORA" --event rumble --snr -60 --seconds 330 --seed 3 \
+        --speed max --listen-s 6 --every-s 60 --nv "$tmp/duty.nv" >"$tmp/duty$i.out" 2>&1
+    echo "rc=$?" >>"$tmp/duty$i.out"
+done
+check "run --speed max, 6 s of every 60 s: 5 periods of 4 windows, 30 s on, twice the same" \
+    "$tmp/duty1.out" python3 -c '
+import json, sys
+a, b = (open(p).read().splitlines() for p in sys.argv[1:3])
+s, t = json.loads(a[-2]), json.loads(b[-2])
+sys.exit(0 if a[-1] == b[-1] == "rc=0" and s["listen_periods"] == 5 and s["windows"] == 20 and
+         abs(s["energy"]["sensor_on_s"] - 30) < 1e-6 and
+         (s["windows"], s["energy"]["sensor_on_s"]) == (t["windows"], t["energy"]["sensor_on_s"])
+         else 1)' "$tmp/duty1.out" "$tmp/duty2.out"
+"$N" run --profile elephant --devaddr "$DEV_L" --nwkskey "$NK" --appskey "$AK" \
+    --forwarder "127.0.0.1:$LORA" --event rumble --listen-s 6 --every-s 60 --wake-margin-db 15 \
+    >"$tmp/out" 2>"$tmp/err"
+rc=$?
+check_run "run: --wake-margin-db without --wake-level is a usage error" eval \
+    'rc_is 2 && stderr_has "--wake-margin-db needs --wake-level" && stdout_empty'
+
 # --- the end --------------------------------------------------------------------------------
 check "tinyfleetd still running" "$log" alive "$dpid"
 stop_daemon TERM 10

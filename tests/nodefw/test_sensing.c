@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: MIT
  * Duty-cycled sensing on the fake HAL: the node classifies only while it listens, switches
  * the front end off between periods (or drops what a board without sensor_stop() delivers),
- * starts each period afresh at its scheduled time, wakes on the wake-on-sound line, and
+ * starts each period afresh at its scheduled time (its first window complete 2176 samples
+ * in), wakes on the wake-on-sound line, holds the sensor on while something is detected, and
  * refuses a schedule that cannot work.
  */
+#include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -33,6 +35,17 @@ static bool wake_line(void *ctx)
     return w;
 }
 
+static uint64_t first_end_ms;
+
+static void first_window(void *arg, uint64_t end_ms, const struct node_classify_result *r)
+{
+    (void)arg;
+    (void)r;
+    if (first_end_ms == 0u) {
+        first_end_ms = end_ms;
+    }
+}
+
 static void run_until(struct fake_hal *f, uint64_t until_ms)
 {
     while (f->now_ms < until_ms) {
@@ -54,10 +67,11 @@ static void config(struct node_config *cfg, uint8_t mode, uint32_t listen_ms, ui
     cfg->sense.every_ms = every_ms;
 }
 
-/* Windows at 1000 Hz: a window ends each 1024-sample step once 2176 samples are in, so the
- * first comes 3072 samples after a start. Listening 6.5 s of every 60 s gives windows at
- * 3.1, 4.1, 5.1 and 6.1 s: 4 per period, 40 in the ten periods before 600 s (the eleventh
- * starts at 600 s); continuous sensing would give 584. */
+/* Windows at 1000 Hz: a period first feeds the 128-sample lead, then a window ends each
+ * 1024-sample step, the first 2176 samples after the start (with no lead it would be 3072).
+ * Listening 6.5 s of every 60 s gives windows at 2.2, 3.2, 4.2, 5.2 and 6.2 s: 5 per period,
+ * 50 in the ten periods before 600 s (the eleventh starts at 600 s); continuous sensing
+ * would give 584. */
 static void run_schedule(bool with_stop)
 {
     static struct hal_ops ops;
@@ -74,7 +88,8 @@ static void run_schedule(bool with_stop)
     assert_int_equal(node_init(&node, &cfg, &h), 0);
     run_until(&f, 600000);
     assert_int_equal(node.sensing.periods, 11);
-    assert_int_equal(node.stats.windows, 40);
+    assert_int_equal(node.stats.windows, 50);
+    assert_int_equal(node.sensing.held, 0); /* silence holds nothing */
     assert_int_equal(stops, with_stop ? 10 : 0);
     assert_int_equal(node_idle_ms(&node, f.now_ms), 0); /* 600 s: the 11th period started */
     run_until(&f, 607000);
@@ -110,7 +125,7 @@ static void test_node_sensing_wake_on_sound(void **state)
     assert_int_equal(node_init(&node, &cfg, &h), 0);
     run_until(&f, 60000); /* the first 5 s after start, then nothing */
     assert_false(node.sensing.on);
-    assert_int_equal(node.stats.windows, 2); /* at 3.1 and 4.1 s */
+    assert_int_equal(node.stats.windows, 3); /* at 2.2, 3.2 and 4.2 s */
     assert_int_equal(node_idle_ms(&node, f.now_ms), UINT32_MAX);
     wake_now = 1;
     run_until(&f, 62000);
@@ -123,8 +138,8 @@ static void test_node_sensing_wake_on_sound(void **state)
     assert_int_equal(node.sensing.wakeups, 2);
     assert_int_equal(node.sensing.periods, 2);
     /* listening from 60.1 s to 67.1 s (the second wake, seen at 62.1 s, moved the end from
-     * 65.1 s): 7 s, windows at 3.1, 4.1, 5.1 and 6.1 s into it */
-    assert_int_equal(node.stats.windows, 2 + 4);
+     * 65.1 s): 7 s, windows at 2.2, 3.2, 4.2, 5.2 and 6.2 s into it */
+    assert_int_equal(node.stats.windows, 3 + 5);
 }
 
 static void test_node_sensing_config_refused(void **state)
@@ -162,7 +177,8 @@ static void test_node_sensing_config_refused(void **state)
 }
 
 /* A phase delays the first period: listening 6.5 s of every 60 s from 20 s on gives the
- * periods at 20, 80, ... 560 s: 10 before 600 s, 4 windows each, and nothing before 20 s. */
+ * periods at 20, 80, ... 560 s: 10 before 600 s, 5 windows each, and nothing before 20 s;
+ * the first window of each spans exactly the first 2176 samples of its period. */
 static void test_node_sensing_phase(void **state)
 {
     struct fake_hal f;
@@ -179,9 +195,12 @@ static void test_node_sensing_phase(void **state)
     assert_int_equal(node.sensing.periods, 0);
     assert_int_equal(node.stats.windows, 0);
     assert_int_equal(node_idle_ms(&node, f.now_ms), 1000);
+    node.on_window = first_window;
+    first_end_ms = 0;
     run_until(&f, 600000);
     assert_int_equal(node.sensing.periods, 10);
-    assert_int_equal(node.stats.windows, 40);
+    assert_int_equal(node.stats.windows, 50);
+    assert_int_equal(first_end_ms, 20000u + 2176u);
 }
 
 /* node_set_sensing(), what a node command will call: continuous -> duty cycle -> continuous,
@@ -223,8 +242,8 @@ static void test_node_sensing_set_at_run_time(void **state)
     assert_int_equal(node.agg.cfg.health_period_ms, 3600000);
     assert_int_equal(node.agg.next_health_ms, f.now_ms + 3600000u);
     w = node.stats.windows;
-    run_until(&f, 75000); /* periods at 15 s and 75 s */
-    assert_int_equal(node.stats.windows, w + 4);
+    run_until(&f, 75000); /* the period at 15 s (the next starts at 75 s) */
+    assert_int_equal(node.stats.windows, w + 5);
 
     memset(&c, 0, sizeof(c));
     assert_int_equal(node_set_sensing(&node, &c, 900000), 0);
@@ -232,6 +251,92 @@ static void test_node_sensing_set_at_run_time(void **state)
     w = node.stats.windows;
     run_until(&f, 85000);
     assert_true(node.stats.windows > w + 6);
+}
+
+/* The hold rule alone: a detecting classifier window moves the end of the period to two
+ * steps (2048 ms at 1000 Hz) past the window, never beyond listen_ms + max_episode_ms;
+ * misses, anomaly windows and continuous sensing hold nothing. */
+static void test_node_sensing_hold_rule(void **state)
+{
+    struct node_classify_result r;
+    struct fake_hal f;
+    struct hal h;
+    struct node_config cfg;
+
+    (void)state;
+    fake_init(&f, &h);
+    config(&cfg, SENSING_DUTY, 6500, 60000);
+    assert_int_equal(node_init(&node, &cfg, &h), 0);
+    assert_int_equal(node.sensing.off_at_ms, 6500);
+    memset(&r, 0, sizeof(r));
+    node__sensing_heard(&node, &r, 6200); /* a miss */
+    assert_int_equal(node.sensing.off_at_ms, 6500);
+    r.detected = 1;
+    r.is_anomaly_model = 1; /* the turbine counts windows per period: no hold */
+    node__sensing_heard(&node, &r, 6200);
+    assert_int_equal(node.sensing.off_at_ms, 6500);
+    r.is_anomaly_model = 0;
+    node__sensing_heard(&node, &r, 4200); /* within the period: nothing to hold */
+    assert_int_equal(node.sensing.off_at_ms, 6500);
+    assert_int_equal(node.sensing.held, 0);
+    node__sensing_heard(&node, &r, 6200);
+    assert_int_equal(node.sensing.off_at_ms, 6200 + 2048);
+    assert_int_equal(node.sensing.held, 1);
+    node__sensing_heard(&node, &r, 7200);
+    assert_int_equal(node.sensing.off_at_ms, 7200 + 2048);
+    assert_int_equal(node.sensing.held, 1); /* one period held once */
+    node__sensing_heard(&node, &r, 200000);
+    assert_int_equal(node.sensing.off_at_ms, 6500 + 120000); /* the cap */
+
+    config(&cfg, SENSING_CONTINUOUS, 0, 0);
+    assert_int_equal(node_init(&node, &cfg, &h), 0);
+    node__sensing_heard(&node, &r, 6200);
+    assert_int_equal(node.sensing.held, 0);
+}
+
+/* End to end with the linked elephant model: a rumble (18 Hz and harmonics, as
+ * test_classify detects) from 4 s to 20 s, and a period of 6.5 s from 0 s. The detections
+ * hold the sensor on until two steps after the last detecting window, past the rumble's end,
+ * and the episode is reported; without the hold the period would end at 6.5 s with 5
+ * windows. */
+#define RUMBLE_N 40000
+static int16_t rumble[RUMBLE_N];
+
+static void test_node_sensing_hold_follows_a_call(void **state)
+{
+    struct fake_hal f;
+    struct hal h;
+    struct node_config cfg;
+    uint32_t rng = 1;
+    size_t i;
+
+    (void)state;
+    for (i = 0; i < RUMBLE_N; i++) {
+        double t = (double)i / 1000.0;
+        double v;
+        int k;
+
+        rng = rng * 1664525u + 1013904223u;
+        v = ((double)(rng >> 16) / 65536.0 - 0.5) * 600.0;
+        for (k = 1; k <= 4 && t >= 4.0 && t < 20.0; k++) {
+            v += 3000.0 / k * sin(2.0 * M_PI * 18.0 * k * t);
+        }
+        rumble[i] = (int16_t)lround(v);
+    }
+    fake_init(&f, &h);
+    f.samples = rumble;
+    f.nsamples = RUMBLE_N;
+    config(&cfg, SENSING_DUTY, 6500, 60000);
+    assert_int_equal(node_init(&node, &cfg, &h), 0);
+    run_until(&f, 19000);
+    assert_true(node.sensing.on); /* held well past 6.5 s */
+    assert_int_equal(node.sensing.held, 1);
+    run_until(&f, 30000);
+    assert_false(node.sensing.on); /* and let go once the rumble is over */
+    assert_true(node.sensing.off_at_ms > 20000u && node.sensing.off_at_ms < 20000u + 2176u + 2048u);
+    assert_true(node.stats.windows > 15u);
+    node_flush(&node);
+    assert_int_equal(node.agg.episodes, 1);
 }
 
 int main(void)
@@ -243,6 +348,8 @@ int main(void)
         cmocka_unit_test(test_node_sensing_config_refused),
         cmocka_unit_test(test_node_sensing_phase),
         cmocka_unit_test(test_node_sensing_set_at_run_time),
+        cmocka_unit_test(test_node_sensing_hold_rule),
+        cmocka_unit_test(test_node_sensing_hold_follows_a_call),
     };
 
     return cmocka_run_group_tests_name("test_sensing", tests, NULL, NULL);

@@ -68,6 +68,16 @@ int node_classify_step(struct node_classify *st, const int16_t *samples, size_t 
                        struct node_classify_result *res);
 
 /*
+ * node_classify_lead() - feed samples into the feature history without classifying: the
+ * part of a window that is not a whole number of steps (FEAT_WINDOW_SAMPLES %
+ * FEAT_STEP_SAMPLES), fed first after a restart so that the first window is complete with
+ * the second step instead of the third (sensing.h).
+ * @st: in/out, state. @samples: in, @n samples. Return: NODE_CLASSIFY_OK or _EINVAL.
+ * Context: single thread; not ISR.
+ */
+int node_classify_lead(struct node_classify *st, const int16_t *samples, size_t n);
+
+/*
  * node_classify_window() - classify a ready-made feature matrix (used by the step above and
  * by tools that compute features themselves).
  * @p: profile (selects the model).

@@ -142,6 +142,14 @@ void node__sensing(struct node *n, uint64_t now);
 /* node__sensing_init() - the schedule's state at node_init() (sensing.c, internal). */
 void node__sensing_init(struct node *n, uint64_t now);
 
+/* node__sensing_lead() - feed the lead samples in n->block to the classifier (sensing.c,
+ * internal; take_samples() calls it when the lead is complete). */
+void node__sensing_lead(struct node *n);
+
+/* node__sensing_heard() - a window ending at @end_ms gave @r: a detection holds the sensor
+ * on (sensing.c, internal). */
+void node__sensing_heard(struct node *n, const struct node_classify_result *r, uint64_t end_ms);
+
 /*
  * node_flush() - end of input without a sensor EOF (host tools): close episodes and send
  * everything pending; node_step() then returns NODE_DONE once nothing is left.

@@ -5,8 +5,15 @@
  * fires, hal.h wake_pending(), then listens listen_ms, extended by each further wake).
  * While not listening the node switches the front end off (hal_sensor_stop()) and the board
  * may sleep deeply until sensing_idle_ms() has passed. Each listening period starts the
- * feature history afresh, so the first window comes FEAT_WINDOW_SAMPLES after the start:
- * a listening period shorter than that classifies nothing. nodefw/ENERGY.md has the costs.
+ * feature history afresh (a window must not join sound from both sides of a gap: the model
+ * never saw such a picture), but wastes none of it: it first feeds SENSING_LEAD_SAMPLES, so
+ * that the first window is complete FEAT_WINDOW_SAMPLES after the start (2.2 s for the
+ * elephant, not 3.1 s), and a window that detects something holds the sensor on for
+ * SENSING_HOLD_STEPS more steps (so a call heard at the end of a period gets the windows
+ * its episode needs), up to the aggregator's max_episode_ms beyond the period's end. A
+ * listening period shorter than FEAT_WINDOW_SAMPLES classifies nothing. The turbine's
+ * anomaly windows do not hold the sensor (its summaries count windows per period).
+ * nodefw/ENERGY.md has the costs.
  * Nodes covering one zone should not listen in step: the first period starts phase_ms after
  * boot, and sensing_phase_ms() derives a phase from the DevAddr so that a fleet's nodes
  * spread over the period without coordination.
@@ -18,6 +25,15 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+
+#include "nodefw/profile.h"
+
+/* Samples fed before the first whole step of a listening period: the part of a window that
+ * is not a whole number of steps (2176 = 2 * 1024 + 128). */
+#define SENSING_LEAD_SAMPLES (FEAT_WINDOW_SAMPLES % FEAT_STEP_SAMPLES)
+/* A detecting window keeps the sensor on this many steps past its end: the next window,
+ * which confirms or ends the episode, plus one step of slack. */
+#define SENSING_HOLD_STEPS 2u
 
 enum sensing_mode {
     SENSING_CONTINUOUS = 0, /* always listening */
@@ -40,8 +56,11 @@ struct sensing {
     bool on;             /* the sensor is listening */
     uint64_t off_at_ms;  /* when listening stops */
     uint64_t next_on_ms; /* SENSING_DUTY: the next period's start */
+    uint64_t on_ms;      /* when the current listening period started */
     uint32_t periods;    /* listening periods started */
     uint32_t wakeups;    /* SENSING_WAKE: wake-on-sound events taken */
+    uint32_t held;       /* periods a detection kept on past their end */
+    uint32_t lead;       /* samples still to feed before the period's first step */
 };
 
 /* sensing_config_ok() - @c is usable: a known mode; continuous: the other fields 0;
