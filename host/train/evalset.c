@@ -254,7 +254,12 @@ double eval_node_events_conf(const uint8_t *conf, int thr, const struct dset *ds
     size_t episodes = 0;
     size_t hit = 0;
     size_t i = 0;
-    aggregator_default_config(&cfg);
+    aggregator_profile_config(&cfg, DSP_PROFILE_ELEPHANT);
+    for (int p = 0; p < DSP_PROFILE_COUNT; p++) {
+        if (dsp_profile_get((enum dsp_profile)p)->sample_rate_hz == rate) {
+            aggregator_profile_config(&cfg, (enum dsp_profile)p); /* the node's episode rules */
+        }
+    }
     cfg.on_conf = 0; /* as node.c: the model's own threshold decides */
     cfg.health_period_ms = 0;
     while (i < ds->n) {

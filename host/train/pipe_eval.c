@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "nodefw/aggregator.h"
 #include "nodefw/features.h"
 #include "nodefw/nn.h"
 #include "synth/synth.h"
@@ -73,57 +74,75 @@ static double fa_per_hour(const struct dset *st, const double *sc, double thr, u
     return hours > 0.0 ? (double)episodes / hours : 0.0;
 }
 
-/*
- * The node's aggregator (nodefw/app/aggregator.c defaults): AGG_RUN detecting windows in a
- * row open an episode; AGG_HANGOVER_S without one closes it; an episode is re-reported every
- * AGG_MAX_S. Counts the episodes a node would send over a stream (one segment at a time), and,
- * if hits is set, the segments in which an episode opens on a window overlapping the event
- * (y = 1).
- */
-#define AGG_RUN        2
-#define AGG_HANGOVER_S 10.0
-#define AGG_MAX_S      120.0
+/* The profile whose sample rate is `rate` (each profile has its own). */
+static enum dsp_profile profile_of_rate(unsigned rate)
+{
+    for (int p = 0; p < DSP_PROFILE_COUNT; p++) {
+        if (dsp_profile_get((enum dsp_profile)p)->sample_rate_hz == rate) {
+            return (enum dsp_profile)p;
+        }
+    }
+    return DSP_PROFILE_ELEPHANT;
+}
 
+/* Whether a queued record overlaps [lo, hi) ms (the windows labelled as the event). */
+static int records_hit(const struct aggregator *agg, uint64_t lo, uint64_t hi)
+{
+    for (unsigned q = 0; q < agg->queued; q++) {
+        if (agg->queue[q].start_ms < hi && agg->queue[q].end_ms > lo) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/*
+ * The node's own aggregator (nodefw/app/aggregator.c) with the profile's settings, episode
+ * rules included: windows scoring thr or more count. Counts the episodes a node would send
+ * over a stream (one segment at a time, each through a fresh aggregator), and, if hits is
+ * set, the segments in which a sent episode overlaps the event's windows (y = 1).
+ */
 static size_t node_episodes(const struct dset *st, const double *sc, double thr, unsigned rate,
                             size_t *hits)
 {
-    double step = (double)FEAT_STEP_SAMPLES / (double)rate;
+    const uint64_t step_ms = (uint64_t)FEAT_STEP_SAMPLES * 1000u / rate;
+    const uint64_t win_ms = (uint64_t)FEAT_WINDOW_SAMPLES * 1000u / rate;
+    struct agg_config cfg;
+    struct aggregator agg;
     size_t episodes = 0;
     size_t hit = 0;
-    int open = 0;
-    int run = 0;
-    int seg_hit = 0;
-    double t_open = 0.0;
-    double t_last = 0.0;
-    for (size_t i = 0; i < st->n; i++) {
-        if (i == 0 || st->seg[i] != st->seg[i - 1]) {
-            hit += (size_t)seg_hit;
-            open = 0;
-            run = 0;
-            seg_hit = 0;
-        }
-        double t = (double)i * step;
-        if (sc[i] >= thr) {
-            run++;
-            t_last = t;
-            if (!open && run >= AGG_RUN) {
-                open = 1;
-                t_open = t;
-                episodes++;
-                /* The run that opened it: this window or the one before overlaps the event. */
-                seg_hit |= st->y[i] || (i > 0 && st->seg[i - 1] == st->seg[i] && st->y[i - 1]);
-            } else if (open && t - t_open >= AGG_MAX_S) {
-                t_open = t;
-                episodes++;
+    aggregator_profile_config(&cfg, profile_of_rate(rate));
+    cfg.on_conf = 0; /* as node.c: the model's threshold decides what counts */
+    cfg.health_period_ms = 0;
+    for (size_t i = 0; i < st->n;) {
+        size_t j = i;
+        int seg_hit = 0;
+        uint64_t lo = UINT64_MAX;
+        uint64_t hi = 0;
+        aggregator_init(&agg, &cfg, 0);
+        for (; j < st->n && st->seg[j] == st->seg[i]; j++) {
+            struct agg_window w;
+            memset(&w, 0, sizeof(w));
+            w.start_ms = (uint64_t)(j - i) * step_ms;
+            w.end_ms = w.start_ms + win_ms;
+            w.confidence = (uint8_t)(sc[j] >= 255.0 ? 255 : sc[j] <= 0.0 ? 0 : lround(sc[j]));
+            w.class_id = sc[j] >= thr ? 1 : 0;
+            aggregator_window(&agg, &w);
+            if (st->y[j]) {
+                lo = w.start_ms < lo ? w.start_ms : lo;
+                hi = w.end_ms;
             }
-        } else {
-            run = 0;
-            if (open && t - t_last > AGG_HANGOVER_S) {
-                open = 0;
+            if (agg.queued == AGG_QUEUE) {
+                seg_hit |= hi > 0 && records_hit(&agg, lo, hi);
+                agg.queued = 0; /* counted; make room as a node's radio would */
             }
         }
+        aggregator_flush(&agg, (uint64_t)(j - i) * step_ms + win_ms + cfg.hangover_ms);
+        seg_hit |= hi > 0 && records_hit(&agg, lo, hi);
+        hit += (size_t)seg_hit;
+        episodes += agg.episodes;
+        i = j;
     }
-    hit += (size_t)seg_hit;
     if (hits) {
         *hits = hit;
     }

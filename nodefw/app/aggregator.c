@@ -8,6 +8,15 @@
 
 enum { TRACK_IDLE = 0, TRACK_DEBOUNCE = 1, TRACK_OPEN = 2 };
 
+/* The episode rules of each profile's class (aggregator.h), chosen on validation streams
+ * and calls (host/train/README.md, "Episode rules"). */
+#define AGG_ELEPHANT_STRONG  250
+#define AGG_ELEPHANT_PEAK    0
+#define AGG_ELEPHANT_MAX_RUN 10
+#define AGG_WHALE_STRONG     250
+#define AGG_WHALE_PEAK       0
+#define AGG_WHALE_MAX_RUN    0
+
 static uint16_t sat_u16_add(uint16_t a, uint32_t b)
 {
     return (uint16_t)((uint32_t)a + b > 0xFFFFu ? 0xFFFFu : (uint32_t)a + b);
@@ -22,6 +31,23 @@ void aggregator_default_config(struct agg_config *cfg)
     cfg->batch_wait_ms = 10000;
     cfg->health_period_ms = 15u * 60u * 1000u;
     cfg->anomaly_period_ms = 0;
+    cfg->strong_conf = 0;
+    cfg->peak_conf = 0;
+    cfg->max_run = 0;
+}
+
+void aggregator_profile_config(struct agg_config *cfg, enum dsp_profile p)
+{
+    aggregator_default_config(cfg);
+    if (p == DSP_PROFILE_ELEPHANT) {
+        cfg->strong_conf = AGG_ELEPHANT_STRONG;
+        cfg->peak_conf = AGG_ELEPHANT_PEAK;
+        cfg->max_run = AGG_ELEPHANT_MAX_RUN;
+    } else if (p == DSP_PROFILE_WHALE) {
+        cfg->strong_conf = AGG_WHALE_STRONG;
+        cfg->peak_conf = AGG_WHALE_PEAK;
+        cfg->max_run = AGG_WHALE_MAX_RUN;
+    }
 }
 
 void aggregator_init(struct aggregator *agg, const struct agg_config *cfg, uint64_t now_ms)
@@ -45,14 +71,19 @@ static void close_episode(struct aggregator *agg, uint8_t class_id, struct agg_t
     size_t weakest = 0;
     size_t i;
 
+    t->state = TRACK_IDLE;
+    t->run = 0;
+    if ((agg->cfg.peak_conf != 0u && t->max_conf < agg->cfg.peak_conf) ||
+        (agg->cfg.max_run != 0u && t->longest > agg->cfg.max_run)) {
+        agg->rejected++; /* not the shape of a call (episode rules, aggregator.h) */
+        return;
+    }
     rec.class_id = class_id;
     rec.confidence = t->max_conf;
     rec.level_db = t->max_level;
     rec.start_ms = t->start_ms;
     rec.end_ms = t->last_ms;
     rec.closed_ms = now_ms;
-    t->state = TRACK_IDLE;
-    t->run = 0;
     agg->episodes++;
     agg->detections = sat_u16_add(agg->detections, 1);
 
@@ -127,6 +158,7 @@ void aggregator_window(struct aggregator *agg, const struct agg_window *w)
                 t->state = TRACK_IDLE;
                 t->run = 0;
             }
+            t->cur = 0;
             continue;
         }
         if (t->state == TRACK_IDLE) {
@@ -135,8 +167,12 @@ void aggregator_window(struct aggregator *agg, const struct agg_window *w)
             t->start_ms = w->start_ms;
             t->max_conf = 0;
             t->max_level = 0;
+            t->longest = 0;
+            t->cur = 0;
         }
         t->run = (uint8_t)(t->run < 255u ? t->run + 1u : 255u);
+        t->cur = (uint8_t)(t->cur < 255u ? t->cur + 1u : 255u);
+        t->longest = t->cur > t->longest ? t->cur : t->longest;
         t->last_ms = w->end_ms;
         if (w->confidence > t->max_conf) {
             t->max_conf = w->confidence;
@@ -144,7 +180,9 @@ void aggregator_window(struct aggregator *agg, const struct agg_window *w)
         if (w->level_db > t->max_level) {
             t->max_level = w->level_db;
         }
-        if (t->state == TRACK_DEBOUNCE && t->run >= agg->cfg.min_windows) {
+        if (t->state == TRACK_DEBOUNCE &&
+            (t->run >= agg->cfg.min_windows ||
+             (agg->cfg.strong_conf != 0u && w->confidence >= agg->cfg.strong_conf))) {
             t->state = TRACK_OPEN;
         }
         if (t->state == TRACK_OPEN && t->last_ms - t->start_ms >= agg->cfg.max_episode_ms) {

@@ -34,7 +34,7 @@ void node_default_config(struct node_config *cfg, enum dsp_profile profile, enum
     cfg->lora.low_dr_optimize = false;
     cfg->lora.power_dbm = 14;
     cfg->fcnt_k = 64;
-    aggregator_default_config(&cfg->agg);
+    aggregator_profile_config(&cfg->agg, profile);
     /* The model's own minimum confidence decides what counts (classify.h "detected"). */
     cfg->agg.on_conf = 0;
     if (profile == DSP_PROFILE_TURBINE) {

@@ -361,7 +361,7 @@ static const struct nn_model elephant_model = {
     .arena_bytes = ELEPHANT_MODEL_ARENA_BYTES,
     .exp_table = elephant_exp_table,
     .class_ids = elephant_class_ids,
-    .detect_min_conf = 154,
+    .detect_min_conf = 182,
 };
 
 #endif /* PROJ_NODEFW_MODEL_ELEPHANT_MODEL_H */

@@ -50,19 +50,27 @@ static void test_eval_node_events_debounce_and_hangover(void **state)
     memset(conf, 0, sizeof(conf));
     assert_int_equal(events_of(eval_node_events_conf(conf, 200, &ds, 1000, NULL), N), 0);
 
-    conf[10] = 255; /* one stray window: debounced */
+    conf[10] = 240; /* one stray window: debounced */
     assert_int_equal(events_of(eval_node_events_conf(conf, 200, &ds, 1000, NULL), N), 0);
 
-    conf[11] = 255; /* two in a row: an episode */
+    conf[11] = 240; /* two in a row: an episode */
     assert_int_equal(events_of(eval_node_events_conf(conf, 200, &ds, 1000, NULL), N), 1);
     /* below the threshold, the same windows are nothing */
     assert_int_equal(events_of(eval_node_events_conf(conf, 256, &ds, 1000, NULL), N), 0);
 
-    conf[16] = conf[17] = 255; /* 5 s later: within the 10 s hangover, the same episode */
+    conf[16] = conf[17] = 240; /* 5 s later: within the 10 s hangover, the same episode */
     assert_int_equal(events_of(eval_node_events_conf(conf, 200, &ds, 1000, NULL), N), 1);
 
-    conf[40] = conf[41] = 255; /* 23 s later: a second episode */
+    conf[40] = conf[41] = 240; /* 23 s later: a second episode */
     assert_int_equal(events_of(eval_node_events_conf(conf, 200, &ds, 1000, NULL), N), 2);
+
+    /* The node's episode rules for the elephant (aggregator_profile_config): one window the
+     * model is sure of opens alone (a short rumble)... */
+    conf[70] = 255;
+    assert_int_equal(events_of(eval_node_events_conf(conf, 200, &ds, 1000, NULL), N), 3);
+    /* ...and a run of counting windows longer than a rumble lasts is an engine: dropped. */
+    memset(conf + 200, 240, 40);
+    assert_int_equal(events_of(eval_node_events_conf(conf, 200, &ds, 1000, NULL), N), 3);
     free_blank(&ds);
 }
 
@@ -82,11 +90,11 @@ static void test_eval_node_events_hits(void **state)
     memset(conf, 0, sizeof(conf));
     conf[5] = conf[6] = 255;   /* found */
     conf[30] = conf[31] = 255; /* an episode elsewhere in segment 1: not a hit */
-    conf[45] = 255;            /* one window only: debounced, missed */
+    conf[45] = 240;            /* one window only: debounced, missed */
     size_t hits = 99;
     eval_node_events_conf(conf, 200, &ds, 1000, &hits);
     assert_int_equal(hits, 1);
-    conf[46] = 255;
+    conf[46] = 240;
     eval_node_events_conf(conf, 200, &ds, 1000, &hits);
     assert_int_equal(hits, 2);
     free_blank(&ds);

@@ -355,6 +355,69 @@ static void test_aggregator_flush(void **state)
     assert_false(aggregator_peek(&a, 3000, &m));
 }
 
+/* Episode rules: one very confident window opens alone; an episode of middling windows and
+ * one with a run longer than any call of the class are dropped and counted, never sent. */
+static void test_aggregator_window_episode_rules(void **state)
+{
+    struct agg_config cfg;
+    struct aggregator a;
+    struct proto_tfp_msg m;
+    uint64_t t;
+
+    (void)state;
+    cfg_test(&cfg);
+    cfg.strong_conf = 250;
+    aggregator_init(&a, &cfg, 0);
+    win(&a, 0, 1, 249, 5); /* confident, but not enough to open alone */
+    win(&a, 1, 0, 0, 0);
+    win(&a, 10, 1, 252, 5); /* a short call that fills one window */
+    win(&a, 11, 0, 0, 0);
+    win(&a, 30, 0, 0, 0);
+    assert_int_equal(a.episodes, 1);
+    assert_true(aggregator_peek(&a, 40000, &m));
+    assert_int_equal(m.u.det.rec[0].confidence, 252);
+
+    cfg_test(&cfg);
+    cfg.peak_conf = 240;
+    cfg.max_run = 4;
+    aggregator_init(&a, &cfg, 0);
+    win(&a, 0, 1, 200, 5); /* two middling windows: below the peak rule */
+    win(&a, 1, 1, 239, 5);
+    for (t = 20; t < 25; t++) {
+        win(&a, t, 1, 255, 5); /* five in a row: longer than max_run */
+    }
+    for (t = 40; t < 44; t++) {
+        win(&a, t, 1, 245, 5); /* four in a row, a break, four more: a call's shape */
+    }
+    win(&a, 44, 0, 0, 0);
+    for (t = 45; t < 49; t++) {
+        win(&a, t, 1, 245, 5);
+    }
+    win(&a, 80, 0, 0, 0);
+    assert_int_equal(a.rejected, 2);
+    assert_int_equal(a.episodes, 1);
+    assert_true(aggregator_peek(&a, 90000, &m));
+    assert_int_equal(m.u.det.count, 1);
+    assert_int_equal(m.u.det.rec[0].duration_s, 9); /* 40 s .. 49 s */
+}
+
+/* The profiles' rules: on for the call classifiers, off for the turbine. */
+static void test_aggregator_profile_config(void **state)
+{
+    struct agg_config cfg;
+
+    (void)state;
+    aggregator_profile_config(&cfg, DSP_PROFILE_ELEPHANT);
+    assert_true(cfg.strong_conf > 0u && cfg.max_run > 0u);
+    assert_int_equal(cfg.min_windows, 2);
+    aggregator_profile_config(&cfg, DSP_PROFILE_WHALE);
+    assert_true(cfg.strong_conf > 0u);
+    aggregator_profile_config(&cfg, DSP_PROFILE_TURBINE);
+    assert_int_equal(cfg.strong_conf, 0);
+    assert_int_equal(cfg.peak_conf, 0);
+    assert_int_equal(cfg.max_run, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -367,6 +430,8 @@ int main(void)
         cmocka_unit_test(test_aggregator_peek_health),
         cmocka_unit_test(test_aggregator_peek_anomaly_summary),
         cmocka_unit_test(test_aggregator_flush),
+        cmocka_unit_test(test_aggregator_window_episode_rules),
+        cmocka_unit_test(test_aggregator_profile_config),
     };
 
     return cmocka_run_group_tests_name("test_aggregator", tests, NULL, NULL);

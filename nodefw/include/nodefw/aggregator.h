@@ -15,6 +15,15 @@
  * Sending is two-phase, so a frame refused by the duty-cycle budget loses nothing:
  * aggregator_peek() says what is due, aggregator_commit() removes it once the frame is on
  * its way. Integers only; all state is in struct aggregator.
+ *
+ * Episode rules: a window-level model sees 1-2 s at a time and cannot tell a call from a
+ * sound that only looks like one for a window; the episode can. Off by default, set per
+ * profile by aggregator_profile_config(): strong_conf lets one very confident window open
+ * an episode (a call short enough to fill a single window would otherwise never make two in
+ * a row); peak_conf drops an episode built only of middling windows (a call has at least one
+ * window the model is sure of); max_run drops an episode that holds a run of counting windows
+ * longer than any call of the class lasts (an engine, a generator: sustained sound). A
+ * dropped episode is counted in `rejected` and never sent.
  */
 #ifndef PROJ_NODEFW_AGGREGATOR_H
 #define PROJ_NODEFW_AGGREGATOR_H
@@ -22,6 +31,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "nodefw/profile.h"
 #include "proto/tfp.h"
 
 #define AGG_CLASSES 8u  /* class ids 0..7 of the TFP table; 0 (unknown) never opens episodes */
@@ -35,6 +45,10 @@ struct agg_config {
     uint32_t batch_wait_ms;     /* a record waits this long for company (0: send at once) */
     uint32_t health_period_ms;  /* health message interval; 0 = never */
     uint32_t anomaly_period_ms; /* anomaly summary interval; 0 = no summaries */
+    /* Episode shape (0 = off each): see "Episode rules" above. */
+    uint8_t strong_conf; /* one counting window this confident opens an episode alone */
+    uint8_t peak_conf;   /* an episode whose best window stays below this is dropped */
+    uint8_t max_run;     /* an episode with a longer run of counting windows is dropped */
 };
 
 /* One classified window, as the node's classifier reports it. */
@@ -66,6 +80,8 @@ struct agg_track {
     uint8_t run;   /* counting windows in a row while debouncing */
     uint8_t max_conf;
     uint8_t max_level;
+    uint8_t cur;     /* counting windows in a row up to the last window */
+    uint8_t longest; /* longest such run in the episode */
     uint64_t start_ms;
     uint64_t last_ms; /* end of the last counting window */
 };
@@ -92,10 +108,14 @@ struct aggregator {
     /* lifetime counters */
     uint32_t episodes; /* episodes closed */
     uint32_t dropped;  /* records dropped because the queue was full */
+    uint32_t rejected; /* episodes dropped by the episode rules (never sent) */
 };
 
 /* Defaults a node uses unless its configuration says otherwise (see NODE.md). */
 void aggregator_default_config(struct agg_config *cfg);
+
+/* The defaults with the episode rules of the profile's classes (NODE.md). */
+void aggregator_profile_config(struct agg_config *cfg, enum dsp_profile p);
 
 /*
  * aggregator_init() - start empty at @now_ms; the first health message is due one health
