@@ -352,6 +352,8 @@ $(B)/bench/bench_proto: tests/bench/bench_proto.c $(B)/libproto.a
 vectors:
 	@sh tools/deps.sh --npm
 	cd tests/vectors && node gen-lorawan.js > lorawan_vectors.h.tmp && mv lorawan_vectors.h.tmp lorawan_vectors.h
+	cd tests/vectors && node gen-lorawan-join.js > lorawan_join_vectors.h.tmp && \
+		mv lorawan_join_vectors.h.tmp lorawan_join_vectors.h && clang-format -i lorawan_join_vectors.h
 	cd tests/vectors && node gen-lorawan-down.js > lorawan_down_vectors.h.tmp && \
 		mv lorawan_down_vectors.h.tmp lorawan_down_vectors.h
 

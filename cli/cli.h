@@ -206,6 +206,12 @@ int cli_stats_main(const struct global_opts *g, int argc, char **argv);
 int cli_alerts_main(const struct global_opts *g, int argc, char **argv);
 /* `node command` (argv[0] is "command") and `commands` (cli_command.c). */
 int cli_node_command(const struct global_opts *g, int argc, char **argv);
+/* cli_node_add_otaa() - `node add --otaa` (cli_otaa.c). */
+int cli_node_add_otaa(const struct global_opts *g, int argc, char **argv);
+/* cli_register_node() - add @n to the registry: with its DevAddr when @given, else the
+ * lowest free one of the config's [gateway] devaddr_range (cli_provision.c); says why not.
+ * Return: an enum cli_exit value. */
+int cli_register_node(struct cli_db *db, const char *verb, bool given, struct store_node *n);
 int cli_commands_main(const struct global_opts *g, int argc, char **argv);
 /* provision: register a node and write its firmware image with the provisioning record
  * (cli_provision.c). */

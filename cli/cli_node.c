@@ -61,6 +61,8 @@ static void usage(FILE *out)
     (void)fputs(
         "usage: tinyfleet [-c FILE | --db PATH] node add DEVADDR [--nwkskey HEX32 --appskey "
         "HEX32]\n"
+        "       tinyfleet [-c FILE | --db PATH] node add --otaa --deveui EUI --joineui EUI\n"
+        "                     [--appkey HEX32] [--devaddr DEVADDR] (see node add --otaa --help)\n"
         "                     [--name NAME] [--profile P] [--lat DEG --lon DEG] [--zone Z]\n"
         "                     [--show-keys] [--json]\n"
         "       tinyfleet [-c FILE | --db PATH] node edit DEVADDR [--name NAME] [--profile P]\n"
@@ -792,6 +794,11 @@ int cli_node_main(const struct global_opts *g, int argc, char **argv)
         return CLI_EXIT_USAGE;
     }
     if (strcmp(sub, "add") == 0) {
+        for (int i = 2; i < argc && strcmp(argv[i], "--") != 0; i++) {
+            if (strcmp(argv[i], "--otaa") == 0) {
+                return cli_node_add_otaa(g, argc - 1, argv + 1);
+            }
+        }
         return node_add(g, argc - 1, argv + 1);
     }
     if (strcmp(sub, "edit") == 0) {

@@ -473,17 +473,18 @@ static int pick_cb(const struct store_node *n, void *arg)
     return 0;
 }
 
-static int pick_devaddr(struct store *s, uint32_t first, uint32_t last, uint32_t *out)
+static int pick_devaddr(const char *who, struct store *s, uint32_t first, uint32_t last,
+                        uint32_t *out)
 {
     struct pick p = {first, last, first, false, 0};
     int rc = store_node_foreach(s, pick_cb, &p);
 
     if (rc < 0) {
-        cli_errf(verb, "cannot list the registered nodes: %s", store_errmsg(s));
+        cli_errf(who, "cannot list the registered nodes: %s", store_errmsg(s));
         return CLI_EXIT_FAIL;
     }
     if (p.full) {
-        cli_errf(verb,
+        cli_errf(who,
                  "the DevAddr range %08X-%08X is full (%u nodes registered): widen [gateway] "
                  "devaddr_range or give --devaddr",
                  (unsigned)first, (unsigned)last, p.taken);
@@ -677,10 +678,13 @@ static int check_args(const struct args *a, struct node_prov *p)
     return check_schedule(a, p);
 }
 
-/* Registers @p->n: with --devaddr as given, else the lowest free DevAddr of the range. A
- * DevAddr taken between the pick and the insert (another provision at the same moment) is
- * skipped. */
+/* Registers @p->n: with --devaddr as given, else the lowest free DevAddr of the range. */
 static int register_node(struct cli_db *db, const struct args *a, struct node_prov *p)
+{
+    return cli_register_node(db, verb, a->devaddr != NULL, &p->n);
+}
+
+int cli_register_node(struct cli_db *db, const char *who, bool given, struct store_node *n)
 {
     const struct config_devaddr_range *r =
         db->config != NULL ? &db->config->gateway.devaddr_range : NULL;
@@ -688,38 +692,39 @@ static int register_node(struct cli_db *db, const struct args *a, struct node_pr
     int attempt;
     int rc;
 
-    if (a->devaddr == NULL && (r == NULL || !r->set)) {
-        cli_errf(verb, "no DevAddr: set [gateway] devaddr_range in the config (-c FILE) or give "
-                       "--devaddr");
+    if (!given && (r == NULL || !r->set)) {
+        cli_errf(who, "no DevAddr: set [gateway] devaddr_range in the config (-c FILE) or give "
+                      "--devaddr");
         return CLI_EXIT_FAIL;
     }
-    if (a->devaddr != NULL && r != NULL && r->set &&
-        (p->n.devaddr < r->first || p->n.devaddr > r->last)) {
-        cli_errf(verb, "--devaddr %08X is outside [gateway] devaddr_range %08X-%08X",
-                 (unsigned)p->n.devaddr, (unsigned)r->first, (unsigned)r->last);
+    if (given && r != NULL && r->set && (n->devaddr < r->first || n->devaddr > r->last)) {
+        cli_errf(who, "--devaddr %08X is outside [gateway] devaddr_range %08X-%08X",
+                 (unsigned)n->devaddr, (unsigned)r->first, (unsigned)r->last);
         return CLI_EXIT_FAIL;
     }
+    /* A DevAddr taken between the pick and the insert (another provision at the same
+     * moment) is skipped. */
     for (attempt = 0; attempt < 16; attempt++) {
-        if (a->devaddr == NULL && pick_devaddr(db->store, r->first, r->last, &p->n.devaddr) != 0) {
+        if (!given && pick_devaddr(who, db->store, r->first, r->last, &n->devaddr) != 0) {
             return CLI_EXIT_FAIL;
         }
-        hex_format_devaddr(p->n.devaddr, devaddr);
-        p->n.created_ms = rfc3339_now_ms();
-        rc = store_node_add(db->store, &p->n);
+        hex_format_devaddr(n->devaddr, devaddr);
+        n->created_ms = rfc3339_now_ms();
+        rc = store_node_add(db->store, n);
         if (rc == 0) {
             return CLI_EXIT_OK;
         }
         if (rc != -EEXIST) {
-            cli_errf(verb, "cannot register node %s: %s", devaddr, store_errmsg(db->store));
+            cli_errf(who, "cannot register node %s: %s", devaddr, store_errmsg(db->store));
             return CLI_EXIT_FAIL;
         }
-        if (a->devaddr != NULL) {
-            cli_errf(verb, "node %s is already registered (`tinyfleet node remove %s` first)",
-                     devaddr, devaddr);
+        if (given || (n->otaa && store_join_device(db->store, n->deveui,
+                                                   &(struct store_join_device){0}) == 0)) {
+            cli_errf(who, "node %s (or its DevEUI) is already registered", devaddr);
             return CLI_EXIT_FAIL;
         }
     }
-    cli_errf(verb, "no free DevAddr after %d attempts: other provisioning runs took them", attempt);
+    cli_errf(who, "no free DevAddr after %d attempts: other provisioning runs took them", attempt);
     return CLI_EXIT_FAIL;
 }
 

@@ -18,6 +18,7 @@
 #include <netinet/in.h>
 
 #include "ingest/dedup.h"
+#include "ingest/join.h"
 #include "ingest/lora_tx.h"
 #include "ingest/region.h"
 #include "util/hex.h"
@@ -220,6 +221,29 @@ static void offer_downlink(struct ingest_lora *l, const struct pfwd_rxpk *p, con
     lora_tx_uplink(l->tx, &up, now_ms);
 }
 
+/* The first copy of a JoinRequest: checked, and if it passes its JoinAccept goes in the join
+ * windows of the forwarder that heard this copy. */
+static void handle_join(struct ingest_lora *l, const struct pfwd_rxpk *p, int64_t time_ms,
+                        uint64_t now_ms, uint64_t ticket)
+{
+    struct join_answer ans;
+    struct lora_tx_up up;
+    int rc = join_process(l->store, p->phy, p->len, time_ms, &ans);
+
+    dedup_set_outcome(l->dedup, ticket, false, 0);
+    if (rc != 0 || !p->has_tmst || !p->has_freq) {
+        return;
+    }
+    memset(&up, 0, sizeof(up));
+    up.devaddr = ans.devaddr;
+    up.tmst = p->tmst;
+    up.freq_hz = p->freq_hz;
+    memcpy(up.datr, p->datr, sizeof(up.datr));
+    memcpy(up.eui, l->msg.eui, PFWD_EUI_LEN);
+    up.quality = quality_of(p);
+    lora_tx_join(l->tx, &up, ans.phy, ans.len, now_ms);
+}
+
 /* One stat-1 packet: the first copy of a frame is judged by uplink_process(); a later copy
  * inside the window only adds where and how well it was heard. */
 static void handle_rxpk(struct ingest_lora *l, const struct pfwd_rxpk *p, const char *gateway,
@@ -243,6 +267,10 @@ static void handle_rxpk(struct ingest_lora *l, const struct pfwd_rxpk *p, const 
     l->frames++;
 
     if (dedup_lookup(l->dedup, p->phy, p->len, now_ms, &first, &ticket) == DEDUP_FIRST) {
+        if (p->len > 0 && (p->phy[0] & 0xE0u) == PROTO_MHDR_JOIN_REQUEST) {
+            handle_join(l, p, time_ms, now_ms, ticket);
+            return;
+        }
         (void)uplink_process(l->store, l->after, p->phy, p->len, &rx, &res);
         dedup_set_outcome(l->dedup, ticket, res.reason == STORE_ACCEPTED, res.frame_id);
         offer_downlink(l, p, l->msg.eui, &res, now_ms);

@@ -34,7 +34,7 @@ struct slot {
     struct lora_tx_up up;
     uint64_t arrival_ms; /* loop time the uplink arrived */
     uint64_t due_ms;     /* SLOT_DUE: plan then; SLOT_INFLIGHT: give up on TX_ACK then */
-    uint64_t gen;        /* SLOT_COMMITTED */
+    uint64_t gen;        /* SLOT_COMMITTED; a join's: the commit of its JoinRequest's batch */
     enum region_pick window;
     struct region_window w;
     uint16_t token;
@@ -67,6 +67,7 @@ struct lora_tx {
     lora_tx_send_cb send;
     void *arg;
     uint16_t next_token;
+    uint64_t durable_gen; /* the last batch known durable */
     struct log_limit lim;
     struct duty_entry duty[DUTY_MAX];
     struct retrans retrans[RETRANS_MAX];
@@ -141,8 +142,15 @@ static int take_window(struct lora_tx *t, struct slot *s, enum region_pick pick,
     struct region_window w;
     struct region_duty *d;
     int64_t air;
-    int rc = pick == REGION_RX1 ? region_rx1(t->region, s->up.tmst, s->up.freq_hz, s->up.datr, &w)
+    int rc;
+
+    if (s->up.join) {
+        rc = pick == REGION_RX1 ? region_join1(t->region, s->up.tmst, s->up.freq_hz, s->up.datr, &w)
+                                : region_join2(t->region, s->up.tmst, &w);
+    } else {
+        rc = pick == REGION_RX1 ? region_rx1(t->region, s->up.tmst, s->up.freq_hz, s->up.datr, &w)
                                 : region_rx2(t->region, s->up.tmst, &w);
+    }
 
     if (rc < 0) {
         return rc;
@@ -158,15 +166,57 @@ static int take_window(struct lora_tx *t, struct slot *s, enum region_pick pick,
     return 0;
 }
 
+static enum region_pick pick_of(const struct lora_tx *t, const struct slot *s, uint64_t now_ms)
+{
+    uint64_t elapsed = now_ms - s->arrival_ms;
+
+    return s->up.join ? region_pick_join(t->region, elapsed, LORA_TX_MARGIN_MS)
+                      : region_pick(t->region, elapsed, LORA_TX_MARGIN_MS);
+}
+
+static void send_slot(struct lora_tx *t, struct slot *s, uint64_t now_ms);
+
+/* Step 2 for a JoinAccept: built and committed with its JoinRequest; only the window is
+ * left to choose. It leaves at once if that batch is durable already, else at
+ * lora_tx_durable(). */
+static void plan_join(struct lora_tx *t, struct slot *s, uint64_t now_ms)
+{
+    enum region_pick pick = pick_of(t, s, now_ms);
+    int rc;
+
+    s->state = SLOT_FREE;
+    if (pick == REGION_NONE) {
+        store_count_downlink(t->store, STORE_DL_NO_WINDOW);
+        return;
+    }
+    rc = take_window(t, s, pick, now_ms);
+    if (rc != 0 && pick == REGION_RX1) {
+        rc = take_window(t, s, REGION_RX2, now_ms);
+    }
+    if (rc != 0) {
+        store_count_downlink(t->store, STORE_DL_DUTY_CYCLE);
+        return;
+    }
+    store_count_downlink(t->store, STORE_DL_JOIN_ACCEPT);
+    s->state = SLOT_COMMITTED;
+    if (s->gen <= t->durable_gen) {
+        send_slot(t, s, now_ms);
+    }
+}
+
 /* Step 2 for one slot. The frame length is known from the plan before anything is written,
  * so the airtime is checked before FCntDown is taken. */
 static void plan_one(struct lora_tx *t, struct slot *s, uint64_t now_ms)
 {
     struct downlink_plan plan;
-    enum region_pick pick = region_pick(t->region, now_ms - s->arrival_ms, LORA_TX_MARGIN_MS);
+    enum region_pick pick = pick_of(t, s, now_ms);
     const int64_t wall = wall_ms();
     int rc;
 
+    if (s->up.join) {
+        plan_join(t, s, now_ms);
+        return;
+    }
     s->state = SLOT_FREE;
     if (pick == REGION_NONE) {
         store_count_downlink(t->store, STORE_DL_NO_WINDOW);
@@ -335,6 +385,32 @@ void lora_tx_uplink(struct lora_tx *t, const struct lora_tx_up *up, uint64_t now
                    (unsigned)up->devaddr, SLOT_MAX);
 }
 
+void lora_tx_join(struct lora_tx *t, const struct lora_tx_up *up, const uint8_t *phy, size_t len,
+                  uint64_t now_ms)
+{
+    if (t == NULL || len > sizeof(t->slot[0].frame.phy)) {
+        return;
+    }
+    for (size_t i = 0; i < SLOT_MAX; i++) {
+        struct slot *s = &t->slot[i];
+
+        if (s->state == SLOT_FREE) {
+            memset(s, 0, sizeof(*s));
+            s->state = SLOT_UPLINK;
+            s->up = *up;
+            s->up.join = true;
+            s->arrival_ms = now_ms;
+            s->due_ms = now_ms + t->window_ms;
+            memcpy(s->frame.phy, phy, len);
+            s->frame.len = len;
+            s->frame.devaddr = up->devaddr;
+            return;
+        }
+    }
+    log_limited_at(&t->lim, now_ms, LOG_WARNING, "JoinAccept to %08X dropped: %u on their way",
+                   (unsigned)up->devaddr, SLOT_MAX);
+}
+
 void lora_tx_copy(struct lora_tx *t, int64_t frame_id, const uint8_t eui[PFWD_EUI_LEN],
                   int32_t quality)
 {
@@ -361,6 +437,7 @@ void lora_tx_committed(struct lora_tx *t, int flush_rc, uint64_t gen)
 
         if (s->state == SLOT_UPLINK) {
             s->state = flush_rc == 0 ? SLOT_DUE : SLOT_FREE;
+            s->gen = gen;
             due = true;
         } else if (s->state == SLOT_PREPARED) {
             /* Rolled back: FCntDown and the command's state are as before; nothing is sent. */
@@ -399,7 +476,9 @@ static void send_slot(struct lora_tx *t, struct slot *s, uint64_t now_ms)
     }
     store_count_downlink(t->store, s->window == REGION_RX1 ? STORE_DL_RX1 : STORE_DL_RX2);
     s->state = SLOT_INFLIGHT;
-    s->due_ms = s->arrival_ms + t->region->rx2_delay_us / 1000u + TX_ACK_WAIT_MS;
+    s->due_ms = s->arrival_ms +
+                (s->up.join ? t->region->join2_delay_us : t->region->rx2_delay_us) / 1000u +
+                TX_ACK_WAIT_MS;
 }
 
 void lora_tx_durable(struct lora_tx *t, uint64_t gen)
@@ -411,6 +490,9 @@ void lora_tx_durable(struct lora_tx *t, uint64_t gen)
         return;
     }
     now = uv_now(t->timer.loop);
+    if (gen > t->durable_gen) {
+        t->durable_gen = gen;
+    }
     for (size_t i = 0; i < SLOT_MAX; i++) {
         struct slot *s = &t->slot[i];
 
@@ -453,8 +535,7 @@ void lora_tx_tx_ack(struct lora_tx *t, const uint8_t eui[PFWD_EUI_LEN], uint16_t
          * nothing, so it sees the frame at most once. Otherwise the command waits for the
          * node's next uplink, still "sent". */
         if (e != PFWD_TXACK_NONE && s->window == REGION_RX1 &&
-            region_pick(t->region, now_ms - s->arrival_ms, LORA_TX_MARGIN_MS) != REGION_NONE &&
-            take_window(t, s, REGION_RX2, now_ms) == 0) {
+            pick_of(t, s, now_ms) != REGION_NONE && take_window(t, s, REGION_RX2, now_ms) == 0) {
             send_slot(t, s, now_ms);
         }
         arm(t);

@@ -49,6 +49,7 @@ struct lora_tx_up {
     char datr[PFWD_DATR_MAX];
     uint8_t eui[PFWD_EUI_LEN]; /* the forwarder that heard this copy */
     int32_t quality;           /* higher is better: SNR in 0.01 dB, or RSSI x 100 without */
+    bool join;                 /* a JoinRequest: answered in the join windows (lora_tx_join()) */
 };
 
 /*
@@ -72,6 +73,12 @@ void lora_tx_close(struct lora_tx *t);
  * retransmission): a candidate when it is confirmed or its node has a pending command.
  * @now_ms: loop time of its arrival. */
 void lora_tx_uplink(struct lora_tx *t, const struct lora_tx_up *up, uint64_t now_ms);
+
+/* lora_tx_join() - step 1 for a JoinRequest whose JoinAccept (@phy, @len bytes, at most
+ * DOWNLINK_PHY_MAX) was written into the open batch by join_process(): once that batch is
+ * committed and durable, it goes in JOIN_ACCEPT_DELAY1 or 2 (region.h), airtime allowing. */
+void lora_tx_join(struct lora_tx *t, const struct lora_tx_up *up, const uint8_t *phy, size_t len,
+                  uint64_t now_ms);
 
 /* lora_tx_copy() - a later copy of stored frame @frame_id heard by @eui with @quality: it
  * becomes the route if it heard the frame better. */

@@ -25,6 +25,8 @@ static const struct region regions[] = {
         .name = "EU868",
         .rx1_delay_us = 1000000u,
         .rx2_delay_us = 2000000u,
+        .join1_delay_us = 5000000u,
+        .join2_delay_us = 6000000u,
         .rx2_freq_hz = 869525000u,
         .rx2_datr = "SF12BW125",
         .subbands = eu868_subbands,
@@ -83,19 +85,36 @@ static int window(const struct region *r, uint32_t tmst, uint32_t freq_hz, const
     return 0;
 }
 
-int region_rx1(const struct region *r, uint32_t up_tmst, uint32_t up_freq_hz, const char *up_datr,
-               struct region_window *out)
+static int first_window(const struct region *r, uint32_t delay_us, uint32_t up_tmst,
+                        uint32_t up_freq_hz, const char *up_datr, struct region_window *out)
 {
     if (!lora_datr_ok(up_datr)) {
         return -EINVAL;
     }
     /* Unsigned arithmetic: the concentrator counter wraps every 71 minutes, and so does this. */
-    return window(r, up_tmst + r->rx1_delay_us, up_freq_hz, up_datr, out);
+    return window(r, up_tmst + delay_us, up_freq_hz, up_datr, out);
+}
+
+int region_rx1(const struct region *r, uint32_t up_tmst, uint32_t up_freq_hz, const char *up_datr,
+               struct region_window *out)
+{
+    return first_window(r, r->rx1_delay_us, up_tmst, up_freq_hz, up_datr, out);
 }
 
 int region_rx2(const struct region *r, uint32_t up_tmst, struct region_window *out)
 {
     return window(r, up_tmst + r->rx2_delay_us, r->rx2_freq_hz, r->rx2_datr, out);
+}
+
+int region_join1(const struct region *r, uint32_t up_tmst, uint32_t up_freq_hz, const char *up_datr,
+                 struct region_window *out)
+{
+    return first_window(r, r->join1_delay_us, up_tmst, up_freq_hz, up_datr, out);
+}
+
+int region_join2(const struct region *r, uint32_t up_tmst, struct region_window *out)
+{
+    return window(r, up_tmst + r->join2_delay_us, r->rx2_freq_hz, r->rx2_datr, out);
 }
 
 /* "SF<7..12>BW<125|250|500>" into its spreading factor and bandwidth in kHz. */
@@ -191,15 +210,26 @@ void region_duty_charge(struct region_duty *d, size_t sb, uint64_t now_ms, int64
     d->used_us[sb][i] += (uint32_t)airtime_us;
 }
 
-enum region_pick region_pick(const struct region *r, uint64_t elapsed_ms, uint32_t margin_ms)
+static enum region_pick pick(uint32_t delay1_us, uint32_t delay2_us, uint64_t elapsed_ms,
+                             uint32_t margin_ms)
 {
     uint64_t ready = elapsed_ms + margin_ms;
 
-    if (ready * 1000u <= r->rx1_delay_us) {
+    if (ready * 1000u <= delay1_us) {
         return REGION_RX1;
     }
-    if (ready * 1000u <= r->rx2_delay_us) {
+    if (ready * 1000u <= delay2_us) {
         return REGION_RX2;
     }
     return REGION_NONE;
+}
+
+enum region_pick region_pick(const struct region *r, uint64_t elapsed_ms, uint32_t margin_ms)
+{
+    return pick(r->rx1_delay_us, r->rx2_delay_us, elapsed_ms, margin_ms);
+}
+
+enum region_pick region_pick_join(const struct region *r, uint64_t elapsed_ms, uint32_t margin_ms)
+{
+    return pick(r->join1_delay_us, r->join2_delay_us, elapsed_ms, margin_ms);
 }

@@ -22,11 +22,14 @@ struct region_subband {
 };
 
 struct region {
-    const char *name;      /* "EU868" */
-    uint32_t rx1_delay_us; /* RECEIVE_DELAY1: RX1 opens this long after the uplink ended */
-    uint32_t rx2_delay_us; /* RECEIVE_DELAY2 */
-    uint32_t rx2_freq_hz;  /* the RX2 channel */
-    const char *rx2_datr;  /* the RX2 data rate, as the forwarder's `datr` */
+    const char *name;        /* "EU868" */
+    uint32_t rx1_delay_us;   /* RECEIVE_DELAY1: RX1 opens this long after the uplink ended */
+    uint32_t rx2_delay_us;   /* RECEIVE_DELAY2 */
+    uint32_t join1_delay_us; /* JOIN_ACCEPT_DELAY1: the first join window, on the uplink's
+                                channel and data rate */
+    uint32_t join2_delay_us; /* JOIN_ACCEPT_DELAY2: the second, on the RX2 channel */
+    uint32_t rx2_freq_hz;    /* the RX2 channel */
+    const char *rx2_datr;    /* the RX2 data rate, as the forwarder's `datr` */
     const struct region_subband *subbands;
     size_t subband_count;
 };
@@ -88,6 +91,12 @@ bool region_duty_allows(const struct region *r, const struct region_duty *d, siz
                         uint64_t now_ms, int64_t airtime_us);
 void region_duty_charge(struct region_duty *d, size_t sb, uint64_t now_ms, int64_t airtime_us);
 
+/* region_join1(), region_join2() - region_rx1() and region_rx2() for a JoinAccept: the
+ * same channels, JOIN_ACCEPT_DELAY1 and 2 after the JoinRequest. */
+int region_join1(const struct region *r, uint32_t up_tmst, uint32_t up_freq_hz, const char *up_datr,
+                 struct region_window *out);
+int region_join2(const struct region *r, uint32_t up_tmst, struct region_window *out);
+
 enum region_pick { REGION_NONE = 0, REGION_RX1 = 1, REGION_RX2 = 2 };
 
 /*
@@ -97,5 +106,7 @@ enum region_pick { REGION_NONE = 0, REGION_RX1 = 1, REGION_RX2 = 2 };
  * REGION_RX2, or REGION_NONE (both windows are too close or past: wait for the next uplink).
  */
 enum region_pick region_pick(const struct region *r, uint64_t elapsed_ms, uint32_t margin_ms);
+/* region_pick_join() - region_pick() for the join windows. */
+enum region_pick region_pick_join(const struct region *r, uint64_t elapsed_ms, uint32_t margin_ms);
 
 #endif

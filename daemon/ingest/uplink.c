@@ -87,6 +87,39 @@ static enum store_reason check_counter(const struct proto_frame *f, const struct
     return mic_ok(f, n, next) ? STORE_REPLAY : STORE_BAD_MIC;
 }
 
+/*
+ * An OTAA node that joined again keeps its old keys in the registry until a frame verifies
+ * under the new ones (migrations/0008_otaa.sql): a frame the old keys refuse is tried
+ * against the pending session, counting from 0, and if it verifies the session becomes the
+ * node's in this batch. Return: the verdict under the new session, or STORE_BAD_MIC when
+ * there is none or it does not verify either.
+ */
+static enum store_reason try_pending(struct store *s, const struct proto_frame *f,
+                                     struct store_node *node, uint32_t *fcnt)
+{
+    struct store_node fresh = *node;
+    enum store_reason v;
+
+    if (store_join_pending(s, f->devaddr, fresh.nwkskey, fresh.appskey) != 0) {
+        return STORE_BAD_MIC;
+    }
+    fresh.has_fcnt = false;
+    fresh.last_fcnt = 0;
+    v = check_counter(f, &fresh, fcnt);
+    if (v != STORE_ACCEPTED) {
+        explicit_bzero(&fresh, sizeof(fresh));
+        return STORE_BAD_MIC;
+    }
+    if (store_join_activate(s, f->devaddr) != 0) {
+        explicit_bzero(&fresh, sizeof(fresh));
+        return STORE_STORAGE_FAILED;
+    }
+    store_count_downlink(s, STORE_DL_JOIN_ACTIVATED);
+    *node = fresh;
+    explicit_bzero(&fresh, sizeof(fresh));
+    return STORE_ACCEPTED;
+}
+
 enum store_reason uplink_process(struct store *s, struct poststore *after, const uint8_t *phy,
                                  size_t len, const struct store_rx *rx, struct uplink_result *out)
 {
@@ -116,6 +149,9 @@ enum store_reason uplink_process(struct store *s, struct poststore *after, const
 
     out->confirmed = (f.mhdr & 0xE0u) == PROTO_MHDR_CONFIRMED_UP;
     verdict = check_counter(&f, &node, &out->fcnt);
+    if (verdict == STORE_BAD_MIC) {
+        verdict = try_pending(s, &f, &node, &out->fcnt);
+    }
     /* LoRaWAN 1.0.3 section 4.3.1.2: a confirmed frame repeated with the same counter gets
      * its ACK again (check_counter() verified the MIC for that counter). */
     out->retransmission =

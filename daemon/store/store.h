@@ -76,6 +76,10 @@ struct store_node {
     int64_t last_seen_ms;           /* Unix ms of the last accepted frame, 0 = never */
     int32_t battery_mv;             /* from the last health message, -1 = unknown */
     int64_t created_ms;             /* Unix ms of `node add` */
+    bool otaa;                      /* joins over the air (migrations/0008_otaa.sql) */
+    uint64_t deveui;                /* OTAA: as written on the device */
+    uint64_t joineui;               /* OTAA */
+    uint8_t appkey[PROTO_AES_KEY];  /* OTAA root key; store_node_add() only, never read back */
 };
 
 /* Reception metadata of one copy of a frame. */
@@ -165,9 +169,9 @@ int store_schema_latest(void);
 
 /* ---- node registry (daemon and CLI) ---- */
 
-/* Return: 0, -EEXIST when the DevAddr is registered, -EINVAL for a value the schema refuses
- * (latitude beyond +-90, longitude beyond +-180), -EBUSY while a batch is open, -EIO.
- * Writes in its own transaction. */
+/* Return: 0, -EEXIST when the DevAddr (or an OTAA node's DevEUI) is registered, -EINVAL for a value
+ * the schema refuses (latitude beyond +-90, longitude beyond +-180), -EBUSY while a batch is open,
+ * -EIO. Writes in its own transaction. */
 STORE_MUST_CHECK int store_node_add(struct store *s, const struct store_node *n);
 /* Return: 0, -ENOENT, -EIO. Sees the open batch's writes (same connection). */
 STORE_MUST_CHECK int store_node_get(struct store *s, uint32_t devaddr, struct store_node *out);
@@ -197,6 +201,36 @@ STORE_MUST_CHECK int store_node_remove(struct store *s, uint32_t devaddr);
  * Return: 0, @cb's value, -EBUSY (called from its own callback), -EIO. */
 typedef int (*store_node_cb)(const struct store_node *n, void *arg);
 STORE_MUST_CHECK int store_node_foreach(struct store *s, store_node_cb cb, void *arg);
+
+/* ---- over-the-air activation (migrations/0008_otaa.sql) ---- */
+
+/* What the join check needs of an OTAA node. */
+struct store_join_device {
+    uint32_t devaddr; /* handed out at `node add --otaa`, kept across joins */
+    uint64_t joineui;
+    uint8_t appkey[PROTO_AES_KEY];
+    uint32_t join_nonce; /* the last JoinNonce sent, 0 before the first */
+};
+
+/* store_join_device() - the OTAA node with DevEUI @deveui. Return: 0, -ENOENT, -EIO. */
+STORE_MUST_CHECK int store_join_device(struct store *s, uint64_t deveui,
+                                       struct store_join_device *out);
+/* store_join_devnonce_used() - Return: 1 if @devaddr joined with @devnonce before, 0 if
+ * not, -EIO. */
+STORE_MUST_CHECK int store_join_devnonce_used(struct store *s, uint32_t devaddr, uint16_t devnonce);
+/* store_join_accept() - in the batch: remember @devnonce, move the node's JoinNonce to
+ * @join_nonce and keep the session it opens as pending (the node's current keys stay).
+ * Return: 0, -EEXIST (DevNonce used), -EIO. */
+STORE_MUST_CHECK int store_join_accept(struct store *s, uint32_t devaddr, uint16_t devnonce,
+                                       uint32_t join_nonce, const uint8_t nwkskey[PROTO_AES_KEY],
+                                       const uint8_t appskey[PROTO_AES_KEY], int64_t now_ms);
+/* store_join_pending() - the pending session's keys of @devaddr. Return: 0, -ENOENT, -EIO. */
+STORE_MUST_CHECK int store_join_pending(struct store *s, uint32_t devaddr,
+                                        uint8_t nwkskey[PROTO_AES_KEY],
+                                        uint8_t appskey[PROTO_AES_KEY]);
+/* store_join_activate() - in the batch: the pending session becomes the node's, both frame
+ * counters start again at 0. Return: 0, -ENOENT (none pending), -EIO. */
+STORE_MUST_CHECK int store_join_activate(struct store *s, uint32_t devaddr);
 
 /* ---- downlinks: FCntDown and the command queue (migrations/0007_downlink.sql) ---- */
 
@@ -297,6 +331,11 @@ enum store_dl {
     STORE_DL_NO_ROUTE,        /* the forwarder never sent PULL_DATA */
     STORE_DL_RETRANSMISSION,  /* a confirmed frame already stored, acknowledged again */
     STORE_DL_RETRANS_REFUSED, /* ... repeated more than a node would: not acknowledged */
+    STORE_DL_JOIN_ACCEPT,     /* a JoinAccept planned for a join window */
+    STORE_DL_JOIN_UNKNOWN,    /* JoinRequest refused: DevEUI (or its JoinEUI) not registered */
+    STORE_DL_JOIN_BAD_MIC,    /* JoinRequest refused: MIC does not verify with the AppKey */
+    STORE_DL_JOIN_DEVNONCE,   /* JoinRequest refused: DevNonce used before (replay) */
+    STORE_DL_JOIN_ACTIVATED,  /* first frame of a joined session: its keys replaced the old */
     STORE_DL_COUNT
 };
 

@@ -340,6 +340,11 @@ static const char *const dl_names[STORE_DL_COUNT] = {
     "no_route",
     "retransmission",
     "retransmission_refused",
+    "join_accept",
+    "join_unknown_deveui",
+    "join_bad_mic",
+    "join_devnonce_reused",
+    "join_activated",
 };
 static const char dl_bearer[] = "downlink";
 

@@ -53,6 +53,13 @@ static int read_node(struct store *s, sqlite3_stmt *st, struct store_node *n)
     n->last_seen_ms = sqlite3_column_int64(st, 10);
     n->battery_mv = (int32_t)sqlite3_column_int64(st, 11);
     n->created_ms = sqlite3_column_int64(st, 12);
+    n->otaa = sqlite3_column_type(st, 13) == SQLITE_TEXT;
+    if (n->otaa) {
+        n->deveui = strtoull((const char *)sqlite3_column_text(st, 13), NULL, 16);
+        n->joineui = sqlite3_column_type(st, 14) == SQLITE_TEXT
+                         ? strtoull((const char *)sqlite3_column_text(st, 14), NULL, 16)
+                         : 0;
+    }
     return 0;
 }
 
@@ -73,6 +80,8 @@ static void bind_identity(struct store__binder *b, const struct store_node *n)
 int store_node_add(struct store *s, const struct store_node *n)
 {
     struct store__binder b;
+    char deveui[17];
+    char joineui[17];
     int ret;
 
     assert(s != NULL && n != NULL);
@@ -88,6 +97,13 @@ int store_node_add(struct store *s, const struct store_node *n)
     store__bind_int(&b, 11, n->last_seen_ms);
     store__bind_int(&b, 12, n->battery_mv);
     store__bind_int(&b, 13, n->created_ms);
+    if (n->otaa) {
+        (void)snprintf(deveui, sizeof(deveui), "%016llX", (unsigned long long)n->deveui);
+        (void)snprintf(joineui, sizeof(joineui), "%016llX", (unsigned long long)n->joineui);
+        store__bind_text(&b, 14, deveui);
+        store__bind_text(&b, 15, joineui);
+        store__bind_blob(&b, 16, n->appkey, PROTO_AES_KEY);
+    }
     ret = store__bind_done(s, &b);
     if (ret < 0) {
         return ret;

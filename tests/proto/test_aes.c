@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
+#include <string.h>
 #include <cmocka.h>
 
 #include "proto/aes.h"
@@ -78,6 +79,44 @@ static void test_proto_aes128_both_ciphers_agree(void **state)
     }
 }
 
+/* The inverse cipher takes every vector's ciphertext back to its plaintext, in place too, and
+ * undoes the forward cipher on a chain of blocks and keys. */
+static void test_proto_aes128_decrypt_vectors(void **state)
+{
+    uint8_t key[16] = {0};
+    uint8_t block[16] = {0};
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(vectors) / sizeof(vectors[0]); i++) {
+        struct proto_aes128 ctx;
+        uint8_t in[16];
+        uint8_t want[16];
+        uint8_t got[16];
+
+        print_message("%s\n", vectors[i].name);
+        assert_int_equal(unhex(vectors[i].key, key, sizeof(key)), 16);
+        assert_int_equal(unhex(vectors[i].cipher, in, sizeof(in)), 16);
+        assert_int_equal(unhex(vectors[i].plain, want, sizeof(want)), 16);
+        proto_aes128_init(&ctx, key);
+        proto_aes128_decrypt(&ctx, in, got);
+        assert_memory_equal(got, want, 16);
+        proto_aes128_decrypt(&ctx, in, in);
+        assert_memory_equal(in, want, 16);
+    }
+    for (unsigned i = 0; i < 200; i++) {
+        struct proto_aes128 ctx;
+        uint8_t enc[16];
+        uint8_t back[16];
+
+        proto_aes128_init(&ctx, key);
+        proto_aes128_encrypt(&ctx, block, enc);
+        proto_aes128_decrypt(&ctx, enc, back);
+        assert_memory_equal(back, block, 16);
+        memcpy(key, block, 16);
+        memcpy(block, enc, 16);
+    }
+}
+
 static void test_proto_aes128_encrypt_in_place(void **state)
 {
     struct proto_aes128 ctx;
@@ -116,6 +155,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_proto_aes128_encrypt_vectors),
         cmocka_unit_test(test_proto_aes128_encrypt_in_place),
+        cmocka_unit_test(test_proto_aes128_decrypt_vectors),
         cmocka_unit_test(test_proto_aes128_both_ciphers_agree),
         cmocka_unit_test(test_proto_aes128_init_key_expansion),
     };

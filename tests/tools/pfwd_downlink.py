@@ -8,14 +8,16 @@ route), then every frame is heard by every forwarder at once (one PUSH_DATA each
 same concentrator tmst and a per-forwarder SNR: the first --eui hears best unless --snr says
 otherwise). After each frame the forwarders listen --wait seconds for PULL_RESP. Each
 PULL_RESP is checked as a forwarder would: txpk tmst against the uplink's tmst (RX1: 1 s
-later on the uplink's freq and datr; RX2: 2 s later on 869.525 MHz SF12BW125), ipol true,
+later on the uplink's freq and datr; RX2: 2 s later on 869.525 MHz SF12BW125; after a
+JoinRequest join1 and join2, 5 s and 6 s later on the same channels), ipol true,
 size equal to the data, and it must arrive before its tmst (a forwarder needs it ahead).
 Then TX_ACK, as --txack says:
   ok              {"txpk_ack":{"error":"NONE"}} for each
   none            never answer (the server must not wait)
   ERROR           the first PULL_RESP of each frame gets that error (TOO_LATE,
                   COLLISION_PACKET, ...), later ones NONE
-One JSON line per PULL_RESP on stdout: frame (index), eui, window ("rx1", "rx2", or "bad"),
+One JSON line per PULL_RESP on stdout: frame (index), eui, window ("rx1", "rx2", "join1",
+"join2" or "bad"),
 offset_us (txpk tmst - uplink tmst mod 2^32), lead_ms (time left until the window when it
 came), ipol, freq, datr, powe, data (hex), answered (the TX_ACK error sent, or null).
 Exit status: 0 when every PULL_RESP was well formed and
@@ -108,6 +110,10 @@ def main():
                     window = "rx1"
                 elif off == 2000000 and t.get("freq") == RX2_FREQ and t.get("datr") == RX2_DATR:
                     window = "rx2"
+                elif off == 5000000 and t.get("freq") == UP_FREQ and t.get("datr") == UP_DATR:
+                    window = "join1"
+                elif off == 6000000 and t.get("freq") == RX2_FREQ and t.get("datr") == RX2_DATR:
+                    window = "join2"
                 else:
                     window = "bad"
                 lead = (sent_at + off / 1e6 - came) * 1000.0

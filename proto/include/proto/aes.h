@@ -35,4 +35,12 @@ void proto_aes128_init(struct proto_aes128 *ctx, const uint8_t key[PROTO_AES_KEY
 void proto_aes128_encrypt(const struct proto_aes128 *ctx, const uint8_t in[PROTO_AES_BLOCK],
                           uint8_t out[PROTO_AES_BLOCK]);
 
+/*
+ * proto_aes128_decrypt() - the inverse cipher of one block (FIPS-197 section 5.3), with the
+ * round keys proto_aes128_init() made. Only the gateway needs it: it "encrypts" a
+ * JoinAccept this way (proto/join.h). @in and @out may be the same buffer.
+ */
+void proto_aes128_decrypt(const struct proto_aes128 *ctx, const uint8_t in[PROTO_AES_BLOCK],
+                          uint8_t out[PROTO_AES_BLOCK]);
+
 #endif
