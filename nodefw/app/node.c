@@ -17,6 +17,13 @@
 /* After a counter storage failure, the next attempt waits this long. */
 #define FCNT_RETRY_MS 60000u
 
+/* The learned state fits its storage area (C99: no _Static_assert). */
+typedef char node_learn_fits[NODE_LEARN_STATE_BYTES <= HAL_LEARN_MAX ? 1 : -1];
+
+/* The learned state is serialised here to be written or read: at boot and about 20 times a
+ * learning period, never at the same time as another node's (single thread). */
+static uint8_t learn_rec[NODE_LEARN_STATE_BYTES];
+
 void node_default_config(struct node_config *cfg, enum dsp_profile profile, enum bearer_kind b)
 {
     memset(cfg, 0, sizeof(*cfg));
@@ -38,7 +45,68 @@ void node_default_config(struct node_config *cfg, enum dsp_profile profile, enum
     cfg->agg.on_conf = 0;
     if (profile == DSP_PROFILE_TURBINE) {
         cfg->agg.anomaly_period_ms = 600000u;
+        cfg->learn_s = NODE_LEARN_S_DEFAULT;
     }
+}
+
+static bool learns(const struct node *n)
+{
+    return n->cfg.profile == (uint8_t)DSP_PROFILE_TURBINE && n->cfg.learn_s != 0u;
+}
+
+/* Windows in cfg.learn_s seconds of sensing (one window per step of samples). */
+static uint32_t learn_windows(const struct node *n)
+{
+    uint64_t w = (uint64_t)n->cfg.learn_s * n->rate_hz / FEAT_STEP_SAMPLES;
+
+    if (w < NODE_LEARN_MIN_WINDOWS) {
+        return NODE_LEARN_MIN_WINDOWS;
+    }
+    return w > UINT32_MAX ? UINT32_MAX : (uint32_t)w;
+}
+
+/* Write the learned state; a failure is counted and learning goes on in RAM (the next
+ * write tries again). */
+static void learn_save(struct node *n)
+{
+    int len = node_learn_save(&n->learn, learn_rec, sizeof(learn_rec));
+
+    n->learn.dirty = 0;
+    if (len > 0 && hal_learn_write(n->hal, learn_rec, (size_t)len) == HAL_OK) {
+        n->stats.learn_saves++;
+        return;
+    }
+    n->stats.learn_errors++;
+    hal_log(n->hal, "node: learned state not stored");
+}
+
+/* At boot: what the node learned before the reboot, else a new learning period. */
+static void learn_boot(struct node *n)
+{
+    int len = hal_learn_read(n->hal, learn_rec, sizeof(learn_rec));
+
+    node_learn_init(&n->learn);
+    if (len > 0 && node_learn_load(&n->learn, learn_rec, (size_t)len) == 0 &&
+        n->learn.phase != NODE_LEARN_OFF) {
+        hal_log(n->hal, n->learn.phase == NODE_LEARN_READY ? "node: learned state restored"
+                                                           : "node: learning resumed");
+        return;
+    }
+    if (len > 0) {
+        hal_log(n->hal, "node: stored learned state unreadable; learning again");
+    }
+    (void)node_learn_start(&n->learn, learn_windows(n));
+    learn_save(n);
+}
+
+int node_learn_restart(struct node *n)
+{
+    if (!learns(n)) {
+        return NODE_EINVAL;
+    }
+    (void)node_learn_start(&n->learn, learn_windows(n));
+    learn_save(n);
+    return 0;
 }
 
 int node_init(struct node *n, const struct node_config *cfg, const struct hal *hal)
@@ -60,6 +128,9 @@ int node_init(struct node *n, const struct node_config *cfg, const struct hal *h
     if (fcnt_init(&n->fcnt, hal, cfg->fcnt_k) != FCNT_OK) {
         hal_log(hal, "node: frame counter record unreadable; not sending");
         return NODE_EFCNT;
+    }
+    if (learns(n)) {
+        learn_boot(n);
     }
     if (hal_sensor_start(hal, n->rate_hz) != HAL_OK) {
         return NODE_ESENSOR;
@@ -144,7 +215,15 @@ static bool take_samples(struct node *n)
         n->fill = 0;
         n->samples += FEAT_STEP_SAMPLES;
         steps++;
-        if (node_classify_step(&n->cls, n->block, FEAT_STEP_SAMPLES, &res) == 1) {
+        if (learns(n)) {
+            /* While learning the result flags nothing: the node does not judge yet. */
+            if (node_learn_step(&n->learn, &n->cls, n->block, FEAT_STEP_SAMPLES, &res, NULL) == 1) {
+                on_result(n, &res);
+            }
+            if (n->learn.dirty) {
+                learn_save(n);
+            }
+        } else if (node_classify_step(&n->cls, n->block, FEAT_STEP_SAMPLES, &res) == 1) {
             on_result(n, &res);
         }
     }

@@ -34,7 +34,7 @@ MCU_NODEFW_OBJ := $(NODEFW_SRC:%.c=$(BOARD_OUT)/obj/%.o)
 
 # Per board: its sources besides the per-profile main, and the main file.
 BOARD_SRC_stm32wl55    := stm32wl55/board.c stm32wl55/subghz.c stm32wl55/lowpower.c \
-                          cortex-m4/startup.c cortex-m4/msclock.c
+                          stm32wl55/learnstore.c cortex-m4/startup.c cortex-m4/msclock.c
 BOARD_MAIN_stm32wl55   := stm32wl55/main_node.c
 BOARD_SRC_mps2-an386   := mps2-an386/board.c cortex-m4/startup.c cortex-m4/msclock.c \
                           cortex-m4/semihost.c common/classify_run.c

@@ -103,6 +103,12 @@ check "windfarm.ini at x800 for 1800 s: exit 0, nothing lost" "$tmp/fleet.show" 
 import json, sys
 st = [json.loads(l) for l in open(sys.argv[1])]
 sys.exit(0 if len(st) == 3 and all(s[\"tx_failed\"] == 0 for s in st) else 1)' '$tmp/fleet.out'"
+check "...each turbine learned its machine (learn_s 240) and kept the state" "$tmp/fleet.out" \
+    python3 -c '
+import json, sys
+st = [json.loads(l) for l in open(sys.argv[1])]
+sys.exit(0 if all(s["learn"] == "ready" and s["learn_threshold"] > 0 and s["learn_saves"] >= 16
+                  for s in st) else 1)' "$tmp/fleet.out"
 check "...three anomaly summaries per turbine, stored" "$tmp/events" gw '
 all(fr[s["devaddr"]] == s["frames"] and
     len([e for e in ev if e["kind"] == "anomaly" and e["devaddr"] == s["devaddr"]]) == 3

@@ -64,6 +64,11 @@ enum hal_err {
 /* Largest record nv_write() must hold; the firmware keeps its persistent state below it. */
 #define HAL_NV_MAX 64u
 
+/* Largest record learn_write() must hold: a learning node's learned state (learn.h), a
+ * second area beside the frame-counter record because it is 40 times larger and written at
+ * other times. */
+#define HAL_LEARN_MAX 2304u
+
 /* Largest datagram the firmware sends or expects (a CoAP message carrying one frame). */
 #define HAL_DGRAM_MAX 320u
 
@@ -198,6 +203,15 @@ struct hal_ops {
      * NULL: the board keeps none (hal_energy() then returns HAL_ENOTSUP).
      */
     void (*energy)(void *ctx, struct energy_acct *out);
+
+    /*
+     * learn_read(), learn_write() - the second persistent record: what a node that learns
+     * its machine has learned (learn.h), up to HAL_LEARN_MAX bytes; the same contract as
+     * nv_read() and nv_write() (0 when blank, atomic replacement). Written at most about 20
+     * times per learning period. NULL allowed: the node then learns again after each boot.
+     */
+    int (*learn_read)(void *ctx, uint8_t *buf, size_t cap);
+    int (*learn_write)(void *ctx, const uint8_t *buf, size_t len);
 };
 
 /* One board instance: its function table and its context. Caller-owned, usually static. */
@@ -299,6 +313,17 @@ static inline HAL_MUST_CHECK int hal_energy(const struct hal *h, struct energy_a
     }
     h->ops->energy(h->ctx, out);
     return HAL_OK;
+}
+
+static inline HAL_MUST_CHECK int hal_learn_read(const struct hal *h, uint8_t *buf, size_t cap)
+{
+    return h->ops->learn_read != NULL ? h->ops->learn_read(h->ctx, buf, cap) : HAL_ENOTSUP;
+}
+
+static inline HAL_MUST_CHECK int hal_learn_write(const struct hal *h, const uint8_t *buf,
+                                                 size_t len)
+{
+    return h->ops->learn_write != NULL ? h->ops->learn_write(h->ctx, buf, len) : HAL_ENOTSUP;
 }
 
 #endif
