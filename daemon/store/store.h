@@ -75,6 +75,9 @@ struct store_node {
     int64_t last_seen_ms;           /* Unix ms of the last accepted frame, 0 = never */
     int32_t battery_mv;             /* from the last health message, -1 = unknown */
     int64_t created_ms;             /* Unix ms of `node add` */
+    uint8_t learn;           /* last health: enum proto_tfp_learn (0: not learning, unknown) */
+    uint8_t learn_progress;  /* ... learning: 0..100 % done */
+    uint8_t learn_threshold; /* ... ready: the learned threshold */
 };
 
 /* Reception metadata of one copy of a frame. */

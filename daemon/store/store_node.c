@@ -53,6 +53,9 @@ static int read_node(struct store *s, sqlite3_stmt *st, struct store_node *n)
     n->last_seen_ms = sqlite3_column_int64(st, 10);
     n->battery_mv = (int32_t)sqlite3_column_int64(st, 11);
     n->created_ms = sqlite3_column_int64(st, 12);
+    n->learn = (uint8_t)sqlite3_column_int(st, 13);
+    n->learn_progress = (uint8_t)sqlite3_column_int(st, 14);
+    n->learn_threshold = (uint8_t)sqlite3_column_int(st, 15);
     return 0;
 }
 

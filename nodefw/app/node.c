@@ -256,6 +256,14 @@ static bool send_msg(struct node *n, uint64_t now, struct proto_tfp_msg *msg)
         msg->u.health.uptime_s = (uint32_t)(up_s > UINT32_MAX ? UINT32_MAX : up_s);
         msg->u.health.model_id = n->model_id;
         msg->u.health.model_ver = n->model_ver;
+        if (n->learn.phase != NODE_LEARN_OFF) {
+            /* The gateway ignores a learning node's verdicts and shows its progress. */
+            bool ready = n->learn.phase == NODE_LEARN_READY;
+
+            msg->u.health.learn = ready ? PROTO_TFP_LEARN_READY : PROTO_TFP_LEARN_LEARNING;
+            msg->u.health.learn_progress = node_learn_progress(&n->learn);
+            msg->u.health.learn_threshold = ready ? n->learn.threshold : 0u;
+        }
     }
     plen = proto_tfp_encode(msg, payload, sizeof(payload));
     if (plen < 0) {

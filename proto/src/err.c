@@ -40,6 +40,8 @@ const char *proto_strerror(int err)
         return "unknown record version";
     case PROTO_EFOPTS:
         return "MAC commands in both FOpts and FPort 0";
+    case PROTO_EFIELD:
+        return "field value out of range";
     default:
         return "unknown error";
     }

@@ -15,6 +15,8 @@
 #include <cmocka.h>
 
 #include "nodefw/node.h"
+#include "proto/frame.h"
+#include "proto/tfp.h"
 #include "node_fake_hal.h"
 
 #define FS      4000
@@ -93,11 +95,41 @@ static void boot_and_run(struct fake_hal *f, struct hal *h, uint32_t learn_s, co
     memset(c, 0, sizeof(*c));
     node.on_window = on_window;
     node.on_window_arg = c;
-    while (!node.eof) {
+    f->nsent = 0;
+    for (int done = 0; !done;) {
         f->now_ms += 100;
-        for (int k = 0; k < 16 && node_step(&node) == NODE_BUSY; k++) {
+        for (int k = 0; k < 16 && !done; k++) {
+            int st = node_step(&node);
+
+            done = st == NODE_DONE;
+            if (st != NODE_BUSY) {
+                break;
+            }
         }
     }
+}
+
+/* The last health message the node sent (it sends one as its input ends). */
+static void last_health(const struct fake_hal *f, struct proto_tfp_health *h)
+{
+    static const uint8_t zero[16];
+
+    for (int i = f->nsent - 1; i >= 0; i--) {
+        struct proto_frame fr;
+        struct proto_tfp_msg m;
+        uint8_t plain[PROTO_TFP_MAX_LEN];
+
+        assert_int_equal(proto_frame_parse(f->sent[i].buf, f->sent[i].len, &fr), PROTO_OK);
+        if (fr.fport != PROTO_TFP_PORT_HEALTH) {
+            continue;
+        }
+        int n = proto_frame_decrypt(&fr, zero, fr.fcnt16, plain, sizeof(plain));
+        assert_true(n > 0);
+        assert_int_equal(proto_tfp_decode(fr.fport, plain, (size_t)n, &m), PROTO_OK);
+        *h = m.u.health;
+        return;
+    }
+    fail_msg("no health message sent");
 }
 
 static void test_learning_survives_reboots(void **state)
@@ -117,6 +149,12 @@ static void test_learning_survives_reboots(void **state)
     assert_true(c.windows > 20);
     assert_int_equal(c.flagged, 0);
     assert_int_equal(node.learn.phase, NODE_LEARN_MODES);
+    struct proto_tfp_health hm;
+    last_health(&f, &hm);
+    assert_int_equal(hm.learn, PROTO_TFP_LEARN_LEARNING);
+    assert_int_equal(hm.learn_progress, node_learn_progress(&node.learn));
+    assert_true(hm.learn_progress > 20u && hm.learn_progress < 75u);
+    assert_int_equal(hm.learn_threshold, 0);
     seen = node.learn.seen;
     writes = f.learn_writes;
     assert_true(writes >= 4);
@@ -132,6 +170,10 @@ static void test_learning_survives_reboots(void **state)
     assert_true(c.flagged <= 1);
     thr = node.learn.threshold;
     writes = f.learn_writes;
+    last_health(&f, &hm);
+    assert_int_equal(hm.learn, PROTO_TFP_LEARN_READY);
+    assert_int_equal(hm.learn_progress, 100);
+    assert_int_equal(hm.learn_threshold, thr);
     /* Reboot after learning: the threshold is kept, the fault is judged at once, and a
      * learned node writes nothing more. */
     boot_and_run(&f, &h, LEARN_S, faulty, 10 * FS, &c);
@@ -180,6 +222,9 @@ static void test_no_learning_without_period_or_turbine(void **state)
     assert_int_equal(f.learn_writes, 0);
     assert_true(c.flagged > 0);
     assert_int_equal(node_learn_restart(&node), NODE_EINVAL);
+    struct proto_tfp_health hm;
+    last_health(&f, &hm);
+    assert_int_equal(hm.learn, PROTO_TFP_LEARN_NONE);
     node_default_config(&cfg, DSP_PROFILE_WHALE, BEARER_LORA);
     assert_int_equal(cfg.learn_s, 0u);
     node_default_config(&cfg, DSP_PROFILE_TURBINE, BEARER_LORA);

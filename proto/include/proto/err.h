@@ -30,6 +30,7 @@ enum proto_err {
     PROTO_ECRC = -14,     /* provisioning record: the CRC-32 does not match */
     PROTO_ERECVER = -15,  /* provisioning record: a version this code does not know */
     PROTO_EFOPTS = -16,   /* FOpts and FPort 0 in one frame (LoRaWAN 1.0.3 section 4.3.1.6) */
+    PROTO_EFIELD = -17,   /* a TFP field holds a value its message does not allow */
 };
 
 /*
