@@ -17,12 +17,12 @@
 /* After a counter storage failure, the next attempt waits this long. */
 #define FCNT_RETRY_MS 60000u
 
-/* The learned state fits its storage area (C99: no _Static_assert). */
-typedef char node_learn_fits[NODE_LEARN_STATE_BYTES <= HAL_LEARN_MAX ? 1 : -1];
-
-/* The learned state is serialised here to be written or read: at boot and about 20 times a
- * learning period, never at the same time as another node's (single thread). */
-static uint8_t learn_rec[NODE_LEARN_STATE_BYTES];
+/* The learned state fits its storage area and the sample block it is serialised in (C99: no
+ * _Static_assert). */
+typedef char node_learn_fits[NODE_LEARN_STATE_BYTES <= HAL_LEARN_MAX &&
+                                     NODE_LEARN_STATE_BYTES <= sizeof(((struct node *)0)->block)
+                                 ? 1
+                                 : -1];
 
 void node_default_config(struct node_config *cfg, enum dsp_profile profile, enum bearer_kind b)
 {
@@ -65,14 +65,25 @@ static uint32_t learn_windows(const struct node *n)
     return w > UINT32_MAX ? UINT32_MAX : (uint32_t)w;
 }
 
-/* Write the learned state; a failure is counted and learning goes on in RAM (the next
- * write tries again). */
+/* The learned state's record is built in the sample block, which is free between steps (fill
+ * 0) and before sensing starts: no 2 KB buffer of its own (the RAM budget of learning is
+ * 4 KB). */
+static uint8_t *learn_record(struct node *n)
+{
+    return (uint8_t *)n->block;
+}
+
+/* Write the learned state (only between steps; otherwise it stays dirty for the next one); a
+ * failure is counted and learning goes on in RAM (the next write tries again). */
 static void learn_save(struct node *n)
 {
-    int len = node_learn_save(&n->learn, learn_rec, sizeof(learn_rec));
+    if (n->fill != 0u) {
+        return;
+    }
+    int len = node_learn_save(&n->learn, learn_record(n), sizeof(n->block));
 
     n->learn.dirty = 0;
-    if (len > 0 && hal_learn_write(n->hal, learn_rec, (size_t)len) == HAL_OK) {
+    if (len > 0 && hal_learn_write(n->hal, learn_record(n), (size_t)len) == HAL_OK) {
         n->stats.learn_saves++;
         return;
     }
@@ -80,19 +91,20 @@ static void learn_save(struct node *n)
     hal_log(n->hal, "node: learned state not stored");
 }
 
-/* At boot: what the node learned before the reboot, else a new learning period. */
+/* At boot, before sensing: what the node learned before the reboot, else a new learning
+ * period. */
 static void learn_boot(struct node *n)
 {
-    int len = hal_learn_read(n->hal, learn_rec, sizeof(learn_rec));
+    int len = hal_learn_read(n->hal, learn_record(n), sizeof(n->block));
 
     node_learn_init(&n->learn);
-    if (len > 0 && node_learn_load(&n->learn, learn_rec, (size_t)len) == 0 &&
+    if (len > 0 && node_learn_load(&n->learn, learn_record(n), (size_t)len) == 0 &&
         n->learn.phase != NODE_LEARN_OFF) {
         hal_log(n->hal, n->learn.phase == NODE_LEARN_READY ? "node: learned state restored"
                                                            : "node: learning resumed");
         return;
     }
-    if (len > 0) {
+    if (len > 0 || len == HAL_ENOSPC) {
         hal_log(n->hal, "node: stored learned state unreadable; learning again");
     }
     (void)node_learn_start(&n->learn, learn_windows(n));
@@ -105,6 +117,10 @@ int node_learn_restart(struct node *n)
         return NODE_EINVAL;
     }
     (void)node_learn_start(&n->learn, learn_windows(n));
+    /* Written at once, so a power cut right after the command cannot bring the old state
+     * back: the samples of a step begun are dropped (counted as consumed, for the clock). */
+    n->samples += n->fill;
+    n->fill = 0;
     learn_save(n);
     return 0;
 }

@@ -99,6 +99,7 @@ int board_learn_run(const int16_t *x, size_t n, board_emit_fn emit, board_counte
     uint32_t windows = 0;
     size_t pos = 0;
     int rc = node_classify_init(&cls, DSP_PROFILE_TURBINE);
+    uint8_t phase = NODE_LEARN_OFF; /* so the first window, in phase 1, is written too */
 
     node_learn_init(&learner);
     if (rc == NODE_CLASSIFY_OK) {
@@ -121,6 +122,16 @@ int board_learn_run(const int16_t *x, size_t n, board_emit_fn emit, board_counte
             b.learn += dt;
         }
         emit_window(windows++, &r, emit);
+        if (learner.phase != phase || phase == NODE_LEARN_THRESH) {
+            /* Each phase's record format, and phase 3's histogram as it fills. */
+            int len = node_learn_save(&learner, state, sizeof(state));
+            if (len < 0) {
+                rc = len;
+                break;
+            }
+            emit_state(len, emit);
+            phase = learner.phase;
+        }
     }
     int len = rc >= 0 ? node_learn_save(&learner, state, sizeof(state)) : rc;
     if (len < 0) {

@@ -24,7 +24,8 @@ struct board_learn_bench {
  * board_learn_run() - learn from the first half of the @n samples of @x (4000 Hz), judge the
  * rest, and emit per window
  *   "lwin I phase=P prog=G score=S anom=A thr=T level=L peak=K\n",
- * then the learned state (node_learn_save()) as "lstate OFFSET HEX\n" lines of 32 bytes, then
+ * the saved state (node_learn_save()) as "lstate OFFSET HEX\n" lines of 32 bytes after each
+ * window that changed the phase or was in phase 3, and at the end, then
  *   "lwindows N learned=W thr=T modes=M bytes=B\n".
  * @counter may be NULL; @bench (may be NULL) gets the counts per phase.
  * Return: the number of windows, or a negative code (also emitted as "error CODE\n").

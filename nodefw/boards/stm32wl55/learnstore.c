@@ -88,15 +88,19 @@ static int erase_page(uint32_t addr)
     return rc;
 }
 
-/* Program @words 32-bit words (an even number) from @src at @dst, 64 bits at a time. */
-static int program(uint32_t dst, const uint32_t *src, uint32_t words)
+/* Program @len bytes of @src (any alignment) at @dst, 64 bits at a time, the last double word
+ * padded with 0xFF: no RAM copy of the record (the RAM budget of learning is 4 KB). */
+static int program(uint32_t dst, const uint8_t *src, size_t len)
 {
     int rc = HAL_OK;
 
     FLASH_CR = FLASH_CR_PG;
-    for (uint32_t i = 0; i + 1u < words && rc == HAL_OK; i += 2u) {
-        CM4_REG(dst + 4u * i) = src[i];
-        CM4_REG(dst + 4u * i + 4u) = src[i + 1u];
+    for (size_t off = 0; off < len && rc == HAL_OK; off += 8u) {
+        uint32_t w[2] = {0xFFFFFFFFu, 0xFFFFFFFFu};
+
+        memcpy(w, src + off, len - off < 8u ? len - off : 8u);
+        CM4_REG(dst + (uint32_t)off) = w[0];
+        CM4_REG(dst + (uint32_t)off + 4u) = w[1];
         rc = wait_ready();
     }
     FLASH_CR = 0;
@@ -105,28 +109,21 @@ static int program(uint32_t dst, const uint32_t *src, uint32_t words)
 
 int learnstore_write(void *ctx, const uint8_t *buf, size_t len)
 {
-    /* The slot image, word aligned for programming; static: 2.3 KB off the stack. */
-    static union {
-        struct learn_slot s;
-        uint32_t w[sizeof(struct learn_slot) / 4u];
-    } img;
     const struct learn_slot *cur = slot_current();
     const struct learn_slot *dst =
         cur == &board_learn_slot0 ? &board_learn_slot1 : &board_learn_slot0;
     uint32_t addr = (uint32_t)(uintptr_t)dst;
-    uint32_t words = (uint32_t)((16u + len + 7u) / 8u) * 2u;
+    uint32_t head[4];
     int rc;
 
     (void)ctx;
     if (len > HAL_LEARN_MAX) {
         return HAL_ENOSPC;
     }
-    memset(&img, 0xFF, sizeof(img));
-    img.s.magic = LEARN_MAGIC;
-    img.s.seq = cur != NULL ? cur->seq + 1u : 1u;
-    img.s.len = (uint32_t)len;
-    memcpy(img.s.data, buf, len);
-    img.s.crc = proto_crc32(0, img.s.data, len);
+    head[0] = LEARN_MAGIC;
+    head[1] = cur != NULL ? cur->seq + 1u : 1u;
+    head[2] = (uint32_t)len;
+    head[3] = proto_crc32(0, buf, len);
 
     FLASH_KEYR = FLASH_KEY1;
     FLASH_KEYR = FLASH_KEY2;
@@ -134,12 +131,12 @@ int learnstore_write(void *ctx, const uint8_t *buf, size_t len)
     for (uint32_t p = 0; p < LEARN_SLOT_PAGES && rc == HAL_OK; p++) {
         rc = erase_page(addr + p * FLASH_PAGE_SIZE);
     }
-    /* data first (words 4.. of the slot), header (words 0..3) last */
-    if (rc == HAL_OK && words > 4u) {
-        rc = program(addr + 16u, &img.w[4], words - 4u);
+    /* data first, the header (its first 16 bytes) last */
+    if (rc == HAL_OK && len > 0u) {
+        rc = program(addr + 16u, buf, len);
     }
     if (rc == HAL_OK) {
-        rc = program(addr, img.w, 4u);
+        rc = program(addr, (const uint8_t *)head, sizeof(head));
     }
     FLASH_CR = FLASH_CR_LOCK;
     return rc;

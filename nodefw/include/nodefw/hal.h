@@ -67,7 +67,7 @@ enum hal_err {
 /* Largest record learn_write() must hold: a learning node's learned state (learn.h), a
  * second area beside the frame-counter record because it is 40 times larger and written at
  * other times. */
-#define HAL_LEARN_MAX 2304u
+#define HAL_LEARN_MAX 2048u
 
 /* Largest datagram the firmware sends or expects (a CoAP message carrying one frame). */
 #define HAL_DGRAM_MAX 320u
