@@ -203,6 +203,25 @@ static void plot(const char *path)
     }
 }
 
+/* What follows this line in OUT.md is measured by other tools (firmware size, instructions)
+ * and kept as it is when the sweep is written again. */
+#define KEEP_MARK "<!-- turbine-eval keeps what follows: measured with other tools -->"
+
+/* The kept part of @path (from KEEP_MARK on), or NULL: malloc'ed, for the caller to free. */
+static char *kept_tail(const char *path)
+{
+    static char text[1 << 16];
+    FILE *f = fopen(path, "r");
+    if (f == NULL) {
+        return NULL;
+    }
+    size_t n = fread(text, 1, sizeof(text) - 1u, f);
+    fclose(f);
+    text[n] = '\0';
+    const char *mark = strstr(text, KEEP_MARK);
+    return mark != NULL ? strdup(mark) : NULL;
+}
+
 /* Percentage of @k in @n (0 for none). */
 static double pct(size_t k, size_t n)
 {
@@ -235,9 +254,11 @@ int main(int argc, char **argv)
                         "[--week-machines N] OUT.md OUT.png\n");
         return 2;
     }
+    char *keep = kept_tail(argv[a]);
     FILE *out = fopen(argv[a], "w");
     if (out == NULL) {
         perror(argv[a]);
+        free(keep);
         return 1;
     }
     t.lh.v = malloc(MAX_SCORES);
@@ -297,6 +318,10 @@ int main(int argc, char **argv)
             machines < 6 ? machines : 6);
     for (int c = 0; c < N_CURVE; c++) {
         fprintf(out, "| %.0f | %.1f | %.3f %% |\n", curve_min[c], t.curve_thr[c], t.curve_fa[c]);
+    }
+    if (keep != NULL) {
+        fprintf(out, "\n%s", keep);
+        free(keep);
     }
     printf("AUC %.4f healthy %.3f %% faults %.1f %% alerts %d (frozen: AUC %.3f healthy %.1f %%)\n",
            auc_l, fa_l, det_l, alerts, auc_f, fa_f);
