@@ -187,11 +187,11 @@ check_run "classify: an unknown profile is a usage error" eval \
 DEV_T=26011F12
 "$N" synth --profile turbine --seconds 30 --event turbine --at 0 --seed 5 "$tmp/t.wav" \
     2>"$tmp/synth.err"
-"$T" --db "$db" node add $DEV_T --nwkskey "$NK" --appskey "$AK" --profile turbine \
+"$T" --db "$db" node add "$DEV_T" --nwkskey "$NK" --appskey "$AK" --profile turbine \
     >"$tmp/out" 2>&1
 # turbine_run ARGS...: 30 s of the turbine over CoAP, learning for 60 s, state in $tmp/t.nv.
 turbine_run() {
-    "$N" run --profile turbine --devaddr $DEV_T --nwkskey "$NK" --appskey "$AK" --speed 200 \
+    "$N" run --profile turbine --devaddr "$DEV_T" --nwkskey "$NK" --appskey "$AK" --speed 200 \
         --coap "coap://127.0.0.1:$COAP/up" --wav "$tmp/t.wav" --nv "$tmp/t.nv" --learn-s 60 \
         "$@" >"$tmp/node.out" 2>"$tmp/node.err"
     rc=$?
@@ -199,7 +199,7 @@ turbine_run() {
 }
 # gw_learn WORD: `tinyfleet node show` says WORD on its learning line.
 gw_learn() {
-    "$T" --db "$db" node show $DEV_T >"$tmp/show" 2>&1 && grep -q "^learning   $1" "$tmp/show"
+    "$T" --db "$db" node show "$DEV_T" >"$tmp/show" 2>&1 && grep -q "^learning   $1" "$tmp/show"
 }
 turbine_run
 check "turbine, 30 s of a 60 s learning period: learning, about half done, state stored" \
