@@ -205,6 +205,26 @@ static void on_result(struct node *n, const struct node_classify_result *r)
     }
 }
 
+/* One step of a learning node: learn from or judge the window, write the state when due. */
+static void learn_step(struct node *n)
+{
+    struct node_classify_result res;
+    uint8_t was = n->learn.phase;
+
+    /* While learning the result flags nothing: the node does not judge yet. */
+    if (node_learn_step(&n->learn, &n->cls, n->block, FEAT_STEP_SAMPLES, &res, NULL) == 1) {
+        on_result(n, &res);
+    }
+    if (was != NODE_LEARN_READY && n->learn.phase == NODE_LEARN_READY) {
+        /* A health message now: the gateway ignores a learning node's summaries until one
+         * says it is ready, so it should not wait a whole health period. */
+        n->agg.next_health_ms = sample_time_ms(n, n->samples);
+    }
+    if (n->learn.dirty) {
+        learn_save(n);
+    }
+}
+
 /* Read and classify what the sensor has ready. Return: true if anything was consumed. */
 static bool take_samples(struct node *n)
 {
@@ -232,13 +252,7 @@ static bool take_samples(struct node *n)
         n->samples += FEAT_STEP_SAMPLES;
         steps++;
         if (learns(n)) {
-            /* While learning the result flags nothing: the node does not judge yet. */
-            if (node_learn_step(&n->learn, &n->cls, n->block, FEAT_STEP_SAMPLES, &res, NULL) == 1) {
-                on_result(n, &res);
-            }
-            if (n->learn.dirty) {
-                learn_save(n);
-            }
+            learn_step(n);
         } else if (node_classify_step(&n->cls, n->block, FEAT_STEP_SAMPLES, &res) == 1) {
             on_result(n, &res);
         }

@@ -191,16 +191,45 @@ static void test_learning_survives_reboots(void **state)
     assert_true(node.learn.phase == NODE_LEARN_STATS || node.learn.phase == NODE_LEARN_MODES);
 }
 
+/* Health messages among what the node sent: how many, and the first's learning state. */
+static int health_count(const struct fake_hal *f, uint8_t *first_learn)
+{
+    static const uint8_t zero[16];
+    int k = 0;
+
+    for (int i = 0; i < f->nsent; i++) {
+        struct proto_frame fr;
+        struct proto_tfp_msg m;
+        uint8_t plain[PROTO_TFP_MAX_LEN];
+
+        assert_int_equal(proto_frame_parse(f->sent[i].buf, f->sent[i].len, &fr), PROTO_OK);
+        if (fr.fport != PROTO_TFP_PORT_HEALTH) {
+            continue;
+        }
+        int n = proto_frame_decrypt(&fr, zero, fr.fcnt16, plain, sizeof(plain));
+        assert_int_equal(proto_tfp_decode(fr.fport, plain, (size_t)n, &m), PROTO_OK);
+        if (k++ == 0) {
+            *first_learn = m.u.health.learn;
+        }
+    }
+    return k;
+}
+
 static void test_damaged_record_learns_again(void **state)
 {
     static struct fake_hal f;
     struct hal h;
     struct count c;
+    uint8_t first = 0;
 
     (void)state;
     fake_init(&f, &h);
     boot_and_run(&f, &h, LEARN_S, healthy, 20 * FS, &c);
     assert_int_equal(node.learn.phase, NODE_LEARN_READY);
+    /* Ready at 16 s: a health message says so at once (the period is 15 minutes), then the
+     * one at the end of the input. */
+    assert_int_equal(health_count(&f, &first), 2);
+    assert_int_equal(first, PROTO_TFP_LEARN_READY);
     f.learn[f.learn_len / 2] ^= 0x40;
     boot_and_run(&f, &h, LEARN_S, faulty, 2 * FS, &c);
     assert_int_equal(node.learn.phase, NODE_LEARN_STATS);
