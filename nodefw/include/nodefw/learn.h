@@ -45,7 +45,7 @@
 #define NODE_LEARN_NEW_DIST (4 * 256)
 /* Threshold: this quantile of the phase-3 scores (parts per million) plus the margin. */
 #define NODE_LEARN_QUANTILE_PPM 999000u
-#define NODE_LEARN_MARGIN       24
+#define NODE_LEARN_MARGIN       12
 /* Fewest windows a learning period may have (4 per phase at least). */
 #define NODE_LEARN_MIN_WINDOWS 16u
 /* Largest serialised state (phase 3 with every prototype in use): node_learn_save() may need
