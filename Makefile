@@ -243,6 +243,7 @@ $(B)/headers/%.ok: %.h
 TIDY_SRC := $(PROTO_SRC) $(NODEFW_SRC) $(DAEMON_SRC) daemon/tinyfleetd.c $(wildcard cli/*.c) \
             $(wildcard web/*.c) \
             $(HOST_SRC) $(TRAIN_SRC) $(wildcard host/*/main.c host/node/*.c host/board-tools/*.c) \
+            host/eval/turbine_eval.c \
             $(BOARD_TIDY_SRC)
 tidy: $(sort $(TIDY_SRC:%.c=$(B)/tidy/%.ok))
 	@echo "tidy: $(words $(sort $(TIDY_SRC))) files clean"

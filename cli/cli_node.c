@@ -18,6 +18,7 @@
 #include "util/hex.h"
 #include "util/rfc3339.h"
 #include "store/store.h"
+#include "proto/tfp.h"
 
 enum opt_id {
     OPT_NWKSKEY = 256, /* above any short option character */
@@ -85,7 +86,8 @@ static void usage(FILE *out)
         "          is not given stays; --zone '' clears the zone. Keys, counter and stored\n"
         "          events stay; tinyfleetd uses the change from the node's next frame.\n"
         "  list    one line per node: devaddr, name, profile, zone, last frame counter, last\n"
-        "          seen (UTC), battery. Never keys.\n"
+        "          seen (UTC), battery, learning (a turbine learning its machine: progress,\n"
+        "          or ready with its threshold; - for a node that does not learn). Never keys.\n"
         "  show    everything about one node, with the reception of its newest frame\n"
         "          (time, bearer, gateway: forwarder EUI or CoAP peer; RSSI, SNR, frequency\n"
         "          and data rate for LoRa); the keys only with --show-keys.\n"
@@ -94,7 +96,8 @@ static void usage(FILE *out)
         "  --show-keys  print the session keys (add, show): to provision the node. Keys are\n"
         "               never printed otherwise.\n"
         "  --json       one JSON object per line: devaddr, name, profile, zone, lat, lon,\n"
-        "               last_fcnt, last_seen, battery_mv, created (null when unknown),\n"
+        "               last_fcnt, last_seen, battery_mv, learn (\"learning\" or \"ready\"),\n"
+        "               learn_progress (0..100), learn_threshold, created (null when unknown),\n"
         "               for show last_rx (time, bearer, gateway, rssi, snr, freq_hz, datr,\n"
         "               as `events --json` has them; null before the first frame), and\n"
         "               nwkskey, appskey with --show-keys.\n"
@@ -142,6 +145,37 @@ static bool add_last_rx(cJSON *obj, const struct node_rx *last)
 }
 
 /* The JSON of a node (with "last_rx" when @last is not NULL); NULL when out of memory. */
+/* A learning node's state as health messages said it (proto/SPEC.md 2.2): "learning 42 %",
+ * "ready, threshold 166", or "-" for a node that does not learn (or has not said). */
+static void learn_text(const struct store_node *n, char *buf, size_t len)
+{
+    if (n->learn == PROTO_TFP_LEARN_LEARNING) {
+        (void)snprintf(buf, len, "learning %u %%", (unsigned)n->learn_progress);
+    } else if (n->learn == PROTO_TFP_LEARN_READY) {
+        (void)snprintf(buf, len, "ready, threshold %u", (unsigned)n->learn_threshold);
+    } else {
+        (void)snprintf(buf, len, "-");
+    }
+}
+
+/* "learn": "learning" with "learn_progress", or "ready" with "learn_threshold"; nulls for a
+ * node that does not learn. */
+static bool add_learn(cJSON *obj, const struct store_node *n)
+{
+    bool learning = n->learn == PROTO_TFP_LEARN_LEARNING;
+    bool ready = n->learn == PROTO_TFP_LEARN_READY;
+
+    if (!learning && !ready) {
+        return cJSON_AddNullToObject(obj, "learn") != NULL &&
+               cJSON_AddNullToObject(obj, "learn_progress") != NULL &&
+               cJSON_AddNullToObject(obj, "learn_threshold") != NULL;
+    }
+    return cJSON_AddStringToObject(obj, "learn", learning ? "learning" : "ready") != NULL &&
+           cJSON_AddNumberToObject(obj, "learn_progress", n->learn_progress) != NULL &&
+           (ready ? cJSON_AddNumberToObject(obj, "learn_threshold", n->learn_threshold) != NULL
+                  : cJSON_AddNullToObject(obj, "learn_threshold") != NULL);
+}
+
 static cJSON *node_json(const struct store_node *n, bool keys, const struct node_rx *last)
 {
     char devaddr[HEX_DEVADDR_STR_LEN];
@@ -166,7 +200,8 @@ static cJSON *node_json(const struct store_node *n, bool keys, const struct node
                                : cJSON_AddNullToObject(obj, "last_seen") != NULL) &&
          (n->battery_mv >= 0 ? cJSON_AddNumberToObject(obj, "battery_mv", n->battery_mv) != NULL
                              : cJSON_AddNullToObject(obj, "battery_mv") != NULL) &&
-         add_time(obj, "created", n->created_ms) && (last == NULL || add_last_rx(obj, last));
+         add_learn(obj, n) && add_time(obj, "created", n->created_ms) &&
+         (last == NULL || add_last_rx(obj, last));
     if (ok && keys) {
         ok = cli_json_add_key(obj, "nwkskey", n->nwkskey) &&
              cli_json_add_key(obj, "appskey", n->appskey);
@@ -466,6 +501,7 @@ static int print_row(const struct store_node *n, void *arg)
     char seen[RFC3339_LEN] = "never";
     char fcnt[16] = "-";
     char battery[16] = "-";
+    char learn[40];
 
     ctx->count++;
     if (w == NULL) {
@@ -483,10 +519,11 @@ static int print_row(const struct store_node *n, void *arg)
     if (n->battery_mv >= 0) {
         (void)snprintf(battery, sizeof(battery), "%d mV", (int)n->battery_mv);
     }
-    (void)printf("%-8s  %-*s  %-*s  %-*s  %10s  %-20s  %s\n", devaddr, w->name,
+    learn_text(n, learn, sizeof(learn));
+    (void)printf("%-8s  %-*s  %-*s  %-*s  %10s  %-20s  %-8s  %s\n", devaddr, w->name,
                  n->name[0] != '\0' ? n->name : "-", w->profile,
                  n->profile[0] != '\0' ? n->profile : "-", w->zone,
-                 n->zone[0] != '\0' ? n->zone : "-", fcnt, seen, battery);
+                 n->zone[0] != '\0' ? n->zone : "-", fcnt, seen, battery, learn);
     return 0;
 }
 
@@ -505,9 +542,9 @@ static int node_list(struct store *s, bool json)
             return CLI_EXIT_FAIL;
         }
         ctx.w = &w;
-        (void)printf("%-8s  %-*s  %-*s  %-*s  %10s  %-20s  %s\n", "DEVADDR", w.name, "NAME",
+        (void)printf("%-8s  %-*s  %-*s  %-*s  %10s  %-20s  %-8s  %s\n", "DEVADDR", w.name, "NAME",
                      w.profile, "PROFILE", w.zone, "ZONE", "LAST_FCNT", "LAST_SEEN (UTC)",
-                     "BATTERY");
+                     "BATTERY", "LEARNING");
     }
     rc = store_node_foreach(s, print_row, &ctx);
     if (rc < 0) {
@@ -569,6 +606,9 @@ static void print_node(const struct store_node *n, bool keys, const struct node_
     } else {
         (void)printf("battery    -\n");
     }
+    char learn[40];
+    learn_text(n, learn, sizeof(learn));
+    (void)printf("learning   %s\n", learn);
     if (last != NULL) {
         print_last_rx(last);
     }

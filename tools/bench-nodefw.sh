@@ -94,3 +94,34 @@ for p in elephant whale turbine; do
 done
 echo
 echo "inf/MAC includes everything in the inference call: requantisation, pooling, the head."
+
+# The turbine learns its machine before judging (nodefw/learn.h): the same signal as a
+# learning run (first half learning, the rest judged with what it learned), each step counted
+# whole (DC blocker, features, learning or judging) against the frozen model's features +
+# inference above. Host: per call (the first two only fill the feature ring); QEMU: per window.
+echo
+echo "Turbine learning: instructions per window, against the frozen model (features + inference)"
+printf '%-9s | %9s %9s %9s | %9s %9s %9s\n' turbine "host now" "learning" "judging" \
+    "qemu now" "learning" "judging"
+lfeat=$(host_instr turbine board_bench_features) || exit 1
+linf=$(host_instr turbine board_bench_infer) || exit 1
+hnow=$(cat "$work/host.turbine")
+hlearn=$(host_instr turbine board_learn_step_learning) || exit 1
+hjudge=$(host_instr turbine board_learn_step_judging) || exit 1
+lline=$(grep '^lbench ' "$work/host.turbine")
+qemu_run turbine >/dev/null || exit 1
+qb=$(grep '^bench ' "$work/qemu.turbine")
+ql=$(grep '^lbench ' "$work/qemu.turbine")
+awk -v hw="$(field "$hnow" windows)" -v hf="$lfeat" -v hi="$linf" -v hl="$hlearn" \
+    -v hj="$hjudge" -v lw="$(field "$lline" learn_windows)" -v jw="$(field "$lline" judge_windows)" \
+    -v qw="$(field "$qb" windows)" -v qf="$(field "$qb" features_ticks)" \
+    -v qi="$(field "$qb" infer_ticks)" -v clk="$(field "$qb" clock_hz)" \
+    -v qlw="$(field "$ql" learn_windows)" -v qlt="$(field "$ql" learn_ticks)" \
+    -v qjw="$(field "$ql" judge_windows)" -v qjt="$(field "$ql" judge_ticks)" 'BEGIN {
+    ipt = 1e9 / clk;
+    if (hw == 0 || lw == 0 || jw == 0 || qlw == 0 || qjw == 0) { print "bench-nodefw: no windows"; exit 1 }
+    hn = (hf + hi) / hw; hl = hl / (lw + 2); hj = hj / jw;
+    qn = (qf + qi) * ipt / qw; ql = qlt * ipt / qlw; qj = qjt * ipt / qjw;
+    printf "%-9s | %9.0f %9.0f %9.0f | %9.0f %9.0f %9.0f\n", "per win", hn, hl, hj, qn, ql, qj;
+    printf "%-9s | %9s %8.3fx %8.3fx | %9s %8.3fx %8.3fx\n", "ratio", "1", hl / hn, hj / hn,
+        "1", ql / qn, qj / qn }' || exit 1

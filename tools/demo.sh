@@ -150,7 +150,7 @@ tinyfleet demo: a gateway, an MQTT broker and $nnodes sensor nodes, all on this 
 nodes run the real firmware on a simulated clock: $minutes minutes at ${speed}x (about ${real_s} s).
   savanna    an elephant herd walks through a wildlife corridor toward a railway line
   coast      a whale swims into a shipping lane
-  wind farm  the main bearing of turbine wtg-07 starts to fail
+  wind farm  turbine wtg-07 learns its own gearbox for 9 minutes; then its main bearing fails
 The railway and the shipping lane are marked critical in $CONF.
 
 EOF

@@ -269,6 +269,25 @@ int fusion_health(struct fusion *f, const struct fusion_node *in, uint16_t batte
     return first_error(rc, fusion__health_battery(f, n, battery_mv, now_ms));
 }
 
+int fusion_learning(struct fusion *f, const struct fusion_node *in, bool learning, int64_t now_ms)
+{
+    struct fusion__node *n;
+    int rc = 0;
+
+    if (f == NULL || in == NULL) {
+        return -EINVAL;
+    }
+    n = input_node(f, in, now_ms, &rc);
+    if (n == NULL) {
+        return rc;
+    }
+    if (learning && !n->learning) {
+        n->ring_len = 0; /* what it judged before learning again is not this machine's normal */
+    }
+    n->learning = learning;
+    return rc;
+}
+
 int fusion_tick(struct fusion *f, int64_t now_ms)
 {
     if (f == NULL) {

@@ -295,6 +295,17 @@ FUSION_MUST_CHECK int fusion_health(struct fusion *f, const struct fusion_node *
                                     uint16_t battery_mv, int64_t now_ms);
 
 /*
+ * fusion_learning() - the learning state a health message reported (version 2, proto/SPEC.md
+ * 2.2): @learning true while the node still learns its machine. Until a later message says
+ * it is ready, the node's anomaly summaries raise no persistence (machine_anomaly) alert and
+ * do not count towards one; becoming a learner again forgets the summaries counted so far.
+ * Call it with each health message, before or after fusion_health().
+ * Return: as fusion_health().
+ */
+FUSION_MUST_CHECK int fusion_learning(struct fusion *f, const struct fusion_node *n, bool learning,
+                                      int64_t now_ms);
+
+/*
  * fusion_tick() - time passes: prunes windows, clears quiet alerts, opens node_offline
  * alerts, publishes pending updates, and retries transitions whose emit failed. Call about
  * once a second; work is O(windows + tracked nodes).

@@ -97,7 +97,8 @@ struct fusion__node {
     char zone[FUSION_NAME_LEN]; /* resolved zone */
     bool battery_known;
     uint16_t battery_mv;
-    unsigned ring_len;               /* entries in ring, <= the rule's n */
+    bool learning;     /* its last health message said it is still learning its machine */
+    unsigned ring_len; /* entries in ring, <= the rule's n */
     struct fusion__ring_entry *ring; /* FUSION__RING_MAX entries, from the first anomaly summary */
     struct fusion__alert *alert[FUSION__SLOT_COUNT]; /* NULL when none */
 };

@@ -142,7 +142,8 @@ int fusion__pers_anomaly(struct fusion *f, struct fusion__node *n,
         f->st.no_rule++;
         return rc;
     }
-    if (n == NULL) {
+    if (n == NULL || n->learning) {
+        /* A node still learning its machine has no normal to judge against yet. */
         return rc;
     }
     /* One anomalous window in a summary of thousands can be a model's false positive:

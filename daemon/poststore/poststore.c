@@ -247,6 +247,9 @@ void poststore_frame(struct poststore *p, const struct store_uplink *up)
         }
     } else if (m->port == PROTO_TFP_PORT_HEALTH) {
         rc = fusion_health(p->fusion, &fn, m->u.health.battery_mv, now);
+        int lrc =
+            fusion_learning(p->fusion, &fn, m->u.health.learn == PROTO_TFP_LEARN_LEARNING, now);
+        rc = rc != 0 ? rc : lrc;
         if (p->mqtt != NULL) {
             publish_health(p, up, &m->u.health);
         }

@@ -80,6 +80,9 @@ struct store_node {
     uint64_t deveui;                /* OTAA: as written on the device */
     uint64_t joineui;               /* OTAA */
     uint8_t appkey[PROTO_AES_KEY];  /* OTAA root key; store_node_add() only, never read back */
+    uint8_t learn;           /* last health: enum proto_tfp_learn (0: not learning, unknown) */
+    uint8_t learn_progress;  /* ... learning: 0..100 % done */
+    uint8_t learn_threshold; /* ... ready: the learned threshold */
 };
 
 /* Reception metadata of one copy of a frame. */

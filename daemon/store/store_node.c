@@ -60,6 +60,9 @@ static int read_node(struct store *s, sqlite3_stmt *st, struct store_node *n)
                          ? strtoull((const char *)sqlite3_column_text(st, 14), NULL, 16)
                          : 0;
     }
+    n->learn = (uint8_t)sqlite3_column_int(st, 15);
+    n->learn_progress = (uint8_t)sqlite3_column_int(st, 16);
+    n->learn_threshold = (uint8_t)sqlite3_column_int(st, 17);
     return 0;
 }
 

@@ -33,7 +33,8 @@
 
 #define NODE_COLUMNS                                                                               \
     "SELECT devaddr, name, profile, lat, lon, zone, nwkskey, appskey, has_fcnt, last_fcnt,"        \
-    " last_seen_ms, battery_mv, created_ms, deveui, joineui FROM nodes"
+    " last_seen_ms, battery_mv, created_ms, deveui, joineui, learn, learn_progress,"               \
+    " learn_threshold FROM nodes"
 
 #define CMD_COLUMNS                                                                                \
     "SELECT id, devaddr, op, payload, state, status, tries, created_ms, changed_ms, expires_ms"    \
@@ -57,8 +58,11 @@ const char *const store__sql[STORE__STMT_COUNT] = {
     [STORE__NODE_LIST] = NODE_COLUMNS " ORDER BY devaddr",
     [STORE__NODE_REMOVE] = "DELETE FROM nodes WHERE devaddr = ?1",
     /* The counter may only move forward: a second guard behind the check in uplink.c. */
+    /* A health message (?4 not NULL) also sets the learning state ?5..?7 (0005). */
     [STORE__NODE_SEEN] = "UPDATE nodes SET has_fcnt = 1, last_fcnt = ?2, last_seen_ms = ?3,"
-                         " battery_mv = coalesce(?4, battery_mv)"
+                         " battery_mv = coalesce(?4, battery_mv), learn = coalesce(?5, learn),"
+                         " learn_progress = coalesce(?6, learn_progress),"
+                         " learn_threshold = coalesce(?7, learn_threshold)"
                          " WHERE devaddr = ?1 AND (has_fcnt = 0 OR last_fcnt < ?2)",
     /* What the operator may change of a node; keys and counters are the frame check's. */
     [STORE__NODE_UPDATE] = "UPDATE nodes SET name = ?2, profile = ?3, lat = ?4, lon = ?5,"

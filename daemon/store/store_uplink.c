@@ -156,6 +156,9 @@ static int uplink_rows(struct store *s, const struct store_uplink *up, struct fr
     store__bind_int(&b, 3, up->rx->time_ms);
     if (m != NULL && m->port == PROTO_TFP_PORT_HEALTH) {
         store__bind_int(&b, 4, m->u.health.battery_mv);
+        store__bind_int(&b, 5, m->u.health.learn);
+        store__bind_int(&b, 6, m->u.health.learn_progress);
+        store__bind_int(&b, 7, m->u.health.learn_threshold);
     }
     ret = store__bind_done(s, &b);
     ret = ret < 0 ? ret : store__run(s, STORE__NODE_SEEN);

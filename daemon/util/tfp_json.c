@@ -87,6 +87,14 @@ int tfp_json_add_health(cJSON *obj, const struct proto_tfp_health *h)
         add_number(obj, "tx_failures", h->tx_failures) < 0) {
         return -ENOMEM;
     }
+    /* Version 2, a node learning its machine: its state (absent for version 1). */
+    if (h->learn != PROTO_TFP_LEARN_NONE &&
+        (cJSON_AddStringToObject(
+             obj, "learn", h->learn == PROTO_TFP_LEARN_READY ? "ready" : "learning") == NULL ||
+         add_number(obj, "learn_progress", h->learn_progress) < 0 ||
+         add_number(obj, "learn_threshold", h->learn_threshold) < 0)) {
+        return -ENOMEM;
+    }
     return 0;
 }
 

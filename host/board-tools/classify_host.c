@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "boards/common/classify_run.h"
+#include "boards/common/learn_run.h"
 #include "lib/wav.h"
 
 #include "nodefw/profile.h"
@@ -19,6 +20,11 @@
 static void emit(const char *line)
 {
     fputs(line, stdout);
+}
+
+static void discard(const char *line)
+{
+    (void)line;
 }
 
 int main(int argc, char **argv)
@@ -58,6 +64,17 @@ int main(int argc, char **argv)
         printf("bench windows=%u macs=%u\n", b.windows, b.macs);
     } else {
         rc = board_classify_run((enum dsp_profile)p, x, n, emit);
+    }
+    if (rc >= 0 && p == DSP_PROFILE_TURBINE) {
+        /* As the image: the learning run after the classification (its bench counts the
+         * learning and judging steps by function under callgrind). */
+        struct board_learn_bench lb;
+
+        rc = board_learn_run(x, n, bench ? discard : emit, NULL, &lb);
+        if (bench) {
+            printf("lbench learn_windows=%u judge_windows=%u\n", lb.learn_windows,
+                   lb.judge_windows);
+        }
     }
     free(x);
     return rc < 0 ? 1 : 0;

@@ -203,6 +203,31 @@ static void plot(const char *path)
     }
 }
 
+/* What follows this line in OUT.md is measured by other tools (firmware size, instructions)
+ * and kept as it is when the sweep is written again. */
+#define KEEP_MARK "<!-- turbine-eval keeps what follows: measured with other tools -->"
+
+/* The kept part of @path (from KEEP_MARK on), or NULL: malloc'ed, for the caller to free. */
+static char *kept_tail(const char *path)
+{
+    static char text[1 << 16];
+    FILE *f = fopen(path, "r");
+    if (f == NULL) {
+        return NULL;
+    }
+    size_t n = fread(text, 1, sizeof(text) - 1u, f);
+    fclose(f);
+    text[n] = '\0';
+    const char *mark = strstr(text, KEEP_MARK);
+    return mark != NULL ? strdup(mark) : NULL;
+}
+
+/* Percentage of @k in @n (0 for none). */
+static double pct(size_t k, size_t n)
+{
+    return n == 0u ? 0.0 : 100.0 * (double)k / (double)n;
+}
+
 static const char *met(int ok)
 {
     return ok ? "met" : "**missed**";
@@ -216,11 +241,11 @@ int main(int argc, char **argv)
     int a = 1;
     while (a + 1 < argc && argv[a][0] == '-') {
         if (strcmp(argv[a], "--machines") == 0) {
-            machines = atoi(argv[a + 1]);
+            machines = (int)strtol(argv[a + 1], NULL, 10);
         } else if (strcmp(argv[a], "--days") == 0) {
-            week = atof(argv[a + 1]);
+            week = strtod(argv[a + 1], NULL);
         } else if (strcmp(argv[a], "--week-machines") == 0) {
-            week_machines = atoi(argv[a + 1]);
+            week_machines = (int)strtol(argv[a + 1], NULL, 10);
         }
         a += 2;
     }
@@ -229,9 +254,11 @@ int main(int argc, char **argv)
                         "[--week-machines N] OUT.md OUT.png\n");
         return 2;
     }
+    char *keep = kept_tail(argv[a]);
     FILE *out = fopen(argv[a], "w");
     if (out == NULL) {
         perror(argv[a]);
+        free(keep);
         return 1;
     }
     t.lh.v = malloc(MAX_SCORES);
@@ -265,8 +292,8 @@ int main(int argc, char **argv)
     curve(machines < 6 ? machines : 6);
     plot(argv[a + 1]);
     double auc_l = auc(&t.lh, &t.lf), auc_f = auc(&t.fh, &t.ff);
-    double fa_l = 100.0 * t.lh_flag / t.lh.n, fa_f = 100.0 * t.fh_flag / t.fh.n;
-    double det_l = 100.0 * t.lf_flag / t.lf.n, det_f = 100.0 * t.ff_flag / t.ff.n;
+    double fa_l = pct(t.lh_flag, t.lh.n), fa_f = pct(t.fh_flag, t.fh.n);
+    double det_l = pct(t.lf_flag, t.lf.n), det_f = pct(t.ff_flag, t.ff.n);
     fprintf(out,
             "\n| | healthy windows flagged | fault windows flagged | AUC |\n|---|---|---|---|\n");
     fprintf(out, "| frozen model (before) | %.2f %% | %.1f %% | %.3f |\n", fa_f, det_f, auc_f);
@@ -274,7 +301,7 @@ int main(int argc, char **argv)
     fprintf(out, "| fault | windows flagged after learning |\n|---|---|\n");
     for (int f = 1; f < GEARBOX_FAULT_COUNT; f++) {
         fprintf(out, "| %s | %.1f %% |\n", gearbox_fault_name((enum gearbox_fault)f),
-                100.0 * t.per_fault_flag[f] / t.per_fault_n[f]);
+                pct(t.per_fault_flag[f], t.per_fault_n[f]));
     }
     fprintf(out,
             "\nTargets: AUC >= 0.95: %.4f, %s; <= 1 %% healthy flagged: %.3f %%, %s; "
@@ -291,6 +318,10 @@ int main(int argc, char **argv)
             machines < 6 ? machines : 6);
     for (int c = 0; c < N_CURVE; c++) {
         fprintf(out, "| %.0f | %.1f | %.3f %% |\n", curve_min[c], t.curve_thr[c], t.curve_fa[c]);
+    }
+    if (keep != NULL) {
+        fprintf(out, "\n%s", keep);
+        free(keep);
     }
     printf("AUC %.4f healthy %.3f %% faults %.1f %% alerts %d (frozen: AUC %.3f healthy %.1f %%)\n",
            auc_l, fa_l, det_l, alerts, auc_f, fa_f);

@@ -164,6 +164,10 @@ static int node_key(struct parse *p, const char *s, struct fleet_node_cfg *n, co
                         k[0] == 'w' ? "a level in 0..1 expected"
                                     : "a number of seconds (0..86400) expected");
         }
+    } else if (strcmp(k, "learn_s") == 0) {
+        if (num(v, &n->learn_s) != 0 || n->learn_s < 0 || n->learn_s > 366 * 86400.0) {
+            return perr(p, s, k, "a number of seconds (0..31622400) expected");
+        }
     } else {
         return perr(p, s, k, "unknown key");
     }
@@ -247,6 +251,7 @@ static int on_ini(void *user, const char *section, const char *name, const char 
             snprintf(sc->nodes[i].name, sizeof(sc->nodes[i].name), "%s", section + 5);
             sc->nodes[i].profile = -1;
             sc->nodes[i].bearer = -1;
+            sc->nodes[i].learn_s = -1;
             sc->n_nodes++;
         }
         return node_key(p, section, &sc->nodes[i], name, value);
@@ -554,10 +559,12 @@ static int start_node(struct fleet_scenario *sc, struct sim_node *sn, struct hos
     sn->hn.rssi = (int16_t)(-70 - (idx * 7) % 40);
     sn->hn.battery_mv = (uint16_t)(3600 - (idx * 37) % 500);
     if (sc->state_dir[0] != 0) {
-        int w = snprintf(sn->hn.nv_path, sizeof(sn->hn.nv_path), "%s/%08X.fcnt", sc->state_dir,
-                         sn->cfg->devaddr);
+        char nv[300];
+        char learn[300];
 
-        if (w < 0 || (size_t)w >= sizeof(sn->hn.nv_path)) {
+        snprintf(nv, sizeof(nv), "%s/%08X.fcnt", sc->state_dir, sn->cfg->devaddr);
+        snprintf(learn, sizeof(learn), "%s/%08X.learn", sc->state_dir, sn->cfg->devaddr);
+        if (host_node_set_store(&sn->hn, nv, learn) != 0) {
             fprintf(stderr, "tinyfleet-node: state_dir too long\n");
             return -1;
         }
@@ -610,6 +617,9 @@ static int start_node(struct fleet_scenario *sc, struct sim_node *sn, struct hos
      * phase of its DevAddr, so the nodes of a zone do not all listen at the same time. */
     cfg.sense.phase_ms = sensing_phase_ms(cfg.devaddr, cfg.sense.every_ms);
     host_node_set_wake(&sn->hn, cfg.sense.mode == SENSING_WAKE ? sn->cfg->wake_level : 0);
+    if (sn->cfg->learn_s >= 0) {
+        cfg.learn_s = (uint32_t)sn->cfg->learn_s;
+    }
     if (sn->cfg->bearer == BEARER_COAP) {
         if (host_parse_coap_uri(sc->coap, host, sizeof(host), port, sizeof(port)) != 0) {
             fprintf(stderr, "tinyfleet-node: coap = %s: expected coap://HOST[:PORT]/up\n",

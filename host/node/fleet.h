@@ -41,6 +41,7 @@ struct fleet_node_cfg {
     double listen_s;   /* duty-cycled sensing: listen listen_s ... (0: continuous) */
     double every_s;    /* ... of every every_s (0: woken by sound instead) */
     double wake_level; /* wake-on-sound threshold, full scale 1 (with listen_s, no every_s) */
+    double learn_s;    /* turbine: learning period, simulated s; -1: the firmware's 14 days */
 };
 
 struct fleet_scenario {

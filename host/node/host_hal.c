@@ -250,20 +250,20 @@ static int h_dgram_recv(void *ctx, uint8_t *buf, size_t cap)
     return (int)n;
 }
 
-static int h_nv_read(void *ctx, uint8_t *buf, size_t cap)
+/* One persistent record: the file @path, or @mem (@len bytes) when @path is empty. */
+static int store_read(const char *path, const uint8_t *mem, int len, uint8_t *buf, size_t cap)
 {
-    struct host_node *hn = node_of(ctx);
     FILE *f;
     size_t n;
 
-    if (hn->nv_path[0] == 0) {
-        if ((size_t)hn->nv_len > cap) {
+    if (path[0] == 0) {
+        if ((size_t)len > cap) {
             return HAL_ENOSPC;
         }
-        memcpy(buf, hn->nv_mem, (size_t)hn->nv_len);
-        return hn->nv_len;
+        memcpy(buf, mem, (size_t)len);
+        return len;
     }
-    f = fopen(hn->nv_path, "rb");
+    f = fopen(path, "rb");
     if (f == NULL) {
         return errno == ENOENT ? 0 : HAL_EIO;
     }
@@ -277,32 +277,60 @@ static int h_nv_read(void *ctx, uint8_t *buf, size_t cap)
 }
 
 /* Write to a temporary file, fsync, rename: a crash leaves the old or the new record. */
-static int h_nv_write(void *ctx, const uint8_t *buf, size_t len)
+static int store_write(const char *path, uint8_t *mem, int *mem_len, size_t max, const uint8_t *buf,
+                       size_t len)
 {
-    struct host_node *hn = node_of(ctx);
     char tmp[300];
     int fd;
     int ok;
 
-    if (len > HAL_NV_MAX) {
+    if (len > max) {
         return HAL_ENOSPC;
     }
-    if (hn->nv_path[0] == 0) {
-        memcpy(hn->nv_mem, buf, len);
-        hn->nv_len = (int)len;
+    if (path[0] == 0) {
+        memcpy(mem, buf, len);
+        *mem_len = (int)len;
         return HAL_OK;
     }
-    snprintf(tmp, sizeof(tmp), "%s.tmp", hn->nv_path);
+    snprintf(tmp, sizeof(tmp), "%s.tmp", path);
     fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     if (fd < 0) {
         return HAL_EIO;
     }
     ok = write(fd, buf, len) == (ssize_t)len && fsync(fd) == 0;
-    if (close(fd) != 0 || !ok || rename(tmp, hn->nv_path) != 0) {
+    if (close(fd) != 0 || !ok || rename(tmp, path) != 0) {
         unlink(tmp);
         return HAL_EIO;
     }
     return HAL_OK;
+}
+
+static int h_nv_read(void *ctx, uint8_t *buf, size_t cap)
+{
+    struct host_node *hn = node_of(ctx);
+
+    return store_read(hn->nv_path, hn->nv_mem, hn->nv_len, buf, cap);
+}
+
+static int h_nv_write(void *ctx, const uint8_t *buf, size_t len)
+{
+    struct host_node *hn = node_of(ctx);
+
+    return store_write(hn->nv_path, hn->nv_mem, &hn->nv_len, HAL_NV_MAX, buf, len);
+}
+
+static int h_learn_read(void *ctx, uint8_t *buf, size_t cap)
+{
+    struct host_node *hn = node_of(ctx);
+
+    return store_read(hn->learn_path, hn->learn_mem, hn->learn_len, buf, cap);
+}
+
+static int h_learn_write(void *ctx, const uint8_t *buf, size_t len)
+{
+    struct host_node *hn = node_of(ctx);
+
+    return store_write(hn->learn_path, hn->learn_mem, &hn->learn_len, HAL_LEARN_MAX, buf, len);
 }
 
 static uint32_t h_random(void *ctx)
@@ -337,6 +365,8 @@ static const struct hal_ops host_ops = {
     .dgram_recv = h_dgram_recv,
     .nv_read = h_nv_read,
     .nv_write = h_nv_write,
+    .learn_read = h_learn_read,
+    .learn_write = h_learn_write,
     .random_u32 = h_random,
     .battery_mv = h_battery,
     .temp_c = h_temp,
@@ -356,6 +386,8 @@ static const struct hal_ops host_ops_wake = {
     .dgram_recv = h_dgram_recv,
     .nv_read = h_nv_read,
     .nv_write = h_nv_write,
+    .learn_read = h_learn_read,
+    .learn_write = h_learn_write,
     .random_u32 = h_random,
     .battery_mv = h_battery,
     .temp_c = h_temp,
@@ -390,6 +422,16 @@ void host_node_init(struct host_node *hn, struct host_clock *clock, const char *
     hn->rssi = -95;
     hn->lsnr_x10 = 55;
     host_power_init(hn);
+}
+
+int host_node_set_store(struct host_node *hn, const char *nv, const char *learn)
+{
+    int a = snprintf(hn->nv_path, sizeof(hn->nv_path), "%s", nv);
+    int b = snprintf(hn->learn_path, sizeof(hn->learn_path), "%s", learn);
+
+    return a < 0 || b < 0 || (size_t)a >= sizeof(hn->nv_path) || (size_t)b >= sizeof(hn->learn_path)
+               ? -1
+               : 0;
 }
 
 int host_udp_connect(const char *host, const char *port, char *err, size_t errlen)

@@ -81,6 +81,9 @@ struct host_node {
     char nv_path[256]; /* empty: the record lives in nv_mem */
     uint8_t nv_mem[HAL_NV_MAX];
     int nv_len;
+    char learn_path[256]; /* the learned state (turbine); empty: learn_mem */
+    uint8_t learn_mem[HAL_LEARN_MAX];
+    int learn_len;
     uint64_t rng; /* xorshift64* state */
     uint16_t battery_mv;
     int8_t temp_c;
@@ -111,6 +114,10 @@ int host_rx_recv(void *ctx, uint8_t *buf, size_t cap);
 /* host_node_init() - a node HAL with no network, no source and storage in memory. */
 void host_node_init(struct host_node *hn, struct host_clock *clock, const char *name,
                     uint64_t seed);
+
+/* host_node_set_store() - keep the frame-counter record in the file @nv and the learned
+ * state in the file @learn instead of memory. Return: 0, or -1 if a path is too long. */
+int host_node_set_store(struct host_node *hn, const char *nv, const char *learn);
 
 /* host_node_set_wake() - give the node a wake-on-sound line that fires when a sample of the
  * input reaches @level (full scale 1) while the sensor is off; 0 removes the line. */

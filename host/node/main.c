@@ -33,7 +33,7 @@
 static int usage(FILE *out, int rc)
 {
     fprintf(out,
-            "usage: tinyfleet-node classify --profile P [--learn H.wav ...] FILE.wav\n"
+            "usage: tinyfleet-node classify --profile P [--learn H.wav ... | --frozen] FILE.wav\n"
             "       tinyfleet-node synth --profile P --seconds S [--event KIND --at S --snr DB]\n"
             "                            [--severity X] [--seed N] OUT.wav\n"
             "       tinyfleet-node run --profile P --devaddr HEX8 --nwkskey HEX32 --appskey HEX32\n"
@@ -43,6 +43,7 @@ static int usage(FILE *out, int rc)
             "                          [--sf N] [--eui HEX16] [--k N] [--seed N] [--confirmed]\n"
             "                          [--rx] [-v] [--listen-s S (--every-s S | --wake-level X\n"
             "                          [--wake-margin-db D])]\n"
+            "                          [--learn-s S] [--relearn]\n"
             "       tinyfleet-node fleet --scenario FILE [--speed X] [--duration-s N]\n"
             "                            [--coap URI] [--forwarder HOST:PORT] [--list] [-v]\n"
             "       tinyfleet-node budget --profile P [--battery NAME] [--sf N] [--scenario FILE]\n"
@@ -68,17 +69,21 @@ static const struct command_help {
     const char *name;
     const char *text;
 } command_help[] = {
-    {"classify", "usage: tinyfleet-node classify --profile P [--learn H.wav ...] FILE.wav\n"
-                 "\n"
-                 "Runs the node's feature extraction and model on a WAV file and prints one JSON\n"
-                 "object per window of 1024 samples: t (s, end of the window), class (a class\n"
-                 "name, \"machine_anomaly\" or \"none\"), confidence (0..1), best, class_id,\n"
-                 "level_db, and for the turbine anomaly_score, anomalous and peak_band.\n"
-                 "  --profile P   elephant (1000 Hz), whale (2000 Hz) or turbine (4000 Hz);\n"
-                 "                FILE.wav is mono 16-bit PCM at that rate\n"
-                 "  --learn H.wav turbine: learn this machine's normal from H.wav (repeatable)\n"
-                 "                as the node does over its learning period, then judge FILE.wav;\n"
-                 "                each line adds learn, score and threshold (0..255)\n"},
+    {"classify",
+     "usage: tinyfleet-node classify --profile P [--learn H.wav ... | --frozen] FILE.wav\n"
+     "\n"
+     "Runs the node's feature extraction and model on a WAV file and prints one JSON\n"
+     "object per window of 1024 samples: t (s, end of the window), class (a class\n"
+     "name, \"machine_anomaly\" or \"none\"), confidence (0..1), best, class_id,\n"
+     "level_db, and for the turbine anomaly_score, anomalous and peak_band.\n"
+     "  --profile P   elephant (1000 Hz), whale (2000 Hz) or turbine (4000 Hz);\n"
+     "                FILE.wav is mono 16-bit PCM at that rate\n"
+     "  --learn H.wav turbine: learn this machine's normal from H.wav (repeatable)\n"
+     "                as the node does over its learning period, then judge FILE.wav;\n"
+     "                each line adds learn, score and threshold (0..255);\n"
+     "                without it the turbine says it has not learned (exit 1)\n"
+     "  --frozen      turbine: judge with the model frozen at flash time instead\n"
+     "                (trained on one synthetic gearbox: a comparison, not a verdict)\n"},
     {"synth", "usage: tinyfleet-node synth --profile P --seconds S [--event KIND --at S --snr DB]\n"
               "                            [--severity X] [--seed N] OUT.wav\n"
               "\n"
@@ -100,6 +105,7 @@ static const struct command_help {
      "                          [--sf N] [--eui HEX16] [--k N] [--seed N] [--confirmed]\n"
      "                          [--rx] [-v] [--listen-s S (--every-s S | --wake-level X\n"
      "                          [--wake-margin-db D])]\n"
+     "                          [--learn-s S] [--relearn]\n"
      "\n"
      "One node on the host HAL; at the end of the input it flushes and prints its\n"
      "counters as one JSON line.\n"
@@ -131,7 +137,11 @@ static const struct command_help {
      "  --wake-level X       or: off until a sample reaches X (full scale 1), the host's\n"
      "                       wake-on-sound line; then listen --listen-s seconds\n"
      "  --wake-margin-db D   the line adapts: it fires when the input's envelope is D dB\n"
-     "                       over the tracked background (and at least X)\n"},
+     "                       over the tracked background (and at least X)\n"
+     "  --learn-s S          turbine: learn the machine's normal for S seconds of sensing\n"
+     "                       before judging (default 1209600, 14 days; 0: the frozen model)\n"
+     "  --relearn            turbine: forget what was learned (kept in --nv FILE.learn)\n"
+     "                       and learn again\n"},
     {"fleet", "usage: tinyfleet-node fleet --scenario FILE [--speed X] [--duration-s N]\n"
               "                            [--coap URI] [--forwarder HOST:PORT] [--list] [-v]\n"
               "\n"
@@ -226,12 +236,14 @@ static int cmd_classify(int argc, char **argv)
 {
     static const struct option opts[] = {{"profile", required_argument, NULL, 'p'},
                                          {"learn", required_argument, NULL, 'l'},
+                                         {"frozen", no_argument, NULL, 'f'},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
     static struct node_classify st;
     static struct node_learn learn;
     static char *learn_paths[64];
     int n_learn = 0;
+    bool frozen = false;
     int16_t block[FEAT_STEP_SAMPLES];
     struct node_classify_result res;
     struct wav w;
@@ -240,7 +252,9 @@ static int cmd_classify(int argc, char **argv)
     int c;
 
     while ((c = getopt_long(argc, argv, "p:l:h", opts, NULL)) != -1) {
-        if (c == 'l') {
+        if (c == 'f') {
+            frozen = true;
+        } else if (c == 'l') {
             if (n_learn == 64) {
                 fprintf(stderr, "tinyfleet-node: --learn: at most 64 files\n");
                 return 2;
@@ -263,8 +277,13 @@ static int cmd_classify(int argc, char **argv)
         fprintf(stderr, "tinyfleet-node classify: needs --profile P and one WAV file\n");
         return 2;
     }
-    if (n_learn > 0 && prof != DSP_PROFILE_TURBINE) {
-        fprintf(stderr, "tinyfleet-node classify: --learn is for the turbine profile\n");
+    if ((n_learn > 0 || frozen) && prof != DSP_PROFILE_TURBINE) {
+        fprintf(stderr, "tinyfleet-node classify: --learn and --frozen are for the turbine "
+                        "profile\n");
+        return 2;
+    }
+    if (n_learn > 0 && frozen) {
+        fprintf(stderr, "tinyfleet-node classify: give --learn or --frozen, not both\n");
         return 2;
     }
     if (n_learn > 0) {
@@ -273,9 +292,12 @@ static int cmd_classify(int argc, char **argv)
                    ? 0
                    : 1;
     }
-    if (prof == DSP_PROFILE_TURBINE) {
-        fprintf(stderr, "tinyfleet-node: turbine: not learned yet (give --learn HEALTHY.wav); "
-                        "what follows is the frozen model's guess\n");
+    if (prof == DSP_PROFILE_TURBINE && !frozen) {
+        /* A turbine node judges only its own learned normal: anything else is a guess. */
+        fprintf(stderr, "tinyfleet-node: turbine: not learned yet: give --learn HEALTHY.wav "
+                        "(this machine in good health), or --frozen for the model frozen at "
+                        "flash time\n");
+        return 1;
     }
     if (open_checked(&w, argv[optind], (enum dsp_profile)prof) != 0) {
         return 1;
@@ -495,6 +517,8 @@ static const struct option run_options[] = {{"profile", required_argument, NULL,
                                             {"confirmed", no_argument, NULL, 'C'},
                                             {"rx", no_argument, NULL, 'R'},
                                             {"wake-margin-db", required_argument, NULL, 'M'},
+                                            {"learn-s", required_argument, NULL, 'l'},
+                                            {"relearn", no_argument, NULL, 'Q'},
                                             {NULL, 0, NULL, 0}};
 
 /* What `run` was given. */
@@ -515,6 +539,8 @@ struct run_opts {
     double every_s;         /* --every-s */
     double wake_level;      /* --wake-level: wake-on-sound threshold, full scale 1 */
     double wake_margin_db;  /* --wake-margin-db: adaptive wake line (0: fixed level) */
+    double learn_s;         /* --learn-s: turbine learning period, -1: the firmware's */
+    bool relearn;           /* --relearn: forget what the node learned, learn again */
     int prof;               /* --profile, -1: not given */
     bool have_dev;
     bool have_nk;
@@ -591,6 +617,11 @@ static int run_option(int c, const char *arg, struct run_opts *o)
         return 0;
     case 'M':
         return hostutil_num("wake-margin-db", arg, 0.1, 60, &o->wake_margin_db) != 0 ? 2 : 0;
+    case 'l':
+        return hostutil_num("learn-s", arg, 0, 366 * 86400.0, &o->learn_s) != 0 ? 2 : 0;
+    case 'Q':
+        o->relearn = true;
+        return 0;
     default:
         return -1;
     }
@@ -667,6 +698,9 @@ static void run_config(const struct run_opts *o, struct node_config *cfg)
     if (o->sf != 0) {
         cfg->lora.sf = (uint8_t)o->sf;
         cfg->lora.low_dr_optimize = o->sf >= 11;
+    }
+    if (o->learn_s >= 0) {
+        cfg->learn_s = (uint32_t)o->learn_s;
     }
 }
 
@@ -788,6 +822,7 @@ static int cmd_run(int argc, char **argv)
     o.batch_s = -1;
     o.k = 64;
     o.prof = -1;
+    o.learn_s = -1;
     memcpy(o.eui, "\xAA\x55\x5A\x00\x00\x00\x00\x01", 8);
     memset(&fwd, 0, sizeof(fwd));
     memset(&w, 0, sizeof(w));
@@ -807,7 +842,13 @@ static int cmd_run(int argc, char **argv)
     host_node_set_wake(&hn, o.cfg.sense.mode == SENSING_WAKE ? o.wake_level : 0);
     host_node_set_wake_margin(&hn, o.wake_margin_db);
     if (o.nv != NULL) {
-        snprintf(hn.nv_path, sizeof(hn.nv_path), "%s", o.nv);
+        char learn[300];
+
+        snprintf(learn, sizeof(learn), "%s.learn", o.nv);
+        if (host_node_set_store(&hn, o.nv, learn) != 0) {
+            fprintf(stderr, "tinyfleet-node: --nv: path too long\n");
+            return 2;
+        }
     }
     rc = run_connect(&o, &hn, &fwd);
     if (rc == 0) {
@@ -821,6 +862,10 @@ static int cmd_run(int argc, char **argv)
         fprintf(stderr, "tinyfleet-node: node start failed: %s\n", simutil_node_strerror(rc));
         wav_close(&w);
         return 1;
+    }
+    if (o.relearn && node_learn_restart(&node) != 0) {
+        fprintf(stderr, "tinyfleet-node: --relearn: only a turbine with a learning period "
+                        "learns\n");
     }
     status = run_loop(&node, &hn);
     wav_close(&w);

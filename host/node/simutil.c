@@ -66,8 +66,20 @@ void simutil_print_stats(FILE *out, const char *name, const struct node *n, uint
     if (hal_energy(n->hal, &e) == HAL_OK) {
         energy_cmd_print_acct(out, &e);
     }
-    fprintf(out, ",\"listen_periods\":%" PRIu32 ",\"wakeups\":%" PRIu32 "}\n", n->sensing.periods,
+    fprintf(out, ",\"listen_periods\":%" PRIu32 ",\"wakeups\":%" PRIu32, n->sensing.periods,
             n->sensing.wakeups);
+    if (n->learn.phase != NODE_LEARN_OFF) {
+        /* What the node learned: "learning" with its progress, or "ready" with the threshold. */
+        fprintf(out,
+                ",\"learn\":\"%s\",\"learn_progress\":%u,\"learn_threshold\":%u"
+                ",\"learn_modes\":%u,\"learn_windows\":%" PRIu32 ",\"learn_saves\":%" PRIu32
+                ",\"learn_errors\":%" PRIu32,
+                n->learn.phase == NODE_LEARN_READY ? "ready" : "learning",
+                node_learn_progress(&n->learn),
+                n->learn.phase == NODE_LEARN_READY ? n->learn.threshold : 0u, n->learn.n_protos,
+                n->learn.seen, s->learn_saves, s->learn_errors);
+    }
+    fputs("}\n", out);
     fflush(out);
 }
 

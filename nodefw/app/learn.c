@@ -17,7 +17,11 @@
 #define VAR_MIN 16
 /* Running averages of a prototype stop slowing down after this many windows. */
 #define PROTO_N_MAX 256u
-#define Z_MAX       32767
+/* Saved record: an 8-byte header, target, seen and the DC blocker's state; then per prototype
+ * its count and (mean, variance) per dimension. */
+#define HEADER_BYTES 24u
+#define PROTO_BYTES  (4u + NODE_LEARN_DIMS * 4u)
+#define Z_MAX        32767
 
 static int8_t win[FEAT_FRAMES][FEAT_BANDS];
 /* DC-blocked samples go to the features in chunks of one hop: a small buffer. */
@@ -375,15 +379,25 @@ static const uint8_t *get(const uint8_t *p, uint64_t *v, unsigned bytes)
     return p + bytes;
 }
 
+/* Bytes of a record: only what the phase needs (the sums in phase 1, the prototypes in use,
+ * the score histogram in phase 3), so the largest (phase 3, 8 prototypes) fits in a node's
+ * sample block. */
+static size_t record_len(uint8_t phase, uint8_t n_protos)
+{
+    return HEADER_BYTES + NODE_LEARN_DIMS * 4u + (size_t)n_protos * PROTO_BYTES +
+           (phase == NODE_LEARN_STATS ? NODE_LEARN_DIMS * 16u : 0u) +
+           (phase == NODE_LEARN_THRESH ? 512u : 0u) + 4u;
+}
+
 int node_learn_save(const struct node_learn *l, uint8_t *buf, size_t cap)
 {
     if (l == NULL || buf == NULL) {
         return NODE_LEARN_EINVAL;
     }
-    if (cap < NODE_LEARN_STATE_BYTES) {
+    size_t len = record_len(l->phase, l->n_protos);
+    if (cap < len) {
         return NODE_LEARN_ENOSPC;
     }
-    memset(buf, 0, NODE_LEARN_STATE_BYTES);
     uint8_t *p = buf;
     *p++ = 'T';
     *p++ = 'L';
@@ -391,7 +405,8 @@ int node_learn_save(const struct node_learn *l, uint8_t *buf, size_t cap)
     *p++ = l->phase;
     *p++ = l->n_protos;
     *p++ = l->threshold;
-    p += 2;
+    *p++ = 0;
+    *p++ = 0;
     p = put(p, l->target, 4);
     p = put(p, l->seen, 4);
     p = put(p, (uint32_t)l->dc_prev, 4);
@@ -400,24 +415,22 @@ int node_learn_save(const struct node_learn *l, uint8_t *buf, size_t cap)
         p = put(p, (uint16_t)l->mean[d], 2);
         p = put(p, l->inv_sd[d], 2);
     }
-    for (unsigned k = 0; k < NODE_LEARN_PROTOS; k++) {
+    for (unsigned k = 0; k < l->n_protos; k++) {
         p = put(p, l->proto_n[k], 4);
         for (unsigned d = 0; d < NODE_LEARN_DIMS; d++) {
             p = put(p, (uint16_t)l->proto_m[k][d], 2);
             p = put(p, l->proto_v[k][d], 2);
         }
     }
-    for (unsigned d = 0; d < NODE_LEARN_DIMS; d++) {
-        if (l->phase == NODE_LEARN_STATS) {
+    if (l->phase == NODE_LEARN_STATS) {
+        for (unsigned d = 0; d < NODE_LEARN_DIMS; d++) {
             p = put(p, (uint64_t)l->u.s.sum[d], 8);
             p = put(p, l->u.s.sumsq[d], 8);
         }
-    }
-    if (l->phase != NODE_LEARN_STATS) {
+    } else if (l->phase == NODE_LEARN_THRESH) {
         for (unsigned i = 0; i < 256u; i++) {
             p = put(p, l->u.j.hist[i], 2);
         }
-        p += NODE_LEARN_DIMS * 16u - 512u;
     }
     uint32_t crc = proto_crc32(0, buf, (size_t)(p - buf));
     p = put(p, crc, 4);
@@ -430,7 +443,7 @@ static void load_fields(struct node_learn *t, const uint8_t *p)
     t->phase = p[3];
     t->n_protos = p[4];
     t->threshold = p[5];
-    p += 8;
+    p += HEADER_BYTES - 16u;
     p = get(p, &v, 4);
     t->target = (uint32_t)v;
     p = get(p, &v, 4);
@@ -445,7 +458,7 @@ static void load_fields(struct node_learn *t, const uint8_t *p)
         p = get(p, &v, 2);
         t->inv_sd[d] = (uint16_t)v;
     }
-    for (unsigned k = 0; k < NODE_LEARN_PROTOS; k++) {
+    for (unsigned k = 0; k < t->n_protos; k++) {
         p = get(p, &v, 4);
         t->proto_n[k] = (uint32_t)v;
         for (unsigned d = 0; d < NODE_LEARN_DIMS; d++) {
@@ -464,11 +477,14 @@ static void load_fields(struct node_learn *t, const uint8_t *p)
         }
         return;
     }
-    for (unsigned i = 0; i < 256u; i++) {
-        p = get(p, &v, 2);
-        t->u.j.hist[i] = (uint16_t)v;
+    if (t->phase == NODE_LEARN_THRESH) {
+        for (unsigned i = 0; i < 256u; i++) {
+            p = get(p, &v, 2);
+            t->u.j.hist[i] = (uint16_t)v;
+        }
     }
-    for (unsigned k = 0; k < NODE_LEARN_PROTOS; k++) {
+    /* The inverse variances are derived: recomputed rather than stored. */
+    for (unsigned k = 0; k < t->n_protos; k++) {
         for (unsigned d = 0; d < NODE_LEARN_DIMS; d++) {
             uint32_t v16 = t->proto_v[k][d];
             t->u.j.inv_v[k][d] = (uint16_t)(65536u / (v16 < VAR_MIN ? VAR_MIN : v16));
@@ -483,16 +499,14 @@ int node_learn_load(struct node_learn *l, const uint8_t *buf, size_t len)
     if (l == NULL || buf == NULL) {
         return NODE_LEARN_EINVAL;
     }
-    if (len != NODE_LEARN_STATE_BYTES || buf[0] != 'T' || buf[1] != 'L' ||
-        buf[2] != NODE_LEARN_VERSION) {
-        return NODE_LEARN_ECORRUPT;
+    if (len < HEADER_BYTES + 4u || buf[0] != 'T' || buf[1] != 'L' || buf[2] != NODE_LEARN_VERSION ||
+        buf[3] > NODE_LEARN_READY || buf[4] > NODE_LEARN_PROTOS ||
+        len != record_len(buf[3], buf[4])) {
+        return NODE_LEARN_ECORRUPT; /* checked before @l is touched: no copy of 3 KB needed */
     }
     (void)get(buf + len - 4u, &crc, 4);
     if (proto_crc32(0, buf, len - 4u) != (uint32_t)crc) {
         return NODE_LEARN_ECORRUPT;
-    }
-    if (buf[3] > NODE_LEARN_READY || buf[4] > NODE_LEARN_PROTOS) {
-        return NODE_LEARN_ECORRUPT; /* checked before @l is touched: no copy of 3 KB needed */
     }
     memset(l, 0, sizeof(*l));
     load_fields(l, buf);

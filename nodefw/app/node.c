@@ -18,6 +18,13 @@
 /* After a counter storage failure, the next attempt waits this long. */
 #define FCNT_RETRY_MS 60000u
 
+/* The learned state fits its storage area and the sample block it is serialised in (C99: no
+ * _Static_assert). */
+typedef char node_learn_fits[NODE_LEARN_STATE_BYTES <= HAL_LEARN_MAX &&
+                                     NODE_LEARN_STATE_BYTES <= sizeof(((struct node *)0)->block)
+                                 ? 1
+                                 : -1];
+
 void node_default_config(struct node_config *cfg, enum dsp_profile profile, enum bearer_kind b)
 {
     memset(cfg, 0, sizeof(*cfg));
@@ -39,7 +46,84 @@ void node_default_config(struct node_config *cfg, enum dsp_profile profile, enum
     cfg->agg.on_conf = 0;
     if (profile == DSP_PROFILE_TURBINE) {
         cfg->agg.anomaly_period_ms = 600000u;
+        cfg->learn_s = NODE_LEARN_S_DEFAULT;
     }
+}
+
+static bool learns(const struct node *n)
+{
+    return n->cfg.profile == (uint8_t)DSP_PROFILE_TURBINE && n->cfg.learn_s != 0u;
+}
+
+/* Windows in cfg.learn_s seconds of sensing (one window per step of samples). */
+static uint32_t learn_windows(const struct node *n)
+{
+    uint64_t w = (uint64_t)n->cfg.learn_s * n->rate_hz / FEAT_STEP_SAMPLES;
+
+    if (w < NODE_LEARN_MIN_WINDOWS) {
+        return NODE_LEARN_MIN_WINDOWS;
+    }
+    return w > UINT32_MAX ? UINT32_MAX : (uint32_t)w;
+}
+
+/* The learned state's record is built in the sample block, which is free between steps (fill
+ * 0) and before sensing starts: no 2 KB buffer of its own (the RAM budget of learning is
+ * 4 KB). */
+static uint8_t *learn_record(struct node *n)
+{
+    return (uint8_t *)n->block;
+}
+
+/* Write the learned state (only between steps; otherwise it stays dirty for the next one); a
+ * failure is counted and learning goes on in RAM (the next write tries again). */
+static void learn_save(struct node *n)
+{
+    if (n->fill != 0u) {
+        return;
+    }
+    int len = node_learn_save(&n->learn, learn_record(n), sizeof(n->block));
+
+    n->learn.dirty = 0;
+    if (len > 0 && hal_learn_write(n->hal, learn_record(n), (size_t)len) == HAL_OK) {
+        n->stats.learn_saves++;
+        return;
+    }
+    n->stats.learn_errors++;
+    hal_log(n->hal, "node: learned state not stored");
+}
+
+/* At boot, before sensing: what the node learned before the reboot, else a new learning
+ * period. */
+static void learn_boot(struct node *n)
+{
+    int len = hal_learn_read(n->hal, learn_record(n), sizeof(n->block));
+
+    node_learn_init(&n->learn);
+    if (len > 0 && node_learn_load(&n->learn, learn_record(n), (size_t)len) == 0 &&
+        n->learn.phase != NODE_LEARN_OFF) {
+        hal_log(n->hal, n->learn.phase == NODE_LEARN_READY ? "node: learned state restored"
+                                                           : "node: learning resumed");
+        return;
+    }
+    if (len > 0 || len == HAL_ENOSPC) {
+        hal_log(n->hal, "node: stored learned state unreadable; learning again");
+    }
+    (void)node_learn_start(&n->learn, learn_windows(n));
+    learn_save(n);
+}
+
+int node_learn_restart(struct node *n)
+{
+    if (!learns(n)) {
+        return NODE_EINVAL;
+    }
+    (void)node_learn_start(&n->learn, learn_windows(n));
+    /* Written at once, so a power cut right after the command cannot bring the old state
+     * back: the samples of a step begun are dropped (counted as consumed, for the clock). */
+    n->samples += n->fill;
+    n->fill = 0;
+    learn_save(n);
+    return 0;
 }
 
 int node_init(struct node *n, const struct node_config *cfg, const struct hal *hal)
@@ -63,6 +147,9 @@ int node_init(struct node *n, const struct node_config *cfg, const struct hal *h
         return NODE_EFCNT;
     }
     node_dl_init(&n->dl, n->cfg.devaddr, n->cfg.nwkskey, n->cfg.appskey, &n->fcnt);
+    if (learns(n)) {
+        learn_boot(n);
+    }
     if (hal_sensor_start(hal, n->rate_hz) != HAL_OK) {
         return NODE_ESENSOR;
     }
@@ -125,6 +212,26 @@ static uint32_t block_len(const struct node *n)
     return n->sensing.lead != 0u ? n->sensing.lead : FEAT_STEP_SAMPLES;
 }
 
+/* One step of a learning node: learn from or judge the window, write the state when due. */
+static void learn_step(struct node *n)
+{
+    struct node_classify_result res;
+    uint8_t was = n->learn.phase;
+
+    /* While learning the result flags nothing: the node does not judge yet. */
+    if (node_learn_step(&n->learn, &n->cls, n->block, FEAT_STEP_SAMPLES, &res, NULL) == 1) {
+        on_result(n, &res);
+    }
+    if (was != NODE_LEARN_READY && n->learn.phase == NODE_LEARN_READY) {
+        /* A health message now: the gateway ignores a learning node's summaries until one
+         * says it is ready, so it should not wait a whole health period. */
+        n->agg.next_health_ms = sample_time_ms(n, n->samples);
+    }
+    if (n->learn.dirty) {
+        learn_save(n);
+    }
+}
+
 /* Read and classify what the sensor has ready. Return: true if anything was consumed. */
 static bool take_samples(struct node *n)
 {
@@ -155,7 +262,9 @@ static bool take_samples(struct node *n)
         n->fill = 0;
         n->samples += FEAT_STEP_SAMPLES;
         steps++;
-        if (node_classify_step(&n->cls, n->block, FEAT_STEP_SAMPLES, &res) == 1) {
+        if (learns(n)) {
+            learn_step(n);
+        } else if (node_classify_step(&n->cls, n->block, FEAT_STEP_SAMPLES, &res) == 1) {
             on_result(n, &res);
         }
     }
@@ -188,6 +297,14 @@ static bool send_msg(struct node *n, uint64_t now, struct proto_tfp_msg *msg)
         msg->u.health.uptime_s = (uint32_t)(up_s > UINT32_MAX ? UINT32_MAX : up_s);
         msg->u.health.model_id = n->model_id;
         msg->u.health.model_ver = n->model_ver;
+        if (n->learn.phase != NODE_LEARN_OFF) {
+            /* The gateway ignores a learning node's verdicts and shows its progress. */
+            bool ready = n->learn.phase == NODE_LEARN_READY;
+
+            msg->u.health.learn = ready ? PROTO_TFP_LEARN_READY : PROTO_TFP_LEARN_LEARNING;
+            msg->u.health.learn_progress = node_learn_progress(&n->learn);
+            msg->u.health.learn_threshold = ready ? n->learn.threshold : 0u;
+        }
     }
     plen = proto_tfp_encode(msg, payload, sizeof(payload));
     if (plen < 0) {

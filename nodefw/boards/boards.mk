@@ -34,10 +34,10 @@ MCU_NODEFW_OBJ := $(NODEFW_SRC:%.c=$(BOARD_OUT)/obj/%.o)
 
 # Per board: its sources besides the per-profile main, and the main file.
 BOARD_SRC_stm32wl55    := stm32wl55/board.c stm32wl55/subghz.c stm32wl55/lowpower.c \
-                          cortex-m4/startup.c cortex-m4/msclock.c
+                          stm32wl55/learnstore.c cortex-m4/startup.c cortex-m4/msclock.c
 BOARD_MAIN_stm32wl55   := stm32wl55/main_node.c
 BOARD_SRC_mps2-an386   := mps2-an386/board.c cortex-m4/startup.c cortex-m4/msclock.c \
-                          cortex-m4/semihost.c common/classify_run.c
+                          cortex-m4/semihost.c common/classify_run.c common/learn_run.c
 BOARD_MAIN_mps2-an386  := mps2-an386/main_classify.c
 BOARD_SIGNAL_mps2-an386 := yes
 # QEMU also runs the whole node (node.h) over the baked signal: node.elf beside nodefw.elf.
@@ -120,6 +120,7 @@ $(BOARD_OUT)/tools/gen-record: $(B)/obj/host/board-tools/gen_record.o $(B)/libno
 	$(Q)$(CC) $(HARDEN_LD) -o $@ $^
 $(BOARD_OUT)/tools/classify-host: $(B)/obj/host/board-tools/classify_host.o \
                                   $(B)/obj/$(BOARD_DIR)/common/classify_run.o \
+                                  $(B)/obj/$(BOARD_DIR)/common/learn_run.o \
                                   $(B)/libhost.a $(B)/libnodefw.a $(B)/libproto.a
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(HARDEN_LD) -o $@ $^

@@ -38,7 +38,8 @@ static size_t message_len(const struct proto_tfp_msg *msg)
     case PROTO_TFP_PORT_DETECTIONS:
         return 1u + (size_t)msg->u.det.count * PROTO_TFP_RECORD_LEN;
     case PROTO_TFP_PORT_HEALTH:
-        return PROTO_TFP_HEALTH_LEN;
+        return msg->u.health.learn != PROTO_TFP_LEARN_NONE ? PROTO_TFP_HEALTH_LEARN_LEN
+                                                           : PROTO_TFP_HEALTH_LEN;
     case PROTO_TFP_PORT_ANOMALY:
         return PROTO_TFP_ANOMALY_LEN;
     default:
@@ -60,6 +61,10 @@ int proto_tfp_encode(const struct proto_tfp_msg *msg, uint8_t *buf, size_t cap)
     if (msg->port == PROTO_TFP_PORT_DETECTIONS &&
         (msg->u.det.count == 0 || msg->u.det.count > PROTO_TFP_MAX_RECORDS)) {
         return PROTO_ECOUNT;
+    }
+    if (msg->port == PROTO_TFP_PORT_HEALTH &&
+        (msg->u.health.learn > PROTO_TFP_LEARN_READY || msg->u.health.learn_progress > 100u)) {
+        return PROTO_ERANGE;
     }
     if (len > cap) {
         return PROTO_ENOSPC;
@@ -89,6 +94,12 @@ int proto_tfp_encode(const struct proto_tfp_msg *msg, uint8_t *buf, size_t cap)
         put16(buf + 11, h->inferences);
         put16(buf + 13, h->detections);
         buf[15] = h->tx_failures;
+        if (len == PROTO_TFP_HEALTH_LEARN_LEN) {
+            buf[0] = PROTO_TFP_HEALTH_LEARN_VERSION;
+            buf[16] = h->learn;
+            buf[17] = h->learn_progress;
+            buf[18] = h->learn_threshold;
+        }
     } else {
         const struct proto_tfp_anomaly *a = &msg->u.anomaly;
 
@@ -152,6 +163,35 @@ static int check_fixed(const uint8_t *buf, size_t len, size_t want)
     return PROTO_OK;
 }
 
+/* Health: version 1 (16 bytes) or 2 (19, with the learning state), each exactly. */
+static int check_health(const uint8_t *buf, size_t len)
+{
+    size_t want;
+
+    if (len > PROTO_TFP_HEALTH_LEARN_LEN) {
+        return PROTO_ETOOLONG;
+    }
+    if (buf[0] == PROTO_TFP_VERSION) {
+        want = PROTO_TFP_HEALTH_LEN;
+    } else if (buf[0] == PROTO_TFP_HEALTH_LEARN_VERSION) {
+        want = PROTO_TFP_HEALTH_LEARN_LEN;
+    } else {
+        return PROTO_EVERSION;
+    }
+    if (len < want) {
+        return PROTO_ETOOSHORT;
+    }
+    if (len > want) {
+        return PROTO_ETOOLONG;
+    }
+    /* Learn 0 is no learning state: such a node sends version 1 (one encoding a message). */
+    if (want == PROTO_TFP_HEALTH_LEARN_LEN &&
+        (buf[16] == PROTO_TFP_LEARN_NONE || buf[16] > PROTO_TFP_LEARN_READY || buf[17] > 100u)) {
+        return PROTO_ERANGE;
+    }
+    return PROTO_OK;
+}
+
 int proto_tfp_decode(uint8_t port, const uint8_t *buf, size_t len, struct proto_tfp_msg *out)
 {
     int rc;
@@ -174,7 +214,7 @@ int proto_tfp_decode(uint8_t port, const uint8_t *buf, size_t len, struct proto_
     if (port == PROTO_TFP_PORT_HEALTH) {
         struct proto_tfp_health *h = &out->u.health;
 
-        rc = check_fixed(buf, len, PROTO_TFP_HEALTH_LEN);
+        rc = check_health(buf, len);
         if (rc != PROTO_OK) {
             return rc;
         }
@@ -186,6 +226,11 @@ int proto_tfp_decode(uint8_t port, const uint8_t *buf, size_t len, struct proto_
         h->inferences = get16(buf + 11);
         h->detections = get16(buf + 13);
         h->tx_failures = buf[15];
+        if (buf[0] == PROTO_TFP_HEALTH_LEARN_VERSION) {
+            h->learn = buf[16];
+            h->learn_progress = buf[17];
+            h->learn_threshold = buf[18];
+        }
         return PROTO_OK;
     }
     rc = check_fixed(buf, len, PROTO_TFP_ANOMALY_LEN);

@@ -89,11 +89,49 @@ static void test_fusion_turbine_anomalous_ratio(void **state)
     teardown(fx);
 }
 
+/* A node still learning its machine (health version 2) raises no machine_anomaly alert, even
+ * from summaries that would open a critical one, and they do not count later; once it says it
+ * is ready it is judged; learning again forgets what was counted. */
+static void test_fusion_turbine_learning_node_raises_nothing(void **state)
+{
+    struct fixture *fx = setup();
+    struct fusion_node n = node_in(0x0C000001, "plant");
+    int64_t t = T0;
+    int i;
+
+    (void)state;
+    assert_int_equal(fusion_learning(fx->f, &n, true, t), 0);
+    for (i = 0; i < 6; i++) {
+        assert_int_equal(anomaly(fx, 0x0C000001, 10, 250, t), 0);
+        t += 600 * SEC;
+    }
+    assert_int_equal(fx->rec.len, 0);
+    assert_int_equal(active_count(fx), 0);
+    /* Ready: two anomalous summaries are not yet 3 of 5 (the learning ones did not count). */
+    assert_int_equal(fusion_learning(fx->f, &n, false, t), 0);
+    assert_int_equal(anomaly(fx, 0x0C000001, 3, 100, t), 0);
+    assert_int_equal(anomaly(fx, 0x0C000001, 3, 100, t + 600 * SEC), 0);
+    assert_int_equal(fx->rec.len, 0);
+    /* Learning again (a relearn) forgets those two: two more still open nothing. */
+    assert_int_equal(fusion_learning(fx->f, &n, true, t + 700 * SEC), 0);
+    assert_int_equal(fusion_learning(fx->f, &n, false, t + 800 * SEC), 0);
+    assert_int_equal(anomaly(fx, 0x0C000001, 3, 100, t + 1200 * SEC), 0);
+    assert_int_equal(anomaly(fx, 0x0C000001, 3, 100, t + 1800 * SEC), 0);
+    assert_int_equal(fx->rec.len, 0);
+    /* The third after it opens the warning as for any node. */
+    assert_int_equal(anomaly(fx, 0x0C000001, 3, 100, t + 2400 * SEC), 0);
+    assert_int_equal(fx->rec.len, 1);
+    assert_int_equal(last(&fx->rec)->level, FUSION_WARNING);
+    assert_int_equal(fusion_learning(NULL, &n, true, t), -EINVAL);
+    teardown(fx);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_fusion_turbine_k_of_n_and_critical_score),
         cmocka_unit_test(test_fusion_turbine_anomalous_ratio),
+        cmocka_unit_test(test_fusion_turbine_learning_node_raises_nothing),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -260,6 +260,45 @@ static void test_store_uplink_flush_events(void **state)
     assert_int_equal(n.battery_mv, -1);
 }
 
+/* A learning node's health (version 2) sets the node's learning state; a later version 1
+ * message (a node that does not learn) sets it back to none; other frames leave it. */
+static void test_store_uplink_learning_state(void **state)
+{
+    struct fixture *fx = *state;
+    struct proto_tfp_msg h = health(3300);
+    struct proto_tfp_msg a = anomaly();
+    struct store_node n;
+
+    open_ok(fx);
+    add_node(fx->s, DEV_A, "north");
+    assert_int_equal(store_node_get(fx->s, DEV_A, &n), 0);
+    assert_int_equal(n.learn, PROTO_TFP_LEARN_NONE);
+    h.u.health.learn = PROTO_TFP_LEARN_LEARNING;
+    h.u.health.learn_progress = 42;
+    assert_int_equal(uplink(fx->s, DEV_A, 1, 0, &h, 1000000), 0);
+    assert_int_equal(store_flush(fx->s), 0);
+    assert_int_equal(store_node_get(fx->s, DEV_A, &n), 0);
+    assert_int_equal(n.learn, PROTO_TFP_LEARN_LEARNING);
+    assert_int_equal(n.learn_progress, 42);
+    h.u.health.learn = PROTO_TFP_LEARN_READY;
+    h.u.health.learn_progress = 100;
+    h.u.health.learn_threshold = 166;
+    assert_int_equal(uplink(fx->s, DEV_A, 2, 0, &h, 2000000), 0);
+    assert_int_equal(uplink(fx->s, DEV_A, 3, 0, &a, 3000000), 0);
+    assert_int_equal(store_flush(fx->s), 0);
+    assert_int_equal(store_node_get(fx->s, DEV_A, &n), 0);
+    assert_int_equal(n.learn, PROTO_TFP_LEARN_READY);
+    assert_int_equal(n.learn_progress, 100);
+    assert_int_equal(n.learn_threshold, 166);
+    assert_int_equal(sql_int(fx->path, "SELECT learn_threshold FROM nodes"), 166);
+    h = health(3300);
+    assert_int_equal(uplink(fx->s, DEV_A, 4, 0, &h, 4000000), 0);
+    assert_int_equal(store_flush(fx->s), 0);
+    assert_int_equal(store_node_get(fx->s, DEV_A, &n), 0);
+    assert_int_equal(n.learn, PROTO_TFP_LEARN_NONE);
+    assert_int_equal(n.learn_threshold, 0);
+}
+
 static void test_store_uplink_refuses_duplicate(void **state)
 {
     struct fixture *fx = *state;
@@ -553,6 +592,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         T(test_store_node_auth_cache),
         T(test_store_uplink_flush_events),
+        T(test_store_uplink_learning_state),
         T(test_store_uplink_refuses_duplicate),
         T(test_store_uplink_refused_frame_undone),
         T(test_store_reception_and_gateway_stat),

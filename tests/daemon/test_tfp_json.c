@@ -323,6 +323,35 @@ static void test_tfp_json_msg_health_text(void **state)
     cJSON_Delete(j);
 }
 
+/* A learning node's health (version 2) adds its learning state; version 1's has none. */
+static void test_tfp_json_msg_health_learning(void **state)
+{
+    struct proto_tfp_msg m;
+    cJSON *j;
+
+    (void)state;
+    memset(&m, 0, sizeof(m));
+    m.port = PROTO_TFP_PORT_HEALTH;
+    m.u.health.battery_mv = 3600;
+    m.u.health.learn = PROTO_TFP_LEARN_LEARNING;
+    m.u.health.learn_progress = 42;
+    j = tfp_json_msg(&m, NULL, NULL);
+    assert_non_null(j);
+    assert_int_equal(count_fields(j), 12);
+    assert_string_equal(string_of(j, "learn"), "learning");
+    assert_true(number_of(j, "learn_progress") == 42.0);
+    assert_true(number_of(j, "learn_threshold") == 0.0);
+    cJSON_Delete(j);
+    m.u.health.learn = PROTO_TFP_LEARN_READY;
+    m.u.health.learn_progress = 100;
+    m.u.health.learn_threshold = 166;
+    j = tfp_json_msg(&m, NULL, NULL);
+    assert_non_null(j);
+    assert_string_equal(string_of(j, "learn"), "ready");
+    assert_true(number_of(j, "learn_threshold") == 166.0);
+    cJSON_Delete(j);
+}
+
 static void test_tfp_json_msg_anomaly_fields(void **state)
 {
     struct proto_tfp_msg m;
@@ -441,6 +470,7 @@ int main(void)
         cmocka_unit_test(test_tfp_json_msg_detection_bad_count),
         cmocka_unit_test(test_tfp_json_msg_health_fields),
         cmocka_unit_test(test_tfp_json_msg_health_text),
+        cmocka_unit_test(test_tfp_json_msg_health_learning),
         cmocka_unit_test(test_tfp_json_msg_anomaly_fields),
         cmocka_unit_test(test_tfp_json_msg_unknown_port),
         cmocka_unit_test(test_tfp_json_kind_ports),

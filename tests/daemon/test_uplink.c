@@ -243,18 +243,19 @@ static void test_uplink_process_bad_payload_refused(void **state)
     assert_int_equal(post_frame(fx, 0, detection, sizeof(detection), &res), STORE_ACCEPTED);
 }
 
-/* FPort 9 and TFP version 2 are kept raw; a frame without FPort is accepted too. */
+/* FPort 9 and a health message of a version this gateway does not know (3; version 2 is the
+ * learning node's) are kept raw; a frame without FPort is accepted too. */
 static void test_uplink_process_unknown_kinds_stored_raw(void **state)
 {
     struct fixture *fx = *state;
     struct uplink_result res;
     uint8_t buf[PROTO_FRAME_MAX_LEN];
-    const uint8_t v2[16] = {0x02};
+    const uint8_t v3[16] = {0x03};
     size_t n;
 
     n = frame(buf, DEVADDR, 1, true, 9, detection, sizeof(detection), NULL);
     assert_int_equal(uplink_process(fx->store, NULL, buf, n, &fx->rx, &res), STORE_ACCEPTED);
-    n = frame(buf, DEVADDR, 2, true, 2, v2, sizeof(v2), NULL);
+    n = frame(buf, DEVADDR, 2, true, 2, v3, sizeof(v3), NULL);
     assert_int_equal(uplink_process(fx->store, NULL, buf, n, &fx->rx, &res), STORE_ACCEPTED);
     n = frame(buf, DEVADDR, 3, false, 0, NULL, 0, NULL);
     assert_int_equal(uplink_process(fx->store, NULL, buf, n, &fx->rx, &res), STORE_ACCEPTED);

@@ -34,7 +34,7 @@ static int spec_code(uint8_t port, const uint8_t *buf, size_t len)
         return PROTO_ETOOSHORT;
     }
     max = port == PROTO_TFP_PORT_DETECTIONS ? PROTO_TFP_DET_MAX_LEN
-          : port == PROTO_TFP_PORT_HEALTH   ? PROTO_TFP_HEALTH_LEN
+          : port == PROTO_TFP_PORT_HEALTH   ? PROTO_TFP_HEALTH_LEARN_LEN
                                             : PROTO_TFP_ANOMALY_LEN;
     if (len > max) {
         return PROTO_ETOOLONG;
@@ -55,11 +55,23 @@ static int spec_code(uint8_t port, const uint8_t *buf, size_t len)
         }
         return PROTO_OK;
     }
+    if (port == PROTO_TFP_PORT_HEALTH && buf[0] == 2) {
+        if (len < PROTO_TFP_HEALTH_LEARN_LEN) {
+            return PROTO_ETOOSHORT;
+        }
+        return buf[16] == 0 || buf[16] > 2 || buf[17] > 100 ? PROTO_ERANGE : PROTO_OK;
+    }
     if (buf[0] != PROTO_TFP_VERSION) {
         return PROTO_EVERSION;
     }
+    if (port == PROTO_TFP_PORT_HEALTH) {
+        max = PROTO_TFP_HEALTH_LEN;
+    }
     if (len < max) {
         return PROTO_ETOOSHORT;
+    }
+    if (len > max) {
+        return PROTO_ETOOLONG;
     }
     return PROTO_OK;
 }
@@ -81,7 +93,9 @@ static void check_fields(uint8_t port, const uint8_t *b, size_t len, const struc
     } else if (port == PROTO_TFP_PORT_HEALTH) {
         const struct proto_tfp_health *h = &m->u.health;
 
-        CHECK(len == PROTO_TFP_HEALTH_LEN);
+        CHECK(len == (b[0] == 2 ? PROTO_TFP_HEALTH_LEARN_LEN : PROTO_TFP_HEALTH_LEN));
+        CHECK(b[0] != 2 ||
+              (h->learn == b[16] && h->learn_progress == b[17] && h->learn_threshold == b[18]));
         CHECK(h->battery_mv == le16(b + 1) && h->temp_c == (int8_t)b[3] &&
               h->uptime_s == le32(b + 4) && h->model_id == le16(b + 8) && h->model_ver == b[10] &&
               h->inferences == le16(b + 11) && h->detections == le16(b + 13) &&
@@ -202,7 +216,13 @@ static void encode_side(const uint8_t *data, size_t size)
         h->inferences = take16(&c);
         h->detections = take16(&c);
         h->tx_failures = take8(&c);
-        need = PROTO_TFP_HEALTH_LEN;
+        h->learn = take8(&c);
+        h->learn_progress = take8(&c);
+        h->learn_threshold = take8(&c);
+        need = h->learn != 0 ? PROTO_TFP_HEALTH_LEARN_LEN : PROTO_TFP_HEALTH_LEN;
+        if (h->learn > 2 || h->learn_progress > 100) {
+            set |= ERRBIT(PROTO_ERANGE);
+        }
     } else if (msg.port == PROTO_TFP_PORT_ANOMALY) {
         struct proto_tfp_anomaly *a = &msg.u.anomaly;
 

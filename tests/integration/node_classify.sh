@@ -3,7 +3,7 @@
 # The committed models through the command a user runs: `tinyfleet-node synth` renders a
 # rumble, an upcall and a humpback unit, bearing and shaft faults, and each profile's
 # distractors (10 dB SNR, fixed seeds), and `tinyfleet-node classify` must detect every
-# target and stay silent on every distractor and on the healthy turbine.
+# target and stay silent on every distractor and, once it learned it, on the healthy turbine.
 # Run from the repository root: BUILD=/abs/build sh tests/integration/node_classify.sh
 
 set -u
@@ -64,18 +64,48 @@ for d in ship shrimp rain; do
     check "whale: $d stays silent" "$tmp/$d.json" silent whale "$d"
 done
 
-# turbine: the whole machine from the first sample, healthy or with a fully developed fault.
+# turbine: a node judges its own machine after learning it. Each machine (seed 7) is rendered
+# for 70 s healthy (severity 0) and with its fault fully developed (severity 1); classify
+# learns from the first 60 s of the healthy rendering, then judges the last 10 s of each.
+# cut IN OUT FROM TO: seconds FROM..TO of a 4000 Hz WAV.
+cut() {
+    python3 - "$@" <<'PY'
+import struct, sys
+d = open(sys.argv[1], "rb").read()
+a, b = int(sys.argv[3]) * 8000, int(sys.argv[4]) * 8000
+body = d[44 + a:44 + b]
+h = bytearray(d[:44])
+h[4:8] = struct.pack("<I", 36 + len(body))
+h[40:44] = struct.pack("<I", len(body))
+open(sys.argv[2], "wb").write(bytes(h) + body)
+PY
+}
+# judge KIND: $tmp/KIND.h.json (healthy) and $tmp/KIND.json (fault), learned first.
+judge() {
+    for sev in 0 1; do
+        "$N" synth --profile turbine --seconds 70 --seed 7 --event "$1" --at 0 --severity $sev \
+            "$tmp/s$sev.wav" 2>"$tmp/err" || return 1
+    done
+    cut "$tmp/s0.wav" "$tmp/learn.wav" 0 60 && cut "$tmp/s0.wav" "$tmp/h.wav" 60 70 &&
+        cut "$tmp/s1.wav" "$tmp/f.wav" 60 70 &&
+        "$N" classify --profile turbine --learn "$tmp/learn.wav" "$tmp/h.wav" \
+            >"$tmp/$1.h.json" 2>>"$tmp/err" &&
+        "$N" classify --profile turbine --learn "$tmp/learn.wav" "$tmp/f.wav" \
+            >"$tmp/$1.json" 2>>"$tmp/err"
+}
 healthy() {
-    render turbine turbine --at 0 && [ "$(windows turbine)" -gt 0 ] &&
-        [ "$(windows turbine none)" -eq "$(windows turbine)" ]
+    judge turbine && [ "$(windows turbine.h)" -gt 30 ] &&
+        [ "$(windows turbine.h none)" -eq "$(windows turbine.h)" ]
 }
 anomalous() {
-    render turbine "$1" --at 0 --severity 1 && [ "$(windows "$1")" -gt 0 ] &&
-        [ "$(windows "$1" machine_anomaly)" -eq "$(windows "$1")" ]
+    judge "$1" && [ "$(windows "$1".h)" -gt 30 ] &&
+        [ "$(windows "$1".h none)" -eq "$(windows "$1".h)" ] &&
+        [ "$(windows "$1" machine_anomaly)" -ge $(($(windows "$1") * 8 / 10)) ]
 }
-check "turbine: the healthy machine is not anomalous" "$tmp/turbine.json" healthy
+check "turbine, learned: its healthy machine is not anomalous" "$tmp/turbine.h.json" healthy
 for f in fault_outer fault_inner fault_imbalance fault_misalign; do
-    check "turbine: $f is anomalous in every window" "$tmp/$f.json" anomalous "$f"
+    check "turbine, learned: $f is anomalous in 80 % of windows or more, not before" \
+        "$tmp/$f.json" anomalous "$f"
 done
 
 finish

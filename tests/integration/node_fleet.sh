@@ -103,6 +103,25 @@ check "windfarm.ini at x800 for 1800 s: exit 0, nothing lost" "$tmp/fleet.show" 
 import json, sys
 st = [json.loads(l) for l in open(sys.argv[1])]
 sys.exit(0 if len(st) == 3 and all(s[\"tx_failed\"] == 0 for s in st) else 1)' '$tmp/fleet.out'"
+check "...each turbine learned its machine (learn_s 240) and kept the state" "$tmp/fleet.out" \
+    python3 -c '
+import json, sys
+st = [json.loads(l) for l in open(sys.argv[1])]
+sys.exit(0 if all(s["learn"] == "ready" and s["learn_threshold"] > 0 and s["learn_saves"] >= 16
+                  for s in st) else 1)' "$tmp/fleet.out"
+learned() {
+    "$T" --db "$db" node list --json >"$tmp/nodes" 2>&1 && "$T" --db "$db" node list \
+        >>"$tmp/nodes" 2>&1 && python3 -c '
+import json, sys
+st = [json.loads(l) for l in open(sys.argv[1])]
+by = {j["devaddr"]: j for j in map(json.loads, [l for l in open(sys.argv[2]) if l[0] == "{"])}
+sys.exit(0 if all(by[s["devaddr"]]["learn"] == "ready" and
+                  by[s["devaddr"]]["learn_progress"] == 100 and
+                  by[s["devaddr"]]["learn_threshold"] == s["learn_threshold"] for s in st) else 1)
+' "$tmp/fleet.out" "$tmp/nodes" && [ "$(grep -c "ready, threshold [0-9]" "$tmp/nodes")" -eq 3 ]
+}
+check "...node list (--json): each turbine ready, with the threshold it learned" "$tmp/nodes" \
+    learned
 check "...three anomaly summaries per turbine, stored" "$tmp/events" gw '
 all(fr[s["devaddr"]] == s["frames"] and
     len([e for e in ev if e["kind"] == "anomaly" and e["devaddr"] == s["devaddr"]]) == 3

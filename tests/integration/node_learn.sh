@@ -4,7 +4,7 @@
 # --learn` learns a machine from a healthy recording, then its healthy sound is not flagged
 # and an inner race fault is, with the score and the learned threshold on every line; the
 # same machine 20 dB quieter with a DC offset is still normal; without --learn the command
-# says it has not learned; too short a recording and --learn on another profile are refused.
+# says it has not learned (and guesses only with --frozen); too short a recording and --learn on another profile are refused.
 # Run from the repository root: BUILD=/abs/build sh tests/integration/node_learn.sh
 
 set -u
@@ -46,10 +46,17 @@ check "quieter with a DC offset: at most 1 window flagged" "$tmp/quiet.err" \
 check "inner race fault after learning: at least 80 % of windows flagged" "$tmp/fault.err" \
     eval 'judge fault && [ "$(count fault "\"anomalous\":true")" -ge 60 ]'
 check_said() {
-    "$N" classify --profile turbine "$tmp/healthy.wav" >/dev/null 2>"$tmp/nolearn.err" &&
-        grep -q "not learned yet" "$tmp/nolearn.err"
+    "$N" classify --profile turbine "$tmp/healthy.wav" >"$tmp/nolearn.json" 2>"$tmp/nolearn.err"
+    [ $? -eq 1 ] && grep -q "not learned yet" "$tmp/nolearn.err" && [ ! -s "$tmp/nolearn.json" ]
 }
-check "without --learn the turbine says it has not learned" "$tmp/nolearn.err" check_said
+check "without --learn the turbine says it has not learned (exit 1, no guess)" \
+    "$tmp/nolearn.err" check_said
+check "--frozen: the model frozen at flash time, on request" "$tmp/err" \
+    eval '"$N" classify --profile turbine --frozen "$tmp/healthy.wav" >"$tmp/frozen.json" \
+          2>>"$tmp/err" && [ "$(count frozen "anomaly_score")" -ge 70 ]'
+check "--learn with --frozen is refused (exit 2)" "$tmp/err" \
+    eval '"$N" classify --profile turbine --frozen --learn "$tmp/learn.wav" "$tmp/healthy.wav" \
+          >/dev/null 2>>"$tmp/err"; [ $? -eq 2 ]'
 check "a 1 s learning recording is refused (exit 1)" "$tmp/short.err" \
     eval '"$N" classify --profile turbine --learn "$tmp/short.wav" "$tmp/healthy.wav" \
           >/dev/null 2>"$tmp/short.err"; [ $? -eq 1 ] && grep -q "too short" "$tmp/short.err"'

@@ -7,7 +7,8 @@
 # LoRa through the simulated packet forwarder (PUSH_DATA, PUSH_ACK). Checks that the gateway
 # stored exactly the frames and events the node says it sent, that the counter kept in the
 # node's storage file survives a restart (skipping ahead, never replayed), that a 4.01 is
-# dropped and counted, and `tinyfleet-node classify`'s answers for good and bad WAV files.
+# dropped and counted, `tinyfleet-node classify`'s answers for good and bad WAV files, and a
+# turbine's learned state kept in its storage file across restarts (and --relearn).
 # Run from the repository root: BUILD=/abs/build sh tests/integration/node_run.sh
 
 # shellcheck disable=SC2317 # helpers are run by check and eval, which shellcheck does not follow
@@ -208,6 +209,43 @@ check_run "run: --wake-margin-db without --wake-level is a usage error" eval \
     'rc_is 2 && stderr_has "--wake-margin-db needs --wake-level" && stdout_empty'
 
 # --- the end --------------------------------------------------------------------------------
+# --- a turbine learning its machine: the state in the storage file, across restarts -------------
+DEV_T=26011F12
+"$N" synth --profile turbine --seconds 30 --event turbine --at 0 --seed 5 "$tmp/t.wav" \
+    2>"$tmp/synth.err"
+"$T" --db "$db" node add "$DEV_T" --nwkskey "$NK" --appskey "$AK" --profile turbine \
+    >"$tmp/out" 2>&1
+# turbine_run ARGS...: 30 s of the turbine over CoAP, learning for 60 s, state in $tmp/t.nv.
+turbine_run() {
+    "$N" run --profile turbine --devaddr "$DEV_T" --nwkskey "$NK" --appskey "$AK" --speed 200 \
+        --coap "coap://127.0.0.1:$COAP/up" --wav "$tmp/t.wav" --nv "$tmp/t.nv" --learn-s 60 \
+        "$@" >"$tmp/node.out" 2>"$tmp/node.err"
+    rc=$?
+    cat "$tmp/node.out" "$tmp/node.err" >"$tmp/node.show"
+}
+# gw_learn WORD: `tinyfleet node show` says WORD on its learning line.
+gw_learn() {
+    "$T" --db "$db" node show "$DEV_T" >"$tmp/show" 2>&1 && grep -q "^learning   $1" "$tmp/show"
+}
+turbine_run
+check "turbine, 30 s of a 60 s learning period: learning, about half done, state stored" \
+    "$tmp/node.show" eval 'test $rc -eq 0 && node_out "s[\"learn\"] == \"learning\" and
+        40 <= s[\"learn_progress\"] <= 50" && [ -s "$tmp/t.nv.learn" ] && gw_learn "learning 4"'
+first=$(sed -n 's/.*"learn_progress":\([0-9]*\).*/\1/p' "$tmp/node.out")
+turbine_run
+check "...restarted: it continues from the stored state (not from 0)" "$tmp/node.show" \
+    eval 'test $rc -eq 0 && node_out "s[\"learn\"] == \"learning\" and
+        s[\"learn_progress\"] >= ${first:-100} + 40"'
+turbine_run
+check "...restarted again: ready, its threshold shown by the gateway" "$tmp/node.show" \
+    eval 'test $rc -eq 0 && node_out "s[\"learn\"] == \"ready\" and s[\"learn_threshold\"] > 0" &&
+        gw_learn "ready, threshold $(sed -n "s/.*\"learn_threshold\":\([0-9]*\).*/\1/p" \
+            "$tmp/node.out")"'
+turbine_run --relearn
+check "...--relearn: learning again from the start" "$tmp/node.show" \
+    eval 'test $rc -eq 0 && node_out "s[\"learn\"] == \"learning\" and
+        s[\"learn_progress\"] <= 50" && gw_learn "learning"'
+
 check "tinyfleetd still running" "$log" alive "$dpid"
 stop_daemon TERM 10
 check "SIGTERM: exit 0" "$log" test "$rc" = 0

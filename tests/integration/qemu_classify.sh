@@ -6,7 +6,9 @@
 # classify-host runs the same code over the host libnodefw.a on the WAV copy of the signal.
 # The lines must be identical, window for window, and as many as the signal holds; and
 # `tinyfleet-node classify` on the WAV must report the same class, confidence, level (and
-# anomaly score, flag and peak band) for every window. Then the whole node (node.elf) runs
+# anomaly score, flag and peak band) for every window. The turbine image also learns from
+# the first half of its signal and judges the rest: its learned state and every window's
+# verdict must equal the host's, byte for byte. Then the whole node (node.elf) runs
 # on the same signal and its LoRa frames must decode with `tinyfleet frame decode`.
 # Run from the repository root: BUILD=/abs/build sh tests/integration/qemu_classify.sh
 
@@ -48,14 +50,33 @@ for p in elephant whale turbine; do
     want=$(((${samples:-0} / 1024) - 2))
     grep -E '^(win|windows) ' "$tmp/qemu.$p" >"$tmp/q.$p"
     grep -E '^(win|windows) ' "$tmp/host.$p" >"$tmp/h.$p"
+    # The turbine's learning run (learn_run.h): windows, learned state and verdicts.
+    grep -E '^(lwin|lstate|lwindows) ' "$tmp/qemu.$p" >"$tmp/lq.$p"
+    grep -E '^(lwin|lstate|lwindows) ' "$tmp/host.$p" >"$tmp/lh.$p"
     got=$(grep -c '^win ' "$tmp/q.$p")
     check "$p: QEMU printed $want windows (got $got)" "$tmp/qemu.$p" \
         eval '[ "$want" -gt 0 ] && [ "$got" -eq "$want" ] && grep -qx "windows $want" "$tmp/q.$p"'
     diff -u "$tmp/h.$p" "$tmp/q.$p" >"$tmp/diff.$p"
     check "$p: QEMU and host windows are identical ($got windows)" "$tmp/diff.$p" \
         eval '[ -s "$tmp/q.$p" ] && [ ! -s "$tmp/diff.$p" ]'
+    if [ "$p" = turbine ]; then
+        diff -u "$tmp/lh.$p" "$tmp/lq.$p" >"$tmp/ldiff.$p"
+        bytes=$(sed -n 's/^lwindows .* bytes=\([0-9]*\)$/\1/p' "$tmp/lq.$p")
+        check "turbine: QEMU and host learn the same states byte for byte (each phase's, the last ${bytes:-0} bytes) and judge alike" \
+            "$tmp/ldiff.$p" eval '[ ! -s "$tmp/ldiff.$p" ] &&
+                grep -Eq "^lwindows $want learned=[0-9]+ thr=[1-9][0-9]* modes=[1-8] " "$tmp/lq.$p" &&
+                [ "$(grep -c "^lstate 0 " "$tmp/lq.$p")" -ge 5 ] &&
+                grep -q "^lstate 0 544c0201" "$tmp/lq.$p" &&
+                grep -q "^lstate 0 544c0202" "$tmp/lq.$p" &&
+                grep -q "^lstate 0 544c0203" "$tmp/lq.$p" &&
+                grep -q "^lwin .* phase=4 " "$tmp/lq.$p"'
+    fi
     # The node program's own `classify` on the same WAV: the same windows, in its JSON form.
-    "$BUILD/tinyfleet-node" classify --profile "$p" "$wav" >"$tmp/node.$p" 2>"$tmp/node-err.$p"
+    # (The turbine's frozen model, which the image runs, only on request: --frozen.)
+    frozen=
+    [ "$p" = turbine ] && frozen=--frozen
+    "$BUILD/tinyfleet-node" classify --profile "$p" $frozen "$wav" >"$tmp/node.$p" \
+        2>"$tmp/node-err.$p"
     rc=$?
     check "$p: tinyfleet-node classify exits 0 (exit $rc)" "$tmp/node-err.$p" [ "$rc" -eq 0 ]
     python3 - "$tmp/q.$p" "$tmp/node.$p" >"$tmp/cmp.$p" 2>&1 <<'PY'

@@ -38,6 +38,9 @@ struct fake_hal {
     size_t spos;
     uint32_t rate_hz; /* set by sensor_start: samples become ready as the clock passes */
     uint64_t start_ms;
+    uint8_t learn[HAL_LEARN_MAX]; /* the learned-state area */
+    int learn_len;                /* 0: blank */
+    int learn_writes;
 };
 
 static inline uint64_t fake_now(void *ctx)
@@ -170,6 +173,30 @@ static inline int fake_nv_write(void *ctx, const uint8_t *buf, size_t len)
     return HAL_OK;
 }
 
+static inline int fake_learn_read(void *ctx, uint8_t *buf, size_t cap)
+{
+    struct fake_hal *f = ctx;
+
+    if ((size_t)f->learn_len > cap) {
+        return HAL_ENOSPC;
+    }
+    memcpy(buf, f->learn, (size_t)f->learn_len);
+    return f->learn_len;
+}
+
+static inline int fake_learn_write(void *ctx, const uint8_t *buf, size_t len)
+{
+    struct fake_hal *f = ctx;
+
+    if (len > HAL_LEARN_MAX) {
+        return HAL_ENOSPC;
+    }
+    memcpy(f->learn, buf, len);
+    f->learn_len = (int)len;
+    f->learn_writes++;
+    return HAL_OK;
+}
+
 static inline uint32_t fake_random(void *ctx)
 {
     struct fake_hal *f = ctx;
@@ -201,6 +228,8 @@ static const struct hal_ops fake_ops = {
     .battery_mv = fake_battery,
     .temp_c = NULL,
     .log = NULL,
+    .learn_read = fake_learn_read,
+    .learn_write = fake_learn_write,
 };
 
 static inline void fake_init(struct fake_hal *f, struct hal *h)

@@ -72,6 +72,61 @@ static void test_proto_tfp_decode_health_fields(void **state)
     assert_int_equal(m.u.health.tx_failures, 1);
 }
 
+/* Version 2: a learning node's state after version 1's fields; version 1 still decodes
+ * (above) with the learning state NONE, and a node that does not learn still sends it. */
+static void test_proto_tfp_health_learning(void **state)
+{
+    const uint8_t wire[] = {
+        0x02,                   /* version 2 */
+        0x74, 0x0e,             /* battery_mv 3700 */
+        0xf6,                   /* temp_c -10 */
+        0x80, 0x51, 0x01, 0x00, /* uptime_s 86400 */
+        0x03, 0x00,             /* model_id 3 */
+        0x01,                   /* model_ver 1 */
+        0x10, 0x0e,             /* inferences 3600 */
+        0x00, 0x00,             /* detections 0 */
+        0x00,                   /* tx_failures 0 */
+        0x01,                   /* learn: learning */
+        0x2a,                   /* progress 42 % */
+        0x00,                   /* threshold: none yet */
+    };
+    struct proto_tfp_msg m;
+    uint8_t buf[PROTO_TFP_MAX_LEN];
+
+    (void)state;
+    assert_int_equal(proto_tfp_decode(2, wire, sizeof(wire), &m), PROTO_OK);
+    assert_int_equal(m.u.health.battery_mv, 3700);
+    assert_int_equal(m.u.health.tx_failures, 0);
+    assert_int_equal(m.u.health.learn, PROTO_TFP_LEARN_LEARNING);
+    assert_int_equal(m.u.health.learn_progress, 42);
+    assert_int_equal(m.u.health.learn_threshold, 0);
+    assert_int_equal(proto_tfp_encode(&m, buf, sizeof(buf)), (int)sizeof(wire));
+    assert_memory_equal(buf, wire, sizeof(wire));
+    /* Ready, with its threshold. */
+    m.u.health.learn = PROTO_TFP_LEARN_READY;
+    m.u.health.learn_progress = 100;
+    m.u.health.learn_threshold = 166;
+    assert_int_equal(proto_tfp_encode(&m, buf, sizeof(buf)), PROTO_TFP_HEALTH_LEARN_LEN);
+    assert_int_equal(buf[0], 2);
+    assert_int_equal(buf[16], 2);
+    assert_int_equal(buf[18], 166);
+    assert_int_equal(proto_tfp_encode(&m, buf, PROTO_TFP_HEALTH_LEARN_LEN - 1), PROTO_ENOSPC);
+    /* Not learning: the 16 bytes of version 1, which old gateways read. */
+    m.u.health.learn = PROTO_TFP_LEARN_NONE;
+    m.u.health.learn_progress = 0;
+    m.u.health.learn_threshold = 0;
+    assert_int_equal(proto_tfp_encode(&m, buf, sizeof(buf)), PROTO_TFP_HEALTH_LEN);
+    assert_int_equal(buf[0], 1);
+    assert_memory_equal(buf + 1, wire + 1, 15);
+    /* Values the message does not allow are refused. */
+    m.u.health.learn = 3;
+    assert_int_equal(proto_tfp_encode(&m, buf, sizeof(buf)), PROTO_ERANGE);
+    m.u.health.learn = PROTO_TFP_LEARN_LEARNING;
+    m.u.health.learn_progress = 101;
+    assert_int_equal(proto_tfp_encode(&m, buf, sizeof(buf)), PROTO_ERANGE);
+    assert_string_not_equal(proto_strerror(PROTO_ERANGE), "unknown error");
+}
+
 static void test_proto_tfp_decode_anomaly_fields(void **state)
 {
     const uint8_t wire[] = {
@@ -125,7 +180,14 @@ static const struct decode_error_case decode_errors[] = {
     {"health empty", 2, 0, {0}, PROTO_ETOOSHORT},
     {"health 15 bytes", 2, 15, {0x01}, PROTO_ETOOSHORT},
     {"health 17 bytes", 2, 17, {0x01}, PROTO_ETOOLONG},
-    {"health version 2", 2, 16, {0x02}, PROTO_EVERSION},
+    {"health version 2, 16 bytes", 2, 16, {0x02}, PROTO_ETOOSHORT},
+    {"health version 2, 18 bytes", 2, 18, {0x02}, PROTO_ETOOSHORT},
+    {"health version 2, 20 bytes", 2, 20, {0x02}, PROTO_ETOOLONG},
+    {"health version 1, 19 bytes", 2, 19, {0x01}, PROTO_ETOOLONG},
+    {"health version 3", 2, 19, {0x03}, PROTO_EVERSION},
+    {"health version 2, learn 3", 2, 19, {0x02, [16] = 3}, PROTO_ERANGE},
+    {"health version 2, learn 0 (version 1's)", 2, 19, {0x02}, PROTO_ERANGE},
+    {"health version 2, progress 101", 2, 19, {0x02, [16] = 1, [17] = 101}, PROTO_ERANGE},
     {"anomaly empty", 3, 0, {0}, PROTO_ETOOSHORT},
     {"anomaly 7 bytes", 3, 7, {0x01}, PROTO_ETOOSHORT},
     {"anomaly 9 bytes", 3, 9, {0x01}, PROTO_ETOOLONG},
@@ -237,6 +299,11 @@ static void random_msg(uint32_t *seed, struct proto_tfp_msg *m)
         m->u.health.inferences = (uint16_t)xorshift32(seed);
         m->u.health.detections = (uint16_t)xorshift32(seed);
         m->u.health.tx_failures = raw[1];
+        m->u.health.learn = (uint8_t)(xorshift32(seed) % 3u);
+        if (m->u.health.learn != PROTO_TFP_LEARN_NONE) {
+            m->u.health.learn_progress = (uint8_t)(xorshift32(seed) % 101u);
+            m->u.health.learn_threshold = raw[2];
+        }
     } else {
         m->u.anomaly.windows = raw[0];
         m->u.anomaly.anomalous = raw[1];
@@ -274,6 +341,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_proto_tfp_decode_detections_fields),
         cmocka_unit_test(test_proto_tfp_decode_health_fields),
+        cmocka_unit_test(test_proto_tfp_health_learning),
         cmocka_unit_test(test_proto_tfp_decode_anomaly_fields),
         cmocka_unit_test(test_proto_tfp_decode_errors),
         cmocka_unit_test(test_proto_tfp_decode_errors_are_distinct),

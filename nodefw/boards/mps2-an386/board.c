@@ -30,6 +30,10 @@ static uint64_t sensor_start_ms;
 static uint32_t sensor_taken;
 static uint8_t nv_record[HAL_NV_MAX];
 static size_t nv_len;
+/* The learned-state area (hal.h learn_read): RAM too, as the NV record (QEMU keeps neither
+ * across runs). */
+static uint8_t learn_record[HAL_LEARN_MAX];
+static size_t learn_len;
 static uint32_t rng_state = 0x9E3779B9u;
 
 void board_init(void)
@@ -177,6 +181,27 @@ static int nv_write(void *ctx, const uint8_t *buf, size_t len)
     return HAL_OK;
 }
 
+static int learn_read(void *ctx, uint8_t *buf, size_t cap)
+{
+    (void)ctx;
+    if (learn_len > cap) {
+        return HAL_ENOSPC;
+    }
+    memcpy(buf, learn_record, learn_len);
+    return (int)learn_len;
+}
+
+static int learn_write(void *ctx, const uint8_t *buf, size_t len)
+{
+    (void)ctx;
+    if (len > sizeof(learn_record)) {
+        return HAL_ENOSPC;
+    }
+    memcpy(learn_record, buf, len);
+    learn_len = len;
+    return HAL_OK;
+}
+
 /* xorshift32: QEMU has no TRNG; the node only needs CoAP tokens and jitter from it. */
 static uint32_t random_u32(void *ctx)
 {
@@ -202,11 +227,21 @@ static void log_line(void *ctx, const char *text)
 }
 
 static const struct hal_ops mps2_ops = {
-    now_ms,     sleep_ms, sensor_start, sensor_read, radio_send, dgram_send,
-    dgram_recv, nv_read,  nv_write,     random_u32,  battery_mv, NULL,
-    log_line,   NULL,     NULL,         NULL, /* no sensor_stop, wake line or energy accounts under
-                                                 QEMU */
-    NULL,                                     /* no radio_recv: no receive windows under QEMU yet */
+    .now_ms = now_ms,
+    .sleep_ms = sleep_ms,
+    .sensor_start = sensor_start,
+    .sensor_read = sensor_read,
+    .radio_send = radio_send,
+    .dgram_send = dgram_send,
+    .dgram_recv = dgram_recv,
+    .nv_read = nv_read,
+    .nv_write = nv_write,
+    .random_u32 = random_u32,
+    .battery_mv = battery_mv,
+    .log = log_line,
+    /* no sensor_stop, wake line or energy accounts under QEMU */
+    .learn_read = learn_read,
+    .learn_write = learn_write,
 };
 
 static const struct hal mps2_hal = {&mps2_ops, NULL};

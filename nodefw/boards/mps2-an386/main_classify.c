@@ -2,14 +2,16 @@
  * The QEMU image's program: classify the test signal baked in at build time and print one
  * line of integers per window over semihosting (the host twin, classify-host, prints the
  * same lines from the WAV copy of the signal), then time features and inference per window
- * with SysTick and print a "bench" line. Under `qemu-system-arm -icount shift=0` each
- * instruction takes 1 ns of virtual time, so at the 25 MHz SysTick clock one tick is 40
+ * with SysTick and print a "bench" line; the turbine image then runs the learning run
+ * (learn_run.h) and prints its lines and an "lbench" line. Under `qemu-system-arm -icount shift=0`
+ * each instruction takes 1 ns of virtual time, so at the 25 MHz SysTick clock one tick is 40
  * instructions and the bench line counts instructions, the same on every run.
  *
  * BOARD_PROFILE (enum dsp_profile) comes from the build: one image per profile.
  */
 #include "board.h"
 #include "classify_run.h"
+#include "learn_run.h"
 #include "semihost.h"
 #include "signal.h"
 
@@ -56,5 +58,18 @@ int main(void)
     print_field(" macs=", b.macs);
     print_field(" clock_hz=", board_clock_hz);
     semihost_puts("\n");
+    if (p == DSP_PROFILE_TURBINE) {
+        /* The turbine learns its machine first: the learning run, timed per phase. */
+        struct board_learn_bench lb;
+
+        if (board_learn_run(board_signal, board_signal_len, emit, board_ticks, &lb) < 0) {
+            return 1;
+        }
+        print_field("lbench learn_windows=", lb.learn_windows);
+        print_field(" learn_ticks=", lb.learn);
+        print_field(" judge_windows=", lb.judge_windows);
+        print_field(" judge_ticks=", lb.judge);
+        semihost_puts("\n");
+    }
     return 0;
 }

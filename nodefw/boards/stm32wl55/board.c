@@ -16,6 +16,7 @@
 #include "stm32wl55.h"
 #include "subghz.h"
 #include "lowpower.h"
+#include "learnstore.h"
 #include "nodefw/sx126x.h"
 
 #include <string.h>
@@ -523,6 +524,8 @@ static const struct hal_ops stm32wl55_ops = {
     .sensor_stop = sensor_stop,
     .wake_pending = NULL,
     .energy = energy,
+    .learn_read = learnstore_read,
+    .learn_write = learnstore_write,
 };
 
 static const struct hal stm32wl55_hal = {&stm32wl55_ops, NULL};

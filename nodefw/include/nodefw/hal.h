@@ -22,32 +22,6 @@
 #define HAL_MUST_CHECK __attribute__((warn_unused_result))
 #else
 #define HAL_MUST_CHECK
-static inline void hal_sensor_stop(const struct hal *h)
-{
-    if (h->ops->sensor_stop != NULL) {
-        h->ops->sensor_stop(h->ctx);
-    }
-}
-
-static inline bool hal_has_wake_line(const struct hal *h)
-{
-    return h->ops->wake_pending != NULL;
-}
-
-static inline bool hal_wake_pending(const struct hal *h)
-{
-    return h->ops->wake_pending != NULL && h->ops->wake_pending(h->ctx);
-}
-
-static inline HAL_MUST_CHECK int hal_energy(const struct hal *h, struct energy_acct *out)
-{
-    if (h->ops->energy == NULL) {
-        return HAL_ENOTSUP;
-    }
-    h->ops->energy(h->ctx, out);
-    return HAL_OK;
-}
-
 #endif
 
 /* Return codes of the HAL functions; all failures are negative. */
@@ -63,6 +37,11 @@ enum hal_err {
 
 /* Largest record nv_write() must hold; the firmware keeps its persistent state below it. */
 #define HAL_NV_MAX 64u
+
+/* Largest record learn_write() must hold: a learning node's learned state (learn.h), a
+ * second area beside the frame-counter record because it is 40 times larger and written at
+ * other times. */
+#define HAL_LEARN_MAX 2048u
 
 /* Largest datagram the firmware sends or expects (a CoAP message carrying one frame). */
 #define HAL_DGRAM_MAX 320u
@@ -201,13 +180,21 @@ struct hal_ops {
 
     /*
      * radio_recv() - the Class A receive windows of the last radio_send(): RX1 and RX2
-     * (proto/SPEC.md section 1.5), polled. Last in the table, so positional tables only
-     * gain a NULL. @buf: out, @cap bytes. Does not block for long.
+     * (proto/SPEC.md section 1.5), polled. @buf: out, @cap bytes. Does not block for long.
      * Return: the length of a downlink heard in a window; 0 while a window may still bring
      * one; HAL_ETIMEDOUT once both closed empty; HAL_EIO. NULL in the table (a board without
      * a receiver yet) reads as HAL_ENOTSUP: the node then never waits for a downlink.
      */
     int (*radio_recv)(void *ctx, uint8_t *buf, size_t cap);
+
+    /*
+     * learn_read(), learn_write() - the second persistent record: what a node that learns
+     * its machine has learned (learn.h), up to HAL_LEARN_MAX bytes; the same contract as
+     * nv_read() and nv_write() (0 when blank, atomic replacement). Written at most about 20
+     * times per learning period. NULL allowed: the node then learns again after each boot.
+     */
+    int (*learn_read)(void *ctx, uint8_t *buf, size_t cap);
+    int (*learn_write)(void *ctx, const uint8_t *buf, size_t len);
 };
 
 /* One board instance: its function table and its context. Caller-owned, usually static. */
@@ -314,6 +301,17 @@ static inline HAL_MUST_CHECK int hal_energy(const struct hal *h, struct energy_a
     }
     h->ops->energy(h->ctx, out);
     return HAL_OK;
+}
+
+static inline HAL_MUST_CHECK int hal_learn_read(const struct hal *h, uint8_t *buf, size_t cap)
+{
+    return h->ops->learn_read != NULL ? h->ops->learn_read(h->ctx, buf, cap) : HAL_ENOTSUP;
+}
+
+static inline HAL_MUST_CHECK int hal_learn_write(const struct hal *h, const uint8_t *buf,
+                                                 size_t len)
+{
+    return h->ops->learn_write != NULL ? h->ops->learn_write(h->ctx, buf, len) : HAL_ENOTSUP;
 }
 
 #endif

@@ -45,14 +45,15 @@
 #define NODE_LEARN_NEW_DIST (4 * 256)
 /* Threshold: this quantile of the phase-3 scores (parts per million) plus the margin. */
 #define NODE_LEARN_QUANTILE_PPM 999000u
-#define NODE_LEARN_MARGIN       24
+#define NODE_LEARN_MARGIN       12
 /* Fewest windows a learning period may have (4 per phase at least). */
 #define NODE_LEARN_MIN_WINDOWS 16u
-/* Serialised size: node_learn_save() needs this much room. */
+/* Largest serialised state (phase 3 with every prototype in use): node_learn_save() may need
+ * this much room. A record holds only what its phase needs, so it fits in a node's sample
+ * block (2,048 bytes), where node.c serialises it instead of keeping a buffer of its own. */
 #define NODE_LEARN_STATE_BYTES                                                                     \
-    (24u + NODE_LEARN_DIMS * 4u + NODE_LEARN_PROTOS * (4u + NODE_LEARN_DIMS * 4u) +                \
-     NODE_LEARN_DIMS * 16u + 4u)
-#define NODE_LEARN_VERSION 1u
+    (24u + NODE_LEARN_DIMS * 4u + NODE_LEARN_PROTOS * (4u + NODE_LEARN_DIMS * 4u) + 512u + 4u)
+#define NODE_LEARN_VERSION 2u
 
 enum node_learn_err {
     NODE_LEARN_EINVAL = -1,   /* NULL, bad length, too short a learning period */
@@ -130,7 +131,8 @@ int node_learn_step(struct node_learn *l, struct node_classify *cls, const int16
 /* node_learn_progress() - 0..100 % of the learning period done (100 when READY). */
 uint8_t node_learn_progress(const struct node_learn *l);
 
-/* node_learn_save() - serialise into @buf. Return: bytes written, NODE_LEARN_ENOSPC/EINVAL. */
+/* node_learn_save() - serialise into @buf (at most NODE_LEARN_STATE_BYTES; less before phase 3
+ * or with fewer prototypes). Return: bytes written, NODE_LEARN_ENOSPC/EINVAL. */
 int node_learn_save(const struct node_learn *l, uint8_t *buf, size_t cap);
 
 /* node_learn_load() - restore a saved state; on error @l is unchanged.

@@ -16,8 +16,11 @@
 #define PROTO_TFP_RECORD_LEN  6u
 #define PROTO_TFP_DET_MAX_LEN (1u + PROTO_TFP_MAX_RECORDS * PROTO_TFP_RECORD_LEN) /* 49 */
 #define PROTO_TFP_HEALTH_LEN  16u
-#define PROTO_TFP_ANOMALY_LEN 8u
-#define PROTO_TFP_MAX_LEN     PROTO_TFP_DET_MAX_LEN
+/* Health version 2: version 1's fields, then a learning node's state (3 bytes). */
+#define PROTO_TFP_HEALTH_LEARN_VERSION 2u
+#define PROTO_TFP_HEALTH_LEARN_LEN     19u
+#define PROTO_TFP_ANOMALY_LEN          8u
+#define PROTO_TFP_MAX_LEN              PROTO_TFP_DET_MAX_LEN
 
 /* FPort of each message kind. */
 enum proto_tfp_port {
@@ -47,15 +50,25 @@ struct proto_tfp_detection {
     uint8_t level_db;   /* dB above the noise floor, saturating at 255 */
 };
 
+/* A node's learning of its machine (health version 2). Values go on the wire. */
+enum proto_tfp_learn {
+    PROTO_TFP_LEARN_NONE = 0,     /* the node does not learn (sent as version 1) */
+    PROTO_TFP_LEARN_LEARNING = 1, /* learning: it flags nothing yet; progress 0..100 % */
+    PROTO_TFP_LEARN_READY = 2,    /* learned: judging, with threshold */
+};
+
 struct proto_tfp_health {
     uint16_t battery_mv;
     int8_t temp_c;
     uint32_t uptime_s;
     uint16_t model_id;
     uint8_t model_ver;
-    uint16_t inferences; /* since the previous health message, saturating */
-    uint16_t detections; /* since the previous health message, saturating */
-    uint8_t tx_failures; /* since the previous health message, saturating */
+    uint16_t inferences;     /* since the previous health message, saturating */
+    uint16_t detections;     /* since the previous health message, saturating */
+    uint8_t tx_failures;     /* since the previous health message, saturating */
+    uint8_t learn;           /* enum proto_tfp_learn; not NONE: encoded as version 2 */
+    uint8_t learn_progress;  /* 0..100 % of the learning period (100 when ready) */
+    uint8_t learn_threshold; /* READY: the learned score threshold, 0..255; else 0 */
 };
 
 struct proto_tfp_anomaly {
@@ -91,8 +104,9 @@ PROTO_MUST_CHECK int proto_tfp_encode(const struct proto_tfp_msg *msg, uint8_t *
  * proto_tfp_decode() - parse the decrypted FRMPayload of @port.
  * @out: out, filled on success (no pointers into @buf).
  * Return: PROTO_OK, or the first fault found: PROTO_EPORT (unknown FPort), PROTO_ETOOSHORT,
- * PROTO_ETOOLONG (longer than any message of that port), PROTO_EVERSION, PROTO_ECOUNT
- * (record count 0 or above 8), PROTO_ETRAILING (bytes after the announced records).
+ * PROTO_ETOOLONG (longer than any message of that port, or than its version's), PROTO_EVERSION,
+ * PROTO_ECOUNT (record count 0 or above 8), PROTO_ETRAILING (bytes after the announced
+ * records), PROTO_ERANGE (health version 2: learning state not 1 or 2, progress over 100).
  */
 PROTO_MUST_CHECK int proto_tfp_decode(uint8_t port, const uint8_t *buf, size_t len,
                                       struct proto_tfp_msg *out);
