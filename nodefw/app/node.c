@@ -63,6 +63,9 @@ int node_init(struct node *n, const struct node_config *cfg, const struct hal *h
         return NODE_EFCNT;
     }
     node_dl_init(&n->dl, n->cfg.devaddr, n->cfg.nwkskey, n->cfg.appskey, &n->fcnt);
+    n->dl.sensing_ok = node__sensing_runnable;
+    n->dl.sensing_ok_arg = n;
+    node__sensing_stored(n);
     if (hal_sensor_start(hal, n->rate_hz) != HAL_OK) {
         return NODE_ESENSOR;
     }

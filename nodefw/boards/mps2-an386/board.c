@@ -207,6 +207,7 @@ static const struct hal_ops mps2_ops = {
     log_line,   NULL,     NULL,         NULL, /* no sensor_stop, wake line or energy accounts under
                                                  QEMU */
     NULL,                                     /* no radio_recv: no receive windows under QEMU yet */
+    NULL,                                     /* no wake line to configure */
 };
 
 static const struct hal mps2_hal = {&mps2_ops, NULL};

@@ -22,32 +22,6 @@
 #define HAL_MUST_CHECK __attribute__((warn_unused_result))
 #else
 #define HAL_MUST_CHECK
-static inline void hal_sensor_stop(const struct hal *h)
-{
-    if (h->ops->sensor_stop != NULL) {
-        h->ops->sensor_stop(h->ctx);
-    }
-}
-
-static inline bool hal_has_wake_line(const struct hal *h)
-{
-    return h->ops->wake_pending != NULL;
-}
-
-static inline bool hal_wake_pending(const struct hal *h)
-{
-    return h->ops->wake_pending != NULL && h->ops->wake_pending(h->ctx);
-}
-
-static inline HAL_MUST_CHECK int hal_energy(const struct hal *h, struct energy_acct *out)
-{
-    if (h->ops->energy == NULL) {
-        return HAL_ENOTSUP;
-    }
-    h->ops->energy(h->ctx, out);
-    return HAL_OK;
-}
-
 #endif
 
 /* Return codes of the HAL functions; all failures are negative. */
@@ -61,8 +35,9 @@ enum hal_err {
     HAL_ENOTSUP = -6,   /* the board has no such device (e.g. no IP stack: no datagrams) */
 };
 
-/* Largest record nv_write() must hold; the firmware keeps its persistent state below it. */
-#define HAL_NV_MAX 64u
+/* Largest record nv_write() must hold; the firmware keeps its persistent state below it
+ * (the counter's 10 bytes and the settings' 66, downlink.h). */
+#define HAL_NV_MAX 80u
 
 /* Largest datagram the firmware sends or expects (a CoAP message carrying one frame). */
 #define HAL_DGRAM_MAX 320u
@@ -208,6 +183,14 @@ struct hal_ops {
      * a receiver yet) reads as HAL_ENOTSUP: the node then never waits for a downlink.
      */
     int (*radio_recv)(void *ctx, uint8_t *buf, size_t cap);
+
+    /*
+     * wake_config() - set the wake line's comparator as a commanded sensing schedule asks
+     * (sensing.h): @level_q15 the level (full scale 32767; 0: the board's own), @margin_db
+     * above the tracked background when > 0 (0: a fixed level). The provisioned schedule is
+     * the board's main file's to set at boot. NULL: the board's line is fixed.
+     */
+    void (*wake_config)(void *ctx, uint16_t level_q15, uint8_t margin_db);
 };
 
 /* One board instance: its function table and its context. Caller-owned, usually static. */
@@ -305,6 +288,13 @@ static inline bool hal_has_wake_line(const struct hal *h)
 static inline bool hal_wake_pending(const struct hal *h)
 {
     return h->ops->wake_pending != NULL && h->ops->wake_pending(h->ctx);
+}
+
+static inline void hal_wake_config(const struct hal *h, uint16_t level_q15, uint8_t margin_db)
+{
+    if (h->ops->wake_config != NULL) {
+        h->ops->wake_config(h->ctx, level_q15, margin_db);
+    }
 }
 
 static inline HAL_MUST_CHECK int hal_energy(const struct hal *h, struct energy_acct *out)
