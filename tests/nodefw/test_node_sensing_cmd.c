@@ -63,8 +63,7 @@ static void run_until(struct fake_hal *f, uint64_t until_ms)
     }
 }
 
-static struct proto_cmd sensing(uint16_t seq, uint8_t mode, uint32_t listen_ms,
-                                uint32_t every_ms)
+static struct proto_cmd sensing(uint16_t seq, uint8_t mode, uint32_t listen_ms, uint32_t every_ms)
 {
     struct proto_cmd c;
 
@@ -135,9 +134,9 @@ static uint8_t deliver_cmd(struct fake_hal *f, uint32_t fcnt, const struct proto
 static void stored(const struct fake_hal *f, struct node_settings *s)
 {
     assert_true(f->nv_len > (int)FCNT_RECORD_LEN);
-    assert_int_equal(node_settings_decode(f->nv + FCNT_RECORD_LEN,
-                                          (size_t)f->nv_len - FCNT_RECORD_LEN, s),
-                     NODE_DL_OK);
+    assert_int_equal(
+        node_settings_decode(f->nv + FCNT_RECORD_LEN, (size_t)f->nv_len - FCNT_RECORD_LEN, s),
+        NODE_DL_OK);
 }
 
 static void test_sensing_command_applied_and_persisted(void **state)
