@@ -64,6 +64,13 @@ static void cmd_usage(FILE *out)
         "  learn-restart                        forget the learnt baseline, learn again\n"
         "  health-now                           send a health message now\n"
         "  reboot                               restart after confirming\n"
+        "  sensing mode=continuous              listen all the time\n"
+        "  sensing listen_s=S every_s=P         listen S seconds of every P (0.001..86400)\n"
+        "  sensing listen_s=S wake_level=0..1 [margin_db=0..60]\n"
+        "                                       off until the wake-on-sound line fires at\n"
+        "                                       that share of full scale (0: the board's\n"
+        "                                       own), margin_db over the background; then\n"
+        "                                       listen S seconds\n"
         "  --ttl SECONDS  expire the command if not confirmed within this time (default 86400)\n"
         "\n"
         "Exit status: 0 queued; 1 failure (no such node, no database); 2 usage error.\n",
@@ -118,6 +125,84 @@ static int parse_conf(const char *s, uint8_t *out)
     return 0;
 }
 
+/* A number of seconds (decimals allowed) as whole milliseconds, 1 ms .. a day. */
+static int parse_ms(const char *s, uint32_t *out)
+{
+    char *end = NULL;
+    double v;
+
+    errno = 0;
+    v = strtod(s, &end);
+    if (errno != 0 || end == s || *end != '\0' || !(v >= 0.001 && v <= 86400.0)) {
+        return -EINVAL;
+    }
+    *out = (uint32_t)(v * 1000.0 + 0.5);
+    return 0;
+}
+
+/* The sensing command's keys; bits of @seen: 1 mode, 2 listen_s, 4 every_s, 8 wake_level,
+ * 16 margin_db. Return: 0, -EINVAL, -ENOENT (no such key). */
+static int sensing_kv(struct proto_cmd *c, const char *key, size_t klen, const char *v,
+                      unsigned *seen)
+{
+    uint32_t n = 0;
+    int rc = -ENOENT;
+
+#define KEY_IS(k) (klen == strlen(k) && strncmp(key, k, klen) == 0)
+    if (KEY_IS("mode")) {
+        static const char *const modes[] = {"continuous", "duty", "wake"};
+
+        rc = -EINVAL;
+        for (uint8_t m = 0; m < 3u; m++) {
+            if (strcmp(v, modes[m]) == 0) {
+                c->u.sensing.mode = m;
+                rc = 0;
+            }
+        }
+        *seen |= 1u;
+    } else if (KEY_IS("listen_s")) {
+        rc = parse_ms(v, &c->u.sensing.listen_ms);
+        *seen |= 2u;
+    } else if (KEY_IS("every_s")) {
+        rc = parse_ms(v, &c->u.sensing.every_ms);
+        *seen |= 4u;
+    } else if (KEY_IS("wake_level")) {
+        uint8_t unused;
+
+        rc = parse_conf(v, &unused); /* the same 0..1 check */
+        c->u.sensing.wake_level_q15 = rc == 0 ? (uint16_t)(strtod(v, NULL) * 32767.0) : 0;
+        *seen |= 8u;
+    } else if (KEY_IS("margin_db")) {
+        rc = parse_u32(v, 0, PROTO_CMD_WAKE_MARGIN_MAX_DB, &n);
+        c->u.sensing.margin_db = (uint8_t)n;
+        *seen |= 16u;
+    }
+#undef KEY_IS
+    return rc;
+}
+
+/* The mode the sensing keys given (@seen) mean; PROTO_ERANGE when they fit none. */
+static int sensing_mode(struct proto_cmd *c, unsigned seen)
+{
+    unsigned keys = seen & ~1u;
+
+    if ((seen & 1u) == 0u) {
+        c->u.sensing.mode = (seen & 4u) != 0u    ? PROTO_CMD_SENSE_DUTY
+                            : (seen & 24u) != 0u ? PROTO_CMD_SENSE_WAKE
+                                                 : 0xFFu; /* nothing said */
+    }
+    switch (c->u.sensing.mode) {
+    case PROTO_CMD_SENSE_CONTINUOUS:
+        return keys == 0u ? 0 : PROTO_ERANGE;
+    case PROTO_CMD_SENSE_DUTY:
+        return keys == 6u ? 0 : PROTO_ERANGE;
+    case PROTO_CMD_SENSE_WAKE:
+        return (keys & 2u) != 0u && (keys & 4u) == 0u ? 0 : PROTO_ERANGE;
+    default:
+        return PROTO_ERANGE;
+    }
+}
+
 /* One KEY=VALUE of command @c; @db for class names. Return: 0 or CLI_EXIT_USAGE (said why). */
 static int apply_kv(const struct cli_db *db, struct proto_cmd *c, const char *kv, unsigned *seen)
 {
@@ -155,6 +240,8 @@ static int apply_kv(const struct cli_db *db, struct proto_cmd *c, const char *kv
         rc = parse_u32(v, 0, PROTO_CMD_MAX_DR, &n);
         c->u.duty.dr = (uint8_t)n;
         *seen |= 2u;
+    } else if (c->op == PROTO_CMD_SENSING) {
+        rc = sensing_kv(c, kv, klen, v, seen);
     }
 #undef KEY_IS
     if (rc == -ENOENT) {
@@ -192,7 +279,7 @@ static int parse_command(const struct cli_db *db, int argc, char **argv, struct 
     if (c->op == 0) {
         cli_errf(cmd_verb,
                  "unknown command '%s' (interval, health-interval, threshold, duty, "
-                 "learn-restart, health-now, reboot)",
+                 "learn-restart, health-now, reboot, sensing)",
                  argv[0]);
         return cli_usage_error(cmd_verb);
     }
@@ -200,6 +287,18 @@ static int parse_command(const struct cli_db *db, int argc, char **argv, struct 
         if (apply_kv(db, c, argv[i], &seen) != 0) {
             return cli_usage_error(cmd_verb);
         }
+    }
+    if (c->op == PROTO_CMD_SENSING) {
+        if (sensing_mode(c, seen) != 0) {
+            cli_errf(cmd_verb, "sensing: want mode=continuous, listen_s=S every_s=P, or "
+                               "listen_s=S wake_level=X [margin_db=D] (see --help)");
+            return cli_usage_error(cmd_verb);
+        }
+        if (proto_cmd_encode(c, (uint8_t[PROTO_CMD_MAX_LEN]){0}, PROTO_CMD_MAX_LEN) < 0) {
+            cli_errf(cmd_verb, "sensing: listen_s is longer than every_s");
+            return cli_usage_error(cmd_verb);
+        }
+        return 0;
     }
     if (seen != keys_needed(c->op)) {
         cli_errf(cmd_verb, "%s: missing a key (see --help)", argv[0]);

@@ -24,7 +24,8 @@ const char energy_cmd_help[] =
     "figure (host/lib/currents.c; nodefw/ENERGY.md explains the model).\n"
     "  --profile P            elephant, whale or turbine\n"
     "  --battery NAME         only this battery: cr2032, 2xaa, d\n"
-    "  --sf N                 spreading factor of the uplinks, 7..12 (default 9)\n"
+    "  --sf N                 spreading factor of the uplinks, 7..12 (default 9); all: a\n"
+    "                         row per SF7..SF12 (a JSON object each with --json)\n"
     "  --scenario FILE        assumptions: [budget] and [profile.NAME] keys (config/budget/)\n"
     "  --firmware F           as-built (before the low-power board) or tuned (default)\n"
     "  --listen-s S, --every-s S\n"
@@ -81,6 +82,10 @@ static int parse(int argc, char **argv, struct budget_opts *o)
             }
             break;
         case 'F':
+            if (strcmp(optarg, "all") == 0) {
+                o->sf = -1; /* every SF, a row each */
+                break;
+            }
             bad |= hostutil_num("sf", optarg, 7, 12, &o->sf);
             break;
         case 's':
@@ -260,6 +265,57 @@ static void print_table(const struct currents_board *b, const struct budget_in *
     }
 }
 
+/* --sf all: the same assumptions at SF7..SF12, a row (or JSON object) each, so the cost of
+ * a slower data rate (ADR moves a node between them) is read off at once. */
+static int print_by_sf(const struct currents_board *b, struct budget_in *in, const char *only,
+                       bool json)
+{
+    const struct currents_battery *bat;
+    struct budget_out r;
+    char err[300];
+    size_t n;
+
+    bat = currents_batteries(&n);
+    if (!json) {
+        printf("budget by spreading factor: board %s, profile %s, firmware %s, health every %g "
+               "s (other assumptions: `budget --sf N`)\n",
+               b->name, dsp_profile_name((enum dsp_profile)in->profile),
+               in->tuned ? "tuned" : "as-built", in->health_s);
+        printf("  SF  radio uA  total uA");
+        for (size_t i = 0; i < n; i++) {
+            if (only == NULL || strcmp(only, bat[i].name) == 0) {
+                printf("  %12s", bat[i].name);
+            }
+        }
+        printf("\n");
+    }
+    for (int sf = 7; sf <= 12; sf++) {
+        in->sf = sf;
+        if (budget_compute(b, in, &r, err, sizeof(err)) != 0) {
+            fprintf(stderr, "tinyfleet-node budget: %s\n", err);
+            return 2;
+        }
+        if (json) {
+            print_json(in, &r, only);
+            continue;
+        }
+        printf("  %2d  %8.1f  %8.1f", sf, r.radio_ua, r.total_ua);
+        for (size_t i = 0; i < n; i++) {
+            if (only == NULL || strcmp(only, bat[i].name) == 0) {
+                double days = budget_life_days(bat[i].mah, r.total_ua);
+
+                if (days >= 730) {
+                    printf("  %6.1f years", days / 365.25);
+                } else {
+                    printf("  %7.0f days", days);
+                }
+            }
+        }
+        printf("\n");
+    }
+    return 0;
+}
+
 int energy_cmd_budget(int argc, char **argv)
 {
     struct budget_opts o = {-1, NULL, NULL, -1, 0, 0, 0, -1, 0, false};
@@ -275,6 +331,10 @@ int energy_cmd_budget(int argc, char **argv)
     rc = assumptions(&o, &in);
     if (rc != 0) {
         return rc;
+    }
+    if (o.sf < 0) {
+        rc = print_by_sf(b, &in, o.battery, o.json);
+        return rc != 0 ? rc : (fflush(stdout) == 0 && !ferror(stdout) ? 0 : 1);
     }
     if (budget_compute(b, &in, &r, err, sizeof(err)) != 0) {
         fprintf(stderr, "tinyfleet-node budget: %s\n", err);

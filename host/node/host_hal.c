@@ -395,6 +395,8 @@ static const struct hal_ops host_ops_wake = {
     .sensor_stop = host_power_sensor_stop,
     .energy = host_power_energy,
     .wake_pending = host_power_wake_pending,
+    .radio_recv = host_rx_recv,
+    .wake_config = host_power_wake_config,
 };
 
 void host_node_set_wake(struct host_node *hn, double level)

@@ -128,6 +128,8 @@ void host_node_set_wake(struct host_node *hn, double level);
 void host_node_set_wake_margin(struct host_node *hn, double margin_db);
 
 /* Power (host_power.c), called by host_hal.c: */
+/* The HAL's wake_config: a commanded level (0: keep the line's) and margin (0: fixed). */
+void host_power_wake_config(void *ctx, uint16_t level_q15, uint8_t margin_db);
 void host_power_init(struct host_node *hn);
 /* The sensor switched on (or off), at the clock's now. */
 void host_power_sensor(struct host_node *hn, bool on);

@@ -115,6 +115,20 @@ bool host_power_wake_pending(void *ctx)
     return fired;
 }
 
+void host_power_wake_config(void *ctx, uint16_t level_q15, uint8_t margin_db)
+{
+    struct host_node *hn = node_of(ctx);
+
+    if (level_q15 > 0u) {
+        hn->wake_level = level_q15 / 32767.0;
+    }
+    hn->wake_margin_db = margin_db;
+    if (hn->sensor_started) {
+        /* The comparator starts afresh, as a board's does when its threshold is rewritten. */
+        wakecmp_init(&hn->wake, hn->rate_hz, hn->wake_level, hn->wake_margin_db);
+    }
+}
+
 /* The account as of now: the core ran for the windows charged; the rest of the time it
  * idled, in LPSleep while the sensor sampled and in Stop2 while it was off. */
 void host_power_energy(void *ctx, struct energy_acct *out)

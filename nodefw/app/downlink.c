@@ -11,11 +11,16 @@
 #include "proto/crc32.h"
 #include "proto/frame.h"
 
-/* The settings record: 'S', version 1, interval u32, health u32, flags, duty u16, dr,
- * min_conf[32], last FCntDown u32, CRC-32 of the bytes before it (all LE): 54 bytes, what
- * the storage holds behind the counter's record (FCNT_TAIL_MAX). */
-#define SET_LEN      54u
-#define SET_CRC_AT   50u
+/* The settings record: 'S', version 2, interval u32, health u32, flags, duty u16, dr,
+ * min_conf[32], last FCntDown u32, sensing mode + 1, listen_ms u32, every_ms u32, wake level
+ * u16, wake margin, CRC-32 of the bytes before it (all LE): 66 bytes, within what the storage
+ * holds behind the counter's record (FCNT_TAIL_MAX). Version 1 ended at the last FCntDown
+ * (CRC at 50, 54 bytes); it is read as "no commanded schedule". */
+#define SET_LEN      66u
+#define SET_CRC_AT   62u
+#define SET_V1_LEN   54u
+#define SET_V1_CRC   50u
+#define SET_SENSE_AT 50u
 #define FLAG_NEVER   0x01u
 #define FLAG_HAS_FCD 0x02u
 
@@ -38,7 +43,7 @@ int node_settings_encode(const struct node_settings *s, uint8_t *buf, size_t cap
         return NODE_DL_EMALFORMED;
     }
     buf[0] = 'S';
-    buf[1] = 1;
+    buf[1] = 2;
     put32(&buf[2], s->interval_s);
     put32(&buf[6], s->health_interval_s);
     buf[10] =
@@ -48,17 +53,33 @@ int node_settings_encode(const struct node_settings *s, uint8_t *buf, size_t cap
     buf[13] = s->dr;
     memcpy(&buf[14], s->min_conf, NODE_DL_CLASSES);
     put32(&buf[46], s->last_fcnt_down);
+    buf[SET_SENSE_AT] = s->sense_mode;
+    put32(&buf[SET_SENSE_AT + 1u], s->listen_ms);
+    put32(&buf[SET_SENSE_AT + 5u], s->every_ms);
+    buf[SET_SENSE_AT + 9u] = (uint8_t)s->wake_level_q15;
+    buf[SET_SENSE_AT + 10u] = (uint8_t)(s->wake_level_q15 >> 8);
+    buf[SET_SENSE_AT + 11u] = s->wake_margin_db;
     put32(&buf[SET_CRC_AT], proto_crc32(0, buf, SET_CRC_AT));
     return (int)SET_LEN;
 }
 
 int node_settings_decode(const uint8_t *buf, size_t len, struct node_settings *out)
 {
-    if (len != SET_LEN || buf[0] != 'S' || buf[1] != 1u ||
-        get32(&buf[SET_CRC_AT]) != proto_crc32(0, buf, SET_CRC_AT)) {
+    bool v1 = len == SET_V1_LEN && buf[1] == 1u;
+    size_t crc_at = v1 ? SET_V1_CRC : SET_CRC_AT;
+
+    if (!(v1 || (len == SET_LEN && buf[1] == 2u)) || buf[0] != 'S' ||
+        get32(&buf[crc_at]) != proto_crc32(0, buf, crc_at)) {
         return NODE_DL_EMALFORMED;
     }
     memset(out, 0, sizeof(*out));
+    if (!v1) {
+        out->sense_mode = buf[SET_SENSE_AT];
+        out->listen_ms = get32(&buf[SET_SENSE_AT + 1u]);
+        out->every_ms = get32(&buf[SET_SENSE_AT + 5u]);
+        out->wake_level_q15 = (uint16_t)(buf[SET_SENSE_AT + 9u] | (buf[SET_SENSE_AT + 10u] << 8));
+        out->wake_margin_db = buf[SET_SENSE_AT + 11u];
+    }
     out->interval_s = get32(&buf[2]);
     out->health_interval_s = get32(&buf[6]);
     out->health_never = (buf[10] & FLAG_NEVER) != 0u;
@@ -68,6 +89,24 @@ int node_settings_decode(const uint8_t *buf, size_t len, struct node_settings *o
     memcpy(out->min_conf, &buf[14], NODE_DL_CLASSES);
     out->last_fcnt_down = get32(&buf[46]);
     return NODE_DL_OK;
+}
+
+bool node_settings_sensing(const struct node_settings *s, uint32_t devaddr,
+                           struct sensing_config *out)
+{
+    memset(out, 0, sizeof(*out));
+    if (s->sense_mode == 0u) {
+        return false;
+    }
+    out->mode = (uint8_t)(s->sense_mode - 1u);
+    out->listen_ms = s->listen_ms;
+    out->every_ms = s->every_ms;
+    out->wake_level_q15 = s->wake_level_q15;
+    out->wake_margin_db = s->wake_margin_db;
+    if (out->mode == (uint8_t)SENSING_DUTY) {
+        out->phase_ms = sensing_phase_ms(devaddr, s->every_ms);
+    }
+    return true;
 }
 
 void node_dl_init(struct node_dl *d, uint32_t devaddr, const uint8_t nwkskey[PROTO_AES_KEY],
@@ -102,10 +141,38 @@ static int fcnt_down_of(const struct node_settings *s, const struct proto_frame 
     return NODE_DL_OK;
 }
 
+/* The sensing command into @s (unless @repeated: it is there), if the node can run it; a
+ * repeated command is checked again so that it gets the same answer. Return: PROTO_OK or
+ * PROTO_ERANGE. */
+static int apply_sensing(struct node_dl *d, struct node_settings *s, const struct proto_cmd *c,
+                         bool repeated)
+{
+    struct node_settings t = *s;
+    struct sensing_config sc;
+
+    /* The modes are numbered alike in the command and in the firmware (test_node_commands.c). */
+    t.sense_mode = (uint8_t)(c->u.sensing.mode + 1u);
+    t.listen_ms = c->u.sensing.listen_ms;
+    t.every_ms = c->u.sensing.every_ms;
+    t.wake_level_q15 = c->u.sensing.wake_level_q15;
+    t.wake_margin_db = c->u.sensing.margin_db;
+    if (!node_settings_sensing(&t, d->devaddr, &sc) || !sensing_config_ok(&sc) ||
+        (d->sensing_ok != NULL && !d->sensing_ok(d->sensing_ok_arg, &sc))) {
+        return PROTO_ERANGE;
+    }
+    if (!repeated) {
+        *s = t;
+        d->actions |= NODE_DL_DO_SENSING;
+    }
+    return PROTO_OK;
+}
+
 /* @c into the settings copy @s. Return: true when something persistent changed. */
 static bool apply(struct node_dl *d, struct node_settings *s, const struct proto_cmd *c)
 {
     switch (c->op) {
+    case PROTO_CMD_SENSING:
+        return true; /* apply_sensing() did it */
     case PROTO_CMD_INTERVAL:
         s->interval_s = c->u.seconds;
         return true;
@@ -126,7 +193,7 @@ static bool apply(struct node_dl *d, struct node_settings *s, const struct proto
     case PROTO_CMD_HEALTH_NOW:
         d->actions |= NODE_DL_DO_HEALTH;
         return false;
-    default: /* PROTO_CMD_REBOOT: decoded ops are 1..7 */
+    default: /* PROTO_CMD_REBOOT: decoded ops are 1..8 */
         d->actions |= NODE_DL_DO_REBOOT;
         return false;
     }
@@ -163,8 +230,11 @@ static int on_command(struct node_dl *d, const uint8_t *p, size_t n, uint32_t fc
     if (d->answer_count >= PROTO_CMD_ANSWER_MAX) {
         return NODE_DL_EFULL;
     }
-    status = proto_cmd_status_of(rc);
     repeated = d->settings.has_seq && d->settings.last_seq == c.seq;
+    if (rc == PROTO_OK && c.op == PROTO_CMD_SENSING) {
+        rc = apply_sensing(d, &s, &c, repeated); /* the node's own checks, beyond the codec's */
+    }
+    status = proto_cmd_status_of(rc);
     if (rc == PROTO_OK && !repeated && apply(d, &s, &c)) {
         d->actions |= NODE_DL_DO_SETTING;
     }
@@ -172,7 +242,7 @@ static int on_command(struct node_dl *d, const uint8_t *p, size_t n, uint32_t fc
     s.last_seq = c.seq;
     if (commit(d, &s, fcnt_down) != NODE_DL_OK) {
         d->actions &= (uint8_t) ~(NODE_DL_DO_LEARN | NODE_DL_DO_HEALTH | NODE_DL_DO_REBOOT |
-                                  NODE_DL_DO_SETTING);
+                                  NODE_DL_DO_SETTING | NODE_DL_DO_SENSING);
         return NODE_DL_EIO;
     }
     if (repeated) {

@@ -147,6 +147,9 @@ int node_init(struct node *n, const struct node_config *cfg, const struct hal *h
         return NODE_EFCNT;
     }
     node_dl_init(&n->dl, n->cfg.devaddr, n->cfg.nwkskey, n->cfg.appskey, &n->fcnt);
+    n->dl.sensing_ok = node__sensing_runnable;
+    n->dl.sensing_ok_arg = n;
+    node__sensing_stored(n);
     if (learns(n)) {
         learn_boot(n);
     }

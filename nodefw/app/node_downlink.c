@@ -43,6 +43,45 @@ void node__apply_settings(struct node *n, uint64_t now_ms)
     }
 }
 
+bool node__sensing_runnable(void *arg, const struct sensing_config *c)
+{
+    const struct node *n = arg;
+
+    return c->mode != (uint8_t)SENSING_WAKE || hal_has_wake_line(n->hal);
+}
+
+void node__sensing_stored(struct node *n)
+{
+    struct sensing_config c;
+
+    /* A stored schedule the board cannot run now (another board, a damaged record that
+     * passed its CRC) leaves the provisioned one: the node keeps listening somehow. */
+    if (node_settings_sensing(&n->dl.settings, n->cfg.devaddr, &c) && sensing_config_ok(&c) &&
+        node__sensing_runnable(n, &c)) {
+        n->cfg.sense = c;
+        if (c.mode == (uint8_t)SENSING_WAKE) {
+            hal_wake_config(n->hal, c.wake_level_q15, c.wake_margin_db);
+        }
+    }
+}
+
+/* The commanded schedule, now; the health interval stays (its next message comes one
+ * interval from now, as after any settings change). */
+static void apply_sensing(struct node *n)
+{
+    struct sensing_config c;
+
+    if (!node_settings_sensing(&n->dl.settings, n->cfg.devaddr, &c)) {
+        return;
+    }
+    if (c.mode == (uint8_t)SENSING_WAKE) {
+        hal_wake_config(n->hal, c.wake_level_q15, c.wake_margin_db);
+    }
+    if (node_set_sensing(n, &c, n->agg.cfg.health_period_ms) != 0) {
+        return; /* not reached: downlink.c checked it as node_set_sensing() does */
+    }
+}
+
 bool node__passes_threshold(const struct node *n, uint8_t class_id, uint8_t conf)
 {
     return class_id >= NODE_DL_CLASSES || conf >= n->dl.settings.min_conf[class_id];
@@ -61,6 +100,9 @@ bool node__downlink_poll(struct node *n, uint64_t now_ms)
     }
     if ((n->dl.actions & NODE_DL_DO_SETTING) != 0u) {
         node__apply_settings(n, now_ms);
+    }
+    if ((n->dl.actions & NODE_DL_DO_SENSING) != 0u) {
+        apply_sensing(n);
     }
     if ((n->dl.actions & NODE_DL_DO_HEALTH) != 0u) {
         n->agg.next_health_ms = now_ms; /* aggregator_peek() makes it due now */

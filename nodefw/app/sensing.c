@@ -11,13 +11,13 @@ bool sensing_config_ok(const struct sensing_config *c)
     switch (c->mode) {
     case SENSING_CONTINUOUS:
         return c->listen_ms == 0u && c->every_ms == 0u && c->phase_ms == 0u &&
-               c->wake_level_q15 == 0u;
+               c->wake_level_q15 == 0u && c->wake_margin_db == 0u;
     case SENSING_DUTY:
         return c->listen_ms > 0u && c->listen_ms <= c->every_ms && c->phase_ms < c->every_ms &&
-               c->wake_level_q15 == 0u;
+               c->wake_level_q15 == 0u && c->wake_margin_db == 0u;
     case SENSING_WAKE:
         return c->listen_ms > 0u && c->every_ms == 0u && c->phase_ms == 0u &&
-               c->wake_level_q15 <= 32767u;
+               c->wake_level_q15 <= 32767u && c->wake_margin_db <= SENSING_MARGIN_MAX_DB;
     default:
         return false;
     }

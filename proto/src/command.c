@@ -8,8 +8,8 @@
 #include <string.h>
 
 static const char *const op_names[PROTO_CMD_OP_MAX + 1u] = {
-    NULL,   "interval",      "health-interval", "threshold",
-    "duty", "learn-restart", "health-now",      "reboot",
+    NULL,         "interval", "health-interval", "threshold", "duty", "learn-restart",
+    "health-now", "reboot",   "sensing",
 };
 
 static const char *const status_names[PROTO_CMD_STATUS_MAX + 1u] = {
@@ -20,7 +20,12 @@ static const char *const status_names[PROTO_CMD_STATUS_MAX + 1u] = {
 };
 
 /* Argument bytes of each op, indexed by op. */
-static const uint8_t arg_len[PROTO_CMD_OP_MAX + 1u] = {0, 4, 4, 2, 3, 0, 0, 0};
+static const uint8_t arg_len[PROTO_CMD_OP_MAX + 1u] = {0, 4, 4, 2, 3, 0, 0, 0, 12};
+
+static uint16_t load_le16(const uint8_t *p)
+{
+    return (uint16_t)(p[0] | p[1] << 8);
+}
 
 static uint32_t load_le32(const uint8_t *p)
 {
@@ -38,6 +43,28 @@ static void store_le32(uint8_t *p, uint32_t v)
 static bool op_known(uint8_t op)
 {
     return op >= 1u && op <= PROTO_CMD_OP_MAX;
+}
+
+/* A sensing schedule the node can run: the fields a mode does not use are 0, so one
+ * schedule has one encoding. */
+static bool sensing_ok(const struct proto_cmd *c)
+{
+    uint32_t listen = c->u.sensing.listen_ms;
+    uint32_t every = c->u.sensing.every_ms;
+    bool no_wake = c->u.sensing.wake_level_q15 == 0u && c->u.sensing.margin_db == 0u;
+
+    switch (c->u.sensing.mode) {
+    case PROTO_CMD_SENSE_CONTINUOUS:
+        return listen == 0u && every == 0u && no_wake;
+    case PROTO_CMD_SENSE_DUTY:
+        return listen >= 1u && listen <= every && every <= PROTO_CMD_SENSING_MAX_MS && no_wake;
+    case PROTO_CMD_SENSE_WAKE:
+        return listen >= 1u && listen <= PROTO_CMD_SENSING_MAX_MS && every == 0u &&
+               c->u.sensing.wake_level_q15 <= PROTO_CMD_WAKE_LEVEL_MAX &&
+               c->u.sensing.margin_db <= PROTO_CMD_WAKE_MARGIN_MAX_DB;
+    default:
+        return false;
+    }
 }
 
 /* The range rules of section 9.1, shared by the encoder and the decoder. */
@@ -60,6 +87,8 @@ static int check_args(const struct proto_cmd *c)
                        c->u.duty.dr <= PROTO_CMD_MAX_DR
                    ? PROTO_OK
                    : PROTO_ERANGE;
+    case PROTO_CMD_SENSING:
+        return sensing_ok(c) ? PROTO_OK : PROTO_ERANGE;
     default:
         return PROTO_OK; /* no argument */
     }
@@ -101,6 +130,14 @@ int proto_cmd_encode(const struct proto_cmd *cmd, uint8_t *buf, size_t cap)
         buf[4] = (uint8_t)cmd->u.duty.permille;
         buf[5] = (uint8_t)(cmd->u.duty.permille >> 8);
         buf[6] = cmd->u.duty.dr;
+        break;
+    case PROTO_CMD_SENSING:
+        buf[4] = cmd->u.sensing.mode;
+        store_le32(buf + 5, cmd->u.sensing.listen_ms);
+        store_le32(buf + 9, cmd->u.sensing.every_ms);
+        buf[13] = (uint8_t)cmd->u.sensing.wake_level_q15;
+        buf[14] = (uint8_t)(cmd->u.sensing.wake_level_q15 >> 8);
+        buf[15] = cmd->u.sensing.margin_db;
         break;
     default:
         break;
@@ -146,6 +183,13 @@ int proto_cmd_decode(const uint8_t *buf, size_t len, struct proto_cmd *out)
     case PROTO_CMD_DUTY:
         out->u.duty.permille = (uint16_t)(a[0] | a[1] << 8);
         out->u.duty.dr = a[2];
+        break;
+    case PROTO_CMD_SENSING:
+        out->u.sensing.mode = a[0];
+        out->u.sensing.listen_ms = load_le32(a + 1);
+        out->u.sensing.every_ms = load_le32(a + 5);
+        out->u.sensing.wake_level_q15 = load_le16(a + 9);
+        out->u.sensing.margin_db = a[11];
         break;
     default:
         break;

@@ -22,7 +22,7 @@ static void test_decode_refusals(void **state)
 {
     static const uint8_t hdr_short[] = {1, 7, 0};
     static const uint8_t bad_version[] = {2, 7, 0, 6};
-    static const uint8_t unknown_op[] = {1, 9, 0, 8};
+    static const uint8_t unknown_op[] = {1, 9, 0, 9};
     static const uint8_t op_zero[] = {1, 9, 0, 0};
     static const uint8_t interval_short[] = {1, 10, 0, 1, 0x84, 0x03, 0x00};
     static const uint8_t interval_low[] = {1, 11, 0, 1, 59, 0, 0, 0};
@@ -93,8 +93,103 @@ static void test_range_edges(void **state)
     c.u.duty.dr = PROTO_CMD_MAX_DR;
     assert_int_equal(proto_cmd_encode(&c, buf, sizeof(buf)), 7);
     assert_int_equal(proto_cmd_encode(&c, buf, 6), PROTO_ENOSPC);
-    c.op = 8;
+    c.op = 9;
     assert_int_equal(proto_cmd_encode(&c, buf, sizeof(buf)), PROTO_ECMD);
+}
+
+/* sensing, op 8: the three modes' bytes (SPEC.md 9.1's example among them) and back. */
+static void test_sensing_encode_decode(void **state)
+{
+    /* listen 6 s of every 60 s, seq 0x0201 */
+    static const uint8_t duty[] = {1, 1,    2,    8,    1,    0x70, 0x17, 0,
+                                   0, 0x60, 0xEA, 0x00, 0x00, 0,    0,    0};
+    /* woken by sound: listen 10 s, level 1638 (0.05 of full scale), 15 dB over the floor */
+    static const uint8_t wake[] = {1, 3, 0, 8, 2, 0x10, 0x27, 0, 0, 0, 0, 0, 0, 0x66, 0x06, 15};
+    static const uint8_t cont[] = {1, 4, 0, 8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
+    struct proto_cmd c;
+    struct proto_cmd back;
+    uint8_t buf[PROTO_CMD_MAX_LEN];
+
+    (void)state;
+    memset(&c, 0, sizeof(c));
+    c.seq = 0x0201;
+    c.op = PROTO_CMD_SENSING;
+    c.u.sensing.mode = PROTO_CMD_SENSE_DUTY;
+    c.u.sensing.listen_ms = 6000;
+    c.u.sensing.every_ms = 60000;
+    assert_int_equal(proto_cmd_encode(&c, buf, sizeof(buf)), 16);
+    assert_memory_equal(buf, duty, sizeof(duty));
+    assert_int_equal(proto_cmd_decode(duty, sizeof(duty), &back), PROTO_OK);
+    assert_memory_equal(&back, &c, sizeof(c));
+    assert_int_equal(proto_cmd_encode(&c, buf, 15), PROTO_ENOSPC);
+
+    assert_int_equal(proto_cmd_decode(wake, sizeof(wake), &back), PROTO_OK);
+    assert_int_equal(back.u.sensing.mode, PROTO_CMD_SENSE_WAKE);
+    assert_int_equal(back.u.sensing.listen_ms, 10000);
+    assert_int_equal(back.u.sensing.wake_level_q15, 1638);
+    assert_int_equal(back.u.sensing.margin_db, 15);
+    assert_int_equal(proto_cmd_encode(&back, buf, sizeof(buf)), 16);
+    assert_memory_equal(buf, wake, sizeof(wake));
+    assert_int_equal(proto_cmd_decode(cont, sizeof(cont), &back), PROTO_OK);
+    assert_int_equal(back.u.sensing.mode, PROTO_CMD_SENSE_CONTINUOUS);
+}
+
+/* Every way a sensing schedule can be wrong is refused whole, with its reason. */
+static void test_sensing_refusals(void **state)
+{
+    static const uint8_t good[] = {1, 5, 0, 8, 1, 0x70, 0x17, 0, 0, 0x60, 0xEA, 0, 0, 0, 0, 0};
+    uint8_t b[sizeof(good) + 1];
+    struct proto_cmd c;
+    struct proto_cmd e;
+    uint8_t buf[PROTO_CMD_MAX_LEN];
+
+    (void)state;
+    memcpy(b, good, sizeof(good));
+    assert_int_equal(proto_cmd_decode(b, sizeof(good) - 1, &c), PROTO_ETOOSHORT);
+    assert_int_equal(c.seq, 5);
+    assert_int_equal(c.u.sensing.listen_ms, 0); /* nothing taken from a short command */
+    b[sizeof(good)] = 0;
+    assert_int_equal(proto_cmd_decode(b, sizeof(good) + 1, &c), PROTO_ETRAILING);
+    b[4] = 3; /* no such mode */
+    assert_int_equal(proto_cmd_decode(b, sizeof(good), &c), PROTO_ERANGE);
+    b[4] = 0; /* continuous with a listening time */
+    assert_int_equal(proto_cmd_decode(b, sizeof(good), &c), PROTO_ERANGE);
+    b[4] = 2; /* woken by sound with a period */
+    assert_int_equal(proto_cmd_decode(b, sizeof(good), &c), PROTO_ERANGE);
+    memcpy(b, good, sizeof(good));
+    b[15] = 1; /* a duty cycle with a wake margin */
+    assert_int_equal(proto_cmd_decode(b, sizeof(good), &c), PROTO_ERANGE);
+    memcpy(b, good, sizeof(good));
+    b[13] = 1; /* a duty cycle with a wake level */
+    assert_int_equal(proto_cmd_decode(b, sizeof(good), &c), PROTO_ERANGE);
+
+    memset(&e, 0, sizeof(e));
+    e.op = PROTO_CMD_SENSING;
+    e.u.sensing.mode = PROTO_CMD_SENSE_DUTY;
+    e.u.sensing.listen_ms = 60001; /* longer than its period */
+    e.u.sensing.every_ms = 60000;
+    assert_int_equal(proto_cmd_encode(&e, buf, sizeof(buf)), PROTO_ERANGE);
+    e.u.sensing.listen_ms = 0;
+    assert_int_equal(proto_cmd_encode(&e, buf, sizeof(buf)), PROTO_ERANGE);
+    e.u.sensing.listen_ms = PROTO_CMD_SENSING_MAX_MS;
+    e.u.sensing.every_ms = PROTO_CMD_SENSING_MAX_MS;
+    assert_int_equal(proto_cmd_encode(&e, buf, sizeof(buf)), 16);
+    e.u.sensing.every_ms = PROTO_CMD_SENSING_MAX_MS + 1u;
+    assert_int_equal(proto_cmd_encode(&e, buf, sizeof(buf)), PROTO_ERANGE);
+    memset(&e.u, 0, sizeof(e.u));
+    e.u.sensing.mode = PROTO_CMD_SENSE_WAKE;
+    e.u.sensing.listen_ms = 1;
+    e.u.sensing.wake_level_q15 = PROTO_CMD_WAKE_LEVEL_MAX;
+    e.u.sensing.margin_db = PROTO_CMD_WAKE_MARGIN_MAX_DB;
+    assert_int_equal(proto_cmd_encode(&e, buf, sizeof(buf)), 16);
+    e.u.sensing.margin_db = PROTO_CMD_WAKE_MARGIN_MAX_DB + 1u;
+    assert_int_equal(proto_cmd_encode(&e, buf, sizeof(buf)), PROTO_ERANGE);
+    e.u.sensing.margin_db = 0;
+    e.u.sensing.wake_level_q15 = PROTO_CMD_WAKE_LEVEL_MAX + 1u;
+    assert_int_equal(proto_cmd_encode(&e, buf, sizeof(buf)), PROTO_ERANGE);
+    e.u.sensing.wake_level_q15 = 0;
+    e.u.sensing.listen_ms = PROTO_CMD_SENSING_MAX_MS + 1u;
+    assert_int_equal(proto_cmd_encode(&e, buf, sizeof(buf)), PROTO_ERANGE);
 }
 
 static void test_answers(void **state)
@@ -145,7 +240,9 @@ static void test_names(void **state)
     (void)state;
     assert_string_equal(proto_cmd_name(PROTO_CMD_HEALTH_NOW), "health-now");
     assert_null(proto_cmd_name(0));
-    assert_null(proto_cmd_name(8));
+    assert_null(proto_cmd_name(9));
+    assert_string_equal(proto_cmd_name(PROTO_CMD_SENSING), "sensing");
+    assert_int_equal(proto_cmd_op_of("sensing"), PROTO_CMD_SENSING);
     assert_int_equal(proto_cmd_op_of("learn-restart"), PROTO_CMD_LEARN_RESTART);
     assert_int_equal(proto_cmd_op_of("learn"), 0);
     assert_int_equal(proto_cmd_op_of("reboots"), 0);
@@ -159,6 +256,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_decode_refusals),
         cmocka_unit_test(test_range_edges),
+        cmocka_unit_test(test_sensing_encode_decode),
+        cmocka_unit_test(test_sensing_refusals),
         cmocka_unit_test(test_answers),
         cmocka_unit_test(test_names),
     };

@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "nodefw/fcnt.h"
+#include "nodefw/sensing.h"
 #include "proto/aes.h"
 #include "proto/command.h"
 
@@ -32,6 +33,13 @@ struct node_settings {
     uint32_t last_fcnt_down;           /* the last FCntDown accepted */
     bool has_seq;                      /* a command was seen */
     uint16_t last_seq;                 /* its sequence number */
+    /* The sensing command's schedule (proto_cmd's sensing fields); sense_mode 0: the
+     * provisioned one, else enum sensing_mode + 1. */
+    uint8_t sense_mode;
+    uint8_t wake_margin_db;
+    uint16_t wake_level_q15;
+    uint32_t listen_ms;
+    uint32_t every_ms;
 };
 
 enum node_dl_err {
@@ -64,6 +72,15 @@ struct node_dl_stats {
 #define NODE_DL_DO_LEARN   0x02u /* forget the learnt baseline */
 #define NODE_DL_DO_REBOOT  0x04u /* restart once the answer went out */
 #define NODE_DL_DO_SETTING 0x08u /* settings changed: re-read them */
+#define NODE_DL_DO_SENSING 0x10u /* the sensing schedule changed: restart it */
+
+/*
+ * node_dl_sensing_check - set by the node (node.c): whether the board can run a commanded
+ * sensing schedule @c that sensing_config_ok() accepted (woken by sound: it needs a wake
+ * line). NULL: every such schedule. A schedule refused by either is answered
+ * refused-bad-value and changes nothing.
+ */
+typedef bool (*node_dl_sensing_check)(void *arg, const struct sensing_config *c);
 
 struct node_dl {
     uint32_t devaddr;
@@ -75,6 +92,8 @@ struct node_dl {
     uint8_t answer_count;
     uint8_t actions; /* NODE_DL_DO_* */
     bool ack;        /* the last accepted downlink carried ACK */
+    node_dl_sensing_check sensing_ok;
+    void *sensing_ok_arg;
     struct node_dl_stats stats;
 };
 
@@ -84,6 +103,14 @@ struct node_dl {
  */
 void node_dl_init(struct node_dl *d, uint32_t devaddr, const uint8_t nwkskey[PROTO_AES_KEY],
                   const uint8_t appskey[PROTO_AES_KEY], struct fcnt *f);
+
+/*
+ * node_settings_sensing() - the commanded schedule of @s as a sensing_config for DevAddr
+ * @devaddr (a duty cycle's phase is sensing_phase_ms(), as provisioning gives it).
+ * Return: false when @s holds none (the provisioned schedule stays).
+ */
+bool node_settings_sensing(const struct node_settings *s, uint32_t devaddr,
+                           struct sensing_config *out);
 
 /*
  * node_dl_receive() - one downlink PHYPayload, from the radio's receive window or a CoAP
@@ -101,7 +128,8 @@ int node_dl_answers(const struct node_dl *d, uint8_t *buf, size_t cap);
 void node_dl_answered(struct node_dl *d);
 
 /* node_settings_encode() / node_settings_decode() - the settings record (SPEC section 9.4):
- * 'T' 'S' version 1, fields, CRC-16. Return: its length / NODE_DL_OK or NODE_DL_EMALFORMED. */
+ * 'S', version 2 (66 bytes; version 1's 54 are still read, without a sensing schedule),
+ * fields, CRC-32. Return: its length / NODE_DL_OK or NODE_DL_EMALFORMED. */
 int node_settings_encode(const struct node_settings *s, uint8_t *buf, size_t cap);
 int node_settings_decode(const uint8_t *buf, size_t len, struct node_settings *out);
 

@@ -35,8 +35,9 @@ enum hal_err {
     HAL_ENOTSUP = -6,   /* the board has no such device (e.g. no IP stack: no datagrams) */
 };
 
-/* Largest record nv_write() must hold; the firmware keeps its persistent state below it. */
-#define HAL_NV_MAX 64u
+/* Largest record nv_write() must hold; the firmware keeps its persistent state below it
+ * (the counter's 10 bytes and the settings' 66, downlink.h). */
+#define HAL_NV_MAX 80u
 
 /* Largest record learn_write() must hold: a learning node's learned state (learn.h), a
  * second area beside the frame-counter record because it is 40 times larger and written at
@@ -195,6 +196,14 @@ struct hal_ops {
      */
     int (*learn_read)(void *ctx, uint8_t *buf, size_t cap);
     int (*learn_write)(void *ctx, const uint8_t *buf, size_t len);
+
+    /*
+     * wake_config() - set the wake line's comparator as a commanded sensing schedule asks
+     * (sensing.h): @level_q15 the level (full scale 32767; 0: the board's own), @margin_db
+     * above the tracked background when > 0 (0: a fixed level). The provisioned schedule is
+     * the board's main file's to set at boot. NULL: the board's line is fixed.
+     */
+    void (*wake_config)(void *ctx, uint16_t level_q15, uint8_t margin_db);
 };
 
 /* One board instance: its function table and its context. Caller-owned, usually static. */
@@ -292,6 +301,13 @@ static inline bool hal_has_wake_line(const struct hal *h)
 static inline bool hal_wake_pending(const struct hal *h)
 {
     return h->ops->wake_pending != NULL && h->ops->wake_pending(h->ctx);
+}
+
+static inline void hal_wake_config(const struct hal *h, uint16_t level_q15, uint8_t margin_db)
+{
+    if (h->ops->wake_config != NULL) {
+        h->ops->wake_config(h->ctx, level_q15, margin_db);
+    }
 }
 
 static inline HAL_MUST_CHECK int hal_energy(const struct hal *h, struct energy_acct *out)

@@ -14,6 +14,14 @@
  * and the bearer's data rate, as of @now_ms. */
 void node__apply_settings(struct node *n, uint64_t now_ms);
 
+/* node__sensing_runnable() - the node_dl_sensing_check of a node (@arg): a wake schedule
+ * needs the board's wake line. */
+bool node__sensing_runnable(void *arg, const struct sensing_config *c);
+
+/* node__sensing_stored() - at node_init(), before the schedule starts: a commanded schedule
+ * in the stored settings replaces the provisioned one (and reaches the board's wake line). */
+void node__sensing_stored(struct node *n);
+
 /* node__passes_threshold() - whether a detection of @class_id at @conf counts under the
  * per-class threshold a command set (none: it counts). */
 bool node__passes_threshold(const struct node *n, uint8_t class_id, uint8_t conf);

@@ -35,6 +35,9 @@
  * which confirms or ends the episode, plus one step of slack. */
 #define SENSING_HOLD_STEPS 2u
 
+/* The highest wake margin a schedule may ask for (as the sensing command allows). */
+#define SENSING_MARGIN_MAX_DB 60u
+
 enum sensing_mode {
     SENSING_CONTINUOUS = 0, /* always listening */
     SENSING_DUTY = 1,       /* listen_ms of every every_ms */
@@ -46,6 +49,8 @@ struct sensing_config {
     uint8_t mode;            /* enum sensing_mode */
     uint16_t wake_level_q15; /* SENSING_WAKE: the wake threshold (full scale 32767) the
                               * board sets its comparator to; 0: the board's own */
+    uint8_t wake_margin_db;  /* SENSING_WAKE: > 0, the comparator adapts to the background
+                              * and fires this many dB over it (host/lib/wakecmp.h); 0 fixed */
     uint32_t listen_ms;      /* listening time per period or per wake-up, ms */
     uint32_t every_ms;       /* SENSING_DUTY: period, ms (>= listen_ms) */
     uint32_t phase_ms;       /* SENSING_DUTY: the first period starts this long after
@@ -65,7 +70,8 @@ struct sensing {
 
 /* sensing_config_ok() - @c is usable: a known mode; continuous: the other fields 0;
  * SENSING_DUTY: 0 < listen_ms <= every_ms, phase_ms < every_ms, no wake level;
- * SENSING_WAKE: listen_ms > 0, wake_level_q15 <= 32767, every_ms and phase_ms 0. */
+ * SENSING_WAKE: listen_ms > 0, wake_level_q15 <= 32767, wake_margin_db <= SENSING_MARGIN_MAX_DB,
+ * every_ms and phase_ms 0. Only SENSING_WAKE has a wake margin. */
 bool sensing_config_ok(const struct sensing_config *c);
 
 /* sensing_phase_ms() - a phase in [0, @every_ms) spread evenly over DevAddrs (a

@@ -17,8 +17,8 @@
 #define PROTO_CMD_PORT        10u /* downlink: one command */
 #define PROTO_CMD_ANSWER_PORT 11u /* uplink: answers to commands */
 #define PROTO_CMD_VERSION     1u
-#define PROTO_CMD_HDR_LEN     4u /* version, seq (2), op */
-#define PROTO_CMD_MAX_LEN     (PROTO_CMD_HDR_LEN + 4u)
+#define PROTO_CMD_HDR_LEN     4u                        /* version, seq (2), op */
+#define PROTO_CMD_MAX_LEN     (PROTO_CMD_HDR_LEN + 12u) /* sensing's arguments */
 
 #define PROTO_CMD_ANSWER_MAX     8u /* answers in one uplink */
 #define PROTO_CMD_ANSWER_REC_LEN 4u /* seq (2), op, status */
@@ -31,6 +31,11 @@
 #define PROTO_CMD_MAX_CLASS             31u   /* class ids fit the 5 bits the gateway allows */
 #define PROTO_CMD_DUTY_MAX_PERMILLE     1000u /* of the sub-band's legal duty cycle */
 #define PROTO_CMD_MAX_DR                5u    /* EU868 DR0 (SF12) .. DR5 (SF7), 125 kHz */
+/* sensing: the bounds the provisioning record has (a period of at most a day), a wake level
+ * in Q15 full scale and an adaptive wake line at most 60 dB over the background. */
+#define PROTO_CMD_SENSING_MAX_MS     86400000u
+#define PROTO_CMD_WAKE_LEVEL_MAX     32767u
+#define PROTO_CMD_WAKE_MARGIN_MAX_DB 60u
 
 enum proto_cmd_op {
     PROTO_CMD_INTERVAL = 1,        /* u32 seconds between periodic reports */
@@ -40,8 +45,16 @@ enum proto_cmd_op {
     PROTO_CMD_LEARN_RESTART = 5,   /* no argument: forget the learnt baseline */
     PROTO_CMD_HEALTH_NOW = 6,      /* no argument: send a health message now */
     PROTO_CMD_REBOOT = 7,          /* no argument: restart after confirming */
+    PROTO_CMD_SENSING = 8,         /* the sensing schedule: mode, listen, every, wake line */
 };
-#define PROTO_CMD_OP_MAX 7u
+#define PROTO_CMD_OP_MAX 8u
+
+/* The sensing command's modes, numbered as the provisioning record's sensing byte. */
+enum proto_cmd_sensing_mode {
+    PROTO_CMD_SENSE_CONTINUOUS = 0, /* always listening: every other field 0 */
+    PROTO_CMD_SENSE_DUTY = 1,       /* listen_ms at the start of every every_ms */
+    PROTO_CMD_SENSE_WAKE = 2,       /* off until the wake-on-sound line, then listen_ms */
+};
 
 /* The node's answer to one command. */
 enum proto_cmd_status {
@@ -65,6 +78,13 @@ struct proto_cmd {
             uint16_t permille; /* 1..1000 */
             uint8_t dr;        /* 0..PROTO_CMD_MAX_DR */
         } duty;
+        struct {
+            uint8_t mode;            /* enum proto_cmd_sensing_mode */
+            uint8_t margin_db;       /* WAKE: adaptive line, dB over the background; 0 fixed */
+            uint16_t wake_level_q15; /* WAKE: the line's level, 0: the board's own */
+            uint32_t listen_ms;      /* DUTY, WAKE: 1..PROTO_CMD_SENSING_MAX_MS */
+            uint32_t every_ms;       /* DUTY: listen_ms..PROTO_CMD_SENSING_MAX_MS */
+        } sensing;
     } u;
 };
 
@@ -120,7 +140,8 @@ PROTO_MUST_CHECK int proto_cmd_answer_decode(const uint8_t *buf, size_t len,
 
 /*
  * proto_cmd_name() - the operator's name of an op ("interval", "health-interval",
- * "threshold", "duty", "learn-restart", "health-now", "reboot"). Return: NULL if unknown.
+ * "threshold", "duty", "learn-restart", "health-now", "reboot", "sensing"). Return: NULL if
+ * unknown.
  * proto_cmd_op_of() - the reverse; Return: the op or 0 if the name is unknown.
  * proto_cmd_status_name() - "applied", "refused-unknown", "refused-bad-value",
  * "refused-bad-length"; Return: NULL if unknown.
