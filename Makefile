@@ -153,7 +153,7 @@ include nodefw/boards/boards.mk
 .PHONY: all deps demo install deb flash soak test unit unit-asan integration mutants headers tidy \
         mcu-check energy-eval \
         fuzz fuzz-smoke fuzz-corpus size-proto models models-check turbine-eval \
-        bench bench-proto bench-coap bench-ingest bench-alert bench-nodefw bench-web vectors fmt \
+        bench bench-proto bench-coap bench-ingest bench-alert bench-site bench-nodefw bench-web vectors fmt \
         fmt-check clean help
 
 all: $(PROGRAMS) $(BOARD_TEST_SET)
@@ -166,7 +166,7 @@ help:
 	@echo "make deb        the Debian package build/tinyfleet_<version>_<arch>.deb"
 	@echo "make flash IMAGE=DIR/nodefw.bin  program a provisioned STM32WL55 node (openocd, ST-LINK)"
 	@echo "make fuzz       run each fuzz target for 60 s"
-	@echo "make bench      run the benchmarks (proto, CoAP, forwarder, alerts, node firmware, page)"
+	@echo "make bench      run the benchmarks (proto, CoAP, forwarder, alerts, site, node firmware, page)"
 	@echo "make models     retrain the three models (headers, REPORT.md, plot)"
 	@echo "make turbine-eval  the turbine's on-device learning on unseen machines (nodefw/model)"
 	@echo "make size-proto Cortex-M4 size of proto/ (node side and gateway side)"
@@ -320,7 +320,7 @@ turbine-eval: $(B)/tinyfleet-turbine-eval
 
 # --- benchmarks ----------------------------------------------------------------------------
 BENCH_CC = $(CC) -O2 -g $(CFLAGS_tests)
-bench: bench-proto bench-coap bench-ingest bench-alert bench-nodefw bench-web
+bench: bench-proto bench-coap bench-ingest bench-alert bench-site bench-nodefw bench-web
 
 bench-ingest: $(B)/bench/bench_lora $(B)/tinyfleetd $(B)/tinyfleet
 	@sh tools/bench-ingest.sh $(B)
@@ -329,6 +329,8 @@ bench-web: $(B)/bench/bench_lora $(B)/tinyfleetd $(B)/tinyfleet $(B)/tinyfleet-w
 	@sh tools/bench-web.sh $(B)
 bench-alert: $(B)/bench/bench_alert $(B)/tinyfleetd $(B)/tinyfleet
 	@sh tools/bench-alert.sh $(B)
+bench-site: $(B)/bench/bench_site $(B)/tinyfleetd $(B)/tinyfleet
+	@sh tools/bench-site.sh $(B)
 bench-coap: $(B)/bench/bench_coap $(B)/tinyfleetd
 	@sh tools/bench-coap.sh $(B)
 bench-proto: $(B)/bench/bench_proto
@@ -340,6 +342,9 @@ $(B)/bench/bench_lora: tests/bench/bench_lora.c $(B)/libhost.a $(B)/libproto.a
 	@mkdir -p $(@D)
 	$(Q)$(BENCH_CC) -o $@ $^
 $(B)/bench/bench_alert: tests/bench/bench_alert.c $(B)/libhost.a $(B)/libproto.a
+	@mkdir -p $(@D)
+	$(Q)$(BENCH_CC) -o $@ $^ -lmosquitto -lpthread
+$(B)/bench/bench_site: tests/bench/bench_site.c $(B)/libhost.a $(B)/libproto.a
 	@mkdir -p $(@D)
 	$(Q)$(BENCH_CC) -o $@ $^ -lmosquitto -lpthread
 $(B)/bench/bench_coap: tests/bench/bench_coap.c $(B)/libdaemon.a $(B)/libproto.a

@@ -241,6 +241,7 @@ static void on_synced(struct site *st)
     }
     for (i = 0; i < st->n_states; i++) {
         if (st->states[i].json != NULL && site_retained_parse(st->states[i].json, &r[n]) == 0) {
+            r[n].active = r[n].active && !st->states[i].cleared;
             n++;
         }
     }

@@ -20,6 +20,10 @@ int site_retained_parse(const char *json, struct site_retained *out)
     const cJSON *id = cJSON_GetObjectItemCaseSensitive(o, "id");
     const cJSON *seq = cJSON_GetObjectItemCaseSensitive(o, "seq");
     const cJSON *gw = cJSON_GetObjectItemCaseSensitive(o, "gateway");
+    const cJSON *zone = cJSON_GetObjectItemCaseSensitive(o, "zone");
+    const cJSON *cls = cJSON_GetObjectItemCaseSensitive(o, "class");
+    const cJSON *state = cJSON_GetObjectItemCaseSensitive(o, "state");
+    const cJSON *key = cJSON_GetObjectItemCaseSensitive(o, "key");
     int rc = -EINVAL;
 
     if (cJSON_IsNumber(id) && cJSON_IsNumber(seq) && cJSON_IsString(gw) && seq->valuedouble >= 0 &&
@@ -27,6 +31,16 @@ int site_retained_parse(const char *json, struct site_retained *out)
         out->id = (int64_t)id->valuedouble;
         out->seq = (uint32_t)seq->valuedouble;
         (void)snprintf(out->gateway, sizeof(out->gateway), "%s", gw->valuestring);
+        /* a state without zone, class, key or state is never taken for an active alert */
+        (void)snprintf(out->zone, sizeof(out->zone), "%s",
+                       cJSON_IsString(zone) ? zone->valuestring : "");
+        (void)snprintf(out->class_name, sizeof(out->class_name), "%s",
+                       cJSON_IsString(cls) ? cls->valuestring : "");
+        (void)snprintf(out->key, sizeof(out->key), "%s",
+                       cJSON_IsString(key) ? key->valuestring : "");
+        out->active = cJSON_IsString(state) && out->zone[0] != '\0' && out->key[0] != '\0' &&
+                      fusion_state_parse(state->valuestring) >= 0 &&
+                      fusion_state_parse(state->valuestring) != FUSION_CLEARED;
         rc = 0;
     }
     cJSON_Delete(o);
@@ -55,23 +69,39 @@ static bool alert_topic(const char *prefix, const char *topic)
            (strncmp(topic + n, "/alert/", 7) == 0 || strncmp(topic + n, "/state/alert/", 13) == 0);
 }
 
-/* Why row @a of ours is superseded, or NULL. */
-static const char *superseded(const struct scan *sc, const struct fusion_alert *a,
-                              const struct site_retained **by)
+const char *site_sync_superseded(const char *me, const struct site_retained *r, unsigned n,
+                                 const struct fusion_alert *a, site_sync_elsewhere_fn elsewhere,
+                                 void *arg, const struct site_retained **by)
 {
+    const struct site_retained *merge = NULL;
+    bool published = false;
     unsigned i;
 
-    for (i = 0; i < sc->n; i++) {
-        if (sc->r[i].id != a->id || strcmp(sc->r[i].gateway, sc->me) == 0) {
+    for (i = 0; i < n; i++) {
+        if (r[i].id != a->id) {
+            if (merge == NULL && r[i].active && strcmp(r[i].gateway, me) != 0 &&
+                strcmp(r[i].zone, a->zone) == 0 && strcmp(r[i].class_name, a->class_name) == 0 &&
+                strcmp(r[i].key, a->key) == 0) {
+                merge = &r[i];
+            }
             continue;
         }
-        *by = &sc->r[i];
-        if (sc->r[i].seq >= a->seq) {
+        published = true;
+        if (strcmp(r[i].gateway, me) == 0) {
+            continue;
+        }
+        *by = &r[i];
+        if (r[i].seq >= a->seq) {
             return "published that seq already";
         }
-        if (sc->elsewhere(sc->arg, a->zone)) {
+        if (elsewhere(arg, a->zone)) {
             return "continues it and holds the zone";
         }
+    }
+    if (!published && merge != NULL && elsewhere(arg, a->zone)) {
+        /* the owner's active alert is the herd's: ours, never sent, is merged into it */
+        *by = merge;
+        return "holds the zone, merged into its active alert";
     }
     return NULL;
 }
@@ -95,7 +125,9 @@ static int on_row(const struct store_outbox_msg *m, void *arg)
         sc->err = -ENOMEM;
         return 1;
     }
-    why = alert_json_parse(json, a) == 0 ? superseded(sc, a, &by) : NULL;
+    why = alert_json_parse(json, a) == 0
+              ? site_sync_superseded(sc->me, sc->r, sc->n, a, sc->elsewhere, sc->arg, &by)
+              : NULL;
     if (why != NULL) {
         if (sc->n_ids == sc->cap_ids) {
             size_t cap = sc->cap_ids != 0 ? sc->cap_ids * 2 : 16;
@@ -111,8 +143,9 @@ static int on_row(const struct store_outbox_msg *m, void *arg)
             sc->cap_ids = cap;
         }
         sc->ids[sc->n_ids++] = m->id;
-        log_notice("site: alert %" PRId64 " seq %" PRIu32 " (%s) not sent: %s %s (seq %" PRIu32 ")",
-                   a->id, a->seq, m->topic, by->gateway, why, by->seq);
+        log_notice("site: alert %" PRId64 " seq %" PRIu32 " (%s) not sent: %s %s (alert %" PRId64
+                   " seq %" PRIu32 ")",
+                   a->id, a->seq, m->topic, by->gateway, why, by->id, by->seq);
     }
     free(json);
     free(a);
