@@ -101,6 +101,8 @@ struct config_coap {
 struct config_lora {
     char listen[80];          /* "host:port"; empty = disabled */
     unsigned dedup_window_ms; /* same frame from several forwarders, ms */
+    bool adr;                 /* choose each node's data rate from its SNR (ingest/adr.h) */
+    unsigned adr_interval_s;  /* at most one change per node this often */
 };
 
 #define CONFIG_MQTT_HOSTS 8 /* brokers [mqtt] host may list */

@@ -58,6 +58,8 @@ void config_defaults(struct config *out)
     config__copy_str(out->coap.listen, sizeof(out->coap.listen), "0.0.0.0:5683");
     config__copy_str(out->lora.listen, sizeof(out->lora.listen), "0.0.0.0:1700");
     out->lora.dedup_window_ms = 200;
+    out->lora.adr = false; /* config/tinyfleetd.conf says why */
+    out->lora.adr_interval_s = 86400;
     out->mqtt.port = 1883;
     out->mqtt.outbox_max = 100000;
     out->mqtt.reconnect_max_s = 30;

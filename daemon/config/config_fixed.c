@@ -39,6 +39,9 @@ static const struct config__key_spec lora_keys[] = {
     {"listen", CONFIG__V_ADDR, CONFIG__FIELD(struct config_lora, listen), 0, 0},
     {"dedup_window_ms", CONFIG__V_UINT, CONFIG__FIELD(struct config_lora, dedup_window_ms), 0,
      60000},
+    {"adr", CONFIG__V_BOOL, CONFIG__FIELD(struct config_lora, adr), 0, 0},
+    {"adr_interval_s", CONFIG__V_UINT, CONFIG__FIELD(struct config_lora, adr_interval_s), 60,
+     2592000},
 };
 
 static const struct config__key_spec mqtt_keys[] = {

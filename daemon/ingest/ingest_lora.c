@@ -490,6 +490,9 @@ int ingest_lora_start(uv_loop_t *loop, struct store *store, struct poststore *af
     /* EU868 is the one region in the table for now (region.h). */
     rc = lora_tx_new(loop, store, after, region_find("EU868"), cfg->dedup_window_ms,
                      send_to_forwarder, l, &l->tx);
+    if (rc == 0 && cfg->adr) {
+        rc = lora_tx_adr(l->tx, (uint64_t)cfg->adr_interval_s * 1000u);
+    }
     if (rc != 0) {
         goto fail;
     }

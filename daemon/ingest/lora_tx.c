@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "ingest/adr.h"
 #include "ingest/downlink.h"
 #include "util/hex.h"
 #include "util/log.h"
@@ -39,6 +40,7 @@ struct slot {
     struct region_window w;
     uint16_t token;
     struct downlink_frame frame;
+    bool adr_only; /* nothing to send when it came: planned for its SNR (adr.h) */
 };
 
 struct duty_entry {
@@ -69,6 +71,7 @@ struct lora_tx {
     uint16_t next_token;
     uint64_t durable_gen; /* the last batch known durable */
     struct log_limit lim;
+    struct adr *adr; /* NULL: [lora] adr off */
     struct duty_entry duty[DUTY_MAX];
     struct retrans retrans[RETRANS_MAX];
     size_t retrans_next; /* the entry the next new frame overwrites */
@@ -204,6 +207,25 @@ static void plan_join(struct lora_tx *t, struct slot *s, uint64_t now_ms)
     }
 }
 
+/* Every copy of a stored frame is in: its best SNR to ADR, which may queue a command in the
+ * open batch that this very downlink then carries. Return: 1 queued, else 0. */
+static int adr_of(struct lora_tx *t, const struct slot *s, int64_t wall, uint64_t now_ms)
+{
+    int rc;
+
+    /* A quality above LORA_TX_NO_SNR is an SNR; a retransmission was counted with its frame. */
+    if (t->adr == NULL || s->up.retransmission || s->up.quality <= LORA_TX_NO_SNR) {
+        return 0;
+    }
+    rc = adr_uplink(t->adr, t->store, t->post, s->up.devaddr, s->up.datr, s->up.quality, wall,
+                    now_ms);
+    if (rc < 0) {
+        log_limited_at(&t->lim, now_ms, LOG_ERR, "adr for %08X: %s", (unsigned)s->up.devaddr,
+                       store_errmsg(t->store));
+    }
+    return rc;
+}
+
 /* Step 2 for one slot. The frame length is known from the plan before anything is written,
  * so the airtime is checked before FCntDown is taken. */
 static void plan_one(struct lora_tx *t, struct slot *s, uint64_t now_ms)
@@ -218,8 +240,11 @@ static void plan_one(struct lora_tx *t, struct slot *s, uint64_t now_ms)
         return;
     }
     s->state = SLOT_FREE;
+    rc = adr_of(t, s, wall, now_ms);
     if (pick == REGION_NONE) {
-        store_count_downlink(t->store, STORE_DL_NO_WINDOW);
+        if (!s->adr_only || rc > 0) {
+            store_count_downlink(t->store, STORE_DL_NO_WINDOW);
+        }
         return;
     }
     rc = downlink_plan(t->store, t->post, s->up.devaddr, s->up.confirmed, wall, &plan);
@@ -310,6 +335,7 @@ static void on_close(uv_handle_t *h)
     struct lora_tx *t = h->data;
 
     if (--t->open_handles == 0) {
+        adr_free(t->adr);
         free(t);
     }
 }
@@ -323,6 +349,13 @@ void lora_tx_close(struct lora_tx *t)
         }
         uv_close((uv_handle_t *)&t->timer, on_close);
     }
+}
+
+int lora_tx_adr(struct lora_tx *t, uint64_t interval_ms)
+{
+    adr_free(t->adr);
+    t->adr = NULL;
+    return adr_new(interval_ms, &t->adr);
 }
 
 /* Whether a retransmission of @up still gets an ACK; counts it. */
@@ -354,6 +387,7 @@ static bool retrans_allowed(struct lora_tx *t, const struct lora_tx_up *up)
 void lora_tx_uplink(struct lora_tx *t, const struct lora_tx_up *up, uint64_t now_ms)
 {
     struct store_command c;
+    bool adr_only = false;
 
     if (t == NULL) {
         return;
@@ -362,9 +396,13 @@ void lora_tx_uplink(struct lora_tx *t, const struct lora_tx_up *up, uint64_t now
         store_count_downlink(t->store, STORE_DL_RETRANS_REFUSED);
         return;
     }
-    /* An unconfirmed uplink of a node with nothing queued needs nothing back. */
+    /* An unconfirmed uplink of a node with nothing queued needs nothing back; ADR still
+     * wants its best SNR, known once the dedup window is over. */
     if (!up->confirmed && store_command_pending(t->store, up->devaddr, &c) != 0) {
-        return;
+        if (t->adr == NULL || up->retransmission) {
+            return;
+        }
+        adr_only = true;
     }
     for (size_t i = 0; i < SLOT_MAX; i++) {
         struct slot *s = &t->slot[i];
@@ -375,6 +413,7 @@ void lora_tx_uplink(struct lora_tx *t, const struct lora_tx_up *up, uint64_t now
             s->up = *up;
             s->arrival_ms = now_ms;
             s->due_ms = now_ms + t->window_ms;
+            s->adr_only = adr_only;
             if (up->retransmission) {
                 store_count_downlink(t->store, STORE_DL_RETRANSMISSION);
             }

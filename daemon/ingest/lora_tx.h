@@ -37,6 +37,10 @@ typedef int (*lora_tx_send_cb)(void *arg, const uint8_t eui[PFWD_EUI_LEN], const
  * its just-in-time queue (lora_pkt_fwd refuses what comes later than about 30 ms before). */
 #define LORA_TX_MARGIN_MS 150u
 
+/* A quality at or below this is not an SNR (ingest_lora.c's quality_of(): RSSI - 100000 dB
+ * without one, or -200000 without either). */
+#define LORA_TX_NO_SNR (-10001)
+
 /* One received copy of an uplink that may get a downlink. */
 struct lora_tx_up {
     uint32_t devaddr;
@@ -48,7 +52,7 @@ struct lora_tx_up {
     uint32_t freq_hz;
     char datr[PFWD_DATR_MAX];
     uint8_t eui[PFWD_EUI_LEN]; /* the forwarder that heard this copy */
-    int32_t quality;           /* higher is better: SNR in 0.01 dB, or RSSI x 100 without */
+    int32_t quality;           /* higher is better: SNR in 0.01 dB, or below LORA_TX_NO_SNR */
     bool join;                 /* a JoinRequest: answered in the join windows (lora_tx_join()) */
 };
 
@@ -60,6 +64,10 @@ struct lora_tx_up {
 int lora_tx_new(uv_loop_t *loop, struct store *store, struct poststore *post,
                 const struct region *region, uint32_t window_ms, lora_tx_send_cb send, void *arg,
                 struct lora_tx **out);
+
+/* lora_tx_adr() - [lora] adr on: each stored LoRa uplink's best SNR goes to adr_uplink()
+ * (adr.h), at most one change per node every @interval_ms. Return: 0 or -ENOMEM (then off). */
+int lora_tx_adr(struct lora_tx *t, uint64_t interval_ms);
 
 /* lora_tx_close() - stop; memory goes in the timer's close callback. NULL: no-op. */
 void lora_tx_close(struct lora_tx *t);

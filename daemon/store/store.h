@@ -283,6 +283,14 @@ STORE_MUST_CHECK int store_command_add_published(struct store *s, uint32_t devad
                                                  int64_t ttl_ms, const char *topic_prefix,
                                                  struct store_command *out);
 
+/* store_command_queue() - store_command_add() for the daemon: the row in the open batch (it
+ * commits with the frame whose reception decided it), state "queued". The caller publishes
+ * that state (poststore_command()). Return: 0 and @out; -ENOENT (no such node); -EINVAL;
+ * -ENOMEM; -EIO. */
+STORE_MUST_CHECK int store_command_queue(struct store *s, uint32_t devaddr,
+                                         const struct proto_cmd *cmd, int64_t now_ms,
+                                         int64_t ttl_ms, struct store_command *out);
+
 /* store_command_pending() - @devaddr's oldest queued or sent command. Sees the open batch.
  * Return: 0, -ENOENT (none), -EIO. */
 STORE_MUST_CHECK int store_command_pending(struct store *s, uint32_t devaddr,
@@ -339,6 +347,7 @@ enum store_dl {
     STORE_DL_JOIN_BAD_MIC,    /* JoinRequest refused: MIC does not verify with the AppKey */
     STORE_DL_JOIN_DEVNONCE,   /* JoinRequest refused: DevNonce used before (replay) */
     STORE_DL_JOIN_ACTIVATED,  /* first frame of a joined session: its keys replaced the old */
+    STORE_DL_ADR,             /* a data rate change (duty command) queued from the link margin */
     STORE_DL_COUNT
 };
 

@@ -194,6 +194,32 @@ int store_command_add_published(struct store *s, uint32_t devaddr, const struct 
     return out != NULL ? store_command_by_seq(s, devaddr, (uint16_t)(id & 0xFFFF), out) : 0;
 }
 
+int store_command_queue(struct store *s, uint32_t devaddr, const struct proto_cmd *cmd,
+                        int64_t now_ms, int64_t ttl_ms, struct store_command *out)
+{
+    uint8_t probe[PROTO_CMD_MAX_LEN];
+    struct store_node n;
+    int64_t id = 0;
+    int ret;
+
+    assert(s != NULL && cmd != NULL && out != NULL);
+    if (proto_cmd_encode(cmd, probe, sizeof(probe)) < 0) {
+        return -EINVAL;
+    }
+    ret = store_node_get(s, devaddr, &n); /* the daemon runs without foreign keys */
+    explicit_bzero(&n, sizeof(n));
+    ret = ret < 0 ? ret : store__batch_begin(s);
+    if (ret < 0) {
+        return ret;
+    }
+    ret = add_rows(s, devaddr, cmd, now_ms, ttl_ms, &id);
+    if (ret < 0) {
+        store__check_batch(s);
+        return ret == -ENOMEM ? ret : -EIO;
+    }
+    return store_command_by_seq(s, devaddr, (uint16_t)(id & 0xFFFF), out);
+}
+
 int store_command_pending(struct store *s, uint32_t devaddr, struct store_command *out)
 {
     int rc;
@@ -345,6 +371,7 @@ static const char *const dl_names[STORE_DL_COUNT] = {
     "join_bad_mic",
     "join_devnonce_reused",
     "join_activated",
+    "adr",
 };
 static const char dl_bearer[] = "downlink";
 

@@ -38,6 +38,7 @@ struct range {
 static const struct range ranges[] = {
     {"storage", "retention_days", 0, 36500},
     {"lora", "dedup_window_ms", 0, 60000},
+    {"lora", "adr_interval_s", 60, 2592000},
     {"mqtt", "port", 1, 65535},
     {"mqtt", "outbox_max", 100, 10000000},
     {"mqtt", "reconnect_max_s", 1, 3600},

@@ -5,13 +5,16 @@
  * and the downlink's batch were committed and made durable; a TX_ACK error moves the same
  * bytes to RX2; an uplink handed over too late gets RX2 or nothing; an unconfirmed uplink
  * with nothing queued gets nothing; a forwarder without a route is counted; and the 1 %
- * sub-band of RX1 runs out after 36 s of SF12 airtime, after which RX2 (10 %) takes over.
+ * sub-band of RX1 runs out after 36 s of SF12 airtime, after which RX2 (10 %) takes over;
+ * with [lora] adr on, an unconfirmed uplink's SNR reaches ADR and the data rate change it
+ * queues leaves in that uplink's own RX1.
  */
 #include "store_fixture.h"
 
 #include <uv.h>
 #include <cjson/cJSON.h>
 
+#include "ingest/adr.h"
 #include "ingest/lora_tx.h"
 
 struct sent {
@@ -249,6 +252,38 @@ static void test_lora_tx_retransmissions_bounded(void **state)
     rig_close(&r);
 }
 
+/* [lora] adr on: unconfirmed uplinks with nothing queued still reach ADR once the dedup
+ * window is over; the 20th at SF12 heard at 0 dB (the fixture's quality) queues duty DR2
+ * (SF10) in the batch of its plan, and that same uplink's RX1 carries it. Off: nothing. */
+static void test_lora_tx_adr(void **state)
+{
+    struct fixture *fx = *state;
+    struct rig r;
+    int i;
+
+    rig_open(fx, &r);
+    for (i = 0; i < (int)ADR_HISTORY; i++) {
+        up_one(fx, &r, false, (uint32_t)i * 10000000u, "SF12BW125", 0);
+    }
+    assert_int_equal(r.sent.n, 0);
+    assert_int_equal(sql_int(fx->path, "SELECT count(*) FROM commands"), 0);
+    assert_int_equal(lora_tx_adr(r.tx, 3600000u), 0);
+    for (i = 0; i < (int)ADR_HISTORY - 1; i++) {
+        up_one(fx, &r, false, (uint32_t)i * 10000000u, "SF12BW125", 0);
+    }
+    assert_int_equal(r.sent.n, 0);
+    up_one(fx, &r, false, 0u, "SF12BW125", 0);
+    assert_int_equal(r.sent.n, 1);
+    assert_int_equal(r.sent.tmst[0], 1000000u);
+    assert_int_equal(strlen(r.sent.data[0]), 28); /* 12 bytes, FPort and 7 of command */
+    assert_int_equal(sql_int(fx->path, "SELECT op = 4 AND hex(payload) = '01010004E80302' AND "
+                                       "state = 'sent' FROM commands"),
+                     1);
+    assert_int_equal(dl_count(fx, "adr"), 1);
+    assert_int_equal(dl_count(fx, "no_window"), 0);
+    rig_close(&r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -256,6 +291,7 @@ int main(void)
         T(test_lora_tx_windows_and_routes),
         T(test_lora_tx_duty_cycle),
         T(test_lora_tx_retransmissions_bounded),
+        T(test_lora_tx_adr),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
