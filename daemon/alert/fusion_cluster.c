@@ -221,6 +221,11 @@ static int group_eval(struct fusion *f, struct fusion__group *g, const struct fu
         }
         return rc;
     }
+    if (!al->active && fusion__storm_holds(f, g, now_ms)) {
+        /* What the storm made the zone hear must not open its alert once the storm passes. */
+        g->win_len = 0;
+        return 0;
+    }
     window_stats(f, g, r, &ws);
     if (!al->active) {
         if (ws.level == FUSION__LEVEL_NONE || !fusion__may_open(f)) {
@@ -299,6 +304,7 @@ int fusion__cluster_detection(struct fusion *f, const struct fusion_node *in, ui
         return err;
     }
     g->al.last_input_ms = now_ms;
+    fusion__storm_note(f, g, time_ms, now_ms);
     return first_error(rc, group_eval(f, g, &e, now_ms));
 }
 
@@ -366,6 +372,8 @@ void fusion__cluster_reconfig(struct fusion *f)
 {
     size_t i;
 
+    /* Rule indices may now name other rules. */
+    memset(f->storm_until_ms, 0, sizeof(f->storm_until_ms));
     for (i = 0; i < f->group_len; i++) {
         struct fusion__alert *al = &f->groups[i]->al;
 
@@ -391,7 +399,7 @@ int fusion__cluster_tick(struct fusion *f, int64_t now_ms)
         struct fusion__group *g = f->groups[i];
 
         rc = first_error(rc, group_eval(f, g, NULL, now_ms));
-        if (!g->al.active && g->win_len == 0) {
+        if (!g->al.active && g->win_len == 0 && !fusion__storm_counts(f, g, now_ms)) {
             fusion__group_free(g);
             continue;
         }

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT
  * Fusion's internals, shared by its files, lowest first (fusion_message.c: level and state
  * names, the sentences; fusion_alert.c: an alert's rule, its work copy and its transitions;
- * fusion_node.c: per-node state, which never runs a rule; fusion_health.c,
+ * fusion_node.c: per-node state, which never runs a rule; fusion_storm.c: whether a cluster
+ * rule's detections are a storm over many zones (counts, opens nothing); fusion_health.c,
  * fusion_persistence.c, fusion_cluster.c: one rule engine each, and none calls another;
  * fusion.c: the engine object and the inputs, each handed to the engines it concerns;
  * fusion_restore.c: continuing stored alerts after a restart; each calls only files before
@@ -78,6 +79,7 @@ struct fusion__group {
     struct fusion__entry *win; /* arrival order (until the window overflows) */
     size_t win_len;
     size_t win_cap;
+    int64_t last_det_ms;     /* detection time of its newest detection (storm count) */
     struct fusion__alert al; /* al.rule is the group's rule */
 };
 
@@ -141,6 +143,7 @@ struct fusion {
     struct fusion__slot *slots; /* FUSION__HASH_SLOTS */
     uint32_t *used;             /* FUSION_WINDOW_MAX: slots taken in this generation */
     uint32_t gen;
+    int64_t storm_until_ms[CONFIG_RULE_MAX]; /* per rule: new alerts held until then */
     struct fusion_stats st;
 };
 
@@ -271,6 +274,20 @@ struct fusion__alert *fusion__node_alert_prepare(struct fusion__node *n, unsigne
  * untracked, or *err = -ENOMEM. */
 struct fusion__node *fusion__input_node(struct fusion *f, const struct fusion_node *in,
                                         int64_t now_ms, int *err);
+
+/* ---- fusion_storm.c ---- */
+
+/* Group @g of a cluster rule took a detection dated @time_ms: when more than the rule's
+ * storm_zones zones have had one within storm_window_s of @now_ms, the rule's new alerts are
+ * held for storm_window_s from now. No-op when storm_zones is 0. */
+void fusion__storm_note(struct fusion *f, struct fusion__group *g, int64_t time_ms, int64_t now_ms);
+
+/* Are new alerts of @g's rule held at @now_ms (a storm seen within storm_window_s)? */
+bool fusion__storm_holds(const struct fusion *f, const struct fusion__group *g, int64_t now_ms);
+
+/* Does @g's newest detection still count towards a storm at @now_ms? Such a group is kept
+ * even without alert or window, or its zone would drop out of the count. */
+bool fusion__storm_counts(const struct fusion *f, const struct fusion__group *g, int64_t now_ms);
 
 /* ---- fusion_health.c ---- */
 

@@ -66,6 +66,9 @@ struct config_rule {
     unsigned n;                 /* persistence: summaries considered, 1..64 */
     double anomalous_ratio;     /* persistence: a summary is anomalous when anomalous/windows
                                    exceeds this (0, the default: any anomalous window) */
+    unsigned storm_zones;       /* cluster: more zones than this firing within storm_window_s
+                                   hold new alerts of the class (0, the default: off) */
+    unsigned storm_window_s;    /* cluster: the span storm_zones counts zones over, s */
 };
 
 /* [gateway] devaddr_range: the DevAddrs `tinyfleet provision` hands out, lowest free first.

@@ -29,6 +29,9 @@ static const struct config__key_spec rule_keys[] = {
     /* "More than this share": 1 would make no summary anomalous, and the rule never fire. */
     {"anomalous_ratio", CONFIG__V_DOUBLE, CONFIG__FIELD(struct config_rule, anomalous_ratio), 0,
      0.99},
+    /* A storm is more zones firing at once than a herd reaches: 0 (off) or 1..1000 zones. */
+    {"storm_zones", CONFIG__V_UINT, CONFIG__FIELD(struct config_rule, storm_zones), 0, 1000},
+    {"storm_window_s", CONFIG__V_UINT, CONFIG__FIELD(struct config_rule, storm_window_s), 1, 86400},
 };
 enum {
     RK_TYPE,
@@ -75,6 +78,8 @@ void config__begin_rule(struct config__parse_ctx *ctx, const char *name)
     r->update_interval_s = 30;
     r->k = 3;
     r->n = 5;
+    r->storm_zones = 0;
+    r->storm_window_s = 60;
     ctx->rule_lines[cfg->rule_count].line = ctx->line;
     ctx->key_line = ctx->rule_lines[cfg->rule_count].key_line;
     cfg->rule_count++;

@@ -62,6 +62,8 @@ static const struct range ranges[] = {
     {"rule", "k", 1, 64},
     {"rule", "n", 1, 64},
     {"rule", "anomalous_ratio", 0, 0.99},
+    {"rule", "storm_zones", 0, 1000},
+    {"rule", "storm_window_s", 1, 86400},
 };
 
 /* The parser's tables, by the names used above. */
