@@ -171,6 +171,21 @@ int fusion_node_known(struct fusion *f, const struct fusion_node *in, int64_t la
     return 0;
 }
 
+int fusion_node_learning_known(struct fusion *f, uint32_t devaddr, bool learning)
+{
+    struct fusion__node *n;
+
+    if (f == NULL) {
+        return -EINVAL;
+    }
+    n = fusion__node_find(f, devaddr);
+    if (n == NULL) {
+        return -ENOENT;
+    }
+    n->learning = learning;
+    return 0;
+}
+
 int fusion_node_forget(struct fusion *f, uint32_t devaddr, int64_t now_ms)
 {
     unsigned s;

@@ -266,6 +266,15 @@ FUSION_MUST_CHECK int fusion_node_known(struct fusion *f, const struct fusion_no
                                         int64_t last_seen_ms, int64_t now_ms);
 
 /*
+ * fusion_node_learning_known() - at start, after fusion_node_known(): the learning state node
+ * @devaddr last reported, as the registry stored it (what fusion_learning() was told before
+ * the restart), so that a node still learning raises no machine_anomaly alert before its
+ * next health message. Not an input: last_seen and the node's alerts are left as they are.
+ * Return: 0; -ENOENT when the node is not tracked; -EINVAL.
+ */
+FUSION_MUST_CHECK int fusion_node_learning_known(struct fusion *f, uint32_t devaddr, bool learning);
+
+/*
  * fusion_node_forget() - the node was removed from the registry: its per-node alerts are
  * cleared now and its state dropped (its past detections stay in the cluster windows).
  * Return: 0, -ENOENT when not tracked, or the first non-zero emit return (the node is then

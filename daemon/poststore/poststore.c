@@ -348,7 +348,11 @@ static int add_known(const struct store_node *n, void *arg)
                     n->devaddr);
         return 0;
     }
-    return rc;
+    /* A node that said it is learning before the restart is still learning until its next
+     * health message says otherwise: its summaries must not open machine_anomaly meanwhile. */
+    return rc != 0 ? rc
+                   : fusion_node_learning_known(k->p->fusion, n->devaddr,
+                                                n->learn == PROTO_TFP_LEARN_LEARNING);
 }
 
 struct replay_ctx {

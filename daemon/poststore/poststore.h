@@ -20,9 +20,10 @@ struct poststore;
 
 /*
  * poststore_start() - set fusion up from @fusion, continue the alerts active in @s, tell
- * fusion about every registered node, start the MQTT publisher when @mqtt host is set and
- * the Alertmanager poster when @am has URLs (@am is copied; its labels name @gw's site, its
- * generatorURL is @web's public_url when the file sets [web] up).
+ * fusion about every registered node and which of them last said they are learning their
+ * machine, start the MQTT publisher when @mqtt host is set and the Alertmanager poster when
+ * @am has URLs (@am is copied; its labels name @gw's site, its generatorURL is @web's
+ * public_url when the file sets [web] up).
  * @fusion, @mqtt and @gw ([gateway] id, site) must stay valid while the stage runs: class
  * names, the [mqtt] prefix and publish_events are read at each frame, and poststore_reload()
  * hands @fusion to fusion again.

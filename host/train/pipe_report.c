@@ -152,6 +152,12 @@ void pipe__report(FILE *f, const struct pipe_opts *o, const struct pipe_cfg *c,
             c->arch, c->sparsity * 100.0);
     if (ae) {
         report_ae(f, ev, 4);
+        /* The sweep over unseen machines has its own generator and file (make turbine-eval):
+         * named here, without its figures, so that this file stays a training run's output. */
+        fprintf(f, "\nOn a node the turbine does not judge with this frozen model as it is: "
+                   "it first learns its own machine (nodefw/learn.h). How that does on "
+                   "machines nothing was trained on (AUC, false alarms, a simulated week, "
+                   "the learning curve) is in TURBINE_LEARNING.md (`make turbine-eval`).\n");
     } else {
         report_classifier(f, ev, 4, st, c);
     }

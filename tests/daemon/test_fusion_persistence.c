@@ -126,12 +126,38 @@ static void test_fusion_turbine_learning_node_raises_nothing(void **state)
     teardown(fx);
 }
 
+/* At a restart the registry hands back who was learning (fusion_node_learning_known()): such
+ * a node's summaries open nothing until a health message says it is ready; an unknown node
+ * is refused. */
+static void test_fusion_turbine_learning_known_at_start(void **state)
+{
+    struct fixture *fx = setup();
+    struct fusion_node n = node_in(0x0C000002, "plant");
+    int i;
+
+    (void)state;
+    assert_int_equal(fusion_node_learning_known(fx->f, 0x0C000002, true), -ENOENT);
+    assert_int_equal(fusion_node_known(fx->f, &n, T0 - 60 * SEC, T0), 0);
+    assert_int_equal(fusion_node_learning_known(fx->f, 0x0C000002, true), 0);
+    for (i = 0; i < 6; i++) {
+        assert_int_equal(anomaly(fx, 0x0C000002, 10, 250, T0 + (int64_t)i * 600 * SEC), 0);
+    }
+    assert_int_equal(fx->rec.len, 0);
+    assert_int_equal(fusion_learning(fx->f, &n, false, T0 + 3700 * SEC), 0);
+    assert_int_equal(anomaly(fx, 0x0C000002, 10, 250, T0 + 3800 * SEC), 0);
+    assert_int_equal(fx->rec.len, 1);
+    assert_int_equal(last(&fx->rec)->level, FUSION_CRITICAL);
+    assert_int_equal(fusion_node_learning_known(NULL, 0x0C000002, true), -EINVAL);
+    teardown(fx);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_fusion_turbine_k_of_n_and_critical_score),
         cmocka_unit_test(test_fusion_turbine_anomalous_ratio),
         cmocka_unit_test(test_fusion_turbine_learning_node_raises_nothing),
+        cmocka_unit_test(test_fusion_turbine_learning_known_at_start),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
