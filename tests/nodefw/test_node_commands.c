@@ -144,6 +144,45 @@ static void test_node_command_over_coap(void **state)
     assert_int_equal(f.nsent, 3);
 }
 
+/* learn-restart, seq 7: a turbine that learns its machine starts learning again. */
+static void test_node_command_learn_restart(void **state)
+{
+    static const uint8_t cmd_learn[] = {0x01, 0x07, 0x00, 0x05};
+    struct fake_hal f;
+    struct hal h;
+    struct node_config cfg;
+    struct proto_cmd_answer a[PROTO_CMD_ANSWER_MAX];
+    uint8_t dl[64];
+    uint32_t seen;
+    uint32_t saves;
+    size_t n;
+
+    (void)state;
+    fake_init(&f, &h);
+    node_default_config(&cfg, DSP_PROFILE_TURBINE, BEARER_COAP);
+    cfg.devaddr = 0x26011F00u;
+    memcpy(cfg.nwkskey, nk, 16);
+    memcpy(cfg.appskey, ak, 16);
+    cfg.agg.health_period_ms = 10000;
+    cfg.confirmed = true;
+    cfg.learn_s = 3600;
+    assert_int_equal(node_init(&node, &cfg, &h), 0);
+    run_until(&f, 10100);
+    assert_true(f.nsent >= 1);
+    seen = node.learn.seen;
+    saves = node.stats.learn_saves;
+    assert_true(seen > 10u);
+    n = downlink(dl, 0, cmd_learn, sizeof(cmd_learn));
+    reply_204(&f, &f.sent[f.nsent - 1], dl, n);
+    run_until(&f, 10300);
+    assert_int_equal(node.stats.learn_restarts, 1);
+    assert_true(node.learn.seen < 5u);           /* learning from the start again */
+    assert_true(node.stats.learn_saves > saves); /* and the fresh state written at once */
+    assert_int_equal(answers_of(f.sent[f.nsent - 1].buf + 14, f.sent[f.nsent - 1].len - 14, a), 1);
+    assert_int_equal(a[0].op, PROTO_CMD_LEARN_RESTART);
+    assert_int_equal(a[0].status, PROTO_CMD_APPLIED);
+}
+
 static int rx_calls;
 static size_t rx_len;
 static uint8_t rx_buf[64];
@@ -212,6 +251,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_node_command_over_coap),
+        cmocka_unit_test(test_node_command_learn_restart),
         cmocka_unit_test(test_node_command_over_lora),
     };
 
