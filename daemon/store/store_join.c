@@ -9,6 +9,7 @@
 #include <assert.h>
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <sqlite3.h>
@@ -62,9 +63,12 @@ int store_join_device(struct store *s, uint64_t deveui, struct store_join_device
     }
     out->devaddr = (uint32_t)sqlite3_column_int64(st, 0);
     if (sqlite3_column_type(st, 1) == SQLITE_TEXT) {
-        unsigned long long v = 0;
-        ret = sscanf((const char *)sqlite3_column_text(st, 1), "%16llx", &v) == 1 ? 0 : -EIO;
-        out->joineui = v;
+        /* The schema checks 16 hex digits; anything else would mean a damaged file. */
+        const char *t = (const char *)sqlite3_column_text(st, 1);
+        char *end = NULL;
+
+        out->joineui = (uint64_t)strtoull(t, &end, 16);
+        ret = end == t + 16 && *end == '\0' ? 0 : -EIO;
     }
     ret = ret < 0 ? ret : copy_key(st, 2, out->appkey);
     out->join_nonce = (uint32_t)sqlite3_column_int64(st, 3);

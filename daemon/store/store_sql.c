@@ -63,10 +63,11 @@ const char *const store__sql[STORE__STMT_COUNT] = {
     /* What the operator may change of a node; keys and counters are the frame check's. */
     [STORE__NODE_UPDATE] = "UPDATE nodes SET name = ?2, profile = ?3, lat = ?4, lon = ?5,"
                            " zone = ?6 WHERE devaddr = ?1",
-    /* The newest frame by counter, on the index of UNIQUE (devaddr, fcnt). */
+    /* The newest frame by session and counter, on the index of UNIQUE (devaddr, session,
+     * fcnt). */
     [STORE__NODE_LAST_RX] = "SELECT bearer, gateway, received_ms, rssi, snr, freq_hz, datr"
                             " FROM frames WHERE devaddr = ?1"
-                            " ORDER BY fcnt DESC LIMIT 1",
+                            " ORDER BY session DESC, fcnt DESC LIMIT 1",
     /* The command queue (migrations/0007_downlink.sql). The payload is written right after
      * the row, in the same transaction, because it carries the row id as sequence number. */
     [STORE__CMD_ADD] = "INSERT INTO commands (devaddr, op, payload, created_ms, changed_ms,"
@@ -95,17 +96,24 @@ const char *const store__sql[STORE__STMT_COUNT] = {
     [STORE__JOIN_SESSION_PUT] = "INSERT OR REPLACE INTO join_sessions (devaddr, nwkskey, appskey,"
                                 " devnonce, joined_ms) VALUES (?1, ?2, ?3, ?4, ?5)",
     [STORE__JOIN_SESSION_GET] = "SELECT nwkskey, appskey FROM join_sessions WHERE devaddr = ?1",
-    /* The new session starts both counters at 0 (LoRaWAN 1.0.3 section 6.2.5). */
-    [STORE__JOIN_ACTIVATE] = "UPDATE nodes SET (nwkskey, appskey, has_fcnt, last_fcnt, fcnt_down)"
-                             " = (SELECT nwkskey, appskey, 0, 0, 0 FROM join_sessions"
+    /* The new session starts both counters at 0 (LoRaWAN 1.0.3 section 6.2.5), and its
+     * frames are told from the old ones by the session number. */
+    [STORE__JOIN_ACTIVATE] = "UPDATE nodes SET (nwkskey, appskey, has_fcnt, last_fcnt, fcnt_down,"
+                             " session) = (SELECT nwkskey, appskey, 0, 0, 0, nodes.session + 1"
+                             " FROM join_sessions"
                              " WHERE devaddr = ?1) WHERE devaddr = ?1"
                              " AND EXISTS (SELECT 1 FROM join_sessions WHERE devaddr = ?1)",
     [STORE__JOIN_SESSION_DROP] = "DELETE FROM join_sessions WHERE devaddr = ?1",
-    /* With its first reception (migrations/0003_first_reception.sql). */
+    /* With its first reception (migrations/0003_first_reception.sql), in the node's current
+     * session (migrations/0009_frame_session.sql): read here, after a join's activation in
+     * the same batch, from the node row the frame check has just read (a page in cache).
+     * No node: 0, and the foreign key (or, in daemon mode, the node's UPDATE) refuses. */
     [STORE__FRAME_ADD] =
-        "INSERT INTO frames (devaddr, fcnt, fport, confirmed, received_ms, payload,"
+        "INSERT INTO frames (devaddr, session, fcnt, fport, confirmed, received_ms, payload,"
         " bearer, gateway, rssi, snr, freq_hz, datr)"
-        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+        " VALUES (?1, coalesce((SELECT session FROM nodes WHERE devaddr = ?1), 0), ?2, ?3, ?4, ?5, "
+        "?6, ?7,"
+        " ?8, ?9, ?10, ?11, ?12)",
     /* A later copy refers to a frame of an earlier batch, which the CLI may have removed
      * since (node remove): with foreign keys off (store_daemon_mode()) the frame's
      * existence is checked here; no row inserted means no such frame. */
