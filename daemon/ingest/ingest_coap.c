@@ -24,6 +24,7 @@
 #include "util/hex.h"
 #include "util/log.h"
 #include "ingest/downlink.h"
+#include "ingest/join.h"
 #include "ingest/uplink.h"
 
 /* Accepted frames (and copies of them) waiting for their commit. One loop iteration reads
@@ -76,6 +77,7 @@ struct pend {
     uint8_t token_len;            /* 0..8 */
     uint8_t state;                /* enum pend_state */
     uint8_t con;                  /* the request was confirmable */
+    uint8_t join;                 /* a JoinRequest: answered, it is not remembered (cache) */
     uint8_t dl_len;               /* bytes in dl; 0: a 2.04 without payload */
     uint8_t dl[DOWNLINK_PHY_MAX]; /* the downlink the 2.04 carries (proto/SPEC.md 1.5) */
 };
@@ -344,6 +346,7 @@ static bool defer(struct ingest_coap *c, coap_session_t *session, const coap_pdu
     }
     p->state = PEND_WAITING;
     p->dl_len = 0;
+    p->join = 0;
     c->waiting++;
     coap_pdu_set_type(response, COAP_MESSAGE_NON);
     return true;
@@ -403,6 +406,36 @@ static void coap_downlink(struct ingest_coap *c, struct pend *p, const struct up
     }
 }
 
+_Static_assert(PROTO_JOIN_ACCEPT_LEN <= DOWNLINK_PHY_MAX, "a JoinAccept fits a pending reply");
+
+/* A JoinRequest (proto/SPEC.md section 1.5): checked as over the radio, and its JoinAccept
+ * is the payload of the 2.04, sent once the batch holding the session it opens is durable. */
+static void coap_join(struct ingest_coap *c, coap_session_t *session, const coap_pdu_t *request,
+                      coap_pdu_t *response, const struct ingest_coap__req *req,
+                      const struct ingest_coap__sig *sig)
+{
+    struct join_answer ans;
+    struct pend *p;
+    int rc = join_process(c->store, STORE_BEARER_COAP, req->payload, req->len, wall_ms(), &ans);
+
+    if (rc != 0) {
+        coap_pdu_set_code(response, ingest_coap__join_code(rc));
+        return;
+    }
+    /* The free slot was checked by the caller; as for a frame, 5.03 if an invariant broke
+     * (the node joins again with its next DevNonce). */
+    if (!defer(c, session, request, response, sig)) {
+        coap_pdu_set_code(response, COAP_RESPONSE_CODE_SERVICE_UNAVAILABLE);
+        return;
+    }
+    p = &c->pend[c->active[c->active_count - 1]];
+    memcpy(p->dl, ans.phy, ans.len);
+    p->dl_len = (uint8_t)ans.len;
+    p->join = 1;
+    store_count_downlink(c->store, STORE_DL_JOIN_ACCEPT);
+    explicit_bzero(&ans, sizeof(ans));
+}
+
 static void hnd_post_up(coap_resource_t *resource, coap_session_t *session,
                         const coap_pdu_t *request, const coap_string_t *query, coap_pdu_t *response)
 {
@@ -457,6 +490,11 @@ static void hnd_post_up(coap_resource_t *resource, coap_session_t *session,
     if (c->free_count == 0 || coap_pdu_get_token(request).length > TOKEN_MAX) {
         refuse(c, session, response, COAP_RESPONSE_CODE_SERVICE_UNAVAILABLE, STORE_STORAGE_FAILED,
                "frame while the reply list is full");
+        return;
+    }
+
+    if ((req.payload[0] & 0xE0u) == PROTO_MHDR_JOIN_REQUEST) {
+        coap_join(c, session, request, response, &req, &sig);
         return;
     }
 
@@ -653,7 +691,9 @@ static void on_idle(uv_idle_t *h)
 /* Answers @p now, 2.04 when @ok, else 5.03, and frees it. */
 static void answer(struct ingest_coap *c, struct pend *p, bool ok)
 {
-    if (ok) {
+    /* A JoinRequest posted again after its answer is judged again: its DevNonce is used
+     * (4.03, counted), where a remembered copy would get a 2.04 without its JoinAccept. */
+    if (ok && !p->join) {
         cache_put(c, &p->sig);
     }
     reply_direct(c, p, ok ? COAP_RESPONSE_CODE_CHANGED : COAP_RESPONSE_CODE_SERVICE_UNAVAILABLE);

@@ -57,6 +57,11 @@ void ingest_coap__req_from_pdu(const coap_pdu_t *pdu, struct ingest_coap__req *o
  */
 coap_pdu_code_t ingest_coap__check(const struct ingest_coap__req *req, enum store_reason *why);
 
+/* ingest_coap__join_code() - the CoAP response code for join_process()'s return @rc: 2.04
+ * (sent once committed, with the JoinAccept) for 0, 4.00 malformed, 4.01 unknown DevEUI or
+ * bad MIC, 4.03 DevNonce reused or JoinNonces used up, 5.03 storage. */
+coap_pdu_code_t ingest_coap__join_code(int rc);
+
 /* ingest_coap__code() - the CoAP response code for a verdict (ARCHITECTURE.md table;
  * STORE_ACCEPTED and STORE_DUPLICATE map to 2.04, sent only once committed). */
 coap_pdu_code_t ingest_coap__code(enum store_reason r);

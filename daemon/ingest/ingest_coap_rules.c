@@ -6,11 +6,13 @@
  */
 #include "ingest/ingest_coap_int.h"
 
+#include <errno.h>
 #include <string.h>
 
 #include "util/hex.h"
 #include "proto/cmac.h"
 #include "proto/frame.h"
+#include "proto/join.h"
 
 void ingest_coap__psk(const uint8_t appskey[PROTO_AES_KEY], char out[INGEST_COAP_PSK_LEN + 1])
 {
@@ -76,6 +78,12 @@ coap_pdu_code_t ingest_coap__check(const struct ingest_coap__req *req, enum stor
      * frame too short to carry a DevAddr is refused by uplink_process() as malformed. */
     if (req->dtls) {
         *why = STORE_UNKNOWN_NODE;
+        /* A DTLS node's key derives from its AppSKey, which a join replaces: an OTAA node
+         * joins over plain CoAP, where the AppKey's MIC authenticates the JoinRequest and
+         * the JoinAccept travels encrypted (proto/SPEC.md section 1.5). */
+        if ((req->payload[0] & 0xE0u) == PROTO_MHDR_JOIN_REQUEST) {
+            return COAP_RESPONSE_CODE_UNAUTHORIZED;
+        }
         if (!req->identity_ok) {
             return COAP_RESPONSE_CODE_UNAUTHORIZED;
         }
@@ -84,6 +92,24 @@ coap_pdu_code_t ingest_coap__check(const struct ingest_coap__req *req, enum stor
         }
     }
     return 0;
+}
+
+coap_pdu_code_t ingest_coap__join_code(int rc)
+{
+    switch (rc) {
+    case 0:
+        return COAP_RESPONSE_CODE_CHANGED;
+    case -EINVAL:
+        return COAP_RESPONSE_CODE_BAD_REQUEST;
+    case -ENOENT:
+    case -EBADMSG:
+        return COAP_RESPONSE_CODE_UNAUTHORIZED;
+    case -EEXIST:
+    case -ERANGE:
+        return COAP_RESPONSE_CODE_FORBIDDEN;
+    default:
+        return COAP_RESPONSE_CODE_SERVICE_UNAVAILABLE;
+    }
 }
 
 coap_pdu_code_t ingest_coap__code(enum store_reason r)

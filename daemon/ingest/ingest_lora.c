@@ -228,7 +228,7 @@ static void handle_join(struct ingest_lora *l, const struct pfwd_rxpk *p, int64_
 {
     struct join_answer ans;
     struct lora_tx_up up;
-    int rc = join_process(l->store, p->phy, p->len, time_ms, &ans);
+    int rc = join_process(l->store, STORE_BEARER_LORA, p->phy, p->len, time_ms, &ans);
 
     dedup_set_outcome(l->dedup, ticket, false, 0);
     if (rc != 0 || !p->has_tmst || !p->has_freq) {

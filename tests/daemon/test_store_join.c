@@ -6,8 +6,7 @@
  */
 #include "store_fixture.h"
 
-static void join_again(struct fixture *fx, uint32_t devaddr, uint16_t devnonce,
-                       uint32_t join_nonce)
+static void join_again(struct fixture *fx, uint32_t devaddr, uint16_t devnonce, uint32_t join_nonce)
 {
     uint8_t nwk[PROTO_AES_KEY];
     uint8_t app[PROTO_AES_KEY];
