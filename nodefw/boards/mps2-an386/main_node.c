@@ -57,7 +57,7 @@ int main(void)
     struct proto_provision rec;
     int st;
 
-    st = proto_provision_parse(board_provision, PROTO_PROVISION_LEN, &rec);
+    st = proto_provision_parse(board_provision, PROTO_PROVISION_MAX_LEN, &rec);
     if (st != PROTO_OK) {
         semihost_puts("tinyfleet: ");
         semihost_puts(proto_provision_strerror(st));

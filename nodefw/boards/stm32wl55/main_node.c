@@ -23,7 +23,7 @@ int main(void)
     const struct hal *h = board_hal();
     struct node_config cfg;
     struct proto_provision rec;
-    int st = proto_provision_parse(board_provision, PROTO_PROVISION_LEN, &rec);
+    int st = proto_provision_parse(board_provision, PROTO_PROVISION_MAX_LEN, &rec);
 
     node_default_config(&cfg, BOARD_PROFILE, BEARER_LORA);
     /* Identity, sensing schedule and health interval; another profile's record, or a
