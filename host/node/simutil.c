@@ -66,6 +66,16 @@ void simutil_print_stats(FILE *out, const char *name, const struct node *n, uint
     if (hal_energy(n->hal, &e) == HAL_OK) {
         energy_cmd_print_acct(out, &e);
     }
+    if (n->cfg.otaa) {
+        const struct node_join_stats *j = &n->join.stats;
+
+        fprintf(out,
+                ",\"joined\":%s,\"join_requests\":%" PRIu32 ",\"join_accepts\":%" PRIu32
+                ",\"join_no_answer\":%" PRIu32 ",\"join_bad_accept\":%" PRIu32
+                ",\"rejoins\":%" PRIu32 ",\"devnonce_next\":%u",
+                n->join.sess.joined ? "true" : "false", j->requests, j->accepts, j->no_answer,
+                j->bad_accept, j->rejoins, (unsigned)n->join.sess.devnonce_next);
+    }
     fprintf(out, ",\"listen_periods\":%" PRIu32 ",\"wakeups\":%" PRIu32 "}\n", n->sensing.periods,
             n->sensing.wakeups);
     fflush(out);

@@ -96,8 +96,7 @@ void node__join_init(struct node *n)
 
 bool node__join_given_up(const struct node *n)
 {
-    return n->cfg.otaa && !n->join.sess.joined && !n->join.pending &&
-           n->join.tries >= JOIN_GIVE_UP;
+    return n->cfg.otaa && !n->join.sess.joined && !n->join.pending && n->join.tries >= JOIN_GIVE_UP;
 }
 
 /* No JoinAccept for the JoinRequest out: wait longer each time; a joined node goes on with
@@ -249,8 +248,8 @@ bool node__join_step(struct node *n, uint64_t now_ms, bool *busy)
         j->dl_seen = n->dl.stats.accepted;
         j->frames_heard = n->stats.frames;
     }
-    due = !j->sess.joined || (n->cfg.rejoin_after != 0u &&
-                              n->stats.frames - j->frames_heard >= n->cfg.rejoin_after);
+    due = !j->sess.joined ||
+          (n->cfg.rejoin_after != 0u && n->stats.frames - j->frames_heard >= n->cfg.rejoin_after);
     if (!due || now_ms < j->next_try_ms || bearer_busy(&n->bearer)) {
         return !j->sess.joined; /* a joined node keeps using its session meanwhile */
     }
