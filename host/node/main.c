@@ -43,6 +43,8 @@ static int usage(FILE *out, int rc)
             "                          [--sf N] [--eui HEX16] [--k N] [--seed N] [--confirmed]\n"
             "                          [--rx] [-v] [--listen-s S (--every-s S | --wake-level X\n"
             "                          [--wake-margin-db D])]\n"
+            "                          [--otaa --deveui HEX16 --joineui HEX16 --appkey HEX32\n"
+            "                          [--rejoin-after N]] (with --otaa, no session keys)\n"
             "       tinyfleet-node fleet --scenario FILE [--speed X] [--duration-s N]\n"
             "                            [--coap URI] [--forwarder HOST:PORT] [--list] [-v]\n"
             "       tinyfleet-node budget --profile P [--battery NAME] [--sf N] [--scenario FILE]\n"

@@ -6,7 +6,8 @@
 # which lora-packet decrypts and MIC-checks and whose session keys it derives. Checks: a
 # confirmed frame under those keys is stored and acknowledged in its 2.04; a reused DevNonce
 # gets 4.03, an unknown DevEUI or a bad MIC 4.01, each counted and nothing sent in a payload;
-# a rejoin's first frame, counting from 0 again, is stored.
+# a rejoin's first frame, counting from 0 again, is stored. Then `tinyfleet-node run --otaa`
+# joins over CoAP, and run again with its storage file uses the stored session.
 # Run from the repository root: BUILD=/abs/build sh tests/integration/join_coap.sh
 
 # shellcheck disable=SC2317 # helpers are run by check and eval, which shellcheck does not follow
@@ -88,6 +89,30 @@ check "stats: join_accept 2, devnonce 1, unknown 1, bad MIC 1" "$tmp/stats.json"
 dl = [j for j in map(json.loads, open(sys.argv[1])) if j.get(\"bearer\") == \"downlink\"][0]
 sys.exit(0 if (dl[\"join_accept\"], dl[\"join_devnonce_reused\"], dl[\"join_unknown_deveui\"],
     dl[\"join_bad_mic\"]) == (2, 1, 1, 1) else 1)" "$tmp/stats.json"'
+# --- the simulator's node: joins at start, keeps its session and DevNonce (--nv) -----------
+N="$BUILD/tinyfleet-node"
+check "node add --otaa for the simulated node" "$tmp/out" \
+    eval '"$T" -c "$conf" node add --otaa --deveui 0004A30B001C0531 --joineui "$JOINEUI" --appkey "$APPKEY" >"$tmp/out" 2>&1'
+sim() {
+    "$N" run --profile elephant --otaa --deveui 0004A30B001C0531 --joineui "$JOINEUI" \
+        --appkey "$APPKEY" --coap "coap://127.0.0.1:$PORT/up" --event rumble --seconds 10 \
+        --speed 10 --health-s 2 --nv "$tmp/sim.nv" >"$tmp/sim.$1" 2>&1
+}
+sim_is() {
+    python3 -c 'import json, sys
+s = json.loads(open(sys.argv[1]).readlines()[-1])
+sys.exit(0 if eval("(" + sys.argv[2] + ")") else 1)' "$tmp/sim.$1" "$2"
+}
+sim 1
+check "tinyfleet-node run --otaa: joins once (DevNonce 0), its frames all delivered as 26011F11" \
+    "$tmp/sim.1" sim_is 1 's["joined"] and s["join_requests"] == 1 and s["join_accepts"] == 1 and
+    s["devnonce_next"] == 1 and s["devaddr"] == "26011F11" and s["frames"] >= 2 and
+    s["delivered"] == s["frames"]'
+sim 2
+check "...again with the same --nv: no join, the session goes on, frames stored" "$tmp/sim.2" \
+    eval 'sim_is 2 "s[\"join_requests\"] == 0 and s[\"delivered\"] == s[\"frames\"] >= 2" &&
+    [ "$(sqlv "SELECT count(*) FROM frames WHERE devaddr = 637607697")" -ge 4 ]'
+
 check "tinyfleetd alive" /dev/null alive "$dpid"
 stop_daemon TERM 10
 check "tinyfleetd exits 0 on SIGTERM" /dev/null test "$rc" = 0
