@@ -17,6 +17,11 @@ const struct hal *board_hal(void);
  * with proto_provision_parse() at start; see proto/SPEC.md section 7. */
 extern const uint8_t board_provision[];
 
+/* While an uplink's receive windows are open (bearer_busy()), the main loop polls the radio
+ * at least this often: a board's radio_recv() waits for a window in low power once it is
+ * this near, and returns 0 before. */
+#define BOARD_RX_POLL_MS 100u
+
 /* Processor clock, Hz. */
 extern const uint32_t board_clock_hz;
 
