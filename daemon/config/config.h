@@ -101,6 +101,7 @@ struct config_coap {
 struct config_lora {
     char listen[80];          /* "host:port"; empty = disabled */
     unsigned dedup_window_ms; /* same frame from several forwarders, ms */
+    char region[16];          /* LoRaWAN regional parameters of the downlinks: "EU868" */
 };
 
 #define CONFIG_MQTT_HOSTS 8 /* brokers [mqtt] host may list */

@@ -58,6 +58,7 @@ void config_defaults(struct config *out)
     config__copy_str(out->coap.listen, sizeof(out->coap.listen), "0.0.0.0:5683");
     config__copy_str(out->lora.listen, sizeof(out->lora.listen), "0.0.0.0:1700");
     out->lora.dedup_window_ms = 200;
+    config__copy_str(out->lora.region, sizeof(out->lora.region), "EU868");
     out->mqtt.port = 1883;
     out->mqtt.outbox_max = 100000;
     out->mqtt.reconnect_max_s = 30;

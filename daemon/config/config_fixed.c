@@ -39,6 +39,7 @@ static const struct config__key_spec lora_keys[] = {
     {"listen", CONFIG__V_ADDR, CONFIG__FIELD(struct config_lora, listen), 0, 0},
     {"dedup_window_ms", CONFIG__V_UINT, CONFIG__FIELD(struct config_lora, dedup_window_ms), 0,
      60000},
+    {"region", CONFIG__V_REGION, CONFIG__FIELD(struct config_lora, region), 0, 0},
 };
 
 static const struct config__key_spec mqtt_keys[] = {

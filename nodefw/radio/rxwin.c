@@ -22,8 +22,8 @@ static uint32_t listen_ms_of(const struct hal_lora_tx *rx)
 {
     uint32_t symbol_us = ((uint32_t)1u << rx->sf) * 1000u / rx->bw_khz;
 
-    return (RXWIN_PREAMBLE * symbol_us + 999u) / 1000u + dutycycle_toa_us(rx, RXWIN_DOWNLINK) / 1000u +
-           1u;
+    return (RXWIN_PREAMBLE * symbol_us + 999u) / 1000u +
+           dutycycle_toa_us(rx, RXWIN_DOWNLINK) / 1000u + 1u;
 }
 
 int rxwin_next(struct rxwin *w, uint64_t now_ms, struct hal_lora_tx *rx, uint32_t *wait_ms,

@@ -41,7 +41,11 @@ static const struct err_case err_cases[] = {
     {"[class.ele phant]\nid = 9\n", 1, "[class.ele phant]: only letters, digits"},
     /* unknown key, lists the known ones */
     {"[lora]\nlisten = 127.0.0.1:1700\ndedup = 5\n", 3,
-     "[lora] dedup: unknown key (known: listen, dedup_window_ms)"},
+     "[lora] dedup: unknown key (known: listen, dedup_window_ms, region)"},
+    /* regions: EU868 only, another LoRaWAN region said to be unsupported */
+    {"[lora]\nregion = US915\n", 2, "[lora] region: region US915 is not supported yet: only EU868"},
+    {"[lora]\nregion = AS923\n", 2, "[lora] region: region AS923 is not supported yet"},
+    {"[lora]\nregion = eu868\n", 2, "[lora] region: unknown region 'eu868': only EU868"},
     {"[zone.a]\nradius = 5\n", 2, "[zone.a] radius: unknown key (known: critical, lat, lon,"},
     /* numbers */
     {"[lora]\n\n; comment\ndedup_window_ms = abc\n", 4,
@@ -292,6 +296,7 @@ static const char full_text[] = "\xEF\xBB\xBF; every section and key\r\n"
                                 "[lora]\n"
                                 "listen = localhost:11700\n"
                                 "dedup_window_ms = 350\n"
+                                "region = EU868\n"
                                 "[mqtt]\n"
                                 "host = broker.local\n"
                                 "port = 8883\n"
@@ -359,6 +364,7 @@ static void test_config_load_full(void **state)
     assert_string_equal(c->coap.dtls_listen, "[::1]:15684");
     assert_string_equal(c->lora.listen, "localhost:11700");
     assert_int_equal(c->lora.dedup_window_ms, 350);
+    assert_string_equal(c->lora.region, "EU868");
     assert_string_equal(c->mqtt.host, "broker.local");
     assert_int_equal(c->mqtt.port, 8883);
     assert_string_equal(c->mqtt.client_id, "gw7");
@@ -440,6 +446,7 @@ static void test_config_load_defaults(void **state)
     assert_string_equal(c->coap.dtls_listen, "");
     assert_string_equal(c->lora.listen, "0.0.0.0:1700");
     assert_int_equal(c->lora.dedup_window_ms, 200);
+    assert_string_equal(c->lora.region, "EU868");
     assert_string_equal(c->mqtt.host, "");
     assert_int_equal(c->mqtt.port, 1883);
     assert_false(c->mqtt.publish_events);
