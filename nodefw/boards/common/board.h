@@ -6,6 +6,7 @@
 #ifndef PROJ_NODEFW_BOARDS_COMMON_BOARD_H
 #define PROJ_NODEFW_BOARDS_COMMON_BOARD_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "nodefw/hal.h"
@@ -21,6 +22,10 @@ extern const uint8_t board_provision[];
  * at least this often: a board's radio_recv() waits for a window in low power once it is
  * this near, and returns 0 before. */
 #define BOARD_RX_POLL_MS 100u
+
+/* board_scripted_downlinks() - mps2-an386 only: whether a test loaded downlinks for the
+ * board's receive windows (mps2-an386.ld); the node then sends confirmed uplinks. */
+bool board_scripted_downlinks(void);
 
 /* Processor clock, Hz. */
 extern const uint32_t board_clock_hz;
