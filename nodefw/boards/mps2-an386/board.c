@@ -152,7 +152,7 @@ static int radio_send(void *ctx, const struct hal_lora_tx *tx, const uint8_t *ph
     semihost_puts(text);
     semihost_puts("\n");
     if (board_scripted_downlinks()) {
-        dl_rx1_ms = cm4_now_ms() + 1000u * (tx->rx1_delay_s != 0u ? tx->rx1_delay_s : 1u);
+        dl_rx1_ms = cm4_now_ms() + (uint64_t)1000u * (tx->rx1_delay_s != 0u ? tx->rx1_delay_s : 1u);
     }
     return HAL_OK;
 }
