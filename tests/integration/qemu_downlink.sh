@@ -8,10 +8,13 @@
 # RX1: the ACK and the command, FCntDown 0) is driven into a second run of the same
 # deterministic image, whose first uplink is the same frame. Checks: the node accepts the
 # downlink (an ACK, the command applied), answers on FPort 11 in its next uplink, and the
-# daemon, given that uplink, marks the command acknowledged.
+# daemon, given that uplink, marks the command acknowledged. Then the same over the air: an
+# image provisioned with `tinyfleet provision --otaa` joins (its JoinRequest to the daemon,
+# the JoinAccept into the next run), sends a confirmed uplink under the new session, and
+# takes the ACK and a command the same way.
 # Run from the repository root: BUILD=/abs/build sh tests/integration/qemu_downlink.sh
 
-# shellcheck disable=SC2317 # helpers are run by check and eval, which shellcheck does not follow
+# shellcheck disable=SC2317,SC2034 # used by check and eval, which shellcheck does not follow
 set -u
 
 NAME=qemu_downlink
@@ -93,6 +96,57 @@ sys.exit(0 if f[1]["fport"] == 11 and f[1]["mtype"] == "confirmed_up" and f[1]["
 fwd --wait 0.5 "$(uplinks "$tmp/q2" | sed -n 2p)"
 check "the daemon, given the answer, marks the command acknowledged (applied)" /dev/null \
     test "$(sqlv "SELECT state || ' ' || status FROM commands")" = "acknowledged applied"
+# --- OTAA: the provisioned image joins, then talks back -------------------------------------
+# Each run is the same image with one more of the daemon's answers in its page: the
+# JoinAccept for its JoinRequest, then the ACK and command for its first uplink.
+APPKEY=2B7E151628AED2A6ABF7158809CF4F3C
+check "provision --otaa for mps2-an386, a command queued for the node" "$tmp/prov" eval \
+    '"$T" --db "$db" provision --board mps2-an386 --profile elephant --lat 1 --lon 2 \
+        --out "$tmp/otaa" --firmware-dir "$BUILD/nodefw" --devaddr 26011F20 --otaa \
+        --deveui 0004A30B001C0720 --joineui 70B3D57ED0000000 --appkey "$APPKEY" \
+        >"$tmp/prov" 2>&1 && "$T" --db "$db" node command 26011F20 health-now >>"$tmp/prov" 2>&1'
+# qemu_otaa PAGE OUT: the provisioned 1 MB image with the page written into it at 0x000FF000
+# (the image covers that address, erased), loaded at 0 as flash would hold it.
+qemu_otaa() {
+    : >"$2"
+    python3 -c 'import sys
+im = bytearray(open(sys.argv[1], "rb").read())
+pg = open(sys.argv[2], "rb").read()
+im[0xFF000:0xFF000 + len(pg)] = pg
+open(sys.argv[3], "wb").write(im)' "$tmp/otaa/nodefw.bin" "$1" "$tmp/otaa.bin"
+    timeout "$QEMU_TIMEOUT" "$QEMU" -M mps2-an386 -nographic -icount shift=0,sleep=off \
+        -chardev "file,id=semi,path=$2" -semihosting-config enable=on,target=native,chardev=semi \
+        -device "loader,file=$tmp/otaa.bin,addr=0,force-raw=on" >"$2.err" 2>&1 </dev/null
+    rc=$?
+}
+answer() { python3 -c 'import json, sys; print(json.loads(open(sys.argv[1]).readline())["data"])' "$tmp/dl"; }
+page "$tmp/o1.bin"
+qemu_otaa "$tmp/o1.bin" "$tmp/o1"
+jr=$(uplinks "$tmp/o1" | head -1)
+check "QEMU OTAA run 1: its first transmission is a JoinRequest (MHDR 00, 23 bytes), nothing else" \
+    "$tmp/o1" eval '[ "$(printf %s "$jr" | cut -c1-2)" = 00 ] && [ ${#jr} -eq 46 ] &&
+    [ "$(uplinks "$tmp/o1" | cut -c1-2 | sort -u)" = 00 ]'
+fwd --wait 1 "$jr"
+check "the daemon answers it with a JoinAccept in join1" "$tmp/dl" grep -q '"window": *"join1"' "$tmp/dl"
+ja=$(answer)
+page "$tmp/o2.bin" "$ja"
+qemu_otaa "$tmp/o2.bin" "$tmp/o2"
+up1=$(uplinks "$tmp/o2" | sed -n 2p)
+check "QEMU OTAA run 2: joined, then a confirmed uplink as 26011F20" "$tmp/o2" eval \
+    '[ "$(printf %s "$up1" | cut -c1-10)" = 80201f0126 ]'
+fwd --wait 0.5 "$up1"
+check "the daemon takes it under the new session and answers with the ACK and the command" \
+    "$tmp/dl" eval 'grep -q "\"window\": *\"rx1\"" "$tmp/dl" &&
+    [ "$(sqlv "SELECT session FROM frames WHERE devaddr = 637607712")" = 1 ]'
+ack=$(answer)
+page "$tmp/o3.bin" "$ja" "$ack"
+qemu_otaa "$tmp/o3.bin" "$tmp/o3"
+check "QEMU OTAA run 3: the ACK taken, the command applied and answered" "$tmp/o3" \
+    grep -qx "downlinks accepted=1 acks=1 applied=1 answers=1" "$tmp/o3"
+fwd --wait 0.5 "$(uplinks "$tmp/o3" | sed -n 3p)"
+check "the daemon marks the OTAA node's command acknowledged" /dev/null test \
+    "$(sqlv "SELECT state FROM commands WHERE devaddr = 637607712")" = acknowledged
+
 check "tinyfleetd alive" /dev/null alive "$dpid"
 stop_daemon TERM 10
 check "tinyfleetd exits 0 on SIGTERM" /dev/null test "$rc" = 0
