@@ -139,70 +139,6 @@ static uint64_t now_ms(const struct ingest_coap *c)
     return uv_now(c->poll.loop);
 }
 
-/* Writes @v in decimal at @p; returns the end. */
-static char *put_dec(char *p, unsigned v)
-{
-    char tmp[10];
-    size_t n = 0;
-
-    do {
-        tmp[n++] = (char)('0' + v % 10u);
-        v /= 10u;
-    } while (v != 0);
-    while (n > 0) {
-        *p++ = tmp[--n];
-    }
-    return p;
-}
-
-/*
- * "a.b.c.d:port" by hand, the form inet_ntop() and "%s:%u" give: once per frame stored
- * (the reception's gateway), where inet_ntop() and two snprintf() calls cost 2.5 k
- * instructions per CoAP frame (callgrind). "255.255.255.255:65535" is 21 bytes plus NUL.
- */
-static bool ipv4_name(const struct sockaddr_in *in, char *out, size_t cap)
-{
-    const uint8_t *a = (const uint8_t *)&in->sin_addr;
-    char buf[24];
-    char *p = buf;
-    int i;
-
-    for (i = 0; i < 4; i++) {
-        p = put_dec(p, a[i]);
-        *p++ = i < 3 ? '.' : ':';
-    }
-    p = put_dec(p, ntohs(in->sin_port));
-    if ((size_t)(p - buf) >= cap) {
-        return false;
-    }
-    memcpy(out, buf, (size_t)(p - buf));
-    out[p - buf] = '\0';
-    return true;
-}
-
-static void sockaddr_name(const struct sockaddr *sa, char *out, size_t cap)
-{
-    char host[INET6_ADDRSTRLEN] = "?";
-
-    if (sa->sa_family == AF_INET &&
-        ipv4_name((const struct sockaddr_in *)(const void *)sa, out, cap)) {
-        return;
-    }
-    if (sa->sa_family == AF_INET) {
-        const struct sockaddr_in *in = (const struct sockaddr_in *)(const void *)sa;
-
-        (void)inet_ntop(AF_INET, &in->sin_addr, host, sizeof(host));
-        snprintf(out, cap, "%s:%u", host, (unsigned)ntohs(in->sin_port));
-    } else if (sa->sa_family == AF_INET6) {
-        const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)(const void *)sa;
-
-        (void)inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof(host));
-        snprintf(out, cap, "[%s]:%u", host, (unsigned)ntohs(in6->sin6_port));
-    } else {
-        snprintf(out, cap, "(family %d)", (int)sa->sa_family);
-    }
-}
-
 static void session_peer(const coap_session_t *session, char *out, size_t cap)
 {
     const coap_address_t *a = coap_session_get_addr_remote(session);
@@ -211,7 +147,7 @@ static void session_peer(const coap_session_t *session, char *out, size_t cap)
         snprintf(out, cap, "?");
         return;
     }
-    sockaddr_name(&a->addr.sa, out, cap);
+    ingest_coap__sockaddr_name(&a->addr.sa, out, cap);
 }
 
 static size_t cache_slot(uint32_t devaddr)
@@ -502,7 +438,7 @@ static void hnd_post_up(coap_resource_t *resource, coap_session_t *session,
     rx.bearer = STORE_BEARER_COAP;
     rx.time_ms = wall_ms();
     /* sizeof(rx.gateway) holds any IPv4 peer; a long IPv6 one is cut (snprintf() in
-     * sockaddr_name()), still readable. Written there directly, without a copy. */
+     * ingest_coap__sockaddr_name()), still readable. Written there directly, without a copy. */
     session_peer(session, rx.gateway, sizeof(rx.gateway));
 
     (void)uplink_process(c->store, c->after, req.payload, req.len, &rx, &res);

@@ -69,28 +69,13 @@ static int bearer_of(const char *v)
     return strcmp(v, "lora") == 0 ? BEARER_LORA : strcmp(v, "coap") == 0 ? BEARER_COAP : -1;
 }
 
-/* 16 hex digits, as written on the device, into @out. Return: 0 or -1. */
-static int eui(const char *v, uint64_t *out)
-{
-    uint8_t b[8];
-
-    if (hostutil_hex(v, b, 8) != 0) {
-        return -1;
-    }
-    *out = 0;
-    for (int i = 0; i < 8; i++) {
-        *out = *out << 8 | b[i];
-    }
-    return 0;
-}
-
 /* The OTAA keys of a [fleet] or [node.NAME] section. Return: 1 handled, 0 not an OTAA key,
  * -1 after perr(). */
 static int otaa_key(struct parse *p, const char *s, const char *k, const char *v, uint64_t *joineui,
                     uint8_t *appkey, int *has_joineui, int *has_appkey)
 {
     if (strcmp(k, "joineui") == 0) {
-        if (eui(v, joineui) != 0) {
+        if (hostutil_eui(v, joineui) != 0) {
             return perr(p, s, k, "16 hex digits expected") - 1;
         }
         *has_joineui = 1;
@@ -186,7 +171,7 @@ static int node_key(struct parse *p, const char *s, struct fleet_node_cfg *n, co
         return o > 0;
     }
     if (strcmp(k, "deveui") == 0) {
-        if (eui(v, &n->deveui) != 0) {
+        if (hostutil_eui(v, &n->deveui) != 0) {
             return perr(p, s, k, "16 hex digits expected");
         }
         n->otaa = 1;
@@ -833,32 +818,11 @@ static void fleet_list(const struct fleet_scenario *sc)
     }
 }
 
-/* The scenario's forwarder socket into @fwd (none when the file names none). */
+/* The scenario's forwarder socket into @fwd (none when the file names none); it pulls when
+ * downlinks can come (confirmed uplinks, OTAA nodes). */
 static int fleet_connect(const struct fleet_scenario *sc, struct host_fwd *fwd)
 {
-    char host[256];
-    char port[32];
-    char err[300];
-
-    fwd->ack_timeout_ms = 3000;
-    memcpy(fwd->eui, sc->gateway_eui, 8);
-    if (sc->forwarder[0] == 0) {
-        return 0;
-    }
-    if (host_split_hostport(sc->forwarder, host, sizeof(host), port, sizeof(port)) != 0) {
-        fprintf(stderr, "tinyfleet-node: forwarder = %s: expected HOST:PORT\n", sc->forwarder);
-        return -1;
-    }
-    fwd->fd = host_udp_connect(host, port, err, sizeof(err));
-    if (fwd->fd < 0) {
-        fprintf(stderr, "tinyfleet-node: forwarder: %s\n", err);
-        return -1;
-    }
-    if ((sc->confirmed || sc->any_otaa) && host_fwd_pull(fwd) != 0) {
-        fprintf(stderr, "tinyfleet-node: forwarder: cannot send PULL_DATA: %s\n", strerror(errno));
-        return -1;
-    }
-    return 0;
+    return simutil_fwd_connect(sc->forwarder, sc->gateway_eui, sc->confirmed || sc->any_otaa, fwd);
 }
 
 /* The calls every source makes up to simulated time @t ms. */

@@ -548,15 +548,9 @@ struct run_opts {
  * Return: 0, or 2 (said why). */
 static int eui_option(const char *opt, const char *arg, uint64_t *out, bool *have)
 {
-    uint8_t b[8];
-
-    if (hostutil_hex(arg, b, 8) != 0) {
+    if (hostutil_eui(arg, out) != 0) {
         fprintf(stderr, "tinyfleet-node: --%s: 16 hex digits expected\n", opt);
         return 2;
-    }
-    *out = 0;
-    for (int i = 0; i < 8; i++) {
-        *out = *out << 8 | b[i];
     }
     *have = true;
     return 0;
