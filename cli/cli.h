@@ -206,10 +206,16 @@ int cli_stats_main(const struct global_opts *g, int argc, char **argv);
 int cli_alerts_main(const struct global_opts *g, int argc, char **argv);
 /* `node command` (argv[0] is "command") and `commands` (cli_command.c). */
 int cli_node_command(const struct global_opts *g, int argc, char **argv);
+/* cli_otaa_identity() - make @n an OTAA node: its DevEUI and JoinEUI from @deveui and
+ * @joineui (16 hex digits, required), its AppKey from @appkey (32 hex digits) or, when NULL,
+ * getrandom(2), and session keys nobody holds until it joins (cli_otaa.c).
+ * Return: 0, CLI_EXIT_USAGE or CLI_EXIT_FAIL (message printed, for @verb). */
+int cli_otaa_identity(const char *verb, const char *deveui, const char *joineui, const char *appkey,
+                      struct store_node *n);
 /* cli_node_add_otaa() - `node add --otaa` (cli_otaa.c). */
 int cli_node_add_otaa(const struct global_opts *g, int argc, char **argv);
 /* cli_register_node() - add @n to the registry: with its DevAddr when @given, else the
- * lowest free one of the config's [gateway] devaddr_range (cli_provision.c); says why not.
+ * lowest free one of the config's [gateway] devaddr_range (cli_register.c); says why not.
  * Return: an enum cli_exit value. */
 int cli_register_node(struct cli_db *db, const char *verb, bool given, struct store_node *n);
 int cli_commands_main(const struct global_opts *g, int argc, char **argv);

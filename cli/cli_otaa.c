@@ -76,17 +76,17 @@ struct otaa_args {
     bool json;
 };
 
-static int parse_eui(const char *opt, const char *s, uint64_t *out)
+static int parse_eui(const char *who, const char *opt, const char *s, uint64_t *out)
 {
     uint8_t b[8];
     char why[HEX_ERR_LEN];
 
     if (s == NULL) {
-        cli_errf(verb, "--%s is required", opt);
+        cli_errf(who, "--%s is required", opt);
         return CLI_EXIT_USAGE;
     }
     if (strlen(s) != 16 || hex_decode(s, b, sizeof(b), why, sizeof(why)) != 8) {
-        cli_errf(verb, "--%s '%s': want 16 hex digits", opt, s);
+        cli_errf(who, "--%s '%s': want 16 hex digits", opt, s);
         return CLI_EXIT_USAGE;
     }
     *out = 0;
@@ -144,13 +144,6 @@ static int parse_args(int argc, char **argv, struct otaa_args *a, struct store_n
         cli_errf(verb, "unexpected '%s' (the DevAddr is --devaddr with --otaa)", argv[optind]);
         return CLI_EXIT_USAGE;
     }
-    if (parse_eui("deveui", a->deveui, &n->deveui) != 0 ||
-        parse_eui("joineui", a->joineui, &n->joineui) != 0) {
-        return CLI_EXIT_USAGE;
-    }
-    if (a->appkey != NULL && cli_option_key(verb, "appkey", a->appkey, n->appkey) != 0) {
-        return CLI_EXIT_USAGE;
-    }
     if (a->devaddr != NULL) {
         char why[HEX_ERR_LEN];
 
@@ -162,15 +155,24 @@ static int parse_args(int argc, char **argv, struct otaa_args *a, struct store_n
     return CLI_GO;
 }
 
-/* The AppKey if not given, and session keys nobody holds until the first join. */
-static int draw_keys(const struct otaa_args *a, struct store_node *n)
+int cli_otaa_identity(const char *who, const char *deveui, const char *joineui, const char *appkey,
+                      struct store_node *n)
 {
-    if (a->appkey == NULL &&
+    if (parse_eui(who, "deveui", deveui, &n->deveui) != 0 ||
+        parse_eui(who, "joineui", joineui, &n->joineui) != 0) {
+        return cli_usage_error(who);
+    }
+    if (appkey != NULL && cli_option_key(who, "appkey", appkey, n->appkey) != 0) {
+        return CLI_EXIT_USAGE;
+    }
+    if (appkey == NULL &&
         getrandom(n->appkey, sizeof(n->appkey), 0) != (ssize_t)sizeof(n->appkey)) {
-        cli_errf(verb, "getrandom: no random AppKey");
+        cli_errf(who, "getrandom: no random AppKey");
         return CLI_EXIT_FAIL;
     }
-    return cli_generate_keys(verb, n);
+    n->otaa = true;
+    /* The AppKey if not given, and session keys nobody holds until the first join. */
+    return cli_generate_keys(who, n);
 }
 
 static int print_added(const struct otaa_args *a, const struct store_node *n)
@@ -216,7 +218,7 @@ int cli_node_add_otaa(const struct global_opts *g, int argc, char **argv)
     if (ret != CLI_GO) {
         return ret;
     }
-    ret = draw_keys(&a, &n);
+    ret = cli_otaa_identity(verb, a.deveui, a.joineui, a.appkey, &n);
     if (ret != 0) {
         goto out;
     }

@@ -88,6 +88,10 @@ enum opt_id {
     OPT_EVERY,
     OPT_WAKE,
     OPT_HEALTH,
+    OPT_OTAA,
+    OPT_DEVEUI,
+    OPT_JOINEUI,
+    OPT_APPKEY,
 };
 
 static const struct option options[] = {
@@ -106,6 +110,10 @@ static const struct option options[] = {
     {"every-s", required_argument, NULL, OPT_EVERY},
     {"wake-level", required_argument, NULL, OPT_WAKE},
     {"health-s", required_argument, NULL, OPT_HEALTH},
+    {"otaa", no_argument, NULL, OPT_OTAA},
+    {"deveui", required_argument, NULL, OPT_DEVEUI},
+    {"joineui", required_argument, NULL, OPT_JOINEUI},
+    {"appkey", required_argument, NULL, OPT_APPKEY},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -117,6 +125,7 @@ static void usage(FILE *out)
         "           --lat DEG --lon DEG --out DIR [--name NAME] [--zone Z] [--devaddr HEX8]\n"
         "           [--firmware-dir DIR] [--show-keys] [--json]\n"
         "           [--listen-s S (--every-s S | --wake-level X)] [--health-s N]\n"
+        "           [--otaa --deveui EUI --joineui EUI [--appkey HEX32]]\n"
         "\n"
         "Registers a new node in the gateway's database with fresh session keys and writes\n"
         "its image into DIR: the firmware with the provisioning record in its flash page.\n"
@@ -129,7 +138,7 @@ static void usage(FILE *out)
         "                                the record at 0x0803E800; mps2-an386: 0, record at\n"
         "                                0x000FF800), gaps 0xFF\n"
         "                    nodefw.hex  the same as Intel HEX, without the gaps\n"
-        "                    record.bin  the 108-byte record alone\n"
+        "                    record.bin  the record alone (108 bytes; 144 with --otaa)\n"
         "                    node.json   devaddr, name, profile, zone, lat, lon, board, image,\n"
         "                                the sensing schedule and the health interval\n"
         "                  All of them hold the session keys (node.json only with\n"
@@ -145,7 +154,11 @@ static void usage(FILE *out)
         "                  fires at level X (0..1 of full scale; 0: the board's own), then\n"
         "                  listening --listen-s seconds. Neither: continuous sensing\n"
         "  --health-s      the health message interval, 60..604800 s (default 21600: 6 h)\n"
-        "  --show-keys     print the session keys (and put them into node.json)\n"
+        "  --otaa          the node joins over the air (LoRaWAN 1.0.x): the record holds its\n"
+        "                  --deveui and --joineui (16 hex digits) and its AppKey (--appkey,\n"
+        "                  else generated) instead of session keys; registered as with\n"
+        "                  `node add --otaa`, it joins at boot and gets its DevAddr then\n"
+        "  --show-keys     print the session keys, or the AppKey (and put them into node.json)\n"
         "  --json          print node.json's object instead of the summary\n"
         "\n"
         "When a file cannot be written the node is removed again: nothing stays registered\n"
@@ -178,15 +191,23 @@ static const char *const sensing_names[PROTO_PROVISION_SENSING_COUNT] = {
 };
 
 /* The record's bytes; check_args() let through only what the encoder accepts. */
-static int encode_record(const struct node_prov *p, uint8_t rec[PROTO_PROVISION_LEN])
+static int encode_record(const struct node_prov *p, uint8_t rec[PROTO_PROVISION_MAX_LEN])
 {
     struct proto_provision r;
     int n;
 
     memset(&r, 0, sizeof(r));
     r.devaddr = p->n.devaddr;
-    memcpy(r.nwkskey, p->n.nwkskey, PROTO_PROVISION_KEY_LEN);
-    memcpy(r.appskey, p->n.appskey, PROTO_PROVISION_KEY_LEN);
+    if (p->n.otaa) {
+        /* Version 3: the join identity; the session keys come from the join. */
+        r.otaa = true;
+        r.deveui = p->n.deveui;
+        r.joineui = p->n.joineui;
+        memcpy(r.appkey, p->n.appkey, PROTO_PROVISION_KEY_LEN);
+    } else {
+        memcpy(r.nwkskey, p->n.nwkskey, PROTO_PROVISION_KEY_LEN);
+        memcpy(r.appskey, p->n.appskey, PROTO_PROVISION_KEY_LEN);
+    }
     r.profile = p->profile;
     r.lat_ude = p->lat_ude;
     r.lon_ude = p->lon_ude;
@@ -197,13 +218,13 @@ static int encode_record(const struct node_prov *p, uint8_t rec[PROTO_PROVISION_
     r.health_s = p->health_s;
     /* The name was checked to fit in 31 bytes: the field stays NUL-padded. */
     memcpy(r.name, p->n.name, strlen(p->n.name));
-    n = proto_provision_encode(&r, rec, PROTO_PROVISION_LEN);
+    n = proto_provision_encode(&r, rec, PROTO_PROVISION_MAX_LEN);
     explicit_bzero(&r, sizeof(r));
-    if (n != (int)PROTO_PROVISION_LEN) {
+    if (n < 0) {
         cli_errf(verb, "cannot encode the provisioning record: %s", proto_strerror(n));
-        return CLI_EXIT_FAIL;
+        return -CLI_EXIT_FAIL;
     }
-    return CLI_EXIT_OK;
+    return n;
 }
 
 /* One Intel HEX line: ":LLAAAATT<data>CC" (CC: two's complement of the byte sum). */
@@ -330,7 +351,7 @@ static int write_bytes(const char *dir, const char *name, const uint8_t *data, s
 }
 
 static int write_hex(const char *dir, const struct board *b, const uint8_t *image, size_t fw_len,
-                     struct written *w)
+                     size_t rec_len, struct written *w)
 {
     FILE *f = open_out(dir, FILE_HEX, w);
     long upper = -1;
@@ -341,8 +362,7 @@ static int write_hex(const char *dir, const struct board *b, const uint8_t *imag
     }
     rc = hex_block(f, b->flash_base, image, fw_len, &upper);
     if (rc == 0) {
-        rc = hex_block(f, b->flash_base + b->record_off, image + b->record_off, PROTO_PROVISION_LEN,
-                       &upper);
+        rc = hex_block(f, b->flash_base + b->record_off, image + b->record_off, rec_len, &upper);
     }
     if (rc == 0) {
         rc = hex_line(f, 0x01, 0, NULL, 0); /* end of file */
@@ -443,57 +463,6 @@ static int degrees_option(const char *opt, const char *s, double max, double *de
     return rc;
 }
 
-/* ---- DevAddr ---- */
-
-struct pick {
-    uint32_t first;
-    uint32_t last;
-    uint32_t next;  /* the lowest DevAddr not yet seen registered */
-    bool full;      /* every DevAddr of the range is registered */
-    unsigned taken; /* registered nodes inside the range */
-};
-
-/* store_node_foreach() visits nodes in DevAddr order: the first gap is the answer. */
-static int pick_cb(const struct store_node *n, void *arg)
-{
-    struct pick *p = arg;
-
-    if (n->devaddr < p->next) {
-        return 0;
-    }
-    if (n->devaddr != p->next || n->devaddr > p->last) {
-        return 1; /* a gap at p->next (or past the range) */
-    }
-    p->taken++;
-    if (p->next == p->last) {
-        p->full = true;
-        return 1;
-    }
-    p->next++;
-    return 0;
-}
-
-static int pick_devaddr(const char *who, struct store *s, uint32_t first, uint32_t last,
-                        uint32_t *out)
-{
-    struct pick p = {first, last, first, false, 0};
-    int rc = store_node_foreach(s, pick_cb, &p);
-
-    if (rc < 0) {
-        cli_errf(who, "cannot list the registered nodes: %s", store_errmsg(s));
-        return CLI_EXIT_FAIL;
-    }
-    if (p.full) {
-        cli_errf(who,
-                 "the DevAddr range %08X-%08X is full (%u nodes registered): widen [gateway] "
-                 "devaddr_range or give --devaddr",
-                 (unsigned)first, (unsigned)last, p.taken);
-        return CLI_EXIT_FAIL;
-    }
-    *out = p.next;
-    return CLI_EXIT_OK;
-}
-
 /* ---- node.json ---- */
 
 /* node.json's text (free with cJSON_free after wiping); NULL when out of memory. */
@@ -526,15 +495,24 @@ static char *node_json(const struct node_prov *p, const char *image, bool keys)
          cJSON_AddNumberToObject(obj, "every_s", p->every_ms / 1000.0) != NULL &&
          cJSON_AddNumberToObject(obj, "wake_level", p->wake_level_q15 / 32767.0) != NULL &&
          cJSON_AddNumberToObject(obj, "health_s", p->health_s) != NULL;
+    if (ok && p->n.otaa) {
+        char eui[17];
+
+        (void)snprintf(eui, sizeof(eui), "%016llX", (unsigned long long)p->n.deveui);
+        ok = cJSON_AddStringToObject(obj, "deveui", eui) != NULL;
+        (void)snprintf(eui, sizeof(eui), "%016llX", (unsigned long long)p->n.joineui);
+        ok = ok && cJSON_AddStringToObject(obj, "joineui", eui) != NULL;
+    }
     if (ok && keys) {
-        ok = cli_json_add_key(obj, "nwkskey", p->n.nwkskey) &&
-             cli_json_add_key(obj, "appskey", p->n.appskey);
+        ok = p->n.otaa ? cli_json_add_key(obj, "appkey", p->n.appkey)
+                       : cli_json_add_key(obj, "nwkskey", p->n.nwkskey) &&
+                             cli_json_add_key(obj, "appskey", p->n.appskey);
     }
     if (ok) {
         text = cJSON_PrintUnformatted(obj);
     }
     if (keys) {
-        static const char *const names[] = {"nwkskey", "appskey"};
+        static const char *const names[] = {"nwkskey", "appskey", "appkey"};
         size_t i;
 
         for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
@@ -563,6 +541,10 @@ struct args {
     const char *every_s;
     const char *wake_level;
     const char *health_s;
+    const char *deveui; /* --otaa */
+    const char *joineui;
+    const char *appkey;
+    bool otaa;
     bool show_keys;
     bool json;
 };
@@ -684,50 +666,6 @@ static int register_node(struct cli_db *db, const struct args *a, struct node_pr
     return cli_register_node(db, verb, a->devaddr != NULL, &p->n);
 }
 
-int cli_register_node(struct cli_db *db, const char *who, bool given, struct store_node *n)
-{
-    const struct config_devaddr_range *r =
-        db->config != NULL ? &db->config->gateway.devaddr_range : NULL;
-    char devaddr[HEX_DEVADDR_STR_LEN];
-    int attempt;
-    int rc;
-
-    if (!given && (r == NULL || !r->set)) {
-        cli_errf(who, "no DevAddr: set [gateway] devaddr_range in the config (-c FILE) or give "
-                      "--devaddr");
-        return CLI_EXIT_FAIL;
-    }
-    if (given && r != NULL && r->set && (n->devaddr < r->first || n->devaddr > r->last)) {
-        cli_errf(who, "--devaddr %08X is outside [gateway] devaddr_range %08X-%08X",
-                 (unsigned)n->devaddr, (unsigned)r->first, (unsigned)r->last);
-        return CLI_EXIT_FAIL;
-    }
-    /* A DevAddr taken between the pick and the insert (another provision at the same
-     * moment) is skipped. */
-    for (attempt = 0; attempt < 16; attempt++) {
-        if (!given && pick_devaddr(who, db->store, r->first, r->last, &n->devaddr) != 0) {
-            return CLI_EXIT_FAIL;
-        }
-        hex_format_devaddr(n->devaddr, devaddr);
-        n->created_ms = rfc3339_now_ms();
-        rc = store_node_add(db->store, n);
-        if (rc == 0) {
-            return CLI_EXIT_OK;
-        }
-        if (rc != -EEXIST) {
-            cli_errf(who, "cannot register node %s: %s", devaddr, store_errmsg(db->store));
-            return CLI_EXIT_FAIL;
-        }
-        if (given || (n->otaa && store_join_device(db->store, n->deveui,
-                                                   &(struct store_join_device){0}) == 0)) {
-            cli_errf(who, "node %s (or its DevEUI) is already registered", devaddr);
-            return CLI_EXIT_FAIL;
-        }
-    }
-    cli_errf(who, "no free DevAddr after %d attempts: other provisioning runs took them", attempt);
-    return CLI_EXIT_FAIL;
-}
-
 static int make_dir(const char *dir)
 {
     struct stat st;
@@ -752,8 +690,9 @@ static void print_summary(const struct node_prov *p, const char *dir, size_t fw_
     if (path_in(image, dir, FILE_IMAGE) < 0) {
         image[0] = '\0';
     }
-    (void)printf("node %s provisioned: %s, profile %s, session keys generated\n", devaddr,
-                 p->board->name, proto_provision_profile_name(p->profile));
+    (void)printf("node %s provisioned: %s, profile %s, %s\n", devaddr, p->board->name,
+                 proto_provision_profile_name(p->profile),
+                 p->n.otaa ? "joins over the air (OTAA)" : "session keys generated");
     (void)printf("image      %s (firmware %zu bytes, record at 0x%08X)\n", image, fw_len,
                  (unsigned)(p->board->flash_base + p->board->record_off));
     (void)printf("hex        %s/%s\n", dir, FILE_HEX);
@@ -769,7 +708,12 @@ static void print_summary(const struct node_prov *p, const char *dir, size_t fw_
         (void)printf("sensing    continuous, health every %u s\n", (unsigned)p->health_s);
     }
     (void)printf("next       %s%s%s\n", p->board->how, image, p->board->how_end);
-    if (keys) {
+    if (keys && p->n.otaa) {
+        if (hex_encode(p->n.appkey, PROTO_AES_KEY, text, sizeof(text)) >= 0) {
+            (void)printf("appkey     %s\n", text);
+        }
+        explicit_bzero(text, sizeof(text));
+    } else if (keys) {
         if (hex_encode(p->n.nwkskey, PROTO_AES_KEY, text, sizeof(text)) >= 0) {
             (void)printf("nwkskey    %s\n", text);
         }
@@ -838,12 +782,28 @@ static int parse_options(int argc, char **argv, struct args *a, struct node_prov
         case OPT_HEALTH:
             a->health_s = optarg;
             break;
+        case OPT_OTAA:
+            a->otaa = true;
+            break;
+        case OPT_DEVEUI:
+            a->deveui = optarg;
+            break;
+        case OPT_JOINEUI:
+            a->joineui = optarg;
+            break;
+        case OPT_APPKEY:
+            a->appkey = optarg;
+            break;
         default:
             return cli_help_or_bad_option(verb, c, argv, usage);
         }
     }
     if (cli_no_operands(verb, argc, argv) != 0) {
         return CLI_EXIT_USAGE;
+    }
+    if (!a->otaa && (a->deveui != NULL || a->joineui != NULL || a->appkey != NULL)) {
+        cli_errf(verb, "--deveui, --joineui and --appkey go with --otaa");
+        return cli_usage_error(verb);
     }
     ret = check_args(a, p);
     if (ret != 0) {
@@ -889,16 +849,18 @@ static int load_firmware(const struct args *a, const struct node_prov *p, struct
 static int write_image(const struct args *a, const struct node_prov *p, struct image *im,
                        struct written *w, char **json)
 {
-    uint8_t rec[PROTO_PROVISION_LEN];
-    int ret = encode_record(p, rec);
+    uint8_t rec[PROTO_PROVISION_MAX_LEN];
+    int n = encode_record(p, rec);
+    size_t len = n > 0 ? (size_t)n : 0;
+    int ret;
 
-    if (ret != CLI_EXIT_OK) {
-        return ret;
+    if (n < 0) {
+        return -n;
     }
     /* The firmware, erased flash (0xFF) up to the record page, the record, and the rest of
      * the page erased. */
     memset(im->buf + im->fw_len, 0xFF, im->len - im->fw_len);
-    memcpy(im->buf + p->board->record_off, rec, PROTO_PROVISION_LEN);
+    memcpy(im->buf + p->board->record_off, rec, len);
     ret = CLI_EXIT_FAIL;
     *json = node_json(p, im->path, a->show_keys);
     if (*json == NULL) {
@@ -906,8 +868,8 @@ static int write_image(const struct args *a, const struct node_prov *p, struct i
         goto out;
     }
     if (write_bytes(a->out, FILE_IMAGE, im->buf, im->len, w) < 0 ||
-        write_hex(a->out, p->board, im->buf, im->fw_len, w) < 0 ||
-        write_bytes(a->out, FILE_RECORD, rec, PROTO_PROVISION_LEN, w) < 0 ||
+        write_hex(a->out, p->board, im->buf, im->fw_len, len, w) < 0 ||
+        write_bytes(a->out, FILE_RECORD, rec, len, w) < 0 ||
         write_bytes(a->out, FILE_JSON, (const uint8_t *)*json, strlen(*json), w) < 0) {
         goto out;
     }
@@ -942,12 +904,14 @@ int cli_provision_main(const struct global_opts *g, int argc, char **argv)
     if (ret != CLI_GO) {
         return ret;
     }
-    ret = load_firmware(&a, &p, &im);
+    /* A bad EUI or AppKey is a usage error, before anything is read or made. */
+    ret = a.otaa ? cli_otaa_identity(verb, a.deveui, a.joineui, a.appkey, &p.n)
+                 : cli_generate_keys(verb, &p.n);
     if (ret == CLI_EXIT_OK) {
-        ret = make_dir(a.out);
+        ret = load_firmware(&a, &p, &im);
     }
     if (ret == CLI_EXIT_OK) {
-        ret = cli_generate_keys(verb, &p.n);
+        ret = make_dir(a.out);
     }
     if (ret == CLI_EXIT_OK) {
         ret = cli_open_zone(g, verb, CLI_OPEN_CREATE, p.n.zone, &db);

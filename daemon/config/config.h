@@ -106,6 +106,7 @@ struct config_lora {
     unsigned dedup_window_ms; /* same frame from several forwarders, ms */
     bool adr;                 /* choose each node's data rate from its SNR (ingest/adr.h) */
     unsigned adr_interval_s;  /* at most one change per node this often */
+    char region[16];          /* LoRaWAN regional parameters of the downlinks: "EU868" */
 };
 
 #define CONFIG_MQTT_HOSTS 8 /* brokers [mqtt] host may list */

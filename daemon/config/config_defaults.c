@@ -60,6 +60,7 @@ void config_defaults(struct config *out)
     out->lora.dedup_window_ms = 200;
     out->lora.adr = false; /* config/tinyfleetd.conf says why */
     out->lora.adr_interval_s = 86400;
+    config__copy_str(out->lora.region, sizeof(out->lora.region), "EU868");
     out->mqtt.port = 1883;
     out->mqtt.outbox_max = 100000;
     out->mqtt.reconnect_max_s = 30;

@@ -42,6 +42,7 @@ static const struct config__key_spec lora_keys[] = {
     {"adr", CONFIG__V_BOOL, CONFIG__FIELD(struct config_lora, adr), 0, 0},
     {"adr_interval_s", CONFIG__V_UINT, CONFIG__FIELD(struct config_lora, adr_interval_s), 60,
      2592000},
+    {"region", CONFIG__V_REGION, CONFIG__FIELD(struct config_lora, region), 0, 0},
 };
 
 static const struct config__key_spec mqtt_keys[] = {

@@ -33,7 +33,8 @@ enum config__vtype {
     CONFIG__V_RULE_TYPE, /* cluster, persistence */
     CONFIG__V_CLASS_REF, /* a class name, resolved once the whole file is read */
     CONFIG__V_POLYGON,   /* "lat lon, lat lon, ..." continued on indented lines */
-    CONFIG__V_DEVRANGE   /* DevAddr range: "26011F00/24" or "26011F00-26011FFF" */
+    CONFIG__V_DEVRANGE,  /* DevAddr range: "26011F00/24" or "26011F00-26011FFF" */
+    CONFIG__V_REGION     /* a LoRaWAN region tinyfleetd has the table of: EU868 */
 };
 
 struct config__key_spec {

@@ -391,6 +391,30 @@ static int set_sync(struct config__parse_ctx *ctx, const struct config__key_spec
     return -EINVAL;
 }
 
+/* CONFIG__V_REGION: only a region whose table the downlink planner has (daemon/ingest/
+ * region.c): a gateway must never schedule EU868 windows and powers on another region's
+ * channels. */
+static int set_region(struct config__parse_ctx *ctx, const struct config__key_spec *k,
+                      const char *value, char *field)
+{
+    static const char *const others[] = {"US915", "AU915", "AS923", "CN470", "CN779",
+                                         "EU433", "IN865", "KR920", "RU864"};
+    size_t i;
+
+    if (strcmp(value, "EU868") == 0) {
+        config__copy_str(field, k->size, value);
+        return 0;
+    }
+    for (i = 0; i < CONFIG__COUNT(others); i++) {
+        if (strcmp(value, others[i]) == 0) {
+            config__fail_key(ctx, k->key, "region %s is not supported yet: only EU868", value);
+            return -EINVAL;
+        }
+    }
+    config__fail_key(ctx, k->key, "unknown region '%s': only EU868 is supported", value);
+    return -EINVAL;
+}
+
 /* CONFIG__V_ADDR: resolved now, so that a host that does not resolve is a config error. */
 static int set_addr(struct config__parse_ctx *ctx, const struct config__key_spec *k,
                     const char *value, char *field)
@@ -522,6 +546,8 @@ int config__set_value(struct config__parse_ctx *ctx, const struct config__key_sp
     case CONFIG__V_DEVRANGE:
         return parse_devaddr_range(ctx, k->key, value,
                                    (struct config_devaddr_range *)(void *)field);
+    case CONFIG__V_REGION:
+        return set_region(ctx, k, value, field);
     }
     return -EINVAL;
 }

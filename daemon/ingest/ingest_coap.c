@@ -24,6 +24,7 @@
 #include "util/hex.h"
 #include "util/log.h"
 #include "ingest/downlink.h"
+#include "ingest/join.h"
 #include "ingest/uplink.h"
 
 /* Accepted frames (and copies of them) waiting for their commit. One loop iteration reads
@@ -76,6 +77,7 @@ struct pend {
     uint8_t token_len;            /* 0..8 */
     uint8_t state;                /* enum pend_state */
     uint8_t con;                  /* the request was confirmable */
+    uint8_t join;                 /* a JoinRequest: answered, it is not remembered (cache) */
     uint8_t dl_len;               /* bytes in dl; 0: a 2.04 without payload */
     uint8_t dl[DOWNLINK_PHY_MAX]; /* the downlink the 2.04 carries (proto/SPEC.md 1.5) */
 };
@@ -137,70 +139,6 @@ static uint64_t now_ms(const struct ingest_coap *c)
     return uv_now(c->poll.loop);
 }
 
-/* Writes @v in decimal at @p; returns the end. */
-static char *put_dec(char *p, unsigned v)
-{
-    char tmp[10];
-    size_t n = 0;
-
-    do {
-        tmp[n++] = (char)('0' + v % 10u);
-        v /= 10u;
-    } while (v != 0);
-    while (n > 0) {
-        *p++ = tmp[--n];
-    }
-    return p;
-}
-
-/*
- * "a.b.c.d:port" by hand, the form inet_ntop() and "%s:%u" give: once per frame stored
- * (the reception's gateway), where inet_ntop() and two snprintf() calls cost 2.5 k
- * instructions per CoAP frame (callgrind). "255.255.255.255:65535" is 21 bytes plus NUL.
- */
-static bool ipv4_name(const struct sockaddr_in *in, char *out, size_t cap)
-{
-    const uint8_t *a = (const uint8_t *)&in->sin_addr;
-    char buf[24];
-    char *p = buf;
-    int i;
-
-    for (i = 0; i < 4; i++) {
-        p = put_dec(p, a[i]);
-        *p++ = i < 3 ? '.' : ':';
-    }
-    p = put_dec(p, ntohs(in->sin_port));
-    if ((size_t)(p - buf) >= cap) {
-        return false;
-    }
-    memcpy(out, buf, (size_t)(p - buf));
-    out[p - buf] = '\0';
-    return true;
-}
-
-static void sockaddr_name(const struct sockaddr *sa, char *out, size_t cap)
-{
-    char host[INET6_ADDRSTRLEN] = "?";
-
-    if (sa->sa_family == AF_INET &&
-        ipv4_name((const struct sockaddr_in *)(const void *)sa, out, cap)) {
-        return;
-    }
-    if (sa->sa_family == AF_INET) {
-        const struct sockaddr_in *in = (const struct sockaddr_in *)(const void *)sa;
-
-        (void)inet_ntop(AF_INET, &in->sin_addr, host, sizeof(host));
-        snprintf(out, cap, "%s:%u", host, (unsigned)ntohs(in->sin_port));
-    } else if (sa->sa_family == AF_INET6) {
-        const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)(const void *)sa;
-
-        (void)inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof(host));
-        snprintf(out, cap, "[%s]:%u", host, (unsigned)ntohs(in6->sin6_port));
-    } else {
-        snprintf(out, cap, "(family %d)", (int)sa->sa_family);
-    }
-}
-
 static void session_peer(const coap_session_t *session, char *out, size_t cap)
 {
     const coap_address_t *a = coap_session_get_addr_remote(session);
@@ -209,7 +147,7 @@ static void session_peer(const coap_session_t *session, char *out, size_t cap)
         snprintf(out, cap, "?");
         return;
     }
-    sockaddr_name(&a->addr.sa, out, cap);
+    ingest_coap__sockaddr_name(&a->addr.sa, out, cap);
 }
 
 static size_t cache_slot(uint32_t devaddr)
@@ -344,6 +282,7 @@ static bool defer(struct ingest_coap *c, coap_session_t *session, const coap_pdu
     }
     p->state = PEND_WAITING;
     p->dl_len = 0;
+    p->join = 0;
     c->waiting++;
     coap_pdu_set_type(response, COAP_MESSAGE_NON);
     return true;
@@ -403,6 +342,36 @@ static void coap_downlink(struct ingest_coap *c, struct pend *p, const struct up
     }
 }
 
+_Static_assert(PROTO_JOIN_ACCEPT_LEN <= DOWNLINK_PHY_MAX, "a JoinAccept fits a pending reply");
+
+/* A JoinRequest (proto/SPEC.md section 1.5): checked as over the radio, and its JoinAccept
+ * is the payload of the 2.04, sent once the batch holding the session it opens is durable. */
+static void coap_join(struct ingest_coap *c, coap_session_t *session, const coap_pdu_t *request,
+                      coap_pdu_t *response, const struct ingest_coap__req *req,
+                      const struct ingest_coap__sig *sig)
+{
+    struct join_answer ans;
+    struct pend *p;
+    int rc = join_process(c->store, STORE_BEARER_COAP, req->payload, req->len, wall_ms(), &ans);
+
+    if (rc != 0) {
+        coap_pdu_set_code(response, ingest_coap__join_code(rc));
+        return;
+    }
+    /* The free slot was checked by the caller; as for a frame, 5.03 if an invariant broke
+     * (the node joins again with its next DevNonce). */
+    if (!defer(c, session, request, response, sig)) {
+        coap_pdu_set_code(response, COAP_RESPONSE_CODE_SERVICE_UNAVAILABLE);
+        return;
+    }
+    p = &c->pend[c->active[c->active_count - 1]];
+    memcpy(p->dl, ans.phy, ans.len);
+    p->dl_len = (uint8_t)ans.len;
+    p->join = 1;
+    store_count_downlink(c->store, STORE_DL_JOIN_ACCEPT);
+    explicit_bzero(&ans, sizeof(ans));
+}
+
 static void hnd_post_up(coap_resource_t *resource, coap_session_t *session,
                         const coap_pdu_t *request, const coap_string_t *query, coap_pdu_t *response)
 {
@@ -460,11 +429,16 @@ static void hnd_post_up(coap_resource_t *resource, coap_session_t *session,
         return;
     }
 
+    if ((req.payload[0] & 0xE0u) == PROTO_MHDR_JOIN_REQUEST) {
+        coap_join(c, session, request, response, &req, &sig);
+        return;
+    }
+
     memset(&rx, 0, sizeof(rx));
     rx.bearer = STORE_BEARER_COAP;
     rx.time_ms = wall_ms();
     /* sizeof(rx.gateway) holds any IPv4 peer; a long IPv6 one is cut (snprintf() in
-     * sockaddr_name()), still readable. Written there directly, without a copy. */
+     * ingest_coap__sockaddr_name()), still readable. Written there directly, without a copy. */
     session_peer(session, rx.gateway, sizeof(rx.gateway));
 
     (void)uplink_process(c->store, c->after, req.payload, req.len, &rx, &res);
@@ -653,7 +627,9 @@ static void on_idle(uv_idle_t *h)
 /* Answers @p now, 2.04 when @ok, else 5.03, and frees it. */
 static void answer(struct ingest_coap *c, struct pend *p, bool ok)
 {
-    if (ok) {
+    /* A JoinRequest posted again after its answer is judged again: its DevNonce is used
+     * (4.03, counted), where a remembered copy would get a 2.04 without its JoinAccept. */
+    if (ok && !p->join) {
         cache_put(c, &p->sig);
     }
     reply_direct(c, p, ok ? COAP_RESPONSE_CODE_CHANGED : COAP_RESPONSE_CODE_SERVICE_UNAVAILABLE);

@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include <coap3/coap.h>
 
@@ -56,6 +57,15 @@ void ingest_coap__req_from_pdu(const coap_pdu_t *pdu, struct ingest_coap__req *o
  * Return: 0 to go on to uplink_process(), else the CoAP response code to send.
  */
 coap_pdu_code_t ingest_coap__check(const struct ingest_coap__req *req, enum store_reason *why);
+
+/* ingest_coap__sockaddr_name() - @sa as "a.b.c.d:port", "[v6]:port" or "(family N)" into
+ * @out (@cap bytes, cut to fit). Loop thread (once per frame stored: no inet_ntop() for IPv4). */
+void ingest_coap__sockaddr_name(const struct sockaddr *sa, char *out, size_t cap);
+
+/* ingest_coap__join_code() - the CoAP response code for join_process()'s return @rc: 2.04
+ * (sent once committed, with the JoinAccept) for 0, 4.00 malformed, 4.01 unknown DevEUI or
+ * bad MIC, 4.03 DevNonce reused or JoinNonces used up, 5.03 storage. */
+coap_pdu_code_t ingest_coap__join_code(int rc);
 
 /* ingest_coap__code() - the CoAP response code for a verdict (ARCHITECTURE.md table;
  * STORE_ACCEPTED and STORE_DUPLICATE map to 2.04, sent only once committed). */

@@ -228,7 +228,7 @@ static void handle_join(struct ingest_lora *l, const struct pfwd_rxpk *p, int64_
 {
     struct join_answer ans;
     struct lora_tx_up up;
-    int rc = join_process(l->store, p->phy, p->len, time_ms, &ans);
+    int rc = join_process(l->store, STORE_BEARER_LORA, p->phy, p->len, time_ms, &ans);
 
     dedup_set_outcome(l->dedup, ticket, false, 0);
     if (rc != 0 || !p->has_tmst || !p->has_freq) {
@@ -450,6 +450,7 @@ int ingest_lora_start(uv_loop_t *loop, struct store *store, struct poststore *af
                       const struct config_lora *cfg, struct ingest_lora **out)
 {
     struct ingest_lora *l = NULL;
+    const struct region *region;
     struct sockaddr_storage ss;
     uint8_t key[DEDUP_KEY_LEN];
     char name[PEER_NAME_LEN];
@@ -487,9 +488,15 @@ int ingest_lora_start(uv_loop_t *loop, struct store *store, struct poststore *af
     if (rc != 0) {
         goto fail;
     }
-    /* EU868 is the one region in the table for now (region.h). */
-    rc = lora_tx_new(loop, store, after, region_find("EU868"), cfg->dedup_window_ms,
-                     send_to_forwarder, l, &l->tx);
+    /* [lora] region, which the config accepts only for a region in the table (region.h);
+     * an empty one (a config built in code) is the default. */
+    region = region_find(cfg->region[0] != '\0' ? cfg->region : "EU868");
+    if (region == NULL) {
+        rc = -EINVAL;
+        goto fail;
+    }
+    rc =
+        lora_tx_new(loop, store, after, region, cfg->dedup_window_ms, send_to_forwarder, l, &l->tx);
     if (rc == 0 && cfg->adr) {
         rc = lora_tx_adr(l->tx, (uint64_t)cfg->adr_interval_s * 1000u);
     }

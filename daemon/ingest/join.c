@@ -25,8 +25,8 @@ static int refuse(struct store *s, enum store_dl why, int rc, uint64_t deveui, c
     return rc;
 }
 
-int join_process(struct store *s, const uint8_t *phy, size_t len, int64_t now_ms,
-                 struct join_answer *out)
+int join_process(struct store *s, enum store_bearer bearer, const uint8_t *phy, size_t len,
+                 int64_t now_ms, struct join_answer *out)
 {
     struct proto_join_request jr;
     struct store_join_device dev;
@@ -37,7 +37,7 @@ int join_process(struct store *s, const uint8_t *phy, size_t len, int64_t now_ms
 
     memset(out, 0, sizeof(*out));
     if (proto_join_request_parse(phy, len, &jr) != PROTO_OK) {
-        store_count(s, STORE_BEARER_LORA, STORE_MALFORMED);
+        store_count(s, bearer, STORE_MALFORMED);
         return -EINVAL;
     }
     rc = store_join_device(s, jr.deveui, &dev);

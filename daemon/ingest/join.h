@@ -27,12 +27,13 @@ struct join_answer {
 /*
  * join_process() - check the JoinRequest @phy (@len bytes) and, if it passes, write what
  * its JoinAccept promises into the open batch and build that JoinAccept into @out.
+ * @bearer: what brought it (a malformed one is counted there). Loop thread.
  * Return: 0 (send @out once the batch is durable); -EINVAL (not a JoinRequest), -ENOENT
  * (unknown DevEUI or JoinEUI), -EBADMSG (bad MIC), -EEXIST (DevNonce used), -ERANGE (the
  * node's 2^24 JoinNonces are used up), -EIO: each counted (store_count_downlink()), nothing
  * written, nothing to send.
  */
-int join_process(struct store *s, const uint8_t *phy, size_t len, int64_t now_ms,
-                 struct join_answer *out);
+int join_process(struct store *s, enum store_bearer bearer, const uint8_t *phy, size_t len,
+                 int64_t now_ms, struct join_answer *out);
 
 #endif

@@ -105,6 +105,7 @@ static enum store_reason try_pending(struct store *s, const struct proto_frame *
     }
     fresh.has_fcnt = false;
     fresh.last_fcnt = 0;
+    fresh.session = node->session + 1u; /* as store_join_activate() counts it */
     v = check_counter(f, &fresh, fcnt);
     if (v != STORE_ACCEPTED) {
         explicit_bzero(&fresh, sizeof(fresh));
@@ -162,6 +163,7 @@ enum store_reason uplink_process(struct store *s, struct poststore *after, const
 
     memset(&up, 0, sizeof(up));
     up.devaddr = f.devaddr;
+    up.session = node.session;
     up.fcnt = out->fcnt;
     up.confirmed = (f.mhdr & PROTO_MHDR_CONFIRMED_UP) != 0;
     up.rx = rx;

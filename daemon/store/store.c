@@ -111,12 +111,37 @@ static int refuse_newer(const char *path, int version, char *err, size_t err_len
     return -EPROTO;
 }
 
+/* Fails when a migration left a row referring to a parent that is not there (the
+ * migrations run with foreign keys off, see migrate()). Return: 0, -EPROTO, -errno. */
+static int check_foreign_keys(struct store *s)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(s->db, "PRAGMA foreign_key_check", -1, &st, NULL);
+    int ret;
+
+    if (rc != SQLITE_OK) {
+        ret = store__err_from_sqlite(s, rc);
+        goto out;
+    }
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        (void)snprintf(s->errmsg, sizeof(s->errmsg), "a row of %s refers to a missing parent",
+                       (const char *)sqlite3_column_text(st, 0));
+        ret = -EPROTO;
+        goto out;
+    }
+    ret = rc == SQLITE_DONE ? 0 : store__err_from_sqlite(s, rc);
+out:
+    (void)sqlite3_finalize(st);
+    return ret;
+}
+
 /*
  * Brings the schema to store_schema_latest(), one migration per transaction with its
  * user_version, so a crash leaves the database at some whole version. The version is read
  * again under the write lock: another process may have migrated in between.
  */
-static int migrate(struct store *s, const char *path, char *err, size_t err_len)
+static int migrate_all(struct store *s, const char *path, char *err, size_t err_len)
 {
     const int latest = store_schema_latest();
     char pragma[48];
@@ -156,7 +181,8 @@ static int migrate(struct store *s, const char *path, char *err, size_t err_len)
                         s->errmsg);
             } else {
                 (void)snprintf(pragma, sizeof(pragma), "PRAGMA user_version = %d", m->version);
-                ret = exec_sql(s, pragma);
+                ret = check_foreign_keys(s);
+                ret = ret < 0 ? ret : exec_sql(s, pragma);
                 ret = ret < 0 ? ret : exec_sql(s, "COMMIT");
                 if (ret < 0) {
                     set_err(err, err_len, "%s: migration %04d_%s: cannot commit: %s", path,
@@ -173,6 +199,30 @@ static int migrate(struct store *s, const char *path, char *err, size_t err_len)
             return -EIO;
         }
     }
+}
+
+/*
+ * migrate_all() with foreign keys off: a migration that rebuilds a table (SQLite's way to
+ * change its constraints, migrations/0011_frame_session.sql) drops the old one, and with
+ * foreign keys on that drop deletes every row referring to it, cascading. The pragma cannot
+ * change inside a transaction, hence around all of them; each is checked before its commit.
+ */
+static int migrate(struct store *s, const char *path, char *err, size_t err_len)
+{
+    int ret = exec_sql(s, "PRAGMA foreign_keys = OFF");
+    int on;
+
+    if (ret < 0) {
+        set_err(err, err_len, "%s: %s", path, s->errmsg);
+        return -EIO;
+    }
+    ret = migrate_all(s, path, err, err_len);
+    on = exec_sql(s, "PRAGMA foreign_keys = ON");
+    if (ret == 0 && on < 0) {
+        set_err(err, err_len, "%s: %s", path, s->errmsg);
+        ret = -EIO;
+    }
+    return ret;
 }
 
 /* Sets the connection up: WAL, busy timeout, foreign keys, temp store, synchronous. */

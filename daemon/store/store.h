@@ -73,6 +73,8 @@ struct store_node {
     uint8_t appskey[PROTO_AES_KEY]; /* FRMPayload key */
     bool has_fcnt;                  /* false until the first frame is accepted */
     uint32_t last_fcnt;             /* last accepted 32-bit uplink counter */
+    uint32_t session;               /* joins activated (migrations/0009); frames are unique per
+                                     * session; store_node_auth() only */
     int64_t last_seen_ms;           /* Unix ms of the last accepted frame, 0 = never */
     int32_t battery_mv;             /* from the last health message, -1 = unknown */
     int64_t created_ms;             /* Unix ms of `node add` */
@@ -100,7 +102,8 @@ struct store_rx {
 /* One accepted frame, ready to be stored. */
 struct store_uplink {
     uint32_t devaddr;
-    uint32_t fcnt; /* reconstructed 32-bit counter */
+    uint32_t session; /* the node's session (store_node.session), part of the frame's key */
+    uint32_t fcnt;    /* reconstructed 32-bit counter */
     uint8_t fport;
     bool confirmed;
     const uint8_t *payload; /* decrypted FRMPayload, @payload_len bytes */

@@ -153,6 +153,7 @@ int store__auth_add(struct store *s, const struct store_node *n,
     e = &s->auth[s->auth_used];
     e->devaddr = n->devaddr;
     e->has_fcnt = n->has_fcnt;
+    e->session = n->session;
     e->last_fcnt = n->last_fcnt;
     e->has_position = n->has_position;
     e->lat = n->lat;

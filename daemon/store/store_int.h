@@ -124,6 +124,7 @@ struct store__auth_entry {
     bool has_fcnt;
     bool has_position;
     uint32_t last_fcnt;
+    uint32_t session; /* nodes.session: the session its frames are stored under */
     double lat;
     double lon;
     uint8_t nwkskey[PROTO_AES_KEY];

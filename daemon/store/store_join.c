@@ -63,11 +63,12 @@ int store_join_device(struct store *s, uint64_t deveui, struct store_join_device
     }
     out->devaddr = (uint32_t)sqlite3_column_int64(st, 0);
     if (sqlite3_column_type(st, 1) == SQLITE_TEXT) {
-        const char *text = (const char *)sqlite3_column_text(st, 1);
+        /* The schema checks 16 hex digits; anything else would mean a damaged file. */
+        const char *t = (const char *)sqlite3_column_text(st, 1);
         char *end = NULL;
 
-        out->joineui = strtoull(text, &end, 16);
-        ret = end != text && *end == '\0' ? 0 : -EIO; /* written by store_node_add() */
+        out->joineui = (uint64_t)strtoull(t, &end, 16);
+        ret = end == t + 16 && *end == '\0' ? 0 : -EIO;
     }
     ret = ret < 0 ? ret : copy_key(st, 2, out->appkey);
     out->join_nonce = (uint32_t)sqlite3_column_int64(st, 3);

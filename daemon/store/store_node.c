@@ -197,6 +197,7 @@ static int read_node_auth(struct store *s, sqlite3_stmt *st, struct store_node *
     n->lat = sqlite3_column_double(st, 4);
     n->lon = sqlite3_column_double(st, 5);
     copy_text(n->zone, sizeof(n->zone), sqlite3_column_text(st, 6));
+    n->session = (uint32_t)sqlite3_column_int64(st, 7);
     return 0;
 }
 
@@ -241,6 +242,7 @@ int store_node_auth(struct store *s, uint32_t devaddr, struct store_node *out)
         memcpy(out->appskey, e->appskey, PROTO_AES_KEY);
         out->has_fcnt = e->has_fcnt;
         out->last_fcnt = e->last_fcnt;
+        out->session = e->session;
     }
     return ret;
 }

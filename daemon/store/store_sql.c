@@ -53,8 +53,8 @@ const char *const store__sql[STORE__STMT_COUNT] = {
     [STORE__NODE_GET] = NODE_COLUMNS " WHERE devaddr = ?1",
     /* The frame check's lookup: only what it reads. The whole row (three texts copied,
      * thirteen columns decoded) cost 7.3 k instructions per frame (callgrind, CoAP). */
-    [STORE__NODE_AUTH] = "SELECT nwkskey, appskey, has_fcnt, last_fcnt, lat, lon, zone FROM nodes"
-                         " WHERE devaddr = ?1",
+    [STORE__NODE_AUTH] = "SELECT nwkskey, appskey, has_fcnt, last_fcnt, lat, lon, zone, session"
+                         " FROM nodes WHERE devaddr = ?1",
     [STORE__NODE_LIST] = NODE_COLUMNS " ORDER BY devaddr",
     [STORE__NODE_REMOVE] = "DELETE FROM nodes WHERE devaddr = ?1",
     /* The counter may only move forward: a second guard behind the check in uplink.c. */
@@ -67,10 +67,11 @@ const char *const store__sql[STORE__STMT_COUNT] = {
     /* What the operator may change of a node; keys and counters are the frame check's. */
     [STORE__NODE_UPDATE] = "UPDATE nodes SET name = ?2, profile = ?3, lat = ?4, lon = ?5,"
                            " zone = ?6 WHERE devaddr = ?1",
-    /* The newest frame by counter, on the index of UNIQUE (devaddr, fcnt). */
+    /* The newest frame by session and counter, on the index of UNIQUE (devaddr, session,
+     * fcnt). */
     [STORE__NODE_LAST_RX] = "SELECT bearer, gateway, received_ms, rssi, snr, freq_hz, datr"
                             " FROM frames WHERE devaddr = ?1"
-                            " ORDER BY fcnt DESC LIMIT 1",
+                            " ORDER BY session DESC, fcnt DESC LIMIT 1",
     /* The command queue (migrations/0007_downlink.sql). The payload is written right after
      * the row, in the same transaction, because it carries the row id as sequence number. */
     [STORE__CMD_ADD] = "INSERT INTO commands (devaddr, op, payload, created_ms, changed_ms,"
@@ -99,17 +100,21 @@ const char *const store__sql[STORE__STMT_COUNT] = {
     [STORE__JOIN_SESSION_PUT] = "INSERT OR REPLACE INTO join_sessions (devaddr, nwkskey, appskey,"
                                 " devnonce, joined_ms) VALUES (?1, ?2, ?3, ?4, ?5)",
     [STORE__JOIN_SESSION_GET] = "SELECT nwkskey, appskey FROM join_sessions WHERE devaddr = ?1",
-    /* The new session starts both counters at 0 (LoRaWAN 1.0.3 section 6.2.5). */
-    [STORE__JOIN_ACTIVATE] = "UPDATE nodes SET (nwkskey, appskey, has_fcnt, last_fcnt, fcnt_down)"
-                             " = (SELECT nwkskey, appskey, 0, 0, 0 FROM join_sessions"
+    /* The new session starts both counters at 0 (LoRaWAN 1.0.3 section 6.2.5), and its
+     * frames are told from the old ones by the session number. */
+    [STORE__JOIN_ACTIVATE] = "UPDATE nodes SET (nwkskey, appskey, has_fcnt, last_fcnt, fcnt_down,"
+                             " session) = (SELECT nwkskey, appskey, 0, 0, 0, nodes.session + 1"
+                             " FROM join_sessions"
                              " WHERE devaddr = ?1) WHERE devaddr = ?1"
                              " AND EXISTS (SELECT 1 FROM join_sessions WHERE devaddr = ?1)",
     [STORE__JOIN_SESSION_DROP] = "DELETE FROM join_sessions WHERE devaddr = ?1",
-    /* With its first reception (migrations/0003_first_reception.sql). */
+    /* With its first reception (migrations/0003_first_reception.sql), in the node's session
+     * (migrations/0011_frame_session.sql) as the frame check read it (store_node_auth()):
+     * a subquery here on nodes cost 2.5 k instructions per frame (callgrind, CoAP). */
     [STORE__FRAME_ADD] =
         "INSERT INTO frames (devaddr, fcnt, fport, confirmed, received_ms, payload,"
-        " bearer, gateway, rssi, snr, freq_hz, datr)"
-        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+        " bearer, gateway, rssi, snr, freq_hz, datr, session)"
+        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
     /* A later copy refers to a frame of an earlier batch, which the CLI may have removed
      * since (node remove): with foreign keys off (store_daemon_mode()) the frame's
      * existence is checked here; no row inserted means no such frame. */

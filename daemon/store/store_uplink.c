@@ -134,6 +134,7 @@ static int uplink_rows(struct store *s, const struct store_uplink *up, struct fr
     store__bind_int(&b, 5, up->rx->time_ms);
     store__bind_blob(&b, 6, up->payload, up->payload_len);
     bind_rx(&b, 7, up->rx);
+    store__bind_int(&b, 13, up->session);
     ret = store__bind_done(s, &b);
     ret = ret < 0 ? ret : store__run(s, STORE__FRAME_ADD);
     if (ret < 0) {

@@ -41,6 +41,20 @@ int hostutil_devaddr(const char *s, uint32_t *out)
     return 0;
 }
 
+int hostutil_eui(const char *s, uint64_t *out)
+{
+    uint8_t b[8];
+
+    if (hostutil_hex(s, b, 8) != 0) {
+        return -1;
+    }
+    *out = 0;
+    for (size_t i = 0; i < 8; i++) {
+        *out = *out << 8 | b[i];
+    }
+    return 0;
+}
+
 int hostutil_num(const char *opt, const char *s, double lo, double hi, double *out)
 {
     char *end = NULL;

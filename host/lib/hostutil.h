@@ -18,6 +18,10 @@ void hostutil_to_hex(const uint8_t *in, size_t n, char *out);
 /* hostutil_devaddr() - 8 hex digits as written on the device. Return: 0 or -1. */
 int hostutil_devaddr(const char *s, uint32_t *out);
 
+/* hostutil_eui() - a DevEUI or JoinEUI: 16 hex digits as written on the device (most
+ * significant first). Return: 0 or -1. */
+int hostutil_eui(const char *s, uint64_t *out);
+
 /*
  * hostutil_num() - a whole string as a finite number in [@lo, @hi]; on failure prints
  * "tinyfleet-node: --@opt: a number in LO..HI expected, got 'S'" to stderr.

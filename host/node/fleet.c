@@ -69,12 +69,43 @@ static int bearer_of(const char *v)
     return strcmp(v, "lora") == 0 ? BEARER_LORA : strcmp(v, "coap") == 0 ? BEARER_COAP : -1;
 }
 
+/* The OTAA keys of a [fleet] or [node.NAME] section. Return: 1 handled, 0 not an OTAA key,
+ * -1 after perr(). */
+static int otaa_key(struct parse *p, const char *s, const char *k, const char *v, uint64_t *joineui,
+                    uint8_t *appkey, int *has_joineui, int *has_appkey)
+{
+    if (strcmp(k, "joineui") == 0) {
+        if (hostutil_eui(v, joineui) != 0) {
+            return perr(p, s, k, "16 hex digits expected") - 1;
+        }
+        *has_joineui = 1;
+        return 1;
+    }
+    if (strcmp(k, "appkey") == 0) {
+        if (hostutil_hex(v, appkey, 16) != 0) {
+            return perr(p, s, k, "32 hex digits expected") - 1;
+        }
+        *has_appkey = 1;
+        return 1;
+    }
+    return 0;
+}
+
 static int fleet_key(struct parse *p, const char *s, const char *k, const char *v)
 {
     struct fleet_scenario *sc = p->sc;
     double d;
+    int o = otaa_key(p, s, k, v, &sc->joineui, sc->appkey, &sc->has_joineui, &sc->has_appkey);
 
-    if (strcmp(k, "speed") == 0) {
+    if (o != 0) {
+        return o > 0;
+    }
+    if (strcmp(k, "rejoin_after") == 0) {
+        if (num(v, &d) != 0 || d < 0 || d > 65535) {
+            return perr(p, s, k, "a number of uplinks (0..65535) expected");
+        }
+        sc->rejoin_after = (long)d;
+    } else if (strcmp(k, "speed") == 0) {
         if (num(v, &sc->speed) != 0 || sc->speed <= 0 || sc->speed > 100000) {
             return perr(p, s, k, "a number in (0, 100000] expected");
         }
@@ -134,7 +165,17 @@ static int fleet_key(struct parse *p, const char *s, const char *k, const char *
 static int node_key(struct parse *p, const char *s, struct fleet_node_cfg *n, const char *k,
                     const char *v)
 {
-    if (strcmp(k, "devaddr") == 0) {
+    int o = otaa_key(p, s, k, v, &n->joineui, n->appkey, &n->has_joineui, &n->has_appkey);
+
+    if (o != 0) {
+        return o > 0;
+    }
+    if (strcmp(k, "deveui") == 0) {
+        if (hostutil_eui(v, &n->deveui) != 0) {
+            return perr(p, s, k, "16 hex digits expected");
+        }
+        n->otaa = 1;
+    } else if (strcmp(k, "devaddr") == 0) {
         if (hostutil_devaddr(v, &n->devaddr) != 0) {
             return perr(p, s, k, "8 hex digits expected");
         }
@@ -337,7 +378,11 @@ int fleet_load(const char *path, struct fleet_scenario *sc, const char *coap, co
             what = "devaddr missing";
         } else if (n->profile < 0) {
             what = "profile missing";
-        } else if (n->has_keys != 3 && sc->has_keys != 3) {
+        } else if (n->otaa && (n->has_keys != 0 || (!n->has_joineui && !sc->has_joineui) ||
+                               (!n->has_appkey && !sc->has_appkey))) {
+            what = "an OTAA node (deveui) needs joineui and appkey (here or in [fleet]) and no "
+                   "session keys";
+        } else if (!n->otaa && n->has_keys != 3 && sc->has_keys != 3) {
             what = "nwkskey and appskey missing (here or in [fleet])";
         } else if (n->has_keys == 1 || n->has_keys == 2) {
             what = "give both nwkskey and appskey or neither";
@@ -364,6 +409,13 @@ int fleet_load(const char *path, struct fleet_scenario *sc, const char *coap, co
             memcpy(n->nwkskey, sc->nwkskey, 16);
             memcpy(n->appskey, sc->appskey, 16);
         }
+        if (n->otaa && !n->has_joineui) {
+            n->joineui = sc->joineui;
+        }
+        if (n->otaa && !n->has_appkey) {
+            memcpy(n->appkey, sc->appkey, 16);
+        }
+        sc->any_otaa |= n->otaa;
     }
     for (i = 0; i < sc->n_sources; i++) {
         struct fleet_source *s = &sc->sources[i];
@@ -600,7 +652,12 @@ static int start_node(struct fleet_scenario *sc, struct sim_node *sn, struct hos
         cfg.agg.batch_wait_ms = (uint32_t)sc->batch_s * 1000u;
     }
     cfg.confirmed = sc->confirmed != 0;
-    sn->hn.rx_enabled = sc->confirmed != 0;
+    sn->hn.rx_enabled = sc->confirmed != 0 || sn->cfg->otaa;
+    cfg.otaa = sn->cfg->otaa != 0;
+    cfg.deveui = sn->cfg->deveui;
+    cfg.joineui = sn->cfg->joineui;
+    memcpy(cfg.appkey, sn->cfg->appkey, 16);
+    cfg.rejoin_after = (uint16_t)sc->rejoin_after;
     if (sc->sf != 0) {
         cfg.lora.sf = (uint8_t)sc->sf;
         cfg.lora.low_dr_optimize = sc->sf >= 11;
@@ -771,32 +828,11 @@ static void fleet_list(const struct fleet_scenario *sc)
     }
 }
 
-/* The scenario's forwarder socket into @fwd (none when the file names none). */
+/* The scenario's forwarder socket into @fwd (none when the file names none); it pulls when
+ * downlinks can come (confirmed uplinks, OTAA nodes). */
 static int fleet_connect(const struct fleet_scenario *sc, struct host_fwd *fwd)
 {
-    char host[256];
-    char port[32];
-    char err[300];
-
-    fwd->ack_timeout_ms = 3000;
-    memcpy(fwd->eui, sc->gateway_eui, 8);
-    if (sc->forwarder[0] == 0) {
-        return 0;
-    }
-    if (host_split_hostport(sc->forwarder, host, sizeof(host), port, sizeof(port)) != 0) {
-        fprintf(stderr, "tinyfleet-node: forwarder = %s: expected HOST:PORT\n", sc->forwarder);
-        return -1;
-    }
-    fwd->fd = host_udp_connect(host, port, err, sizeof(err));
-    if (fwd->fd < 0) {
-        fprintf(stderr, "tinyfleet-node: forwarder: %s\n", err);
-        return -1;
-    }
-    if (sc->confirmed && host_fwd_pull(fwd) != 0) {
-        fprintf(stderr, "tinyfleet-node: forwarder: cannot send PULL_DATA: %s\n", strerror(errno));
-        return -1;
-    }
-    return 0;
+    return simutil_fwd_connect(sc->forwarder, sc->gateway_eui, sc->confirmed || sc->any_otaa, fwd);
 }
 
 /* The calls every source makes up to simulated time @t ms. */
@@ -935,7 +971,7 @@ int fleet_main(int argc, char **argv)
                             nodes[i].hn.push_timeouts);
         failed += nodes[i].fw.stats.tx_failed;
     }
-    if (sc->confirmed && fwd.fd >= 0) {
+    if ((sc->confirmed || sc->any_otaa) && fwd.fd >= 0) {
         /* Every PULL_RESP the gateway sent: held to its tmst and heard in a node's window,
          * refused as too late, unusable, or left over (aimed at no window). */
         printf("{\"forwarder\":\"%02X%02X%02X%02X%02X%02X%02X%02X\",\"pull_resps\":%u,"

@@ -42,6 +42,12 @@ struct fleet_node_cfg {
     double every_s;    /* ... of every every_s (0: woken by sound instead) */
     double wake_level; /* wake-on-sound threshold, full scale 1 (with listen_s, no every_s) */
     double learn_s;    /* turbine: learning period, simulated s; -1: the firmware's 14 days */
+    /* OTAA: deveui set, the node joins at start (devaddr names it here; the join gives it the
+     * one the gateway registered). joineui and appkey default to [fleet]'s. */
+    int otaa;
+    uint64_t deveui, joineui;
+    uint8_t appkey[16];
+    int has_joineui, has_appkey;
 };
 
 struct fleet_scenario {
@@ -60,6 +66,11 @@ struct fleet_scenario {
     int confirmed;       /* confirmed uplinks and receive windows (downlinks reach nodes) */
     double noise;        /* background gain (full scale 1.0 = gain 10 of SYNTH_REF_RMS) */
     char state_dir[256]; /* NV files per node, or empty for memory */
+    uint64_t joineui;    /* OTAA nodes' default JoinEUI and AppKey */
+    uint8_t appkey[16];
+    int has_joineui, has_appkey;
+    long rejoin_after; /* OTAA nodes: join again after this many uplinks unheard (0: never) */
+    int any_otaa;      /* some node joins: the forwarder pulls, the join windows open */
     struct fleet_node_cfg nodes[FLEET_MAX_NODES];
     int n_nodes;
     struct fleet_source sources[FLEET_MAX_SOURCES];

@@ -167,6 +167,7 @@ static int h_radio_send(void *ctx, const struct hal_lora_tx *tx, const uint8_t *
      * so a PULL_RESP's tmst says when, in real time, the node's window opens (host_rx.c). */
     fw->tmst = host_rx_tmst_now();
     hn->rx_tmst = fw->tmst;
+    hn->rx1_us = (tx->rx1_delay_s != 0u ? tx->rx1_delay_s : 1u) * 1000000u;
     hn->rx_open = hn->rx_enabled;
     pk = (struct fwd_rxpk){.time = when,
                            .tmst = fw->tmst,

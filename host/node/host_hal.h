@@ -75,6 +75,7 @@ struct host_node {
     bool rx_enabled;        /* open the receive windows after each LoRa uplink */
     bool rx_open;           /* they are open now, for the uplink at rx_tmst */
     uint32_t rx_tmst;       /* tmst of that uplink */
+    uint32_t rx1_us;        /* RX1 after it: 1 s, a JoinRequest's 5 s (hal_lora_tx.rx1_delay_s) */
     uint32_t downlinks;     /* downlinks handed to the firmware */
     int16_t rssi;           /* what the forwarder reports for this node */
     int16_t lsnr_x10;

@@ -3,8 +3,8 @@
  * PULL_RESP is checked as a concentrator would (its tmst still ahead, or TX_ACK TOO_LATE;
  * a txpk that does not parse gets an error too) and held until its tmst, when the
  * concentrator would transmit it: the node whose receive window that is (its uplink's tmst
- * + 1 s or + 2 s) hears it then. The concentrator clock is real monotonic time, so the
- * gateway's timing is tested for real, whatever the simulation speed.
+ * + 1 s or + 2 s, a JoinRequest's + 5 s or + 6 s) hears it then. The concentrator clock is real
+ * monotonic time, so the gateway's timing is tested for real, whatever the simulation speed.
  */
 #include "host_hal.h"
 
@@ -17,11 +17,10 @@
 
 #include <cjson/cJSON.h>
 
-#define RX1_US    1000000u /* EU868 RECEIVE_DELAY1 */
-#define RX2_US    2000000u /* RECEIVE_DELAY2 */
-#define RX_END_US 2300000u /* RX2 is over: nothing more for this uplink */
+#define RX2_US    1000000u /* RX2 opens this long after RX1 (RECEIVE_DELAY2 - RECEIVE_DELAY1) */
+#define RX_END_US 1300000u /* after RX1: RX2 is over, nothing more for this uplink */
 #define LATE_US   10000    /* a concentrator needs a packet this far ahead of its tmst */
-#define EARLY_US  5000000  /* and refuses one further ahead than this */
+#define EARLY_US  7000000  /* and refuses one further ahead than this (a JoinAccept in RX2: 6 s) */
 #define PULL_RESP 0x03u
 #define TX_ACK    0x05u
 #define PULL_DATA 0x02u
@@ -178,7 +177,7 @@ int host_rx_recv(void *ctx, uint8_t *buf, size_t cap)
             fw->rx[i--] = fw->rx[--fw->nrx]; /* sent long ago, its node no longer listening */
             continue;
         }
-        if (p->tmst != hn->rx_tmst + RX1_US && p->tmst != hn->rx_tmst + RX2_US) {
+        if (p->tmst != hn->rx_tmst + hn->rx1_us && p->tmst != hn->rx_tmst + hn->rx1_us + RX2_US) {
             continue; /* another node's window */
         }
         if ((int32_t)(now - p->tmst) < 0) {
@@ -194,7 +193,7 @@ int host_rx_recv(void *ctx, uint8_t *buf, size_t cap)
         hn->downlinks++;
         return (int)got;
     }
-    if ((int32_t)(now - (hn->rx_tmst + RX_END_US)) >= 0) {
+    if ((int32_t)(now - (hn->rx_tmst + hn->rx1_us + RX_END_US)) >= 0) {
         hn->rx_open = false;
         return HAL_ETIMEDOUT;
     }

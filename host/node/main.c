@@ -44,6 +44,8 @@ static int usage(FILE *out, int rc)
             "                          [--rx] [-v] [--listen-s S (--every-s S | --wake-level X\n"
             "                          [--wake-margin-db D])]\n"
             "                          [--learn-s S] [--relearn]\n"
+            "                          [--otaa --deveui HEX16 --joineui HEX16 --appkey HEX32\n"
+            "                          [--rejoin-after N]] (with --otaa, no session keys)\n"
             "       tinyfleet-node fleet --scenario FILE [--speed X] [--duration-s N]\n"
             "                            [--coap URI] [--forwarder HOST:PORT] [--list] [-v]\n"
             "       tinyfleet-node budget --profile P [--battery NAME] [--sf N] [--scenario FILE]\n"
@@ -98,7 +100,9 @@ static const struct command_help {
               "  --severity X   0..1, scales a fault (default 1)\n"
               "  --seed N       fixes the random choices (default 1)\n"},
     {"run",
-     "usage: tinyfleet-node run --profile P --devaddr HEX8 --nwkskey HEX32 --appskey HEX32\n"
+     "usage: tinyfleet-node run --profile P (--devaddr HEX8 --nwkskey HEX32 --appskey HEX32 |\n"
+     "                          --otaa --deveui HEX16 --joineui HEX16 --appkey HEX32\n"
+     "                          [--rejoin-after N])\n"
      "                          (--coap coap://HOST[:PORT]/up | --forwarder HOST:PORT)\n"
      "                          (--wav FILE | --event KIND [--seconds S --at S --snr DB])\n"
      "                          [--speed X] [--nv FILE] [--health-s N] [--batch-s N]\n"
@@ -112,6 +116,13 @@ static const struct command_help {
      "  --profile P          elephant, whale or turbine\n"
      "  --devaddr, --nwkskey, --appskey\n"
      "                       the node's ABP identity, as registered with `tinyfleet node add`\n"
+     "  --otaa --deveui E --joineui E --appkey K\n"
+     "                       or: the node joins over the air at start, as registered with\n"
+     "                       `tinyfleet node add --otaa` (the forwarder's join windows: 5 s\n"
+     "                       and 6 s; CoAP: the JoinAccept in the 2.04); with --nv the session\n"
+     "                       and the DevNonce are kept across runs\n"
+     "  --rejoin-after N     join again after N uplinks without any downlink (default 0:\n"
+     "                       never)\n"
      "  --coap URI           send through the firmware's CoAP client (CON, POST /up)\n"
      "  --forwarder H:P      send each frame as a Semtech PUSH_DATA to a gateway's UDP\n"
      "                       port; waits up to 3 s for the PUSH_ACK\n"
@@ -519,6 +530,11 @@ static const struct option run_options[] = {{"profile", required_argument, NULL,
                                             {"wake-margin-db", required_argument, NULL, 'M'},
                                             {"learn-s", required_argument, NULL, 'l'},
                                             {"relearn", no_argument, NULL, 'Q'},
+                                            {"otaa", no_argument, NULL, 'O'},
+                                            {"deveui", required_argument, NULL, 'U'},
+                                            {"joineui", required_argument, NULL, 'J'},
+                                            {"appkey", required_argument, NULL, 'K'},
+                                            {"rejoin-after", required_argument, NULL, 'j'},
                                             {NULL, 0, NULL, 0}};
 
 /* What `run` was given. */
@@ -541,14 +557,30 @@ struct run_opts {
     double wake_margin_db;  /* --wake-margin-db: adaptive wake line (0: fixed level) */
     double learn_s;         /* --learn-s: turbine learning period, -1: the firmware's */
     bool relearn;           /* --relearn: forget what the node learned, learn again */
+    double rejoin_after;    /* --rejoin-after */
     int prof;               /* --profile, -1: not given */
     bool have_dev;
     bool have_nk;
     bool have_ak;
+    bool have_deveui; /* --otaa: cfg.otaa, deveui, joineui, appkey */
+    bool have_joineui;
+    bool have_appkey;
     bool verbose;
     bool confirmed; /* --confirmed */
     bool rx;        /* --rx (or --confirmed) */
 };
+
+/* --deveui or --joineui: 16 hex digits, as written on the device (most significant first).
+ * Return: 0, or 2 (said why). */
+static int eui_option(const char *opt, const char *arg, uint64_t *out, bool *have)
+{
+    if (hostutil_eui(arg, out) != 0) {
+        fprintf(stderr, "tinyfleet-node: --%s: 16 hex digits expected\n", opt);
+        return 2;
+    }
+    *have = true;
+    return 0;
+}
 
 /* One option of `run` into @o. Return: 0; 2 for a bad value (said why); -1 for an option
  * `run` does not have. */
@@ -622,6 +654,19 @@ static int run_option(int c, const char *arg, struct run_opts *o)
     case 'Q':
         o->relearn = true;
         return 0;
+    case 'O':
+        o->cfg.otaa = true;
+        return 0;
+    case 'U':
+    case 'J':
+        return eui_option(c == 'U' ? "deveui" : "joineui", arg,
+                          c == 'U' ? &o->cfg.deveui : &o->cfg.joineui,
+                          c == 'U' ? &o->have_deveui : &o->have_joineui);
+    case 'K':
+        o->have_appkey = hostutil_hex(arg, o->cfg.appkey, 16) == 0;
+        return 0;
+    case 'j':
+        return hostutil_num("rejoin-after", arg, 0, 65535, &o->rejoin_after) != 0 ? 2 : 0;
     default:
         return -1;
     }
@@ -649,7 +694,14 @@ static int run_parse(int argc, char **argv, struct run_opts *o)
             return rc;
         }
     }
-    if (o->prof < 0 || !o->have_dev || !o->have_nk || !o->have_ak || optind != argc) {
+    if (o->cfg.otaa && (o->prof < 0 || !o->have_deveui || !o->have_joineui || !o->have_appkey ||
+                        o->have_nk || o->have_ak || optind != argc)) {
+        fprintf(stderr, "tinyfleet-node run: --otaa needs --profile, --deveui, --joineui "
+                        "(16 hex digits) and --appkey (32), and no session keys\n");
+        return 2;
+    }
+    if (!o->cfg.otaa &&
+        (o->prof < 0 || !o->have_dev || !o->have_nk || !o->have_ak || optind != argc)) {
         fprintf(stderr, "tinyfleet-node run: needs --profile, --devaddr (8 hex digits), "
                         "--nwkskey and --appskey (32 hex digits each)\n");
         return 2;
@@ -685,6 +737,11 @@ static void run_config(const struct run_opts *o, struct node_config *cfg)
     memcpy(cfg->nwkskey, o->cfg.nwkskey, sizeof(cfg->nwkskey));
     memcpy(cfg->appskey, o->cfg.appskey, sizeof(cfg->appskey));
     cfg->fcnt_k = (uint16_t)o->k;
+    cfg->otaa = o->cfg.otaa;
+    cfg->deveui = o->cfg.deveui;
+    cfg->joineui = o->cfg.joineui;
+    memcpy(cfg->appkey, o->cfg.appkey, sizeof(cfg->appkey));
+    cfg->rejoin_after = (uint16_t)o->rejoin_after;
     cfg->sense = o->cfg.sense;
     /* The phase the firmware takes from its DevAddr (node_config_from_record()). */
     cfg->sense.phase_ms = sensing_phase_ms(cfg->devaddr, cfg->sense.every_ms);
@@ -736,8 +793,9 @@ static int run_connect(const struct run_opts *o, struct host_node *hn, struct ho
         return 1;
     }
     hn->fwd = fwd;
-    hn->rx_enabled = o->rx;
-    if (o->rx && host_fwd_pull(fwd) != 0) {
+    /* An OTAA node hears its JoinAccept in the join windows. */
+    hn->rx_enabled = o->rx || o->cfg.otaa;
+    if (hn->rx_enabled && host_fwd_pull(fwd) != 0) {
         fprintf(stderr, "tinyfleet-node: --forwarder: cannot send PULL_DATA: %s\n",
                 strerror(errno));
         return 1;

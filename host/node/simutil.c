@@ -3,6 +3,7 @@
  */
 #include "simutil.h"
 
+#include <errno.h>
 #include <inttypes.h>
 #include <string.h>
 
@@ -66,6 +67,16 @@ void simutil_print_stats(FILE *out, const char *name, const struct node *n, uint
     if (hal_energy(n->hal, &e) == HAL_OK) {
         energy_cmd_print_acct(out, &e);
     }
+    if (n->cfg.otaa) {
+        const struct node_join_stats *j = &n->join.stats;
+
+        fprintf(out,
+                ",\"joined\":%s,\"join_requests\":%" PRIu32 ",\"join_accepts\":%" PRIu32
+                ",\"join_no_answer\":%" PRIu32 ",\"join_bad_accept\":%" PRIu32
+                ",\"rejoins\":%" PRIu32 ",\"devnonce_next\":%u",
+                n->join.sess.joined ? "true" : "false", j->requests, j->accepts, j->no_answer,
+                j->bad_accept, j->rejoins, (unsigned)n->join.sess.devnonce_next);
+    }
     fprintf(out, ",\"listen_periods\":%" PRIu32 ",\"wakeups\":%" PRIu32, n->sensing.periods,
             n->sensing.wakeups);
     if (n->learn.phase != NODE_LEARN_OFF) {
@@ -81,6 +92,34 @@ void simutil_print_stats(FILE *out, const char *name, const struct node *n, uint
     }
     fputs("}\n", out);
     fflush(out);
+}
+
+int simutil_fwd_connect(const char *forwarder, const uint8_t eui[8], bool pull,
+                        struct host_fwd *fwd)
+{
+    char host[256];
+    char port[32];
+    char err[300];
+
+    fwd->ack_timeout_ms = 3000;
+    memcpy(fwd->eui, eui, 8);
+    if (forwarder[0] == 0) {
+        return 0;
+    }
+    if (host_split_hostport(forwarder, host, sizeof(host), port, sizeof(port)) != 0) {
+        fprintf(stderr, "tinyfleet-node: forwarder = %s: expected HOST:PORT\n", forwarder);
+        return -1;
+    }
+    fwd->fd = host_udp_connect(host, port, err, sizeof(err));
+    if (fwd->fd < 0) {
+        fprintf(stderr, "tinyfleet-node: forwarder: %s\n", err);
+        return -1;
+    }
+    if (pull && host_fwd_pull(fwd) != 0) {
+        fprintf(stderr, "tinyfleet-node: forwarder: cannot send PULL_DATA: %s\n", strerror(errno));
+        return -1;
+    }
+    return 0;
 }
 
 int simutil_sensing(struct sensing_config *c, double listen_s, double every_s, double wake_level)

@@ -5,9 +5,11 @@
 #ifndef PROJ_HOST_NODE_SIMUTIL_H
 #define PROJ_HOST_NODE_SIMUTIL_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 
+#include "host_hal.h"
 #include "nodefw/node.h"
 
 /* simutil_synth_kind() - enum synth_kind of a name ("rumble", "fault_outer"...), or -1. */
@@ -27,5 +29,13 @@ void simutil_print_stats(FILE *out, const char *name, const struct node *n, uint
  * Return: 0, or -1 for an inconsistent combination.
  */
 int simutil_sensing(struct sensing_config *c, double listen_s, double every_s, double wake_level);
+
+/*
+ * simutil_fwd_connect() - the simulated forwarder's socket to @forwarder ("HOST:PORT"; empty:
+ * none, @fwd->fd untouched) with gateway EUI @eui; @pull: send PULL_DATA, downlinks will come.
+ * Return: 0, or -1 after saying why on stderr.
+ */
+int simutil_fwd_connect(const char *forwarder, const uint8_t eui[8], bool pull,
+                        struct host_fwd *fwd);
 
 #endif

@@ -147,6 +147,9 @@ int node_init(struct node *n, const struct node_config *cfg, const struct hal *h
         return NODE_EFCNT;
     }
     node_dl_init(&n->dl, n->cfg.devaddr, n->cfg.nwkskey, n->cfg.appskey, &n->fcnt);
+    if (cfg->otaa) {
+        node__join_init(n); /* a stored session replaces the config's address and keys */
+    }
     n->dl.sensing_ok = node__sensing_runnable;
     n->dl.sensing_ok_arg = n;
     node__sensing_stored(n);
@@ -370,6 +373,13 @@ int node_step(struct node *n)
     busy = n->sensing.on && take_samples(n);
     now = hal_now_ms(n->hal);
     n->last_ms = now;
+    /* OTAA: until it has a session, and while it joins again, the join has the bearer. */
+    if (node__join_step(n, now, &busy)) {
+        if (n->eof && node__join_given_up(n)) {
+            return NODE_DONE;
+        }
+        return busy ? NODE_BUSY : NODE_IDLE;
+    }
 
     ev = bearer_poll(&n->bearer, now);
     if (ev == BEARER_DELIVERED) {

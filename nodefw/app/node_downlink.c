@@ -108,8 +108,9 @@ bool node__downlink_poll(struct node *n, uint64_t now_ms)
         n->agg.next_health_ms = now_ms; /* aggregator_peek() makes it due now */
     }
     if ((n->dl.actions & NODE_DL_DO_LEARN) != 0u) {
-        /* The anomaly baseline is the model's (a fixed int8 autoencoder here): restarting
-         * it restarts the current summary period, which is what the node learns over. */
+        /* A node that learns its machine forgets it and learns again (written at once); any
+         * node also starts a new summary period, so no summary mixes old and new. */
+        (void)node_learn_restart(n); /* NODE_EINVAL: this node does not learn */
         n->agg.period_start_ms = now_ms;
         n->agg.windows = 0;
         n->agg.anomalous = 0;

@@ -27,6 +27,11 @@ int node_config_from_record(struct node_config *cfg, const struct proto_provisio
     cfg->devaddr = rec->devaddr;
     memcpy(cfg->nwkskey, rec->nwkskey, sizeof(cfg->nwkskey));
     memcpy(cfg->appskey, rec->appskey, sizeof(cfg->appskey));
+    /* Version 3: the node joins at boot (join.h); its keys above are zero until then. */
+    cfg->otaa = rec->otaa;
+    cfg->deveui = rec->deveui;
+    cfg->joineui = rec->joineui;
+    memcpy(cfg->appkey, rec->appkey, sizeof(cfg->appkey));
     cfg->sense = s;
     cfg->agg.health_period_ms = rec->health_s * 1000u;
     return 0;

@@ -5,7 +5,8 @@
  * shows as "corrupt" before a field is looked at; only a record with a good CRC is checked
  * field by field. Version 2 keeps version 1's bytes and first CRC and appends the schedule
  * with a second CRC over everything: version 1 firmware reads a version 2 record as "unknown
- * version", never as corrupt, and every bit of either version stays covered.
+ * version", never as corrupt, and every bit of either version stays covered. Version 3 (OTAA)
+ * appends the join identity to version 2's bytes the same way, with a third CRC.
  */
 #include "proto/provision.h"
 
@@ -30,6 +31,9 @@
 #define OFF_LISTEN   92u
 #define OFF_EVERY    96u
 #define OFF_HEALTH   100u
+#define OFF_DEVEUI   108u
+#define OFF_JOINEUI  116u
+#define OFF_APPKEY   124u
 
 static void put_u32(uint8_t *p, uint32_t v)
 {
@@ -54,6 +58,29 @@ static void put_u16(uint8_t *p, uint16_t v)
 static uint16_t get_u16(const uint8_t *p)
 {
     return (uint16_t)(p[0] | (p[1] << 8));
+}
+
+/* EUIs go little-endian, as LoRaWAN sends them (proto/SPEC.md section 1.6). */
+static void put_u64(uint8_t *p, uint64_t v)
+{
+    put_u32(p, (uint32_t)v);
+    put_u32(p + 4, (uint32_t)(v >> 32));
+}
+
+static uint64_t get_u64(const uint8_t *p)
+{
+    return (uint64_t)get_u32(p) | ((uint64_t)get_u32(p + 4) << 32);
+}
+
+static bool zero_key(const uint8_t *k)
+{
+    uint8_t acc = 0;
+    size_t i;
+
+    for (i = 0; i < PROTO_PROVISION_KEY_LEN; i++) {
+        acc |= k[i];
+    }
+    return acc == 0u;
 }
 
 static int32_t get_i32(const uint8_t *p)
@@ -106,6 +133,10 @@ static bool sensing_ok(const struct proto_provision *r)
 
 static bool fields_ok(const struct proto_provision *r)
 {
+    /* An OTAA record carries no session: its keys come from the join. */
+    if (r->otaa && (!zero_key(r->nwkskey) || !zero_key(r->appskey))) {
+        return false;
+    }
     return sensing_ok(r) && r->profile < (uint8_t)PROTO_PROVISION_PROFILE_COUNT &&
            r->lat_ude >= -PROTO_PROVISION_LAT_MAX && r->lat_ude <= PROTO_PROVISION_LAT_MAX &&
            r->lon_ude >= -PROTO_PROVISION_LON_MAX && r->lon_ude <= PROTO_PROVISION_LON_MAX &&
@@ -114,17 +145,20 @@ static bool fields_ok(const struct proto_provision *r)
 
 int proto_provision_encode(const struct proto_provision *r, uint8_t *buf, size_t cap)
 {
+    size_t len;
+
     if (r == NULL || buf == NULL) {
         return PROTO_EINVAL;
     }
-    if (cap < PROTO_PROVISION_LEN) {
+    len = r->otaa ? PROTO_PROVISION_V3_LEN : PROTO_PROVISION_LEN;
+    if (cap < len) {
         return PROTO_ENOSPC;
     }
     if (!fields_ok(r)) {
         return PROTO_EINVAL;
     }
     put_u32(buf + OFF_MAGIC, PROTO_PROVISION_MAGIC);
-    buf[OFF_VERSION] = (uint8_t)PROTO_PROVISION_VERSION;
+    buf[OFF_VERSION] = (uint8_t)(r->otaa ? PROTO_PROVISION_V3 : PROTO_PROVISION_VERSION);
     buf[OFF_PROFILE] = r->profile;
     buf[OFF_RESERVED] = 0;
     buf[OFF_RESERVED + 1u] = 0;
@@ -142,7 +176,29 @@ int proto_provision_encode(const struct proto_provision *r, uint8_t *buf, size_t
     put_u32(buf + OFF_EVERY, r->every_ms);
     put_u32(buf + OFF_HEALTH, r->health_s);
     put_u32(buf + PROTO_PROVISION_CRC2_OFF, proto_crc32(0, buf, PROTO_PROVISION_CRC2_OFF));
-    return (int)PROTO_PROVISION_LEN;
+    if (r->otaa) {
+        put_u64(buf + OFF_DEVEUI, r->deveui);
+        put_u64(buf + OFF_JOINEUI, r->joineui);
+        memcpy(buf + OFF_APPKEY, r->appkey, PROTO_PROVISION_KEY_LEN);
+        put_u32(buf + PROTO_PROVISION_CRC3_OFF, proto_crc32(0, buf, PROTO_PROVISION_CRC3_OFF));
+    }
+    return (int)len;
+}
+
+/* Version 3's OTAA block, after the checks of version 2's bytes. */
+static int parse_v3(const uint8_t *buf, size_t len, struct proto_provision *r)
+{
+    if (len < PROTO_PROVISION_V3_LEN) {
+        return PROTO_ETOOSHORT;
+    }
+    if (get_u32(buf + PROTO_PROVISION_CRC3_OFF) != proto_crc32(0, buf, PROTO_PROVISION_CRC3_OFF)) {
+        return PROTO_ECRC;
+    }
+    r->otaa = true;
+    r->deveui = get_u64(buf + OFF_DEVEUI);
+    r->joineui = get_u64(buf + OFF_JOINEUI);
+    memcpy(r->appkey, buf + OFF_APPKEY, PROTO_PROVISION_KEY_LEN);
+    return PROTO_OK;
 }
 
 int proto_provision_parse(const uint8_t *buf, size_t len, struct proto_provision *out)
@@ -161,7 +217,8 @@ int proto_provision_parse(const uint8_t *buf, size_t len, struct proto_provision
     if (get_u32(buf + PROTO_PROVISION_CRC_OFF) != proto_crc32(0, buf, PROTO_PROVISION_CRC_OFF)) {
         return PROTO_ECRC;
     }
-    if (buf[OFF_VERSION] != 1u && buf[OFF_VERSION] != PROTO_PROVISION_VERSION) {
+    if (buf[OFF_VERSION] != 1u && buf[OFF_VERSION] != PROTO_PROVISION_VERSION &&
+        buf[OFF_VERSION] != PROTO_PROVISION_V3) {
         return PROTO_ERECVER;
     }
     memset(&r, 0, sizeof(r));
@@ -184,6 +241,13 @@ int proto_provision_parse(const uint8_t *buf, size_t len, struct proto_provision
         r.listen_ms = get_u32(buf + OFF_LISTEN);
         r.every_ms = get_u32(buf + OFF_EVERY);
         r.health_s = get_u32(buf + OFF_HEALTH);
+        if (buf[OFF_VERSION] == PROTO_PROVISION_V3) {
+            int rc = parse_v3(buf, len, &r);
+
+            if (rc != PROTO_OK) {
+                return rc;
+            }
+        }
     }
     if (buf[OFF_RESERVED] != 0 || buf[OFF_RESERVED + 1u] != 0) {
         return PROTO_EINVAL;

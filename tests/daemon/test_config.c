@@ -41,7 +41,11 @@ static const struct err_case err_cases[] = {
     {"[class.ele phant]\nid = 9\n", 1, "[class.ele phant]: only letters, digits"},
     /* unknown key, lists the known ones */
     {"[lora]\nlisten = 127.0.0.1:1700\ndedup = 5\n", 3,
-     "[lora] dedup: unknown key (known: listen, dedup_window_ms, adr, adr_interval_s)"},
+     "[lora] dedup: unknown key (known: listen, dedup_window_ms, adr, adr_interval_s, region)"},
+    /* regions: EU868 only, another LoRaWAN region said to be unsupported */
+    {"[lora]\nregion = US915\n", 2, "[lora] region: region US915 is not supported yet: only EU868"},
+    {"[lora]\nregion = AS923\n", 2, "[lora] region: region AS923 is not supported yet"},
+    {"[lora]\nregion = eu868\n", 2, "[lora] region: unknown region 'eu868': only EU868"},
     {"[zone.a]\nradius = 5\n", 2, "[zone.a] radius: unknown key (known: critical, lat, lon,"},
     /* numbers */
     {"[lora]\n\n; comment\ndedup_window_ms = abc\n", 4,
@@ -294,6 +298,7 @@ static const char full_text[] = "\xEF\xBB\xBF; every section and key\r\n"
                                 "dedup_window_ms = 350\n"
                                 "adr = on\n"
                                 "adr_interval_s = 3600\n"
+                                "region = EU868\n"
                                 "[mqtt]\n"
                                 "host = broker.local\n"
                                 "port = 8883\n"
@@ -363,6 +368,7 @@ static void test_config_load_full(void **state)
     assert_int_equal(c->lora.dedup_window_ms, 350);
     assert_true(c->lora.adr);
     assert_int_equal(c->lora.adr_interval_s, 3600);
+    assert_string_equal(c->lora.region, "EU868");
     assert_string_equal(c->mqtt.host, "broker.local");
     assert_int_equal(c->mqtt.port, 8883);
     assert_string_equal(c->mqtt.client_id, "gw7");
@@ -446,6 +452,7 @@ static void test_config_load_defaults(void **state)
     assert_int_equal(c->lora.dedup_window_ms, 200);
     assert_false(c->lora.adr);
     assert_int_equal(c->lora.adr_interval_s, 86400);
+    assert_string_equal(c->lora.region, "EU868");
     assert_string_equal(c->mqtt.host, "");
     assert_int_equal(c->mqtt.port, 1883);
     assert_false(c->mqtt.publish_events);

@@ -72,6 +72,39 @@ static void test_ingest_coap__code_table(void **state)
     assert_int_equal(ingest_coap__code(STORE_STORAGE_FAILED), COAP_RESPONSE_CODE(503));
 }
 
+static void test_ingest_coap__join_code_table(void **state)
+{
+    (void)state;
+    assert_int_equal(ingest_coap__join_code(0), COAP_RESPONSE_CODE(204));
+    assert_int_equal(ingest_coap__join_code(-EINVAL), COAP_RESPONSE_CODE(400));
+    assert_int_equal(ingest_coap__join_code(-ENOENT), COAP_RESPONSE_CODE(401));
+    assert_int_equal(ingest_coap__join_code(-EBADMSG), COAP_RESPONSE_CODE(401));
+    assert_int_equal(ingest_coap__join_code(-EEXIST), COAP_RESPONSE_CODE(403));
+    assert_int_equal(ingest_coap__join_code(-ERANGE), COAP_RESPONSE_CODE(403));
+    assert_int_equal(ingest_coap__join_code(-EIO), COAP_RESPONSE_CODE(503));
+}
+
+/* A JoinRequest over DTLS is refused, even when its bytes 1..4 (the JoinEUI's low ones)
+ * happen to spell the session's DevAddr: its key would not survive the join. */
+static void test_ingest_coap__check_join_over_dtls(void **state)
+{
+    uint8_t jr[23] = {0x00, 0x00, 0x1F, 0x01, 0x26};
+    struct ingest_coap__req req;
+    enum store_reason why;
+
+    (void)state;
+    memset(&req, 0, sizeof(req));
+    req.payload = jr;
+    req.len = sizeof(jr);
+    req.content_format = -1;
+    assert_int_equal(ingest_coap__check(&req, &why), 0);
+    req.dtls = true;
+    req.identity_ok = true;
+    req.identity = DEVADDR;
+    assert_int_equal(ingest_coap__check(&req, &why), COAP_RESPONSE_CODE(401));
+    assert_int_equal(why, STORE_UNKNOWN_NODE);
+}
+
 static void test_ingest_coap__check_cases(void **state)
 {
     static const uint8_t big[256];
@@ -443,6 +476,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_ingest_coap__code_table),
+        cmocka_unit_test(test_ingest_coap__join_code_table),
+        cmocka_unit_test(test_ingest_coap__check_join_over_dtls),
         cmocka_unit_test(test_ingest_coap__check_cases),
         cmocka_unit_test(test_ingest_coap__req_from_pdu),
         cmocka_unit_test(test_ingest_coap__sig_tells_copies_apart),

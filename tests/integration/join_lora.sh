@@ -8,7 +8,8 @@
 # window (5 s after the JoinRequest, the uplink's channel) through the forwarder that heard
 # best, with the DevAddr from the range and a JoinNonce that rises; a frame under the new
 # keys is accepted and acknowledged; the old session works until the new one's first frame,
-# and not after; a reused DevNonce, an unknown DevEUI and a bad MIC get nothing, each counted
+# and not after; the new session's frames, counted from 0 again, are stored (the frames' key
+# has the session) and the old session's replayed ones are not; a reused DevNonce, an unknown DevEUI and a bad MIC get nothing, each counted
 # in `stats`.
 # Run from the repository root: BUILD=/abs/build sh tests/integration/join_lora.sh
 
@@ -115,11 +116,17 @@ AK2=$(key_of appskey)
 U1=$("$T" frame encode --devaddr 26011F10 --fcnt 1 --fport 2 --payload "$HP" --nwkskey "$NK1" --appskey "$AK1")
 N0=$("$T" frame encode --devaddr 26011F10 --fcnt 0 --fport 2 --payload "$HP" --nwkskey "$NK2" --appskey "$AK2")
 U2=$("$T" frame encode --devaddr 26011F10 --fcnt 2 --fport 2 --payload "$HP" --nwkskey "$NK1" --appskey "$AK1")
+N1=$("$T" frame encode --devaddr 26011F10 --fcnt 1 --fport 2 --payload "$HP" --nwkskey "$NK2" --appskey "$AK2")
+frames_are() {
+    test "$(sqlv "SELECT group_concat(s) FROM (SELECT session || ':' || fcnt AS s FROM frames
+        WHERE devaddr = 637607696 ORDER BY id)")" = "$1"
+}
 fwd --wait 0.2 "$U1" "$N0" "$U2"
-# The new session's own frames are not checked here: its counter restarts at 0, and the
-# frames table's UNIQUE (devaddr, fcnt) still refuses a counter the old session stored.
-check "old session: frame 1 accepted before the new session's first frame, frame 2 not after" \
-    /dev/null test "$(sqlv 'SELECT group_concat(fcnt) FROM (SELECT fcnt FROM frames WHERE devaddr = 637607696 ORDER BY id)')" = "0,1"
+check "old session: frame 1 accepted, frame 2 not after the new session's first (0), stored" \
+    /dev/null frames_are "1:0,1:1,2:0"
+fwd --wait 0.2 "$U1" "$N1" "$C0"
+check "new session: frame 1 stored although the old session stored a 1; old frames replayed refused" \
+    /dev/null frames_are "1:0,1:1,2:0,2:1"
 sleep 0.3
 check "stats: join_accept 2, activated 2, devnonce 1, unknown 1, bad MIC 1" "$tmp/stat.show" \
     stat_is join_accept=2 join_activated=2 join_devnonce_reused=1 join_unknown_deveui=1 join_bad_mic=1

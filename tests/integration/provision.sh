@@ -359,4 +359,37 @@ done
 "$D" -c "$GW" --check >"$tmp/check" 2>&1
 check "tinyfleetd --check accepts devaddr_range" "$tmp/check" grep -q "config ok" "$tmp/check"
 
+# --- OTAA: a version 3 record with the join identity, registered as node add --otaa ----------
+OK=2B7E151628AED2A6ABF7158809CF4F3C
+run --db "$DB" provision --board stm32wl55 --profile turbine --lat 1 --lon 2 --out "$tmp/n6" \
+    --firmware-dir "$FW" --devaddr 26011F40 --otaa --deveui 0004A30B001C0530 --joineui 70B3D57ED0000000 \
+    --appkey "$OK" --json --show-keys
+check_run "provision --otaa: exit 0, node.json has the EUIs and the AppKey, no session keys" \
+    eval 'rc_is 0 && python3 -c "import json, sys
+j = json.load(open(sys.argv[1]))
+sys.exit(0 if (j[\"deveui\"], j[\"joineui\"], j[\"appkey\"]) == (\"0004A30B001C0530\",
+    \"70B3D57ED0000000\", \"$OK\") and \"nwkskey\" not in j else 1)" "$tmp/out"'
+# The record, read with zlib's crc32 (independent of our code): version 3, 144 bytes, zero
+# session keys, DevEUI and JoinEUI little-endian, the AppKey, three good CRCs.
+check "record.bin: version 3, EUIs LE, AppKey, zero session keys, CRCs 0..83, 0..103, 0..139" \
+    "$tmp/n6/record.bin" /usr/bin/python3 -c 'import struct, sys, zlib
+r = open(sys.argv[1], "rb").read()
+crc = lambda n: struct.unpack_from("<I", r, n)[0] == zlib.crc32(r[:n])
+ok = (len(r) == 144 and r[4] == 3 and r[12:44] == bytes(32) and crc(84) and crc(104) and crc(140)
+      and r[108:116] == bytes.fromhex("0004A30B001C0530")[::-1]
+      and r[116:124] == bytes.fromhex("70B3D57ED0000000")[::-1]
+      and r[124:140] == bytes.fromhex(sys.argv[2]))
+sys.exit(0 if ok else 1)' "$tmp/n6/record.bin" "$OK"
+check "the image holds the same 144 bytes at the record page" "$tmp/n6/record.bin" \
+    cmp -n 144 -i 256000:0 "$tmp/n6/nodefw.bin" "$tmp/n6/record.bin"
+check "registered as an OTAA node (DevEUI found by the join check)" /dev/null \
+    test "$(sqlite3 -batch "$DB" "SELECT deveui, hex(appkey) FROM nodes WHERE devaddr = 637607744")" = "0004A30B001C0530|$OK"
+run --db "$DB" provision --board stm32wl55 --profile turbine --lat 1 --lon 2 --out "$tmp/n7" \
+    --firmware-dir "$FW" --devaddr 26011F41 --otaa --deveui 0004A30B001C05 --joineui 70B3D57ED0000000
+check_run "provision --otaa with a short DevEUI: exit 2, nothing written" \
+    eval 'rc_is 2 && stderr_has "deveui" && [ ! -e "$tmp/n7" ]'
+run --db "$DB" provision --board stm32wl55 --profile turbine --lat 1 --lon 2 --out "$tmp/n7" \
+    --firmware-dir "$FW" --devaddr 26011F41 --deveui 0004A30B001C0531
+check_run "--deveui without --otaa: exit 2" eval 'rc_is 2 && stderr_has "go with --otaa"'
+
 finish

@@ -86,7 +86,7 @@ static struct fake_bus bus;
 static struct sx126x radio;
 
 static const struct hal_lora_tx eu868_sf7 = {
-    868100000u, 7, 125, 1, 8, true, true, false, 14,
+    868100000u, 7, 125, 1, 8, true, true, false, 14, 0,
 };
 
 static int setup(void **state)

@@ -82,6 +82,93 @@ static const uint8_t golden_v1[PROTO_PROVISION_V1_LEN] = {
     0x62, 0x77, 0x72, 0xB3,                         /* 84 CRC-32 0xB3727762 of 0..83 */
 };
 
+/* sample() as an OTAA node (version 3): no session keys, the join identity instead. */
+static void sample_otaa(struct proto_provision *r)
+{
+    static const uint8_t appkey[16] = {0x2B, 0x7E, 0x15, 0x16, 0x28, 0xAE, 0xD2, 0xA6,
+                                       0xAB, 0xF7, 0x15, 0x88, 0x09, 0xCF, 0x4F, 0x3C};
+
+    sample(r);
+    memset(r->nwkskey, 0, sizeof(r->nwkskey));
+    memset(r->appskey, 0, sizeof(r->appskey));
+    r->otaa = true;
+    r->deveui = 0x0004A30B001C0530u;
+    r->joineui = 0x70B3D57ED0000000u;
+    memcpy(r->appkey, appkey, sizeof(appkey));
+}
+
+/* Version 3 of sample_otaa(): version 2's layout with version 3 and zero keys, then the
+ * OTAA block; the CRCs are zlib.crc32() of 0..83, 0..103 and 0..139 (computed outside this
+ * code; the second equals version 2's, as a CRC over data and its own CRC does). */
+static const uint8_t golden_v3_head[12] = {
+    0x54, 0x46, 0x50, 0x52, /* 0 magic */
+    0x03,                   /* 4 version 3 */
+    0x01,                   /* 5 profile 1: whale */
+    0x00, 0x00,             /* 6 reserved */
+    0x00, 0x1F, 0x01, 0x26, /* 8 devaddr 26011F00 (the gateway's choice, for the operator) */
+};
+static const uint8_t golden_v3_tail[40] = {
+    0x02, 0xEA, 0xAF, 0x87,                         /* 84 CRC-32 0x87AFEA02 of 0..83 */
+    0x01, 0x00, 0x00, 0x00, 0x70, 0x17, 0x00, 0x00, /* 88 schedule as version 2 */
+    0x60, 0xEA, 0x00, 0x00, 0x60, 0x54, 0x00, 0x00, /* */
+    0x2D, 0x72, 0x92, 0x25,                         /* 104 CRC-32 0x2592722D of 0..103 */
+    0x30, 0x05, 0x1C, 0x00, 0x0B, 0xA3, 0x04, 0x00, /* 108 DevEUI 0004A30B001C0530, LE */
+    0x00, 0x00, 0x00, 0xD0, 0x7E, 0xD5, 0xB3, 0x70, /* 116 JoinEUI 70B3D57ED0000000, LE */
+};
+static const uint8_t golden_v3_key[20] = {
+    0x2B, 0x7E, 0x15, 0x16, 0x28, 0xAE, 0xD2, 0xA6, /* 124 AppKey, as printed in hex */
+    0xAB, 0xF7, 0x15, 0x88, 0x09, 0xCF, 0x4F, 0x3C, /* */
+    0xD3, 0xF0, 0x21, 0x9D,                         /* 140 CRC-32 0x9D21F0D3 of 0..139 */
+};
+
+static void test_proto_provision_v3_layout_and_parse(void **state)
+{
+    struct proto_provision r;
+    struct proto_provision back;
+    uint8_t buf[PROTO_PROVISION_V3_LEN + 4];
+    unsigned bit;
+
+    (void)state;
+    sample_otaa(&r);
+    memset(buf, 0xEE, sizeof(buf));
+    assert_int_equal(proto_provision_encode(&r, buf, PROTO_PROVISION_LEN), PROTO_ENOSPC);
+    assert_int_equal(buf[0], 0xEE);
+    assert_int_equal(proto_provision_encode(&r, buf, sizeof(buf)), PROTO_PROVISION_V3_LEN);
+    assert_memory_equal(buf, golden_v3_head, sizeof(golden_v3_head));
+    for (bit = 12; bit < 44; bit++) {
+        assert_int_equal(buf[bit], 0); /* no session keys */
+    }
+    assert_memory_equal(buf + 44, golden + 44, 40); /* position, name as version 2 */
+    assert_memory_equal(buf + 84, golden_v3_tail, sizeof(golden_v3_tail));
+    assert_memory_equal(buf + 124, golden_v3_key, sizeof(golden_v3_key));
+    assert_int_equal(buf[PROTO_PROVISION_V3_LEN], 0xEE);
+
+    memset(&back, 0xA5, sizeof(back));
+    assert_int_equal(proto_provision_parse(buf, PROTO_PROVISION_V3_LEN, &back), PROTO_OK);
+    assert_true(back.otaa);
+    assert_true(back.deveui == 0x0004A30B001C0530u);
+    assert_true(back.joineui == 0x70B3D57ED0000000u);
+    assert_memory_equal(back.appkey, r.appkey, 16);
+    assert_int_equal(back.devaddr, 0x26011F00u);
+    assert_int_equal(back.every_ms, 60000);
+    /* Version 2 stays version 2, and is not OTAA. */
+    assert_int_equal(proto_provision_parse(golden, sizeof(golden), &back), PROTO_OK);
+    assert_false(back.otaa);
+
+    /* Truncated, every bit flipped, session keys in an OTAA record: refused. */
+    assert_int_equal(proto_provision_parse(buf, PROTO_PROVISION_V3_LEN - 1u, &back),
+                     PROTO_ETOOSHORT);
+    for (bit = 32; bit < PROTO_PROVISION_V3_LEN * 8u; bit++) {
+        uint8_t bad[PROTO_PROVISION_V3_LEN];
+
+        memcpy(bad, buf, sizeof(bad));
+        bad[bit / 8u] ^= (uint8_t)(1u << (bit % 8u));
+        assert_int_equal(proto_provision_parse(bad, sizeof(bad), &back), PROTO_ECRC);
+    }
+    r.nwkskey[3] = 1;
+    assert_int_equal(proto_provision_encode(&r, buf, sizeof(buf)), PROTO_EINVAL);
+}
+
 /* The encoded bytes, field by field. */
 static void test_proto_provision_encode_layout(void **state)
 {
@@ -305,20 +392,21 @@ static void test_proto_provision_parse_bad_fields_refused(void **state)
         uint8_t value;
         int want;
     } const cases[] = {
-        {4, 0x03, PROTO_ERECVER},  /* version 3 */
-        {4, 0x00, PROTO_ERECVER},  /* version 0 */
-        {5, 0x03, PROTO_EINVAL},   /* profile 3: no such profile */
-        {6, 0x01, PROTO_EINVAL},   /* reserved */
-        {7, 0x80, PROTO_EINVAL},   /* reserved */
-        {47, 0x7F, PROTO_EINVAL},  /* lat far above 90e6 */
-        {51, 0x7F, PROTO_EINVAL},  /* lon far above 180e6 */
-        {83, 'x', PROTO_EINVAL},   /* name not NUL-terminated within 32 bytes */
-        {80, 'x', PROTO_EINVAL},   /* a byte after the name's NUL */
-        {88, 0x03, PROTO_EINVAL},  /* sensing 3: no such mode */
-        {89, 0x01, PROTO_EINVAL},  /* reserved */
-        {90, 0x01, PROTO_EINVAL},  /* a wake level for a duty cycle */
-        {93, 0xEB, PROTO_EINVAL},  /* listen 60272 ms: longer than the 60000 ms period */
-        {102, 0x10, PROTO_EINVAL}, /* health 1070688 s: above a week */
+        {4, 0x04, PROTO_ERECVER},   /* version 4 */
+        {4, 0x03, PROTO_ETOOSHORT}, /* version 3 needs its 144 bytes */
+        {4, 0x00, PROTO_ERECVER},   /* version 0 */
+        {5, 0x03, PROTO_EINVAL},    /* profile 3: no such profile */
+        {6, 0x01, PROTO_EINVAL},    /* reserved */
+        {7, 0x80, PROTO_EINVAL},    /* reserved */
+        {47, 0x7F, PROTO_EINVAL},   /* lat far above 90e6 */
+        {51, 0x7F, PROTO_EINVAL},   /* lon far above 180e6 */
+        {83, 'x', PROTO_EINVAL},    /* name not NUL-terminated within 32 bytes */
+        {80, 'x', PROTO_EINVAL},    /* a byte after the name's NUL */
+        {88, 0x03, PROTO_EINVAL},   /* sensing 3: no such mode */
+        {89, 0x01, PROTO_EINVAL},   /* reserved */
+        {90, 0x01, PROTO_EINVAL},   /* a wake level for a duty cycle */
+        {93, 0xEB, PROTO_EINVAL},   /* listen 60272 ms: longer than the 60000 ms period */
+        {102, 0x10, PROTO_EINVAL},  /* health 1070688 s: above a week */
     };
     struct proto_provision r;
     struct proto_provision back;
@@ -488,6 +576,7 @@ int main(void)
         cmocka_unit_test(test_proto_provision_parse_fields),
         cmocka_unit_test(test_proto_provision_parse_round_trip),
         cmocka_unit_test(test_proto_provision_parse_v1),
+        cmocka_unit_test(test_proto_provision_v3_layout_and_parse),
         cmocka_unit_test(test_proto_provision_parse_v2_truncated),
         cmocka_unit_test(test_proto_provision_schedules),
         cmocka_unit_test(test_proto_provision_parse_every_bit_flip_refused),

@@ -118,6 +118,20 @@ static int sensor_read(void *ctx, int16_t *buf, size_t n)
 
 static const char hex[] = "0123456789abcdef";
 
+/* The scripted receive windows (mps2-an386.ld): "TFDL", a count, then per downlink its
+ * length and bytes; one per uplink, in order, length 0 for windows that stay empty. */
+extern const uint8_t board_downlinks[];
+static uint32_t dl_next;   /* offset of the next downlink in the page */
+static uint32_t dl_taken;  /* downlinks (or empty windows) used */
+static uint64_t dl_rx1_ms; /* when RX1 of the last uplink opens; 0: no windows open */
+
+#define DL_PAGE 2048u
+
+bool board_scripted_downlinks(void)
+{
+    return memcmp(board_downlinks, "TFDL", 4) == 0;
+}
+
 /* No radio on the board: the frame is printed as "radio SF BW FREQ HEX". */
 static int radio_send(void *ctx, const struct hal_lora_tx *tx, const uint8_t *phy, size_t len)
 {
@@ -141,7 +155,47 @@ static int radio_send(void *ctx, const struct hal_lora_tx *tx, const uint8_t *ph
     semihost_puts(" phy=");
     semihost_puts(text);
     semihost_puts("\n");
+    if (board_scripted_downlinks()) {
+        dl_rx1_ms = cm4_now_ms() + (uint64_t)1000u * (tx->rx1_delay_s != 0u ? tx->rx1_delay_s : 1u);
+    }
     return HAL_OK;
+}
+
+/* RX1 of the last uplink hears the next scripted downlink once virtual time reaches it. */
+static int radio_recv(void *ctx, uint8_t *buf, size_t cap)
+{
+    char digits[24];
+    uint32_t len;
+
+    (void)ctx;
+    if (!board_scripted_downlinks()) {
+        return HAL_ENOTSUP; /* no receiver: the node does not wait */
+    }
+    if (dl_rx1_ms == 0u) {
+        return HAL_ETIMEDOUT;
+    }
+    if (cm4_now_ms() < dl_rx1_ms) {
+        return 0;
+    }
+    dl_rx1_ms = 0;
+    if (dl_next == 0u) {
+        dl_next = 5u; /* after the magic and the count */
+    }
+    if (dl_taken >= board_downlinks[4] || dl_next >= DL_PAGE) {
+        return HAL_ETIMEDOUT;
+    }
+    len = board_downlinks[dl_next];
+    dl_taken++;
+    if (len == 0u || len > cap || dl_next + 1u + len > DL_PAGE) {
+        dl_next += 1u + len;
+        return HAL_ETIMEDOUT;
+    }
+    memcpy(buf, &board_downlinks[dl_next + 1u], len);
+    dl_next += 1u + len;
+    semihost_puts("downlink len=");
+    semihost_puts(board_utoa(len, digits + sizeof(digits)));
+    semihost_puts("\n");
+    return (int)len;
 }
 
 static int dgram_send(void *ctx, const uint8_t *buf, size_t len)
@@ -242,6 +296,7 @@ static const struct hal_ops mps2_ops = {
     /* no sensor_stop, wake line or energy accounts under QEMU */
     .learn_read = learn_read,
     .learn_write = learn_write,
+    .radio_recv = radio_recv, /* scripted downlinks, when a test loads them */
 };
 
 static const struct hal mps2_hal = {&mps2_ops, NULL};

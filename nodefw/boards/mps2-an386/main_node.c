@@ -57,7 +57,7 @@ int main(void)
     struct proto_provision rec;
     int st;
 
-    st = proto_provision_parse(board_provision, PROTO_PROVISION_LEN, &rec);
+    st = proto_provision_parse(board_provision, PROTO_PROVISION_MAX_LEN, &rec);
     if (st != PROTO_OK) {
         semihost_puts("tinyfleet: ");
         semihost_puts(proto_provision_strerror(st));
@@ -71,6 +71,8 @@ int main(void)
         return EXIT_NOT_PROVISIONED;
     }
     node_default_config(&cfg, BOARD_PROFILE, BEARER_LORA);
+    /* With downlinks to hear, the uplinks ask for acknowledgements. */
+    cfg.confirmed = board_scripted_downlinks();
     if (node_config_from_record(&cfg, &rec) != 0) {
         semihost_puts("tinyfleet: provisioning record's sensing schedule cannot run\n");
         return EXIT_NOT_PROVISIONED;
@@ -102,5 +104,12 @@ int main(void)
     print_stat(" budget_refused=", node.stats.budget_refused);
     print_stat(" uptime_ms=", (uint32_t)hal_now_ms(h));
     semihost_puts("\n");
+    if (cfg.confirmed) {
+        print_stat("downlinks accepted=", node.dl.stats.accepted);
+        print_stat(" acks=", node.dl.stats.acks);
+        print_stat(" applied=", node.dl.stats.applied);
+        print_stat(" answers=", node.stats.answers);
+        semihost_puts("\n");
+    }
     return st == NODE_DONE ? 0 : 1;
 }

@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "nodefw/dutycycle.h"
+#include "nodefw/rxwin.h"
 
 #define CLOCK_HZ        48000000u
 #define TICKS_PER_MS    (CLOCK_HZ / 1000u)
@@ -298,6 +299,17 @@ static void rf_switch(int tx_lp)
     GPIOC_BSRR = tx_lp ? 0x38u : (0x38u << 16);
 }
 
+/* RF switch for reception (UM2592): FE_CTRL1 (PC4) and FE_CTRL3 (PC3) high, FE_CTRL2 (PC5)
+ * low. */
+static void rf_switch_rx(void)
+{
+    GPIOC_BSRR = 0x18u | (0x20u << 16);
+}
+
+/* The receive windows of the last uplink (rxwin.h); the radio stays in standby from TxDone
+ * until they are over, then sleeps. */
+static struct rxwin windows;
+
 static int radio_send(void *ctx, const struct hal_lora_tx *tx, const uint8_t *phy, size_t len)
 {
     uint32_t toa_ms;
@@ -317,10 +329,59 @@ static int radio_send(void *ctx, const struct hal_lora_tx *tx, const uint8_t *ph
     rc = sx126x_lora_send(&radio, tx, phy, len, 2u * toa_ms + 10u);
     rf_switch(0);
     lowpower_tx(dutycycle_toa_us(tx, len), tx->power_dbm);
-    /* TODO: the receive windows (another change adds them) must call radio_sleep() after
-     * RX2 instead; until then the radio sleeps straight after TxDone. */
-    radio_sleep();
+    if (rc != HAL_OK) {
+        windows.state = RXWIN_CLOSED;
+        radio_sleep();
+        return rc;
+    }
+    /* RX1 counts from the end of the transmission, which is now (sx126x_lora_send() returns
+     * at TxDone); the radio sleeps after the last window (radio_recv()). */
+    rxwin_open(&windows, tx, cm4_now_ms());
     return rc;
+}
+
+/* Polled by the node while the windows are open (bearer_downlink()): returns 0 until a
+ * window is near, then waits for it in low power and listens, blocking for the window. */
+static int radio_recv(void *ctx, uint8_t *buf, size_t cap)
+{
+    struct hal_lora_tx rx;
+    uint32_t wait_ms = 0;
+    uint32_t listen_ms = 0;
+    uint64_t t0;
+    int rc;
+
+    (void)ctx;
+    if (rxwin_next(&windows, cm4_now_ms(), &rx, &wait_ms, &listen_ms) == RXWIN_CLOSED) {
+        radio_sleep();
+        return HAL_ETIMEDOUT;
+    }
+    if (wait_ms > BOARD_RX_POLL_MS) {
+        return 0; /* the main loop polls again within BOARD_RX_POLL_MS (main_node.c) */
+    }
+    if (wait_ms > 0u) {
+        lowpower_sleep_ms(wait_ms, sampling != 0u);
+    }
+    if (radio.bus == NULL) {
+        windows.state = RXWIN_CLOSED;
+        return HAL_EIO;
+    }
+    subghz_irq_arm();
+    rf_switch_rx();
+    t0 = cm4_now_ms();
+    rc = sx126x_lora_recv(&radio, &rx, buf, cap, listen_ms);
+    rf_switch(0);
+    /* What the receiver was on, measured: the chip stops early on a packet's end. */
+    lowpower_rx((uint32_t)(cm4_now_ms() - t0) * 1000u);
+    rxwin_done(&windows, rc > 0);
+    if (rc > 0) {
+        radio_sleep();
+        return rc;
+    }
+    if (windows.state == RXWIN_CLOSED) {
+        radio_sleep();
+        return HAL_ETIMEDOUT;
+    }
+    return 0; /* RX2 is next */
 }
 
 static int dgram_send(void *ctx, const uint8_t *buf, size_t len)
@@ -526,6 +587,7 @@ static const struct hal_ops stm32wl55_ops = {
     .energy = energy,
     .learn_read = learnstore_read,
     .learn_write = learnstore_write,
+    .radio_recv = radio_recv,
 };
 
 static const struct hal stm32wl55_hal = {&stm32wl55_ops, NULL};

@@ -132,3 +132,8 @@ void lowpower_tx(uint32_t us, int8_t dbm)
 {
     energy_tx(&acct, us, dbm);
 }
+
+void lowpower_rx(uint32_t us)
+{
+    energy_rx(&acct, us);
+}

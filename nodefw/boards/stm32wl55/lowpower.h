@@ -97,4 +97,7 @@ void lowpower_lptim_isr(void);
 /* lowpower_tx() - one transmission of @us at @dbm, for the account. */
 void lowpower_tx(uint32_t us, int8_t dbm);
 
+/* lowpower_rx() - one receive window listened in for @us, for the account. */
+void lowpower_rx(uint32_t us);
+
 #endif

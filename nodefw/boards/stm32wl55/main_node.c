@@ -23,7 +23,7 @@ int main(void)
     const struct hal *h = board_hal();
     struct node_config cfg;
     struct proto_provision rec;
-    int st = proto_provision_parse(board_provision, PROTO_PROVISION_LEN, &rec);
+    int st = proto_provision_parse(board_provision, PROTO_PROVISION_MAX_LEN, &rec);
 
     node_default_config(&cfg, BOARD_PROFILE, BEARER_LORA);
     /* Identity, sensing schedule and health interval; another profile's record, or a
@@ -53,8 +53,9 @@ int main(void)
              * the sleep early when there is a step to classify. Not listening: Stop2 until
              * the next period, but at most 1 s (the aggregator's timers run on the clock). */
             uint32_t idle = node_idle_ms(&node, hal_now_ms(h));
+            uint32_t cap = bearer_busy(&node.bearer) ? BOARD_RX_POLL_MS : 1000u;
 
-            hal_sleep_ms(h, idle == 0u ? 200u : (idle > 1000u ? 1000u : idle));
+            hal_sleep_ms(h, idle == 0u ? (cap < 200u ? cap : 200u) : (idle > cap ? cap : idle));
         }
     }
 }

@@ -11,6 +11,10 @@
  * the first 8 bytes, LE. The storage holds one record (hal.h), so another module's record
  * (the settings, downlink.h) rides behind it as a tail of up to FCNT_TAIL_MAX bytes: kept
  * byte for byte when the counter is written, and written with the counter's record.
+ * An OTAA node's session (join.h) rides between the two: version 2 of the record has the
+ * session's length in byte 3 and its bytes right after the 10, the tail after them. The
+ * session and the counter it starts from 0 are written in one write (fcnt_restart()), so a
+ * power cut can never pair new keys with an old counter or old keys with a counter reused.
  */
 #ifndef PROJ_NODEFW_FCNT_H
 #define PROJ_NODEFW_FCNT_H
@@ -19,9 +23,10 @@
 
 #include "nodefw/hal.h"
 
-#define FCNT_RECORD_LEN 10u
-#define FCNT_MAX_K      16383u /* below PROTO_FCNT_MAX_GAP */
-#define FCNT_TAIL_MAX   (HAL_NV_MAX - FCNT_RECORD_LEN)
+#define FCNT_RECORD_LEN  10u
+#define FCNT_MAX_K       16383u /* below PROTO_FCNT_MAX_GAP */
+#define FCNT_SESSION_MAX 48u    /* bytes of the session record at most (join.h) */
+#define FCNT_TAIL_MAX    (HAL_NV_MAX - FCNT_RECORD_LEN - FCNT_SESSION_MAX)
 
 enum fcnt_err {
     FCNT_OK = 0,
@@ -39,6 +44,8 @@ struct fcnt {
     uint32_t writes;             /* storage writes since init */
     uint8_t tail[FCNT_TAIL_MAX]; /* the record stored behind the counter's, as read */
     uint8_t tail_len;
+    uint8_t sess[FCNT_SESSION_MAX]; /* the OTAA session record, as read; 0 bytes for ABP */
+    uint8_t sess_len;
 };
 
 /*
@@ -64,6 +71,21 @@ HAL_MUST_CHECK int fcnt_take(struct fcnt *f, uint32_t *out);
  * (nothing changed, in storage or in @f).
  */
 HAL_MUST_CHECK int fcnt_set_tail(struct fcnt *f, const uint8_t *tail, size_t len);
+
+/*
+ * fcnt_set_session() - store @len bytes (at most FCNT_SESSION_MAX) as the session record,
+ * with the current limit and tail, in one write (a JoinRequest's DevNonce is stored so
+ * before it is sent). Return: FCNT_OK; FCNT_EINVAL; FCNT_EIO (nothing changed).
+ */
+HAL_MUST_CHECK int fcnt_set_session(struct fcnt *f, const uint8_t *sess, size_t len);
+
+/*
+ * fcnt_restart() - a new session: @sess as the session record, @tail as the tail (NULL: kept)
+ * and the counter from 0, all in one write. Return: FCNT_OK; FCNT_EINVAL; FCNT_EIO (nothing
+ * changed, in storage or in @f).
+ */
+HAL_MUST_CHECK int fcnt_restart(struct fcnt *f, const uint8_t *sess, size_t sess_len,
+                                const uint8_t *tail, size_t tail_len);
 
 /*
  * fcnt_provision() - write a fresh record starting at @start (factory or re-provisioning

@@ -35,9 +35,9 @@ enum hal_err {
     HAL_ENOTSUP = -6,   /* the board has no such device (e.g. no IP stack: no datagrams) */
 };
 
-/* Largest record nv_write() must hold; the firmware keeps its persistent state below it
- * (the counter's 10 bytes and the settings' 66, downlink.h). */
-#define HAL_NV_MAX 80u
+/* Largest record nv_write() must hold; the firmware keeps its persistent state below it:
+ * the frame counter, an OTAA node's session and the settings commands change (fcnt.h). */
+#define HAL_NV_MAX 128u
 
 /* Largest record learn_write() must hold: a learning node's learned state (learn.h), a
  * second area beside the frame-counter record because it is 40 times larger and written at
@@ -62,6 +62,10 @@ struct hal_lora_tx {
     bool crc;             /* payload CRC on (LoRaWAN uplinks: true) */
     bool low_dr_optimize; /* LowDataRateOptimize: on for SF11/SF12 at 125 kHz */
     int8_t power_dbm;     /* conducted TX power, dBm */
+    /* When RX1 opens after the end of this transmission, seconds (RX2 one second later):
+     * 0 means RECEIVE_DELAY1, 1 s; a JoinRequest's are JOIN_ACCEPT_DELAY1, 5 s
+     * (proto/SPEC.md sections 1.5, 1.6). */
+    uint8_t rx1_delay_s;
 };
 
 /*

@@ -21,6 +21,7 @@
 #include "nodefw/fcnt.h"
 #include "nodefw/hal.h"
 #include "nodefw/learn.h"
+#include "nodefw/join.h"
 #include "nodefw/profile.h"
 #include "nodefw/sensing.h"
 #include "proto/aes.h"
@@ -53,6 +54,13 @@ struct node_config {
     bool confirmed;                 /* send confirmed uplinks (the gateway acknowledges) */
     uint32_t learn_s; /* turbine: learning period, seconds of sensing (learn.h); 0: judge with
                          the frozen model at once */
+    /* OTAA (join.h): devaddr and the session keys above then come from the join. */
+    bool otaa;                     /* join at boot (or use the session stored) */
+    uint64_t deveui;               /* as written on the device */
+    uint64_t joineui;              /* as written on the device */
+    uint8_t appkey[PROTO_AES_KEY]; /* the root key */
+    uint16_t rejoin_after;         /* join again after this many uplinks without any
+                                    * downlink (a confirmed uplink's ACK is one); 0: never */
 };
 
 /* The turbine's learning period in the field: two weeks, as condition monitoring does. */
@@ -84,7 +92,8 @@ struct node {
     struct aggregator agg;
     struct fcnt fcnt;
     struct bearer bearer;
-    struct node_dl dl; /* downlinks: counters, settings, answers waiting (downlink.h) */
+    struct node_dl dl;     /* downlinks: counters, settings, answers waiting (downlink.h) */
+    struct node_join join; /* OTAA: the session and the join in progress (join.h) */
     int16_t block[FEAT_STEP_SAMPLES]; /* the step being filled */
     uint32_t fill;                    /* samples in block */
     uint32_t rate_hz;                 /* the profile's sample rate */

@@ -34,4 +34,20 @@ bool node__downlink_poll(struct node *n, uint64_t now_ms);
  * Return: true if a frame went out (or was lost trying). */
 bool node__send_answers(struct node *n, uint64_t now_ms);
 
+/* node__join_init() - an OTAA node's session from the storage (fcnt.h) into its config and
+ * downlink state; none stored: it joins first. */
+void node__join_init(struct node *n);
+
+/*
+ * node__join_step() - an OTAA node's join (node_join.c): a JoinRequest when the node has
+ * no session, or has heard nothing for rejoin_after uplinks, and its JoinAccept taken.
+ * @busy: set when it did work. Return: true while the join holds the bearer (the caller
+ * sends nothing else this turn), false for ABP nodes and once a session is in use.
+ */
+bool node__join_step(struct node *n, uint64_t now_ms, bool *busy);
+
+/* node__join_given_up() - no session and no JoinAccept for the last few JoinRequests (a host
+ * run at its input's end stops then). */
+bool node__join_given_up(const struct node *n);
+
 #endif

@@ -9,22 +9,27 @@
 #ifndef PROJ_PROTO_PROVISION_H
 #define PROJ_PROTO_PROVISION_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "proto/err.h"
 
 #define PROTO_PROVISION_MAGIC    0x52504654u /* "TFPR" in memory order */
-#define PROTO_PROVISION_VERSION  2u          /* what the encoder writes; 1 is still read */
+#define PROTO_PROVISION_VERSION  2u          /* what the encoder writes for ABP; 1 is still read */
+#define PROTO_PROVISION_V3       3u          /* what it writes for OTAA (proto_provision.otaa) */
 #define PROTO_PROVISION_LEN      108u        /* bytes of a version 2 record, CRCs included */
-#define PROTO_PROVISION_V1_LEN   88u         /* bytes of a version 1 record */
-#define PROTO_PROVISION_CRC_OFF  84u         /* the first CRC: it covers bytes 0..83 */
-#define PROTO_PROVISION_CRC2_OFF 104u        /* version 2: the second CRC, over bytes 0..103 */
-#define PROTO_PROVISION_NAME_LEN 32u         /* bytes of the name field (at most 31 + NUL) */
-#define PROTO_PROVISION_KEY_LEN  16u         /* bytes of each AES-128 session key */
-#define PROTO_PROVISION_PAGE_LEN 2048u       /* the flash page reserved for the record */
-#define PROTO_PROVISION_LAT_MAX  90000000    /* micro-degrees */
-#define PROTO_PROVISION_LON_MAX  180000000   /* micro-degrees */
+#define PROTO_PROVISION_V3_LEN   144u        /* bytes of a version 3 record, CRCs included */
+#define PROTO_PROVISION_MAX_LEN  PROTO_PROVISION_V3_LEN /* the longest record of any version */
+#define PROTO_PROVISION_CRC3_OFF 140u      /* version 3: the third CRC, over bytes 0..139 */
+#define PROTO_PROVISION_V1_LEN   88u       /* bytes of a version 1 record */
+#define PROTO_PROVISION_CRC_OFF  84u       /* the first CRC: it covers bytes 0..83 */
+#define PROTO_PROVISION_CRC2_OFF 104u      /* version 2: the second CRC, over bytes 0..103 */
+#define PROTO_PROVISION_NAME_LEN 32u       /* bytes of the name field (at most 31 + NUL) */
+#define PROTO_PROVISION_KEY_LEN  16u       /* bytes of each AES-128 session key */
+#define PROTO_PROVISION_PAGE_LEN 2048u     /* the flash page reserved for the record */
+#define PROTO_PROVISION_LAT_MAX  90000000  /* micro-degrees */
+#define PROTO_PROVISION_LON_MAX  180000000 /* micro-degrees */
 /* The schedule's bounds: a period of at most a day; health between a minute and a week. */
 #define PROTO_PROVISION_PERIOD_MAX_MS 86400000u
 #define PROTO_PROVISION_HEALTH_MIN_S  60u
@@ -72,13 +77,21 @@ struct proto_provision {
     uint32_t listen_ms;      /* DUTY, WAKE: listening time per period or wake-up */
     uint32_t every_ms;       /* DUTY: the period */
     uint32_t health_s;       /* health message interval */
+    /* Version 3: the node joins over the air (proto/SPEC.md section 1.6). Its session keys
+     * above are then zero (the join derives them); devaddr is what the gateway handed out at
+     * `node add --otaa`, for the operator: the JoinAccept's is the one used. */
+    bool otaa;
+    uint64_t deveui;                         /* as written on the device, MSB first */
+    uint64_t joineui;                        /* as written on the device */
+    uint8_t appkey[PROTO_PROVISION_KEY_LEN]; /* the root key the node joins with */
 };
 
 /*
- * proto_provision_encode() - the version 2 record's bytes for @r, CRCs included.
+ * proto_provision_encode() - the record's bytes for @r, CRCs included: version 2, or
+ * version 3 when @r->otaa.
  * @r:   in, the fields.
- * @buf: out, @cap bytes; PROTO_PROVISION_LEN are written.
- * Return: PROTO_PROVISION_LEN; PROTO_ENOSPC when @cap is too small; PROTO_EINVAL for a NULL
+ * @buf: out, @cap bytes; PROTO_PROVISION_LEN (version 2) or PROTO_PROVISION_V3_LEN are written.
+ * Return: the length written; PROTO_ENOSPC when @cap is too small; PROTO_EINVAL for a NULL
  * argument or a field proto_provision_parse() would refuse. Nothing is written on failure.
  * Context: any.
  */
@@ -91,8 +104,9 @@ PROTO_MUST_CHECK int proto_provision_encode(const struct proto_provision *r, uin
  * @out: out, filled only on PROTO_OK; a version 1 record with version 2's defaults.
  * Return: PROTO_OK; PROTO_EINVAL for a NULL argument; PROTO_ETOOSHORT (@len below
  * PROTO_PROVISION_V1_LEN); PROTO_ENOREC (no magic); PROTO_ECRC (the first CRC);
- * PROTO_ERECVER (not version 1 or 2); PROTO_ETOOSHORT (version 2, @len below
- * PROTO_PROVISION_LEN); PROTO_ECRC (the second CRC); PROTO_EINVAL (a field out of range).
+ * PROTO_ERECVER (not version 1, 2 or 3); PROTO_ETOOSHORT (version 2 or 3, @len below its
+ * length); PROTO_ECRC (the second CRC, the third for version 3); PROTO_EINVAL (a field out of
+ * range; version 3: session keys not zero).
  * Checked in that order, so a record damaged anywhere is PROTO_ECRC and never decoded.
  * Context: any.
  */
