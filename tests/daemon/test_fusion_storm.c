@@ -19,7 +19,7 @@ static struct fixture *setup_storm(unsigned zones, unsigned window_s)
 /* One detection in each of @n zones "z1".."zN", a second apart from @t. */
 static void sweep(struct fixture *fx, unsigned n, uint32_t devaddr0, int64_t t)
 {
-    char zone[8];
+    char zone[16];
     unsigned i;
 
     for (i = 0; i < n; i++) {

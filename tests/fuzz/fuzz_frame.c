@@ -156,7 +156,8 @@ static void check_tfp(uint8_t port, const uint8_t *plain, size_t len)
 {
     const unsigned documented = ERRBIT(PROTO_EPORT) | ERRBIT(PROTO_ETOOSHORT) |
                                 ERRBIT(PROTO_ETOOLONG) | ERRBIT(PROTO_EVERSION) |
-                                ERRBIT(PROTO_ECOUNT) | ERRBIT(PROTO_ETRAILING);
+                                ERRBIT(PROTO_ECOUNT) | ERRBIT(PROTO_ETRAILING) |
+                                ERRBIT(PROTO_ERANGE); /* health version 2's learning fields */
     struct proto_tfp_msg msg;
     uint8_t *again;
     int rc;
