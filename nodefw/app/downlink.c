@@ -10,6 +10,7 @@
 
 #include "proto/crc32.h"
 #include "proto/frame.h"
+#include "proto/le.h"
 
 /* The settings record: 'S', version 2, interval u32, health u32, flags, duty u16, dr,
  * min_conf[32], last FCntDown u32, sensing mode + 1, listen_ms u32, every_ms u32, wake level
@@ -24,19 +25,6 @@
 #define FLAG_NEVER   0x01u
 #define FLAG_HAS_FCD 0x02u
 
-static void put32(uint8_t *p, uint32_t v)
-{
-    p[0] = (uint8_t)v;
-    p[1] = (uint8_t)(v >> 8);
-    p[2] = (uint8_t)(v >> 16);
-    p[3] = (uint8_t)(v >> 24);
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-    return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24);
-}
-
 int node_settings_encode(const struct node_settings *s, uint8_t *buf, size_t cap)
 {
     if (cap < SET_LEN) {
@@ -44,22 +32,22 @@ int node_settings_encode(const struct node_settings *s, uint8_t *buf, size_t cap
     }
     buf[0] = 'S';
     buf[1] = 2;
-    put32(&buf[2], s->interval_s);
-    put32(&buf[6], s->health_interval_s);
+    proto_le32_put(&buf[2], s->interval_s);
+    proto_le32_put(&buf[6], s->health_interval_s);
     buf[10] =
         (uint8_t)((s->health_never ? FLAG_NEVER : 0u) | (s->has_fcnt_down ? FLAG_HAS_FCD : 0u));
     buf[11] = (uint8_t)s->duty_permille;
     buf[12] = (uint8_t)(s->duty_permille >> 8);
     buf[13] = s->dr;
     memcpy(&buf[14], s->min_conf, NODE_DL_CLASSES);
-    put32(&buf[46], s->last_fcnt_down);
+    proto_le32_put(&buf[46], s->last_fcnt_down);
     buf[SET_SENSE_AT] = s->sense_mode;
-    put32(&buf[SET_SENSE_AT + 1u], s->listen_ms);
-    put32(&buf[SET_SENSE_AT + 5u], s->every_ms);
+    proto_le32_put(&buf[SET_SENSE_AT + 1u], s->listen_ms);
+    proto_le32_put(&buf[SET_SENSE_AT + 5u], s->every_ms);
     buf[SET_SENSE_AT + 9u] = (uint8_t)s->wake_level_q15;
     buf[SET_SENSE_AT + 10u] = (uint8_t)(s->wake_level_q15 >> 8);
     buf[SET_SENSE_AT + 11u] = s->wake_margin_db;
-    put32(&buf[SET_CRC_AT], proto_crc32(0, buf, SET_CRC_AT));
+    proto_le32_put(&buf[SET_CRC_AT], proto_crc32(0, buf, SET_CRC_AT));
     return (int)SET_LEN;
 }
 
@@ -69,25 +57,25 @@ int node_settings_decode(const uint8_t *buf, size_t len, struct node_settings *o
     size_t crc_at = v1 ? SET_V1_CRC : SET_CRC_AT;
 
     if (!(v1 || (len == SET_LEN && buf[1] == 2u)) || buf[0] != 'S' ||
-        get32(&buf[crc_at]) != proto_crc32(0, buf, crc_at)) {
+        proto_le32_get(&buf[crc_at]) != proto_crc32(0, buf, crc_at)) {
         return NODE_DL_EMALFORMED;
     }
     memset(out, 0, sizeof(*out));
     if (!v1) {
         out->sense_mode = buf[SET_SENSE_AT];
-        out->listen_ms = get32(&buf[SET_SENSE_AT + 1u]);
-        out->every_ms = get32(&buf[SET_SENSE_AT + 5u]);
+        out->listen_ms = proto_le32_get(&buf[SET_SENSE_AT + 1u]);
+        out->every_ms = proto_le32_get(&buf[SET_SENSE_AT + 5u]);
         out->wake_level_q15 = (uint16_t)(buf[SET_SENSE_AT + 9u] | (buf[SET_SENSE_AT + 10u] << 8));
         out->wake_margin_db = buf[SET_SENSE_AT + 11u];
     }
-    out->interval_s = get32(&buf[2]);
-    out->health_interval_s = get32(&buf[6]);
+    out->interval_s = proto_le32_get(&buf[2]);
+    out->health_interval_s = proto_le32_get(&buf[6]);
     out->health_never = (buf[10] & FLAG_NEVER) != 0u;
     out->has_fcnt_down = (buf[10] & FLAG_HAS_FCD) != 0u;
     out->duty_permille = (uint16_t)(buf[11] | (buf[12] << 8));
     out->dr = buf[13];
     memcpy(out->min_conf, &buf[14], NODE_DL_CLASSES);
-    out->last_fcnt_down = get32(&buf[46]);
+    out->last_fcnt_down = proto_le32_get(&buf[46]);
     return NODE_DL_OK;
 }
 

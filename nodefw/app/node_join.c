@@ -15,25 +15,13 @@
 
 #include "proto/crc32.h"
 #include "proto/frame.h"
+#include "proto/le.h"
 #include "proto/join.h"
 
 #define JOIN_RETRY_MS    15000u /* the first back-off after an unanswered JoinRequest */
 #define JOIN_BACKOFF_MAX 6u     /* doublings: at most 16 minutes between JoinRequests */
 #define JOIN_GIVE_UP     3u     /* unanswered JoinRequests after which a host run may end */
 #define FLAG_JOINED      0x01u
-
-static void put32(uint8_t *p, uint32_t v)
-{
-    p[0] = (uint8_t)v;
-    p[1] = (uint8_t)(v >> 8);
-    p[2] = (uint8_t)(v >> 16);
-    p[3] = (uint8_t)(v >> 24);
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-    return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24);
-}
 
 int node_join_session_encode(const struct node_join_session *s, uint8_t *buf, size_t cap)
 {
@@ -45,22 +33,23 @@ int node_join_session_encode(const struct node_join_session *s, uint8_t *buf, si
     buf[2] = s->joined ? FLAG_JOINED : 0u;
     buf[3] = (uint8_t)s->devnonce_next;
     buf[4] = (uint8_t)(s->devnonce_next >> 8);
-    put32(&buf[5], s->devaddr);
+    proto_le32_put(&buf[5], s->devaddr);
     memcpy(&buf[9], s->nwkskey, PROTO_AES_KEY);
     memcpy(&buf[25], s->appskey, PROTO_AES_KEY);
-    put32(&buf[41], proto_crc32(0, buf, 41));
+    proto_le32_put(&buf[41], proto_crc32(0, buf, 41));
     return (int)NODE_JOIN_SESSION_LEN;
 }
 
 int node_join_session_decode(const uint8_t *buf, size_t len, struct node_join_session *out)
 {
     if (len != NODE_JOIN_SESSION_LEN || buf[0] != 'J' || buf[1] != 1u ||
-        (buf[2] & (uint8_t)~FLAG_JOINED) != 0u || get32(&buf[41]) != proto_crc32(0, buf, 41)) {
+        (buf[2] & (uint8_t)~FLAG_JOINED) != 0u ||
+        proto_le32_get(&buf[41]) != proto_crc32(0, buf, 41)) {
         return NODE_JOIN_ECORRUPT;
     }
     out->joined = (buf[2] & FLAG_JOINED) != 0u;
     out->devnonce_next = (uint16_t)(buf[3] | (buf[4] << 8));
-    out->devaddr = get32(&buf[5]);
+    out->devaddr = proto_le32_get(&buf[5]);
     memcpy(out->nwkskey, &buf[9], PROTO_AES_KEY);
     memcpy(out->appskey, &buf[25], PROTO_AES_KEY);
     return NODE_JOIN_OK;

@@ -4,6 +4,7 @@
  * faults and each refusal has one reason.
  */
 #include "proto/command.h"
+#include "proto/le.h"
 
 #include <string.h>
 
@@ -21,24 +22,6 @@ static const char *const status_names[PROTO_CMD_STATUS_MAX + 1u] = {
 
 /* Argument bytes of each op, indexed by op. */
 static const uint8_t arg_len[PROTO_CMD_OP_MAX + 1u] = {0, 4, 4, 2, 3, 0, 0, 0, 12};
-
-static uint16_t load_le16(const uint8_t *p)
-{
-    return (uint16_t)(p[0] | p[1] << 8);
-}
-
-static uint32_t load_le32(const uint8_t *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static void store_le32(uint8_t *p, uint32_t v)
-{
-    p[0] = (uint8_t)v;
-    p[1] = (uint8_t)(v >> 8);
-    p[2] = (uint8_t)(v >> 16);
-    p[3] = (uint8_t)(v >> 24);
-}
 
 static bool op_known(uint8_t op)
 {
@@ -120,7 +103,7 @@ int proto_cmd_encode(const struct proto_cmd *cmd, uint8_t *buf, size_t cap)
     switch (cmd->op) {
     case PROTO_CMD_INTERVAL:
     case PROTO_CMD_HEALTH_INTERVAL:
-        store_le32(buf + 4, cmd->u.seconds);
+        proto_le32_put(buf + 4, cmd->u.seconds);
         break;
     case PROTO_CMD_THRESHOLD:
         buf[4] = cmd->u.threshold.class_id;
@@ -133,8 +116,8 @@ int proto_cmd_encode(const struct proto_cmd *cmd, uint8_t *buf, size_t cap)
         break;
     case PROTO_CMD_SENSING:
         buf[4] = cmd->u.sensing.mode;
-        store_le32(buf + 5, cmd->u.sensing.listen_ms);
-        store_le32(buf + 9, cmd->u.sensing.every_ms);
+        proto_le32_put(buf + 5, cmd->u.sensing.listen_ms);
+        proto_le32_put(buf + 9, cmd->u.sensing.every_ms);
         buf[13] = (uint8_t)cmd->u.sensing.wake_level_q15;
         buf[14] = (uint8_t)(cmd->u.sensing.wake_level_q15 >> 8);
         buf[15] = cmd->u.sensing.margin_db;
@@ -174,7 +157,7 @@ int proto_cmd_decode(const uint8_t *buf, size_t len, struct proto_cmd *out)
     switch (out->op) {
     case PROTO_CMD_INTERVAL:
     case PROTO_CMD_HEALTH_INTERVAL:
-        out->u.seconds = load_le32(a);
+        out->u.seconds = proto_le32_get(a);
         break;
     case PROTO_CMD_THRESHOLD:
         out->u.threshold.class_id = a[0];
@@ -186,9 +169,9 @@ int proto_cmd_decode(const uint8_t *buf, size_t len, struct proto_cmd *out)
         break;
     case PROTO_CMD_SENSING:
         out->u.sensing.mode = a[0];
-        out->u.sensing.listen_ms = load_le32(a + 1);
-        out->u.sensing.every_ms = load_le32(a + 5);
-        out->u.sensing.wake_level_q15 = load_le16(a + 9);
+        out->u.sensing.listen_ms = proto_le32_get(a + 1);
+        out->u.sensing.every_ms = proto_le32_get(a + 5);
+        out->u.sensing.wake_level_q15 = proto_le16_get(a + 9);
         out->u.sensing.margin_db = a[11];
         break;
     default:

@@ -7,6 +7,7 @@
  * can never be replayed as an uplink or the other way round.
  */
 #include "proto/frame.h"
+#include "proto/le.h"
 
 #include <string.h>
 
@@ -18,19 +19,6 @@
 #define DIR_UP     0u
 #define DIR_DOWN   1u
 
-static uint32_t load_le32(const uint8_t *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static void store_le32(uint8_t *p, uint32_t v)
-{
-    p[0] = (uint8_t)v;
-    p[1] = (uint8_t)(v >> 8);
-    p[2] = (uint8_t)(v >> 16);
-    p[3] = (uint8_t)(v >> 24);
-}
-
 /* The common shape of B0 (4.4) and A_i (4.3.3.1): tag | 0x00 x4 | Dir | DevAddr | FCnt | 0x00 |
  * last. */
 static void fill_block(uint8_t blk[PROTO_AES_BLOCK], uint8_t tag, uint8_t dir, uint32_t devaddr,
@@ -39,8 +27,8 @@ static void fill_block(uint8_t blk[PROTO_AES_BLOCK], uint8_t tag, uint8_t dir, u
     blk[0] = tag;
     memset(blk + 1, 0, 4);
     blk[5] = dir;
-    store_le32(blk + 6, devaddr);
-    store_le32(blk + 10, fcnt);
+    proto_le32_put(blk + 6, devaddr);
+    proto_le32_put(blk + 10, fcnt);
     blk[14] = 0;
     blk[15] = last;
 }
@@ -120,7 +108,7 @@ static int parse_frame(const uint8_t *phy, size_t len, bool down, struct proto_f
     out->phy = phy;
     out->phy_len = len;
     out->mhdr = phy[0];
-    out->devaddr = load_le32(phy + 1);
+    out->devaddr = proto_le32_get(phy + 1);
     out->fctrl = phy[5];
     out->fopts_len = (uint8_t)(out->fctrl & PROTO_FCTRL_FOPTS_LEN);
     out->fcnt16 = (uint16_t)(phy[6] | phy[7] << 8);
@@ -212,7 +200,7 @@ static int build_frame(const struct proto_uplink *up, uint8_t mhdr, uint8_t dir,
     }
 
     buf[0] = mhdr;
-    store_le32(buf + 1, up->devaddr);
+    proto_le32_put(buf + 1, up->devaddr);
     buf[5] = (uint8_t)((up->fctrl_flags & ~PROTO_FCTRL_FOPTS_LEN) | up->fopts_len);
     buf[6] = (uint8_t)up->fcnt;
     buf[7] = (uint8_t)(up->fcnt >> 8);

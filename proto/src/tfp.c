@@ -4,33 +4,12 @@
  * version, then the record count, then the exact length.
  */
 #include "proto/tfp.h"
+#include "proto/le.h"
 
 #include <string.h>
 
 #define DET_COUNT_MASK 0x1Fu
 #define VERSION_SHIFT  5u
-
-static uint16_t get16(const uint8_t *p)
-{
-    return (uint16_t)(p[0] | p[1] << 8);
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static void put16(uint8_t *p, uint16_t v)
-{
-    p[0] = (uint8_t)v;
-    p[1] = (uint8_t)(v >> 8);
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-    put16(p, (uint16_t)v);
-    put16(p + 2, (uint16_t)(v >> 16));
-}
 
 static size_t message_len(const struct proto_tfp_msg *msg)
 {
@@ -78,7 +57,7 @@ int proto_tfp_encode(const struct proto_tfp_msg *msg, uint8_t *buf, size_t cap)
 
             p[0] = r->class_id;
             p[1] = r->confidence;
-            put16(p + 2, r->age_s);
+            proto_le16_put(p + 2, r->age_s);
             p[4] = r->duration_s;
             p[5] = r->level_db;
         }
@@ -86,13 +65,13 @@ int proto_tfp_encode(const struct proto_tfp_msg *msg, uint8_t *buf, size_t cap)
         const struct proto_tfp_health *h = &msg->u.health;
 
         buf[0] = PROTO_TFP_VERSION;
-        put16(buf + 1, h->battery_mv);
+        proto_le16_put(buf + 1, h->battery_mv);
         buf[3] = (uint8_t)h->temp_c;
-        put32(buf + 4, h->uptime_s);
-        put16(buf + 8, h->model_id);
+        proto_le32_put(buf + 4, h->uptime_s);
+        proto_le16_put(buf + 8, h->model_id);
         buf[10] = h->model_ver;
-        put16(buf + 11, h->inferences);
-        put16(buf + 13, h->detections);
+        proto_le16_put(buf + 11, h->inferences);
+        proto_le16_put(buf + 13, h->detections);
         buf[15] = h->tx_failures;
         if (len == PROTO_TFP_HEALTH_LEARN_LEN) {
             buf[0] = PROTO_TFP_HEALTH_LEARN_VERSION;
@@ -109,7 +88,7 @@ int proto_tfp_encode(const struct proto_tfp_msg *msg, uint8_t *buf, size_t cap)
         buf[3] = a->score_mean;
         buf[4] = a->score_max;
         buf[5] = a->peak_band;
-        put16(buf + 6, a->period_s);
+        proto_le16_put(buf + 6, a->period_s);
     }
     return (int)len;
 }
@@ -141,7 +120,7 @@ static int decode_detections(const uint8_t *buf, size_t len, struct proto_tfp_ms
 
         r->class_id = p[0];
         r->confidence = p[1];
-        r->age_s = get16(p + 2);
+        r->age_s = proto_le16_get(p + 2);
         r->duration_s = p[4];
         r->level_db = p[5];
     }
@@ -218,13 +197,13 @@ int proto_tfp_decode(uint8_t port, const uint8_t *buf, size_t len, struct proto_
         if (rc != PROTO_OK) {
             return rc;
         }
-        h->battery_mv = get16(buf + 1);
+        h->battery_mv = proto_le16_get(buf + 1);
         h->temp_c = (int8_t)buf[3];
-        h->uptime_s = get32(buf + 4);
-        h->model_id = get16(buf + 8);
+        h->uptime_s = proto_le32_get(buf + 4);
+        h->model_id = proto_le16_get(buf + 8);
         h->model_ver = buf[10];
-        h->inferences = get16(buf + 11);
-        h->detections = get16(buf + 13);
+        h->inferences = proto_le16_get(buf + 11);
+        h->detections = proto_le16_get(buf + 13);
         h->tx_failures = buf[15];
         if (buf[0] == PROTO_TFP_HEALTH_LEARN_VERSION) {
             h->learn = buf[16];
@@ -242,6 +221,6 @@ int proto_tfp_decode(uint8_t port, const uint8_t *buf, size_t len, struct proto_
     out->u.anomaly.score_mean = buf[3];
     out->u.anomaly.score_max = buf[4];
     out->u.anomaly.peak_band = buf[5];
-    out->u.anomaly.period_s = get16(buf + 6);
+    out->u.anomaly.period_s = proto_le16_get(buf + 6);
     return PROTO_OK;
 }
