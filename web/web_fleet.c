@@ -8,12 +8,16 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* The last frame is the one of the node's last accepted counter: one lookup in the
- * (devaddr, fcnt) index per node, no scan. */
+#include "proto/tfp.h"
+
+/* The last frame is the one of the node's last accepted counter in its current session
+ * (a rejoined node counts from 0 again): one lookup in the (devaddr, session, fcnt) index per
+ * node, no scan. learn is the state of its last health message (proto/tfp.h). */
 static const char nodes_sql[] =
     "SELECT n.devaddr, n.name, n.profile, n.zone, n.lat, n.lon, n.last_seen_ms, n.battery_mv,"
-    " f.rssi, f.snr, f.bearer FROM nodes n LEFT JOIN frames f"
-    " ON n.has_fcnt = 1 AND f.devaddr = n.devaddr AND f.fcnt = n.last_fcnt ORDER BY n.devaddr";
+    " f.rssi, f.snr, f.bearer, n.learn FROM nodes n LEFT JOIN frames f"
+    " ON n.has_fcnt = 1 AND f.devaddr = n.devaddr AND f.session = n.session"
+    " AND f.fcnt = n.last_fcnt ORDER BY n.devaddr";
 
 static const char alerts_sql[] =
     "SELECT id, class, topic_key, level, opened_ms, changed_ms, json FROM alerts"
@@ -56,6 +60,7 @@ static int read_node(sqlite3_stmt *st, struct web_node *n)
     n->has_snr = sqlite3_column_type(st, 9) != SQLITE_NULL;
     n->snr = sqlite3_column_double(st, 9);
     copy_col(st, 10, n->bearer, sizeof(n->bearer));
+    n->learning = sqlite3_column_int(st, 11) == PROTO_TFP_LEARN_LEARNING;
     return 0;
 }
 
@@ -201,7 +206,7 @@ int web_fleet_load(struct web_db *db, const struct config_health *health, int64_
             .last_seen_ms = n->last_seen_ms,
             .battery_mv = n->battery_mv,
             .alerting = alerting != NULL && alerting[i],
-            .learning = false, /* TODO: from the node's health once nodes report learning */
+            .learning = n->learning,
         };
 
         n->state = web_state_of(&facts, health, now_ms);

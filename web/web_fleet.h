@@ -32,6 +32,7 @@ struct web_node {
     bool has_snr;
     double snr;     /* dB */
     char bearer[8]; /* bearer of the last frame, "" = none */
+    bool learning;  /* its last health message says it is learning its machine */
     enum web_state state;
 };
 

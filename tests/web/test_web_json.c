@@ -90,6 +90,16 @@ static void test_web_json_status_states(void **state)
     assert_int_equal((int)num(n, "offline"), 2);
     assert_int_equal((int)num(n, "learning"), 0);
     cJSON_Delete(j);
+    /* the ok node's last health says it is learning its machine (migrations/0009) */
+    exec_sql(f->db, "UPDATE nodes SET learn = 1, learn_progress = 40 WHERE devaddr = 637607680");
+    j = status_json(f);
+    assert_string_equal(
+        str(cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(j, "nodes"), 0), "state"),
+        "learning");
+    n = cJSON_GetObjectItemCaseSensitive(j, "states");
+    assert_int_equal((int)num(n, "ok"), 0);
+    assert_int_equal((int)num(n, "learning"), 1);
+    cJSON_Delete(j);
 }
 
 static void test_web_json_status_alerts_zones_events(void **state)
